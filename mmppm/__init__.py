@@ -1,0 +1,13 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""mmppm: Prompt Pose Matching for category-agnostic pose estimation.
+
+Importing the package registers its components into mmpose's registries.
+"""
+from .utils.mmcv_ext_stub import install_mmcv_ext_stub
+
+# Must run before anything imports ``mmpose.models`` (which imports mmcv.ops).
+install_mmcv_ext_stub()
+
+from .version import __version__  # noqa: E402
+
+__all__ = ['__version__']

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Create (or update) the project's virtual environment in .venv.
+#
+# Every pip call is constrained by requirements/constraints.txt so nothing can
+# replace the pinned torch build. mmpose is installed without dependencies
+# (it declares chumpy, which does not build with current pip and is never
+# imported); its real runtime dependencies are in requirements/runtime.txt.
+#
+# Environment variables:
+#   VENV            venv folder (default .venv)
+#   PYTHON          interpreter that creates it (default python3)
+#   TORCH_INDEX_URL extra index for torch/torchvision (e.g. a CUDA wheel index)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+C=requirements/constraints.txt
+
+start=$(date +%s)
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c "$C")
+# pip warns about every missing local index folder; keep the log readable.
+filter() { grep -v "^WARNING: Location '" || true; }
+
+"${PIP[@]}" "setuptools<81" wheel 2>&1 | filter
+if [ -n "${TORCH_INDEX_URL:-}" ]; then
+  "${PIP[@]}" --extra-index-url "$TORCH_INDEX_URL" torch torchvision 2>&1 | filter
+else
+  "${PIP[@]}" torch torchvision 2>&1 | filter
+fi
+"${PIP[@]}" -r requirements/runtime.txt -r requirements/tests.txt 2>&1 | filter
+"${PIP[@]}" --no-deps mmpose 2>&1 | filter
+"${PIP[@]}" --no-deps -e . 2>&1 | filter
+"$VENV/bin/python" -c "import mmppm, mmpose.models, diffusers, torchvision; print('mmppm', mmppm.__version__, 'installed')"
+echo "install: $(( $(date +%s) - start )) s, venv size $(du -sh "$VENV" | cut -f1)"
