@@ -1,0 +1,299 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Stable Diffusion as a frozen backbone that yields cross-attention maps."""
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmpose.registry import MODELS
+from torch import Tensor
+
+from mmppm.utils import load_sd_components
+from ..utils import MAP_REDUCTIONS, aggregate_layer_maps
+from .attn_processors import AttentionStore, CrossAttnMapProcessor
+
+CONTEXT_LAYOUTS = ('prompt', 'empty_text')
+_DTYPES = dict(
+    float32=torch.float32, float16=torch.float16, bfloat16=torch.bfloat16)
+
+
+@MODELS.register_module()
+class SDCrossAttnBackbone(BaseModule):
+    """Frozen Stable Diffusion returning pseudo-prompt cross-attention maps.
+
+    The VAE, UNet and scheduler are loaded with diffusers ``from_pretrained``
+    and kept frozen in eval mode *outside* the module tree: they are moved by
+    ``.to()``/``.cuda()`` with the backbone, but are not parameters, so they
+    never enter ``state_dict``, checkpoints, optimisers or DDP.
+
+    A forward takes noisy latents and pseudo-prompt tokens and returns
+
+    - ``layer_maps``: per-layer maps ``{name: [B, T, h_l, w_l]}`` (SPEC Eq. 2),
+    - ``maps``: their bilinear upsampling to ``map_size`` averaged over the
+      layers (Eq. 3), ``[B, T, H, W]``,
+    - ``noise_pred``: the UNet's noise prediction ``[B, 4, h, w]`` (for the
+      diffusion loss, Eq. 1).
+
+    Args:
+        pretrained (str): Hub id or local diffusers folder. Defaults to
+            ``'runwayml/stable-diffusion-v1-5'``.
+        revision (str, optional): Hub revision. Defaults to None.
+        variant (str, optional): Weight variant (``'fp16'``). Defaults to None.
+        torch_dtype (str): SD weight dtype, ``'float32'``, ``'float16'`` or
+            ``'bfloat16'``. Defaults to ``'float32'``.
+        timestep (int): Diffusion timestep t. Defaults to 10.
+        input_size (tuple[int, int]): ``(w, h)`` of the image fed to SD (the
+            crop is resized to it). Defaults to ``(512, 512)``.
+        layers (Sequence[str], optional): Names of the cross-attention layers
+            whose maps are used, as in ``unet.attn_processors`` (the
+            ``.processor`` suffix may be left out). Defaults to None: every
+            ``attn2`` layer.
+        map_reduction (str): Head reduction, see
+            :func:`mmppm.models.utils.cross_attn_map`. Defaults to
+            ``'head_mean'``.
+        context_layout (str): ``'prompt'``: the context is the prompt tokens
+            alone (default, SPEC). ``'empty_text'``: the tokens follow the CLIP
+            embedding of the empty prompt (needs ``text_encoder`` and
+            ``tokenizer`` in ``pretrained``; used once, then dropped).
+        one_token_shortcut (bool): With a one-token context compute the
+            attention output as ``to_out(to_v(P))``. Defaults to True.
+        capture_all_layers (bool): Install capture processors on every
+            ``attn2`` layer, not only those in ``layers`` (for analysis).
+            Defaults to False.
+        gradient_checkpointing (bool): Checkpoint UNet blocks to save memory
+            during prompt optimisation. Defaults to False.
+        init_cfg (dict, optional): Unused; SD weights come from
+            ``pretrained``.
+    """
+
+    def __init__(self,
+                 pretrained: str = 'runwayml/stable-diffusion-v1-5',
+                 revision: Optional[str] = None,
+                 variant: Optional[str] = None,
+                 torch_dtype: str = 'float32',
+                 timestep: int = 10,
+                 input_size: Tuple[int, int] = (512, 512),
+                 layers: Optional[Sequence[str]] = None,
+                 map_reduction: str = 'head_mean',
+                 context_layout: str = 'prompt',
+                 one_token_shortcut: bool = True,
+                 capture_all_layers: bool = False,
+                 gradient_checkpointing: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if map_reduction not in MAP_REDUCTIONS:
+            raise ValueError(f'map_reduction={map_reduction!r} is not one of '
+                             f'{MAP_REDUCTIONS}')
+        if context_layout not in CONTEXT_LAYOUTS:
+            raise ValueError(f'context_layout={context_layout!r} is not one '
+                             f'of {CONTEXT_LAYOUTS}')
+        if torch_dtype not in _DTYPES:
+            raise ValueError(f'torch_dtype={torch_dtype!r} is not one of '
+                             f'{sorted(_DTYPES)}')
+        self.pretrained = pretrained
+        self.timestep = int(timestep)
+        self.input_size = tuple(input_size)
+        self.context_layout = context_layout
+
+        parts = load_sd_components(
+            pretrained,
+            revision=revision,
+            variant=variant,
+            torch_dtype=_DTYPES[torch_dtype],
+            with_text_encoder=context_layout == 'empty_text')
+        self.scheduler = parts['scheduler']
+        if not 0 <= self.timestep < self.scheduler.config.num_train_timesteps:
+            raise ValueError(
+                f'timestep={timestep} is outside the scheduler range [0, '
+                f'{self.scheduler.config.num_train_timesteps})')
+        # Frozen parts live outside the module tree (see class docstring).
+        self._frozen: Dict[str, torch.nn.Module] = dict(
+            unet=parts['unet'], vae=parts['vae'])
+        for module in self._frozen.values():
+            module.requires_grad_(False)
+            module.eval()
+        if gradient_checkpointing:
+            self.unet.enable_gradient_checkpointing()
+
+        self.empty_text_embedding: Optional[Tensor] = None
+        if context_layout == 'empty_text':
+            self.empty_text_embedding = self._encode_empty_text(
+                parts['text_encoder'], parts['tokenizer'])  # [1, 77, c]
+
+        all_attn2 = [
+            n for n in self.unet.attn_processors
+            if n.endswith('attn2.processor')
+        ]
+        self.layer_names = self._resolve_layers(layers, all_attn2)
+        self.store = AttentionStore(map_reduction)
+        self._original_processors = dict(self.unet.attn_processors)
+        processors = dict(self._original_processors)
+        for name in all_attn2:
+            capture = capture_all_layers or name in self.layer_names
+            processors[name] = CrossAttnMapProcessor(
+                name, self.store if capture else None, one_token_shortcut)
+        self.unet.set_attn_processor(processors)
+
+    # ------------------------------------------------------------------ parts
+    @property
+    def unet(self):
+        return self._frozen['unet']
+
+    @property
+    def vae(self):
+        return self._frozen['vae']
+
+    @property
+    def cross_attention_dim(self) -> int:
+        """Channels c of a pseudo-prompt token."""
+        return int(self.unet.config.cross_attention_dim)
+
+    @property
+    def attention_maps(self) -> Dict[str, Tensor]:
+        """Maps of the last forward, ``{layer name: [B, T, h_l, w_l]}``."""
+        return self.store.maps
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        for module in self._frozen.values():
+            module._apply(fn, *args, **kwargs)
+        if self.empty_text_embedding is not None:
+            self.empty_text_embedding = fn(self.empty_text_embedding)
+        return self
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for module in self._frozen.values():
+            module.eval()  # SD stays in eval mode
+        return self
+
+    def restore_processors(self) -> None:
+        """Put back the attention processors the UNet was loaded with."""
+        self.unet.set_attn_processor(dict(self._original_processors))
+
+    @staticmethod
+    def _resolve_layers(layers, all_attn2):
+        if layers is None:
+            return list(all_attn2)
+        names = []
+        for name in layers:
+            full = name if name.endswith('.processor') else name + '.processor'
+            if full not in all_attn2:
+                valid = '\n  '.join(n[:-len('.processor')] for n in all_attn2)
+                raise ValueError(
+                    f'Unknown cross-attention layer {name!r}. Valid names '
+                    f'(attn2 layers of this UNet):\n  {valid}')
+            names.append(full)
+        if not names:
+            raise ValueError('`layers` is empty: choose at least one attn2 '
+                             'layer (or None for all)')
+        return names
+
+    @torch.no_grad()
+    def _encode_empty_text(self, text_encoder, tokenizer) -> Tensor:
+        ids = tokenizer([''],
+                        padding='max_length',
+                        max_length=tokenizer.model_max_length,
+                        truncation=True,
+                        return_tensors='pt').input_ids
+        return text_encoder(ids)[0].detach()
+
+    # --------------------------------------------------------------- compute
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.unet.dtype
+
+    @torch.no_grad()
+    def encode(self, images: Tensor) -> Tensor:
+        """VAE latents of images, scaled by the VAE scaling factor.
+
+        Args:
+            images (Tensor): RGB images in [-1, 1], ``[B, 3, H, W]``; resized
+                to ``input_size`` if needed.
+
+        Returns:
+            Tensor: ``[B, 4, h, w]`` latents (the distribution's mean).
+        """
+        w, h = self.input_size
+        if tuple(images.shape[-2:]) != (h, w):
+            images = F.interpolate(
+                images, size=(h, w), mode='bilinear', align_corners=False)
+        dist = self.vae.encode(images.to(self.vae.dtype)).latent_dist
+        return dist.mean * self.vae.config.scaling_factor
+
+    def add_noise(self,
+                  latents: Tensor,
+                  generator: Optional[torch.Generator] = None
+                  ) -> Tuple[Tensor, Tensor]:
+        """Noise latents to timestep t: ``Z_t = add_noise(Z, eps, t)``.
+
+        Args:
+            latents (Tensor): ``[B, 4, h, w]``.
+            generator (torch.Generator, optional): Source of ``eps``.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``Z_t`` and ``eps``, both ``[B, 4, h, w]``.
+        """
+        noise = torch.randn(
+            latents.shape,
+            generator=generator,
+            device=generator.device if generator is not None else
+            latents.device,
+            dtype=latents.dtype).to(latents.device)
+        t = torch.full((latents.shape[0], ),
+                       self.timestep,
+                       dtype=torch.long,
+                       device=latents.device)
+        return self.scheduler.add_noise(latents, noise, t), noise
+
+    def build_context(self, prompts: Tensor) -> Tuple[Tensor, slice]:
+        """UNet context for prompt tokens, and the slice of those tokens.
+
+        Args:
+            prompts (Tensor): ``[B, T, c]``.
+
+        Returns:
+            tuple[Tensor, slice]: ``encoder_hidden_states`` and the token
+            slice whose maps are recorded.
+        """
+        if prompts.ndim != 3 or prompts.shape[-1] != self.cross_attention_dim:
+            raise ValueError(
+                f'prompts must be [B, T, {self.cross_attention_dim}], got '
+                f'{tuple(prompts.shape)}')
+        if self.empty_text_embedding is None:
+            return prompts, slice(None)
+        empty = self.empty_text_embedding.to(prompts)
+        empty = empty.expand(prompts.shape[0], -1, -1)
+        n = empty.shape[1]
+        return torch.cat([empty, prompts], dim=1), slice(n, None)
+
+    def forward(self,
+                noisy_latents: Tensor,
+                prompts: Tensor,
+                map_size: Optional[Sequence[int]] = None
+                ) -> Dict[str, Union[Tensor, Dict[str, Tensor]]]:
+        """Run the UNet with prompt tokens and collect their maps.
+
+        Args:
+            noisy_latents (Tensor): ``Z_t``, ``[B, 4, h, w]``.
+            prompts (Tensor): Pseudo-prompt tokens ``[B, T, c]``.
+            map_size (Sequence[int], optional): ``(H, W)`` of ``maps``.
+                Defaults to the SD input size.
+
+        Returns:
+            dict: ``maps`` ``[B, T, H, W]``, ``layer_maps`` (dict of
+            ``[B, T, h_l, w_l]``) and ``noise_pred`` ``[B, 4, h, w]``.
+        """
+        context, tokens = self.build_context(prompts)
+        self.store.reset(noisy_latents.shape[-2:], tokens)
+        t = torch.full((noisy_latents.shape[0], ),
+                       self.timestep,
+                       dtype=torch.long,
+                       device=noisy_latents.device)
+        noise_pred = self.unet(
+            noisy_latents, t, encoder_hidden_states=context).sample
+        layer_maps = {n: self.store.maps[n] for n in self.layer_names}
+        if map_size is None:
+            map_size = self.input_size[::-1]
+        maps = aggregate_layer_maps(layer_maps, map_size)
+        return dict(maps=maps, layer_maps=layer_maps, noise_pred=noise_pred)

@@ -1,0 +1,182 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Random-weight Stable Diffusion folders for tests, the toy demo and benchmarks.
+
+:func:`save_random_sd` builds a UNet, VAE, DDPM scheduler (and optionally a CLIP
+text encoder and tokenizer) from configs, as diffusers' own tests do, and
+writes them with ``save_pretrained`` in the layout of a diffusers Stable
+Diffusion folder. They are then loaded back through the same
+``from_pretrained`` path that real weights take
+(:func:`mmppm.utils.load_sd_components`).
+
+Architectures (``arch``):
+
+- ``'tiny'``: a few hundred thousand parameters, 7 cross-attention layers;
+  seconds on a CPU. Tests and the toy demo.
+- ``'mid'``: a scaled-down SD (two levels, 64/128 channels). CPU benchmarks.
+- ``'sd15'``: the exact Stable Diffusion 1.5 UNet and VAE architecture (859.5 M
+  UNet parameters) with random weights: the same cost as the real model, for
+  speed and memory measurements without downloading anything.
+"""
+import json
+import os
+import os.path as osp
+from typing import Dict
+
+import torch
+
+ARCHS: Dict[str, dict] = dict(
+    tiny=dict(
+        unet=dict(
+            sample_size=32,
+            block_out_channels=(32, 64),
+            layers_per_block=1,
+            down_block_types=('CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'),
+            up_block_types=('CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'),
+            cross_attention_dim=32,
+            attention_head_dim=8,
+            norm_num_groups=8),
+        vae=dict(
+            sample_size=256,
+            block_out_channels=(16, 32, 32, 32),
+            down_block_types=('DownEncoderBlock2D', ) * 4,
+            up_block_types=('UpDecoderBlock2D', ) * 4,
+            layers_per_block=1,
+            norm_num_groups=8,
+            latent_channels=4),
+        text=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                  num_attention_heads=4)),
+    mid=dict(
+        unet=dict(
+            sample_size=64,
+            block_out_channels=(64, 128),
+            layers_per_block=2,
+            down_block_types=('CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'),
+            up_block_types=('CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'),
+            cross_attention_dim=256,
+            attention_head_dim=8,
+            norm_num_groups=32),
+        vae=dict(
+            sample_size=512,
+            block_out_channels=(32, 64, 64, 64),
+            down_block_types=('DownEncoderBlock2D', ) * 4,
+            up_block_types=('UpDecoderBlock2D', ) * 4,
+            layers_per_block=1,
+            norm_num_groups=32,
+            latent_channels=4),
+        text=dict(hidden_size=256, intermediate_size=512, num_hidden_layers=2,
+                  num_attention_heads=4)),
+    sd15=dict(
+        # UNet and VAE configs of Stable Diffusion 1.5.
+        unet=dict(
+            sample_size=64,
+            block_out_channels=(320, 640, 1280, 1280),
+            layers_per_block=2,
+            down_block_types=('CrossAttnDownBlock2D', 'CrossAttnDownBlock2D',
+                              'CrossAttnDownBlock2D', 'DownBlock2D'),
+            up_block_types=('UpBlock2D', 'CrossAttnUpBlock2D',
+                            'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'),
+            cross_attention_dim=768,
+            attention_head_dim=8,
+            norm_num_groups=32),
+        vae=dict(
+            sample_size=512,
+            block_out_channels=(128, 256, 512, 512),
+            down_block_types=('DownEncoderBlock2D', ) * 4,
+            up_block_types=('UpDecoderBlock2D', ) * 4,
+            layers_per_block=2,
+            norm_num_groups=32,
+            latent_channels=4),
+        text=dict(hidden_size=768, intermediate_size=3072,
+                  num_hidden_layers=12, num_attention_heads=12)),
+)
+
+# The DDPM schedule of Stable Diffusion 1.x.
+SCHEDULER_CFG = dict(
+    num_train_timesteps=1000,
+    beta_start=0.00085,
+    beta_end=0.012,
+    beta_schedule='scaled_linear',
+    clip_sample=False)
+
+
+def _write_tokenizer(folder: str) -> None:
+    """A CLIP tokenizer with a minimal vocabulary (enough for '')."""
+    from transformers import CLIPTokenizer
+    os.makedirs(folder, exist_ok=True)
+    vocab = {'<|startoftext|>': 0, '<|endoftext|>': 1}
+    for i, ch in enumerate('abcdefghijklmnopqrstuvwxyz'):
+        vocab[ch] = 2 + 2 * i
+        vocab[ch + '</w>'] = 3 + 2 * i
+    vocab_file = osp.join(folder, 'vocab.json')
+    merges_file = osp.join(folder, 'merges.txt')
+    with open(vocab_file, 'w') as f:
+        json.dump(vocab, f)
+    with open(merges_file, 'w') as f:
+        f.write('#version: 0.2\n')
+    tok = CLIPTokenizer(
+        vocab_file,
+        merges_file,
+        model_max_length=77,
+        pad_token='<|endoftext|>')
+    tok.save_pretrained(folder)
+    os.remove(vocab_file)
+    os.remove(merges_file)
+
+
+def save_random_sd(out_dir: str,
+                   arch: str = 'tiny',
+                   seed: int = 0,
+                   with_text_encoder: bool = True) -> str:
+    """Build a random-weight SD from configs and ``save_pretrained`` it.
+
+    Deterministic: the same ``arch`` and ``seed`` give the same weights.
+
+    Args:
+        out_dir (str): Folder to write (created; existing files replaced).
+        arch (str): One of ``'tiny'``, ``'mid'``, ``'sd15'``. Defaults to
+            ``'tiny'``.
+        seed (int): Seed of the random weights. Defaults to 0.
+        with_text_encoder (bool): Also write a CLIP text encoder and tokenizer
+            (needed by the ``'empty_text'`` context layout). Defaults to True.
+
+    Returns:
+        str: ``out_dir``.
+    """
+    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
+    if arch not in ARCHS:
+        raise ValueError(f'Unknown SD architecture {arch!r}; choose one of '
+                         f'{sorted(ARCHS)}')
+    cfg = ARCHS[arch]
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(seed)
+    UNet2DConditionModel(**cfg['unet']).save_pretrained(
+        osp.join(out_dir, 'unet'))
+    torch.manual_seed(seed + 1)
+    AutoencoderKL(**cfg['vae']).save_pretrained(osp.join(out_dir, 'vae'))
+    DDPMScheduler(**SCHEDULER_CFG).save_pretrained(
+        osp.join(out_dir, 'scheduler'))
+    if with_text_encoder:
+        from transformers import CLIPTextConfig, CLIPTextModel
+        torch.manual_seed(seed + 2)
+        text_cfg = CLIPTextConfig(
+            vocab_size=64,
+            max_position_embeddings=77,
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            **cfg['text'])
+        CLIPTextModel(text_cfg).save_pretrained(
+            osp.join(out_dir, 'text_encoder'))
+        _write_tokenizer(osp.join(out_dir, 'tokenizer'))
+    with open(osp.join(out_dir, 'model_index.json'), 'w') as f:
+        json.dump(
+            dict(
+                _class_name='StableDiffusionPipeline',
+                _mmppm_random_arch=arch,
+                _mmppm_seed=seed,
+                unet=['diffusers', 'UNet2DConditionModel'],
+                vae=['diffusers', 'AutoencoderKL'],
+                scheduler=['diffusers', 'DDPMScheduler']),
+            f,
+            indent=2)
+    return out_dir
