@@ -1,0 +1,4 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+from .episodic_pck import EpisodicPCK
+
+__all__ = ['EpisodicPCK']

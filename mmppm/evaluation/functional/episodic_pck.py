@@ -1,0 +1,65 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""PCK of one query of a few-shot episode (MP-100 protocol)."""
+from typing import Sequence
+
+import numpy as np
+
+DEFAULT_THRS = (0.05, 0.10, 0.15, 0.20, 0.25)
+
+
+def episodic_pck_mask(query_visible: np.ndarray,
+                      support_visible: np.ndarray) -> np.ndarray:
+    """Keypoints that count: visible in the query and in every support.
+
+    Args:
+        query_visible (np.ndarray): Visibility in the query, [K].
+        support_visible (np.ndarray): Visibility in the supports, [S, K]
+            (or [K] for one support).
+
+    Returns:
+        np.ndarray: Boolean mask, [K].
+    """
+    query_visible = np.asarray(query_visible).reshape(-1)
+    support_visible = np.asarray(support_visible).reshape(
+        -1, query_visible.shape[0])  # [S, K]
+    return (query_visible > 0) & (support_visible > 0).all(axis=0)
+
+
+def episodic_pck(pred: np.ndarray,
+                 gt: np.ndarray,
+                 query_visible: np.ndarray,
+                 support_visible: np.ndarray,
+                 bbox: np.ndarray,
+                 thrs: Sequence[float] = DEFAULT_THRS) -> np.ndarray:
+    """PCK of one query at several thresholds.
+
+    A keypoint counts where it is visible (v > 0) in the query and in every
+    support; it is correct where ``||pred - gt|| / max(w, h) < thr``
+    (strict), with w, h the size of the query's (clipped) GT bbox. PCK is
+    correct / counted, and 0 where nothing counts (or the bbox is empty).
+    This equals mmpose's ``keypoint_pck_accuracy`` (its ``avg_acc``) on the
+    single query with ``norm_factor = [[max(w, h)] * 2]``.
+
+    Args:
+        pred (np.ndarray): Predicted keypoints in original image pixels,
+            [K, 2].
+        gt (np.ndarray): Ground-truth keypoints, [K, 2].
+        query_visible (np.ndarray): Query visibility, [K].
+        support_visible (np.ndarray): Support visibility, [S, K].
+        bbox (np.ndarray): The query's GT bbox ``[x1, y1, x2, y2]``.
+        thrs (Sequence[float]): Thresholds. Defaults to
+            (0.05, 0.10, 0.15, 0.20, 0.25).
+
+    Returns:
+        np.ndarray: PCK at each threshold, [len(thrs)] (float64).
+    """
+    pred = np.asarray(pred, dtype=np.float64).reshape(-1, 2)
+    gt = np.asarray(gt, dtype=np.float64).reshape(-1, 2)
+    bbox = np.asarray(bbox, dtype=np.float64).reshape(-1)
+    thrs = np.asarray(thrs, dtype=np.float64)
+    mask = episodic_pck_mask(query_visible, support_visible)
+    norm = max(bbox[2] - bbox[0], bbox[3] - bbox[1])
+    if not mask.any() or not norm > 0:
+        return np.zeros(len(thrs))
+    dist = np.linalg.norm(pred[mask] - gt[mask], axis=-1) / norm  # [n]
+    return (dist[None, :] < thrs[:, None]).mean(axis=1)

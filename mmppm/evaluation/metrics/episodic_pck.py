@@ -1,0 +1,126 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Episodic PCK metric for category-agnostic pose estimation."""
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+from mmpose.registry import METRICS
+from terminaltables import AsciiTable
+
+from ..functional import DEFAULT_THRS, episodic_pck
+
+
+def _to_numpy(x: Any) -> np.ndarray:
+    if hasattr(x, 'detach'):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+@METRICS.register_module()
+class EpisodicPCK(BaseMetric):
+    """PCK over the queries of few-shot episodes (MP-100 protocol).
+
+    ``process`` takes the model's query samples (dicts, as mmengine's
+    Evaluator passes them; samples whose ``episode_role`` is 'support' are
+    skipped). Each needs ``pred_instances.keypoints`` [1, K, 2] and
+    ``gt_instances.keypoints`` [1, K, 2] in original image pixels,
+    ``gt_instances.keypoints_visible`` [1, K], ``gt_instances.bboxes``
+    [1, 4] (xyxy), and the metainfo ``support_keypoints_visible`` [S, K],
+    ``category_id``, ``category_name``. The arithmetic is
+    :func:`mmppm.evaluation.functional.episodic_pck`.
+
+    Returned keys (before ``prefix``): ``PCK@0.05`` ... ``PCK@0.25`` (one
+    per threshold, mean over all queries), ``mPCK`` (their mean), ``PCK``
+    (the value at ``headline_thr``) and, with ``per_category=True``,
+    ``PCK@0.20/<category name>`` (``<name>#<id>`` where two categories
+    share a name). Values are fractions in [0, 1].
+
+    Args:
+        thrs (Sequence[float]): Thresholds. Defaults to
+            (0.05, 0.10, 0.15, 0.20, 0.25).
+        headline_thr (float): Threshold reported as ``PCK``. Must be one of
+            ``thrs``. Defaults to 0.2.
+        per_category (bool): Return per-category keys too. The per-category
+            table is logged either way. Defaults to True.
+        collect_device (str): Defaults to 'cpu'.
+        prefix (str, optional): Defaults to None (no prefix).
+    """
+
+    default_prefix: Optional[str] = None
+
+    def __init__(self,
+                 thrs: Sequence[float] = DEFAULT_THRS,
+                 headline_thr: float = 0.2,
+                 per_category: bool = True,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.thrs = tuple(float(t) for t in thrs)
+        if not any(np.isclose(headline_thr, t) for t in self.thrs):
+            raise ValueError(f'headline_thr {headline_thr} is not one of '
+                             f'thrs {self.thrs}')
+        self.headline_thr = float(headline_thr)
+        self.per_category = per_category
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Score each query; store small per-query results."""
+        for ds in data_samples:
+            if ds.get('episode_role', 'query') != 'query':
+                continue
+            gt = ds['gt_instances']
+            pck = episodic_pck(
+                pred=_to_numpy(ds['pred_instances']['keypoints'])[0],
+                gt=_to_numpy(gt['keypoints'])[0],
+                query_visible=_to_numpy(gt['keypoints_visible'])[0],
+                support_visible=_to_numpy(ds['support_keypoints_visible']),
+                bbox=_to_numpy(gt['bboxes'])[0],
+                thrs=self.thrs)
+            self.results.append(
+                dict(category_id=int(ds['category_id']),
+                     category_name=str(
+                         ds.get('category_name', ds['category_id'])),
+                     episode_id=int(ds.get('episode_id', -1)),
+                     pck=pck.astype(np.float64)))
+
+    def _key(self, thr: float) -> str:
+        return f'PCK@{thr:.2f}'
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Mean PCK over all queries, per threshold and per category."""
+        logger = MMLogger.get_current_instance()
+        if not results:
+            logger.warning('EpisodicPCK got no query results.')
+            return {}
+        pck = np.stack([r['pck'] for r in results])  # [N, T]
+        mean = pck.mean(axis=0)  # [T]
+        metrics = OrderedDict(
+            (self._key(t), float(m)) for t, m in zip(self.thrs, mean))
+        metrics['mPCK'] = float(mean.mean())
+        head = int(np.argmin([abs(t - self.headline_thr) for t in self.thrs]))
+        metrics['PCK'] = float(mean[head])
+
+        cats = OrderedDict()
+        for r, row in zip(results, pck):
+            cats.setdefault((r['category_id'], r['category_name']),
+                            []).append(row)
+        names = [name for _, name in cats]
+        header = ['category', 'id', 'queries'
+                  ] + [self._key(t) for t in self.thrs] + ['mPCK']
+        table = [header]
+        for (cid, name), rows in sorted(cats.items()):
+            cat_mean = np.mean(rows, axis=0)
+            table.append([name, cid, len(rows)] +
+                         [f'{100 * v:.2f}' for v in cat_mean] +
+                         [f'{100 * cat_mean.mean():.2f}'])
+            if self.per_category:
+                label = name if names.count(name) == 1 else f'{name}#{cid}'
+                metrics[f'{self._key(self.headline_thr)}/{label}'] = float(
+                    cat_mean[head])
+        table.append(['all', '', len(results)] +
+                     [f'{100 * v:.2f}'
+                      for v in mean] + [f'{100 * mean.mean():.2f}'])
+        logger.info('Episodic PCK per category (%):\n' +
+                    AsciiTable(table).table)
+        return dict(metrics)

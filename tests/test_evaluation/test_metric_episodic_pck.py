@@ -1,0 +1,71 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+import numpy as np
+import pytest
+import torch
+from mmengine.evaluator import Evaluator
+from mmengine.structures import InstanceData
+from mmpose.structures import PoseDataSample
+
+import mmppm.evaluation  # noqa: F401
+from mmppm.evaluation import EpisodicPCK
+
+
+def _sample(cat_id, name, pred, gt, q_vis, s_vis, bbox, role='query'):
+    s = PoseDataSample(metainfo=dict(category_id=cat_id,
+                                     category_name=name,
+                                     episode_id=0,
+                                     episode_role=role,
+                                     support_keypoints_visible=np.asarray(
+                                         s_vis, dtype=np.float32)))
+    s.gt_instances = InstanceData(
+        keypoints=np.asarray(gt, dtype=np.float32)[None],
+        keypoints_visible=np.asarray(q_vis, dtype=np.float32)[None],
+        bboxes=np.asarray(bbox, dtype=np.float32)[None])
+    s.pred_instances = InstanceData(
+        keypoints=torch.as_tensor(pred, dtype=torch.float32)[None])
+    return s
+
+
+def test_metric_end_to_end():
+    gt = np.array([[10., 10.], [50., 50.], [90., 20.]])
+    bbox = [0, 0, 100, 100]
+    samples = [
+        # perfect
+        _sample(1, 'a', gt, gt, [1, 1, 1], [[1, 1, 1]], bbox),
+        # one of three off by 12 px: correct from thr 0.15 on
+        _sample(1, 'a', gt + [[12, 0], [0, 0], [0, 0]], gt, [1, 1, 1],
+                [[1, 1, 1]], bbox),
+        # nothing counted -> 0
+        _sample(2, 'b', gt, gt, [1, 1, 1], [[0, 0, 0]], bbox),
+        # a support sample is ignored
+        _sample(2, 'b', gt * 0, gt, [1, 1, 1], [[1, 1, 1]], bbox, 'support'),
+    ]
+    evaluator = Evaluator(EpisodicPCK(prefix='mp100'))
+    evaluator.process(samples)
+    m = evaluator.evaluate(3)
+    a_low, a_high = (1 + 2 / 3) / 2, 1.
+    assert m['mp100/PCK@0.05'] == pytest.approx((a_low * 2) / 3)
+    assert m['mp100/PCK@0.10'] == pytest.approx((a_low * 2) / 3)
+    assert m['mp100/PCK@0.20'] == pytest.approx(a_high * 2 / 3)
+    assert m['mp100/PCK'] == m['mp100/PCK@0.20']
+    assert m['mp100/mPCK'] == pytest.approx(
+        np.mean(
+            [m[f'mp100/PCK@{t:.2f}'] for t in (0.05, 0.1, 0.15, 0.2, 0.25)]))
+    assert m['mp100/PCK@0.20/a'] == 1.0 and m['mp100/PCK@0.20/b'] == 0.0
+
+
+def test_metric_oracle_and_duplicate_names():
+    rng = np.random.RandomState(0)
+    metric = EpisodicPCK(thrs=(0.1, 0.2), per_category=True)
+    samples = []
+    for cat_id in (18, 40):  # MP-100 has two categories named 'face'
+        gt = rng.rand(5, 2) * 100
+        samples.append(
+            _sample(cat_id, 'face', gt, gt, np.ones(5), np.ones((1, 5)),
+                    [0, 0, 100, 80]).to_dict())
+    metric.process({}, samples)
+    m = metric.compute_metrics(metric.results)
+    assert m['PCK'] == m['mPCK'] == 1.0
+    assert m['PCK@0.20/face#18'] == m['PCK@0.20/face#40'] == 1.0
+    with pytest.raises(ValueError, match='headline_thr'):
+        EpisodicPCK(thrs=(0.1, ), headline_thr=0.2)

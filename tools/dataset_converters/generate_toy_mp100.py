@@ -1,0 +1,54 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Generate the toy MP-100-format dataset (see docs/dataset_prep.md).
+
+Example:
+    python tools/dataset_converters/generate_toy_mp100.py --out-dir data/toy_mp100
+"""
+import argparse
+import sys
+from pathlib import Path
+
+try:
+    import mmppm  # noqa: F401
+except ImportError:  # run from a checkout without `pip install -e .`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from mmppm.datasets.toy import generate_toy_mp100  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--out-dir', default='data/toy_mp100')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--num-categories',
+                        type=int,
+                        nargs=3,
+                        default=(8, 2, 3),
+                        metavar=('TRAIN', 'VAL', 'TEST'))
+    parser.add_argument('--instances-per-category', type=int, default=20)
+    parser.add_argument('--num-keypoints',
+                        type=int,
+                        nargs=2,
+                        default=(5, 20),
+                        metavar=('MIN', 'MAX'))
+    parser.add_argument('--force',
+                        action='store_true',
+                        help='regenerate even if a matching dataset exists')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    files = generate_toy_mp100(
+        args.out_dir,
+        seed=args.seed,
+        num_categories=tuple(args.num_categories),
+        instances_per_category=args.instances_per_category,
+        num_keypoints=tuple(args.num_keypoints),
+        force=args.force)
+    for split, path in files.items():
+        print(f'{split}: {path}')
+
+
+if __name__ == '__main__':
+    main()
