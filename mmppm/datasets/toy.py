@@ -5,7 +5,8 @@ Each category is an articulated tree of 5-20 keypoints. Every keypoint is
 drawn as a blob with its own colour and shape (consistent over the
 category's instances), so that local appearance identifies it; instances
 differ by rotation (+-60 degrees), scale, position (not centred),
-articulation and limb length, on a cluttered grey background. Some
+articulation (+-20 degrees per limb) and limb length (0.8-1.2), on a
+cluttered grey background; blobs never overlap. Some
 keypoints are occluded (v=0). Train, val and test categories are disjoint.
 """
 import colorsys
@@ -17,7 +18,7 @@ from typing import Dict, Tuple, Union
 import numpy as np
 from PIL import Image, ImageDraw
 
-TOY_VERSION = 1
+TOY_VERSION = 2
 SPLITS = ('train', 'val', 'test')
 
 
@@ -27,22 +28,26 @@ def _rot(theta: float) -> np.ndarray:
 
 
 def _make_template(rng: np.random.Generator, num_kpts: int) -> dict:
-    """A tree of ``num_kpts`` points in a unit disc, well separated."""
-    for _ in range(100):
-        parents = [-1] + [
-            int(rng.integers(max(0, i - 3), i)) for i in range(1, num_kpts)
-        ]
-        pts = np.zeros((num_kpts, 2))
-        for i in range(1, num_kpts):
-            ang = rng.uniform(0, 2 * np.pi)
-            pts[i] = pts[parents[i]] + rng.uniform(0.5, 0.9) * np.array(
-                [np.cos(ang), np.sin(ang)])
-        pts -= pts.mean(axis=0)
-        pts /= np.linalg.norm(pts, axis=1).max()
-        dist = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
-        dist[np.arange(num_kpts), np.arange(num_kpts)] = np.inf
-        if dist.min() > 0.22:
-            break
+    """A tree of ``num_kpts`` points spread over a unit disc."""
+    pts = rng.uniform(-0.7, 0.7, (num_kpts, 2))
+    d_min = 1.6 / np.sqrt(num_kpts)
+    for _ in range(200):  # relax: push closer pairs apart, stay in the disc
+        diff = pts[:, None] - pts[None]  # [K, K, 2]
+        dist = np.linalg.norm(diff, axis=-1) + np.eye(num_kpts)
+        push = np.clip(d_min - dist, 0, None) * (1 - np.eye(num_kpts))
+        pts += 0.5 * (push[..., None] * diff / dist[..., None]).sum(axis=1)
+        norm = np.linalg.norm(pts, axis=1, keepdims=True)
+        pts /= np.maximum(norm, 1.)
+    pts -= pts.mean(axis=0)
+    pts /= np.linalg.norm(pts, axis=1).max()
+    # tree: from the centre outwards, each point hangs on its nearest
+    # already placed point
+    order = np.argsort(np.linalg.norm(pts, axis=1))
+    pts = pts[order]
+    parents = [-1] + [
+        int(np.argmin(np.linalg.norm(pts[:i] - pts[i], axis=1)))
+        for i in range(1, num_kpts)
+    ]
     hue0 = rng.uniform()
     colours = [
         tuple(
@@ -101,26 +106,37 @@ def _background(rng: np.random.Generator, w: int, h: int) -> Image.Image:
     return pil
 
 
+def _pose(rng: np.random.Generator, pts: np.ndarray,
+          parents: list) -> np.ndarray:
+    """Articulate: rotate (+-20 degrees) and stretch (0.8-1.2) each limb
+    about its parent, propagated down the tree; centred."""
+    angle = np.zeros(len(pts))
+    posed = np.zeros_like(pts)
+    for i, parent in enumerate(parents):
+        if parent < 0:
+            posed[i] = pts[i]
+            continue
+        angle[i] = angle[parent] + rng.uniform(-0.35, 0.35)
+        offset = (pts[i] - pts[parent]) * rng.uniform(0.8, 1.2)
+        posed[i] = posed[parent] + _rot(angle[i]) @ offset
+    return posed - posed.mean(axis=0)
+
+
 def _make_instance(rng: np.random.Generator, tpl: dict,
                    img_size: Tuple[int, int]) -> tuple:
     """Render one instance; return (image, keypoints [K,3], bbox xywh)."""
     w, h = (int(v) for v in rng.integers(img_size[0], img_size[1] + 1, 2))
     pts, parents = tpl['points'], tpl['parents']
     k = len(pts)
-    # articulation: rotate/stretch each limb about its parent, propagated
-    angle = np.zeros(k)
-    posed = np.zeros((k, 2))
-    for i in range(k):
-        if parents[i] < 0:
-            posed[i] = pts[i]
-            continue
-        angle[i] = angle[parents[i]] + rng.uniform(-0.26, 0.26)
-        offset = (pts[i] - pts[parents[i]]) * rng.uniform(0.9, 1.1)
-        posed[i] = posed[parents[i]] + _rot(angle[i]) @ offset
-    posed -= posed.mean(axis=0)
+    # smaller blobs for many keypoints; 4 to ~13 px
+    blob = max(4., 0.05 * min(w, h) * min(1., np.sqrt(10 / k)))
     radius = rng.uniform(0.26, 0.40) * min(w, h)
-    posed = posed @ _rot(np.deg2rad(rng.uniform(-60, 60))).T * radius
-    blob = max(4., 0.055 * min(w, h))
+    for _ in range(20):  # redraw poses whose blobs would overlap
+        posed = _pose(rng, pts, parents) * radius
+        dist = np.linalg.norm(posed[:, None] - posed[None], axis=-1)
+        if (dist + 1e9 * np.eye(k)).min() > 2.2 * blob:
+            break
+    posed = posed @ _rot(np.deg2rad(rng.uniform(-60, 60))).T
     margin = blob + 3
     lo, hi = -posed.min(axis=0) + margin, np.array(
         [w, h]) - posed.max(axis=0) - margin
