@@ -1,0 +1,3 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+from .model_wrappers import *  # noqa: F401,F403
+from .runner import *  # noqa: F401,F403

@@ -1,0 +1,220 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""tools/train.py, tools/test.py and the dist scripts, end to end on CPU."""
+import importlib.util
+import json
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+TOY_DIR = osp.join(REPO, 'tests', 'test_engine')  # toy_components.py
+if TOY_DIR not in sys.path:  # for custom_imports in in-process tool runs
+    sys.path.insert(0, TOY_DIR)
+
+TRAIN_CFG = """
+custom_imports = dict(imports=['toy_components'], allow_failed_imports=False)
+default_scope = 'mmengine'
+log_level = 'WARNING'
+model = dict(type='ToyRegressor', init_w=0.5)
+train_dataloader = dict(
+    dataset=dict(type='ToyRegressionDataset', n=16),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_size=2, num_workers=0, collate_fn=dict(type='default_collate'))
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=0.1))
+train_cfg = dict(by_epoch=False, max_iters=4)
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False))
+custom_hooks = [dict(type='DumpParamsHook')]
+"""
+
+TEST_CFG = """
+custom_imports = dict(imports=['toy_components'], allow_failed_imports=False)
+default_scope = 'mmpose'
+log_level = 'WARNING'
+model = dict(type='FakeEpisodeModel')
+test_dataloader = dict(
+    dataset=dict(type='FakeEpisodeDataset', n=7),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    batch_size=1, num_workers=0, collate_fn=dict(type='pseudo_collate'))
+test_cfg = dict(type='ResumableTestLoop')
+test_evaluator = dict(type='FakeEpisodeMetric')
+"""
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'mmppm_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tool_env():
+    env = dict(os.environ, HF_HUB_OFFLINE='1')
+    env['PYTHONPATH'] = os.pathsep.join(
+        [REPO, TOY_DIR, env.get('PYTHONPATH', '')])
+    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
+    return env
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return str(s.getsockname()[1])
+
+
+def write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+# --------------------------------------------------------------------------
+# One-line errors
+
+
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_missing_config_is_a_one_line_error(tool, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        load_tool(tool).main([str(tmp_path / 'nope.py')])
+    assert str(
+        exc.value) == (f'error: config file not found: {tmp_path / "nope.py"}')
+
+
+def test_missing_checkpoint_is_a_one_line_error(tmp_path):
+    cfg = write(tmp_path / 'toy_test.py', TEST_CFG)
+    with pytest.raises(SystemExit) as exc:
+        load_tool('test').main([cfg, str(tmp_path / 'missing.pth')])
+    assert str(exc.value) == (
+        f'error: checkpoint not found: {tmp_path / "missing.pth"}')
+    cfg = write(tmp_path / 'toy_train.py', TRAIN_CFG)
+    with pytest.raises(SystemExit) as exc:
+        load_tool('train').main([cfg, '--resume', 'missing.pth'])
+    assert str(exc.value) == 'error: checkpoint not found: missing.pth'
+
+
+def test_cli_error_has_no_traceback(tmp_path):
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools', 'test.py'),
+        str(tmp_path / 'nope.py')
+    ],
+                          env=tool_env(),
+                          capture_output=True,
+                          text=True,
+                          timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        f'error: config file not found: {tmp_path / "nope.py"}')
+
+
+# --------------------------------------------------------------------------
+# Argument handling
+
+
+def test_args_merge_into_config(tmp_path):
+    train = load_tool('train')
+    cfg_path = write(tmp_path / 'toy_train.py', TRAIN_CFG)
+    from mmppm.utils.tool_helpers import load_tool_config
+    args = train.parse_args(
+        [cfg_path, '--resume', '--cfg-options', 'train_cfg.max_iters=9'])
+    cfg = train.merge_args(load_tool_config(cfg_path, None, 'none'), args)
+    assert cfg.resume is True and cfg.load_from is None
+    assert cfg.train_cfg.max_iters == 9
+    assert cfg.work_dir == osp.join('./work_dirs', 'toy_train')
+
+    test = load_tool('test')
+    for ckpt in ([], ['none'], ['']):
+        args = test.parse_args([cfg_path, *ckpt, '--show-dir', 'vis'])
+        assert args.checkpoint is None
+        cfg = test.merge_args(
+            load_tool_config(cfg_path, str(tmp_path / 'w'), 'none'), args)
+        assert cfg.get('load_from') is None and cfg.show_dir == 'vis'
+        assert cfg.work_dir == str(tmp_path / 'w')
+
+
+def run_test_tool(cfg, work_dir, out):
+    """``tools/test.py CFG --work-dir W --out OUT`` in-process -> metrics."""
+    load_tool('test').main(
+        [cfg, '--work-dir',
+         str(work_dir), '--out',
+         str(out)])
+    return json.loads(out.read_text())
+
+
+def test_test_tool_runs_and_writes_metrics(tmp_path):
+    cfg = write(tmp_path / 'toy_test.py', TEST_CFG)
+    metrics = run_test_tool(cfg, tmp_path / 'w', tmp_path / 'metrics.json')
+    assert metrics['num_episodes'] == 7 and metrics['num_queries'] == 14
+
+
+# --------------------------------------------------------------------------
+# Two processes on CPU (gloo)
+
+
+def torchrun(script, *args, nproc=2):
+    cmd = [
+        sys.executable, '-m', 'torch.distributed.run',
+        f'--nproc_per_node={nproc}', '--master_addr=127.0.0.1',
+        f'--master_port={free_port()}',
+        osp.join(REPO, 'tools', script), *args, '--launcher', 'pytorch'
+    ]
+    proc = subprocess.run(cmd,
+                          env=tool_env(),
+                          capture_output=True,
+                          text=True,
+                          timeout=180)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def rank_params(work_dir, rank):
+    return torch.load(osp.join(work_dir, f'params_rank{rank}.pt'),
+                      weights_only=True)
+
+
+def test_two_process_cpu_train_save_resume(tmp_path):
+    cfg = write(tmp_path / 'toy_train.py', TRAIN_CFG)
+    work_dir = str(tmp_path / 'work')
+    torchrun('train.py', cfg, '--work-dir', work_dir)
+    first = [rank_params(work_dir, r) for r in (0, 1)]
+    assert first[0]['iter'] == 4
+    assert torch.equal(first[0]['params']['w'], first[1]['params']['w'])
+    assert osp.isfile(osp.join(work_dir, 'iter_4.pth'))
+
+    # auto-resume from iter_4.pth and train on to 6 iterations
+    torchrun('train.py', cfg, '--work-dir', work_dir, '--resume',
+             '--cfg-options', 'train_cfg.max_iters=6')
+    second = [rank_params(work_dir, r) for r in (0, 1)]
+    assert second[0]['iter'] == second[1]['iter'] == 6
+    assert torch.equal(second[0]['params']['w'], second[1]['params']['w'])
+    assert not torch.equal(second[0]['params']['w'], first[0]['params']['w'])
+
+
+def test_two_process_resumable_test_matches_single_process(tmp_path):
+    cfg = write(tmp_path / 'toy_test.py', TEST_CFG)
+    single = run_test_tool(cfg, tmp_path / 'w1', tmp_path / 'single.json')
+    double = tmp_path / 'double.json'
+    work_dir = str(tmp_path / 'w2')
+    env = dict(tool_env(), PYTHON=sys.executable, PORT=free_port())
+    proc = subprocess.run([
+        'bash',
+        osp.join(REPO, 'tools', 'dist_test.sh'), cfg, '2', '--work-dir',
+        work_dir, '--out',
+        str(double)
+    ],
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(double.read_text()) == single
+    rank_files = os.listdir(
+        osp.join(work_dir, 'predictions',
+                 os.listdir(osp.join(work_dir, 'predictions'))[0]))
+    assert sorted(f.split('_')[-1]
+                  for f in rank_files) == ['rank0.pkl', 'rank1.pkl']
