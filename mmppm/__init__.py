@@ -8,6 +8,7 @@ from .utils.mmcv_ext_stub import install_mmcv_ext_stub
 # Must run before anything imports ``mmpose.models`` (which imports mmcv.ops).
 install_mmcv_ext_stub()
 
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

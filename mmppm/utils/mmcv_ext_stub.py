@@ -12,6 +12,7 @@ calling a compiled op (DeformConv2d, NMS, ...) tells the user what to install.
 It does nothing when a full mmcv with compiled ops is present.
 """
 import importlib
+import importlib.machinery
 import importlib.util
 import sys
 import types
@@ -54,5 +55,8 @@ def install_mmcv_ext_stub() -> bool:
         return False
     import mmcv  # noqa: F401  (the parent package must exist first)
     stub = _MissingExt('mmcv._ext')
+    # A spec without a loader: ``pkgutil.find_loader('mmcv._ext')`` (used by
+    # mmengine's ``mmcv_full_available``) then reports "no full mmcv".
+    stub.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', loader=None)
     sys.modules['mmcv._ext'] = stub
     return True

@@ -1,0 +1,3 @@
+from .prompt_matching_head import PromptMatchingHead
+
+__all__ = ['PromptMatchingHead']

@@ -1,0 +1,3 @@
+from .ppm_estimator import PPMEstimator
+
+__all__ = ['PPMEstimator']

@@ -1,0 +1,348 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Prompt Pose Matching (PPM) with optional Category-shared Prompt Training."""
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from mmengine.structures import InstanceData
+from mmpose.registry import MODELS
+from torch import Tensor
+
+from mmppm.utils.numerics import check_finite
+from ..utils import crop_to_image
+
+DEFAULT_TEST_CFG = dict(
+    steps=100,  # Adam steps of the per-episode prompt optimisation
+    lr=2e-3,  # Adam learning rate (paper)
+    prompt_init_std=1.0,  # std of the random-normal prompt init
+    max_batch=64,  # max (prompt, image) pairs per UNet call
+    seed=0,  # episode e uses torch.Generator seeded with seed + e
+    amp_dtype=None,  # 'bfloat16' / 'float16': autocast on CUDA
+    output_heatmaps=False,  # keep query maps in pred_fields.heatmaps
+)
+DEFAULT_TRAIN_CFG = dict(
+    num_base_keypoints=None,  # K over all base categories (CPT training)
+    prompt_init_std=1.0,
+    seed=0,
+)
+
+
+def _chunks(n: int, size: int):
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))
+
+
+def _to_tensor(x, device) -> Tensor:
+    return torch.as_tensor(np.asarray(x), device=device)
+
+
+@MODELS.register_module()
+class PPMEstimator(BaseModel):
+    """Category-agnostic pose estimation by Prompt Pose Matching.
+
+    Test (one sample = one episode): learn one pseudo prompt per keypoint on
+    the support image(s) so that its cross-attention map matches a Gaussian
+    heatmap of the keypoint (SPEC Eq. 4), then take the argmax of each
+    prompt's map on every query. All prompts and shots of an episode go
+    through the UNet together (``max_batch`` pairs per call, with gradient
+    accumulation beyond); support latents are encoded once per episode.
+
+    Train (CPT, optional): with a ``prompt_encoder`` and
+    ``train_cfg.num_base_keypoints``, learn the shared prompt, the MLP and
+    one prompt per base keypoint on single instances (SPEC Eq. 6).
+
+    Args:
+        backbone (dict): :class:`SDCrossAttnBackbone` config.
+        head (dict): :class:`PromptMatchingHead` config.
+        prompt_encoder (dict, optional): e.g. :class:`SharedPromptMLP`
+            (CPT). None: plain PPM, the context is the prompt itself.
+        data_preprocessor (dict, optional): Defaults to
+            ``EpisodeDataPreprocessor``.
+        train_cfg (dict, optional): See ``DEFAULT_TRAIN_CFG``.
+        test_cfg (dict, optional): See ``DEFAULT_TEST_CFG``.
+        init_cfg (dict, optional): mmengine init config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 head: dict = dict(type='PromptMatchingHead'),
+                 prompt_encoder: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='EpisodeDataPreprocessor')
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.test_cfg = self._merge_cfg(DEFAULT_TEST_CFG, test_cfg,
+                                        'test_cfg')
+        self.train_cfg = self._merge_cfg(DEFAULT_TRAIN_CFG, train_cfg,
+                                         'train_cfg')
+        self.backbone = MODELS.build(backbone)
+        self.head = MODELS.build(head)
+        c = self.backbone.cross_attention_dim
+        self.prompt_encoder = None
+        if prompt_encoder is not None:
+            prompt_encoder = dict(prompt_encoder)
+            prompt_encoder.setdefault('embed_dims', c)
+            self.prompt_encoder = MODELS.build(prompt_encoder)
+        self.base_prompts = None
+        k = self.train_cfg['num_base_keypoints']
+        if k:
+            g = torch.Generator().manual_seed(self.train_cfg['seed'])
+            self.base_prompts = nn.Parameter(
+                torch.randn(k, 1, c, generator=g) *
+                self.train_cfg['prompt_init_std'])  # P^k, [K, 1, c]
+        self.last_episode_losses: List[float] = []
+
+    @staticmethod
+    def _merge_cfg(default: dict, cfg: Optional[dict], what: str) -> dict:
+        cfg = dict(cfg or {})
+        unknown = set(cfg) - set(default)
+        if unknown:
+            raise ValueError(f'Unknown {what} keys {sorted(unknown)}; '
+                             f'valid: {sorted(default)}')
+        merged = dict(default, **cfg)
+        if what == 'test_cfg':
+            if merged['steps'] < 0 or merged['max_batch'] < 1:
+                raise ValueError(f'{what}: steps must be >= 0 and max_batch '
+                                 f'>= 1, got {merged}')
+            if merged['amp_dtype'] not in (None, 'bfloat16', 'float16'):
+                raise ValueError(f"{what}.amp_dtype must be None, 'bfloat16' "
+                                 f"or 'float16', got {merged['amp_dtype']!r}")
+        return merged
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        key = prefix + 'base_prompts'
+        if key in state_dict and self.base_prompts is not None and \
+                state_dict[key].shape != self.base_prompts.shape:
+            raise ValueError(
+                f'Checkpoint does not match the config: {key} has shape '
+                f'{tuple(state_dict[key].shape)} (base keypoints K, 1, '
+                f'channels c) but the model has '
+                f'{tuple(self.base_prompts.shape)}. Check '
+                'train_cfg.num_base_keypoints (the training split) and the SD '
+                'model (model.backbone.pretrained).')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    # ----------------------------------------------------------- utilities
+    def context(self, prompts: Tensor) -> Tensor:
+        """UNet context of prompts ``[N, 1, c]`` (through Phi under CPT)."""
+        if self.prompt_encoder is None:
+            return prompts
+        return self.prompt_encoder(prompts)
+
+    def _autocast(self, device: torch.device):
+        dtype = self.test_cfg['amp_dtype']
+        enabled = dtype is not None and device.type == 'cuda'
+        return torch.autocast(
+            device_type=device.type,
+            dtype=getattr(torch, dtype) if dtype else None,
+            enabled=enabled)
+
+    @staticmethod
+    def _targets(samples) -> Tuple[Tensor, Tensor]:
+        """Gaussian heatmaps ``[S, K, H, W]`` and visibility ``[S, K]``."""
+        heatmaps = np.stack([np.asarray(s.gt_fields.heatmaps) for s in samples])
+        weights = np.stack([
+            np.asarray(s.gt_instance_labels.keypoint_weights).reshape(-1) *
+            (np.asarray(s.gt_instances.keypoints_visible).reshape(-1) > 0)
+            for s in samples
+        ])
+        return torch.from_numpy(heatmaps), torch.from_numpy(weights)
+
+    # --------------------------------------------------------- prompt fit
+    def fit_prompts(self,
+                    support_latents: Tensor,
+                    targets: Tensor,
+                    visible: Tensor,
+                    generator: torch.Generator,
+                    what: str = 'episode') -> Tensor:
+        """Optimise one prompt per keypoint on the support (SPEC Eq. 4).
+
+        Args:
+            support_latents (Tensor): ``[S, 4, h, w]`` VAE latents.
+            targets (Tensor): ``[S, K, H, W]`` Gaussian heatmaps.
+            visible (Tensor): ``[S, K]``; pairs with 0 give no loss.
+            generator (torch.Generator): CPU generator for the prompt init
+                and each step's noise.
+            what (str): Name used in error messages.
+
+        Returns:
+            Tensor: The learned prompts ``[K, 1, c]`` (detached). The loss of
+            every step is left in ``self.last_episode_losses``.
+        """
+        cfg = self.test_cfg
+        device = support_latents.device
+        num_shots, num_kpts = visible.shape
+        c = self.backbone.cross_attention_dim
+        prompts = (torch.randn(num_kpts, 1, c, generator=generator) *
+                   cfg['prompt_init_std']).to(device).requires_grad_(True)
+        optimizer = torch.optim.Adam([prompts], lr=cfg['lr'])
+        # (keypoint, shot) pairs with a visible keypoint, keypoint-major.
+        kpt_ids, shot_ids = torch.nonzero(visible.t() > 0, as_tuple=True)
+        kpt_ids, shot_ids = kpt_ids.to(device), shot_ids.to(device)
+        pair_targets = targets.to(device)[shot_ids, kpt_ids]  # [N, H, W]
+        map_size = tuple(targets.shape[-2:])
+        self.last_episode_losses = []
+        for step in range(cfg['steps']):
+            noise = torch.randn(
+                support_latents.shape, generator=generator).to(
+                    device, support_latents.dtype)  # [S, 4, h, w]
+            noisy = self.backbone.scheduler.add_noise(
+                support_latents, noise,
+                torch.full((num_shots, ),
+                           self.backbone.timestep,
+                           device=device))
+            grad = torch.zeros_like(prompts)
+            total = 0.
+            for sl in _chunks(len(kpt_ids), cfg['max_batch']):
+                k, s = kpt_ids[sl], shot_ids[sl]
+                with self._autocast(device):
+                    out = self.backbone(noisy[s], self.context(prompts[k]),
+                                        map_size)
+                losses = self.head.loss(out['maps'][:, 0], pair_targets[sl],
+                                        out['noise_pred'], noise[s], k,
+                                        num_kpts)
+                loss = sum(losses.values())
+                grad += torch.autograd.grad(loss, prompts)[0]
+                total += float(loss.detach())
+            check_finite(torch.tensor(total), f'{what}, step {step}')
+            prompts.grad = grad
+            optimizer.step()
+            self.last_episode_losses.append(total)
+        return prompts.detach()
+
+    @torch.no_grad()
+    def query_maps(self, query_latents: Tensor, prompts: Tensor,
+                   map_size: Sequence[int],
+                   generator: torch.Generator) -> Tensor:
+        """Maps of every prompt on every query, ``[Q, K, H, W]``."""
+        device = query_latents.device
+        num_q, num_k = query_latents.shape[0], prompts.shape[0]
+        noise = torch.randn(
+            query_latents.shape, generator=generator).to(
+                device, query_latents.dtype)
+        noisy = self.backbone.scheduler.add_noise(
+            query_latents, noise,
+            torch.full((num_q, ), self.backbone.timestep, device=device))
+        context = self.context(prompts)  # [K, 1, c]
+        q_ids = torch.arange(num_q, device=device).repeat_interleave(num_k)
+        k_ids = torch.arange(num_k, device=device).repeat(num_q)
+        maps = []
+        for sl in _chunks(len(q_ids), self.test_cfg['max_batch']):
+            with self._autocast(device):
+                out = self.backbone(noisy[q_ids[sl]], context[k_ids[sl]],
+                                    map_size)
+            maps.append(out['maps'][:, 0].float())
+        return torch.cat(maps).reshape(num_q, num_k, *map_size)
+
+    # ------------------------------------------------------------- modes
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'tensor':
+            raise NotImplementedError(
+                "PPMEstimator has no 'tensor' mode: use 'predict' (episodes) "
+                "or 'loss' (CPT training)")
+        raise RuntimeError(f'Invalid mode "{mode}"')
+
+    def predict(self, inputs: List[Tensor], data_samples: List[list]) -> list:
+        """Predict the queries of each episode.
+
+        Args:
+            inputs (list[Tensor]): One ``[S + Q, 3, H, W]`` stack per episode
+                (supports first), RGB in [-1, 1].
+            data_samples (list[list[PoseDataSample]]): The episodes' samples.
+
+        Returns:
+            list[PoseDataSample]: The query samples of all episodes with
+            ``pred_instances`` (``keypoints`` ``[1, K, 2]`` in original image
+            pixels, ``keypoint_scores`` ``[1, K]``).
+        """
+        results = []
+        for images, samples in zip(inputs, data_samples):
+            results.extend(self.predict_episode(images, samples))
+        return results
+
+    def predict_episode(self, images: Tensor, samples: list) -> list:
+        """Fit prompts on the supports of one episode; predict its queries."""
+        roles = [s.metainfo.get('episode_role', 'query') for s in samples]
+        num_shots = roles.count('support')
+        if num_shots == 0 or roles[:num_shots] != ['support'] * num_shots:
+            raise ValueError('An episode must list its support samples first '
+                             f'(episode_role metainfo), got roles {roles}')
+        episode_id = int(samples[0].metainfo.get('episode_id', 0))
+        what = f'episode {episode_id} ({samples[0].metainfo.get("category_name", "?")})'
+        supports, queries = samples[:num_shots], samples[num_shots:]
+        generator = torch.Generator().manual_seed(self.test_cfg['seed'] +
+                                                  episode_id)
+        latents = self.backbone.encode(images)  # once per episode
+        targets, visible = self._targets(supports)
+        with torch.enable_grad():
+            prompts = self.fit_prompts(latents[:num_shots], targets, visible,
+                                       generator, what)
+        input_size = queries[0].metainfo['input_size']  # (w, h)
+        map_size = (int(input_size[1]), int(input_size[0]))
+        maps = self.query_maps(latents[num_shots:], prompts, map_size,
+                               generator)  # [Q, K, H, W]
+        keypoints, scores = self.head.decode(maps)
+        results = []
+        for i, sample in enumerate(queries):
+            meta = sample.metainfo
+            kpts = crop_to_image(keypoints[i], meta['input_center'],
+                                 meta['input_scale'], meta['input_size'])
+            out = copy.copy(sample)
+            pred = InstanceData()
+            pred.keypoints = kpts[None].astype(np.float32)
+            pred.keypoint_scores = scores[i][None]
+            out.pred_instances = pred
+            if self.test_cfg['output_heatmaps']:
+                from mmengine.structures import PixelData
+                out.pred_fields = PixelData(heatmaps=maps[i].cpu())
+            results.append(out)
+        return results
+
+    def loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
+        """CPT training loss on single instances (SPEC Eq. 6)."""
+        if self.base_prompts is None or self.prompt_encoder is None:
+            raise RuntimeError(
+                'Training needs a prompt_encoder (CPT) and '
+                'train_cfg.num_base_keypoints (total keypoints of the training '
+                'categories); plain PPM has nothing to train.')
+        device = inputs.device
+        latents = self.backbone.encode(inputs)  # [B, 4, h, w]
+        noise = torch.randn_like(latents)
+        noisy = self.backbone.scheduler.add_noise(
+            latents, noise,
+            torch.full((latents.shape[0], ), self.backbone.timestep,
+                       device=device))
+        targets, visible = self._targets(data_samples)  # [B, K, H, W]
+        img_ids, kpt_ids, prompt_ids = [], [], []
+        num_base = self.base_prompts.shape[0]
+        for b, sample in enumerate(data_samples):
+            offset = int(sample.metainfo['keypoint_offset'])
+            ks = torch.nonzero(visible[b] > 0).flatten()
+            if offset + visible.shape[1] > num_base:
+                raise ValueError(
+                    f'keypoint_offset {offset} + K {visible.shape[1]} exceeds '
+                    f'train_cfg.num_base_keypoints={num_base}')
+            img_ids.append(torch.full_like(ks, b))
+            kpt_ids.append(ks)
+            prompt_ids.append(ks + offset)
+        img_ids = torch.cat(img_ids).to(device)
+        kpt_ids = torch.cat(kpt_ids).to(device)
+        prompt_ids = torch.cat(prompt_ids).to(device)
+        out = self.backbone(noisy[img_ids],
+                            self.context(self.base_prompts[prompt_ids]),
+                            tuple(targets.shape[-2:]))
+        return self.head.loss(out['maps'][:, 0],
+                              targets.to(device)[img_ids, kpt_ids],
+                              out['noise_pred'], noise[img_ids], prompt_ids,
+                              num_base, reduction='mean')

@@ -1,0 +1,3 @@
+from .shared_prompt_mlp import SharedPromptMLP
+
+__all__ = ['SharedPromptMLP']
