@@ -69,3 +69,22 @@ def test_metric_oracle_and_duplicate_names():
     assert m['PCK@0.20/face#18'] == m['PCK@0.20/face#40'] == 1.0
     with pytest.raises(ValueError, match='headline_thr'):
         EpisodicPCK(thrs=(0.1, ), headline_thr=0.2)
+
+
+def test_metric_keeps_every_query_when_sized_by_episodes():
+    """mmengine truncates collected results to the dataset length (episodes):
+    with 2 episodes x 3 queries all 6 queries must still be scored."""
+    gt = np.array([[10., 10.], [50., 50.]])
+    bbox = [0, 0, 100, 100]
+    samples = []
+    for episode_id in (0, 1):
+        for q in range(3):
+            # only the last query of episode 1 is wrong
+            wrong = episode_id == 1 and q == 2
+            s = _sample(1, 'a', gt + 40 * wrong, gt, [1, 1], [[1, 1]], bbox)
+            s.set_metainfo(dict(episode_id=episode_id))
+            samples.append(s)
+    evaluator = Evaluator(EpisodicPCK())
+    evaluator.process(samples)
+    m = evaluator.evaluate(2)  # dataset length = number of episodes
+    assert m['PCK'] == pytest.approx(5 / 6)

@@ -65,7 +65,13 @@ class EpisodicPCK(BaseMetric):
         self.per_category = per_category
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
-        """Score each query; store small per-query results."""
+        """Score each query; store one small record per episode.
+
+        mmengine's ``collect_results`` truncates the gathered results to the
+        dataset length, i.e. the number of episodes, so results are grouped
+        by episode (one list of per-query records each), never per query.
+        """
+        episodes: Dict[int, List[dict]] = OrderedDict()
         for ds in data_samples:
             if ds.get('episode_role', 'query') != 'query':
                 continue
@@ -77,12 +83,14 @@ class EpisodicPCK(BaseMetric):
                 support_visible=_to_numpy(ds['support_keypoints_visible']),
                 bbox=_to_numpy(gt['bboxes'])[0],
                 thrs=self.thrs)
-            self.results.append(
+            episode_id = int(ds.get('episode_id', -1))
+            episodes.setdefault(episode_id, []).append(
                 dict(category_id=int(ds['category_id']),
                      category_name=str(
                          ds.get('category_name', ds['category_id'])),
-                     episode_id=int(ds.get('episode_id', -1)),
+                     episode_id=episode_id,
                      pck=pck.astype(np.float64)))
+        self.results.extend(episodes.values())
 
     def _key(self, thr: float) -> str:
         return f'PCK@{thr:.2f}'
@@ -90,6 +98,7 @@ class EpisodicPCK(BaseMetric):
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Mean PCK over all queries, per threshold and per category."""
         logger = MMLogger.get_current_instance()
+        results = [query for episode in results for query in episode]
         if not results:
             logger.warning('EpisodicPCK got no query results.')
             return {}
