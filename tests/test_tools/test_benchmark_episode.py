@@ -1,0 +1,109 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""tools/analysis/benchmark_episode.py on the tiny random SD (CPU)."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+import torch
+
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location(
+        'mmppm_tool_benchmark_episode',
+        osp.join(REPO, 'tools', 'analysis', 'benchmark_episode.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def bench():
+    return load_benchmark()
+
+
+def run(bench, tiny_sd_dir, tmp_path, *extra):
+    out = tmp_path / 'bench.json'
+    report = bench.main([
+        '--pretrained', tiny_sd_dir, '--keypoints', '3', '--steps', '2',
+        '--queries', '1', '--input-size', '64', '--crop-size', '64',
+        '--out', str(out), *extra
+    ])
+    with open(out) as f:
+        saved = json.load(f)
+    return report, saved
+
+
+RUN_FIELDS = ('label', 'path', 'max_batch', 'gradient_checkpointing',
+              'dtype', 'episode_s', 'encode_s', 'fit_s', 'query_s',
+              'steps_per_s', 'query_images_per_s', 'peak_mem_mb',
+              'peak_mem_delta_mb', 'mem_kind', 'unet_calls', 'losses')
+
+
+def test_naive_and_fast_agree(bench, tiny_sd_dir, tmp_path):
+    _, saved = run(bench, tiny_sd_dir, tmp_path, '--max-batch', '64', '2')
+    runs = saved['runs']
+    assert [r['label'] for r in runs] == ['naive', 'fast b=64', 'fast b=2']
+    for r in runs:
+        for field in RUN_FIELDS:
+            assert field in r, field
+        assert r['episode_s'] > 0 and r['steps_per_s'] > 0
+        assert r['query_images_per_s'] > 0
+        assert r['mem_kind'] == 'cpu_peak_rss'
+        assert r['peak_mem_mb'] > 0
+        assert len(r['losses']) == 2
+    naive = runs[0]
+    # Known UNet call counts: naive 2 steps x 3 kpts + 3 query maps; fast
+    # b=64: 2 + 1; b=2: 2 x ceil(3/2) + ceil(3/2).
+    assert [r['unet_calls'] for r in runs] == [9, 3, 6]
+    for r in runs[1:]:
+        assert r['speedup_episode'] == pytest.approx(
+            naive['episode_s'] / r['episode_s'])
+        assert r['losses'] == pytest.approx(naive['losses'], rel=1e-4)
+    assert len(saved['comparisons']) == 2
+    for c in saved['comparisons']:
+        assert c['losses_match'] and c['loss_max_rel_diff'] <= 1e-4
+        assert c['map_max_abs_diff'] < 1e-4
+        # Random tiny maps are nearly flat: argmax ties may differ.
+        assert c['keypoint_agreement_up_to_ties'] == 1.0
+    cfg = saved['config']
+    assert cfg['keypoints'] == 3 and cfg['steps'] == 2
+    assert cfg['fast_dtype_effective'] == 'fp32'
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='PPMEstimator.fit_prompts averages a keypoint over its shots per '
+    'max_batch chunk: a keypoint whose shots straddle two chunks gets the '
+    'wrong loss (see docs/benchmark.md)')
+def test_multishot_chunk_split(bench, tiny_sd_dir, tmp_path):
+    # 2 keypoints x 3 shots = 6 pairs; max_batch 4 splits keypoint 1's shots
+    # 1 | 2 across two chunks.
+    _, saved = run(bench, tiny_sd_dir, tmp_path, '--keypoints', '2',
+                   '--shots', '3', '--max-batch', '4', '--warmup-steps', '0')
+    assert saved['comparisons'][0]['losses_match']
+
+
+def test_gaussian_heatmaps_known_answer(bench):
+    maps = bench.gaussian_heatmaps(torch.tensor([[3., 1.]]), 5, 1.0)
+    assert maps.shape == (1, 5, 5)
+    assert maps[0, 1, 3] == 1.0  # peak at (x=3, y=1)
+    assert maps[0, 1, 4] == pytest.approx(float(torch.exp(torch.tensor(-.5))))
+    assert maps[0, 2, 3] == maps[0, 1, 4]
+
+
+def test_episode_shapes(bench):
+    ep = bench.make_episode(4, 2, 3, 32, seed=0)
+    assert ep['images'].shape == (5, 3, 32, 32)
+    assert ep['images'].min() >= -1 and ep['images'].max() <= 1
+    assert ep['targets'].shape == (2, 4, 32, 32)
+    assert ep['visible'].shape == (2, 4)
+
+
+def test_bad_args(bench):
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--max-batch', '0'])
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--input-size', '60'])

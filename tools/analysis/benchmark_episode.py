@@ -1,0 +1,551 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Time one synthetic PPM episode: the naive reference vs the fast path.
+
+Both paths run the same episode (same images, targets, prompt init and
+per-step noise) on one SD model, so their loss trajectories and query maps
+must agree; the tool checks that and reports the speed-up.
+
+- ``naive`` (defined here, not in the library): a Python loop over keypoints
+  and shots with one UNet call per (keypoint, shot) pair per step, the
+  support re-encoded by the VAE at every step, the general attention
+  processor (SDPA over the one-token context, ``one_token_shortcut`` off),
+  fp32, no gradient checkpointing; queries one (query, keypoint) pair per
+  UNet call.
+- ``fast``: :meth:`PPMEstimator.fit_prompts` + :meth:`PPMEstimator.query_maps`
+  as configured (one-token shortcut, all pairs batched ``max_batch`` per UNet
+  call, latents encoded once per episode, ``amp_dtype`` autocast on CUDA),
+  once per ``--max-batch`` value (and per checkpointing setting).
+
+Each measured run follows an untimed warm-up run (``--warmup-steps`` steps).
+Peak memory is the peak over the timed run: on CUDA
+``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats``; on
+CPU the process's peak RSS (``VmHWM`` of ``/proc/self/status``, reset through
+``/proc/self/clear_refs`` before the run).
+
+Example::
+
+    HF_HUB_OFFLINE=1 .venv/bin/python tools/analysis/benchmark_episode.py \\
+        --arch tiny --keypoints 17 --shots 1 --steps 5 --queries 1 \\
+        --input-size 256 --max-batch 17 8 --out work_dirs/bench_tiny.json
+"""
+import argparse
+import json
+import math
+import os
+import os.path as osp
+import platform
+import sys
+import time
+from contextlib import contextmanager
+from typing import Dict, List, Optional, Sequence
+
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+AMP_DTYPES = dict(fp32=None, bf16='bfloat16', fp16='float16')
+HEATMAP_SIGMA = 2.0  # crop pixels, as configs/_base_/datasets/mp100_episodes.py
+# Default tolerance on the relative loss difference naive vs fast.
+LOSS_RTOL = dict(fp32=1e-4, bf16=5e-2, fp16=2e-2)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Time one synthetic PPM episode, naive vs fast.')
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument(
+        '--arch',
+        default='tiny',
+        choices=['tiny', 'mid', 'sd15'],
+        help='random-weight SD architecture (built with save_random_sd)')
+    src.add_argument(
+        '--pretrained', help='local diffusers SD folder or hub id instead')
+    parser.add_argument(
+        '--cache-dir',
+        default=osp.join(REPO, 'work_dirs', 'random_sd'),
+        help='where random SD folders are kept (<cache-dir>/<arch>-seed<s>)')
+    parser.add_argument('--sd-seed', type=int, default=0,
+                        help='seed of the random SD weights')
+    parser.add_argument('--rebuild-sd', action='store_true',
+                        help='rebuild the random SD folder even if present')
+    parser.add_argument('--keypoints', type=int, default=17)
+    parser.add_argument('--shots', type=int, default=1)
+    parser.add_argument('--steps', type=int, default=5,
+                        help='Adam steps of the prompt optimisation')
+    parser.add_argument('--queries', type=int, default=1)
+    parser.add_argument('--input-size', type=int, default=512,
+                        help='square image size fed to SD (crop resized)')
+    parser.add_argument('--crop-size', type=int, default=256,
+                        help='square crop size; maps and targets live here')
+    parser.add_argument(
+        '--dtype',
+        default='fp32',
+        choices=sorted(AMP_DTYPES),
+        help='autocast dtype of the fast path (PPMEstimator amp_dtype; '
+        'CUDA only). The naive path is always fp32')
+    parser.add_argument('--device', default='cpu',
+                        help="'cpu', 'cuda' or 'cuda:N'")
+    parser.add_argument('--max-batch', type=int, nargs='+', default=[64],
+                        help='fast path: pairs per UNet call; each value is '
+                        'measured')
+    parser.add_argument(
+        '--gradient-checkpointing',
+        nargs='?',
+        const='on',
+        default='off',
+        choices=['off', 'on', 'both'],
+        help='fast path: UNet gradient checkpointing (flag alone = on; '
+        "'both' measures each max-batch with and without)")
+    parser.add_argument('--paths', nargs='+', default=['naive', 'fast'],
+                        choices=['naive', 'fast'])
+    parser.add_argument('--warmup-steps', type=int, default=1,
+                        help='steps of the untimed warm-up run before each '
+                        'measured run (0: no warm-up)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='episode seed (prompt init and noise)')
+    parser.add_argument('--lr', type=float, default=2e-3)
+    parser.add_argument('--loss-rtol', type=float, default=None,
+                        help='tolerance of the naive/fast loss check '
+                        '(default: 1e-4 fp32, 5e-2 bf16, 2e-2 fp16)')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch.set_num_threads (CPU)')
+    parser.add_argument('--out', help='write the results as JSON here')
+    args = parser.parse_args(argv)
+    for name in ('keypoints', 'shots', 'queries', 'input_size', 'crop_size'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    if args.steps < 0 or args.warmup_steps < 0:
+        parser.error('--steps and --warmup-steps must be >= 0')
+    if min(args.max_batch) < 1:
+        parser.error('--max-batch values must be >= 1')
+    if args.input_size % 8:
+        parser.error('--input-size must be a multiple of 8 (VAE factor)')
+    return args
+
+
+# ---------------------------------------------------------------- episode
+def gaussian_heatmaps(keypoints: torch.Tensor, size: int,
+                      sigma: float) -> torch.Tensor:
+    """Unnormalised Gaussians (peak 1) ``[..., size, size]`` at ``(x, y)``.
+
+    Args:
+        keypoints (Tensor): ``[..., 2]`` pixel coordinates.
+        size (int): Map height and width.
+        sigma (float): Standard deviation in pixels.
+    """
+    coords = torch.arange(size, dtype=torch.float32)
+    dx = coords - keypoints[..., 0, None]  # [..., W]
+    dy = coords - keypoints[..., 1, None]  # [..., H]
+    d2 = dy[..., :, None]**2 + dx[..., None, :]**2
+    return torch.exp(-d2 / (2 * sigma**2))
+
+
+def make_episode(num_kpts: int, num_shots: int, num_queries: int,
+                 crop_size: int, seed: int) -> Dict[str, torch.Tensor]:
+    """A synthetic episode: smooth random images, random keypoints.
+
+    Returns:
+        dict: ``images`` ``[S + Q, 3, crop, crop]`` in [-1, 1] (supports
+        first), ``targets`` ``[S, K, crop, crop]``, ``visible`` ``[S, K]``.
+    """
+    g = torch.Generator().manual_seed(10_000 + seed)
+    n = num_shots + num_queries
+    low = torch.rand(n, 3, 8, 8, generator=g) * 2 - 1
+    images = F.interpolate(
+        low, size=(crop_size, crop_size), mode='bilinear',
+        align_corners=False)
+    kpts = (0.15 + 0.7 * torch.rand(num_shots, num_kpts, 2, generator=g)) \
+        * (crop_size - 1)
+    return dict(
+        images=images,
+        targets=gaussian_heatmaps(kpts, crop_size, HEATMAP_SIGMA),
+        visible=torch.ones(num_shots, num_kpts))
+
+
+# ---------------------------------------------------------------- measure
+def _sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def _proc_status_kb(field: str) -> Optional[int]:
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _reset_cpu_peak() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0)."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def peak_memory(device: torch.device):
+    """Yield a dict filled with ``peak_mem_mb`` and ``peak_mem_delta_mb``."""
+    rec: Dict[str, object] = {}
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+        yield rec
+        torch.cuda.synchronize(device)
+        peak = torch.cuda.max_memory_allocated(device)
+        rec.update(mem_kind='cuda_max_memory_allocated',
+                   peak_mem_mb=peak / 2**20,
+                   peak_mem_delta_mb=(peak - base) / 2**20)
+        return
+    reset = _reset_cpu_peak()
+    base = _proc_status_kb('VmRSS')
+    yield rec
+    peak = _proc_status_kb('VmHWM')
+    if base is None or peak is None:
+        rec.update(mem_kind='unavailable', peak_mem_mb=None,
+                   peak_mem_delta_mb=None)
+        return
+    rec.update(
+        mem_kind='cpu_peak_rss' if reset else 'cpu_peak_rss_since_start',
+        peak_mem_mb=peak / 1024,
+        peak_mem_delta_mb=(peak - base) / 1024)
+
+
+class PhaseTimer:
+    """Wall-clock phases, synchronising CUDA at each boundary."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.times: Dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, phase: str):
+        _sync(self.device)
+        start = time.perf_counter()
+        yield
+        _sync(self.device)
+        self.times[phase] = self.times.get(phase, 0.) + \
+            time.perf_counter() - start
+
+
+# ------------------------------------------------------------------ model
+def resolve_pretrained(args) -> str:
+    if args.pretrained:
+        return args.pretrained
+    from mmppm.utils import save_random_sd
+    folder = osp.join(args.cache_dir, f'{args.arch}-seed{args.sd_seed}')
+    if args.rebuild_sd or not osp.isfile(
+            osp.join(folder, 'model_index.json')):
+        print(f'Building a random-weight {args.arch} SD in {folder}',
+              flush=True)
+        save_random_sd(folder, arch=args.arch, seed=args.sd_seed)
+    return folder
+
+
+def build_model(args, pretrained: str):
+    import mmppm  # noqa: F401  (registers the modules)
+    from mmengine.registry import DefaultScope
+    from mmpose.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        model = MODELS.build(
+            dict(
+                type='PPMEstimator',
+                backbone=dict(
+                    type='SDCrossAttnBackbone',
+                    pretrained=pretrained,
+                    input_size=(args.input_size, args.input_size)),
+                test_cfg=dict(
+                    steps=args.steps,
+                    lr=args.lr,
+                    seed=args.seed,
+                    amp_dtype=AMP_DTYPES[args.dtype])))
+    return model.to(args.device).eval()
+
+
+def set_one_token_shortcut(backbone, enabled: bool) -> None:
+    """Switch every capture processor between the shortcut and SDPA."""
+    from mmppm.models.backbones.attn_processors import CrossAttnMapProcessor
+    for proc in backbone.unet.attn_processors.values():
+        if isinstance(proc, CrossAttnMapProcessor):
+            proc.one_token_shortcut = enabled
+
+
+def set_gradient_checkpointing(backbone, enabled: bool) -> None:
+    if enabled:
+        backbone.unet.enable_gradient_checkpointing()
+    else:
+        backbone.unet.disable_gradient_checkpointing()
+
+
+# ------------------------------------------------------------------ paths
+def run_naive(model, episode, steps: int, seed: int,
+              timer: PhaseTimer) -> dict:
+    """The reference loop: one UNet call per pair, VAE every step, fp32."""
+    backbone, device = model.backbone, timer.device
+    set_one_token_shortcut(backbone, False)
+    set_gradient_checkpointing(backbone, False)
+    images = episode['images'].to(device)
+    targets = episode['targets'].to(device)
+    visible = episode['visible']
+    num_shots, num_kpts = visible.shape
+    map_size = tuple(targets.shape[-2:])
+    lam = model.head.loss_dm_weight
+    cfg = model.test_cfg
+    g = torch.Generator().manual_seed(seed)
+    c = backbone.cross_attention_dim
+    calls = 0
+    with timer('fit'):
+        prompts = (torch.randn(num_kpts, 1, c, generator=g) *
+                   cfg['prompt_init_std']).to(device).requires_grad_(True)
+        optimizer = torch.optim.Adam([prompts], lr=cfg['lr'])
+        losses = []
+        for _ in range(steps):
+            latents = backbone.encode(images[:num_shots])  # every step
+            noise = torch.randn(latents.shape, generator=g).to(device)
+            t = torch.full((num_shots, ), backbone.timestep, device=device)
+            noisy = backbone.scheduler.add_noise(latents, noise, t)
+            optimizer.zero_grad()
+            total = 0.
+            for k in range(num_kpts):
+                shots = [s for s in range(num_shots) if visible[s, k] > 0]
+                for s in shots:
+                    out = backbone(noisy[s:s + 1], prompts[k:k + 1],
+                                   map_size)
+                    calls += 1
+                    loss = (F.mse_loss(out['maps'][0, 0], targets[s, k]) +
+                            lam * F.mse_loss(out['noise_pred'],
+                                             noise[s:s + 1])) / len(shots)
+                    loss.backward()
+                    total += float(loss.detach())
+            optimizer.step()
+            losses.append(total)
+    with torch.no_grad():
+        with timer('encode'):
+            q_latents = backbone.encode(images[num_shots:])
+        with timer('query'):
+            num_q = q_latents.shape[0]
+            noise = torch.randn(q_latents.shape, generator=g).to(device)
+            t = torch.full((num_q, ), backbone.timestep, device=device)
+            noisy = backbone.scheduler.add_noise(q_latents, noise, t)
+            maps = torch.empty(num_q, num_kpts, *map_size, device=device)
+            for q in range(num_q):
+                for k in range(num_kpts):
+                    out = backbone(noisy[q:q + 1], prompts[k:k + 1],
+                                   map_size)
+                    calls += 1
+                    maps[q, k] = out['maps'][0, 0].float()
+            keypoints, _ = model.head.decode(maps)
+    set_one_token_shortcut(backbone, True)
+    return dict(losses=losses, prompts=prompts.detach(), maps=maps,
+                keypoints=keypoints, unet_calls=calls)
+
+
+def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
+             max_batch: int, checkpointing: bool) -> dict:
+    """The library path, as ``PPMEstimator.predict_episode`` runs it."""
+    backbone, device = model.backbone, timer.device
+    set_one_token_shortcut(backbone, True)
+    set_gradient_checkpointing(backbone, checkpointing)
+    model.test_cfg.update(steps=steps, max_batch=max_batch)
+    images = episode['images'].to(device)
+    targets, visible = episode['targets'], episode['visible']
+    num_shots, num_kpts = visible.shape
+    map_size = tuple(targets.shape[-2:])
+    g = torch.Generator().manual_seed(seed)
+    try:
+        with timer('encode'):
+            latents = backbone.encode(images)  # once per episode
+        with timer('fit'), torch.enable_grad():
+            prompts = model.fit_prompts(latents[:num_shots], targets,
+                                        visible, g, 'benchmark episode')
+        with timer('query'):
+            maps = model.query_maps(latents[num_shots:], prompts, map_size,
+                                    g)
+            keypoints, _ = model.head.decode(maps)
+    finally:
+        set_gradient_checkpointing(backbone, False)
+    num_pairs = int((visible > 0).sum())
+    calls = steps * math.ceil(num_pairs / max_batch) + math.ceil(
+        maps.shape[0] * num_kpts / max_batch)
+    return dict(losses=list(model.last_episode_losses), prompts=prompts,
+                maps=maps, keypoints=keypoints, unet_calls=calls)
+
+
+def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:
+    """One untimed warm-up run, then one timed run with peak memory."""
+    if args.warmup_steps:
+        fn(episode=episode, steps=min(args.warmup_steps, args.steps),
+           seed=args.seed, timer=PhaseTimer(device), **kwargs)
+    timer = PhaseTimer(device)
+    with peak_memory(device) as mem:
+        start = time.perf_counter()
+        result = fn(episode=episode, steps=args.steps, seed=args.seed,
+                    timer=timer, **kwargs)
+        _sync(device)
+        episode_s = time.perf_counter() - start
+    fit_s, query_s = timer.times['fit'], timer.times['query']
+    num_q = episode['images'].shape[0] - args.shots
+    result.update(
+        episode_s=episode_s,
+        encode_s=timer.times.get('encode', 0.),
+        fit_s=fit_s,
+        query_s=query_s,
+        steps_per_s=args.steps / fit_s if fit_s > 0 else None,
+        query_images_per_s=num_q / query_s if query_s > 0 else None,
+        **mem)
+    return result
+
+
+def compare(naive: dict, fast: dict, rtol: float) -> dict:
+    """Agreement of the fast run with the naive reference."""
+    a = torch.tensor(naive['losses'], dtype=torch.float64)
+    b = torch.tensor(fast['losses'], dtype=torch.float64)
+    if len(a):
+        loss_rel = float(((a - b).abs() / a.abs().clamp(min=1e-12)).max())
+    else:
+        loss_rel = 0.
+    pa, pb = naive['prompts'].float().cpu(), fast['prompts'].float().cpu()
+    ma, mb = naive['maps'].float().cpu(), fast['maps'].float().cpu()
+    map_diff = float((ma - mb).abs().max())
+    kp_a = torch.as_tensor(naive['keypoints']).long()  # [Q, K, 2] (x, y)
+    kp_b = torch.as_tensor(fast['keypoints']).long()
+    kp_equal = (kp_a == kp_b).all(-1)
+    # A different argmax is a tie if the naive map is (within the map
+    # difference) as high at the fast keypoint as at its own maximum.
+    flat = ma.flatten(2)  # [Q, K, H * W]
+    width = ma.shape[-1]
+    at_b = flat.gather(2, (kp_b[..., 1] * width + kp_b[..., 0])[..., None])
+    tie = at_b[..., 0] >= flat.amax(2) - 2 * map_diff - 1e-6
+    return dict(
+        loss_max_rel_diff=loss_rel,
+        prompt_max_abs_diff=float((pa - pb).abs().max()),
+        map_max_abs_diff=map_diff,
+        keypoint_agreement=float(kp_equal.float().mean()),
+        keypoint_agreement_up_to_ties=float((kp_equal | tie).float().mean()),
+        loss_rtol=rtol,
+        losses_match=bool(loss_rel <= rtol))
+
+
+# ------------------------------------------------------------------- main
+def _fmt(x, spec='.3f') -> str:
+    return '-' if x is None else format(x, spec)
+
+
+def print_table(report: dict) -> None:
+    cfg = report['config']
+    print(f"\nPPM episode benchmark: SD {cfg['sd']} on {cfg['device_name']}, "
+          f"K={cfg['keypoints']} S={cfg['shots']} Q={cfg['queries']} "
+          f"steps={cfg['steps']} input={cfg['input_size']} "
+          f"crop={cfg['crop_size']} fast dtype={cfg['fast_dtype_effective']}")
+    head = (f"{'run':<22}{'episode s':>11}{'encode s':>10}{'fit s':>10}"
+            f"{'steps/s':>10}{'query s':>10}{'q img/s':>10}{'UNet calls':>11}"
+            f"{'peak MB':>10}{'+MB':>9}{'speedup':>9}")
+    print(head)
+    print('-' * len(head))
+    for r in report['runs']:
+        print(f"{r['label']:<22}{r['episode_s']:>11.3f}{r['encode_s']:>10.3f}"
+              f"{r['fit_s']:>10.3f}{_fmt(r['steps_per_s']):>10}"
+              f"{r['query_s']:>10.3f}{_fmt(r['query_images_per_s']):>10}"
+              f"{r['unet_calls']:>11}{_fmt(r['peak_mem_mb'], '.0f'):>10}"
+              f"{_fmt(r['peak_mem_delta_mb'], '.0f'):>9}"
+              f"{_fmt(r.get('speedup_episode'), '.2f'):>9}")
+    for c in report['comparisons']:
+        print(f"{c['fast']} vs naive: loss max rel diff "
+              f"{c['loss_max_rel_diff']:.2e} (tol {c['loss_rtol']:.0e}: "
+              f"{'OK' if c['losses_match'] else 'MISMATCH'}), map max abs diff "
+              f"{c['map_max_abs_diff']:.2e}, prompt max abs diff "
+              f"{c['prompt_max_abs_diff']:.2e}, same keypoints "
+              f"{100 * c['keypoint_agreement']:.0f}% "
+              f"({100 * c['keypoint_agreement_up_to_ties']:.0f}% up to "
+              'argmax ties)')
+    print(f"memory: {report['runs'][0]['mem_kind'] if report['runs'] else '-'}"
+          '; speedup = naive episode s / fast episode s')
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    args = parse_args(argv)
+    device = torch.device(args.device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit('--device cuda asked for, but CUDA is not available')
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    effective = args.dtype if device.type == 'cuda' else 'fp32'
+    if effective != args.dtype:
+        print(f'note: --dtype {args.dtype} is ignored on CPU (PPMEstimator '
+              'autocasts on CUDA only); the fast path runs fp32', flush=True)
+    rtol = args.loss_rtol if args.loss_rtol is not None else \
+        LOSS_RTOL[effective]
+    load_before = os.getloadavg()
+    pretrained = resolve_pretrained(args)
+    model = build_model(args, pretrained)
+    episode = make_episode(args.keypoints, args.shots, args.queries,
+                           args.crop_size, args.seed)
+
+    runs: List[dict] = []
+    if 'naive' in args.paths:
+        res = measure(run_naive, args, episode, device, model=model)
+        runs.append(dict(res, label='naive', path='naive', max_batch=1,
+                         gradient_checkpointing=False, dtype='fp32'))
+    if 'fast' in args.paths:
+        ckpt = dict(off=[False], on=[True], both=[False, True])[
+            args.gradient_checkpointing]
+        for b in args.max_batch:
+            for use_ckpt in ckpt:
+                res = measure(run_fast, args, episode, device, model=model,
+                              max_batch=b, checkpointing=use_ckpt)
+                label = f"fast b={b}{' ckpt' if use_ckpt else ''}"
+                runs.append(dict(res, label=label, path='fast', max_batch=b,
+                                 gradient_checkpointing=use_ckpt,
+                                 dtype=effective))
+
+    naive = next((r for r in runs if r['path'] == 'naive'), None)
+    comparisons = []
+    for r in runs:
+        if naive is not None and r is not naive:
+            r['speedup_episode'] = naive['episode_s'] / r['episode_s']
+            r['speedup_steps'] = (r['steps_per_s'] / naive['steps_per_s']
+                                  if r['steps_per_s'] and
+                                  naive['steps_per_s'] else None)
+            comparisons.append(dict(fast=r['label'], **compare(naive, r,
+                                                               rtol)))
+    device_name = (torch.cuda.get_device_name(device) if device.type == 'cuda'
+                   else f'CPU ({platform.processor() or platform.machine()}, '
+                   f'{os.cpu_count()} logical cores, '
+                   f'{torch.get_num_threads()} torch threads)')
+    report = dict(
+        config=dict(
+            vars(args),
+            sd=args.pretrained or f'random {args.arch} (seed {args.sd_seed})',
+            pretrained_path=pretrained,
+            device_name=device_name,
+            fast_dtype_effective=effective,
+            torch=torch.__version__,
+            loadavg_before=load_before,
+            loadavg_after=os.getloadavg()),
+        runs=[{k: v for k, v in r.items()
+               if k not in ('prompts', 'maps', 'keypoints')} for r in runs],
+        comparisons=comparisons)
+    print_table(report)
+    print(f"load average (1/5/15 min) before {load_before}, after "
+          f"{report['config']['loadavg_after']}")
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(report, f, indent=2)
+        print(f'wrote {args.out}')
+    return report
+
+
+if __name__ == '__main__':
+    main()
