@@ -1,0 +1,417 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Category-agnostic pose estimation on your own images (MMPose-style API).
+
+:func:`init_cape_model` builds a :class:`~mmppm.models.PPMEstimator` from a
+config; :func:`inference_cape` turns support images with keypoints and query
+images into one episode -- through the config's test pipelines, so the crops
+are the benchmark's -- and returns one ``PoseDataSample`` per query.
+"""
+import copy
+import json
+import os.path as osp
+from pathlib import Path
+from typing import List, Optional, Sequence, Union
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.registry import init_default_scope
+from mmengine.utils import import_modules_from_strings
+from mmpose.structures import PoseDataSample
+
+from mmppm.visualization import skeleton_zero_based
+
+ImageLike = Union[str, Path, np.ndarray]
+ImagesLike = Union[ImageLike, Sequence[ImageLike]]
+
+
+# ------------------------------------------------------------------ model
+def init_cape_model(config: Union[str, Path, Config],
+                    checkpoint: Optional[str] = None,
+                    device: str = 'cpu',
+                    cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """Build a PPM estimator from a config (and load a checkpoint).
+
+    Args:
+        config (str | Path | Config): Config file or object (e.g.
+            ``configs/ppm/ppm_tiny-sd_1shot_toy.py``).
+        checkpoint (str, optional): Trained weights (CPT: shared prompt and
+            MLP). Plain PPM needs none. Defaults to None.
+        device (str): Defaults to ``'cpu'``.
+        cfg_options (dict, optional): Overrides merged into the config, e.g.
+            ``{'model.backbone.pretrained': 'path/or/hub-id'}``.
+
+    Returns:
+        nn.Module: The model in eval mode, with the config as ``model.cfg``.
+
+    Raises:
+        FileNotFoundError: The config or checkpoint file does not exist.
+        ValueError: The checkpoint cannot be read or does not fit the model.
+    """
+    if isinstance(config, (str, Path)):
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'Config file not found: {config}')
+        cfg = Config.fromfile(str(config))
+    elif isinstance(config, Config):
+        cfg = copy.deepcopy(config)
+    else:
+        raise TypeError('config must be a file name or a Config, got '
+                        f'{type(config).__name__}')
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    init_default_scope(cfg.get('default_scope', 'mmpose'))
+    from mmpose.registry import MODELS
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        _load_checkpoint(model, checkpoint)
+    model.cfg = cfg
+    model.to(device)
+    model.eval()
+    return model
+
+
+def _load_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
+    from mmengine.runner import load_checkpoint
+
+    from mmppm.utils.checkpoint_compat import register_checkpoint_safe_globals
+    if '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'Checkpoint not found: {checkpoint}')
+    register_checkpoint_safe_globals()
+    try:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
+                        logger='silent')
+    except (RuntimeError, ValueError, KeyError) as e:
+        raise ValueError(f'Checkpoint {checkpoint} does not fit the model '
+                         f'built from the config: {_first_line(e)}') from None
+    except Exception as e:  # not a checkpoint at all (pickle, zip errors)
+        raise ValueError(f'Cannot read checkpoint {checkpoint}: '
+                         f'{type(e).__name__}: {_first_line(e)}') from None
+
+
+def _first_line(e: Exception) -> str:
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return lines[0] if lines else ''
+
+
+# ----------------------------------------------------------------- inputs
+def load_image(img: ImageLike, what: str = 'image') -> np.ndarray:
+    """An image as a BGR uint8 array ``[H, W, 3]``.
+
+    Args:
+        img (str | Path | np.ndarray): A file or a BGR array (``[H, W, 3]``
+            or gray ``[H, W]``).
+        what (str): Named in error messages. Defaults to 'image'.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ValueError: The file is not an image, or the array has a wrong shape.
+    """
+    if isinstance(img, np.ndarray):
+        if img.ndim == 2:
+            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        if img.ndim != 3 or img.shape[2] != 3 or min(img.shape[:2]) < 1:
+            raise ValueError(f'{what}: expected a BGR array [H, W, 3], got '
+                             f'shape {tuple(img.shape)}')
+        return img
+    path = str(img)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} not found: {path}')
+    arr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if arr is None:
+        raise ValueError(f'{what} {path} is not a readable image file')
+    return arr
+
+
+def _as_list(x) -> list:
+    if isinstance(x, (str, Path, np.ndarray)):
+        return [x]
+    return list(x)
+
+
+def read_coco_support(ann_file: str,
+                      support_imgs: Optional[Sequence] = None) -> dict:
+    """Support keypoints (and bboxes, skeleton) from a COCO-style JSON file.
+
+    One annotation per support image. Annotations are matched to support
+    image files by their image's ``file_name`` (base name) when every
+    support is a path that matches; otherwise they are taken in file order.
+
+    Args:
+        ann_file (str): COCO keypoint file.
+        support_imgs (Sequence, optional): The support images (paths or
+            arrays), to match and count.
+
+    Returns:
+        dict: ``keypoints`` ``[S, K, 3]`` (x, y, visibility), ``bboxes``
+        (``[S, 4]`` xyxy, or None where an annotation has no bbox),
+        ``skeleton`` (0-based links) and ``keypoint_names`` (may be empty).
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ValueError: Not COCO JSON, wrong annotation count or keypoint counts
+            that differ.
+    """
+    if not osp.isfile(ann_file):
+        raise FileNotFoundError(f'Support keypoint file not found: {ann_file}')
+    try:
+        with open(ann_file, encoding='utf-8') as f:
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f'{ann_file} is not valid JSON: {e}') from None
+    if not isinstance(data, dict):
+        raise ValueError(f'{ann_file} must hold a JSON object (COCO format)')
+    anns = [a for a in data.get('annotations') or [] if a.get('keypoints')]
+    if not anns:
+        raise ValueError(f'{ann_file} has no "annotations" with "keypoints" '
+                         '(COCO format expected)')
+    images = {img['id']: img for img in data.get('images') or []}
+    if support_imgs is not None:
+        names = [
+            osp.basename(str(s)) if isinstance(s, (str, Path)) else None
+            for s in support_imgs
+        ]
+        by_name = {}
+        for a in anns:
+            img = images.get(a.get('image_id'))
+            if img is not None:
+                by_name.setdefault(osp.basename(img['file_name']), a)
+        if all(n in by_name for n in names):
+            anns = [by_name[n] for n in names]
+        elif len(anns) != len(names):
+            raise ValueError(
+                f'{ann_file} has {len(anns)} keypoint annotations for '
+                f'{len(names)} support images (need one per support image, '
+                'matched by file_name or in order)')
+    counts = [len(a['keypoints']) for a in anns]
+    if any(c % 3 for c in counts) or len(set(counts)) != 1:
+        raise ValueError(f'{ann_file}: keypoint counts differ between '
+                         f'annotations or are not multiples of 3: '
+                         f'{[c / 3 for c in counts]}')
+    kpts = np.array([a['keypoints'] for a in anns],
+                    dtype=np.float32).reshape(len(anns), -1, 3)
+    num_kpts = kpts.shape[1]
+    bboxes = None
+    if all('bbox' in a for a in anns):
+        xywh = np.array([a['bbox'][:4] for a in anns], dtype=np.float32)
+        bboxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]],
+                                axis=1)
+    cats = {c['id']: c for c in data.get('categories') or []}
+    cat = cats.get(anns[0].get('category_id'), {})
+    return dict(
+        keypoints=kpts,
+        bboxes=bboxes,
+        skeleton=skeleton_zero_based(cat.get('skeleton'), num_kpts),
+        keypoint_names=list(cat.get('keypoints') or []))
+
+
+def load_support_keypoints(path: str) -> np.ndarray:
+    """Keypoints ``[K, 2|3]`` or ``[S, K, 2|3]`` from ``.npy`` or text
+    (``.txt``/``.csv``: one keypoint per row, ``x y [v]``)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Support keypoint file not found: {path}')
+    try:
+        if path.endswith('.npy'):
+            return np.load(path, allow_pickle=False)
+        return np.loadtxt(path, delimiter=',' if path.endswith('.csv') else
+                          None, ndmin=2)
+    except ValueError as e:
+        raise ValueError(f'Cannot read keypoints from {path}: {e}') from None
+
+
+def _keypoints_array(kpts, num_shots: int, visible) -> tuple:
+    """``[S, K, 2]`` coordinates and ``[S, K]`` visibility."""
+    if isinstance(kpts, (list, tuple)) and len(kpts) > 1 and all(
+            np.ndim(k) == 2 for k in kpts):  # one [K, 2|3] per support
+        counts = [len(k) for k in kpts]
+        if len(set(counts)) > 1:
+            raise ValueError('support_keypoints: the support images have '
+                             f'different keypoint counts {counts}')
+    try:
+        kpts = np.asarray(kpts, dtype=np.float32)
+    except (ValueError, TypeError) as e:
+        raise ValueError('support_keypoints: expected numbers of shape '
+                         f'[S, K, 2|3]: {e}') from None
+    given_shape = tuple(kpts.shape)
+    if kpts.ndim == 2:
+        kpts = kpts[None]
+    if kpts.ndim != 3 or kpts.shape[2] not in (2, 3) or kpts.shape[1] < 1:
+        raise ValueError('support_keypoints: expected [K, 2], [K, 3], '
+                         f'[S, K, 2] or [S, K, 3], got shape {given_shape}')
+    if kpts.shape[0] != num_shots:
+        raise ValueError(f'support_keypoints has {kpts.shape[0]} sets of '
+                         f'keypoints for {num_shots} support images')
+    vis = (kpts[..., 2] > 0).astype(np.float32) if kpts.shape[2] == 3 \
+        else np.ones(kpts.shape[:2], dtype=np.float32)
+    if visible is not None:
+        given = np.asarray(visible, dtype=np.float32)
+        if given.size != vis.size:
+            raise ValueError(f'support_visible has {given.size} values; '
+                             f'support_keypoints has {vis.size} keypoints '
+                             f'(shape {tuple(vis.shape)})')
+        vis = (given.reshape(vis.shape) > 0).astype(np.float32)
+    if not np.isfinite(kpts[..., :2]).all():
+        raise ValueError('support_keypoints contains NaN or inf')
+    if not (vis > 0).any(axis=1).all():
+        raise ValueError('Every support image needs at least one visible '
+                         'keypoint')
+    return kpts[..., :2].copy(), vis
+
+
+def _bboxes(bboxes, images: List[np.ndarray], what: str) -> np.ndarray:
+    """``[N, 4]`` xyxy; the whole image where not given."""
+    if bboxes is None:
+        return np.array([[0, 0, img.shape[1], img.shape[0]] for img in images],
+                        dtype=np.float32)
+    arr = np.asarray(bboxes, dtype=np.float32)
+    if arr.ndim == 1:
+        arr = arr[None]
+    if arr.shape != (len(images), 4):
+        raise ValueError(f'{what}: expected {len(images)} boxes [x1, y1, x2, '
+                         f'y2], got shape {tuple(np.shape(bboxes))}')
+    if ((arr[:, 2] <= arr[:, 0]) | (arr[:, 3] <= arr[:, 1])).any():
+        raise ValueError(f'{what}: boxes must be xyxy with x2 > x1, y2 > y1, '
+                         f'got {arr.tolist()}')
+    return arr
+
+
+# ---------------------------------------------------------------- episode
+def _test_pipelines(cfg: Config) -> tuple:
+    from mmppm.datasets.mp100_dataset import build_pipeline
+    dataset = cfg.test_dataloader.dataset
+    support = Compose(build_pipeline(dataset.pipeline))
+    query = dataset.get('query_pipeline')
+    return support, (support if query is None else Compose(
+        build_pipeline(query)))
+
+
+def build_cape_episode(cfg: Config,
+                       support_imgs: ImagesLike,
+                       support_keypoints,
+                       query_imgs: ImagesLike,
+                       support_bboxes=None,
+                       query_bboxes=None,
+                       support_visible=None) -> dict:
+    """One episode as :class:`~mmppm.datasets.MP100Dataset` produces it.
+
+    Arguments as in :func:`inference_cape` (``support_keypoints`` here as
+    an array or a JSON path).
+
+    Returns:
+        dict: ``inputs`` (uint8 ``[S + Q, 3, H, W]`` BGR crops) and
+        ``data_samples`` (supports first, with the episode metainfo).
+    """
+    support_list = _as_list(support_imgs)
+    query_list = _as_list(query_imgs)
+    if not support_list or not query_list:
+        raise ValueError('Need at least one support and one query image')
+    if isinstance(support_keypoints, (str, Path)):
+        path = str(support_keypoints)
+        if path.endswith('.json'):
+            ann = read_coco_support(path, support_list)
+            support_keypoints = ann['keypoints']
+            if support_bboxes is None:
+                support_bboxes = ann['bboxes']
+        else:
+            support_keypoints = load_support_keypoints(path)
+    kpts, vis = _keypoints_array(support_keypoints, len(support_list),
+                                 support_visible)
+    supports = [
+        load_image(img, f'support image {i}')
+        for i, img in enumerate(support_list)
+    ]
+    queries = [
+        load_image(img, f'query image {i}') for i, img in enumerate(query_list)
+    ]
+    num_kpts = kpts.shape[1]
+    support_pipeline, query_pipeline = _test_pipelines(cfg)
+    common = dict(episode_id=0, num_shots=len(supports), category_id=0,
+                  category_name='custom', num_keypoints=num_kpts)
+    inputs, samples = [], []
+    jobs = (('support', supports, support_list,
+             _bboxes(support_bboxes, supports, 'support_bboxes'),
+             support_pipeline),
+            ('query', queries, query_list,
+             _bboxes(query_bboxes, queries, 'query_bboxes'), query_pipeline))
+    for role, imgs, sources, boxes, pipeline in jobs:
+        for i, (img, src) in enumerate(zip(imgs, sources)):
+            info = dict(img=img,
+                        img_path=None if isinstance(src, np.ndarray) else
+                        str(src),
+                        id=i,
+                        img_id=i,
+                        bbox=boxes[i:i + 1],
+                        bbox_score=np.ones(1, dtype=np.float32),
+                        category_id=0,
+                        num_keypoints=num_kpts,
+                        flip_indices=list(range(num_kpts)),
+                        dataset_name='custom')
+            if role == 'support':
+                info.update(keypoints=kpts[i:i + 1].copy(),
+                            keypoints_visible=vis[i:i + 1].copy())
+            packed = pipeline(info)
+            sample = packed['data_samples']
+            sample.set_metainfo(dict(common, episode_role=role))
+            if role == 'query':
+                sample.set_metainfo(dict(support_keypoints_visible=vis.copy()))
+            inputs.append(packed['inputs'])
+            samples.append(sample)
+    return dict(inputs=torch.stack(inputs), data_samples=samples)
+
+
+@torch.no_grad()
+def inference_cape(model: torch.nn.Module,
+                   support_imgs: ImagesLike,
+                   support_keypoints,
+                   query_imgs: ImagesLike,
+                   support_bboxes=None,
+                   query_bboxes=None,
+                   support_visible=None,
+                   return_heatmaps: bool = False) -> List[PoseDataSample]:
+    """Find the support keypoints in the query images.
+
+    Args:
+        model (nn.Module): From :func:`init_cape_model` (needs ``model.cfg``).
+        support_imgs (str | np.ndarray | list): Support image file(s) or BGR
+            array(s).
+        support_keypoints (np.ndarray | str): ``[K, 2]``/``[K, 3]`` (one
+            support) or ``[S, K, 2]``/``[S, K, 3]`` in original pixels (the
+            third value is the visibility, 0 = not labelled); or a file: COCO
+            JSON (one annotation per support image; its bboxes are used when
+            ``support_bboxes`` is None), ``.npy`` or ``.txt``/``.csv``.
+        query_imgs (str | np.ndarray | list): Query image file(s)/array(s).
+        support_bboxes (array, optional): ``[S, 4]`` xyxy. Defaults to the
+            whole images.
+        query_bboxes (array, optional): ``[Q, 4]`` xyxy. Defaults to the
+            whole images.
+        support_visible (array, optional): ``[S, K]`` visibility, overrides
+            the keypoints' third column.
+        return_heatmaps (bool): Keep each query's maps ``[K, H, W]`` (crop
+            pixels) in ``pred_fields.heatmaps``. Defaults to False.
+
+    Returns:
+        list[PoseDataSample]: One per query, with ``pred_instances``
+        (``keypoints`` ``[1, K, 2]`` in original image pixels,
+        ``keypoint_scores`` ``[1, K]``) and the crop metainfo
+        (``input_center``, ``input_scale``, ``input_size``).
+    """
+    cfg = getattr(model, 'cfg', None)
+    if cfg is None:
+        raise ValueError('model has no .cfg (the config with the test '
+                         'pipelines): build it with init_cape_model')
+    episode = build_cape_episode(cfg, support_imgs, support_keypoints,
+                                 query_imgs, support_bboxes, query_bboxes,
+                                 support_visible)
+    data = model.data_preprocessor(
+        dict(inputs=[episode['inputs']],
+             data_samples=[episode['data_samples']]), False)
+    old = model.test_cfg.get('output_heatmaps', False)
+    model.test_cfg['output_heatmaps'] = return_heatmaps
+    try:
+        return model.predict_episode(data['inputs'][0],
+                                     data['data_samples'][0])
+    finally:
+        model.test_cfg['output_heatmaps'] = old
