@@ -107,3 +107,20 @@ def test_bad_args(bench):
         bench.parse_args(['--max-batch', '0'])
     with pytest.raises(SystemExit):
         bench.parse_args(['--input-size', '60'])
+
+
+def test_out_of_memory_run_is_recorded(bench, tiny_sd_dir, tmp_path,
+                                       monkeypatch):
+    measure = bench.measure
+
+    def fake_measure(fn, args, episode, device, **kwargs):
+        if kwargs.get('max_batch') == 2:
+            raise torch.OutOfMemoryError('CUDA out of memory (simulated)')
+        return measure(fn, args, episode, device, **kwargs)
+
+    monkeypatch.setattr(bench, 'measure', fake_measure)
+    _, saved = run(bench, tiny_sd_dir, tmp_path, '--max-batch', '64', '2',
+                   '--steps', '1', '--warmup-steps', '0')
+    oom = {r['label']: r['oom'] for r in saved['runs']}
+    assert oom == {'naive': False, 'fast b=64': False, 'fast b=2': True}
+    assert [c['fast'] for c in saved['comparisons']] == ['fast b=64']

@@ -407,6 +407,23 @@ def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:
     return result
 
 
+def measure_or_oom(fn, args, episode, device: torch.device,
+                   **kwargs) -> dict:
+    """:func:`measure`, recording an out-of-memory run instead of raising."""
+    try:
+        return dict(measure(fn, args, episode, device, **kwargs), oom=False)
+    except torch.OutOfMemoryError as err:
+        print(f'out of memory: {str(err).splitlines()[0]}', flush=True)
+    if device.type == 'cuda':
+        torch.cuda.empty_cache()
+    return dict(oom=True, losses=[], unet_calls=None, **{
+        k: None
+        for k in ('episode_s', 'encode_s', 'fit_s', 'query_s', 'steps_per_s',
+                  'query_images_per_s', 'peak_mem_mb', 'peak_mem_delta_mb',
+                  'mem_kind')
+    })
+
+
 def compare(naive: dict, fast: dict, rtol: float) -> dict:
     """Agreement of the fast run with the naive reference."""
     a = torch.tensor(naive['losses'], dtype=torch.float64)
@@ -454,6 +471,9 @@ def print_table(report: dict) -> None:
     print(head)
     print('-' * len(head))
     for r in report['runs']:
+        if r['oom']:
+            print(f"{r['label']:<22}  out of memory")
+            continue
         print(f"{r['label']:<22}{r['episode_s']:>11.3f}{r['encode_s']:>10.3f}"
               f"{r['fit_s']:>10.3f}{_fmt(r['steps_per_s']):>10}"
               f"{r['query_s']:>10.3f}{_fmt(r['query_images_per_s']):>10}"
@@ -469,7 +489,8 @@ def print_table(report: dict) -> None:
               f"{100 * c['keypoint_agreement']:.0f}% "
               f"({100 * c['keypoint_agreement_up_to_ties']:.0f}% up to "
               'argmax ties)')
-    print(f"memory: {report['runs'][0]['mem_kind'] if report['runs'] else '-'}"
+    kinds = sorted({r['mem_kind'] for r in report['runs'] if not r['oom']})
+    print(f"memory: {', '.join(kinds) or '-'}"
           '; speedup = naive episode s / fast episode s')
 
 
@@ -494,7 +515,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
     runs: List[dict] = []
     if 'naive' in args.paths:
-        res = measure(run_naive, args, episode, device, model=model)
+        res = measure_or_oom(run_naive, args, episode, device, model=model)
         runs.append(dict(res, label='naive', path='naive', max_batch=1,
                          gradient_checkpointing=False, dtype='fp32'))
     if 'fast' in args.paths:
@@ -502,7 +523,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             args.gradient_checkpointing]
         for b in args.max_batch:
             for use_ckpt in ckpt:
-                res = measure(run_fast, args, episode, device, model=model,
+                res = measure_or_oom(run_fast, args, episode, device, model=model,
                               max_batch=b, checkpointing=use_ckpt)
                 label = f"fast b={b}{' ckpt' if use_ckpt else ''}"
                 runs.append(dict(res, label=label, path='fast', max_batch=b,
@@ -511,8 +532,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
     naive = next((r for r in runs if r['path'] == 'naive'), None)
     comparisons = []
+    if naive is not None and naive['oom']:
+        naive = None
     for r in runs:
-        if naive is not None and r is not naive:
+        if naive is not None and r is not naive and not r['oom']:
             r['speedup_episode'] = naive['episode_s'] / r['episode_s']
             r['speedup_steps'] = (r['steps_per_s'] / naive['steps_per_s']
                                   if r['steps_per_s'] and

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# GPU episode benchmark of PPM on the Stable Diffusion 1.5 architecture.
+# Not run in the session that wrote it (no GPU there); see docs/benchmark.md.
+#
+# Usage: bash tools/analysis/gpu_benchmark.sh [OUT_DIR] [SD]
+#   OUT_DIR  where the JSON files go (default work_dirs/gpu_benchmark)
+#   SD       local SD 1.5 diffusers folder; default: a random-weight SD 1.5
+#            architecture built once into work_dirs/random_sd/sd15-seed0
+#            (same cost as the real weights, ~4.5 GB on disk).
+# Environment: PY (default .venv/bin/python), DTYPE (default bf16),
+#   STEPS (default 100, the paper's), QUERIES (default 1).
+#
+# Runs, each a separate process (memory of one does not leak into the next):
+#   1. 17 keypoints, 1-shot, 100 steps: naive vs fast (fast: max_batch 17).
+#      The naive path costs ~17x the fast one per step; NAIVE_STEPS (default
+#      10) steps are timed for it and its steps/s is what to compare.
+#   2. 17 keypoints, 5-shot, 100 steps, fast only, max_batch 85 and 32.
+#   3. 68 keypoints, 5-shot (340 pairs) memory check, fast only, few steps,
+#      max_batch 16 32 64 128, with and without gradient checkpointing.
+# Per-episode time -> GPU-hours per split (4,000 episodes) is printed at the
+# end from the JSON files (episode_s x 4000 / 3600).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${1:-work_dirs/gpu_benchmark}
+SD=${2:-}
+PY=${PY:-.venv/bin/python}
+DTYPE=${DTYPE:-bf16}
+STEPS=${STEPS:-100}
+NAIVE_STEPS=${NAIVE_STEPS:-10}
+QUERIES=${QUERIES:-1}
+export HF_HUB_OFFLINE=1
+mkdir -p "$OUT"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv \
+    | tee "$OUT/gpu.txt"
+
+SRC=(--arch sd15)
+[ -n "$SD" ] && SRC=(--pretrained "$SD")
+COMMON=("${SRC[@]}" --device cuda --dtype "$DTYPE" --input-size 512
+        --crop-size 256 --queries "$QUERIES")
+BENCH=("$PY" tools/analysis/benchmark_episode.py)
+
+# 1a. naive reference, 17 keypoints 1-shot (fp32 by definition), few steps.
+"${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 1 --steps "$NAIVE_STEPS" \
+    --paths naive fast --max-batch 17 --out "$OUT/k17_s1_naive_vs_fast.json"
+# 1b. fast path, the paper's 100 steps.
+"${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 1 --steps "$STEPS" \
+    --paths fast --max-batch 17 --out "$OUT/k17_s1_fast.json"
+# 2. 5-shot (85 pairs). max_batch 85 = one call per step; 35 = 7 keypoints
+#    x 5 shots. Use multiples of the shot count until fit_prompts' averaging
+#    over a keypoint's shots split across chunks is fixed (docs/benchmark.md).
+"${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 5 --steps "$STEPS" \
+    --paths fast --max-batch 85 35 --out "$OUT/k17_s5_fast.json"
+# 3. 68 keypoints 5-shot: 340 pairs. Peak memory per chunk size, with and
+#    without gradient checkpointing; a few steps suffice for memory and s/step.
+"${BENCH[@]}" "${COMMON[@]}" --keypoints 68 --shots 5 --steps 3 \
+    --paths fast --max-batch 20 40 80 160 --gradient-checkpointing both \
+    --out "$OUT/k68_s5_memory.json"
+
+"$PY" - "$OUT" "$STEPS" <<'EOF'
+import glob, json, sys
+out, steps = sys.argv[1], int(sys.argv[2])
+EPISODES = 4000
+print(f'\n{"file":<28}{"run":<20}{"s/episode":>10}{"steps/s":>9}'
+      f'{"peak GiB":>9}{"GPU-h/split":>12}{"  (at 100 steps)":>17}')
+for path in sorted(glob.glob(f'{out}/*.json')):
+    rep = json.load(open(path))
+    n = rep['config']['steps']
+    for r in rep['runs']:
+        if r.get('oom'):
+            print(f'{path.split("/")[-1]:<28}{r["label"]:<20}  out of memory')
+            continue
+        # Projected to the configured STEPS: one-off costs (encode, query)
+        # plus STEPS optimisation steps at the measured rate.
+        per_ep = r['encode_s'] + r['query_s'] + steps / r['steps_per_s']
+        print(f'{path.split("/")[-1]:<28}{r["label"]:<20}'
+              f'{r["episode_s"]:>10.2f}{r["steps_per_s"]:>9.2f}'
+              f'{r["peak_mem_mb"] / 1024:>9.1f}'
+              f'{r["episode_s"] * EPISODES / 3600:>12.1f}'
+              f'{per_ep * EPISODES / 3600:>17.1f}')
+    for c in rep['comparisons']:
+        print(f'  {c["fast"]} vs naive: loss rel diff '
+              f'{c["loss_max_rel_diff"]:.1e} (tol {c["loss_rtol"]:.0e}, '
+              f'{"OK" if c["losses_match"] else "MISMATCH"})')
+print(f'GPU-h/split = s/episode x {EPISODES} / 3600 for the measured steps; '
+      f'the last column projects each run to {steps} steps.')
+EOF
