@@ -1,0 +1,93 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""demo/cape_demo.py on toy data: the pictures it writes, its errors."""
+import importlib.util
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+from cape_helpers import REPO, small_config, write_config
+
+
+@pytest.fixture(scope='module')
+def demo():
+    spec = importlib.util.spec_from_file_location(
+        'mmppm_cape_demo', osp.join(REPO, 'demo', 'cape_demo.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def demo_args(tiny_sd_dir, toy_data, tmp_path_factory):
+    cfg = write_config(small_config(tiny_sd_dir, toy_data),
+                       tmp_path_factory.mktemp('cfg') / 'small.py')
+    img_dir = osp.join(toy_data, 'images', 'toy_cat02')
+    return dict(cfg=cfg,
+                img_dir=img_dir,
+                support=osp.join(img_dir, 'toy_cat02_0.jpg'),
+                ann=osp.join(toy_data, 'annotations',
+                             'mp100_split1_test.json'))
+
+
+def test_demo_writes_pictures(demo, demo_args, one_thread, tmp_path):
+    a = demo_args
+    queries = [osp.join(a['img_dir'], f'toy_cat02_{i}.jpg') for i in (1, 2)]
+    out = tmp_path / 'out'
+    demo.main([
+        '--config', a['cfg'], '--support', a['support'],
+        '--support-keypoints', a['ann'], '--query', *queries, '--save-dir',
+        str(out), '--show-maps', '--skeleton', '0-1', '1-2'
+    ])
+    preds = json.loads((out / 'predictions.json').read_text())
+    assert preds['skeleton'] == [[0, 1], [1, 2]]
+    for query, item in zip(queries, preds['queries']):
+        name = osp.splitext(osp.basename(query))[0]
+        pred = cv2.imread(str(out / f'{name}_pred.png'))
+        assert pred.shape == cv2.imread(query).shape  # drawn on the query
+        maps = cv2.imread(str(out / f'{name}_maps.png'))
+        num_kpts = len(item['keypoints'])
+        ncols = int(np.ceil(np.sqrt(num_kpts)))
+        assert maps.shape[1] == ncols * 160
+        assert len(item['scores']) == num_kpts
+
+
+def test_demo_npy_keypoints_and_query_folder(demo, demo_args, one_thread,
+                                             tmp_path):
+    kpts = tmp_path / 'support.npy'
+    np.save(kpts, np.array([[30., 40., 1.], [60., 80., 1.], [90., 50., 0.]]))
+    out = tmp_path / 'out'
+    summary = demo.main([
+        '--config', demo_args['cfg'], '--support', demo_args['support'],
+        '--support-keypoints', str(kpts), '--query', demo_args['img_dir'],
+        '--save-dir', str(out)
+    ])
+    assert len(summary) == 6  # every image of the folder
+    assert all(len(s['keypoints']) == 3 for s in summary)
+    assert len(list(out.glob('*_pred.png'))) == 6
+    assert not list(out.glob('*_maps.png'))
+
+
+@pytest.mark.parametrize('case', ['missing_query', 'mismatch', 'not_image'])
+def test_demo_errors_are_one_line(demo, demo_args, tmp_path, case):
+    a = demo_args
+    kpts = tmp_path / 'k.txt'
+    np.savetxt(kpts, np.ones((2, 4, 2)).reshape(-1, 2))  # [8, 2] rows
+    bad = tmp_path / 'bad.png'
+    bad.write_text('no image')
+    argv = ['--config', a['cfg'], '--save-dir', str(tmp_path / 'o')]
+    argv += dict(
+        missing_query=['--support', a['support'], '--support-keypoints',
+                       a['ann'], '--query', str(tmp_path / 'nope.jpg')],
+        # the JSON holds many annotations, none for a copied file name
+        mismatch=['--support', str(bad), '--support-keypoints', a['ann'],
+                  '--query', a['support']],
+        not_image=['--support', str(bad), '--support-keypoints', str(kpts),
+                   '--query', a['support']])[case]
+    with pytest.raises(SystemExit) as e:
+        demo.main(argv)
+    msg = str(e.value.code)
+    assert msg.startswith('error: ') and '\n' not in msg
+    assert dict(missing_query='nope.jpg', mismatch='keypoint annotations',
+                not_image='not a readable image')[case] in msg

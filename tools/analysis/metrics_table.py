@@ -1,0 +1,62 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Per-category PCK table (markdown + CSV) and bar chart of a test run.
+
+Usage:
+    python tools/analysis/metrics_table.py WORK_DIR_OR_JSON [--out-dir DIR]
+
+WORK_DIR_OR_JSON: the ``--work-dir`` of ``tools/test.py`` (its newest
+``{timestamp}/{timestamp}.json`` is read) or a metrics file (``--out`` of
+``tools/test.py``). Writes ``pck_per_category.md``, ``pck_per_category.csv``
+and ``pck_per_category.png`` to ``--out-dir`` (default: beside the metrics
+file).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+from mmppm.visualization.metrics_table import (  # noqa: E402
+    find_metrics, per_category_pck, plot_per_category, table_rows, to_csv,
+    to_markdown)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('path', metavar='WORK_DIR_OR_JSON')
+    parser.add_argument('--out-dir', default=None)
+    parser.add_argument('--name', default='pck_per_category',
+                        help='output file stem')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        metrics, source = find_metrics(args.path)
+        cats, overall = per_category_pck(metrics)
+        out_dir = args.out_dir or osp.dirname(osp.abspath(source))
+        os.makedirs(out_dir, exist_ok=True)
+        header, rows = table_rows(cats, overall)
+        stem = osp.join(out_dir, args.name)
+        with open(stem + '.md', 'w', encoding='utf-8') as f:
+            f.write(to_markdown(header, rows, overall))
+        with open(stem + '.csv', 'w', encoding='utf-8') as f:
+            f.write(to_csv(header, rows))
+        written = [stem + '.md', stem + '.csv']
+        if cats:
+            written.append(plot_per_category(cats, overall, stem + '.png'))
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(f'error: {e}')
+    print(f'metrics from {source}')
+    print(to_markdown(header, rows, overall))
+    for path in written:
+        print(f'wrote {path}')
+    return written
+
+
+if __name__ == '__main__':
+    main()
