@@ -38,8 +38,9 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='the file to save metric results.')
     parser.add_argument(
         '--show-dir',
-        help='directory where the visualization images will be saved '
-        '(set as cfg.show_dir).')
+        help='save pictures of the first episodes (supports, queries, '
+        'attention maps) there with EpisodeVisualizationHook; a relative '
+        'path is inside {work_dir}/{timestamp}/ (as in mmpose).')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -68,6 +69,11 @@ def merge_args(cfg, args):
         cfg.load_from = args.checkpoint
     if args.show_dir is not None:
         cfg.show_dir = args.show_dir
+        # Pictures of the first episodes (relative dirs: in
+        # {work_dir}/{timestamp}/, as in mmpose).
+        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
+            dict(type='EpisodeVisualizationHook', out_dir=args.show_dir)
+        ]
     if args.launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
         # Processes test different episodes: no gradient sync, no DDP.
         # Scoped name: Runner.wrap_model looks it up in mmengine's root
