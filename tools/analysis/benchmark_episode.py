@@ -410,8 +410,16 @@ def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:
 def measure_or_oom(fn, args, episode, device: torch.device,
                    **kwargs) -> dict:
     """:func:`measure`, recording an out-of-memory run instead of raising."""
+    what = fn.__name__[len('run_'):]
+    if 'max_batch' in kwargs:
+        what += f" max_batch={kwargs['max_batch']}" + (
+            ' ckpt' if kwargs.get('checkpointing') else '')
     try:
-        return dict(measure(fn, args, episode, device, **kwargs), oom=False)
+        res = measure(fn, args, episode, device, **kwargs)
+        print(f"[{what}] episode {res['episode_s']:.3f} s, "
+              f"{_fmt(res['steps_per_s'])} steps/s, peak "
+              f"{_fmt(res['peak_mem_mb'], '.0f')} MB", flush=True)
+        return dict(res, oom=False)
     except torch.OutOfMemoryError as err:
         print(f'out of memory: {str(err).splitlines()[0]}', flush=True)
     if device.type == 'cuda':
