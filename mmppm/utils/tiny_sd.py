@@ -20,9 +20,11 @@ Architectures (``arch``):
 import json
 import os
 import os.path as osp
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
+
+QK_GAIN = 3.0
 
 ARCHS: Dict[str, dict] = dict(
     tiny=dict(
@@ -44,7 +46,9 @@ ARCHS: Dict[str, dict] = dict(
             norm_num_groups=8,
             latent_channels=4),
         text=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                  num_attention_heads=4)),
+                  num_attention_heads=4),
+        calibrate_vae=True,
+        qk_gain=QK_GAIN),
     mid=dict(
         unet=dict(
             sample_size=64,
@@ -64,7 +68,9 @@ ARCHS: Dict[str, dict] = dict(
             norm_num_groups=32,
             latent_channels=4),
         text=dict(hidden_size=256, intermediate_size=512, num_hidden_layers=2,
-                  num_attention_heads=4)),
+                  num_attention_heads=4),
+        calibrate_vae=True,
+        qk_gain=QK_GAIN),
     sd15=dict(
         # UNet and VAE configs of Stable Diffusion 1.5.
         unet=dict(
@@ -87,7 +93,9 @@ ARCHS: Dict[str, dict] = dict(
             norm_num_groups=32,
             latent_channels=4),
         text=dict(hidden_size=768, intermediate_size=3072,
-                  num_hidden_layers=12, num_attention_heads=12)),
+                  num_hidden_layers=12, num_attention_heads=12),
+        calibrate_vae=False,
+        qk_gain=1.0),
 )
 
 # The DDPM schedule of Stable Diffusion 1.x.
@@ -123,10 +131,37 @@ def _write_tokenizer(folder: str) -> None:
     os.remove(merges_file)
 
 
+def _scale_qk(unet, gain: float) -> None:
+    """Multiply the query and key projections of every attention layer."""
+    with torch.no_grad():
+        for name, module in unet.named_modules():
+            if name.endswith(('.to_q', '.to_k')):
+                module.weight.mul_(gain)
+
+
+@torch.no_grad()
+def _unit_std_scaling(vae, seed: int) -> float:
+    """VAE latent scaling factor giving latents of unit std.
+
+    This is how SD's 0.18215 was chosen. A random VAE's latents are far
+    smaller than SD's, so with SD's factor the image would drown in the
+    noise of timestep t. Measured on a fixed batch of smooth random images.
+    """
+    g = torch.Generator().manual_seed(seed)
+    size = vae.config.sample_size
+    low = torch.rand(8, 3, 8, 8, generator=g) * 2 - 1
+    images = torch.nn.functional.interpolate(
+        low, size=(size, size), mode='bilinear', align_corners=False)
+    latents = vae.encode(images).latent_dist.mean
+    return float(1.0 / latents.std())
+
+
 def save_random_sd(out_dir: str,
                    arch: str = 'tiny',
                    seed: int = 0,
-                   with_text_encoder: bool = True) -> str:
+                   with_text_encoder: bool = True,
+                   calibrate_vae: Optional[bool] = None,
+                   qk_gain: Optional[float] = None) -> str:
     """Build a random-weight SD from configs and ``save_pretrained`` it.
 
     Deterministic: the same ``arch`` and ``seed`` give the same weights.
@@ -138,6 +173,14 @@ def save_random_sd(out_dir: str,
         seed (int): Seed of the random weights. Defaults to 0.
         with_text_encoder (bool): Also write a CLIP text encoder and tokenizer
             (needed by the ``'empty_text'`` context layout). Defaults to True.
+        calibrate_vae (bool, optional): Set the VAE ``scaling_factor`` so that
+            latents have unit std, as SD's factor does for SD's VAE. Defaults
+            to the architecture's setting (True except for ``'sd15'``, which
+            keeps SD's 0.18215).
+        qk_gain (float, optional): Multiply the random ``to_q``/``to_k``
+            weights so that attention scores are not all near 0 (PyTorch's
+            default init shrinks them; trained SD's are not). Defaults to the
+            architecture's setting.
 
     Returns:
         str: ``out_dir``.
@@ -147,12 +190,20 @@ def save_random_sd(out_dir: str,
         raise ValueError(f'Unknown SD architecture {arch!r}; choose one of '
                          f'{sorted(ARCHS)}')
     cfg = ARCHS[arch]
+    calibrate_vae = cfg['calibrate_vae'] if calibrate_vae is None \
+        else calibrate_vae
+    qk_gain = cfg['qk_gain'] if qk_gain is None else qk_gain
     os.makedirs(out_dir, exist_ok=True)
     torch.manual_seed(seed)
-    UNet2DConditionModel(**cfg['unet']).save_pretrained(
-        osp.join(out_dir, 'unet'))
+    unet = UNet2DConditionModel(**cfg['unet'])
+    if qk_gain != 1:
+        _scale_qk(unet, qk_gain)
+    unet.save_pretrained(osp.join(out_dir, 'unet'))
     torch.manual_seed(seed + 1)
-    AutoencoderKL(**cfg['vae']).save_pretrained(osp.join(out_dir, 'vae'))
+    vae = AutoencoderKL(**cfg['vae'])
+    if calibrate_vae:
+        vae.register_to_config(scaling_factor=_unit_std_scaling(vae, seed))
+    vae.save_pretrained(osp.join(out_dir, 'vae'))
     DDPMScheduler(**SCHEDULER_CFG).save_pretrained(
         osp.join(out_dir, 'scheduler'))
     if with_text_encoder:

@@ -73,11 +73,6 @@ def test_naive_and_fast_agree(bench, tiny_sd_dir, tmp_path):
     assert cfg['fast_dtype_effective'] == 'fp32'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='PPMEstimator.fit_prompts averages a keypoint over its shots per '
-    'max_batch chunk: a keypoint whose shots straddle two chunks gets the '
-    'wrong loss (see docs/benchmark.md)')
 def test_multishot_chunk_split(bench, tiny_sd_dir, tmp_path):
     # 2 keypoints x 3 shots = 6 pairs; max_batch 4 splits keypoint 1's shots
     # 1 | 2 across two chunks.

@@ -24,12 +24,19 @@ class AttentionStore:
     def __init__(self, reduction: str = 'head_mean') -> None:
         self.reduction = reduction
         self.maps: Dict[str, Tensor] = {}
+        self.queries: Dict[str, Tensor] = {}
+        self.keep_queries = False
         self.latent_hw: Optional[Tuple[int, int]] = None
         self.token_slice = slice(None)
 
-    def reset(self, latent_hw: Tuple[int, int], token_slice: slice) -> None:
-        """Clear the maps before a UNet forward."""
+    def reset(self,
+              latent_hw: Tuple[int, int],
+              token_slice: slice,
+              keep_queries: bool = False) -> None:
+        """Clear the maps (and queries) before a UNet forward."""
         self.maps = {}
+        self.queries = {}
+        self.keep_queries = keep_queries
         self.latent_hw = tuple(latent_hw)
         self.token_slice = token_slice
 
@@ -82,6 +89,8 @@ class CrossAttnMapProcessor:
         query = attn.to_q(hidden_states)  # [B, N, inner]
         key = attn.to_k(context)  # [B, T, inner]
         store = self.store
+        if store is not None and store.keep_queries:
+            store.queries[self.name] = query
         if store is not None:
             maps = cross_attn_map(query, key[:, store.token_slice],
                                   attn.heads, store.reduction)  # [B, T', N]

@@ -9,7 +9,8 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.utils import load_sd_components
-from ..utils import MAP_REDUCTIONS, aggregate_layer_maps
+from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, cross_attn_map,
+                     infer_map_hw)
 from .attn_processors import AttentionStore, CrossAttnMapProcessor
 
 CONTEXT_LAYOUTS = ('prompt', 'empty_text')
@@ -297,3 +298,69 @@ class SDCrossAttnBackbone(BaseModule):
             map_size = self.input_size[::-1]
         maps = aggregate_layer_maps(layer_maps, map_size)
         return dict(maps=maps, layer_maps=layer_maps, noise_pred=noise_pred)
+
+    # ------------------------------------------------- cached-feature path
+    @torch.no_grad()
+    def layer_queries(self, noisy_latents: Tensor,
+                      context: Tensor) -> Dict[str, Tensor]:
+        """Queries ``q_l`` of the chosen layers for a fixed context.
+
+        With a one-token context the prompt reaches the UNet only through a
+        spatially constant ``to_out(to_v(P))`` per layer, and the map of layer
+        l is ``sigmoid(q_l . to_k_l(P) / (heads * sqrt(d)))``. Computing
+        ``q_l`` once per image with a neutral context turns every later map
+        into matrix products (:meth:`maps_from_queries`), ignoring the
+        prompt's (small) effect on the features themselves.
+
+        Args:
+            noisy_latents (Tensor): ``[B, 4, h, w]``.
+            context (Tensor): ``[B, 1, c]`` neutral context tokens.
+
+        Returns:
+            dict[str, Tensor]: ``{layer: [B, N_l, inner_l]}``.
+        """
+        context, tokens = self.build_context(context)
+        self.store.reset(noisy_latents.shape[-2:], tokens, keep_queries=True)
+        t = torch.full((noisy_latents.shape[0], ),
+                       self.timestep,
+                       dtype=torch.long,
+                       device=noisy_latents.device)
+        try:
+            self.unet(noisy_latents, t, encoder_hidden_states=context)
+            return {n: self.store.queries[n] for n in self.layer_names}
+        finally:
+            self.store.reset(noisy_latents.shape[-2:], tokens)
+
+    def maps_from_queries(self, queries: Dict[str, Tensor], prompts: Tensor,
+                          image_ids: Tensor, prompt_ids: Tensor,
+                          map_size: Sequence[int]) -> Tensor:
+        """Multi-layer maps of (image, prompt) pairs from cached queries.
+
+        Args:
+            queries (dict[str, Tensor]): From :meth:`layer_queries`,
+                ``[B, N_l, inner_l]`` per layer.
+            prompts (Tensor): Context tokens ``[P, 1, c]``.
+            image_ids (Tensor): ``[M]`` image of each pair.
+            prompt_ids (Tensor): ``[M]`` prompt of each pair.
+            map_size (Sequence[int]): ``(H, W)``.
+
+        Returns:
+            Tensor: ``[M, H, W]``.
+        """
+        context, tokens = self.build_context(prompts)
+        layer_maps = {}
+        for name in self.layer_names:
+            attn = self.unet.get_submodule(name[:-len('.processor')])
+            q = queries[name]  # [B, N, inner]
+            ctx = context
+            if attn.norm_cross:
+                ctx = attn.norm_encoder_hidden_states(ctx)
+            k = attn.to_k(ctx)[:, tokens].to(q.dtype)  # [P, T, inner]
+            # all (image, prompt) scores at once, then the pairs
+            maps = cross_attn_map(
+                q, k.reshape(1, -1, k.shape[-1]).expand(q.shape[0], -1, -1),
+                attn.heads, self.store.reduction)  # [B, P*T, N]
+            maps = maps[image_ids, prompt_ids]  # [M, N]
+            h, w = infer_map_hw(q.shape[1], self.store.latent_hw)
+            layer_maps[name] = maps.reshape(-1, 1, h, w)
+        return aggregate_layer_maps(layer_maps, map_size)[:, 0]

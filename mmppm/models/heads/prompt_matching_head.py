@@ -9,7 +9,7 @@ from mmpose.codecs.utils import refine_keypoints, refine_keypoints_dark
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from ..utils import argmax_2d, pair_losses, per_prompt_mean
+from ..utils import argmax_2d
 
 SUBPIXEL_MODES = (None, 'quarter', 'dark')
 
@@ -47,44 +47,34 @@ class PromptMatchingHead(BaseModule):
         self.subpixel = subpixel
         self.dark_kernel = dark_kernel
 
-    def loss(self,
-             maps: Tensor,
-             targets: Tensor,
-             noise_pred: Tensor,
-             noise: Tensor,
-             prompt_ids: Tensor,
-             num_prompts: int,
-             reduction: str = 'sum') -> Dict[str, Tensor]:
+    def loss(self, maps: Tensor, targets: Tensor, noise_pred: Optional[Tensor],
+             noise: Optional[Tensor],
+             pair_weights: Tensor) -> Dict[str, Tensor]:
         """Prompt-matching loss over (prompt, image) pairs.
 
         Args:
             maps (Tensor): ``[N, H, W]`` maps of the pairs.
             targets (Tensor): ``[N, H, W]`` Gaussian targets.
-            noise_pred (Tensor): ``[N, 4, h, w]``.
-            noise (Tensor): ``[N, 4, h, w]``.
-            prompt_ids (Tensor): ``[N]`` prompt of each pair.
-            num_prompts (int): Number of prompts.
-            reduction (str): ``'sum'`` over prompts (test-time optimisation:
-                each prompt gets exactly the gradient of its own loss, as if
-                optimised alone) or ``'mean'`` over prompts with pairs
-                (training). Defaults to ``'sum'``.
+            noise_pred (Tensor, optional): ``[N, 4, h, w]``; None skips the
+                diffusion term.
+            noise (Tensor, optional): ``[N, 4, h, w]``.
+            pair_weights (Tensor): ``[N]`` from
+                :func:`mmppm.models.utils.prompt_pair_weights` (computed over
+                all pairs, so chunked sums equal one batch).
 
         Returns:
-            dict: ``loss_map``, ``loss_dm`` (scalars, already weighted and
-            reduced; their sum is the loss).
+            dict: ``loss_map`` and ``loss_dm`` (weighted sums; their sum is
+            the loss).
         """
-        loss_map, loss_dm = pair_losses(maps, targets, noise_pred, noise)
-        per_map, counts = per_prompt_mean(loss_map, prompt_ids, num_prompts)
-        per_dm, _ = per_prompt_mean(loss_dm, prompt_ids, num_prompts)
-        if reduction == 'sum':
-            div = 1.
-        elif reduction == 'mean':
-            div = (counts > 0).sum().clamp(min=1)
-        else:
-            raise ValueError(f'Unknown reduction {reduction!r}')
-        return dict(
-            loss_map=per_map.sum() / div,
-            loss_dm=self.loss_dm_weight * per_dm.sum() / div)
+        pair_weights = pair_weights.to(maps.device)
+        loss_map = (maps.float() - targets.float()).pow(2).flatten(1).mean(1)
+        losses = dict(loss_map=(loss_map * pair_weights).sum())
+        if noise_pred is not None and self.loss_dm_weight > 0:
+            loss_dm = (noise_pred.float() -
+                       noise.float()).pow(2).flatten(1).mean(1)
+            losses['loss_dm'] = self.loss_dm_weight * (loss_dm *
+                                                       pair_weights).sum()
+        return losses
 
     def decode(self, maps: Tensor) -> Tuple[np.ndarray, np.ndarray]:
         """Keypoints at the maps' maxima, in map pixels.

@@ -12,7 +12,7 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.utils.numerics import check_finite
-from ..utils import crop_to_image
+from ..utils import crop_to_image, prompt_pair_weights
 
 DEFAULT_TEST_CFG = dict(
     steps=100,  # Adam steps of the per-episode prompt optimisation
@@ -21,6 +21,7 @@ DEFAULT_TEST_CFG = dict(
     max_batch=64,  # max (prompt, image) pairs per UNet call
     seed=0,  # episode e uses torch.Generator seeded with seed + e
     amp_dtype=None,  # 'bfloat16' / 'float16': autocast on CUDA
+    map_features='exact',  # 'cached': UNet features once per image (fast)
     output_heatmaps=False,  # keep query maps in pred_fields.heatmaps
 )
 DEFAULT_TRAIN_CFG = dict(
@@ -111,6 +112,9 @@ class PPMEstimator(BaseModel):
             if merged['steps'] < 0 or merged['max_batch'] < 1:
                 raise ValueError(f'{what}: steps must be >= 0 and max_batch '
                                  f'>= 1, got {merged}')
+            if merged['map_features'] not in ('exact', 'cached'):
+                raise ValueError(f"{what}.map_features must be 'exact' or "
+                                 f"'cached', got {merged['map_features']!r}")
             if merged['amp_dtype'] not in (None, 'bfloat16', 'float16'):
                 raise ValueError(f"{what}.amp_dtype must be None, 'bfloat16' "
                                  f"or 'float16', got {merged['amp_dtype']!r}")
@@ -178,7 +182,7 @@ class PPMEstimator(BaseModel):
         """
         cfg = self.test_cfg
         device = support_latents.device
-        num_shots, num_kpts = visible.shape
+        num_kpts = visible.shape[1]
         c = self.backbone.cross_attention_dim
         prompts = (torch.randn(num_kpts, 1, c, generator=generator) *
                    cfg['prompt_init_std']).to(device).requires_grad_(True)
@@ -186,28 +190,35 @@ class PPMEstimator(BaseModel):
         # (keypoint, shot) pairs with a visible keypoint, keypoint-major.
         kpt_ids, shot_ids = torch.nonzero(visible.t() > 0, as_tuple=True)
         kpt_ids, shot_ids = kpt_ids.to(device), shot_ids.to(device)
+        weights = prompt_pair_weights(kpt_ids, num_kpts, 'sum')
         pair_targets = targets.to(device)[shot_ids, kpt_ids]  # [N, H, W]
         map_size = tuple(targets.shape[-2:])
+        cached = None
+        if cfg['map_features'] == 'cached':
+            cached = self._cached_queries(support_latents, generator)
         self.last_episode_losses = []
         for step in range(cfg['steps']):
-            noise = torch.randn(
-                support_latents.shape, generator=generator).to(
-                    device, support_latents.dtype)  # [S, 4, h, w]
-            noisy = self.backbone.scheduler.add_noise(
-                support_latents, noise,
-                torch.full((num_shots, ),
-                           self.backbone.timestep,
-                           device=device))
+            if cached is None:
+                noise = torch.randn(
+                    support_latents.shape, generator=generator).to(
+                        device, support_latents.dtype)  # [S, 4, h, w]
+                noisy = self._add_noise(support_latents, noise)
             grad = torch.zeros_like(prompts)
             total = 0.
             for sl in _chunks(len(kpt_ids), cfg['max_batch']):
                 k, s = kpt_ids[sl], shot_ids[sl]
                 with self._autocast(device):
-                    out = self.backbone(noisy[s], self.context(prompts[k]),
-                                        map_size)
-                losses = self.head.loss(out['maps'][:, 0], pair_targets[sl],
-                                        out['noise_pred'], noise[s], k,
-                                        num_kpts)
+                    if cached is None:
+                        out = self.backbone(noisy[s], self.context(prompts[k]),
+                                            map_size)
+                        maps, noise_pred = out['maps'][:, 0], out['noise_pred']
+                    else:  # maps only: no UNet call, no diffusion term
+                        maps = self.backbone.maps_from_queries(
+                            cached, self.context(prompts), s, k, map_size)
+                        noise_pred = None
+                losses = self.head.loss(maps, pair_targets[sl], noise_pred,
+                                        None if cached is not None else
+                                        noise[s], weights[sl])
                 loss = sum(losses.values())
                 grad += torch.autograd.grad(loss, prompts)[0]
                 total += float(loss.detach())
@@ -217,6 +228,24 @@ class PPMEstimator(BaseModel):
             self.last_episode_losses.append(total)
         return prompts.detach()
 
+    def _add_noise(self, latents: Tensor, noise: Tensor) -> Tensor:
+        t = torch.full((latents.shape[0], ),
+                       self.backbone.timestep,
+                       device=latents.device)
+        return self.backbone.scheduler.add_noise(latents, noise, t)
+
+    def _cached_queries(self, latents: Tensor,
+                        generator: torch.Generator) -> Dict[str, Tensor]:
+        """Per-layer queries of noisy latents under a neutral (zero) prompt."""
+        noise = torch.randn(
+            latents.shape, generator=generator).to(latents.device,
+                                                   latents.dtype)
+        c = self.backbone.cross_attention_dim
+        with torch.no_grad(), self._autocast(latents.device):
+            neutral = self.context(latents.new_zeros(latents.shape[0], 1, c))
+            return self.backbone.layer_queries(
+                self._add_noise(latents, noise), neutral)
+
     @torch.no_grad()
     def query_maps(self, query_latents: Tensor, prompts: Tensor,
                    map_size: Sequence[int],
@@ -224,21 +253,26 @@ class PPMEstimator(BaseModel):
         """Maps of every prompt on every query, ``[Q, K, H, W]``."""
         device = query_latents.device
         num_q, num_k = query_latents.shape[0], prompts.shape[0]
-        noise = torch.randn(
-            query_latents.shape, generator=generator).to(
-                device, query_latents.dtype)
-        noisy = self.backbone.scheduler.add_noise(
-            query_latents, noise,
-            torch.full((num_q, ), self.backbone.timestep, device=device))
         context = self.context(prompts)  # [K, 1, c]
         q_ids = torch.arange(num_q, device=device).repeat_interleave(num_k)
         k_ids = torch.arange(num_k, device=device).repeat(num_q)
+        if self.test_cfg['map_features'] == 'cached':
+            cached = self._cached_queries(query_latents, generator)
+        else:
+            noise = torch.randn(
+                query_latents.shape, generator=generator).to(
+                    device, query_latents.dtype)
+            noisy = self._add_noise(query_latents, noise)
         maps = []
         for sl in _chunks(len(q_ids), self.test_cfg['max_batch']):
             with self._autocast(device):
-                out = self.backbone(noisy[q_ids[sl]], context[k_ids[sl]],
-                                    map_size)
-            maps.append(out['maps'][:, 0].float())
+                if self.test_cfg['map_features'] == 'cached':
+                    m = self.backbone.maps_from_queries(
+                        cached, context, q_ids[sl], k_ids[sl], map_size)
+                else:
+                    m = self.backbone(noisy[q_ids[sl]], context[k_ids[sl]],
+                                      map_size)['maps'][:, 0]
+            maps.append(m.float())
         return torch.cat(maps).reshape(num_q, num_k, *map_size)
 
     # ------------------------------------------------------------- modes
@@ -319,10 +353,7 @@ class PPMEstimator(BaseModel):
         device = inputs.device
         latents = self.backbone.encode(inputs)  # [B, 4, h, w]
         noise = torch.randn_like(latents)
-        noisy = self.backbone.scheduler.add_noise(
-            latents, noise,
-            torch.full((latents.shape[0], ), self.backbone.timestep,
-                       device=device))
+        noisy = self._add_noise(latents, noise)
         targets, visible = self._targets(data_samples)  # [B, K, H, W]
         img_ids, kpt_ids, prompt_ids = [], [], []
         num_base = self.base_prompts.shape[0]
@@ -342,7 +373,7 @@ class PPMEstimator(BaseModel):
         out = self.backbone(noisy[img_ids],
                             self.context(self.base_prompts[prompt_ids]),
                             tuple(targets.shape[-2:]))
-        return self.head.loss(out['maps'][:, 0],
-                              targets.to(device)[img_ids, kpt_ids],
-                              out['noise_pred'], noise[img_ids], prompt_ids,
-                              num_base, reduction='mean')
+        return self.head.loss(
+            out['maps'][:, 0], targets.to(device)[img_ids, kpt_ids],
+            out['noise_pred'], noise[img_ids],
+            prompt_pair_weights(prompt_ids, num_base, 'mean'))

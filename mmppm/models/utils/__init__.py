@@ -1,8 +1,8 @@
 from .attention_maps import (MAP_REDUCTIONS, aggregate_layer_maps,
                              cross_attn_map, infer_map_hw)
-from .keypoint_ops import argmax_2d, crop_to_image, pair_losses, per_prompt_mean
+from .keypoint_ops import argmax_2d, crop_to_image, prompt_pair_weights
 
 __all__ = [
     'MAP_REDUCTIONS', 'aggregate_layer_maps', 'cross_attn_map', 'infer_map_hw',
-    'argmax_2d', 'crop_to_image', 'pair_losses', 'per_prompt_mean'
+    'argmax_2d', 'crop_to_image', 'prompt_pair_weights'
 ]

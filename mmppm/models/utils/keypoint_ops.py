@@ -7,45 +7,34 @@ import torch
 from torch import Tensor
 
 
-def per_prompt_mean(pair_values: Tensor, prompt_ids: Tensor,
-                    num_prompts: int) -> Tuple[Tensor, Tensor]:
-    """Mean of per-(prompt, image) values over each prompt's pairs.
+def prompt_pair_weights(prompt_ids: Tensor, num_prompts: int,
+                        reduction: str = 'sum') -> Tensor:
+    """Weight of each (prompt, image) pair in the prompt-matching loss.
 
-    With k shots, a prompt's loss is the mean over the shots in which its
-    keypoint is visible (SPEC Eq. 4); invisible pairs are simply absent.
+    A prompt's loss is the mean over the images in which its keypoint is
+    visible (with k shots: the mean over its visible shots, SPEC Eq. 4);
+    invisible pairs are simply absent. The weights are computed once over
+    *all* pairs, so a loss summed over chunks of pairs is the same as over one
+    batch.
 
     Args:
-        pair_values (Tensor): ``[N]`` values, one per (prompt, image) pair.
         prompt_ids (Tensor): ``[N]`` prompt index of each pair (long).
         num_prompts (int): Number of prompts P.
+        reduction (str): ``'sum'`` over prompts (test-time optimisation: each
+            prompt gets exactly the gradient of its own loss) or ``'mean'``
+            over the prompts that have pairs (training).
 
     Returns:
-        tuple[Tensor, Tensor]: Per-prompt means ``[P]`` (0 for a prompt with
-        no pair) and the pair count of each prompt ``[P]``.
+        Tensor: ``[N]`` weights, ``1 / count(prompt)`` (divided further by
+        the number of prompts present for ``'mean'``).
     """
     counts = torch.bincount(prompt_ids, minlength=num_prompts)
-    sums = torch.zeros(
-        num_prompts, dtype=pair_values.dtype,
-        device=pair_values.device).index_add(0, prompt_ids, pair_values)
-    return sums / counts.clamp(min=1).to(sums.dtype), counts
-
-
-def pair_losses(maps: Tensor, targets: Tensor, noise_pred: Tensor,
-                noise: Tensor) -> Tuple[Tensor, Tensor]:
-    """Per-pair map MSE and diffusion MSE (SPEC Eq. 4 and Eq. 1).
-
-    Args:
-        maps (Tensor): Multi-layer maps ``[N, H, W]``.
-        targets (Tensor): Gaussian heatmaps ``[N, H, W]``.
-        noise_pred (Tensor): UNet noise predictions ``[N, 4, h, w]``.
-        noise (Tensor): The noise that was added ``[N, 4, h, w]``.
-
-    Returns:
-        tuple[Tensor, Tensor]: ``loss_map`` and ``loss_dm``, each ``[N]``.
-    """
-    loss_map = (maps.float() - targets.float()).pow(2).flatten(1).mean(1)
-    loss_dm = (noise_pred.float() - noise.float()).pow(2).flatten(1).mean(1)
-    return loss_map, loss_dm
+    weights = 1.0 / counts[prompt_ids].to(torch.float32)
+    if reduction == 'mean':
+        weights = weights / (counts > 0).sum().clamp(min=1)
+    elif reduction != 'sum':
+        raise ValueError(f'Unknown reduction {reduction!r}')
+    return weights
 
 
 def argmax_2d(maps: Tensor) -> Tuple[Tensor, Tensor]:
