@@ -354,26 +354,27 @@ class PPMEstimator(BaseModel):
         latents = self.backbone.encode(inputs)  # [B, 4, h, w]
         noise = torch.randn_like(latents)
         noisy = self._add_noise(latents, noise)
-        targets, visible = self._targets(data_samples)  # [B, K, H, W]
-        img_ids, kpt_ids, prompt_ids = [], [], []
+        # A batch mixes categories with different K: targets per sample.
+        img_ids, prompt_ids, pair_targets = [], [], []
         num_base = self.base_prompts.shape[0]
         for b, sample in enumerate(data_samples):
             offset = int(sample.metainfo['keypoint_offset'])
-            ks = torch.nonzero(visible[b] > 0).flatten()
+            targets, visible = self._targets([sample])  # [1, K_b, H, W]
+            ks = torch.nonzero(visible[0] > 0).flatten()
             if offset + visible.shape[1] > num_base:
                 raise ValueError(
                     f'keypoint_offset {offset} + K {visible.shape[1]} exceeds '
                     f'train_cfg.num_base_keypoints={num_base}')
             img_ids.append(torch.full_like(ks, b))
-            kpt_ids.append(ks)
             prompt_ids.append(ks + offset)
+            pair_targets.append(targets[0, ks])  # [n_b, H, W]
         img_ids = torch.cat(img_ids).to(device)
-        kpt_ids = torch.cat(kpt_ids).to(device)
         prompt_ids = torch.cat(prompt_ids).to(device)
+        pair_targets = torch.cat(pair_targets).to(device)  # [N, H, W]
         out = self.backbone(noisy[img_ids],
                             self.context(self.base_prompts[prompt_ids]),
-                            tuple(targets.shape[-2:]))
+                            tuple(pair_targets.shape[-2:]))
         return self.head.loss(
-            out['maps'][:, 0], targets.to(device)[img_ids, kpt_ids],
+            out['maps'][:, 0], pair_targets,
             out['noise_pred'], noise[img_ids],
             prompt_pair_weights(prompt_ids, num_base, 'mean'))
