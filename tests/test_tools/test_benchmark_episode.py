@@ -37,6 +37,7 @@ def run(bench, tiny_sd_dir, tmp_path, *extra):
 
 
 RUN_FIELDS = ('label', 'path', 'max_batch', 'gradient_checkpointing',
+              'map_features',
               'dtype', 'episode_s', 'encode_s', 'fit_s', 'query_s',
               'steps_per_s', 'query_images_per_s', 'peak_mem_mb',
               'peak_mem_delta_mb', 'mem_kind', 'unet_calls', 'losses')
@@ -75,7 +76,8 @@ def test_naive_and_fast_agree(bench, tiny_sd_dir, tmp_path):
 
 def test_multishot_chunk_split(bench, tiny_sd_dir, tmp_path):
     # 2 keypoints x 3 shots = 6 pairs; max_batch 4 splits keypoint 1's shots
-    # 1 | 2 across two chunks.
+    # 1 | 2 across two chunks: its loss must still be the mean over its 3
+    # shots, as in the naive loop.
     _, saved = run(bench, tiny_sd_dir, tmp_path, '--keypoints', '2',
                    '--shots', '3', '--max-batch', '4', '--warmup-steps', '0')
     assert saved['comparisons'][0]['losses_match']
@@ -119,3 +121,16 @@ def test_out_of_memory_run_is_recorded(bench, tiny_sd_dir, tmp_path,
     oom = {r['label']: r['oom'] for r in saved['runs']}
     assert oom == {'naive': False, 'fast b=64': False, 'fast b=2': True}
     assert [c['fast'] for c in saved['comparisons']] == ['fast b=64']
+
+
+def test_cached_map_features_flagged(bench, tiny_sd_dir, tmp_path):
+    _, saved = run(bench, tiny_sd_dir, tmp_path, '--max-batch', '64',
+                   '--map-features', 'exact', 'cached', '--steps', '1',
+                   '--warmup-steps', '0')
+    runs = {r['label']: r for r in saved['runs']}
+    assert runs['fast b=64 cached']['map_features'] == 'cached'
+    assert runs['fast b=64 cached']['unet_calls'] == 2  # supports, queries
+    flags = {c['fast']: (c['expected_to_match'], c['losses_match'])
+             for c in saved['comparisons']}
+    assert flags['fast b=64'] == (True, True)
+    assert flags['fast b=64 cached'][0] is False

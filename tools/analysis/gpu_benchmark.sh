@@ -11,7 +11,8 @@
 #   STEPS (default 100, the paper's), QUERIES (default 1).
 #
 # Runs, each a separate process (memory of one does not leak into the next):
-#   1. 17 keypoints, 1-shot, 100 steps: naive vs fast (fast: max_batch 17).
+#   1. 17 keypoints, 1-shot, 100 steps: naive vs fast (fast: max_batch 17;
+#      map_features exact and cached).
 #      The naive path costs ~17x the fast one per step; NAIVE_STEPS (default
 #      10) steps are timed for it and its steps/s is what to compare.
 #   2. 17 keypoints, 5-shot, 100 steps, fast only, max_batch 85 and 32.
@@ -42,14 +43,15 @@ BENCH=("$PY" tools/analysis/benchmark_episode.py)
 # 1a. naive reference, 17 keypoints 1-shot (fp32 by definition), few steps.
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 1 --steps "$NAIVE_STEPS" \
     --paths naive fast --max-batch 17 --out "$OUT/k17_s1_naive_vs_fast.json"
-# 1b. fast path, the paper's 100 steps.
+# 1b. fast path, the paper's 100 steps; exact maps and the cached-features
+#     approximation (test_cfg.map_features='cached').
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 1 --steps "$STEPS" \
-    --paths fast --max-batch 17 --out "$OUT/k17_s1_fast.json"
-# 2. 5-shot (85 pairs). max_batch 85 = one call per step; 35 = 7 keypoints
-#    x 5 shots. Use multiples of the shot count until fit_prompts' averaging
-#    over a keypoint's shots split across chunks is fixed (docs/benchmark.md).
+    --paths fast --max-batch 17 --map-features exact cached \
+    --out "$OUT/k17_s1_fast.json"
+# 2. 5-shot (85 pairs). max_batch 85 = one call per step; 32 splits some
+#    keypoints' shots across chunks (exact since 57b18d3's per-pair weights).
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 5 --steps "$STEPS" \
-    --paths fast --max-batch 85 35 --out "$OUT/k17_s5_fast.json"
+    --paths fast --max-batch 85 32 --out "$OUT/k17_s5_fast.json"
 # 3. 68 keypoints 5-shot: 340 pairs. Peak memory per chunk size, with and
 #    without gradient checkpointing; a few steps suffice for memory and s/step.
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 68 --shots 5 --steps 3 \
