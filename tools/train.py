@@ -12,6 +12,7 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
+from mmppm.utils.base_keypoints import fill_num_base_keypoints
 from mmppm.utils.tool_helpers import (ToolError, check_load_from,
                                       prepare_tool_config)
 
@@ -75,6 +76,10 @@ def merge_args(cfg, args):
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     check_load_from(cfg)
+    try:  # CPT: K base prompts = keypoints of the train file
+        fill_num_base_keypoints(cfg)
+    except (FileNotFoundError, ValueError) as e:
+        raise ToolError(str(e)) from None
     return cfg
 
 

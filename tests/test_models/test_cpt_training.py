@@ -1,0 +1,290 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""CPT training through mmengine's Runner on toy data with a tiny SD.
+
+What is trained and saved (P_bar, Phi, base prompts; never SD), resume, and
+clear errors for checkpoints of another split (K) or SD model (c)."""
+import copy
+import json
+import os.path as osp
+import sys
+import uuid
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner, load_checkpoint
+
+from mmppm.datasets import MP100Dataset, generate_toy_mp100
+from mmppm.utils.base_keypoints import (count_base_keypoints,
+                                        fill_num_base_keypoints)
+from mmppm.utils.checkpoint_compat import register_checkpoint_safe_globals
+
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+TOY_CFG = osp.join(REPO, 'configs', 'cpt', 'ppm_cpt_tiny-sd_toy.py')
+TOY_COMPONENTS = osp.join(REPO, 'tests', 'test_engine')  # SnapshotHook
+if TOY_COMPONENTS not in sys.path:
+    sys.path.insert(0, TOY_COMPONENTS)
+import toy_components  # noqa: E402,F401
+
+TRAINABLE = {
+    'base_prompts', 'prompt_encoder.shared_prompt',
+    'prompt_encoder.mlp.0.weight', 'prompt_encoder.mlp.0.bias',
+    'prompt_encoder.mlp.2.weight', 'prompt_encoder.mlp.2.bias'
+}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread_and_safe_checkpoints():
+    register_checkpoint_safe_globals()  # as tools/train.py does
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='module')
+def toy_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('toy_cpt')
+    generate_toy_mp100(root,
+                       seed=0,
+                       num_categories=(3, 1, 1),
+                       instances_per_category=6,
+                       num_keypoints=(4, 8))
+    return str(root)
+
+
+def fresh_names(cfg, work_dir):
+    """A new work dir and experiment (mmengine caches loggers, message hubs
+    and visualizers by name)."""
+    cfg.work_dir = str(work_dir)
+    cfg.experiment_name = f'cpt_{uuid.uuid4().hex}'
+    cfg.visualizer.name = cfg.experiment_name
+    return cfg
+
+
+def make_cfg(work_dir, toy_root, sd_dir, max_iters=2, **overrides):
+    """The toy CPT config on ``toy_root``: no validation, tiny sizes."""
+    cfg = Config.fromfile(TOY_CFG)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.data_root = toy_root + '/'
+    cfg.model.backbone.pretrained = sd_dir
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
+                                        interval=2,
+                                        by_epoch=False)
+    cfg.default_hooks.logger.interval = 1
+    cfg.custom_hooks = [dict(type='SnapshotHook')]
+    fresh_names(cfg, work_dir)
+    cfg.log_level = 'WARNING'
+    cfg.merge_from_dict(overrides)
+    fill_num_base_keypoints(cfg)
+    return cfg
+
+
+def bare(model):
+    return model.module if hasattr(model, 'module') else model
+
+
+def snapshot(runner):
+    (hook, ) = [h for h in runner.hooks if type(h).__name__ == 'SnapshotHook']
+    return hook.snapshot
+
+
+def sd_weights(model):
+    backbone = bare(model).backbone
+    return {
+        f'{part}.{k}': v.detach().clone()
+        for part in ('unet', 'vae')
+        for k, v in getattr(backbone, part).state_dict().items()
+    }
+
+
+# --------------------------------------------------------------------------
+# K from the train file
+
+
+def test_num_base_keypoints_from_train_file(toy_root, tmp_path):
+    ann = osp.join(toy_root, 'annotations', 'mp100_split1_train.json')
+    dataset = MP100Dataset(ann_file=ann, mode='train')
+    k = count_base_keypoints(ann)
+    assert k == dataset.num_total_keypoints
+    assert k == sum(
+        len(c['keypoints']) for c in json.load(open(ann))['categories'])
+
+    cfg = Config.fromfile(TOY_CFG)
+    cfg.train_dataloader.dataset.data_root = toy_root
+    assert cfg.model.train_cfg.num_base_keypoints is None
+    assert fill_num_base_keypoints(cfg) == k
+    assert cfg.model.train_cfg.num_base_keypoints == k
+    assert fill_num_base_keypoints(cfg) == k  # a right value is kept
+    cfg.model.train_cfg.num_base_keypoints = k + 1
+    with pytest.raises(ValueError, match=f'has {k} keypoints'):
+        fill_num_base_keypoints(cfg)
+    cfg.model.prompt_encoder = None  # plain PPM: nothing to fill
+    assert fill_num_base_keypoints(cfg) is None
+
+
+def test_train_tool_fills_k(toy_root):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'mmppm_tool_train_cpt', osp.join(REPO, 'tools', 'train.py'))
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    from mmppm.utils.tool_helpers import ToolError, load_tool_config
+    args = train.parse_args([
+        TOY_CFG, '--cfg-options',
+        f'train_dataloader.dataset.data_root={toy_root}'
+    ])
+    cfg = train.merge_args(load_tool_config(TOY_CFG, None, 'none'), args)
+    ann = osp.join(toy_root, 'annotations', 'mp100_split1_train.json')
+    assert cfg.model.train_cfg.num_base_keypoints == count_base_keypoints(ann)
+    args = train.parse_args(
+        [TOY_CFG, '--cfg-options', 'train_dataloader.dataset.data_root=/nope'])
+    with pytest.raises(ToolError, match='Annotation file not found'):
+        train.merge_args(load_tool_config(TOY_CFG, None, 'none'), args)
+
+
+# --------------------------------------------------------------------------
+# Training: what is optimised and saved
+
+
+def test_only_trainable_params_optimised_and_saved(toy_root, tiny_sd_dir,
+                                                   tmp_path):
+    cfg = make_cfg(tmp_path / 'w', toy_root, tiny_sd_dir, max_iters=2)
+    runner = Runner.from_cfg(cfg)
+    model = bare(runner.model)
+    names = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert names == TRAINABLE
+    k = cfg.model.train_cfg.num_base_keypoints
+    c = model.backbone.cross_attention_dim
+    assert model.base_prompts.shape == (k, 1, c)
+    sd_before = sd_weights(runner.model)
+    runner.train()
+    start = snapshot(runner)['params']
+
+    # the optimiser holds exactly the six CPT tensors
+    (group, ) = runner.optim_wrapper.optimizer.param_groups
+    optimised = {id(p) for p in group['params']}
+    assert optimised == {
+        id(p)
+        for n, p in model.named_parameters() if n in TRAINABLE
+    }
+    # they moved, SD did not
+    for name in TRAINABLE:
+        assert not torch.equal(start[name], model.state_dict()[name]), name
+    sd_after = sd_weights(runner.model)
+    assert sd_after.keys() == sd_before.keys() and len(sd_after) > 10
+    for name, value in sd_before.items():
+        assert torch.equal(value, sd_after[name]), name
+
+    ckpt = torch.load(osp.join(cfg.work_dir, 'iter_2.pth'),
+                      map_location='cpu',
+                      weights_only=False)
+    assert set(ckpt['state_dict']) == TRAINABLE
+    assert ckpt['meta']['iter'] == 2
+    for name, value in ckpt['state_dict'].items():
+        assert torch.equal(value, model.state_dict()[name])
+    saved_adam = ckpt['optimizer']['state']
+    assert len(saved_adam) == len(TRAINABLE)
+
+
+def test_resume_restores_params_optimizer_and_iter(toy_root, tiny_sd_dir,
+                                                   tmp_path):
+    cfg = make_cfg(tmp_path / 'w', toy_root, tiny_sd_dir, max_iters=2)
+    Runner.from_cfg(cfg).train()
+    ckpt_path = osp.join(cfg.work_dir, 'iter_2.pth')
+    ckpt = torch.load(ckpt_path, map_location='cpu', weights_only=False)
+
+    cfg = make_cfg(tmp_path / 'w',
+                   toy_root,
+                   tiny_sd_dir,
+                   max_iters=4,
+                   resume=True,
+                   load_from=ckpt_path)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    start = snapshot(runner)
+    assert start['iter'] == 2
+    assert start['params'].keys() == ckpt['state_dict'].keys()
+    for name, value in ckpt['state_dict'].items():
+        assert torch.equal(start['params'][name], value), name
+    saved, restored = ckpt['optimizer'], start['optimizer']
+    assert restored['param_groups'] == saved['param_groups']
+    for idx, state in saved['state'].items():
+        for key, value in state.items():
+            assert torch.equal(restored['state'][idx][key], value), (idx, key)
+    # and training went on from there
+    assert runner.iter == 4
+    model = bare(runner.model)
+    for name in TRAINABLE:
+        assert not torch.equal(start['params'][name],
+                               model.state_dict()[name]), name
+    step = runner.optim_wrapper.optimizer.state_dict()['state'][0]['step']
+    assert float(step) == 4
+    assert osp.isfile(osp.join(cfg.work_dir, 'iter_4.pth'))
+
+
+# --------------------------------------------------------------------------
+# Checkpoints that do not fit the config
+
+
+@pytest.fixture(scope='module')
+def cpt_checkpoint(toy_root, tiny_sd_dir, tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('cpt_ckpt')
+    cfg = make_cfg(work_dir, toy_root, tiny_sd_dir, max_iters=2)
+    Runner.from_cfg(cfg).train()
+    return osp.join(cfg.work_dir, 'iter_2.pth'), cfg
+
+
+def test_checkpoint_of_another_split_is_a_clear_error(cpt_checkpoint,
+                                                      tmp_path):
+    path, cfg = cpt_checkpoint
+    k = cfg.model.train_cfg.num_base_keypoints
+    other = fresh_names(copy.deepcopy(cfg), tmp_path / 'w')
+    other.model.train_cfg.num_base_keypoints = k + 7  # e.g. another split
+    other.load_from = path
+    runner = Runner.from_cfg(other)
+    with pytest.raises(ValueError,
+                       match=rf'base_prompts has shape \({k}, 1, 32\).*'
+                       r'num_base_keypoints'):
+        runner.load_or_resume()
+    # the same checkpoint under the right K loads
+    same = fresh_names(copy.deepcopy(cfg), tmp_path / 'w2')
+    same.load_from = path
+    runner = Runner.from_cfg(same)
+    runner.load_or_resume()
+    saved = torch.load(path, map_location='cpu', weights_only=False)
+    for name, value in saved['state_dict'].items():
+        assert torch.equal(bare(runner.model).state_dict()[name], value)
+
+
+def test_checkpoint_of_another_sd_is_a_clear_error(cpt_checkpoint, tmp_path):
+    path, cfg = cpt_checkpoint
+    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    # what an SD with c=16 would have produced
+    state = ckpt['state_dict']
+    state['prompt_encoder.shared_prompt'] = torch.zeros(1, 1, 16)
+    state['prompt_encoder.mlp.0.weight'] = torch.zeros(16, 32)
+    bad = str(tmp_path / 'other_sd.pth')
+    torch.save(ckpt, bad)
+    cfg = fresh_names(copy.deepcopy(cfg), tmp_path / 'w')
+    model = Runner.from_cfg(cfg).model
+    with pytest.raises(ValueError, match=r'channels c=32.*pretrained'):
+        load_checkpoint(model, bad, map_location='cpu')
+
+
+def test_test_time_ignores_base_prompts(cpt_checkpoint, tmp_path):
+    """tools/test.py with the CPT config: K unknown (None), the checkpoint's
+    P_bar and Phi load, its base prompts are not needed."""
+    path, cfg = cpt_checkpoint
+    test_cfg = fresh_names(copy.deepcopy(cfg), tmp_path / 'w')
+    test_cfg.model.train_cfg.num_base_keypoints = None
+    runner = Runner.from_cfg(test_cfg)
+    model = bare(runner.model)
+    assert model.base_prompts is None
+    load_checkpoint(model, path, map_location='cpu')
+    saved = torch.load(path, map_location='cpu', weights_only=False)
+    for name in TRAINABLE - {'base_prompts'}:
+        assert torch.equal(model.state_dict()[name],
+                           saved['state_dict'][name]), name

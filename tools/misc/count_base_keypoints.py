@@ -1,0 +1,37 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Print K, the total keypoints over the categories of annotation file(s).
+
+K of a CPT training file is ``model.train_cfg.num_base_keypoints`` (the
+number of base prompts). ``tools/train.py`` computes it itself; this tool is
+for checking a file or for writing K into a config by hand.
+
+Example:
+    python tools/misc/count_base_keypoints.py \
+        data/mp100/annotations/mp100_split1_train.json
+"""
+import argparse
+import sys
+from pathlib import Path
+
+try:
+    import mmppm  # noqa: F401
+except ImportError:  # run from a checkout without `pip install -e .`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from mmppm.utils.base_keypoints import count_base_keypoints  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('ann_files', nargs='+', help='COCO keypoint JSON')
+    args = parser.parse_args(argv)
+    for ann_file in args.ann_files:
+        try:
+            k = count_base_keypoints(ann_file)
+        except (FileNotFoundError, ValueError) as e:
+            sys.exit(f'error: {e}')
+        print(f'{ann_file}\t{k}' if len(args.ann_files) > 1 else k)
+
+
+if __name__ == '__main__':
+    main()
