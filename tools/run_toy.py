@@ -1,49 +1,73 @@
-"""The README's main job on the bundled toy setup (offline, CPU-friendly).
+"""The README's main job: PPM on the toy data with a tiny offline SD.
 
-Builds what is missing -- a tiny random-weight Stable Diffusion folder
-(``data/tiny_sd``, written with ``save_pretrained``) -- and runs a backbone
-smoke run that prints the attention-map shapes.
+Creates what is missing -- the toy MP-100-format data set
+(``data/toy_mp100``) and a tiny random-weight Stable Diffusion folder written
+with ``save_pretrained`` (``data/tiny_sd``) -- then runs ``tools/test.py`` on
+``configs/ppm/ppm_tiny-sd_1shot_toy.py`` and on the support-copy baseline with
+the same episodes, and prints both PCK tables and a summary. Test runs are
+resumable: running the command again after an interruption skips finished
+episodes.
 """
 import argparse
+import json
 import os
 import os.path as osp
 import sys
+import time
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
+sys.path.insert(0, osp.join(REPO, 'tools'))
+
+RUNS = (
+    ('PPM (tiny random SD)', 'configs/ppm/ppm_tiny-sd_1shot_toy.py'),
+    ('support copy baseline', 'configs/baselines/support-copy_1shot_toy.py'),
+)
 
 
-def ensure_tiny_sd(folder: str) -> str:
+def ensure_inputs(data_dir: str, sd_dir: str) -> None:
+    """Generate the toy data and the tiny SD if they are absent."""
+    from mmppm.datasets import generate_toy_mp100
     from mmppm.utils import save_random_sd
-    if not osp.isfile(osp.join(folder, 'model_index.json')):
-        print(f'Building a tiny random-weight SD in {folder}')
-        save_random_sd(folder, arch='tiny', seed=0)
-    return folder
+    generate_toy_mp100(data_dir, seed=0)
+    if not osp.isfile(osp.join(sd_dir, 'model_index.json')):
+        print(f'Building a tiny random-weight SD in {sd_dir}', flush=True)
+        save_random_sd(sd_dir, arch='tiny', seed=0)
 
 
-def smoke(sd_dir: str) -> None:
-    import torch
-
-    from mmppm.models import SDCrossAttnBackbone
-    backbone = SDCrossAttnBackbone(sd_dir, input_size=(256, 256))
-    g = torch.Generator().manual_seed(0)
-    images = torch.rand(2, 3, 256, 256, generator=g) * 2 - 1
-    zt, _ = backbone.add_noise(backbone.encode(images), g)
-    prompts = torch.randn(2, 3, backbone.cross_attention_dim, generator=g)
-    out = backbone(zt, prompts, map_size=(256, 256))
-    for name, m in out['layer_maps'].items():
-        print(f'{name[:-len(".processor")]:60s} {tuple(m.shape)}')
-    print('multi-layer maps', tuple(out['maps'].shape), 'noise_pred',
-          tuple(out['noise_pred'].shape))
-
-
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--sd-dir', default=osp.join(REPO, 'data/tiny_sd'))
-    args = parser.parse_args()
+    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/toy'))
+    parser.add_argument('--fit-check', action='store_true',
+                        help='also run the fit check (supports as queries)')
+    args = parser.parse_args(argv)
+    os.chdir(REPO)  # configs use paths relative to the repository root
     import mmppm  # noqa: F401
-    smoke(ensure_tiny_sd(args.sd_dir))
+    import test as test_tool  # tools/test.py
+    ensure_inputs('data/toy_mp100', 'data/tiny_sd')
+    runs = list(RUNS)
+    if args.fit_check:
+        runs.append(('PPM fit check (support as query)',
+                     'configs/ppm/ppm_tiny-sd_1shot_toy_fit-check.py'))
+    summary = []
+    for name, config in runs:
+        work_dir = osp.join(args.work_dir,
+                            osp.splitext(osp.basename(config))[0])
+        out = osp.join(work_dir, 'metrics.json')
+        start = time.time()
+        test_tool.main([config, '--work-dir', work_dir, '--out', out])
+        with open(out) as f:
+            metrics = json.load(f)
+        metrics = metrics.get('metrics', metrics)
+        summary.append((name, metrics, time.time() - start))
+    print('\nToy test split, 1-shot (same episodes and metric for all rows)')
+    print(f'{"method":36s} {"PCK@0.2":>8s} {"mPCK":>8s} {"time":>8s}')
+    for name, m, seconds in summary:
+        pck = next(v for k, v in m.items() if k.endswith('PCK@0.20'))
+        mpck = next(v for k, v in m.items() if k.endswith('mPCK'))
+        print(f'{name:36s} {100 * pck:8.2f} {100 * mpck:8.2f} '
+              f'{seconds:7.0f}s')
 
 
 if __name__ == '__main__':

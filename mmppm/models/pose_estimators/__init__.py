@@ -1,3 +1,4 @@
 from .ppm_estimator import PPMEstimator
+from .support_copy import SupportCopyBaseline
 
-__all__ = ['PPMEstimator']
+__all__ = ['PPMEstimator', 'SupportCopyBaseline']

@@ -23,6 +23,7 @@ DEFAULT_TEST_CFG = dict(
     amp_dtype=None,  # 'bfloat16' / 'float16': autocast on CUDA
     map_features='exact',  # 'cached': UNet features once per image (fast)
     output_heatmaps=False,  # keep query maps in pred_fields.heatmaps
+    fit_check=False,  # predict the supports themselves instead of queries
 )
 DEFAULT_TRAIN_CFG = dict(
     num_base_keypoints=None,  # K over all base categories (CPT training)
@@ -77,6 +78,8 @@ class PPMEstimator(BaseModel):
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='EpisodeDataPreprocessor')
+        if isinstance(data_preprocessor, dict):  # mmpose scope, not mmengine's
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.test_cfg = self._merge_cfg(DEFAULT_TEST_CFG, test_cfg,
@@ -315,6 +318,8 @@ class PPMEstimator(BaseModel):
         episode_id = int(samples[0].metainfo.get('episode_id', 0))
         what = f'episode {episode_id} ({samples[0].metainfo.get("category_name", "?")})'
         supports, queries = samples[:num_shots], samples[num_shots:]
+        if self.test_cfg['fit_check']:
+            images, queries = self._supports_as_queries(images, supports)
         generator = torch.Generator().manual_seed(self.test_cfg['seed'] +
                                                   episode_id)
         latents = self.backbone.encode(images)  # once per episode
@@ -342,6 +347,23 @@ class PPMEstimator(BaseModel):
                 out.pred_fields = PixelData(heatmaps=maps[i].cpu())
             results.append(out)
         return results
+
+    @staticmethod
+    def _supports_as_queries(images: Tensor, supports: list):
+        """Fit check: each support image becomes a query of its episode."""
+        num_shots = len(supports)
+        visible = np.stack([
+            np.asarray(s.gt_instances.keypoints_visible).reshape(-1)
+            for s in supports
+        ])
+        queries = []
+        for s in supports:
+            q = s.clone()
+            q.set_metainfo(
+                dict(episode_role='query', support_keypoints_visible=visible))
+            queries.append(q)
+        images = torch.cat([images[:num_shots], images[:num_shots]])
+        return images, queries
 
     def loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
         """CPT training loss on single instances (SPEC Eq. 6)."""

@@ -1,8 +1,9 @@
 from .attention_maps import (MAP_REDUCTIONS, aggregate_layer_maps,
                              cross_attn_map, infer_map_hw)
-from .keypoint_ops import argmax_2d, crop_to_image, prompt_pair_weights
+from .keypoint_ops import (argmax_2d, crop_to_image, image_to_crop,
+                           prompt_pair_weights)
 
 __all__ = [
     'MAP_REDUCTIONS', 'aggregate_layer_maps', 'cross_attn_map', 'infer_map_hw',
-    'argmax_2d', 'crop_to_image', 'prompt_pair_weights'
+    'argmax_2d', 'crop_to_image', 'image_to_crop', 'prompt_pair_weights'
 ]

@@ -74,3 +74,24 @@ def crop_to_image(keypoints: np.ndarray, center: np.ndarray,
     center = np.asarray(center, dtype=np.float32).reshape(-1)[:2]
     scale = np.asarray(scale, dtype=np.float32).reshape(-1)[:2]
     return keypoints / input_size * scale + center - 0.5 * scale
+
+
+def image_to_crop(keypoints: np.ndarray, center: np.ndarray,
+                  scale: np.ndarray, input_size) -> np.ndarray:
+    """Map keypoints from original image pixels to crop pixels.
+
+    The inverse of :func:`crop_to_image`.
+
+    Args:
+        keypoints (np.ndarray): ``[..., 2]`` in image pixels.
+        center (np.ndarray): ``input_center`` ``[2]``.
+        scale (np.ndarray): ``input_scale`` ``[2]``.
+        input_size (Sequence[int]): Crop ``(w, h)``.
+
+    Returns:
+        np.ndarray: ``[..., 2]`` in crop pixels.
+    """
+    input_size = np.asarray(input_size, dtype=np.float32)
+    center = np.asarray(center, dtype=np.float32).reshape(-1)[:2]
+    scale = np.asarray(scale, dtype=np.float32).reshape(-1)[:2]
+    return (keypoints - center + 0.5 * scale) / scale * input_size

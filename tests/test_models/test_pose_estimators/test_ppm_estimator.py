@@ -1,0 +1,252 @@
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import InstanceData, PixelData
+from mmpose.codecs.utils import generate_gaussian_heatmaps
+from mmpose.registry import MODELS
+from mmpose.structures import PoseDataSample
+
+from mmppm.models.utils import crop_to_image
+
+CROP = 32  # crop / map size of the synthetic episodes
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def build_model(sd_dir, **test_cfg):
+    cfg = dict(steps=3, lr=0.05, max_batch=64, seed=0)
+    cfg.update(test_cfg)
+    return MODELS.build(
+        dict(
+            type='PPMEstimator',
+            backbone=dict(
+                type='SDCrossAttnBackbone',
+                pretrained=sd_dir,
+                input_size=(64, 64)),
+            test_cfg=cfg))
+
+
+def make_sample(role, kpts, vis, center=(50., 40.), scale=(64., 64.)):
+    kpts = np.asarray(kpts, np.float32)
+    vis = np.asarray(vis, np.float32)
+    s = PoseDataSample(
+        metainfo=dict(
+            episode_id=3,
+            episode_role=role,
+            category_name='toy',
+            input_size=(CROP, CROP),
+            input_center=np.asarray(center, np.float32),
+            input_scale=np.asarray(scale, np.float32)))
+    s.gt_instances = InstanceData(
+        keypoints=kpts[None], keypoints_visible=vis[None])
+    heatmaps, weights = generate_gaussian_heatmaps((CROP, CROP), kpts[None],
+                                                   vis[None], 2.0)
+    s.gt_fields = PixelData(heatmaps=heatmaps)
+    s.gt_instance_labels = InstanceData(keypoint_weights=weights)
+    return s
+
+
+def make_episode(shots=1, queries=2, k=3, seed=0, vis=None):
+    rng = np.random.RandomState(seed)
+    images = torch.from_numpy(rng.rand(shots + queries, 3, CROP,
+                                       CROP).astype(np.float32)) * 2 - 1
+    samples = []
+    for i in range(shots + queries):
+        kp = rng.uniform(4, CROP - 4, size=(k, 2))
+        v = np.ones(k) if vis is None or i >= shots else vis[i]
+        samples.append(
+            make_sample('support' if i < shots else 'query', kp, v))
+    return images, samples
+
+
+def test_loss_falls_and_predictions_in_image_pixels(tiny_sd_dir):
+    model = build_model(tiny_sd_dir, steps=15)
+    images, samples = make_episode()
+    results = model.predict_episode(images, samples)
+    losses = model.last_episode_losses
+    assert len(losses) == 15 and losses[-1] < losses[0]
+    assert len(results) == 2
+    for r in results:
+        assert r.pred_instances.keypoints.shape == (1, 3, 2)
+        assert r.pred_instances.keypoint_scores.shape == (1, 3)
+        # crop (0..32) -> image: centre 50,40 scale 64 -> [18, 82) x [8, 72)
+        kp = r.pred_instances.keypoints[0]
+        assert (kp[:, 0] >= 18).all() and (kp[:, 0] < 82).all()
+        assert (kp[:, 1] >= 8).all() and (kp[:, 1] < 72).all()
+
+
+def test_known_crop_to_image_mapping(tiny_sd_dir, monkeypatch):
+    model = build_model(tiny_sd_dir, steps=0)
+    images, samples = make_episode(k=2)
+
+    def fake_maps(latents, prompts, map_size, generator):
+        maps = torch.zeros(latents.shape[0], prompts.shape[0], *map_size)
+        maps[:, 0, 5, 20] = 1  # y=5, x=20
+        maps[:, 1, 31, 0] = 1
+        return maps
+
+    monkeypatch.setattr(model, 'query_maps', fake_maps)
+    r = model.predict_episode(images, samples)[0]
+    # x = 20 / 32 * 64 + 50 - 32 = 58, y = 5 / 32 * 64 + 40 - 32 = 18;
+    # (0, 31) -> (0 + 18, 62 + 8)
+    np.testing.assert_allclose(r.pred_instances.keypoints[0],
+                               [[58., 18.], [18., 70.]])
+    np.testing.assert_allclose(
+        crop_to_image(np.array([[20., 5.]]), (50, 40), (64, 64), (32, 32)),
+        [[58., 18.]])
+
+
+def test_same_seed_same_predictions(tiny_sd_dir):
+    model = build_model(tiny_sd_dir)
+    images, samples = make_episode(seed=1)
+    a = model.predict_episode(images, samples)
+    b = model.predict_episode(images, samples)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.pred_instances.keypoints,
+                                      y.pred_instances.keypoints)
+
+
+def test_invisible_support_keypoint_changes_nothing(tiny_sd_dir):
+    model = build_model(tiny_sd_dir)
+    images, samples = make_episode(vis=[[1, 0, 1]], seed=2)
+    model.predict_episode(images, samples)
+    before = list(model.last_episode_losses)
+    # move the invisible keypoint's target anywhere: the loss is unchanged
+    moved = make_sample('support', [[1, 1], [30, 30], [2, 2]], [1, 0, 1])
+    moved.gt_instances.keypoints[0][[0, 2]] = \
+        samples[0].gt_instances.keypoints[0][[0, 2]]
+    moved.gt_fields.heatmaps[[0, 2]] = samples[0].gt_fields.heatmaps[[0, 2]]
+    model.predict_episode(images, [moved] + samples[1:])
+    assert model.last_episode_losses == before
+
+
+def test_five_shot_runs_and_batches(tiny_sd_dir):
+    model = build_model(tiny_sd_dir, steps=2, max_batch=4)
+    vis = [[1, 1, 1], [1, 0, 1], [0, 1, 1], [1, 1, 0], [1, 1, 1]]
+    images, samples = make_episode(shots=5, queries=1, vis=vis, seed=3)
+    results = model.predict_episode(images, samples)
+    assert len(results) == 1
+    # max_batch chunks (4 pairs) give the same loss as one batch of 12
+    one = build_model(tiny_sd_dir, steps=2, max_batch=64)
+    one.predict_episode(images, samples)
+    np.testing.assert_allclose(model.last_episode_losses,
+                               one.last_episode_losses, rtol=1e-5)
+
+
+def naive_fit(model, latents, targets, visible, generator):
+    """Reference: one prompt at a time, one UNet call per (keypoint, shot)."""
+    cfg = model.test_cfg
+    s_num, k_num = visible.shape
+    c = model.backbone.cross_attention_dim
+    prompts = torch.randn(k_num, 1, c, generator=generator) * \
+        cfg['prompt_init_std']
+    prompts = [p.clone().requires_grad_(True) for p in prompts]
+    opts = [torch.optim.Adam([p], lr=cfg['lr']) for p in prompts]
+    totals = []
+    for _ in range(cfg['steps']):
+        noise = torch.randn(latents.shape, generator=generator)
+        noisy = model._add_noise(latents, noise)
+        total = 0.
+        for k in range(k_num):
+            shots = [s for s in range(s_num) if visible[s, k] > 0]
+            loss = 0.
+            for s in shots:
+                out = model.backbone(noisy[s:s + 1], prompts[k][None],
+                                     targets.shape[-2:])
+                loss = loss + ((out['maps'][0, 0] - targets[s, k])**2).mean(
+                ) + ((out['noise_pred'] - noise[s:s + 1])**2).mean()
+            loss = loss / len(shots)
+            opts[k].zero_grad()
+            loss.backward()
+            opts[k].step()
+            total += float(loss)
+        totals.append(total)
+    return torch.cat([p.detach() for p in prompts]), totals
+
+
+def test_fast_path_equals_per_keypoint_loop(tiny_sd_dir):
+    model = build_model(tiny_sd_dir, steps=3)
+    vis = torch.tensor([[1., 1., 1.], [1., 0., 1.]])
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(2, 3, CROP, CROP, generator=g) * 2 - 1
+    latents = model.backbone.encode(images)
+    targets = torch.rand(2, 3, CROP, CROP, generator=g)
+    fast = model.fit_prompts(latents, targets, vis,
+                             torch.Generator().manual_seed(7))
+    fast_losses = model.last_episode_losses
+    slow, slow_losses = naive_fit(model, latents, targets, vis,
+                                  torch.Generator().manual_seed(7))
+    np.testing.assert_allclose(fast_losses, slow_losses, rtol=1e-4)
+    torch.testing.assert_close(fast, slow[:, None], atol=1e-4, rtol=1e-4)
+
+
+def test_nan_loss_names_the_episode(tiny_sd_dir, monkeypatch):
+    model = build_model(tiny_sd_dir)
+    images, samples = make_episode()
+    real_loss = model.head.loss
+
+    def nan_loss(*args, **kwargs):
+        losses = real_loss(*args, **kwargs)
+        losses['loss_map'] = losses['loss_map'] * float('nan')
+        return losses
+
+    monkeypatch.setattr(model.head, 'loss', nan_loss)
+    with pytest.raises(FloatingPointError, match='episode 3'):
+        model.predict_episode(images, samples)
+
+
+def test_cached_maps_equal_exact_maps_for_the_caching_context(tiny_sd_dir):
+    model = build_model(tiny_sd_dir)
+    b = model.backbone
+    g = torch.Generator().manual_seed(4)
+    latents = b.encode(torch.rand(2, 3, CROP, CROP, generator=g) * 2 - 1)
+    noisy, _ = b.add_noise(latents, g)
+    ctx = torch.randn(1, 1, b.cross_attention_dim, generator=g)
+    queries = b.layer_queries(noisy, ctx.expand(2, -1, -1))
+    cached = b.maps_from_queries(queries, ctx, torch.tensor([0, 1]),
+                                 torch.tensor([0, 0]), (CROP, CROP))
+    exact = b(noisy, ctx.expand(2, -1, -1), (CROP, CROP))['maps'][:, 0]
+    torch.testing.assert_close(cached, exact, atol=1e-5, rtol=1e-4)
+
+
+def test_cached_mode_runs(tiny_sd_dir):
+    model = build_model(tiny_sd_dir, map_features='cached', steps=5)
+    images, samples = make_episode(seed=5)
+    assert len(model.predict_episode(images, samples)) == 2
+    assert model.last_episode_losses[-1] < model.last_episode_losses[0]
+
+
+def test_fit_check_predicts_supports(tiny_sd_dir):
+    model = build_model(tiny_sd_dir, fit_check=True)
+    images, samples = make_episode(shots=2, queries=1)
+    results = model.predict_episode(images, samples)
+    assert len(results) == 2
+    assert all(r.metainfo['episode_role'] == 'query' for r in results)
+    assert results[0].metainfo['support_keypoints_visible'].shape == (2, 3)
+
+
+def test_support_copy_baseline_known_answer():
+    model = MODELS.build(dict(type='SupportCopyBaseline'))
+    kp = [[10., 5.], [20., 30.]]
+    support = make_sample('support', kp, [1, 1])
+    # same crop position, query bbox twice as large and shifted
+    query = make_sample('query', kp, [1, 1], center=(150., 90.),
+                        scale=(128., 128.))
+    out = model(None, [[support, query]], mode='predict')[0]
+    crop = (np.asarray(kp) - (50 - 32, 40 - 32)) / 64 * CROP
+    expected = crop / CROP * 128 + np.array([150., 90.]) - 64
+    np.testing.assert_allclose(out.pred_instances.keypoints[0], expected,
+                               rtol=1e-5)
+
+
+def test_bad_test_cfg(tiny_sd_dir):
+    with pytest.raises(ValueError, match='Unknown test_cfg keys'):
+        build_model(tiny_sd_dir, stepz=3)
+    with pytest.raises(ValueError, match='map_features'):
+        build_model(tiny_sd_dir, map_features='fast')
