@@ -125,6 +125,8 @@ class PPMEstimator(BaseModel):
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         key = prefix + 'base_prompts'
+        if self.base_prompts is None:  # test time: the P^k are not used
+            state_dict.pop(key, None)
         if key in state_dict and self.base_prompts is not None and \
                 state_dict[key].shape != self.base_prompts.shape:
             raise ValueError(
