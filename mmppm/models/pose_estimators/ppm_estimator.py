@@ -11,7 +11,7 @@ from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from mmppm.utils.numerics import check_finite
+from mmppm.utils import check_finite
 from ..utils import crop_to_image, prompt_pair_weights
 
 DEFAULT_TEST_CFG = dict(
