@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
-from mmengine.structures import InstanceData
+from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
 from torch import Tensor
 
@@ -156,6 +156,12 @@ class PPMEstimator(BaseModel):
     @staticmethod
     def _targets(samples) -> Tuple[Tensor, Tensor]:
         """Gaussian heatmaps ``[S, K, H, W]`` and visibility ``[S, K]``."""
+        if any('heatmaps' not in s.get('gt_fields', {}) for s in samples):
+            raise ValueError(
+                'Support samples carry no Gaussian heatmaps: add '
+                "dict(type='GenerateTarget', encoder=dict(type='MSRAHeatmap', "
+                '...)) before PackPoseInputs in the support pipeline (see '
+                'configs/_base_/datasets/mp100_episodes.py).')
         heatmaps = np.stack([np.asarray(s.gt_fields.heatmaps) for s in samples])
         weights = np.stack([
             np.asarray(s.gt_instance_labels.keypoint_weights).reshape(-1) *
@@ -318,7 +324,8 @@ class PPMEstimator(BaseModel):
             raise ValueError('An episode must list its support samples first '
                              f'(episode_role metainfo), got roles {roles}')
         episode_id = int(samples[0].metainfo.get('episode_id', 0))
-        what = f'episode {episode_id} ({samples[0].metainfo.get("category_name", "?")})'
+        category = samples[0].metainfo.get('category_name', '?')
+        what = f'episode {episode_id} ({category})'
         supports, queries = samples[:num_shots], samples[num_shots:]
         if self.test_cfg['fit_check']:
             images, queries = self._supports_as_queries(images, supports)
@@ -345,7 +352,6 @@ class PPMEstimator(BaseModel):
             pred.keypoint_scores = scores[i][None]
             out.pred_instances = pred
             if self.test_cfg['output_heatmaps']:
-                from mmengine.structures import PixelData
                 out.pred_fields = PixelData(heatmaps=maps[i].cpu())
             results.append(out)
         return results

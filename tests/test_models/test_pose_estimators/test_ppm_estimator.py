@@ -250,3 +250,11 @@ def test_bad_test_cfg(tiny_sd_dir):
         build_model(tiny_sd_dir, stepz=3)
     with pytest.raises(ValueError, match='map_features'):
         build_model(tiny_sd_dir, map_features='fast')
+
+
+def test_support_without_heatmaps_names_the_fix(tiny_sd_dir):
+    model = build_model(tiny_sd_dir)
+    images, samples = make_episode()
+    del samples[0].gt_fields
+    with pytest.raises(ValueError, match='GenerateTarget'):
+        model.predict_episode(images, samples)
