@@ -104,7 +104,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--map-features',
         nargs='+',
         default=['exact'],
-        choices=['exact', 'cached'],
+        choices=['exact', 'cached', 'shared_context'],
         help="fast path: PPMEstimator test_cfg.map_features, each measured "
         "('cached' is an approximation: not expected to match naive)")
     parser.add_argument('--paths', nargs='+', default=['naive', 'fast'],
@@ -390,6 +390,8 @@ def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
     num_pairs = int((visible > 0).sum())
     if map_features == 'cached':  # one feature pass for supports, queries
         calls = 2
+    elif map_features == 'shared_context':  # one pass per image and step
+        calls = steps + math.ceil(maps.shape[0] / max_batch)
     else:
         calls = steps * math.ceil(num_pairs / max_batch) + math.ceil(
             maps.shape[0] * num_kpts / max_batch)
@@ -429,7 +431,8 @@ def measure_or_oom(fn, args, episode, device: torch.device,
     if 'max_batch' in kwargs:
         what += f" max_batch={kwargs['max_batch']}" + (
             ' ckpt' if kwargs.get('checkpointing') else '') + (
-                ' cached' if kwargs.get('map_features') == 'cached' else '')
+                f" {kwargs['map_features']}"
+                if kwargs.get('map_features', 'exact') != 'exact' else '')
     try:
         res = measure(fn, args, episode, device, **kwargs)
         print(f"[{what}] episode {res['episode_s']:.3f} s, "
@@ -556,7 +559,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                         max_batch=b, checkpointing=use_ckpt,
                         map_features=feats)
                     label = (f"fast b={b}{' ckpt' if use_ckpt else ''}"
-                             f"{' cached' if feats == 'cached' else ''}")
+                             f"{'' if feats == 'exact' else ' ' + feats}")
                     runs.append(
                         dict(res, label=label, path='fast', max_batch=b,
                              gradient_checkpointing=use_ckpt,

@@ -14,6 +14,7 @@ from torch import Tensor
 from mmppm.utils import check_finite
 from ..utils import crop_to_image, prompt_pair_weights
 
+MAP_FEATURES = ('exact', 'cached', 'shared_context')
 DEFAULT_TEST_CFG = dict(
     steps=100,  # Adam steps of the per-episode prompt optimisation
     lr=2e-3,  # Adam learning rate (paper)
@@ -21,7 +22,11 @@ DEFAULT_TEST_CFG = dict(
     max_batch=64,  # max (prompt, image) pairs per UNet call
     seed=0,  # episode e uses torch.Generator seeded with seed + e
     amp_dtype=None,  # 'bfloat16' / 'float16': autocast on CUDA
-    map_features='exact',  # 'cached': UNet features once per image (fast)
+    # 'exact' (default): one UNet pass per (prompt, image) pair, as the paper;
+    # 'cached': UNet queries once per image, maps by matmul, no L_dm (fast,
+    # approximate); 'shared_context': all prompts as tokens of one context,
+    # one UNet pass per image (fast, approximate: softmax mixes the tokens).
+    map_features='exact',
     output_heatmaps=False,  # keep query maps in pred_fields.heatmaps
     fit_check=False,  # predict the supports themselves instead of queries
 )
@@ -115,9 +120,10 @@ class PPMEstimator(BaseModel):
             if merged['steps'] < 0 or merged['max_batch'] < 1:
                 raise ValueError(f'{what}: steps must be >= 0 and max_batch '
                                  f'>= 1, got {merged}')
-            if merged['map_features'] not in ('exact', 'cached'):
-                raise ValueError(f"{what}.map_features must be 'exact' or "
-                                 f"'cached', got {merged['map_features']!r}")
+            if merged['map_features'] not in MAP_FEATURES:
+                raise ValueError(f'{what}.map_features must be one of '
+                                 f"{MAP_FEATURES}, got "
+                                 f"{merged['map_features']!r}")
             if merged['amp_dtype'] not in (None, 'bfloat16', 'float16'):
                 raise ValueError(f"{what}.amp_dtype must be None, 'bfloat16' "
                                  f"or 'float16', got {merged['amp_dtype']!r}")
@@ -207,6 +213,11 @@ class PPMEstimator(BaseModel):
         cached = None
         if cfg['map_features'] == 'cached':
             cached = self._cached_queries(support_latents, generator)
+        elif cfg['map_features'] == 'shared_context':
+            return self._fit_shared_context(prompts, optimizer,
+                                            support_latents, pair_targets,
+                                            kpt_ids, shot_ids, weights,
+                                            generator, what)
         self.last_episode_losses = []
         for step in range(cfg['steps']):
             if cached is None:
@@ -239,6 +250,38 @@ class PPMEstimator(BaseModel):
             self.last_episode_losses.append(total)
         return prompts.detach()
 
+    def _fit_shared_context(self, prompts, optimizer, latents, pair_targets,
+                            kpt_ids, shot_ids, weights, generator,
+                            what) -> Tensor:
+        """Fit variant: all K prompts are tokens of one context.
+
+        One UNet pass per support image and step instead of one per
+        (keypoint, image) pair. Approximate: with K tokens the attention
+        output is a softmax mixture, so a prompt's map also depends on the
+        others. The diffusion loss is one per image (mean over shots).
+        """
+        device = latents.device
+        map_size = tuple(pair_targets.shape[-2:])
+        self.last_episode_losses = []
+        for step in range(self.test_cfg['steps']):
+            noise = torch.randn(latents.shape, generator=generator).to(
+                device, latents.dtype)
+            context = self.context(prompts).transpose(0, 1)  # [1, K, c]
+            with self._autocast(device):
+                out = self.backbone(
+                    self._add_noise(latents, noise),
+                    context.expand(latents.shape[0], -1, -1), map_size)
+            losses = self.head.loss(out['maps'][shot_ids, kpt_ids],
+                                    pair_targets, None, None, weights)
+            loss = sum(losses.values()) + self.head.loss_dm_weight * (
+                out['noise_pred'].float() - noise.float()).pow(2).mean()
+            check_finite(loss.detach(), f'{what}, step {step}')
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            self.last_episode_losses.append(float(loss.detach()))
+        return prompts.detach()
+
     def _add_noise(self, latents: Tensor, noise: Tensor) -> Tensor:
         t = torch.full((latents.shape[0], ),
                        self.backbone.timestep,
@@ -267,6 +310,19 @@ class PPMEstimator(BaseModel):
         context = self.context(prompts)  # [K, 1, c]
         q_ids = torch.arange(num_q, device=device).repeat_interleave(num_k)
         k_ids = torch.arange(num_k, device=device).repeat(num_q)
+        if self.test_cfg['map_features'] == 'shared_context':
+            noise = torch.randn(
+                query_latents.shape, generator=generator).to(
+                    device, query_latents.dtype)
+            noisy = self._add_noise(query_latents, noise)
+            maps = [
+                self.backbone(noisy[sl],
+                              context.transpose(0, 1).expand(
+                                  sl.stop - sl.start, -1, -1),
+                              map_size)['maps'].float()
+                for sl in _chunks(num_q, self.test_cfg['max_batch'])
+            ]
+            return torch.cat(maps)  # [Q, K, H, W]
         if self.test_cfg['map_features'] == 'cached':
             cached = self._cached_queries(query_latents, generator)
         else:

@@ -258,3 +258,14 @@ def test_support_without_heatmaps_names_the_fix(tiny_sd_dir):
     del samples[0].gt_fields
     with pytest.raises(ValueError, match='GenerateTarget'):
         model.predict_episode(images, samples)
+
+
+def test_shared_context_variant(tiny_sd_dir):
+    model = build_model(tiny_sd_dir, map_features='shared_context', steps=8)
+    images, samples = make_episode(shots=2, queries=2, seed=6,
+                                   vis=[[1, 1, 0], [1, 0, 1]])
+    results = model.predict_episode(images, samples)
+    assert len(results) == 2
+    assert results[0].pred_instances.keypoints.shape == (1, 3, 2)
+    losses = model.last_episode_losses
+    assert len(losses) == 8 and losses[-1] < losses[0]
