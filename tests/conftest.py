@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny random-weight Stable Diffusion saved once per run."""
+import importlib.util
 import os
 import os.path as osp
 
@@ -15,3 +16,19 @@ def tiny_sd_dir(tmp_path_factory) -> str:
     from mmppm.utils import save_random_sd
     out = tmp_path_factory.mktemp('tiny_sd')
     return save_random_sd(osp.join(out, 'sd'), arch='tiny', seed=0)
+
+
+@pytest.fixture(scope='session')
+def load_tool():
+    """Import a script under ``tools/`` as a module: ``load_tool('a/b.py')``."""
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+    def load(relpath: str):
+        name = 'mmppm_tool_' + osp.splitext(relpath)[0].replace('/', '_')
+        spec = importlib.util.spec_from_file_location(
+            name, osp.join(repo, 'tools', relpath))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

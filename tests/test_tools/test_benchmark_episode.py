@@ -1,27 +1,13 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """tools/analysis/benchmark_episode.py on the tiny random SD (CPU)."""
-import importlib.util
 import json
-import os.path as osp
 
 import pytest
 import torch
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location(
-        'mmppm_tool_benchmark_episode',
-        osp.join(REPO, 'tools', 'analysis', 'benchmark_episode.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
-def bench():
-    return load_benchmark()
+def bench(load_tool):
+    return load_tool('analysis/benchmark_episode.py')
 
 
 def run(bench, tiny_sd_dir, tmp_path, *extra):

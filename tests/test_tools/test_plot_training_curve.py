@@ -1,20 +1,14 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmppm_plot_training_curve',
-        osp.join(REPO, 'tools', 'analysis', 'plot_training_curve.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def plot_tool(load_tool):
+    return load_tool('analysis/plot_training_curve.py')
 
 
 ROWS = [
@@ -44,8 +38,8 @@ def work_dir(tmp_path):
     return tmp_path
 
 
-def test_load_scalars_splits_train_and_val(work_dir):
-    tool = load_tool()
+def test_load_scalars_splits_train_and_val(work_dir, plot_tool):
+    tool = plot_tool
     path = tool.find_scalars(str(work_dir))
     assert path.endswith(osp.join('vis_data', 'scalars.json'))
     assert tool.find_scalars(path) == path
@@ -62,8 +56,8 @@ def test_load_scalars_splits_train_and_val(work_dir):
         tool.find_scalars(str(work_dir / 'nope'))
 
 
-def test_plot_writes_png(work_dir, tmp_path, capsys):
-    tool = load_tool()
+def test_plot_writes_png(work_dir, tmp_path, capsys, plot_tool):
+    tool = plot_tool
     out = tmp_path / 'curve.png'
     tool.main([str(work_dir), '--out', str(out)])
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'

@@ -1,7 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """tools/analysis/metrics_table.py on fake metrics files."""
 import csv
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -12,22 +11,12 @@ import pytest
 from mmppm.visualization.metrics_table import (find_metrics,
                                                per_category_pck, table_rows)
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 METRICS = {
     'PCK@0.05': 0.1, 'PCK@0.10': 0.3, 'PCK@0.15': 0.5, 'PCK@0.20': 0.6,
     'PCK@0.25': 0.7, 'mPCK': 0.44, 'PCK': 0.6,
     'PCK@0.20/fox_body': 0.75, 'PCK@0.20/bed': 0.25,
     'PCK@0.20/Tern': 0.5, 'time': 1.5
 }
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'mmppm_metrics_table',
-        osp.join(REPO, 'tools', 'analysis', 'metrics_table.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_per_category_rows():
@@ -41,14 +30,19 @@ def test_per_category_rows():
     assert rows[-1] == ['all queries', '60.00']
 
 
-def test_tool_on_work_dir(tmp_path):
+@pytest.fixture
+def table_tool(load_tool):
+    return load_tool('analysis/metrics_table.py')
+
+
+def test_tool_on_work_dir(tmp_path, table_tool):
     # mmengine's layout: {work_dir}/{timestamp}/{timestamp}.json
     run = tmp_path / 'work' / '20260101_000000'
     run.mkdir(parents=True)
     (run / '20260101_000000.json').write_text(json.dumps(METRICS))
     (run / 'other.json').write_text(json.dumps({'PCK': 0.0}))
-    written = load_tool().main([str(tmp_path / 'work'), '--out-dir',
-                                str(tmp_path / 'out')])
+    written = table_tool.main([str(tmp_path / 'work'), '--out-dir',
+                               str(tmp_path / 'out')])
     assert [osp.basename(w) for w in written] == [
         'pck_per_category.md', 'pck_per_category.csv', 'pck_per_category.png'
     ]
@@ -71,12 +65,12 @@ def test_json_lines_take_last_pck_record(tmp_path):
 
 
 @pytest.mark.parametrize('content', [None, '{"loss": 1}'])
-def test_errors_are_one_line(tmp_path, content):
+def test_errors_are_one_line(tmp_path, content, table_tool):
     path = tmp_path / 'm.json'
     if content is not None:
         path.write_text(content)
     with pytest.raises(SystemExit) as e:
-        load_tool().main([str(path)])
+        table_tool.main([str(path)])
     msg = str(e.value.code)
     assert msg.startswith('error: ') and '\n' not in msg
     assert os.path.basename(str(path)) in msg

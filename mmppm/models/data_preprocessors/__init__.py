@@ -1,3 +1,4 @@
-from .episode_data_preprocessor import EpisodeDataPreprocessor
+from .episode_data_preprocessor import (EpisodeDataPreprocessor,
+                                        build_data_preprocessor)
 
-__all__ = ['EpisodeDataPreprocessor']
+__all__ = ['EpisodeDataPreprocessor', 'build_data_preprocessor']

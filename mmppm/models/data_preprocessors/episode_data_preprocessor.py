@@ -1,8 +1,9 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Batches of images or episodes -> RGB tensors in [-1, 1] on the device."""
-from typing import List, Union
+from typing import List, Optional, Union
 
 import torch
+import torch.nn as nn
 from mmengine.model import BaseDataPreprocessor
 from mmpose.registry import MODELS
 from torch import Tensor
@@ -47,3 +48,15 @@ class EpisodeDataPreprocessor(BaseDataPreprocessor):
         else:  # episodes: keep one stack per episode
             batch = [self._normalise(x) for x in inputs]
         return dict(inputs=batch, data_samples=data.get('data_samples'))
+
+
+def build_data_preprocessor(cfg: Optional[Union[dict, nn.Module]]) -> nn.Module:
+    """Build a model's data preprocessor in mmpose's registry scope.
+
+    mmengine's ``BaseModel`` would build a config dict in mmengine's own
+    registry, where mmppm's preprocessor is not. None gives
+    :class:`EpisodeDataPreprocessor`.
+    """
+    if cfg is None:
+        cfg = dict(type='EpisodeDataPreprocessor')
+    return MODELS.build(cfg) if isinstance(cfg, dict) else cfg

@@ -12,6 +12,7 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.utils import check_finite
+from ..data_preprocessors import build_data_preprocessor
 from ..utils import crop_to_image, prompt_pair_weights
 
 MAP_FEATURES = ('exact', 'cached', 'shared_context')
@@ -81,12 +82,9 @@ class PPMEstimator(BaseModel):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='EpisodeDataPreprocessor')
-        if isinstance(data_preprocessor, dict):  # mmpose scope, not mmengine's
-            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+            data_preprocessor=build_data_preprocessor(data_preprocessor),
+            init_cfg=init_cfg)
         self.test_cfg = self._merge_cfg(DEFAULT_TEST_CFG, test_cfg,
                                         'test_cfg')
         self.train_cfg = self._merge_cfg(DEFAULT_TRAIN_CFG, train_cfg,

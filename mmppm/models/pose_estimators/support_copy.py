@@ -7,6 +7,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import InstanceData
 from mmpose.registry import MODELS
 
+from ..data_preprocessors import build_data_preprocessor
 from ..utils import crop_to_image, image_to_crop
 
 
@@ -21,12 +22,9 @@ class SupportCopyBaseline(BaseModel):
     """
 
     def __init__(self, data_preprocessor=None, init_cfg=None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='EpisodeDataPreprocessor')
-        if isinstance(data_preprocessor, dict):  # mmpose scope, not mmengine's
-            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+            data_preprocessor=build_data_preprocessor(data_preprocessor),
+            init_cfg=init_cfg)
 
     def forward(self, inputs, data_samples=None, mode: str = 'predict'):
         if mode != 'predict':
