@@ -235,12 +235,13 @@ class SDCrossAttnBackbone(BaseModule):
         Returns:
             tuple[Tensor, Tensor]: ``Z_t`` and ``eps``, both ``[B, 4, h, w]``.
         """
+        # Drawn in float32 on the generator's device, so a seed gives the
+        # same noise whatever the latents' device and dtype.
         noise = torch.randn(
             latents.shape,
             generator=generator,
             device=generator.device if generator is not None else
-            latents.device,
-            dtype=latents.dtype).to(latents.device)
+            latents.device).to(latents.device, latents.dtype)
         t = torch.full((latents.shape[0], ),
                        self.timestep,
                        dtype=torch.long,

@@ -218,11 +218,9 @@ class PPMEstimator(BaseModel):
                                             generator, what)
         self.last_episode_losses = []
         for step in range(cfg['steps']):
-            if cached is None:
-                noise = torch.randn(
-                    support_latents.shape, generator=generator).to(
-                        device, support_latents.dtype)  # [S, 4, h, w]
-                noisy = self._add_noise(support_latents, noise)
+            if cached is None:  # [S, 4, h, w] each
+                noisy, noise = self.backbone.add_noise(support_latents,
+                                                       generator)
             grad = torch.zeros_like(prompts)
             total = 0.
             for sl in _chunks(len(kpt_ids), cfg['max_batch']):
@@ -262,13 +260,12 @@ class PPMEstimator(BaseModel):
         map_size = tuple(pair_targets.shape[-2:])
         self.last_episode_losses = []
         for step in range(self.test_cfg['steps']):
-            noise = torch.randn(latents.shape, generator=generator).to(
-                device, latents.dtype)
+            noisy, noise = self.backbone.add_noise(latents, generator)
             context = self.context(prompts).transpose(0, 1)  # [1, K, c]
             with self._autocast(device):
-                out = self.backbone(
-                    self._add_noise(latents, noise),
-                    context.expand(latents.shape[0], -1, -1), map_size)
+                out = self.backbone(noisy,
+                                    context.expand(latents.shape[0], -1, -1),
+                                    map_size)
             losses = self.head.loss(out['maps'][shot_ids, kpt_ids],
                                     pair_targets, None, None, weights)
             loss = sum(losses.values()) + self.head.loss_dm_weight * (
@@ -280,23 +277,14 @@ class PPMEstimator(BaseModel):
             self.last_episode_losses.append(float(loss.detach()))
         return prompts.detach()
 
-    def _add_noise(self, latents: Tensor, noise: Tensor) -> Tensor:
-        t = torch.full((latents.shape[0], ),
-                       self.backbone.timestep,
-                       device=latents.device)
-        return self.backbone.scheduler.add_noise(latents, noise, t)
-
     def _cached_queries(self, latents: Tensor,
                         generator: torch.Generator) -> Dict[str, Tensor]:
         """Per-layer queries of noisy latents under a neutral (zero) prompt."""
-        noise = torch.randn(
-            latents.shape, generator=generator).to(latents.device,
-                                                   latents.dtype)
+        noisy, _ = self.backbone.add_noise(latents, generator)
         c = self.backbone.cross_attention_dim
         with torch.no_grad(), self._autocast(latents.device):
             neutral = self.context(latents.new_zeros(latents.shape[0], 1, c))
-            return self.backbone.layer_queries(
-                self._add_noise(latents, noise), neutral)
+            return self.backbone.layer_queries(noisy, neutral)
 
     @torch.no_grad()
     def query_maps(self, query_latents: Tensor, prompts: Tensor,
@@ -308,11 +296,12 @@ class PPMEstimator(BaseModel):
         context = self.context(prompts)  # [K, 1, c]
         q_ids = torch.arange(num_q, device=device).repeat_interleave(num_k)
         k_ids = torch.arange(num_k, device=device).repeat(num_q)
-        if self.test_cfg['map_features'] == 'shared_context':
-            noise = torch.randn(
-                query_latents.shape, generator=generator).to(
-                    device, query_latents.dtype)
-            noisy = self._add_noise(query_latents, noise)
+        mode = self.test_cfg['map_features']
+        if mode == 'cached':
+            cached = self._cached_queries(query_latents, generator)
+        else:
+            noisy, _ = self.backbone.add_noise(query_latents, generator)
+        if mode == 'shared_context':
             maps = [
                 self.backbone(noisy[sl],
                               context.transpose(0, 1).expand(
@@ -321,17 +310,10 @@ class PPMEstimator(BaseModel):
                 for sl in _chunks(num_q, self.test_cfg['max_batch'])
             ]
             return torch.cat(maps)  # [Q, K, H, W]
-        if self.test_cfg['map_features'] == 'cached':
-            cached = self._cached_queries(query_latents, generator)
-        else:
-            noise = torch.randn(
-                query_latents.shape, generator=generator).to(
-                    device, query_latents.dtype)
-            noisy = self._add_noise(query_latents, noise)
         maps = []
         for sl in _chunks(len(q_ids), self.test_cfg['max_batch']):
             with self._autocast(device):
-                if self.test_cfg['map_features'] == 'cached':
+                if mode == 'cached':
                     m = self.backbone.maps_from_queries(
                         cached, context, q_ids[sl], k_ids[sl], map_size)
                 else:
@@ -436,8 +418,7 @@ class PPMEstimator(BaseModel):
                 'categories); plain PPM has nothing to train.')
         device = inputs.device
         latents = self.backbone.encode(inputs)  # [B, 4, h, w]
-        noise = torch.randn_like(latents)
-        noisy = self._add_noise(latents, noise)
+        noisy, noise = self.backbone.add_noise(latents)
         # A batch mixes categories with different K: targets per sample.
         img_ids, prompt_ids, pair_targets = [], [], []
         num_base = self.base_prompts.shape[0]

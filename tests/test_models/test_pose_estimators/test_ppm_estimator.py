@@ -151,7 +151,8 @@ def naive_fit(model, latents, targets, visible, generator):
     totals = []
     for _ in range(cfg['steps']):
         noise = torch.randn(latents.shape, generator=generator)
-        noisy = model._add_noise(latents, noise)
+        t = torch.full((s_num, ), model.backbone.timestep)
+        noisy = model.backbone.scheduler.add_noise(latents, noise, t)
         total = 0.
         for k in range(k_num):
             shots = [s for s in range(s_num) if visible[s, k] > 0]
