@@ -32,7 +32,9 @@ RUN_FIELDS = ('label', 'path', 'max_batch', 'gradient_checkpointing',
 def test_naive_and_fast_agree(bench, tiny_sd_dir, tmp_path):
     _, saved = run(bench, tiny_sd_dir, tmp_path, '--max-batch', '64', '2')
     runs = saved['runs']
-    assert [r['label'] for r in runs] == ['naive', 'fast b=64', 'fast b=2']
+    assert [r['label'] for r in runs] == [
+        'naive (full attn)', 'fast b=64', 'fast b=2'
+    ]
     for r in runs:
         for field in RUN_FIELDS:
             assert field in r, field
@@ -58,6 +60,34 @@ def test_naive_and_fast_agree(bench, tiny_sd_dir, tmp_path):
     cfg = saved['config']
     assert cfg['keypoints'] == 3 and cfg['steps'] == 2
     assert cfg['fast_dtype_effective'] == 'fp32'
+
+
+def test_naive_attention_kinds_agree_and_processors_come_back(
+        bench, tiny_sd_dir, tmp_path):
+    from diffusers.models.attention_processor import (AttnProcessor,
+                                                      AttnProcessor2_0)
+
+    from mmppm.models.backbones.attn_processors import CrossAttnMapProcessor
+    reports = {}
+    for kind in ('full', 'sdpa'):
+        reports[kind], saved = run(bench, tiny_sd_dir, tmp_path, '--paths',
+                                   'naive', '--naive-attention', kind,
+                                   '--warmup-steps', '0')
+        assert saved['runs'][0]['label'] == f'naive ({kind} attn)'
+    assert reports['full']['runs'][0]['losses'] == pytest.approx(
+        reports['sdpa']['runs'][0]['losses'], rel=1e-5)
+    # The full-attention processors are installed only for the naive run.
+    args = bench.parse_args(['--pretrained', tiny_sd_dir])
+    model = bench.build_model(args, tiny_sd_dir)
+    procs = model.backbone.unet.attn_processors
+    before = {n: type(p) for n, p in procs.items()}
+    with bench.naive_attention(model.backbone, 'full'):
+        inside = set(map(type, model.backbone.unet.attn_processors.values()))
+        assert inside == {bench.FullCaptureProcessor, AttnProcessor}
+    procs = model.backbone.unet.attn_processors
+    after = {n: type(p) for n, p in procs.items()}
+    assert after == before
+    assert set(before.values()) == {AttnProcessor2_0, CrossAttnMapProcessor}
 
 
 def test_multishot_chunk_split(bench, tiny_sd_dir, tmp_path):
@@ -105,7 +135,11 @@ def test_out_of_memory_run_is_recorded(bench, tiny_sd_dir, tmp_path,
     _, saved = run(bench, tiny_sd_dir, tmp_path, '--max-batch', '64', '2',
                    '--steps', '1', '--warmup-steps', '0')
     oom = {r['label']: r['oom'] for r in saved['runs']}
-    assert oom == {'naive': False, 'fast b=64': False, 'fast b=2': True}
+    assert oom == {
+        'naive (full attn)': False,
+        'fast b=64': False,
+        'fast b=2': True
+    }
     assert [c['fast'] for c in saved['comparisons']] == ['fast b=64']
 
 

@@ -7,10 +7,16 @@ must agree; the tool checks that and reports the speed-up.
 
 - ``naive`` (defined here, not in the library): a Python loop over keypoints
   and shots with one UNet call per (keypoint, shot) pair per step, the
-  support re-encoded by the VAE at every step, the general attention
-  processor (SDPA over the one-token context, ``one_token_shortcut`` off),
+  support re-encoded by the VAE at every step, full attention processors
+  (``--naive-attention full``, the default: diffusers' classic
+  ``AttnProcessor`` on every layer, which materialises ``softmax(QK^T)``,
+  and the maps of every ``attn2`` layer recorded, as a prompt-to-prompt
+  style attention store does, though only the configured layers are used),
   fp32, no gradient checkpointing; queries one (query, keypoint) pair per
-  UNet call.
+  UNet call. ``--naive-attention sdpa`` keeps the model's own processors
+  for the naive loop (SDPA self-attention, maps of the configured layers
+  only, SDPA over the one-token context): a stronger baseline that isolates
+  what batching, cached latents and the shortcut alone give.
 - ``fast``: :meth:`PPMEstimator.fit_prompts` + :meth:`PPMEstimator.query_maps`
   as configured (one-token shortcut, all pairs batched ``max_batch`` per UNet
   call, latents encoded once per episode, ``amp_dtype`` autocast on CUDA),
@@ -107,6 +113,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         choices=['exact', 'cached', 'shared_context'],
         help="fast path: PPMEstimator test_cfg.map_features, each measured "
         "('cached' is an approximation: not expected to match naive)")
+    parser.add_argument(
+        '--naive-attention',
+        default='full',
+        choices=['full', 'sdpa'],
+        help="naive path's attention: 'full' = diffusers AttnProcessor "
+        "(materialised softmax(QK^T)) on every layer and maps recorded on "
+        "every attn2 layer; 'sdpa' = the model's own processors with the "
+        'one-token shortcut off')
     parser.add_argument('--paths', nargs='+', default=['naive', 'fast'],
                         choices=['naive', 'fast'])
     parser.add_argument('--warmup-steps', type=int, default=1,
@@ -295,12 +309,77 @@ def set_gradient_checkpointing(backbone, enabled: bool) -> None:
         backbone.unet.disable_gradient_checkpointing()
 
 
+class FullCaptureProcessor:
+    """Naive ``attn2`` processor: materialised attention, map recorded.
+
+    The output is diffusers' classic ``AttnProcessor`` arithmetic
+    (``softmax(QK^T)`` built with ``get_attention_scores``, then ``bmm``);
+    the map is the library's :func:`cross_attn_map`, so the maps equal the
+    fast path's.
+    """
+
+    def __init__(self, name: str, store) -> None:
+        self.name = name
+        self.store = store
+
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None,
+                 attention_mask=None, temb=None, *args, **kwargs):
+        from mmppm.models.utils import cross_attn_map, infer_map_hw
+        residual = hidden_states
+        batch, num_pixels, _ = hidden_states.shape
+        context = encoder_hidden_states
+        if attn.norm_cross:
+            context = attn.norm_encoder_hidden_states(context)
+        query = attn.to_q(hidden_states)
+        key = attn.to_k(context)
+        value = attn.to_v(context)
+        store = self.store
+        maps = cross_attn_map(query, key[:, store.token_slice], attn.heads,
+                              store.reduction)
+        h, w = infer_map_hw(num_pixels, store.latent_hw)
+        store.maps[self.name] = maps.reshape(batch, maps.shape[1], h, w)
+        probs = attn.get_attention_scores(
+            attn.head_to_batch_dim(query), attn.head_to_batch_dim(key),
+            None)
+        out = attn.batch_to_head_dim(
+            torch.bmm(probs, attn.head_to_batch_dim(value)))
+        out = attn.to_out[1](attn.to_out[0](out))
+        if attn.residual_connection:
+            out = out + residual
+        return out / attn.rescale_output_factor
+
+
+@contextmanager
+def naive_attention(backbone, kind: str):
+    """Install the naive path's attention processors, then restore."""
+    saved = dict(backbone.unet.attn_processors)
+    try:
+        if kind == 'full':
+            from diffusers.models.attention_processor import AttnProcessor
+            backbone.unet.set_attn_processor({
+                name: FullCaptureProcessor(name, backbone.store)
+                if name.endswith('attn2.processor') else AttnProcessor()
+                for name in saved
+            })
+        else:
+            set_one_token_shortcut(backbone, False)
+        yield
+    finally:
+        backbone.unet.set_attn_processor(saved)
+        set_one_token_shortcut(backbone, True)
+
+
 # ------------------------------------------------------------------ paths
-def run_naive(model, episode, steps: int, seed: int,
-              timer: PhaseTimer) -> dict:
+def run_naive(model, episode, steps: int, seed: int, timer: PhaseTimer,
+              attention: str = 'full') -> dict:
     """The reference loop: one UNet call per pair, VAE every step, fp32."""
+    with naive_attention(model.backbone, attention):
+        return _naive_loop(model, episode, steps, seed, timer)
+
+
+def _naive_loop(model, episode, steps: int, seed: int,
+                timer: PhaseTimer) -> dict:
     backbone, device = model.backbone, timer.device
-    set_one_token_shortcut(backbone, False)
     set_gradient_checkpointing(backbone, False)
     images = episode['images'].to(device)
     targets = episode['targets'].to(device)
@@ -353,7 +432,6 @@ def run_naive(model, episode, steps: int, seed: int,
                     calls += 1
                     maps[q, k] = out['maps'][0, 0].float()
             keypoints, _ = model.head.decode(maps)
-    set_one_token_shortcut(backbone, True)
     return dict(losses=losses, prompts=prompts.detach(), maps=maps,
                 keypoints=keypoints, unet_calls=calls)
 
@@ -523,6 +601,14 @@ def print_table(report: dict) -> None:
           '; speedup = naive episode s / fast episode s')
 
 
+def write_json(report: dict, path: str) -> None:
+    """Write a report, creating the folder, and say where."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(report, f, indent=2)
+    print(f'wrote {path}')
+
+
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     device = torch.device(args.device)
@@ -544,8 +630,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
     runs: List[dict] = []
     if 'naive' in args.paths:
-        res = measure_or_oom(run_naive, args, episode, device, model=model)
-        runs.append(dict(res, label='naive', path='naive', max_batch=1,
+        res = measure_or_oom(run_naive, args, episode, device, model=model,
+                             attention=args.naive_attention)
+        runs.append(dict(res, label=f'naive ({args.naive_attention} attn)',
+                         path='naive', max_batch=1,
                          map_features='exact',
                          gradient_checkpointing=False, dtype='fp32'))
     if 'fast' in args.paths:
@@ -600,10 +688,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     print(f"load average (1/5/15 min) before {load_before}, after "
           f"{report['config']['loadavg_after']}")
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(report, f, indent=2)
-        print(f'wrote {args.out}')
+        write_json(report, args.out)
     return report
 
 

@@ -13,7 +13,7 @@ from torch import Tensor
 
 from mmppm.utils import check_finite
 from ..data_preprocessors import build_data_preprocessor
-from ..utils import crop_to_image, prompt_pair_weights
+from ..utils import crop_to_image, loss_plateaued, prompt_pair_weights
 
 MAP_FEATURES = ('exact', 'cached', 'shared_context')
 DEFAULT_TEST_CFG = dict(
@@ -28,6 +28,10 @@ DEFAULT_TEST_CFG = dict(
     # approximate); 'shared_context': all prompts as tokens of one context,
     # one UNet pass per image (fast, approximate: softmax mixes the tokens).
     map_features='exact',
+    # None, or dict(patience=N, min_rel_improvement=r): stop an episode's
+    # optimisation once its map loss has not improved by r (relative) over
+    # the last N steps (at most `steps` steps either way).
+    early_stop=None,
     output_heatmaps=False,  # keep query maps in pred_fields.heatmaps
     fit_check=False,  # predict the supports themselves instead of queries
 )
@@ -41,6 +45,20 @@ DEFAULT_TRAIN_CFG = dict(
 def _chunks(n: int, size: int):
     for start in range(0, n, size):
         yield slice(start, min(n, start + size))
+
+
+def _check_early_stop(cfg, what: str) -> dict:
+    keys = {'patience', 'min_rel_improvement'}
+    if not isinstance(cfg, dict) or set(cfg) != keys:
+        raise ValueError(f'{what} must be None or dict(patience=N, '
+                         f'min_rel_improvement=r), got {cfg!r}')
+    if not isinstance(cfg['patience'], int) or cfg['patience'] < 1:
+        raise ValueError(f"{what}.patience must be an integer >= 1, got "
+                         f"{cfg['patience']!r}")
+    if not 0 <= cfg['min_rel_improvement'] < 1:
+        raise ValueError(f'{what}.min_rel_improvement must be in [0, 1), got '
+                         f"{cfg['min_rel_improvement']!r}")
+    return dict(cfg)
 
 
 def _to_tensor(x, device) -> Tensor:
@@ -105,6 +123,7 @@ class PPMEstimator(BaseModel):
                 torch.randn(k, 1, c, generator=g) *
                 self.train_cfg['prompt_init_std'])  # P^k, [K, 1, c]
         self.last_episode_losses: List[float] = []
+        self.last_episode_map_losses: List[float] = []
 
     @staticmethod
     def _merge_cfg(default: dict, cfg: Optional[dict], what: str) -> dict:
@@ -125,6 +144,9 @@ class PPMEstimator(BaseModel):
             if merged['amp_dtype'] not in (None, 'bfloat16', 'float16'):
                 raise ValueError(f"{what}.amp_dtype must be None, 'bfloat16' "
                                  f"or 'float16', got {merged['amp_dtype']!r}")
+            if merged['early_stop'] is not None:
+                merged['early_stop'] = _check_early_stop(
+                    merged['early_stop'], f'{what}.early_stop')
         return merged
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
@@ -193,7 +215,9 @@ class PPMEstimator(BaseModel):
 
         Returns:
             Tensor: The learned prompts ``[K, 1, c]`` (detached). The loss of
-            every step is left in ``self.last_episode_losses``.
+            every step taken is left in ``self.last_episode_losses`` (its
+            map term in ``self.last_episode_map_losses``); with
+            ``test_cfg.early_stop`` there may be fewer than ``steps``.
         """
         cfg = self.test_cfg
         device = support_latents.device
@@ -216,13 +240,13 @@ class PPMEstimator(BaseModel):
                                             support_latents, pair_targets,
                                             kpt_ids, shot_ids, weights,
                                             generator, what)
-        self.last_episode_losses = []
+        self.last_episode_losses, self.last_episode_map_losses = [], []
         for step in range(cfg['steps']):
             if cached is None:  # [S, 4, h, w] each
                 noisy, noise = self.backbone.add_noise(support_latents,
                                                        generator)
             grad = torch.zeros_like(prompts)
-            total = 0.
+            total = total_map = 0.
             for sl in _chunks(len(kpt_ids), cfg['max_batch']):
                 k, s = kpt_ids[sl], shot_ids[sl]
                 with self._autocast(device):
@@ -240,11 +264,22 @@ class PPMEstimator(BaseModel):
                 loss = sum(losses.values())
                 grad += torch.autograd.grad(loss, prompts)[0]
                 total += float(loss.detach())
+                total_map += float(losses['loss_map'].detach())
             check_finite(torch.tensor(total), f'{what}, step {step}')
             prompts.grad = grad
             optimizer.step()
             self.last_episode_losses.append(total)
+            self.last_episode_map_losses.append(total_map)
+            if self._plateaued():
+                break
         return prompts.detach()
+
+    def _plateaued(self) -> bool:
+        """``test_cfg.early_stop`` applied to this episode's map losses."""
+        cfg = self.test_cfg['early_stop']
+        return cfg is not None and loss_plateaued(
+            self.last_episode_map_losses, cfg['patience'],
+            cfg['min_rel_improvement'])
 
     def _fit_shared_context(self, prompts, optimizer, latents, pair_targets,
                             kpt_ids, shot_ids, weights, generator,
@@ -258,7 +293,7 @@ class PPMEstimator(BaseModel):
         """
         device = latents.device
         map_size = tuple(pair_targets.shape[-2:])
-        self.last_episode_losses = []
+        self.last_episode_losses, self.last_episode_map_losses = [], []
         for step in range(self.test_cfg['steps']):
             noisy, noise = self.backbone.add_noise(latents, generator)
             context = self.context(prompts).transpose(0, 1)  # [1, K, c]
@@ -275,6 +310,10 @@ class PPMEstimator(BaseModel):
             loss.backward()
             optimizer.step()
             self.last_episode_losses.append(float(loss.detach()))
+            self.last_episode_map_losses.append(
+                float(losses['loss_map'].detach()))
+            if self._plateaued():
+                break
         return prompts.detach()
 
     def _cached_queries(self, latents: Tensor,

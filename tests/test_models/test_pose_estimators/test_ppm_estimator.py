@@ -270,3 +270,46 @@ def test_shared_context_variant(tiny_sd_dir):
     assert results[0].pred_instances.keypoints.shape == (1, 3, 2)
     losses = model.last_episode_losses
     assert len(losses) == 8 and losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize('map_features', ['exact', 'shared_context'])
+def test_early_stop_ends_the_optimisation_on_a_plateau(tiny_sd_dir,
+                                                       map_features):
+    # No step can improve the map loss by 99.9%: the optimisation stops
+    # after patience + 1 steps; without early_stop it takes all 6.
+    images, samples = make_episode()
+    steps = {}
+    for patience in (None, 1, 3):
+        stop = None if patience is None else dict(
+            patience=patience, min_rel_improvement=0.999)
+        model = build_model(tiny_sd_dir, steps=6, early_stop=stop,
+                            map_features=map_features)
+        model.predict_episode(images, samples)
+        assert len(model.last_episode_map_losses) == len(
+            model.last_episode_losses)
+        steps[patience] = len(model.last_episode_losses)
+    assert steps == {None: 6, 1: 2, 3: 4}
+
+
+def test_early_stop_keeps_the_same_first_steps(tiny_sd_dir):
+    images, samples = make_episode()
+    full = build_model(tiny_sd_dir, steps=6)
+    full.predict_episode(images, samples)
+    early = build_model(
+        tiny_sd_dir,
+        steps=6,
+        early_stop=dict(patience=2, min_rel_improvement=0.999))
+    early.predict_episode(images, samples)
+    assert early.last_episode_losses == full.last_episode_losses[:3]
+
+
+@pytest.mark.parametrize('bad,match', [
+    (dict(patience=0, min_rel_improvement=0.1), 'patience'),
+    (dict(patience=2.5, min_rel_improvement=0.1), 'patience'),
+    (dict(patience=2, min_rel_improvement=1.0), 'min_rel_improvement'),
+    (dict(patience=2), 'dict\\(patience=N'),
+    (10, 'dict\\(patience=N'),
+])
+def test_bad_early_stop_cfg(tiny_sd_dir, bad, match):
+    with pytest.raises(ValueError, match=match):
+        build_model(tiny_sd_dir, early_stop=bad)

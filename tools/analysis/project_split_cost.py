@@ -1,0 +1,303 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Project the GPU cost of a whole MP-100 split from counted FLOPs.
+
+A projection, not a measurement: use it where no GPU is at hand, and replace
+it with ``tools/analysis/gpu_benchmark.sh`` figures where one is.
+
+1. FLOPs are *counted* (``torch.utils.flop_counter.FlopCounterMode``, SDPA
+   forced through its math backend so attention is counted too) for the
+   pieces of one PPM episode on the chosen SD architecture, each for one
+   image or one (prompt, image) pair: VAE encode; UNet forward + backward to
+   the prompt (one optimisation step of one pair, ``exact``); UNet forward
+   (one query map); for ``cached``, one feature pass (queries of the map
+   layers) and the map arithmetic of one pair.
+2. Episode FLOPs for K keypoints, S shots, Q queries and T steps follow
+   (:func:`episode_flops`); seconds per episode and GPU-hours per split are
+   those FLOPs divided by *assumed* sustained throughputs
+   (``--sustained-tflops``; H100 SXM dense bf16 peak is about 989 TFLOP/s,
+   real UNet fwd+bwd reaches a fraction of it).
+3. With ``--memory-json`` (reports of ``benchmark_episode.py`` run with
+   several ``--max-batch`` values on one architecture and input size), the
+   peak memory is fitted as ``base + per_pair * max_batch`` and the largest
+   ``max_batch`` within ``--memory-budget-gb`` is printed. Chunking makes the
+   peak independent of K x S, so that ``max_batch`` serves the largest
+   episode (68 keypoints x 5 shots) too.
+
+Example::
+
+    HF_HUB_OFFLINE=1 .venv/bin/python tools/analysis/project_split_cost.py \\
+        --arch sd15 --input-size 512 --keypoints 17 --shots 1 5 \\
+        --memory-json work_dirs/bench/sd15_mem.json \\
+        --out work_dirs/bench/sd15_projection.json
+"""
+import argparse
+import json
+import math
+import os
+import os.path as osp
+import sys
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+HERE = osp.dirname(osp.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import torch  # noqa: E402
+
+import benchmark_episode as bench  # noqa: E402
+
+PIECES = ('vae_encode', 'unet_fwd_bwd', 'unet_fwd', 'features',
+          'maps_fwd_bwd', 'maps_fwd')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0])
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument('--arch', default='sd15',
+                     choices=['tiny', 'mid', 'sd15'])
+    src.add_argument('--pretrained')
+    parser.add_argument('--cache-dir',
+                        default=osp.join(bench.REPO, 'work_dirs',
+                                         'random_sd'))
+    parser.add_argument('--sd-seed', type=int, default=0)
+    parser.add_argument('--rebuild-sd', action='store_true')
+    parser.add_argument('--input-size', type=int, default=512)
+    parser.add_argument('--crop-size', type=int, default=256)
+    parser.add_argument('--keypoints', type=int, default=17)
+    parser.add_argument('--shots', type=int, nargs='+', default=[1, 5])
+    parser.add_argument('--queries', type=int, default=15,
+                        help='queries per episode (MP-100 protocol: 15)')
+    parser.add_argument('--steps', type=int, default=100,
+                        help='optimisation steps (paper default: 100)')
+    parser.add_argument('--episodes', type=int, default=4000,
+                        help='episodes per split (20 categories x 200)')
+    parser.add_argument('--sustained-tflops', type=float, nargs='+',
+                        default=[200., 400.],
+                        help='assumed sustained TFLOP/s of the GPU')
+    parser.add_argument('--memory-json', nargs='+', default=[],
+                        help='benchmark_episode.py reports to fit peak '
+                        'memory per max_batch from')
+    parser.add_argument('--memory-budget-gb', type=float, default=24.)
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--out', help='write the projection as JSON here')
+    args = parser.parse_args(argv)
+    # benchmark_episode.build_model reads these
+    args.device, args.steps_bench, args.lr, args.seed = 'cpu', 1, 2e-3, 0
+    args.dtype = 'fp32'
+    return args
+
+
+# ------------------------------------------------------------ arithmetic
+def episode_flops(pieces: Dict[str, float], keypoints: int, shots: int,
+                  queries: int, steps: int, variant: str) -> float:
+    """FLOPs of one episode from per-image / per-pair pieces.
+
+    Args:
+        pieces (dict): FLOPs of each of :data:`PIECES` for one image (VAE,
+            features) or one (prompt, image) pair (the rest).
+        keypoints, shots, queries, steps (int): Episode size.
+        variant (str): ``'exact'`` (one UNet pass per pair and step) or
+            ``'cached'`` (one feature pass per image, maps by matmul).
+    """
+    pairs, images = keypoints * shots, shots + queries
+    encode = images * pieces['vae_encode']
+    if variant == 'exact':
+        return (encode + steps * pairs * pieces['unet_fwd_bwd'] +
+                queries * keypoints * pieces['unet_fwd'])
+    if variant == 'cached':
+        return (encode + images * pieces['features'] +
+                steps * pairs * pieces['maps_fwd_bwd'] +
+                queries * keypoints * pieces['maps_fwd'])
+    raise ValueError(f'unknown variant {variant!r}')
+
+
+def seconds_at(flops: float, tflops: float) -> float:
+    """Seconds to run ``flops`` at a sustained ``tflops`` TFLOP/s."""
+    return flops / (tflops * 1e12)
+
+
+def fit_memory(points: Sequence[Tuple[int, float]]) -> Tuple[float, float]:
+    """Least-squares ``peak = base + per_pair * max_batch``.
+
+    Args:
+        points: ``(max_batch, peak_mb)`` pairs, at least two batch sizes.
+
+    Returns:
+        tuple[float, float]: ``(base_mb, per_pair_mb)``.
+    """
+    xs = [float(b) for b, _ in points]
+    if len(set(xs)) < 2:
+        raise ValueError('fit_memory needs peaks at two or more max_batch '
+                         f'values, got {sorted(set(xs))}')
+    ys = [float(p) for _, p in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum(
+        (x - mx)**2 for x in xs)
+    return my - slope * mx, slope
+
+
+def largest_batch_within(budget_mb: float, base_mb: float,
+                         per_pair_mb: float) -> int:
+    """Largest ``max_batch`` whose projected peak fits ``budget_mb``."""
+    if per_pair_mb <= 0:
+        raise ValueError(f'per-pair memory must be > 0, got {per_pair_mb}')
+    return max(0, math.floor((budget_mb - base_mb) / per_pair_mb))
+
+
+# ---------------------------------------------------------------- counting
+def count_flops(fn: Callable[[], object]) -> int:
+    """FLOPs of ``fn()``, attention included (SDPA's math backend)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as fc:
+        fn()
+    return fc.get_total_flops()
+
+
+def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
+    """Counted FLOPs of every piece in :data:`PIECES` (see module doc)."""
+    backbone, head = model.backbone, model.head
+    g = torch.Generator().manual_seed(0)
+    image = torch.rand(1, 3, crop_size, crop_size, generator=g) * 2 - 1
+    target = torch.rand(1, crop_size, crop_size, generator=g)
+    map_size = (crop_size, crop_size)
+    c = backbone.cross_attention_dim
+    latents = backbone.encode(image)
+    noisy, noise = backbone.add_noise(latents, g)
+    prompt = torch.randn(1, 1, c, generator=g)
+    ids = torch.zeros(1, dtype=torch.long)
+    weight = torch.ones(1)
+    out: Dict[str, int] = {}
+
+    def fwd_bwd():
+        p = prompt.clone().requires_grad_(True)
+        res = backbone(noisy, model.context(p), map_size)
+        loss = sum(head.loss(res['maps'][:, 0], target, res['noise_pred'],
+                             noise, weight).values())
+        loss.backward()  # (autograd.grad trips FlopCounterMode)
+
+    def maps_fwd_bwd():
+        p = prompt.clone().requires_grad_(True)
+        maps = backbone.maps_from_queries(cached, model.context(p), ids, ids,
+                                          map_size)
+        loss = sum(head.loss(maps, target, None, None, weight).values())
+        loss.backward()  # (autograd.grad trips FlopCounterMode)
+
+    out['vae_encode'] = count_flops(lambda: backbone.encode(image))
+    out['unet_fwd_bwd'] = count_flops(fwd_bwd)
+    with torch.no_grad():
+        out['unet_fwd'] = count_flops(
+            lambda: backbone(noisy, model.context(prompt), map_size))
+        cached = backbone.layer_queries(
+            noisy, model.context(torch.zeros_like(prompt)))
+        out['features'] = count_flops(lambda: backbone.layer_queries(
+            noisy, model.context(torch.zeros_like(prompt))))
+        out['maps_fwd'] = count_flops(lambda: backbone.maps_from_queries(
+            cached, model.context(prompt), ids, ids, map_size))
+    out['maps_fwd_bwd'] = count_flops(maps_fwd_bwd)
+    return out
+
+
+def memory_points(paths: Sequence[str]) -> Tuple[List[Tuple[int, float]],
+                                                 List[str]]:
+    """``(max_batch, peak MB)`` of the exact fast runs in benchmark reports."""
+    points, kinds = [], set()
+    for path in paths:
+        try:
+            with open(path) as f:
+                report = json.load(f)
+        except (OSError, json.JSONDecodeError) as err:
+            raise SystemExit(f'--memory-json {path}: cannot read a '
+                             f'benchmark_episode.py report ({err})')
+        for run in report.get('runs', []):
+            if (run.get('path') == 'fast' and not run.get('oom')
+                    and run.get('map_features', 'exact') == 'exact'
+                    and not run.get('gradient_checkpointing')
+                    and run.get('peak_mem_mb') is not None):
+                points.append((run['max_batch'], run['peak_mem_mb']))
+                kinds.add(run['mem_kind'])
+    return points, sorted(kinds)
+
+
+# ------------------------------------------------------------------- main
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    pretrained = bench.resolve_pretrained(args)
+    model = bench.build_model(
+        argparse.Namespace(**dict(vars(args), steps=args.steps_bench)),
+        pretrained)
+    pieces = count_pieces(model, args.input_size, args.crop_size)
+    rows = []
+    for shots in args.shots:
+        for variant in ('exact', 'cached'):
+            flops = episode_flops(pieces, args.keypoints, shots,
+                                  args.queries, args.steps, variant)
+            rows.append(
+                dict(shots=shots, variant=variant, tflop_per_episode=flops /
+                     1e12, projected={
+                         str(t): dict(
+                             s_per_episode=seconds_at(flops, t),
+                             gpu_hours_per_split=seconds_at(flops, t) *
+                             args.episodes / 3600)
+                         for t in args.sustained_tflops
+                     }))
+    report = dict(
+        config=dict(vars(args), pretrained_path=pretrained,
+                    torch=torch.__version__),
+        kind='projection from counted FLOPs and assumed throughput; '
+        'not a measurement',
+        pieces_gflop={k: v / 1e9 for k, v in pieces.items()},
+        episodes=rows)
+
+    sd = args.pretrained or f'random {args.arch}'
+    print(f'\nCounted GFLOP (SD {sd}, input {args.input_size}, one image or '
+          'one (prompt, image) pair):')
+    for k in PIECES:
+        print(f'  {k:<14}{pieces[k] / 1e9:>14.4g}')
+    print(f'\nProjected cost, K={args.keypoints} Q={args.queries} '
+          f'steps={args.steps}, {args.episodes} episodes per split '
+          '(assumed sustained throughput; not measured):')
+    head = f"{'shots':>5} {'variant':<8}{'TFLOP/episode':>15}"
+    for t in args.sustained_tflops:
+        head += f'{f"s/ep @{t:g}":>13}{f"GPU-h @{t:g}":>13}'
+    print(head)
+    for r in rows:
+        line = (f"{r['shots']:>5} {r['variant']:<8}"
+                f"{r['tflop_per_episode']:>15.4g}")
+        for t in args.sustained_tflops:
+            p = r['projected'][str(t)]
+            line += (f"{p['s_per_episode']:>13.3g}"
+                     f"{p['gpu_hours_per_split']:>13.3g}")
+        print(line)
+
+    if args.memory_json:
+        points, kinds = memory_points(args.memory_json)
+        try:
+            base, per_pair = fit_memory(points)
+        except ValueError as err:
+            raise SystemExit(
+                f'--memory-json: {err}. Run benchmark_episode.py with '
+                'several --max-batch values (e.g. --max-batch 1 2 4) on the '
+                'same --arch and --input-size and pass its --out file.')
+        budget = args.memory_budget_gb * 1024
+        best = largest_batch_within(budget, base, per_pair)
+        report['memory'] = dict(
+            kind='projected from ' + ', '.join(kinds),
+            points=points, base_mb=base, per_pair_mb=per_pair,
+            budget_mb=budget, largest_max_batch=best)
+        print(f"\nPeak memory ({', '.join(kinds)}), fitted over max_batch "
+              f"{sorted({b for b, _ in points})}: {base:.0f} MB + "
+              f'{per_pair:.0f} MB per pair in a UNet call; largest max_batch '
+              f'within {args.memory_budget_gb:g} GB: {best} (projection; the '
+              'peak does not grow with K x S, chunks of max_batch pairs)')
+    if args.out:
+        bench.write_json(report, args.out)
+    return report
+
+
+if __name__ == '__main__':
+    main()
