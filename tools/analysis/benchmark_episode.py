@@ -121,6 +121,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         "(materialised softmax(QK^T)) on every layer and maps recorded on "
         "every attn2 layer; 'sdpa' = the model's own processors with the "
         'one-token shortcut off')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='fast path: torch.compile the UNet forward (backbone '
+        'compile_cfg=dict(dynamic=True)); compilation happens in the '
+        'untimed warm-up run. The naive path stays eager')
     parser.add_argument('--paths', nargs='+', default=['naive', 'fast'],
                         choices=['naive', 'fast'])
     parser.add_argument('--warmup-steps', type=int, default=1,
@@ -285,7 +291,9 @@ def build_model(args, pretrained: str):
                 backbone=dict(
                     type='SDCrossAttnBackbone',
                     pretrained=pretrained,
-                    input_size=(args.input_size, args.input_size)),
+                    input_size=(args.input_size, args.input_size),
+                    compile_cfg=dict(dynamic=True) if getattr(
+                        args, 'compile', False) else None),
                 test_cfg=dict(
                     steps=args.steps,
                     lr=args.lr,
@@ -353,6 +361,7 @@ class FullCaptureProcessor:
 def naive_attention(backbone, kind: str):
     """Install the naive path's attention processors, then restore."""
     saved = dict(backbone.unet.attn_processors)
+    compiled, backbone._compiled_forward = backbone._compiled_forward, None
     try:
         if kind == 'full':
             from diffusers.models.attention_processor import AttnProcessor
@@ -367,6 +376,7 @@ def naive_attention(backbone, kind: str):
     finally:
         backbone.unet.set_attn_processor(saved)
         set_one_token_shortcut(backbone, True)
+        backbone._compiled_forward = compiled
 
 
 # ------------------------------------------------------------------ paths
@@ -647,11 +657,13 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                         max_batch=b, checkpointing=use_ckpt,
                         map_features=feats)
                     label = (f"fast b={b}{' ckpt' if use_ckpt else ''}"
+                             f"{' compiled' if args.compile else ''}"
                              f"{'' if feats == 'exact' else ' ' + feats}")
                     runs.append(
                         dict(res, label=label, path='fast', max_batch=b,
                              gradient_checkpointing=use_ckpt,
-                             map_features=feats, dtype=effective))
+                             compiled=args.compile, map_features=feats,
+                             dtype=effective))
 
     naive = next((r for r in runs if r['path'] == 'naive'), None)
     comparisons = []

@@ -63,6 +63,11 @@ class SDCrossAttnBackbone(BaseModule):
             Defaults to False.
         gradient_checkpointing (bool): Checkpoint UNet blocks to save memory
             during prompt optimisation. Defaults to False.
+        compile_cfg (dict, optional): Keyword arguments of ``torch.compile``
+            for the UNet's forward, e.g. ``dict(dynamic=True)`` (episodes
+            differ in batch size). None (default) runs eagerly. The first
+            call compiles (minutes), so it pays only over many episodes;
+            see docs/benchmark.md.
         init_cfg (dict, optional): Unused; SD weights come from
             ``pretrained``.
     """
@@ -80,6 +85,7 @@ class SDCrossAttnBackbone(BaseModule):
                  one_token_shortcut: bool = True,
                  capture_all_layers: bool = False,
                  gradient_checkpointing: bool = False,
+                 compile_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if map_reduction not in MAP_REDUCTIONS:
@@ -134,6 +140,32 @@ class SDCrossAttnBackbone(BaseModule):
             processors[name] = CrossAttnMapProcessor(
                 name, self.store if capture else None, one_token_shortcut)
         self.unet.set_attn_processor(processors)
+        self._compiled_forward = self._compile(compile_cfg)
+
+    def _compile(self, compile_cfg: Optional[dict]):
+        """``torch.compile`` of the UNet's forward (a function, so it is
+        not registered as a submodule and never enters checkpoints)."""
+        if compile_cfg is None:
+            return None
+        if not isinstance(compile_cfg, dict):
+            raise TypeError('compile_cfg must be None or a dict of '
+                            'torch.compile keyword arguments, got '
+                            f'{compile_cfg!r}')
+        try:
+            return torch.compile(self.unet.forward, **compile_cfg)
+        except (TypeError, RuntimeError) as err:
+            raise ValueError(f'compile_cfg={compile_cfg!r} is not accepted '
+                             f'by torch.compile: {err}') from err
+
+    def _run_unet(self, noisy_latents: Tensor, context: Tensor) -> Tensor:
+        """``noise_pred`` of the UNet at ``self.timestep`` (compiled if
+        ``compile_cfg`` was given)."""
+        t = torch.full((noisy_latents.shape[0], ),
+                       self.timestep,
+                       dtype=torch.long,
+                       device=noisy_latents.device)
+        forward = self._compiled_forward or self.unet
+        return forward(noisy_latents, t, encoder_hidden_states=context).sample
 
     # ------------------------------------------------------------------ parts
     @property
@@ -288,12 +320,7 @@ class SDCrossAttnBackbone(BaseModule):
         """
         context, tokens = self.build_context(prompts)
         self.store.reset(noisy_latents.shape[-2:], tokens)
-        t = torch.full((noisy_latents.shape[0], ),
-                       self.timestep,
-                       dtype=torch.long,
-                       device=noisy_latents.device)
-        noise_pred = self.unet(
-            noisy_latents, t, encoder_hidden_states=context).sample
+        noise_pred = self._run_unet(noisy_latents, context)
         layer_maps = {n: self.store.maps[n] for n in self.layer_names}
         if map_size is None:
             map_size = self.input_size[::-1]
@@ -322,12 +349,8 @@ class SDCrossAttnBackbone(BaseModule):
         """
         context, tokens = self.build_context(context)
         self.store.reset(noisy_latents.shape[-2:], tokens, keep_queries=True)
-        t = torch.full((noisy_latents.shape[0], ),
-                       self.timestep,
-                       dtype=torch.long,
-                       device=noisy_latents.device)
         try:
-            self.unet(noisy_latents, t, encoder_hidden_states=context)
+            self._run_unet(noisy_latents, context)
             return {n: self.store.queries[n] for n in self.layer_names}
         finally:
             self.store.reset(noisy_latents.shape[-2:], tokens)

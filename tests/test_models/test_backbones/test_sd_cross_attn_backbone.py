@@ -134,6 +134,40 @@ def test_gradient_checkpointing_same_gradients(backbone, tiny_sd_dir):
     torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-4)
 
 
+def test_compiled_unet_same_maps_and_gradients(backbone, tiny_sd_dir):
+    # backend='eager': dynamo traces the UNet with the capture processors
+    # (the graph every backend gets) without inductor's code generation,
+    # which takes minutes on a small CPU.
+    compiled = SDCrossAttnBackbone(
+        tiny_sd_dir,
+        input_size=(64, 64),
+        compile_cfg=dict(backend='eager', dynamic=True))
+    assert compiled.state_dict() == {}
+    assert compiled._compiled_forward is not None
+    for batch, seed in ((2, 6), (3, 7)):  # a second batch size too
+        zt, prompts = _inputs(backbone, batch=batch, seed=seed)
+        outs, grads = [], []
+        for model in (backbone, compiled):
+            p = prompts.clone().requires_grad_(True)
+            out = model(zt, p)
+            (out['maps'].mean() + out['noise_pred'].pow(2).mean()).backward()
+            outs.append(out)
+            grads.append(p.grad)
+        torch.testing.assert_close(outs[0]['maps'], outs[1]['maps'],
+                                   atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(outs[0]['noise_pred'],
+                                   outs[1]['noise_pred'], atol=1e-5,
+                                   rtol=1e-5)
+        torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-4)
+
+
+def test_bad_compile_cfg(tiny_sd_dir):
+    with pytest.raises(TypeError, match='compile_cfg must be None or a dict'):
+        SDCrossAttnBackbone(tiny_sd_dir, compile_cfg='max-autotune')
+    with pytest.raises(ValueError, match='compile_cfg=.*torch.compile'):
+        SDCrossAttnBackbone(tiny_sd_dir, compile_cfg=dict(modes='fast'))
+
+
 def test_layer_subset_and_names_without_suffix(backbone, tiny_sd_dir):
     short = backbone.layer_names[0][:-len('.processor')]
     sub = SDCrossAttnBackbone(tiny_sd_dir, input_size=(64, 64),

@@ -1,0 +1,84 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""tools/analysis/project_split_cost.py: arithmetic and a tiny-SD run."""
+import json
+
+import pytest
+
+
+@pytest.fixture(scope='module')
+def proj(load_tool):
+    return load_tool('analysis/project_split_cost.py')
+
+
+PIECES = dict(vae_encode=10., unet_fwd_bwd=300., unet_fwd=100.,
+              features=100., maps_fwd_bwd=3., maps_fwd=1.)
+
+
+def test_episode_flops_known_answers(proj):
+    # K=2, S=1, Q=3, T=4: 4 images encoded; exact: 4 x 2 pairs fwd+bwd and
+    # 3 x 2 query maps; cached: 4 feature passes and the map arithmetic.
+    assert proj.episode_flops(PIECES, 2, 1, 3, 4, 'exact') == \
+        4 * 10 + 4 * 2 * 300 + 3 * 2 * 100
+    assert proj.episode_flops(PIECES, 2, 1, 3, 4, 'cached') == \
+        4 * 10 + 4 * 100 + 4 * 2 * 3 + 3 * 2 * 1
+    with pytest.raises(ValueError, match='variant'):
+        proj.episode_flops(PIECES, 2, 1, 3, 4, 'shared')
+
+
+def test_memory_fit_known_answers(proj):
+    base, per_pair = proj.fit_memory([(1, 1500.), (2, 2000.), (4, 3000.)])
+    assert base == pytest.approx(1000.) and per_pair == pytest.approx(500.)
+    assert proj.largest_batch_within(24 * 1024, base, per_pair) == 47
+    assert proj.largest_batch_within(900., base, per_pair) == 0
+    assert proj.seconds_at(4e14, 200.) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match='two or more'):
+        proj.fit_memory([(4, 10.), (4, 12.)])
+
+
+def test_memory_points_from_benchmark_reports(proj, tmp_path):
+    runs = [
+        dict(path='naive', max_batch=1, peak_mem_mb=9., oom=False,
+             mem_kind='cpu_peak_rss'),
+        dict(path='fast', max_batch=1, peak_mem_mb=10., oom=False,
+             map_features='exact', gradient_checkpointing=False,
+             mem_kind='cpu_peak_rss'),
+        dict(path='fast', max_batch=2, peak_mem_mb=None, oom=True),
+        dict(path='fast', max_batch=2, peak_mem_mb=8., oom=False,
+             map_features='exact', gradient_checkpointing=True,
+             mem_kind='cpu_peak_rss'),
+        dict(path='fast', max_batch=4, peak_mem_mb=16., oom=False,
+             map_features='exact', gradient_checkpointing=False,
+             mem_kind='cpu_peak_rss'),
+    ]
+    path = tmp_path / 'bench.json'
+    path.write_text(json.dumps(dict(runs=runs)))
+    points, kinds = proj.memory_points([str(path)])
+    assert points == [(1, 10.), (4, 16.)] and kinds == ['cpu_peak_rss']
+    with pytest.raises(SystemExit, match='cannot read'):
+        proj.memory_points([str(tmp_path / 'missing.json')])
+
+
+def test_tiny_sd_projection(proj, tiny_sd_dir, tmp_path):
+    out = tmp_path / 'proj.json'
+    report = proj.main([
+        '--pretrained', tiny_sd_dir, '--input-size', '64', '--crop-size',
+        '32', '--keypoints', '3', '--shots', '1', '2', '--steps', '10',
+        '--queries', '2', '--episodes', '100', '--sustained-tflops', '1',
+        '--out', str(out)
+    ])
+    saved = json.loads(out.read_text())
+    g = saved['pieces_gflop']
+    assert set(g) == set(proj.PIECES) and all(v > 0 for v in g.values())
+    # Backward to the prompt costs more than the forward alone, and the
+    # cached map arithmetic is far cheaper than a UNet pass.
+    assert g['unet_fwd_bwd'] > g['unet_fwd'] > 100 * g['maps_fwd']
+    rows = {(r['shots'], r['variant']): r for r in saved['episodes']}
+    assert set(rows) == {(1, 'exact'), (1, 'cached'), (2, 'exact'),
+                         (2, 'cached')}
+    pieces = {k: v * 1e9 for k, v in g.items()}
+    expected = proj.episode_flops(pieces, 3, 2, 2, 10, 'exact') / 1e12
+    assert rows[(2, 'exact')]['tflop_per_episode'] == pytest.approx(expected)
+    p = rows[(2, 'exact')]['projected']['1.0']
+    assert p['gpu_hours_per_split'] == pytest.approx(
+        p['s_per_episode'] * 100 / 3600)
+    assert 'not a measurement' in report['kind']
