@@ -82,3 +82,31 @@ def test_tiny_sd_projection(proj, tiny_sd_dir, tmp_path):
     assert p['gpu_hours_per_split'] == pytest.approx(
         p['s_per_episode'] * 100 / 3600)
     assert 'not a measurement' in report['kind']
+
+
+def test_memory_only_projection_with_checkpointing(proj, tmp_path):
+    def run(b, peak, ckpt):
+        return dict(path='fast', max_batch=b, peak_mem_mb=peak, oom=False,
+                    map_features='exact', gradient_checkpointing=ckpt,
+                    mem_kind='cpu_peak_rss')
+
+    path = tmp_path / 'bench.json'
+    path.write_text(json.dumps(dict(runs=[
+        run(1, 3000., False), run(2, 5000., False),
+        run(1, 2000., True), run(2, 2500., True), run(4, 3500., True)])))
+    plain = proj.main(['--no-flops', '--memory-json', str(path)])['memory']
+    assert plain['base_mb'] == pytest.approx(1000.)
+    assert plain['per_pair_mb'] == pytest.approx(2000.)
+    assert plain['largest_max_batch'] == 11  # (24576 - 1000) / 2000
+    ckpt = proj.main(['--no-flops', '--memory-json', str(path),
+                      '--memory-checkpointing',
+                      '--memory-budget-gb', '4'])['memory']
+    assert ckpt['base_mb'] == pytest.approx(1500.)
+    assert ckpt['per_pair_mb'] == pytest.approx(500.)
+    assert ckpt['largest_max_batch'] == 5  # (4096 - 1500) / 500
+    with pytest.raises(SystemExit, match='nothing to do'):
+        proj.main(['--no-flops'])
+    one = tmp_path / 'one.json'
+    one.write_text(json.dumps(dict(runs=[run(1, 3000., False)])))
+    with pytest.raises(SystemExit, match='--max-batch 1 2 4'):
+        proj.main(['--no-flops', '--memory-json', str(one)])

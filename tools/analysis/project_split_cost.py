@@ -79,7 +79,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--memory-json', nargs='+', default=[],
                         help='benchmark_episode.py reports to fit peak '
                         'memory per max_batch from')
+    parser.add_argument('--memory-checkpointing', action='store_true',
+                        help='fit the runs with gradient checkpointing '
+                        '(default: the runs without)')
     parser.add_argument('--memory-budget-gb', type=float, default=24.)
+    parser.add_argument('--no-flops', action='store_true',
+                        help='skip the FLOP count (memory projection only; '
+                        'no model is loaded)')
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--out', help='write the projection as JSON here')
     args = parser.parse_args(argv)
@@ -200,9 +206,11 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
     return out
 
 
-def memory_points(paths: Sequence[str]) -> Tuple[List[Tuple[int, float]],
-                                                 List[str]]:
-    """``(max_batch, peak MB)`` of the exact fast runs in benchmark reports."""
+def memory_points(paths: Sequence[str],
+                  checkpointing: bool = False
+                  ) -> Tuple[List[Tuple[int, float]], List[str]]:
+    """``(max_batch, peak MB)`` of the exact fast runs in benchmark reports
+    (those with gradient checkpointing if ``checkpointing``)."""
     points, kinds = [], set()
     for path in paths:
         try:
@@ -214,7 +222,8 @@ def memory_points(paths: Sequence[str]) -> Tuple[List[Tuple[int, float]],
         for run in report.get('runs', []):
             if (run.get('path') == 'fast' and not run.get('oom')
                     and run.get('map_features', 'exact') == 'exact'
-                    and not run.get('gradient_checkpointing')
+                    and bool(run.get('gradient_checkpointing')) ==
+                    checkpointing
                     and run.get('peak_mem_mb') is not None):
                 points.append((run['max_batch'], run['peak_mem_mb']))
                 kinds.add(run['mem_kind'])
@@ -222,10 +231,8 @@ def memory_points(paths: Sequence[str]) -> Tuple[List[Tuple[int, float]],
 
 
 # ------------------------------------------------------------------- main
-def main(argv: Optional[Sequence[str]] = None) -> dict:
-    args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+def project_flops(args) -> dict:
+    """Count the pieces on the model, project every episode size; print."""
     pretrained = bench.resolve_pretrained(args)
     model = bench.build_model(
         argparse.Namespace(**dict(vars(args), steps=args.steps_bench)),
@@ -245,14 +252,6 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                              args.episodes / 3600)
                          for t in args.sustained_tflops
                      }))
-    report = dict(
-        config=dict(vars(args), pretrained_path=pretrained,
-                    torch=torch.__version__),
-        kind='projection from counted FLOPs and assumed throughput; '
-        'not a measurement',
-        pieces_gflop={k: v / 1e9 for k, v in pieces.items()},
-        episodes=rows)
-
     sd = args.pretrained or f'random {args.arch}'
     print(f'\nCounted GFLOP (SD {sd}, input {args.input_size}, one image or '
           'one (prompt, image) pair):')
@@ -273,27 +272,51 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             line += (f"{p['s_per_episode']:>13.3g}"
                      f"{p['gpu_hours_per_split']:>13.3g}")
         print(line)
+    return dict(pretrained_path=pretrained,
+                pieces_gflop={k: v / 1e9 for k, v in pieces.items()},
+                episodes=rows)
 
+
+def project_memory(args) -> dict:
+    """Fit peak memory per ``max_batch`` from benchmark reports; print."""
+    points, kinds = memory_points(args.memory_json,
+                                  args.memory_checkpointing)
+    try:
+        base, per_pair = fit_memory(points)
+    except ValueError as err:
+        raise SystemExit(
+            f'--memory-json: {err}. Run benchmark_episode.py with '
+            'several --max-batch values (e.g. --max-batch 1 2 4) on the '
+            'same --arch and --input-size and pass its --out file.')
+    budget = args.memory_budget_gb * 1024
+    best = largest_batch_within(budget, base, per_pair)
+    ckpt = ', gradient checkpointing' if args.memory_checkpointing else ''
+    print(f"\nPeak memory ({', '.join(kinds)}{ckpt}), fitted over max_batch "
+          f"{sorted({b for b, _ in points})}: {base:.0f} MB + "
+          f'{per_pair:.0f} MB per pair in a UNet call; largest max_batch '
+          f'within {args.memory_budget_gb:g} GB: {best} (projection; the '
+          'peak does not grow with K x S, chunks of max_batch pairs)')
+    return dict(kind='projected from ' + ', '.join(kinds),
+                gradient_checkpointing=args.memory_checkpointing,
+                points=points, base_mb=base, per_pair_mb=per_pair,
+                budget_mb=budget, largest_max_batch=best)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    args = parse_args(argv)
+    if args.no_flops and not args.memory_json:
+        raise SystemExit('--no-flops leaves nothing to do without '
+                         '--memory-json')
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    report = dict(
+        config=dict(vars(args), torch=torch.__version__),
+        kind='projection from counted FLOPs and assumed throughput; '
+        'not a measurement')
+    if not args.no_flops:
+        report.update(project_flops(args))
     if args.memory_json:
-        points, kinds = memory_points(args.memory_json)
-        try:
-            base, per_pair = fit_memory(points)
-        except ValueError as err:
-            raise SystemExit(
-                f'--memory-json: {err}. Run benchmark_episode.py with '
-                'several --max-batch values (e.g. --max-batch 1 2 4) on the '
-                'same --arch and --input-size and pass its --out file.')
-        budget = args.memory_budget_gb * 1024
-        best = largest_batch_within(budget, base, per_pair)
-        report['memory'] = dict(
-            kind='projected from ' + ', '.join(kinds),
-            points=points, base_mb=base, per_pair_mb=per_pair,
-            budget_mb=budget, largest_max_batch=best)
-        print(f"\nPeak memory ({', '.join(kinds)}), fitted over max_batch "
-              f"{sorted({b for b, _ in points})}: {base:.0f} MB + "
-              f'{per_pair:.0f} MB per pair in a UNet call; largest max_batch '
-              f'within {args.memory_budget_gb:g} GB: {best} (projection; the '
-              'peak does not grow with K x S, chunks of max_batch pairs)')
+        report['memory'] = project_memory(args)
     if args.out:
         bench.write_json(report, args.out)
     return report

@@ -1,11 +1,13 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Prompt Pose Matching (PPM) with optional Category-shared Prompt Training."""
 import copy
+import logging
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
@@ -277,9 +279,17 @@ class PPMEstimator(BaseModel):
     def _plateaued(self) -> bool:
         """``test_cfg.early_stop`` applied to this episode's map losses."""
         cfg = self.test_cfg['early_stop']
-        return cfg is not None and loss_plateaued(
+        stop = cfg is not None and loss_plateaued(
             self.last_episode_map_losses, cfg['patience'],
             cfg['min_rel_improvement'])
+        if stop:
+            losses = self.last_episode_map_losses
+            print_log(
+                f'early stop after {len(losses)}/{self.test_cfg["steps"]} '
+                f'steps (map loss {losses[0]:.4g} -> {losses[-1]:.4g})',
+                logger='current',
+                level=logging.DEBUG)
+        return stop
 
     def _fit_shared_context(self, prompts, optimizer, latents, pair_targets,
                             kpt_ids, shot_ids, weights, generator,
