@@ -24,7 +24,7 @@ def run(bench, tiny_sd_dir, tmp_path, *extra):
 
 RUN_FIELDS = ('label', 'path', 'max_batch', 'gradient_checkpointing',
               'map_features',
-              'dtype', 'episode_s', 'encode_s', 'fit_s', 'query_s',
+              'dtype', 'warmup_s', 'episode_s', 'encode_s', 'fit_s', 'query_s',
               'steps_per_s', 'query_images_per_s', 'peak_mem_mb',
               'peak_mem_delta_mb', 'mem_kind', 'unet_calls', 'losses')
 

@@ -489,9 +489,13 @@ def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
 
 def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:
     """One untimed warm-up run, then one timed run with peak memory."""
-    if args.warmup_steps:
+    warmup_s = 0.
+    if args.warmup_steps:  # (includes torch.compile's compilation)
+        start = time.perf_counter()
         fn(episode=episode, steps=min(args.warmup_steps, args.steps),
            seed=args.seed, timer=PhaseTimer(device), **kwargs)
+        _sync(device)
+        warmup_s = time.perf_counter() - start
     timer = PhaseTimer(device)
     with peak_memory(device) as mem:
         start = time.perf_counter()
@@ -502,6 +506,7 @@ def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:
     fit_s, query_s = timer.times['fit'], timer.times['query']
     num_q = episode['images'].shape[0] - args.shots
     result.update(
+        warmup_s=warmup_s,
         episode_s=episode_s,
         encode_s=timer.times.get('encode', 0.),
         fit_s=fit_s,
@@ -533,9 +538,9 @@ def measure_or_oom(fn, args, episode, device: torch.device,
         torch.cuda.empty_cache()
     return dict(oom=True, losses=[], unet_calls=None, **{
         k: None
-        for k in ('episode_s', 'encode_s', 'fit_s', 'query_s', 'steps_per_s',
-                  'query_images_per_s', 'peak_mem_mb', 'peak_mem_delta_mb',
-                  'mem_kind')
+        for k in ('warmup_s', 'episode_s', 'encode_s', 'fit_s', 'query_s',
+                  'steps_per_s', 'query_images_per_s', 'peak_mem_mb',
+                  'peak_mem_delta_mb', 'mem_kind')
     })
 
 
