@@ -18,6 +18,8 @@
 #   2. 17 keypoints, 5-shot, 100 steps, fast only, max_batch 85 and 32.
 #   3. 68 keypoints, 5-shot (340 pairs) memory check, fast only, few steps,
 #      max_batch 16 32 64 128, with and without gradient checkpointing.
+#   4. Counted FLOPs of the pieces (project_split_cost.py, CPU side): the
+#      summary prints each exact run's sustained TFLOP/s.
 # Per-episode time -> GPU-hours per split (4,000 episodes) is printed at the
 # end from the JSON files (episode_s x 4000 / 3600).
 set -euo pipefail
@@ -57,10 +59,17 @@ BENCH=("$PY" tools/analysis/benchmark_episode.py)
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 68 --shots 5 --steps 3 \
     --paths fast --max-batch 20 40 80 160 --gradient-checkpointing both \
     --out "$OUT/k68_s5_memory.json"
+# 4. Counted FLOPs of the same pieces (on the CPU side, a few minutes), to
+#    turn measured steps/s into sustained TFLOP/s and recheck the projection.
+"$PY" tools/analysis/project_split_cost.py "${SRC[@]}" --input-size 512 \
+    --keypoints 17 --shots 1 5 --out "$OUT/flops.projection"
 
 "$PY" - "$OUT" "$STEPS" <<'EOF'
-import glob, json, sys
+import glob, json, os, sys
 out, steps = sys.argv[1], int(sys.argv[2])
+flops = None
+if os.path.isfile(f'{out}/flops.projection'):
+    flops = json.load(open(f'{out}/flops.projection'))['pieces_gflop']
 EPISODES = 4000
 print(f'\n{"file":<28}{"run":<20}{"s/episode":>10}{"steps/s":>9}'
       f'{"peak GiB":>9}{"GPU-h/split":>12}{"  (at 100 steps)":>17}')
@@ -79,6 +88,13 @@ for path in sorted(glob.glob(f'{out}/*.json')):
               f'{r["peak_mem_mb"] / 1024:>9.1f}'
               f'{r["episode_s"] * EPISODES / 3600:>12.1f}'
               f'{per_ep * EPISODES / 3600:>17.1f}')
+        if flops and r.get('map_features', 'exact') == 'exact' \
+                and r['steps_per_s']:
+            pairs = rep['config']['keypoints'] * rep['config']['shots']
+            tflops = flops['unet_fwd_bwd'] * pairs * r['steps_per_s'] / 1e3
+            print(f'  sustained during the fit: {tflops:.0f} TFLOP/s '
+                  f'({flops["unet_fwd_bwd"]:.0f} GFLOP per pair-step, '
+                  'counted)')
     for c in rep['comparisons']:
         print(f'  {c["fast"]} vs naive: loss rel diff '
               f'{c["loss_max_rel_diff"]:.1e} (tol {c["loss_rtol"]:.0e}, '
