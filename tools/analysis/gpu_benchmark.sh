@@ -17,7 +17,7 @@
 #      10) steps are timed for it and its steps/s is what to compare.
 #   2. 17 keypoints, 5-shot, 100 steps, fast only, max_batch 85 and 32.
 #   3. 68 keypoints, 5-shot (340 pairs) memory check, fast only, few steps,
-#      max_batch 16 32 64 128, with and without gradient checkpointing.
+#      max_batch 20 40 80 160, with and without gradient checkpointing.
 #   4. Counted FLOPs of the pieces (project_split_cost.py, CPU side): the
 #      summary prints each exact run's sustained TFLOP/s.
 # Per-episode time -> GPU-hours per split (4,000 episodes) is printed at the
