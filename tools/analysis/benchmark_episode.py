@@ -361,7 +361,6 @@ class FullCaptureProcessor:
 def naive_attention(backbone, kind: str):
     """Install the naive path's attention processors, then restore."""
     saved = dict(backbone.unet.attn_processors)
-    compiled, backbone._compiled_forward = backbone._compiled_forward, None
     try:
         if kind == 'full':
             from diffusers.models.attention_processor import AttnProcessor
@@ -376,14 +375,14 @@ def naive_attention(backbone, kind: str):
     finally:
         backbone.unet.set_attn_processor(saved)
         set_one_token_shortcut(backbone, True)
-        backbone._compiled_forward = compiled
 
 
 # ------------------------------------------------------------------ paths
 def run_naive(model, episode, steps: int, seed: int, timer: PhaseTimer,
               attention: str = 'full') -> dict:
     """The reference loop: one UNet call per pair, VAE every step, fp32."""
-    with naive_attention(model.backbone, attention):
+    with naive_attention(model.backbone, attention), \
+            model.backbone.eager_unet():
         return _naive_loop(model, episode, steps, seed, timer)
 
 

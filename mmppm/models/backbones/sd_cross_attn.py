@@ -1,5 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Stable Diffusion as a frozen backbone that yields cross-attention maps."""
+from contextlib import contextmanager
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -156,6 +157,16 @@ class SDCrossAttnBackbone(BaseModule):
         except (TypeError, RuntimeError) as err:
             raise ValueError(f'compile_cfg={compile_cfg!r} is not accepted '
                              f'by torch.compile: {err}') from err
+
+    @contextmanager
+    def eager_unet(self):
+        """Run the UNet eagerly inside this block even with ``compile_cfg``
+        (e.g. while other attention processors are installed)."""
+        compiled, self._compiled_forward = self._compiled_forward, None
+        try:
+            yield
+        finally:
+            self._compiled_forward = compiled
 
     def _run_unet(self, noisy_latents: Tensor, context: Tensor) -> Tensor:
         """``noise_pred`` of the UNet at ``self.timestep`` (compiled if

@@ -6,5 +6,6 @@ from .keypoint_ops import (argmax_2d, crop_to_image, image_to_crop,
 
 __all__ = [
     'MAP_REDUCTIONS', 'aggregate_layer_maps', 'cross_attn_map', 'infer_map_hw',
-    'loss_plateaued', 'argmax_2d', 'crop_to_image', 'image_to_crop', 'prompt_pair_weights'
+    'loss_plateaued', 'argmax_2d', 'crop_to_image', 'image_to_crop',
+    'prompt_pair_weights'
 ]

@@ -159,6 +159,10 @@ def test_compiled_unet_same_maps_and_gradients(backbone, tiny_sd_dir):
                                    outs[1]['noise_pred'], atol=1e-5,
                                    rtol=1e-5)
         torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-4)
+    compiled_forward = compiled._compiled_forward
+    with compiled.eager_unet():
+        assert compiled._compiled_forward is None
+    assert compiled._compiled_forward is compiled_forward
 
 
 def test_bad_compile_cfg(tiny_sd_dir):
