@@ -77,8 +77,7 @@ def test_naive_attention_kinds_agree_and_processors_come_back(
     assert reports['full']['runs'][0]['losses'] == pytest.approx(
         reports['sdpa']['runs'][0]['losses'], rel=1e-5)
     # The full-attention processors are installed only for the naive run.
-    args = bench.parse_args(['--pretrained', tiny_sd_dir])
-    model = bench.build_model(args, tiny_sd_dir)
+    model = bench.build_model(tiny_sd_dir, input_size=64)
     procs = model.backbone.unet.attn_processors
     before = {n: type(p) for n, p in procs.items()}
     with bench.naive_attention(model.backbone, 'full'):

@@ -53,19 +53,21 @@ if REPO not in sys.path:
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from mmppm.models.backbones.attn_processors import \
+    CrossAttnMapProcessor  # noqa: E402
+
 AMP_DTYPES = dict(fp32=None, bf16='bfloat16', fp16='float16')
 HEATMAP_SIGMA = 2.0  # crop pixels, as configs/_base_/datasets/mp100_episodes.py
 # Default tolerance on the relative loss difference naive vs fast.
 LOSS_RTOL = dict(fp32=1e-4, bf16=5e-2, fp16=2e-2)
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Time one synthetic PPM episode, naive vs fast.')
+def add_sd_args(parser: argparse.ArgumentParser, default_arch: str) -> None:
+    """Where the SD model comes from (read by :func:`resolve_pretrained`)."""
     src = parser.add_mutually_exclusive_group()
     src.add_argument(
         '--arch',
-        default='tiny',
+        default=default_arch,
         choices=['tiny', 'mid', 'sd15'],
         help='random-weight SD architecture (built with save_random_sd)')
     src.add_argument(
@@ -78,6 +80,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='seed of the random SD weights')
     parser.add_argument('--rebuild-sd', action='store_true',
                         help='rebuild the random SD folder even if present')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Time one synthetic PPM episode, naive vs fast.')
+    add_sd_args(parser, default_arch='tiny')
     parser.add_argument('--keypoints', type=int, default=17)
     parser.add_argument('--shots', type=int, default=1)
     parser.add_argument('--steps', type=int, default=5,
@@ -280,7 +288,15 @@ def resolve_pretrained(args) -> str:
     return folder
 
 
-def build_model(args, pretrained: str):
+def build_model(pretrained: str,
+                input_size: int,
+                steps: int = 5,
+                lr: float = 2e-3,
+                seed: int = 0,
+                dtype: str = 'fp32',
+                compile_unet: bool = False,
+                device: str = 'cpu'):
+    """A ``PPMEstimator`` on ``pretrained`` at a square SD input size."""
     import mmppm  # noqa: F401  (registers the modules)
     from mmengine.registry import DefaultScope
     from mmpose.registry import MODELS
@@ -291,20 +307,18 @@ def build_model(args, pretrained: str):
                 backbone=dict(
                     type='SDCrossAttnBackbone',
                     pretrained=pretrained,
-                    input_size=(args.input_size, args.input_size),
-                    compile_cfg=dict(dynamic=True) if getattr(
-                        args, 'compile', False) else None),
+                    input_size=(input_size, input_size),
+                    compile_cfg=dict(dynamic=True) if compile_unet else None),
                 test_cfg=dict(
-                    steps=args.steps,
-                    lr=args.lr,
-                    seed=args.seed,
-                    amp_dtype=AMP_DTYPES[args.dtype])))
-    return model.to(args.device).eval()
+                    steps=steps,
+                    lr=lr,
+                    seed=seed,
+                    amp_dtype=AMP_DTYPES[dtype])))
+    return model.to(device).eval()
 
 
 def set_one_token_shortcut(backbone, enabled: bool) -> None:
     """Switch every capture processor between the shortcut and SDPA."""
-    from mmppm.models.backbones.attn_processors import CrossAttnMapProcessor
     for proc in backbone.unet.attn_processors.values():
         if isinstance(proc, CrossAttnMapProcessor):
             proc.one_token_shortcut = enabled
@@ -317,44 +331,24 @@ def set_gradient_checkpointing(backbone, enabled: bool) -> None:
         backbone.unet.disable_gradient_checkpointing()
 
 
-class FullCaptureProcessor:
-    """Naive ``attn2`` processor: materialised attention, map recorded.
-
-    The output is diffusers' classic ``AttnProcessor`` arithmetic
-    (``softmax(QK^T)`` built with ``get_attention_scores``, then ``bmm``);
-    the map is the library's :func:`cross_attn_map`, so the maps equal the
-    fast path's.
-    """
+class FullCaptureProcessor(CrossAttnMapProcessor):
+    """Naive ``attn2`` processor: the library's map capture, with diffusers'
+    classic ``AttnProcessor`` arithmetic (``softmax(QK^T)`` materialised with
+    ``get_attention_scores``, then ``bmm``) instead of the one-token shortcut
+    or SDPA, so the maps equal the fast path's."""
 
     def __init__(self, name: str, store) -> None:
-        self.name = name
-        self.store = store
+        super().__init__(name, store, one_token_shortcut=False)
 
-    def __call__(self, attn, hidden_states, encoder_hidden_states=None,
-                 attention_mask=None, temb=None, *args, **kwargs):
-        from mmppm.models.utils import cross_attn_map, infer_map_hw
-        residual = hidden_states
-        batch, num_pixels, _ = hidden_states.shape
-        context = encoder_hidden_states
-        if attn.norm_cross:
-            context = attn.norm_encoder_hidden_states(context)
-        query = attn.to_q(hidden_states)
-        key = attn.to_k(context)
-        value = attn.to_v(context)
-        store = self.store
-        maps = cross_attn_map(query, key[:, store.token_slice], attn.heads,
-                              store.reduction)
-        h, w = infer_map_hw(num_pixels, store.latent_hw)
-        store.maps[self.name] = maps.reshape(batch, maps.shape[1], h, w)
+    def attend(self, attn, query, key, value, attention_mask):
+        if attention_mask is not None:
+            attention_mask = attn.prepare_attention_mask(
+                attention_mask, key.shape[1], query.shape[0])
         probs = attn.get_attention_scores(
             attn.head_to_batch_dim(query), attn.head_to_batch_dim(key),
-            None)
-        out = attn.batch_to_head_dim(
+            attention_mask)
+        return attn.batch_to_head_dim(
             torch.bmm(probs, attn.head_to_batch_dim(value)))
-        out = attn.to_out[1](attn.to_out[0](out))
-        if attn.residual_connection:
-            out = out + residual
-        return out / attn.rescale_output_factor
 
 
 @contextmanager
@@ -638,7 +632,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         LOSS_RTOL[effective]
     load_before = os.getloadavg()
     pretrained = resolve_pretrained(args)
-    model = build_model(args, pretrained)
+    model = build_model(pretrained, args.input_size, args.steps, args.lr,
+                        args.seed, args.dtype, args.compile, args.device)
     episode = make_episode(args.keypoints, args.shots, args.queries,
                            args.crop_size, args.seed)
 

@@ -54,15 +54,7 @@ PIECES = ('vae_encode', 'unet_fwd_bwd', 'unet_fwd', 'features',
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0])
-    src = parser.add_mutually_exclusive_group()
-    src.add_argument('--arch', default='sd15',
-                     choices=['tiny', 'mid', 'sd15'])
-    src.add_argument('--pretrained')
-    parser.add_argument('--cache-dir',
-                        default=osp.join(bench.REPO, 'work_dirs',
-                                         'random_sd'))
-    parser.add_argument('--sd-seed', type=int, default=0)
-    parser.add_argument('--rebuild-sd', action='store_true')
+    bench.add_sd_args(parser, default_arch='sd15')
     parser.add_argument('--input-size', type=int, default=512)
     parser.add_argument('--crop-size', type=int, default=256)
     parser.add_argument('--keypoints', type=int, default=17)
@@ -88,11 +80,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'no model is loaded)')
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--out', help='write the projection as JSON here')
-    args = parser.parse_args(argv)
-    # benchmark_episode.build_model reads these
-    args.device, args.steps_bench, args.lr, args.seed = 'cpu', 1, 2e-3, 0
-    args.dtype = 'fp32'
-    return args
+    return parser.parse_args(argv)
 
 
 # ------------------------------------------------------------ arithmetic
@@ -153,13 +141,14 @@ def largest_batch_within(budget_mb: float, base_mb: float,
 
 
 # ---------------------------------------------------------------- counting
-def count_flops(fn: Callable[[], object]) -> int:
-    """FLOPs of ``fn()``, attention included (SDPA's math backend)."""
+def count_flops(fn: Callable[[], object]) -> Tuple[int, object]:
+    """FLOPs of ``fn()``, attention included (SDPA's math backend), and
+    what ``fn()`` returned."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as fc:
-        fn()
-    return fc.get_total_flops()
+        result = fn()
+    return fc.get_total_flops(), result
 
 
 def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
@@ -170,12 +159,12 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
     target = torch.rand(1, crop_size, crop_size, generator=g)
     map_size = (crop_size, crop_size)
     c = backbone.cross_attention_dim
-    latents = backbone.encode(image)
+    out: Dict[str, int] = {}
+    out['vae_encode'], latents = count_flops(lambda: backbone.encode(image))
     noisy, noise = backbone.add_noise(latents, g)
     prompt = torch.randn(1, 1, c, generator=g)
     ids = torch.zeros(1, dtype=torch.long)
     weight = torch.ones(1)
-    out: Dict[str, int] = {}
 
     def fwd_bwd():
         p = prompt.clone().requires_grad_(True)
@@ -191,18 +180,15 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
         loss = sum(head.loss(maps, target, None, None, weight).values())
         loss.backward()  # (autograd.grad trips FlopCounterMode)
 
-    out['vae_encode'] = count_flops(lambda: backbone.encode(image))
-    out['unet_fwd_bwd'] = count_flops(fwd_bwd)
+    out['unet_fwd_bwd'], _ = count_flops(fwd_bwd)
     with torch.no_grad():
-        out['unet_fwd'] = count_flops(
+        out['unet_fwd'], _ = count_flops(
             lambda: backbone(noisy, model.context(prompt), map_size))
-        cached = backbone.layer_queries(
-            noisy, model.context(torch.zeros_like(prompt)))
-        out['features'] = count_flops(lambda: backbone.layer_queries(
+        out['features'], cached = count_flops(lambda: backbone.layer_queries(
             noisy, model.context(torch.zeros_like(prompt))))
-        out['maps_fwd'] = count_flops(lambda: backbone.maps_from_queries(
+        out['maps_fwd'], _ = count_flops(lambda: backbone.maps_from_queries(
             cached, model.context(prompt), ids, ids, map_size))
-    out['maps_fwd_bwd'] = count_flops(maps_fwd_bwd)
+    out['maps_fwd_bwd'], _ = count_flops(maps_fwd_bwd)
     return out
 
 
@@ -234,9 +220,7 @@ def memory_points(paths: Sequence[str],
 def project_flops(args) -> dict:
     """Count the pieces on the model, project every episode size; print."""
     pretrained = bench.resolve_pretrained(args)
-    model = bench.build_model(
-        argparse.Namespace(**dict(vars(args), steps=args.steps_bench)),
-        pretrained)
+    model = bench.build_model(pretrained, args.input_size)
     pieces = count_pieces(model, args.input_size, args.crop_size)
     rows = []
     for shots in args.shots:

@@ -102,11 +102,17 @@ class CrossAttnMapProcessor:
                 and attention_mask is None):
             out = value.expand(batch, num_pixels, value.shape[-1])
         else:
-            out = _sdpa(attn, query, key, value, attention_mask)
+            out = self.attend(attn, query, key, value, attention_mask)
         out = attn.to_out[1](attn.to_out[0](out))
         if attn.residual_connection:
             out = out + residual
         return out / attn.rescale_output_factor
+
+    def attend(self, attn, query: Tensor, key: Tensor, value: Tensor,
+               attention_mask: Optional[Tensor]) -> Tensor:
+        """Multi-head attention output ``[B, N, inner]`` of the general
+        path (SDPA); subclasses may compute it differently."""
+        return _sdpa(attn, query, key, value, attention_mask)
 
 
 def _sdpa(attn, query: Tensor, key: Tensor, value: Tensor,
