@@ -32,3 +32,12 @@ def load_tool():
         return module
 
     return load
+
+
+@pytest.fixture(scope='session')
+def toy_default_root(tmp_path_factory) -> str:
+    """The toy data set exactly as ``make toy`` generates it (seed 0)."""
+    from mmppm.datasets import generate_toy_mp100
+    root = tmp_path_factory.mktemp('toy_default')
+    generate_toy_mp100(root, seed=0)
+    return str(root)

@@ -1,8 +1,11 @@
 # Copyright (c) mmppm contributors. All rights reserved.
+import logging
+
 import numpy as np
 import pytest
 import torch
 from mmengine.evaluator import Evaluator
+from mmengine.logging import MMLogger
 from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 
@@ -88,3 +91,62 @@ def test_metric_keeps_every_query_when_sized_by_episodes():
     evaluator.process(samples)
     m = evaluator.evaluate(2)  # dataset length = number of episodes
     assert m['PCK'] == pytest.approx(5 / 6)
+
+
+class _Records(logging.Handler):
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def _evaluate_logged(evaluator, size):
+    handler = _Records()
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        return evaluator.evaluate(size), ' '.join(handler.messages)
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_fit_diagnostics_reported_and_poor_fit_warned():
+    gt = np.array([[10., 10.], [50., 50.]])
+    samples = []
+    for episode_id, fit in ((0, 0.5), (1, 0.9)):
+        s = _sample(1, 'a', gt, gt, [1, 1], [[1, 1]], [0, 0, 100, 100])
+        s.set_metainfo(dict(episode_id=episode_id,
+                            fit_pck=np.full(5, fit),
+                            fit_map_loss_vs_zero=fit))
+        samples.append(s)
+    evaluator = Evaluator(EpisodicPCK())
+    evaluator.process(samples)
+    m, log = _evaluate_logged(evaluator, 2)
+    assert 'did not fit their own supports' in log
+    assert 'model.test_cfg.steps' in log
+    assert m['fit_PCK@0.20'] == pytest.approx(0.7)
+    assert m['fit_map_loss_vs_zero'] == pytest.approx(0.7)
+    assert m['PCK'] == 1.0
+
+
+def test_good_fit_no_warning():
+    gt = np.array([[10., 10.]])
+    s = _sample(1, 'a', gt, gt, [1], [[1]], [0, 0, 10, 10])
+    s.set_metainfo(dict(fit_pck=np.full(5, 0.95), fit_map_loss_vs_zero=0.5))
+    evaluator = Evaluator(EpisodicPCK())
+    evaluator.process([s])
+    m, log = _evaluate_logged(evaluator, 1)
+    assert m['fit_PCK@0.20'] == pytest.approx(0.95)
+    assert 'did not fit' not in log
+
+
+def test_no_fit_keys_without_diagnostics():
+    gt = np.array([[10., 10.]])
+    metric = EpisodicPCK()
+    metric.process({}, [_sample(1, 'a', gt, gt, [1], [[1]],
+                                [0, 0, 10, 10]).to_dict()])
+    assert not any(k.startswith('fit_')
+                   for k in metric.compute_metrics(metric.results))

@@ -1,4 +1,8 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 from .episodic_pck import DEFAULT_THRS, episodic_pck, episodic_pck_mask
+from .fit_diagnostics import map_loss_vs_zero, peak_contrast
 
-__all__ = ['DEFAULT_THRS', 'episodic_pck', 'episodic_pck_mask']
+__all__ = [
+    'DEFAULT_THRS', 'episodic_pck', 'episodic_pck_mask', 'map_loss_vs_zero',
+    'peak_contrast'
+]

@@ -11,6 +11,9 @@ from terminaltables import AsciiTable
 
 from ..functional import DEFAULT_THRS, episodic_pck
 
+#: fit PCK (at the headline threshold) below which a run warns.
+FIT_WARN_PCK = 0.8
+
 
 def _to_numpy(x: Any) -> np.ndarray:
     if hasattr(x, 'detach'):
@@ -35,7 +38,11 @@ class EpisodicPCK(BaseMetric):
     per threshold, mean over all queries), ``mPCK`` (their mean), ``PCK``
     (the value at ``headline_thr``) and, with ``per_category=True``,
     ``PCK@0.20/<category name>`` (``<name>#<id>`` where two categories
-    share a name). Values are fractions in [0, 1].
+    share a name). Values are fractions in [0, 1]. Where the model
+    reports fit diagnostics (``fit_pck`` in the query metainfo, see
+    ``PPMEstimator``), also ``fit_PCK@0.20`` (the supports predicted by
+    their own prompts) and ``fit_map_loss_vs_zero``; a fit PCK below 0.8
+    logs a warning naming the knobs.
 
     Args:
         thrs (Sequence[float]): Thresholds. Defaults to
@@ -84,16 +91,50 @@ class EpisodicPCK(BaseMetric):
                 bbox=_to_numpy(gt['bboxes'])[0],
                 thrs=self.thrs)
             episode_id = int(ds.get('episode_id', -1))
-            episodes.setdefault(episode_id, []).append(
-                dict(category_id=int(ds['category_id']),
-                     category_name=str(
-                         ds.get('category_name', ds['category_id'])),
-                     episode_id=episode_id,
-                     pck=pck.astype(np.float64)))
+            record = dict(
+                category_id=int(ds['category_id']),
+                category_name=str(ds.get('category_name', ds['category_id'])),
+                episode_id=episode_id,
+                pck=pck.astype(np.float64))
+            if ds.get('fit_pck') is not None:  # fit diagnostics
+                record['fit_pck'] = _to_numpy(ds['fit_pck']).astype(
+                    np.float64)
+                record['fit_loss_vs_zero'] = float(
+                    ds.get('fit_map_loss_vs_zero', np.nan))
+            episodes.setdefault(episode_id, []).append(record)
         self.results.extend(episodes.values())
 
     def _key(self, thr: float) -> str:
         return f'PCK@{thr:.2f}'
+
+    def _fit_metrics(self, results: List[dict], logger) -> Dict[str, float]:
+        """``fit_PCK@<headline>`` and ``fit_map_loss_vs_zero``: how well the
+        prompts reproduced their own supports (mean over queries, i.e. over
+        episodes), with a warning naming the knobs when the fit is poor."""
+        fits = [r for r in results if 'fit_pck' in r]
+        if not fits:
+            return {}
+        fit = np.stack([r['fit_pck'] for r in fits]).mean(axis=0)
+        if len(fit) != len(DEFAULT_THRS):
+            return {}
+        head = int(np.argmin([abs(t - self.headline_thr)
+                              for t in DEFAULT_THRS]))
+        out = {
+            f'fit_{self._key(DEFAULT_THRS[head])}': float(fit[head]),
+            'fit_map_loss_vs_zero': float(
+                np.nanmean([r['fit_loss_vs_zero'] for r in fits])),
+        }
+        if out[f'fit_{self._key(DEFAULT_THRS[head])}'] < FIT_WARN_PCK:
+            logger.warning(
+                f'The prompts did not fit their own supports: fit '
+                f'{self._key(DEFAULT_THRS[head])} = {100 * fit[head]:.1f} % '
+                f'< {100 * FIT_WARN_PCK:.0f} % (map loss {out["fit_map_loss_vs_zero"]:.2f} x '
+                'that of an all-zero map). Query PCK is then no measure of '
+                'the features. Knobs: model.test_cfg.steps, .lr, '
+                '.prompt_init_std, model.head.map_loss, the Gaussian sigma '
+                "(GenerateTarget's encoder) -- see docs/method.md and "
+                'tools/analysis/fit_check.py.')
+        return out
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Mean PCK over all queries, per threshold and per category."""
@@ -109,6 +150,7 @@ class EpisodicPCK(BaseMetric):
         metrics['mPCK'] = float(mean.mean())
         head = int(np.argmin([abs(t - self.headline_thr) for t in self.thrs]))
         metrics['PCK'] = float(mean[head])
+        metrics.update(self._fit_metrics(results, logger))
 
         cats = OrderedDict()
         for r, row in zip(results, pck):

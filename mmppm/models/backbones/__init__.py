@@ -1,4 +1,7 @@
 from .attn_processors import AttentionStore, CrossAttnMapProcessor
-from .sd_cross_attn import SDCrossAttnBackbone
+from .sd_cross_attn import LayerQueries, SDCrossAttnBackbone
 
-__all__ = ['AttentionStore', 'CrossAttnMapProcessor', 'SDCrossAttnBackbone']
+__all__ = [
+    'AttentionStore', 'CrossAttnMapProcessor', 'LayerQueries',
+    'SDCrossAttnBackbone'
+]

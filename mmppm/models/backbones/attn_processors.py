@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..utils import cross_attn_map, infer_map_hw
+from ..utils.oracle_codes import code_queries
 
 
 class AttentionStore:
@@ -28,17 +29,32 @@ class AttentionStore:
         self.keep_queries = False
         self.latent_hw: Optional[Tuple[int, int]] = None
         self.token_slice = slice(None)
+        self.scene: Optional[Tensor] = None
+        self.scene_gain = 1.0
 
     def reset(self,
               latent_hw: Tuple[int, int],
               token_slice: slice,
-              keep_queries: bool = False) -> None:
-        """Clear the maps (and queries) before a UNet forward."""
+              keep_queries: bool = False,
+              scene: Optional[Tensor] = None,
+              scene_gain: float = 1.0) -> None:
+        """Clear the maps (and queries) before a UNet forward.
+
+        Args:
+            latent_hw (tuple[int, int]): ``(h, w)`` of the UNet input.
+            token_slice (slice): Context tokens whose maps are recorded.
+            keep_queries (bool): Also keep each layer's ``to_q`` output.
+            scene (Tensor, optional): Oracle codes ``[B, c, h, w]`` of this
+                forward's images (docs/oracles.md); None for a real model.
+            scene_gain (float): The oracle's logit gain.
+        """
         self.maps = {}
         self.queries = {}
         self.keep_queries = keep_queries
         self.latent_hw = tuple(latent_hw)
         self.token_slice = token_slice
+        self.scene = scene
+        self.scene_gain = scene_gain
 
 
 class CrossAttnMapProcessor:
@@ -82,19 +98,20 @@ class CrossAttnMapProcessor:
                 'of a UNet2DConditionModel).')
         residual = hidden_states
         batch, num_pixels, _ = hidden_states.shape
-        context = encoder_hidden_states
-        if attn.norm_cross:
-            context = attn.norm_encoder_hidden_states(context)
+        context = normed_context(attn, encoder_hidden_states)
 
         query = attn.to_q(hidden_states)  # [B, N, inner]
         key = attn.to_k(context)  # [B, T, inner]
         store = self.store
-        if store is not None and store.keep_queries:
-            store.queries[self.name] = query
         if store is not None:
+            h, w = infer_map_hw(num_pixels, store.latent_hw)
+            if store.scene is not None:
+                query = query + scene_queries(attn, store.scene, (h, w),
+                                              store.scene_gain).to(query)
+            if store.keep_queries:
+                store.queries[self.name] = query
             maps = cross_attn_map(query, key[:, store.token_slice],
                                   attn.heads, store.reduction)  # [B, T', N]
-            h, w = infer_map_hw(num_pixels, store.latent_hw)
             store.maps[self.name] = maps.reshape(batch, maps.shape[1], h, w)
 
         value = attn.to_v(context)  # [B, T, inner]
@@ -113,6 +130,23 @@ class CrossAttnMapProcessor:
         """Multi-head attention output ``[B, N, inner]`` of the general
         path (SDPA); subclasses may compute it differently."""
         return _sdpa(attn, query, key, value, attention_mask)
+
+
+def normed_context(attn, context: Tensor) -> Tensor:
+    """The context as the layer's ``to_k`` / ``to_v`` see it."""
+    if attn.norm_cross:
+        return attn.norm_encoder_hidden_states(context)
+    return context
+
+
+def scene_queries(attn, scene: Tensor, hw: Tuple[int, int],
+                  gain: float) -> Tensor:
+    """Oracle queries ``[B, h*w, inner]`` of one layer from the scene codes
+    ``[B, c, h0, w0]`` (area-averaged to the layer's ``(h, w)``)."""
+    if tuple(scene.shape[-2:]) != tuple(hw):
+        scene = F.adaptive_avg_pool2d(scene, hw)
+    codes = scene.flatten(2).transpose(1, 2)  # [B, h*w, c]
+    return code_queries(codes, attn.to_k.weight, attn.heads, gain)
 
 
 def _sdpa(attn, query: Tensor, key: Tensor, value: Tensor,

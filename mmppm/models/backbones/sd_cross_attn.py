@@ -1,7 +1,7 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Stable Diffusion as a frozen backbone that yields cross-attention maps."""
 from contextlib import contextmanager
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -12,7 +12,20 @@ from torch import Tensor
 from mmppm.utils import load_sd_components
 from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, cross_attn_map,
                      infer_map_hw)
-from .attn_processors import AttentionStore, CrossAttnMapProcessor
+from .attn_processors import (AttentionStore, CrossAttnMapProcessor,
+                              normed_context)
+
+
+class LayerQueries(NamedTuple):
+    """Cached queries of the captured layers (:meth:`layer_queries`).
+
+    Attributes:
+        queries (dict[str, Tensor]): ``{layer: [B, N_l, inner_l]}``.
+        latent_hw (tuple[int, int]): ``(h, w)`` of the UNet input they were
+            computed from (gives each layer's map shape).
+    """
+    queries: Dict[str, Tensor]
+    latent_hw: Tuple[int, int]
 
 CONTEXT_LAYOUTS = ('prompt', 'empty_text')
 _DTYPES = dict(
@@ -30,7 +43,7 @@ class SDCrossAttnBackbone(BaseModule):
 
     A forward takes noisy latents and pseudo-prompt tokens and returns
 
-    - ``layer_maps``: per-layer maps ``{name: [B, T, h_l, w_l]}`` (SPEC Eq. 2),
+    - ``layer_maps``: per-layer maps ``{name: [B, T, h_l, w_l]}`` (paper Eq. 2),
     - ``maps``: their bilinear upsampling to ``map_size`` averaged over the
       layers (Eq. 3), ``[B, T, H, W]``,
     - ``noise_pred``: the UNet's noise prediction ``[B, 4, h, w]`` (for the
@@ -54,7 +67,7 @@ class SDCrossAttnBackbone(BaseModule):
             :func:`mmppm.models.utils.cross_attn_map`. Defaults to
             ``'head_mean'``.
         context_layout (str): ``'prompt'``: the context is the prompt tokens
-            alone (default, SPEC). ``'empty_text'``: the tokens follow the CLIP
+            alone (default; the paper's ``P`` in R^{1x1xc}). ``'empty_text'``: the tokens follow the CLIP
             embedding of the empty prompt (needs ``text_encoder`` and
             ``tokenizer`` in ``pretrained``; used once, then dropped).
         one_token_shortcut (bool): With a one-token context compute the
@@ -64,6 +77,11 @@ class SDCrossAttnBackbone(BaseModule):
             Defaults to False.
         gradient_checkpointing (bool): Checkpoint UNet blocks to save memory
             during prompt optimisation. Defaults to False.
+        oracle (dict, optional): An oracle (``PositionalOracle`` or
+            ``PartOracle``) planting known codes in the captured layers'
+            queries, so that the right answer is known (docs/oracles.md).
+            Its codes travel as extra channels of the latents returned by
+            :meth:`encode`. Defaults to None (the model as loaded).
         compile_cfg (dict, optional): Keyword arguments of ``torch.compile``
             for the UNet's forward, e.g. ``dict(dynamic=True)`` (episodes
             differ in batch size). None (default) runs eagerly. The first
@@ -87,6 +105,7 @@ class SDCrossAttnBackbone(BaseModule):
                  capture_all_layers: bool = False,
                  gradient_checkpointing: bool = False,
                  compile_cfg: Optional[dict] = None,
+                 oracle: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if map_reduction not in MAP_REDUCTIONS:
@@ -142,6 +161,7 @@ class SDCrossAttnBackbone(BaseModule):
                 name, self.store if capture else None, one_token_shortcut)
         self.unet.set_attn_processor(processors)
         self._compiled_forward = self._compile(compile_cfg)
+        self.oracle = None if oracle is None else MODELS.build(oracle)
 
     def _compile(self, compile_cfg: Optional[dict]):
         """``torch.compile`` of the UNet's forward (a function, so it is
@@ -247,23 +267,46 @@ class SDCrossAttnBackbone(BaseModule):
     def dtype(self) -> torch.dtype:
         return self.unet.dtype
 
+    @property
+    def latent_channels(self) -> int:
+        """Channels of the UNet's input latent (4 for SD)."""
+        return int(self.unet.config.in_channels)
+
+    def split_scene(self, latents: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
+        """The UNet latent ``[B, 4, h, w]`` and the oracle codes ``[B, c, h,
+        w]`` (None without an oracle) of :meth:`encode`'s output."""
+        n = self.latent_channels
+        if latents.shape[1] == n:
+            return latents, None
+        return latents[:, :n], latents[:, n:]
+
     @torch.no_grad()
-    def encode(self, images: Tensor) -> Tensor:
+    def encode(self, images: Tensor, data_samples=None) -> Tensor:
         """VAE latents of images, scaled by the VAE scaling factor.
 
         Args:
             images (Tensor): RGB images in [-1, 1], ``[B, 3, H, W]``; resized
                 to ``input_size`` if needed.
+            data_samples (list, optional): One sample per image; read only
+                by an oracle that needs ground-truth keypoints.
 
         Returns:
-            Tensor: ``[B, 4, h, w]`` latents (the distribution's mean).
+            Tensor: ``[B, 4, h, w]`` latents (the distribution's mean); with
+            an oracle ``[B, 4 + c, h, w]``, its codes as extra channels (so
+            they follow every indexing of the latents).
         """
         w, h = self.input_size
         if tuple(images.shape[-2:]) != (h, w):
             images = F.interpolate(
                 images, size=(h, w), mode='bilinear', align_corners=False)
         dist = self.vae.encode(images.to(self.vae.dtype)).latent_dist
-        return dist.mean * self.vae.config.scaling_factor
+        latents = dist.mean * self.vae.config.scaling_factor
+        if self.oracle is None:
+            return latents
+        scene = self.oracle.scene(data_samples, latents.shape[0],
+                                  tuple(latents.shape[-2:]),
+                                  self.cross_attention_dim)
+        return torch.cat([latents, scene.to(latents)], dim=1)
 
     def add_noise(self,
                   latents: Tensor,
@@ -272,12 +315,14 @@ class SDCrossAttnBackbone(BaseModule):
         """Noise latents to timestep t: ``Z_t = add_noise(Z, eps, t)``.
 
         Args:
-            latents (Tensor): ``[B, 4, h, w]``.
+            latents (Tensor): ``[B, 4, h, w]`` (oracle codes, if any, are
+                passed through unchanged).
             generator (torch.Generator, optional): Source of ``eps``.
 
         Returns:
             tuple[Tensor, Tensor]: ``Z_t`` and ``eps``, both ``[B, 4, h, w]``.
         """
+        latents, scene = self.split_scene(latents)
         # Drawn in float32 on the generator's device, so a seed gives the
         # same noise whatever the latents' device and dtype.
         noise = torch.randn(
@@ -289,7 +334,22 @@ class SDCrossAttnBackbone(BaseModule):
                        self.timestep,
                        dtype=torch.long,
                        device=latents.device)
-        return self.scheduler.add_noise(latents, noise, t), noise
+        noisy = self.scheduler.add_noise(latents, noise, t)
+        if scene is not None:
+            noisy = torch.cat([noisy, scene], dim=1)
+        return noisy, noise
+
+    def _reset_store(self, noisy_latents: Tensor, tokens: slice,
+                     keep_queries: bool = False) -> Tensor:
+        """Reset the map store for a forward; returns the UNet latent."""
+        latents, scene = self.split_scene(noisy_latents)
+        self.store.reset(
+            latents.shape[-2:],
+            tokens,
+            keep_queries=keep_queries,
+            scene=scene,
+            scene_gain=self.oracle.gain if self.oracle is not None else 1.)
+        return latents
 
     def build_context(self, prompts: Tensor) -> Tuple[Tensor, slice]:
         """UNet context for prompt tokens, and the slice of those tokens.
@@ -330,7 +390,7 @@ class SDCrossAttnBackbone(BaseModule):
             ``[B, T, h_l, w_l]``) and ``noise_pred`` ``[B, 4, h, w]``.
         """
         context, tokens = self.build_context(prompts)
-        self.store.reset(noisy_latents.shape[-2:], tokens)
+        noisy_latents = self._reset_store(noisy_latents, tokens)
         noise_pred = self._run_unet(noisy_latents, context)
         layer_maps = {n: self.store.maps[n] for n in self.layer_names}
         if map_size is None:
@@ -341,7 +401,7 @@ class SDCrossAttnBackbone(BaseModule):
     # ------------------------------------------------- cached-feature path
     @torch.no_grad()
     def layer_queries(self, noisy_latents: Tensor,
-                      context: Tensor) -> Dict[str, Tensor]:
+                      context: Tensor) -> LayerQueries:
         """Queries ``q_l`` of the chosen layers for a fixed context.
 
         With a one-token context the prompt reaches the UNet only through a
@@ -352,28 +412,31 @@ class SDCrossAttnBackbone(BaseModule):
         prompt's (small) effect on the features themselves.
 
         Args:
-            noisy_latents (Tensor): ``[B, 4, h, w]``.
+            noisy_latents (Tensor): ``[B, C, h, w]``.
             context (Tensor): ``[B, 1, c]`` neutral context tokens.
 
         Returns:
-            dict[str, Tensor]: ``{layer: [B, N_l, inner_l]}``.
+            LayerQueries: The queries ``{layer: [B, N_l, inner_l]}`` and the
+            latent size.
         """
         context, tokens = self.build_context(context)
-        self.store.reset(noisy_latents.shape[-2:], tokens, keep_queries=True)
+        latents = self._reset_store(noisy_latents, tokens, keep_queries=True)
+        latent_hw = tuple(latents.shape[-2:])
         try:
-            self._run_unet(noisy_latents, context)
-            return {n: self.store.queries[n] for n in self.layer_names}
+            self._run_unet(latents, context)
+            return LayerQueries(
+                {n: self.store.queries[n]
+                 for n in self.layer_names}, latent_hw)
         finally:
-            self.store.reset(noisy_latents.shape[-2:], tokens)
+            self.store.reset(latent_hw, tokens)
 
-    def maps_from_queries(self, queries: Dict[str, Tensor], prompts: Tensor,
+    def maps_from_queries(self, cached: LayerQueries, prompts: Tensor,
                           image_ids: Tensor, prompt_ids: Tensor,
                           map_size: Sequence[int]) -> Tensor:
         """Multi-layer maps of (image, prompt) pairs from cached queries.
 
         Args:
-            queries (dict[str, Tensor]): From :meth:`layer_queries`,
-                ``[B, N_l, inner_l]`` per layer.
+            cached (LayerQueries): From :meth:`layer_queries`.
             prompts (Tensor): Context tokens ``[P, 1, c]``.
             image_ids (Tensor): ``[M]`` image of each pair.
             prompt_ids (Tensor): ``[M]`` prompt of each pair.
@@ -386,16 +449,14 @@ class SDCrossAttnBackbone(BaseModule):
         layer_maps = {}
         for name in self.layer_names:
             attn = self.unet.get_submodule(name[:-len('.processor')])
-            q = queries[name]  # [B, N, inner]
-            ctx = context
-            if attn.norm_cross:
-                ctx = attn.norm_encoder_hidden_states(ctx)
-            k = attn.to_k(ctx)[:, tokens].to(q.dtype)  # [P, T, inner]
+            q = cached.queries[name]  # [B, N, inner]
+            k = attn.to_k(normed_context(attn, context))[:, tokens].to(
+                q.dtype)  # [P, T, inner]
             # all (image, prompt) scores at once, then the pairs
             maps = cross_attn_map(
                 q, k.reshape(1, -1, k.shape[-1]).expand(q.shape[0], -1, -1),
                 attn.heads, self.store.reduction)  # [B, P*T, N]
             maps = maps[image_ids, prompt_ids]  # [M, N]
-            h, w = infer_map_hw(q.shape[1], self.store.latent_hw)
+            h, w = infer_map_hw(q.shape[1], cached.latent_hw)
             layer_maps[name] = maps.reshape(-1, 1, h, w)
         return aggregate_layer_maps(layer_maps, map_size)[:, 0]

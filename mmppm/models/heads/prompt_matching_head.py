@@ -9,14 +9,14 @@ from mmpose.codecs.utils import refine_keypoints, refine_keypoints_dark
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from ..utils import argmax_2d
+from ..utils import MAP_LOSSES, argmax_2d, map_loss
 
 SUBPIXEL_MODES = (None, 'quarter', 'dark')
 
 
 @MODELS.register_module()
 class PromptMatchingHead(BaseModule):
-    """Loss of SPEC Eq. 4 / Eq. 6 and argmax decoding of attention maps.
+    """Loss of paper Eq. 4 / Eq. 6 and argmax decoding of attention maps.
 
     The loss of one prompt is the mean, over the images in which its keypoint
     is visible, of ``MSE(map, gaussian target) + loss_dm_weight *
@@ -24,6 +24,11 @@ class PromptMatchingHead(BaseModule):
 
     Args:
         loss_dm_weight (float): lambda_dm. Defaults to 1.0.
+        map_loss (str): Map objective, one of
+            :data:`mmppm.models.utils.MAP_LOSSES`: ``'mse'`` (paper Eq. 4,
+            default), ``'balanced_mse'`` (foreground-weighted) or
+            ``'normalized_ce'`` (cross-entropy of maps normalised over
+            pixels). See docs/method.md.
         subpixel (str, optional): Sub-pixel refinement of the argmax:
             None (default), ``'quarter'`` (mmpose ``refine_keypoints``) or
             ``'dark'`` (mmpose ``refine_keypoints_dark``).
@@ -33,6 +38,7 @@ class PromptMatchingHead(BaseModule):
 
     def __init__(self,
                  loss_dm_weight: float = 1.0,
+                 map_loss: str = 'mse',
                  subpixel: Optional[str] = None,
                  dark_kernel: int = 11,
                  init_cfg: Optional[dict] = None) -> None:
@@ -43,37 +49,50 @@ class PromptMatchingHead(BaseModule):
         if loss_dm_weight < 0:
             raise ValueError(f'loss_dm_weight must be >= 0, got '
                              f'{loss_dm_weight}')
+        if map_loss not in MAP_LOSSES:
+            raise ValueError(f'map_loss={map_loss!r} is not one of '
+                             f'{MAP_LOSSES}')
+        self.map_loss = map_loss
         self.loss_dm_weight = float(loss_dm_weight)
         self.subpixel = subpixel
         self.dark_kernel = dark_kernel
 
-    def loss(self, maps: Tensor, targets: Tensor, noise_pred: Optional[Tensor],
+    def loss(self,
+             maps: Tensor,
+             targets: Tensor,
+             noise_pred: Optional[Tensor],
              noise: Optional[Tensor],
-             pair_weights: Tensor) -> Dict[str, Tensor]:
-        """Prompt-matching loss over (prompt, image) pairs.
+             pair_weights: Tensor,
+             dm_weights: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Prompt-matching loss over (prompt, image) pairs (paper Eq. 4).
 
         Args:
             maps (Tensor): ``[N, H, W]`` maps of the pairs.
             targets (Tensor): ``[N, H, W]`` Gaussian targets.
-            noise_pred (Tensor, optional): ``[N, 4, h, w]``; None skips the
+            noise_pred (Tensor, optional): ``[M, 4, h, w]``; None skips the
                 diffusion term.
-            noise (Tensor, optional): ``[N, 4, h, w]``.
+            noise (Tensor, optional): ``[M, 4, h, w]``.
             pair_weights (Tensor): ``[N]`` from
                 :func:`mmppm.models.utils.prompt_pair_weights` (computed over
                 all pairs, so chunked sums equal one batch).
+            dm_weights (Tensor, optional): ``[M]`` weights of the diffusion
+                terms. Defaults to ``pair_weights`` (one UNet pass per pair,
+                ``M = N``).
 
         Returns:
             dict: ``loss_map`` and ``loss_dm`` (weighted sums; their sum is
             the loss).
         """
         pair_weights = pair_weights.to(maps.device)
-        loss_map = (maps.float() - targets.float()).pow(2).flatten(1).mean(1)
+        loss_map = map_loss(maps, targets, self.map_loss)  # [N]
         losses = dict(loss_map=(loss_map * pair_weights).sum())
         if noise_pred is not None and self.loss_dm_weight > 0:
+            weights = pair_weights if dm_weights is None else dm_weights.to(
+                maps.device)
             loss_dm = (noise_pred.float() -
                        noise.float()).pow(2).flatten(1).mean(1)
             losses['loss_dm'] = self.loss_dm_weight * (loss_dm *
-                                                       pair_weights).sum()
+                                                       weights).sum()
         return losses
 
     def decode(self, maps: Tensor) -> Tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,7 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Prompt Pose Matching (PPM) with optional Category-shared Prompt Training."""
-import copy
 import logging
+import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -13,11 +13,15 @@ from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
 from torch import Tensor
 
+from mmppm.evaluation.functional import (DEFAULT_THRS, episodic_pck,
+                                         map_loss_vs_zero, peak_contrast)
 from mmppm.utils import check_finite
 from ..data_preprocessors import build_data_preprocessor
-from ..utils import crop_to_image, loss_plateaued, prompt_pair_weights
+from ..map_modes import MAP_MODES, FitPairs, MapMode
+from ..utils import (crop_to_image, image_to_crop, loss_plateaued,
+                     prompt_pair_weights)
 
-MAP_FEATURES = ('exact', 'cached', 'shared_context')
+MAP_FEATURES = tuple(MAP_MODES)
 DEFAULT_TEST_CFG = dict(
     steps=100,  # Adam steps of the per-episode prompt optimisation
     lr=2e-3,  # Adam learning rate (paper)
@@ -29,11 +33,16 @@ DEFAULT_TEST_CFG = dict(
     # 'cached': UNet queries once per image, maps by matmul, no L_dm (fast,
     # approximate); 'shared_context': all prompts as tokens of one context,
     # one UNet pass per image (fast, approximate: softmax mixes the tokens).
+    # See mmppm/models/map_modes.
     map_features='exact',
     # None, or dict(patience=N, min_rel_improvement=r): stop an episode's
     # optimisation once its map loss has not improved by r (relative) over
     # the last N steps (at most `steps` steps either way).
     early_stop=None,
+    # Maps of the learned prompts on their own supports after the fit: fit
+    # PCK and map loss vs an all-zero map in every prediction's metainfo
+    # (one extra map pass on the supports; docs/method.md).
+    fit_diagnostics=True,
     output_heatmaps=False,  # keep query maps in pred_fields.heatmaps
     fit_check=False,  # predict the supports themselves instead of queries
 )
@@ -42,11 +51,6 @@ DEFAULT_TRAIN_CFG = dict(
     prompt_init_std=1.0,
     seed=0,
 )
-
-
-def _chunks(n: int, size: int):
-    for start in range(0, n, size):
-        yield slice(start, min(n, start + size))
 
 
 def _check_early_stop(cfg, what: str) -> dict:
@@ -63,6 +67,63 @@ def _check_early_stop(cfg, what: str) -> dict:
     return dict(cfg)
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(
+        value, bool) and math.isfinite(float(value))
+
+
+def _check_test_cfg(cfg: dict) -> dict:
+    """Validate a merged ``test_cfg``; errors name the key and the fix."""
+    what = 'model.test_cfg'
+    if not _is_int(cfg['steps']) or cfg['steps'] < 0:
+        raise ValueError(f"{what}.steps must be an integer >= 0, got "
+                         f"{cfg['steps']!r}")
+    if not _is_int(cfg['max_batch']) or cfg['max_batch'] < 1:
+        raise ValueError(f"{what}.max_batch must be an integer >= 1, got "
+                         f"{cfg['max_batch']!r}")
+    if not _is_number(cfg['lr']) or not 0 < cfg['lr'] <= 1e3:
+        raise ValueError(f"{what}.lr must be a number in (0, 1000], got "
+                         f"{cfg['lr']!r}")
+    if not _is_number(cfg['prompt_init_std']) or cfg['prompt_init_std'] < 0:
+        raise ValueError(f"{what}.prompt_init_std must be a number >= 0, "
+                         f"got {cfg['prompt_init_std']!r}")
+    if not _is_int(cfg['seed']):
+        raise ValueError(f"{what}.seed must be an integer, got "
+                         f"{cfg['seed']!r}")
+    if cfg['map_features'] not in MAP_FEATURES:
+        raise ValueError(f'{what}.map_features must be one of '
+                         f"{MAP_FEATURES}, got {cfg['map_features']!r}")
+    if cfg['amp_dtype'] not in (None, 'bfloat16', 'float16'):
+        raise ValueError(f"{what}.amp_dtype must be None, 'bfloat16' "
+                         f"or 'float16', got {cfg['amp_dtype']!r}")
+    if cfg['early_stop'] is not None:
+        cfg['early_stop'] = _check_early_stop(cfg['early_stop'],
+                                              f'{what}.early_stop')
+    return cfg
+
+
+def _merge_cfg(default: dict, cfg: Optional[dict], what: str) -> dict:
+    cfg = dict(cfg or {})
+    unknown = set(cfg) - set(default)
+    if unknown:
+        raise ValueError(f'Unknown {what} keys {sorted(unknown)}; '
+                         f'valid: {sorted(default)}')
+    return dict(default, **cfg)
+
+
+def _pck_bbox(sample) -> np.ndarray:
+    """The sample's GT bbox (xyxy) for PCK; without one, the crop window."""
+    if 'bboxes' in sample.gt_instances:
+        return np.asarray(sample.gt_instances.bboxes, np.float32)[0]
+    center = np.asarray(sample.metainfo['input_center'], np.float32)
+    scale = np.asarray(sample.metainfo['input_scale'], np.float32)
+    return np.concatenate([center - scale / 2, center + scale / 2])
+
+
 def _to_tensor(x, device) -> Tensor:
     return torch.as_tensor(np.asarray(x), device=device)
 
@@ -73,14 +134,14 @@ class PPMEstimator(BaseModel):
 
     Test (one sample = one episode): learn one pseudo prompt per keypoint on
     the support image(s) so that its cross-attention map matches a Gaussian
-    heatmap of the keypoint (SPEC Eq. 4), then take the argmax of each
+    heatmap of the keypoint (paper Eq. 4), then take the argmax of each
     prompt's map on every query. All prompts and shots of an episode go
     through the UNet together (``max_batch`` pairs per call, with gradient
     accumulation beyond); support latents are encoded once per episode.
 
     Train (CPT, optional): with a ``prompt_encoder`` and
     ``train_cfg.num_base_keypoints``, learn the shared prompt, the MLP and
-    one prompt per base keypoint on single instances (SPEC Eq. 6).
+    one prompt per base keypoint on single instances (paper Eq. 6).
 
     Args:
         backbone (dict): :class:`SDCrossAttnBackbone` config.
@@ -105,10 +166,10 @@ class PPMEstimator(BaseModel):
         super().__init__(
             data_preprocessor=build_data_preprocessor(data_preprocessor),
             init_cfg=init_cfg)
-        self.test_cfg = self._merge_cfg(DEFAULT_TEST_CFG, test_cfg,
-                                        'test_cfg')
-        self.train_cfg = self._merge_cfg(DEFAULT_TRAIN_CFG, train_cfg,
-                                         'train_cfg')
+        self.test_cfg = _check_test_cfg(
+            _merge_cfg(DEFAULT_TEST_CFG, test_cfg, 'test_cfg'))
+        self.train_cfg = _merge_cfg(DEFAULT_TRAIN_CFG, train_cfg,
+                                    'train_cfg')
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
         c = self.backbone.cross_attention_dim
@@ -126,30 +187,7 @@ class PPMEstimator(BaseModel):
                 self.train_cfg['prompt_init_std'])  # P^k, [K, 1, c]
         self.last_episode_losses: List[float] = []
         self.last_episode_map_losses: List[float] = []
-
-    @staticmethod
-    def _merge_cfg(default: dict, cfg: Optional[dict], what: str) -> dict:
-        cfg = dict(cfg or {})
-        unknown = set(cfg) - set(default)
-        if unknown:
-            raise ValueError(f'Unknown {what} keys {sorted(unknown)}; '
-                             f'valid: {sorted(default)}')
-        merged = dict(default, **cfg)
-        if what == 'test_cfg':
-            if merged['steps'] < 0 or merged['max_batch'] < 1:
-                raise ValueError(f'{what}: steps must be >= 0 and max_batch '
-                                 f'>= 1, got {merged}')
-            if merged['map_features'] not in MAP_FEATURES:
-                raise ValueError(f'{what}.map_features must be one of '
-                                 f"{MAP_FEATURES}, got "
-                                 f"{merged['map_features']!r}")
-            if merged['amp_dtype'] not in (None, 'bfloat16', 'float16'):
-                raise ValueError(f"{what}.amp_dtype must be None, 'bfloat16' "
-                                 f"or 'float16', got {merged['amp_dtype']!r}")
-            if merged['early_stop'] is not None:
-                merged['early_stop'] = _check_early_stop(
-                    merged['early_stop'], f'{what}.early_stop')
-        return merged
+        self.last_fit_report: Optional[dict] = None
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         key = prefix + 'base_prompts'
@@ -199,16 +237,24 @@ class PPMEstimator(BaseModel):
         return torch.from_numpy(heatmaps), torch.from_numpy(weights)
 
     # --------------------------------------------------------- prompt fit
+    def map_mode(self) -> MapMode:
+        """The configured way of computing maps (``test_cfg.map_features``,
+        :mod:`mmppm.models.map_modes`)."""
+        return MAP_MODES[self.test_cfg['map_features']](
+            self.backbone, self.context, self.test_cfg['max_batch'],
+            self._autocast)
+
     def fit_prompts(self,
                     support_latents: Tensor,
                     targets: Tensor,
                     visible: Tensor,
                     generator: torch.Generator,
                     what: str = 'episode') -> Tensor:
-        """Optimise one prompt per keypoint on the support (SPEC Eq. 4).
+        """Optimise one prompt per keypoint on the support (paper Eq. 4).
 
         Args:
-            support_latents (Tensor): ``[S, 4, h, w]`` VAE latents.
+            support_latents (Tensor): ``[S, C, h, w]`` latents from
+                :meth:`SDCrossAttnBackbone.encode`.
             targets (Tensor): ``[S, K, H, W]`` Gaussian heatmaps.
             visible (Tensor): ``[S, K]``; pairs with 0 give no loss.
             generator (torch.Generator): CPU generator for the prompt init
@@ -229,40 +275,19 @@ class PPMEstimator(BaseModel):
                    cfg['prompt_init_std']).to(device).requires_grad_(True)
         optimizer = torch.optim.Adam([prompts], lr=cfg['lr'])
         # (keypoint, shot) pairs with a visible keypoint, keypoint-major.
-        kpt_ids, shot_ids = torch.nonzero(visible.t() > 0, as_tuple=True)
-        kpt_ids, shot_ids = kpt_ids.to(device), shot_ids.to(device)
-        weights = prompt_pair_weights(kpt_ids, num_kpts, 'sum')
-        pair_targets = targets.to(device)[shot_ids, kpt_ids]  # [N, H, W]
-        map_size = tuple(targets.shape[-2:])
-        cached = None
-        if cfg['map_features'] == 'cached':
-            cached = self._cached_queries(support_latents, generator)
-        elif cfg['map_features'] == 'shared_context':
-            return self._fit_shared_context(prompts, optimizer,
-                                            support_latents, pair_targets,
-                                            kpt_ids, shot_ids, weights,
-                                            generator, what)
+        kpt_ids, img_ids = torch.nonzero(visible.t() > 0, as_tuple=True)
+        kpt_ids, img_ids = kpt_ids.to(device), img_ids.to(device)
+        pairs = FitPairs(kpt_ids, img_ids,
+                         targets.to(device)[img_ids, kpt_ids],
+                         prompt_pair_weights(kpt_ids, num_kpts, 'sum'))
+        mode = self.map_mode()
+        state = mode.prepare(support_latents, generator)
         self.last_episode_losses, self.last_episode_map_losses = [], []
         for step in range(cfg['steps']):
-            if cached is None:  # [S, 4, h, w] each
-                noisy, noise = self.backbone.add_noise(support_latents,
-                                                       generator)
             grad = torch.zeros_like(prompts)
             total = total_map = 0.
-            for sl in _chunks(len(kpt_ids), cfg['max_batch']):
-                k, s = kpt_ids[sl], shot_ids[sl]
-                with self._autocast(device):
-                    if cached is None:
-                        out = self.backbone(noisy[s], self.context(prompts[k]),
-                                            map_size)
-                        maps, noise_pred = out['maps'][:, 0], out['noise_pred']
-                    else:  # maps only: no UNet call, no diffusion term
-                        maps = self.backbone.maps_from_queries(
-                            cached, self.context(prompts), s, k, map_size)
-                        noise_pred = None
-                losses = self.head.loss(maps, pair_targets[sl], noise_pred,
-                                        None if cached is not None else
-                                        noise[s], weights[sl])
+            for terms in mode.fit_terms(state, prompts, pairs, generator):
+                losses = self.head.loss(**terms)
                 loss = sum(losses.values())
                 grad += torch.autograd.grad(loss, prompts)[0]
                 total += float(loss.detach())
@@ -291,85 +316,59 @@ class PPMEstimator(BaseModel):
                 level=logging.DEBUG)
         return stop
 
-    def _fit_shared_context(self, prompts, optimizer, latents, pair_targets,
-                            kpt_ids, shot_ids, weights, generator,
-                            what) -> Tensor:
-        """Fit variant: all K prompts are tokens of one context.
-
-        One UNet pass per support image and step instead of one per
-        (keypoint, image) pair. Approximate: with K tokens the attention
-        output is a softmax mixture, so a prompt's map also depends on the
-        others. The diffusion loss is one per image (mean over shots).
-        """
-        device = latents.device
-        map_size = tuple(pair_targets.shape[-2:])
-        self.last_episode_losses, self.last_episode_map_losses = [], []
-        for step in range(self.test_cfg['steps']):
-            noisy, noise = self.backbone.add_noise(latents, generator)
-            context = self.context(prompts).transpose(0, 1)  # [1, K, c]
-            with self._autocast(device):
-                out = self.backbone(noisy,
-                                    context.expand(latents.shape[0], -1, -1),
-                                    map_size)
-            losses = self.head.loss(out['maps'][shot_ids, kpt_ids],
-                                    pair_targets, None, None, weights)
-            loss = sum(losses.values()) + self.head.loss_dm_weight * (
-                out['noise_pred'].float() - noise.float()).pow(2).mean()
-            check_finite(loss.detach(), f'{what}, step {step}')
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            self.last_episode_losses.append(float(loss.detach()))
-            self.last_episode_map_losses.append(
-                float(losses['loss_map'].detach()))
-            if self._plateaued():
-                break
-        return prompts.detach()
-
-    def _cached_queries(self, latents: Tensor,
-                        generator: torch.Generator) -> Dict[str, Tensor]:
-        """Per-layer queries of noisy latents under a neutral (zero) prompt."""
-        noisy, _ = self.backbone.add_noise(latents, generator)
-        c = self.backbone.cross_attention_dim
-        with torch.no_grad(), self._autocast(latents.device):
-            neutral = self.context(latents.new_zeros(latents.shape[0], 1, c))
-            return self.backbone.layer_queries(noisy, neutral)
-
     @torch.no_grad()
     def query_maps(self, query_latents: Tensor, prompts: Tensor,
                    map_size: Sequence[int],
                    generator: torch.Generator) -> Tensor:
         """Maps of every prompt on every query, ``[Q, K, H, W]``."""
-        device = query_latents.device
-        num_q, num_k = query_latents.shape[0], prompts.shape[0]
-        context = self.context(prompts)  # [K, 1, c]
-        q_ids = torch.arange(num_q, device=device).repeat_interleave(num_k)
-        k_ids = torch.arange(num_k, device=device).repeat(num_q)
-        mode = self.test_cfg['map_features']
-        if mode == 'cached':
-            cached = self._cached_queries(query_latents, generator)
-        else:
-            noisy, _ = self.backbone.add_noise(query_latents, generator)
-        if mode == 'shared_context':
-            maps = [
-                self.backbone(noisy[sl],
-                              context.transpose(0, 1).expand(
-                                  sl.stop - sl.start, -1, -1),
-                              map_size)['maps'].float()
-                for sl in _chunks(num_q, self.test_cfg['max_batch'])
-            ]
-            return torch.cat(maps)  # [Q, K, H, W]
-        maps = []
-        for sl in _chunks(len(q_ids), self.test_cfg['max_batch']):
-            with self._autocast(device):
-                if mode == 'cached':
-                    m = self.backbone.maps_from_queries(
-                        cached, context, q_ids[sl], k_ids[sl], map_size)
-                else:
-                    m = self.backbone(noisy[q_ids[sl]], context[k_ids[sl]],
-                                      map_size)['maps'][:, 0]
-            maps.append(m.float())
-        return torch.cat(maps).reshape(num_q, num_k, *map_size)
+        return self.map_mode().query_maps(query_latents, prompts, map_size,
+                                          generator)
+
+    @torch.no_grad()
+    def fit_report(self, support_latents: Tensor, prompts: Tensor,
+                   supports: list, targets: Tensor, visible: Tensor,
+                   generator: torch.Generator) -> dict:
+        """How well the learned prompts reproduce their own supports.
+
+        One map pass of the prompts over the support images, decoded like a
+        query (docs/method.md, "Fit diagnostics").
+
+        Returns:
+            dict: ``fit_pck`` ``[T]`` (mean over the supports, thresholds
+            :data:`DEFAULT_THRS`, counted like a query of the episode),
+            ``map_loss_vs_zero`` (:func:`map_loss_vs_zero`), and per
+            keypoint ``[S, K]``: ``peak_at_gt``, ``best_elsewhere``
+            (:func:`peak_contrast`, outside a radius of 0.05 x the crop
+            size), ``error_px`` (crop pixels) and ``visible``.
+        """
+        map_size = tuple(targets.shape[-2:])
+        maps = self.query_maps(support_latents, prompts, map_size, generator)
+        keypoints, _ = self.head.decode(maps)  # [S, K, 2] crop pixels
+        vis = visible.cpu().numpy()
+        fit_pck, gt_crop = [], []
+        for s, sample in enumerate(supports):
+            meta, gt = sample.metainfo, sample.gt_instances
+            gt_xy = np.asarray(gt.keypoints, np.float32)[0]
+            gt_crop.append(image_to_crop(gt_xy, meta['input_center'],
+                                         meta['input_scale'],
+                                         meta['input_size']))
+            pred = crop_to_image(keypoints[s], meta['input_center'],
+                                 meta['input_scale'], meta['input_size'])
+            fit_pck.append(
+                episodic_pck(pred, gt_xy, vis[s], vis, _pck_bbox(sample),
+                             DEFAULT_THRS))
+        gt_crop = np.stack(gt_crop)
+        maps_np = maps.cpu().numpy()
+        at_gt, elsewhere = peak_contrast(maps_np, gt_crop,
+                                         0.05 * max(map_size))
+        return dict(
+            fit_pck=np.mean(fit_pck, axis=0),
+            map_loss_vs_zero=map_loss_vs_zero(maps_np,
+                                              targets.cpu().numpy(), vis),
+            peak_at_gt=at_gt,
+            best_elsewhere=elsewhere,
+            error_px=np.linalg.norm(keypoints - gt_crop, axis=-1),
+            visible=vis)
 
     # ------------------------------------------------------------- modes
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
@@ -401,22 +400,42 @@ class PPMEstimator(BaseModel):
             results.extend(self.predict_episode(images, samples))
         return results
 
-    def predict_episode(self, images: Tensor, samples: list) -> list:
-        """Fit prompts on the supports of one episode; predict its queries."""
+    def predict_episode(self,
+                        images: Tensor,
+                        samples: list,
+                        output_heatmaps: Optional[bool] = None) -> list:
+        """Fit prompts on the supports of one episode; predict its queries.
+
+        Args:
+            images (Tensor): ``[S + Q, 3, H, W]``, supports first.
+            samples (list[PoseDataSample]): The episode's samples.
+            output_heatmaps (bool, optional): Keep each query's maps in
+                ``pred_fields.heatmaps``. Defaults to
+                ``test_cfg.output_heatmaps``.
+
+        Returns:
+            list[PoseDataSample]: The queries with ``pred_instances``; with
+            ``test_cfg.fit_diagnostics`` their metainfo also holds
+            ``fit_pck`` (``[T]`` at :data:`DEFAULT_THRS`) and
+            ``fit_map_loss_vs_zero`` of the episode (the full report is
+            left in ``self.last_fit_report``).
+        """
         roles = [s.metainfo.get('episode_role', 'query') for s in samples]
         num_shots = roles.count('support')
         if num_shots == 0 or roles[:num_shots] != ['support'] * num_shots:
             raise ValueError('An episode must list its support samples first '
                              f'(episode_role metainfo), got roles {roles}')
+        if output_heatmaps is None:
+            output_heatmaps = self.test_cfg['output_heatmaps']
         episode_id = int(samples[0].metainfo.get('episode_id', 0))
         category = samples[0].metainfo.get('category_name', '?')
         what = f'episode {episode_id} ({category})'
         supports, queries = samples[:num_shots], samples[num_shots:]
         if self.test_cfg['fit_check']:
             images, queries = self._supports_as_queries(images, supports)
-        generator = torch.Generator().manual_seed(self.test_cfg['seed'] +
-                                                  episode_id)
-        latents = self.backbone.encode(images)  # once per episode
+        seed = self.test_cfg['seed'] + episode_id
+        generator = torch.Generator().manual_seed(seed)
+        latents = self.backbone.encode(images, supports + queries)  # once
         targets, visible = self._targets(supports)
         with torch.enable_grad():
             prompts = self.fit_prompts(latents[:num_shots], targets, visible,
@@ -426,17 +445,28 @@ class PPMEstimator(BaseModel):
         maps = self.query_maps(latents[num_shots:], prompts, map_size,
                                generator)  # [Q, K, H, W]
         keypoints, scores = self.head.decode(maps)
+        fit_meta = {}
+        self.last_fit_report = None
+        if self.test_cfg['fit_diagnostics']:
+            # its own generator: query predictions do not depend on it
+            self.last_fit_report = self.fit_report(
+                latents[:num_shots], prompts, supports, targets, visible,
+                torch.Generator().manual_seed(seed))
+            fit_meta = dict(
+                fit_pck=self.last_fit_report['fit_pck'],
+                fit_map_loss_vs_zero=self.last_fit_report['map_loss_vs_zero'])
         results = []
         for i, sample in enumerate(queries):
             meta = sample.metainfo
             kpts = crop_to_image(keypoints[i], meta['input_center'],
                                  meta['input_scale'], meta['input_size'])
-            out = copy.copy(sample)
+            out = sample.clone()
+            out.set_metainfo(fit_meta)
             pred = InstanceData()
             pred.keypoints = kpts[None].astype(np.float32)
             pred.keypoint_scores = scores[i][None]
             out.pred_instances = pred
-            if self.test_cfg['output_heatmaps']:
+            if output_heatmaps:
                 out.pred_fields = PixelData(heatmaps=maps[i].cpu())
             results.append(out)
         return results
@@ -459,14 +489,14 @@ class PPMEstimator(BaseModel):
         return images, queries
 
     def loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
-        """CPT training loss on single instances (SPEC Eq. 6)."""
+        """CPT training loss on single instances (paper Eq. 6)."""
         if self.base_prompts is None or self.prompt_encoder is None:
             raise RuntimeError(
                 'Training needs a prompt_encoder (CPT) and '
                 'train_cfg.num_base_keypoints (total keypoints of the training '
                 'categories); plain PPM has nothing to train.')
         device = inputs.device
-        latents = self.backbone.encode(inputs)  # [B, 4, h, w]
+        latents = self.backbone.encode(inputs, data_samples)  # [B, 4, h, w]
         noisy, noise = self.backbone.add_noise(latents)
         # A batch mixes categories with different K: targets per sample.
         img_ids, prompt_ids, pair_targets = [], [], []

@@ -1,0 +1,54 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Map-matching objectives of the prompt fit (paper Eq. 4 and options).
+
+Each takes maps and Gaussian targets ``[N, H, W]`` and returns one loss per
+(prompt, image) pair ``[N]``. docs/method.md compares them.
+"""
+from torch import Tensor
+
+MAP_LOSSES = ('mse', 'balanced_mse', 'normalized_ce')
+_EPS = 1e-8
+
+
+def mse_map_loss(maps: Tensor, targets: Tensor) -> Tensor:
+    """Paper Eq. 4: the mean squared error over pixels."""
+    return (maps.float() - targets.float()).pow(2).flatten(1).mean(1)
+
+
+def balanced_mse_map_loss(maps: Tensor, targets: Tensor) -> Tensor:
+    """Foreground-weighted MSE: target mass and background count equally.
+
+    Pixel weights ``w = t / sum(t) + (1 - t) / sum(1 - t)``, halved, so a
+    small Gaussian's pixels weigh as much as the rest of the map together
+    (with the plain mean an all-zero map already scores close to a perfect
+    one and low peaks in the wrong place are accepted).
+    """
+    t = targets.float().flatten(1)
+    err = (maps.float().flatten(1) - t).pow(2)
+    fg = t / t.sum(1, keepdim=True).clamp(min=_EPS)
+    bg = (1 - t) / (1 - t).sum(1, keepdim=True).clamp(min=_EPS)
+    return (0.5 * (fg + bg) * err).sum(1)
+
+
+def normalized_ce_map_loss(maps: Tensor, targets: Tensor) -> Tensor:
+    """Cross-entropy between the target and the map, both normalised to
+    distributions over pixels (the softmax cross-entropy of StableKeypoints
+    and LDM-correspondence, applied to the sigmoid map: for low map values
+    ``log sigmoid(a) ~ a``, so it is a softmax over the logits and does not
+    saturate)."""
+    m = maps.float().flatten(1)
+    t = targets.float().flatten(1)
+    t = t / t.sum(1, keepdim=True).clamp(min=_EPS)
+    log_p = (m.clamp(min=_EPS) / m.sum(1, keepdim=True).clamp(min=_EPS)).log()
+    return -(t * log_p).sum(1)
+
+
+def map_loss(maps: Tensor, targets: Tensor, kind: str = 'mse') -> Tensor:
+    """Per-pair map loss ``[N]`` of one of :data:`MAP_LOSSES`."""
+    if kind == 'mse':
+        return mse_map_loss(maps, targets)
+    if kind == 'balanced_mse':
+        return balanced_mse_map_loss(maps, targets)
+    if kind == 'normalized_ce':
+        return normalized_ce_map_loss(maps, targets)
+    raise ValueError(f'Unknown map loss {kind!r}; choose one of {MAP_LOSSES}')
