@@ -1,5 +1,5 @@
 # PPM + CPT, cross super-category: 'human_body' held out (test), CPT on six
-# super-categories, validation on one (insect by default), 1-shot (SPEC 2,
+# super-categories, validation on one (insect by default), 1-shot (paper
 # Table 1). Build the annotation files first (docs/dataset_prep.md):
 #   python tools/dataset_converters/build_cross_supercategory.py \
 #       --ann-dir data/mp100/annotations --held-out human_body

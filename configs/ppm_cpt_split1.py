@@ -1,11 +1,11 @@
 # PPM + CPT on MP-100 split 1 (SD 1.5, 1-shot test episodes).
 #   train: bash tools/dist_train.sh configs/ppm_cpt_split1.py 2
 #   test:  python tools/test.py configs/ppm_cpt_split1.py \
-#              work_dirs/ppm_cpt_split1/best_PCK_iter_*.pth
+#              work_dirs/ppm_cpt_split1/best.pth
 # model.train_cfg.num_base_keypoints (K, the base prompts) is left None:
 # tools/train.py sets it to the keypoints of all categories of the train file
 # (python tools/misc/count_base_keypoints.py ANN_FILE prints it). Test time
-# needs no K: the checkpoint's base prompts are not used (SPEC: dropped).
+# needs no K: the checkpoint's base prompts are not used (the paper drops them).
 _base_ = [
     '_base_/default_runtime.py', '_base_/models/ppm_sd15.py',
     '_base_/datasets/mp100_episodes.py', '_base_/datasets/mp100_train.py',

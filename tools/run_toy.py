@@ -36,6 +36,18 @@ def ensure_inputs(data_dir: str, sd_dir: str) -> None:
         save_random_sd(sd_dir, arch='tiny', seed=0)
 
 
+def summary_cells(metrics: dict) -> str:
+    """PCK@0.2, mPCK and fit PCK@0.2 (``-`` where the method fits no
+    prompts) of one row, in percent."""
+    def pick(suffix):
+        return next((v for k, v in metrics.items()
+                     if k.split('/')[-1] == suffix), None)
+
+    cells = [pick('PCK@0.20'), pick('mPCK'), pick('fit_PCK@0.20')]
+    return ' '.join(f'{"-":>8s}' if v is None else f'{100 * v:8.2f}'
+                    for v in cells)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/toy'))
@@ -61,13 +73,12 @@ def main(argv=None):
             metrics = json.load(f)
         metrics = metrics.get('metrics', metrics)
         summary.append((name, metrics, time.time() - start))
-    print('\nToy test split, 1-shot (same episodes and metric for all rows)')
-    print(f'{"method":36s} {"PCK@0.2":>8s} {"mPCK":>8s} {"time":>8s}')
+    print('\nToy test split, 1-shot (same episodes and metric for all rows;')
+    print('fit = the prompts predicting their own supports)')
+    print(f'{"method":36s} {"PCK@0.2":>8s} {"mPCK":>8s} '
+          f'{"fit@0.2":>8s} {"time":>8s}')
     for name, m, seconds in summary:
-        pck = next(v for k, v in m.items() if k.endswith('PCK@0.20'))
-        mpck = next(v for k, v in m.items() if k.endswith('mPCK'))
-        print(f'{name:36s} {100 * pck:8.2f} {100 * mpck:8.2f} '
-              f'{seconds:7.0f}s')
+        print(f'{name:36s} {summary_cells(m)} {seconds:7.0f}s')
 
 
 if __name__ == '__main__':

@@ -19,7 +19,8 @@ from mmengine.runner import Runner
 
 import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
 import mmppm.engine  # noqa: F401  (TestTimeDataParallel, loops)
-from mmppm.utils.tool_helpers import check_load_from, prepare_tool_config
+from mmppm.utils.tool_helpers import (check_load_from, prepare_tool_config,
+                                      run_tool)
 
 NO_CHECKPOINT = ('', 'none', 'None')
 
@@ -106,4 +107,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -7,14 +7,16 @@ Usage:
 """
 import argparse
 import os
+import sys
 
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
 from mmppm.utils.base_keypoints import fill_num_base_keypoints
-from mmppm.utils.tool_helpers import (ToolError, check_load_from,
-                                      prepare_tool_config)
+from mmppm.utils.tool_helpers import (ToolError, check_fresh_work_dir,
+                                      check_load_from, find_resume_checkpoint,
+                                      prepare_tool_config, run_tool)
 
 
 def parse_args(argv=None):
@@ -68,13 +70,17 @@ def merge_args(cfg, args):
 
     if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from, warnings = find_resume_checkpoint(cfg.work_dir)
+        for warning in warnings:
+            print(f'warning: {warning}', file=sys.stderr)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if not cfg.get('resume'):
+        check_fresh_work_dir(cfg.work_dir)
     check_load_from(cfg)
     try:  # CPT: K base prompts = keypoints of the train file
         fill_num_base_keypoints(cfg)
@@ -91,4 +97,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

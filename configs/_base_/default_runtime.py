@@ -15,6 +15,15 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 
+# Training stops at the first non-finite loss, before a checkpoint is saved;
+# checkpoints carry the random states (a resumed run equals an uninterrupted
+# one); {work_dir}/best.pth links the best checkpoint.
+custom_hooks = [
+    dict(type='FiniteLossHook'),
+    dict(type='RandomStateHook'),
+    dict(type='BestCheckpointLinkHook'),
+]
+
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

@@ -1,8 +1,11 @@
-# PPM on the bundled toy data with a tiny random-weight SD (README main job).
+# PPM on the bundled toy data with a tiny random-weight SD.
 # `python tools/run_toy.py` creates data/toy_mp100 and data/tiny_sd first.
-# Toy-specific values (see README "Toy results"): SD input 128 (the tiny UNet's
-# finest attention map is then 16 x 16), heatmap sigma 8 crop pixels, lr 2e-2
-# and 60 steps so that a CPU run takes minutes.
+# Toy-specific values: SD input 128 (the tiny UNet's finest attention map is
+# then 16 x 16), heatmap sigma 8 crop pixels. Prompt fit chosen by evidence
+# on the oracle models (docs/method.md, "Choosing the fit"): the normalised
+# cross-entropy map objective, prompts initialised at N(0, 0.1^2), Adam lr
+# 0.1, 50 steps -- fit and query PCK@0.2 1.00 on both oracles, where the
+# paper's MSE (`model.head.map_loss=mse`) fits 0.07-0.16 at any lr tried.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/ppm_sd15.py',
     '../_base_/datasets/mp100_episodes.py'
@@ -26,7 +29,8 @@ support_pipeline = [
 
 model = dict(
     backbone=dict(pretrained='data/tiny_sd', input_size=(128, 128)),
-    test_cfg=dict(steps=60, lr=2e-2, prompt_init_std=1.0, max_batch=64))
+    head=dict(map_loss='normalized_ce'),
+    test_cfg=dict(steps=50, lr=0.1, prompt_init_std=0.1, max_batch=64))
 
 test_dataloader = dict(
     num_workers=0,

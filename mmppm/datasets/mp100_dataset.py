@@ -242,7 +242,7 @@ class MP100Dataset(BaseDataset):
     ``mode='val'|'test'``: one sample per episode (``shots`` supports +
     ``num_queries`` queries of one category), drawn as in CapeFormer /
     POMNet; supports go through ``pipeline``, queries through
-    ``query_pipeline``. See ``docs/dataset_prep.md`` and SPEC section 2.
+    ``query_pipeline``. See ``docs/dataset_prep.md`` (the benchmark protocol).
 
     Args:
         ann_file (str): COCO-format annotation file (relative to

@@ -202,7 +202,8 @@ def generate_toy_mp100(out_dir: Union[str, Path] = 'data/toy_mp100',
         img_size (tuple[int]): Inclusive range of image width and height.
             Defaults to (176, 256).
         split_name (str): Annotation file stem. Defaults to 'mp100_split1'.
-        force (bool): Regenerate even if a matching dataset exists.
+        force (bool): Regenerate even if a matching dataset exists, and
+            write over annotation files this function did not create.
             Defaults to False.
 
     Returns:
@@ -226,6 +227,12 @@ def generate_toy_mp100(out_dir: Union[str, Path] = 'data/toy_mp100',
         with open(meta_file, encoding='utf-8') as f:
             if json.load(f) == meta:
                 return ann_files
+    foreign = [f for f in ann_files.values() if osp.exists(f)]
+    if foreign and not force and not meta_file.is_file():
+        raise FileExistsError(
+            f'{foreign[0]} exists and was not written by the toy generator '
+            f'(no {meta_file.name} beside it); refusing to overwrite it. '
+            'Choose another output folder, or pass force=True (--force).')
 
     (out_dir / 'annotations').mkdir(parents=True, exist_ok=True)
     cat_idx = 0

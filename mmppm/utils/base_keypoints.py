@@ -1,5 +1,5 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""K, the number of base keypoints of a CPT training set (SPEC Eq. 6).
+"""K, the number of base keypoints of a CPT training set (paper Eq. 6).
 
 CPT learns one prompt per keypoint of every training category, so the model
 needs K = the keypoints of all categories of the train annotation file,

@@ -1,9 +1,12 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """What ``tools/train.py`` and ``tools/test.py`` share: config loading,
 work-dir defaulting and checks that turn into one-line errors."""
+import glob
+import os
 import os.path as osp
+import re
 import sys
-from typing import Callable, Optional
+from typing import Callable, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -62,12 +65,116 @@ def load_tool_config(config: str, work_dir: Optional[str],
     return cfg
 
 
+def checkpoint_problem(path: str) -> Optional[str]:
+    """Why ``path`` is not a loadable checkpoint, or None if it is.
+
+    Loads it the way mmengine will (``torch.load`` with ``weights_only``
+    and mmppm's allow-list: nothing in it can run code).
+    """
+    import torch
+    from .checkpoint_compat import register_checkpoint_safe_globals
+    register_checkpoint_safe_globals()
+    try:
+        torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:  # truncated, random bytes, not a checkpoint
+        return f'{type(e).__name__}: {str(e).splitlines()[0][:120]}'
+    return None
+
+
 def check_load_from(cfg: Config) -> None:
     """Raise a :class:`ToolError` if ``cfg.load_from`` names a missing local
-    file (mmengine would fail only after building everything)."""
+    file or one that is not a checkpoint (mmengine would fail only after
+    building everything, with an unpickling traceback)."""
     load_from = cfg.get('load_from')
     if load_from:
         require_file(load_from, 'checkpoint')
+        if _is_local_path(load_from):
+            problem = checkpoint_problem(osp.expanduser(load_from))
+            if problem:
+                raise ToolError(f'not a checkpoint: {load_from} ({problem})')
+
+
+def work_dir_checkpoints(work_dir: str) -> List[str]:
+    """Checkpoints (``*.pth``) and ``last_checkpoint`` in a work dir."""
+    found = glob.glob(osp.join(work_dir, '*.pth'))
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        found.append(osp.join(work_dir, 'last_checkpoint'))
+    return sorted(found)
+
+
+def check_fresh_work_dir(work_dir: str) -> None:
+    """Refuse to start a new training run over an earlier run's
+    checkpoints (mmengine would overwrite ``iter_N.pth`` and delete older
+    ones by ``max_keep_ckpts``)."""
+    found = work_dir_checkpoints(work_dir)
+    if found:
+        names = ', '.join(osp.basename(f) for f in found[:4])
+        raise ToolError(
+            f'work dir {work_dir} holds checkpoints of an earlier run '
+            f'({names}{", ..." if len(found) > 4 else ""}): add --resume to '
+            'continue it, or choose another --work-dir')
+
+
+def _iteration(path: str) -> int:
+    match = re.search(r'(\d+)\.pth$', osp.basename(path))
+    return int(match.group(1)) if match else -1
+
+
+def find_resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
+    """The checkpoint ``--resume`` (auto) should use, and warnings.
+
+    The one ``last_checkpoint`` names if it loads; otherwise the newest
+    loadable ``*.pth`` of the work dir (a run killed while saving leaves a
+    truncated latest checkpoint).
+
+    Returns:
+        tuple: The path (None if the work dir has no checkpoint) and the
+        warnings to show.
+    """
+    last_file = osp.join(work_dir, 'last_checkpoint')
+    last = None
+    if osp.isfile(last_file):
+        with open(last_file, encoding='utf-8') as f:
+            last = f.read().strip()
+        if last and not osp.isabs(last) and not osp.isfile(last):
+            last = osp.join(work_dir, osp.basename(last))
+    candidates = sorted(glob.glob(osp.join(work_dir, '*.pth')),
+                        key=_iteration, reverse=True)
+    if last:
+        candidates = [last] + [c for c in candidates
+                               if osp.abspath(c) != osp.abspath(last)]
+    warnings = []
+    for path in candidates:
+        problem = checkpoint_problem(path) if osp.isfile(path) else 'missing'
+        if problem is None:
+            return path, warnings
+        warnings.append(f'checkpoint {path} cannot be loaded ({problem}); '
+                        'trying the previous one')
+    return None, warnings
+
+
+#: Errors a user can cause; tools print them as one line.
+def user_errors() -> tuple:
+    from .sd_loading import SDWeightsNotFoundError
+    return (ToolError, SDWeightsNotFoundError, FileNotFoundError,
+            FloatingPointError, ValueError)
+
+
+def run_tool(main: Callable, argv=None):
+    """Run a tool's ``main``; a user error ends it with one line ``error:
+    ...`` (exit code 1) instead of a traceback. ``MMPPM_DEBUG=1`` shows the
+    traceback."""
+    if os.environ.get('MMPPM_DEBUG'):
+        return main(argv)
+    try:
+        return main(argv)
+    except user_errors() as e:
+        msg = str(e).strip() or type(e).__name__
+        rank = os.environ.get('RANK', '0')
+        if rank == '0':
+            print(f'error: {msg}\n(MMPPM_DEBUG=1 shows the traceback)',
+                  file=sys.stderr, flush=True)
+        sys.exit(1)
 
 
 def prepare_tool_config(args, merge_args: Callable) -> Config:

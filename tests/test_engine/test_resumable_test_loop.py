@@ -1,11 +1,14 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 import glob
+import json
 import os
 import os.path as osp
 import pickle
 import uuid
 
+import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmengine.structures import InstanceData
@@ -43,7 +46,7 @@ def run_test(runner):
 
 
 def cache_files(work_dir):
-    return sorted(glob.glob(osp.join(work_dir, 'predictions', '*', '*.pkl')))
+    return sorted(glob.glob(osp.join(work_dir, 'predictions', '*', '*.jsonl')))
 
 
 @pytest.fixture
@@ -130,7 +133,7 @@ def test_merges_rank_files_of_a_sharded_run(tmp_path, reference):
     os.remove(path)
     for rank in (0, 1):
         writer = PredictionWriter(
-            osp.join(osp.dirname(path), f'earlier_rank{rank}.pkl'))
+            osp.join(osp.dirname(path), f'earlier_rank{rank}.jsonl'))
         for i in range(rank, 5, 2):
             writer.write({f'ep{i:03d}': episodes[f'ep{i:03d}']})
         writer.close()
@@ -180,12 +183,59 @@ def test_group_outputs_by_episode():
     assert group_outputs_by_episode([PoseDataSample()], ['a', 'b']) is None
 
 
-def test_records_survive_pickling_roundtrip(tmp_path):
-    writer = PredictionWriter(str(tmp_path / 'c' / 'x_rank0.pkl'))
-    writer.write({'a': [1]})
-    writer.write({'b': [2]})
+def test_records_roundtrip_as_plain_json(tmp_path):
+    writer = PredictionWriter(str(tmp_path / 'c' / 'x_rank0.jsonl'))
+    sample = PoseDataSample(metainfo=dict(
+        episode_id=3, support_keypoints_visible=np.ones((2, 3), np.float32),
+        fit_pck=np.array([0.5, 1.0]), name='cat', pair=(1, 2)))
+    sample.pred_instances = InstanceData(
+        keypoints=np.array([[[1.25, 2.5]]], np.float32),
+        keypoint_scores=torch.tensor([[0.75]]))
+    writer.write({'a': [sample]})
+    writer.write({7: [1, 'x']})
     writer.close()
-    with open(tmp_path / 'c' / 'x_rank0.pkl', 'rb') as f:
-        assert pickle.load(f)['episodes'] == {'a': [1]}
-    assert read_prediction_records(str(tmp_path / 'c')) == {'a': [1], 'b': [2]}
+    first = json.loads((tmp_path / 'c' / 'x_rank0.jsonl').read_text()
+                       .splitlines()[0])
+    assert first['version'] == 2
+    records = read_prediction_records(str(tmp_path / 'c'))
+    assert records[7] == [1, 'x']
+    (back, ) = records['a']
+    assert isinstance(back, PoseDataSample)
+    assert back.episode_id == 3 and back.name == 'cat' and back.pair == (1, 2)
+    np.testing.assert_array_equal(back.support_keypoints_visible,
+                                  np.ones((2, 3), np.float32))
+    assert back.pred_instances.keypoints.dtype == np.float32
+    np.testing.assert_array_equal(back.pred_instances.keypoints,
+                                  [[[1.25, 2.5]]])
+    assert torch.equal(back.pred_instances.keypoint_scores,
+                       torch.tensor([[0.75]]))
     assert read_prediction_records(str(tmp_path / 'missing')) == {}
+
+
+class _Payload:
+    """Unpickling this creates a file: proof that a pickle was loaded."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+def test_a_planted_pickle_is_never_loaded(tmp_path, reference):
+    work_dir = tmp_path / 'run'
+    run_test(make_runner(work_dir))
+    (path, ) = cache_files(work_dir)
+    marker = tmp_path / 'payload_ran'
+    with open(osp.join(osp.dirname(path), 'planted_rank0.pkl'), 'wb') as f:
+        pickle.dump(_Payload(str(marker)), f)
+    metrics, calls, _ = run_test(make_runner(work_dir))
+    assert not marker.exists()
+    assert metrics == reference and calls == 0
+
+
+def test_unknown_element_type_in_a_cache_is_rejected(tmp_path):
+    line = json.dumps(dict(version=2, episodes=[['e', [{
+        '__element__': 'os.system', 'metainfo': {}, 'fields': {}}]]]))
+    (tmp_path / 'x_rank0.jsonl').write_text(line + '\n')
+    assert read_prediction_records(str(tmp_path)) == {}

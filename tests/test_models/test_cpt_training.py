@@ -288,3 +288,61 @@ def test_test_time_ignores_base_prompts(cpt_checkpoint, tmp_path):
     for name in TRAINABLE - {'base_prompts'}:
         assert torch.equal(model.state_dict()[name],
                            saved['state_dict'][name]), name
+
+
+# --------------------------------------------------------------------------
+# Trustworthy runs: exact resume, no training on NaN, no silent plain PPM
+
+
+def final_params(runner):
+    return {k: v.detach().clone()
+            for k, v in bare(runner.model).state_dict().items()}
+
+
+def test_resumed_run_equals_an_uninterrupted_one(toy_root, tiny_sd_dir,
+                                                 tmp_path):
+    hooks = [dict(type='SnapshotHook'), dict(type='RandomStateHook')]
+    straight = Runner.from_cfg(
+        make_cfg(tmp_path / 'a', toy_root, tiny_sd_dir, max_iters=4,
+                 custom_hooks=hooks))
+    straight.train()
+    first = Runner.from_cfg(
+        make_cfg(tmp_path / 'b', toy_root, tiny_sd_dir, max_iters=2,
+                 custom_hooks=hooks))
+    first.train()
+    resumed = Runner.from_cfg(
+        make_cfg(tmp_path / 'b', toy_root, tiny_sd_dir, max_iters=4,
+                 custom_hooks=hooks, resume=True,
+                 load_from=osp.join(str(tmp_path / 'b'), 'iter_2.pth')))
+    resumed.train()
+    a, b = final_params(straight), final_params(resumed)
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+
+
+def test_non_finite_loss_stops_before_any_checkpoint(toy_root, tiny_sd_dir,
+                                                    tmp_path):
+    cfg = make_cfg(tmp_path / 'w', toy_root, tiny_sd_dir, max_iters=4,
+                   custom_hooks=[dict(type='FiniteLossHook')])
+    cfg.optim_wrapper.optimizer.lr = 1e20
+    with pytest.raises(FloatingPointError,
+                       match=r'iteration \d.*loss=nan.*loss_map'):
+        Runner.from_cfg(cfg).train()
+    for name in ('iter_2.pth', 'iter_4.pth'):
+        path = osp.join(cfg.work_dir, name)
+        if osp.isfile(path):  # saved before the loss went NaN: finite
+            state = torch.load(path, map_location='cpu',
+                               weights_only=False)['state_dict']
+            assert all(torch.isfinite(v).all() for v in state.values())
+
+
+def test_cpt_checkpoint_in_a_plain_ppm_config_is_an_error(
+        cpt_checkpoint, tiny_sd_dir):
+    path, _ = cpt_checkpoint
+    from mmpose.registry import MODELS
+    plain = MODELS.build(dict(
+        type='PPMEstimator',
+        backbone=dict(type='SDCrossAttnBackbone', pretrained=tiny_sd_dir,
+                      input_size=(64, 64))))
+    with pytest.raises(ValueError, match='CPT weights.*no prompt_encoder'):
+        load_checkpoint(plain, path, map_location='cpu')

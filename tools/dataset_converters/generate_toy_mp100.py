@@ -33,21 +33,29 @@ def parse_args():
                         metavar=('MIN', 'MAX'))
     parser.add_argument('--force',
                         action='store_true',
-                        help='regenerate even if a matching dataset exists')
+                        help='regenerate even if a matching dataset exists, '
+                        'and overwrite annotation files it did not write')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    files = generate_toy_mp100(
+    try:
+        files = generate(args)
+    except FileExistsError as e:
+        sys.exit(f'error: {e}')
+    for split, path in files.items():
+        print(f'{split}: {path}')
+
+
+def generate(args):
+    return generate_toy_mp100(
         args.out_dir,
         seed=args.seed,
         num_categories=tuple(args.num_categories),
         instances_per_category=args.instances_per_category,
         num_keypoints=tuple(args.num_keypoints),
         force=args.force)
-    for split, path in files.items():
-        print(f'{split}: {path}')
 
 
 if __name__ == '__main__':

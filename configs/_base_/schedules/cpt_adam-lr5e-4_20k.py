@@ -1,4 +1,4 @@
-# CPT schedule (SPEC 1, CPT): Adam lr 5e-4 on P_bar, Phi and the base prompts
+# CPT schedule (paper section 4, docs/cpt.md): Adam lr 5e-4 on P_bar, Phi and the base prompts
 # (the only parameters: SD is frozen outside the module tree), batch 4 per
 # GPU x 2 GPUs as in the paper. The paper gives no iteration count or lr decay:
 # 20k iterations (~13 passes over a split's ~12k training instances at batch

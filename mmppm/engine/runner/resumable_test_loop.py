@@ -27,6 +27,7 @@ from mmengine.structures import BaseDataElement
 from torch.utils.data import DataLoader
 
 from mmpose.registry import LOOPS
+from .fingerprint import cache_key, run_fingerprint
 from .prediction_cache import PredictionWriter, read_prediction_records
 
 
@@ -101,14 +102,27 @@ def group_outputs_by_episode(
 
 
 def config_cache_name(cfg: Any) -> str:
-    """A short digest of what decides the predictions: the model config,
-    the test dataset config and the loaded checkpoint path."""
+    """A short digest of the resolved model and test dataset config."""
     test_dataloader = cfg.get('test_dataloader') or {}
     keyed = dict(model=cfg.get('model'),
-                 dataset=test_dataloader.get('dataset'),
-                 load_from=cfg.get('load_from'))
+                 dataset=test_dataloader.get('dataset'))
     text = json.dumps(keyed, sort_keys=True, default=repr)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def prediction_fingerprint(cfg: Any, dataset: Any) -> Dict[str, Any]:
+    """What decides the predictions, each part keyed on content
+    (:func:`mmppm.engine.runner.fingerprint.run_fingerprint`): the config,
+    the checkpoint, the SD weights, the annotation file and the images."""
+    backbone = (cfg.get('model') or {}).get('backbone') or {}
+    instances = getattr(dataset, 'instances', None) or []
+    return run_fingerprint(
+        config_cache_name(cfg),
+        load_from=cfg.get('load_from'),
+        pretrained=backbone.get('pretrained'),
+        revision=backbone.get('revision'),
+        ann_file=getattr(dataset, 'ann_file', None),
+        image_paths=[i['img_path'] for i in instances if 'img_path' in i])
 
 
 @LOOPS.register_module()
@@ -118,10 +132,12 @@ class ResumableTestLoop(TestLoop):
     Each sample of the test dataset is an episode whose data samples carry
     ``id_key`` in their metainfo. After every batch the model outputs are
     appended, keyed by episode, to ``{cache_dir}/{cache_name}/{timestamp}_
-    rank{r}.pkl``. On start every file of that folder is read (so the number
-    of processes may change between runs); a batch whose episodes are all
-    cached skips ``model.test_step`` and feeds the cached outputs to the
-    evaluator. Hooks (``before/after_test_iter``) run for every batch.
+    rank{r}.jsonl`` (plain JSON, never unpickled). On start every file of
+    that folder is read (so the number of processes may change between
+    runs); a batch whose episodes are all cached skips ``model.test_step``
+    and feeds the cached outputs to the evaluator. Hooks
+    (``before/after_test_iter``) run for every batch; replayed outputs carry
+    no maps (``pred_fields``).
 
     A batch is recorded once it has finished, so an interruption loses at
     most the batch in progress. A batch with some but not all episodes cached
@@ -136,8 +152,10 @@ class ResumableTestLoop(TestLoop):
         cache_dir (str, optional): Folder of the prediction caches.
             Defaults to ``{work_dir}/predictions``.
         cache_name (str, optional): Subfolder of this run's cache. Defaults
-            to a digest of the model config, the test dataset config and
-            ``load_from``, so a changed config never reuses stale results.
+            to a digest of the content of everything that decides the
+            predictions (:func:`prediction_fingerprint`: config, checkpoint
+            bytes, SD weights, annotation file, images), so a changed input
+            never replays stale results.
         resume (bool): Whether to reuse cached predictions. With False the
             cache is ignored (but still written). Defaults to True.
         id_key (str): Metainfo key of the episode id.
@@ -159,8 +177,11 @@ class ResumableTestLoop(TestLoop):
         super().__init__(runner, dataloader, evaluator, fp16=fp16)
         if cache_dir is None:
             cache_dir = osp.join(runner.work_dir, 'predictions')
+        self.fingerprint: Optional[Dict[str, Any]] = None
         if cache_name is None:
-            cache_name = config_cache_name(runner.cfg)
+            self.fingerprint = prediction_fingerprint(runner.cfg,
+                                                      self.dataloader.dataset)
+            cache_name = cache_key(self.fingerprint)
         self.cache_dir = osp.join(cache_dir, cache_name)
         self.resume = resume
         self.id_key = id_key
@@ -184,11 +205,12 @@ class ResumableTestLoop(TestLoop):
         barrier()
         print_log(
             f'ResumableTestLoop: prediction cache {self.cache_dir} holds '
-            f'{len(self.cached)} episodes (resume={self.resume}).',
+            f'{len(self.cached)} episodes (resume={self.resume}); key parts '
+            f'{self.fingerprint}.',
             logger='current')
         self.writer = PredictionWriter(
             osp.join(self.cache_dir,
-                     f'{self.runner.timestamp}_rank{get_rank()}.pkl'))
+                     f'{self.runner.timestamp}_rank{get_rank()}.jsonl'))
         self.num_replayed = self.num_computed = 0
         self._compute_time = 0.0
         try:
@@ -257,7 +279,14 @@ class ResumableTestLoop(TestLoop):
                     level=logging.WARNING)
                 self._warned_unattributable = True
             return
-        self.writer.write(grouped)
+        try:
+            self.writer.write(grouped)
+        except TypeError as e:  # outputs that are not plain data
+            if not self._warned_unattributable:
+                print_log(f'ResumableTestLoop: outputs not cached ({e}).',
+                          logger='current',
+                          level=logging.WARNING)
+                self._warned_unattributable = True
 
     def _log_progress(self, idx: int) -> None:
         total = len(self.dataloader)

@@ -63,7 +63,7 @@ class CrossAttnMapProcessor:
     The output is the standard attention output. With a single context token
     the softmax over keys is identically 1, so the output is
     ``to_out(to_v(token))`` broadcast over the pixels: no ``q . k`` product is
-    needed for it (``one_token_shortcut``). The map (SPEC Eq. 2) needs only
+    needed for it (``one_token_shortcut``). The map (paper Eq. 2) needs only
     ``q . k`` and is computed by :func:`cross_attn_map`.
 
     Args:

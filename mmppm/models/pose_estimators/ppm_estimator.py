@@ -19,7 +19,7 @@ from mmppm.utils import check_finite
 from ..data_preprocessors import build_data_preprocessor
 from ..map_modes import MAP_MODES, FitPairs, MapMode
 from ..utils import (crop_to_image, image_to_crop, loss_plateaued,
-                     prompt_pair_weights)
+                     map_loss, prompt_pair_weights)
 
 MAP_FEATURES = tuple(MAP_MODES)
 DEFAULT_TEST_CFG = dict(
@@ -45,6 +45,10 @@ DEFAULT_TEST_CFG = dict(
     fit_diagnostics=True,
     output_heatmaps=False,  # keep query maps in pred_fields.heatmaps
     fit_check=False,  # predict the supports themselves instead of queries
+    # CPT: predicting with a prompt encoder that was neither loaded from a
+    # checkpoint nor trained in this process is an error unless this is set
+    # (experiments with an untrained encoder).
+    allow_untrained_prompt_encoder=False,
 )
 DEFAULT_TRAIN_CFG = dict(
     num_base_keypoints=None,  # K over all base categories (CPT training)
@@ -188,8 +192,23 @@ class PPMEstimator(BaseModel):
         self.last_episode_losses: List[float] = []
         self.last_episode_map_losses: List[float] = []
         self.last_fit_report: Optional[dict] = None
+        # CPT: whether P_bar and Phi were loaded or trained (see predict)
+        self.prompt_encoder_ready = False
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        encoder_keys = [
+            k for k in state_dict if k.startswith(prefix + 'prompt_encoder.')
+        ]
+        if encoder_keys and self.prompt_encoder is None:
+            raise ValueError(
+                'The checkpoint holds CPT weights (P_bar and Phi: '
+                f'{encoder_keys[:2]} ...) but this config has no '
+                'prompt_encoder, so they would be ignored and the run would '
+                'be plain PPM. Test a CPT checkpoint with a PPM+CPT config '
+                '(configs/ppm_cpt_split*.py), or drop the checkpoint for '
+                'plain PPM.')
+        if encoder_keys:
+            self.prompt_encoder_ready = True
         key = prefix + 'base_prompts'
         if self.base_prompts is None:  # test time: the P^k are not used
             state_dict.pop(key, None)
@@ -338,8 +357,8 @@ class PPMEstimator(BaseModel):
             :data:`DEFAULT_THRS`, counted like a query of the episode),
             ``map_loss_vs_zero`` (:func:`map_loss_vs_zero`), and per
             keypoint ``[S, K]``: ``peak_at_gt``, ``best_elsewhere``
-            (:func:`peak_contrast`, outside a radius of 0.05 x the crop
-            size), ``error_px`` (crop pixels) and ``visible``.
+            (:func:`peak_contrast`, beyond the PCK@0.2 distance: 0.16 x
+            the crop size), ``error_px`` (crop pixels) and ``visible``.
         """
         map_size = tuple(targets.shape[-2:])
         maps = self.query_maps(support_latents, prompts, map_size, generator)
@@ -359,12 +378,19 @@ class PPMEstimator(BaseModel):
                              DEFAULT_THRS))
         gt_crop = np.stack(gt_crop)
         maps_np = maps.cpu().numpy()
+        # "elsewhere": beyond the PCK@0.2 distance of a bbox padded 1.25x
         at_gt, elsewhere = peak_contrast(maps_np, gt_crop,
-                                         0.05 * max(map_size))
+                                         0.2 / 1.25 * max(map_size))
+
+        def objective(m, t):
+            return map_loss(torch.from_numpy(m), torch.from_numpy(t),
+                            self.head.map_loss).numpy()
+
         return dict(
             fit_pck=np.mean(fit_pck, axis=0),
             map_loss_vs_zero=map_loss_vs_zero(maps_np,
-                                              targets.cpu().numpy(), vis),
+                                              targets.cpu().numpy(), vis,
+                                              objective),
             peak_at_gt=at_gt,
             best_elsewhere=elsewhere,
             error_px=np.linalg.norm(keypoints - gt_crop, axis=-1),
@@ -427,6 +453,7 @@ class PPMEstimator(BaseModel):
                              f'(episode_role metainfo), got roles {roles}')
         if output_heatmaps is None:
             output_heatmaps = self.test_cfg['output_heatmaps']
+        self._check_prompt_encoder()
         episode_id = int(samples[0].metainfo.get('episode_id', 0))
         category = samples[0].metainfo.get('category_name', '?')
         what = f'episode {episode_id} ({category})'
@@ -471,6 +498,20 @@ class PPMEstimator(BaseModel):
             results.append(out)
         return results
 
+    def _check_prompt_encoder(self) -> None:
+        """CPT predictions need P_bar and Phi from a checkpoint (or from
+        training in this process)."""
+        if (self.prompt_encoder is None or self.prompt_encoder_ready
+                or self.test_cfg['allow_untrained_prompt_encoder']):
+            return
+        raise ValueError(
+            'This config has a CPT prompt encoder (P_bar and Phi) but no '
+            'checkpoint was loaded into it: the predictions would use a '
+            'random MLP. Pass the CPT checkpoint (tools/test.py CONFIG '
+            'work_dirs/<run>/best.pth), or set model.test_cfg.'
+            'allow_untrained_prompt_encoder=True to test an untrained '
+            'encoder on purpose.')
+
     @staticmethod
     def _supports_as_queries(images: Tensor, supports: list):
         """Fit check: each support image becomes a query of its episode."""
@@ -496,6 +537,7 @@ class PPMEstimator(BaseModel):
                 'train_cfg.num_base_keypoints (total keypoints of the training '
                 'categories); plain PPM has nothing to train.')
         device = inputs.device
+        self.prompt_encoder_ready = True  # trained in this process
         latents = self.backbone.encode(inputs, data_samples)  # [B, 4, h, w]
         noisy, noise = self.backbone.add_noise(latents)
         # A batch mixes categories with different K: targets per sample.

@@ -1,5 +1,5 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""CPT: the category-shared prompt and the MLP over [P_bar, P] (SPEC Eq. 5)."""
+"""CPT: the category-shared prompt and the MLP over [P_bar, P] (paper Eq. 5)."""
 from typing import Optional
 
 import torch

@@ -1,5 +1,5 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Pure functions for cross-attention maps (SPEC Eq. 2 and Eq. 3).
+"""Pure functions for cross-attention maps (paper Eq. 2 and Eq. 3).
 
 Nothing here knows about diffusers or mmengine: tensors in, tensors out.
 """
@@ -21,7 +21,7 @@ def cross_attn_map(query: Tensor,
 
     With per-head scores ``s_h = q_h . k_h / sqrt(d_head)``:
 
-    - ``'head_mean'`` (default, SPEC Eq. 2): ``sigmoid(mean_h s_h)``. Because
+    - ``'head_mean'`` (default, paper Eq. 2): ``sigmoid(mean_h s_h)``. Because
       the mean of per-head dot products is one dot product over all channels,
       this is ``sigmoid(q . k / (heads * sqrt(d_head)))``: a single matmul, no
       per-head score tensor.
@@ -87,7 +87,7 @@ def infer_map_hw(num_pixels: int, latent_hw: Tuple[int, int]) -> Tuple[int,
 def aggregate_layer_maps(layer_maps: Dict[str, Tensor],
                          size: Sequence[int],
                          names: Sequence[str] = None) -> Tensor:
-    """Multi-layer map (SPEC Eq. 3): bilinear upsampling, then the mean.
+    """Multi-layer map (paper Eq. 3): bilinear upsampling, then the mean.
 
     Args:
         layer_maps (dict[str, Tensor]): Per-layer maps ``[B, T, h_l, w_l]``.

@@ -12,7 +12,7 @@ def prompt_pair_weights(prompt_ids: Tensor, num_prompts: int,
     """Weight of each (prompt, image) pair in the prompt-matching loss.
 
     A prompt's loss is the mean over the images in which its keypoint is
-    visible (with k shots: the mean over its visible shots, SPEC Eq. 4);
+    visible (with k shots: the mean over its visible shots, paper Eq. 4);
     invisible pairs are simply absent. The weights are computed once over
     *all* pairs, so a loss summed over chunks of pairs is the same as over one
     batch.

@@ -36,10 +36,10 @@ def normalized_ce_map_loss(maps: Tensor, targets: Tensor) -> Tensor:
     and LDM-correspondence, applied to the sigmoid map: for low map values
     ``log sigmoid(a) ~ a``, so it is a softmax over the logits and does not
     saturate)."""
-    m = maps.float().flatten(1)
+    m = maps.float().flatten(1).clamp(min=_EPS)
     t = targets.float().flatten(1)
     t = t / t.sum(1, keepdim=True).clamp(min=_EPS)
-    log_p = (m.clamp(min=_EPS) / m.sum(1, keepdim=True).clamp(min=_EPS)).log()
+    log_p = m.log() - m.sum(1, keepdim=True).log()
     return -(t * log_p).sum(1)
 
 

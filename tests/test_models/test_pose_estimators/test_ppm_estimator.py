@@ -313,3 +313,38 @@ def test_early_stop_keeps_the_same_first_steps(tiny_sd_dir):
 def test_bad_early_stop_cfg(tiny_sd_dir, bad, match):
     with pytest.raises(ValueError, match=match):
         build_model(tiny_sd_dir, early_stop=bad)
+
+
+def build_cpt_model(sd_dir):
+    return MODELS.build(
+        dict(type='PPMEstimator',
+             backbone=dict(type='SDCrossAttnBackbone', pretrained=sd_dir,
+                           input_size=(64, 64)),
+             prompt_encoder=dict(type='SharedPromptMLP'),
+             test_cfg=dict(steps=1)))
+
+
+def test_cpt_model_without_loaded_encoder_is_an_error(tiny_sd_dir):
+    model = build_cpt_model(tiny_sd_dir)
+    images, samples = make_episode()
+    with pytest.raises(ValueError, match='no checkpoint was loaded'):
+        model.predict_episode(images, samples)
+    model.test_cfg['allow_untrained_prompt_encoder'] = True
+    assert len(model.predict_episode(images, samples)) == 2
+    # loading P_bar and Phi from a checkpoint makes it ready
+    ready = build_cpt_model(tiny_sd_dir)
+    ready.load_state_dict(model.state_dict())
+    assert len(ready.predict_episode(images, samples)) == 2
+
+
+@pytest.mark.parametrize('key,value,match', [
+    ('steps', 'abc', 'steps must be an integer'),
+    ('lr', 'fast', 'lr must be a number'),
+    ('lr', 1e38, 'lr must be a number'),
+    ('max_batch', 0, 'max_batch must be an integer'),
+    ('prompt_init_std', -1, 'prompt_init_std'),
+])
+def test_bad_test_cfg_types_fail_when_the_model_is_built(tiny_sd_dir, key,
+                                                         value, match):
+    with pytest.raises(ValueError, match=match):
+        build_model(tiny_sd_dir, **{key: value})

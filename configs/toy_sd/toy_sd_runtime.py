@@ -1,0 +1,64 @@
+# Runtime shared by the two stages of the toy SD (docs/toy_sd.md):
+# iteration-based training, no validation, one checkpoint kept.
+default_scope = 'mmpose'
+custom_imports = dict(imports=['mmppm'], allow_failed_imports=False)
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=25),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook', interval=250, by_epoch=False,
+        max_keep_ckpts=1),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+custom_hooks = [dict(type='FiniteLossHook'), dict(type='RandomStateHook')]
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='gloo'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='mmengine.Visualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(type='LogProcessor', window_size=25, by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0)
+
+sd_input_size = (128, 128)  # the toy PPM configs feed SD 128 x 128 crops
+# Training images: the object crops PPM sees (bbox x 1.25), with random
+# scale, shift and rotation; keypoint labels are never used.
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='RandomBBoxTransform', shift_factor=0.1, shift_prob=0.5,
+         scale_factor=(0.7, 1.3), rotate_factor=45, rotate_prob=0.6),
+    dict(type='TopdownAffine', input_size=sd_input_size),
+    dict(type='PackPoseInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type='MP100Dataset',
+        data_root='data/toy_mp100/',
+        # all toy images (train, val and test categories: SD has seen
+        # chairs too); tools/train_toy_sd.py writes this union
+        ann_file='annotations/toy_sd_all_images.json',
+        data_prefix=dict(img='images/'),
+        mode='train',
+        pipeline=train_pipeline))
+
+# Warm-up, then cosine decay to a tenth of the stage's lr (tools/train_toy_sd.py
+# stretches begin/end to --vae-iters / --unet-iters).
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+         end=100),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=2000,
+         eta_min_ratio=0.1),
+]

@@ -1,0 +1,107 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Training curves from an mmengine work dir.
+
+Reads ``vis_data/scalars.json`` (written by ``LocalVisBackend``): training
+rows carry the losses and ``step`` (iteration), validation rows the
+``EpisodicPCK`` keys and ``step`` (the iteration they followed).
+"""
+import glob
+import json
+import os.path as osp
+from typing import Dict, List, Sequence, Tuple
+
+
+def find_scalars(path: str) -> str:
+    """``path`` itself if it is a file, else the newest
+    ``<path>/<timestamp>/vis_data/scalars.json`` (or
+    ``<path>/vis_data/scalars.json``)."""
+    if osp.isfile(path):
+        return path
+    candidates = sorted(
+        glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')) +
+        glob.glob(osp.join(path, 'vis_data', 'scalars.json')))
+    if not candidates:
+        raise FileNotFoundError(f'No vis_data/scalars.json under {path}')
+    return candidates[-1]
+
+
+def load_scalars(path: str,
+                 val_key: str = 'PCK') -> Tuple[List[dict], List[dict]]:
+    """Split a ``scalars.json`` into training and validation rows.
+
+    Args:
+        path (str): The JSON-lines file.
+        val_key (str): A key only validation rows have. Defaults to 'PCK'.
+
+    Returns:
+        tuple[list[dict], list[dict]]: ``(train_rows, val_rows)`` in file
+        order; training rows are those with a ``loss`` key. A validation row
+        logged with ``LoggerHook(log_metric_by_epoch=True)`` (mmengine's
+        default) has ``step`` = epoch (0 in iteration-based training): its
+        ``step`` becomes the last training iteration logged before it.
+    """
+    train, val = [], []
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            row = json.loads(line)
+            if val_key in row:
+                row['after_iter'] = train[-1]['step'] if train else 0
+                val.append(row)
+            elif 'loss' in row:
+                train.append(row)
+    steps = [int(r.get('step', 0)) for r in val]
+    by_epoch = any(b <= a for a, b in zip(steps, steps[1:]))
+    if by_epoch or (steps and steps[0] == 0):
+        for row in val:
+            row['step'] = row['after_iter']
+    return train, val
+
+
+def series(rows: Sequence[dict], key: str) -> Tuple[List[int], List[float]]:
+    """``(steps, values)`` of the rows that have ``key``."""
+    pts = [(int(r['step']), float(r[key])) for r in rows if key in r]
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def plot_curves(train: Sequence[dict],
+                val: Sequence[dict],
+                out: str,
+                loss_keys: Sequence[str] = ('loss', 'loss_map', 'loss_dm'),
+                val_keys: Sequence[str] = ('PCK', ),
+                title: str = '') -> Dict[str, int]:
+    """Write a two-panel PNG: losses and validation metrics per iteration.
+
+    Returns:
+        dict: Number of points drawn per key.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(8, 3), dpi=80)
+    drawn = {}
+    for key in loss_keys:
+        x, y = series(train, key)
+        if x:
+            ax_loss.plot(x, y, label=key)
+        drawn[key] = len(x)
+    ax_loss.set_xlabel('iteration')
+    ax_loss.set_ylabel('training loss')
+    ax_loss.legend(fontsize=8)
+    for key in val_keys:
+        x, y = series(val, key)
+        if x:
+            ax_val.plot(x, y, 'o-', label=key)
+        drawn[key] = len(x)
+    ax_val.set_xlabel('iteration')
+    ax_val.set_ylabel('validation (episodes)')
+    ax_val.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+    return drawn

@@ -1,0 +1,91 @@
+"""Train the toy Stable Diffusion on the toy images (docs/toy_sd.md).
+
+Usage:
+    python tools/train_toy_sd.py [--data-root data/toy_mp100]
+        [--work-dir work_dirs/toy_sd] [--out data/toy_sd]
+        [--vae-iters N] [--unet-iters N] [--seed 0] [--resume]
+        [--stage all|vae|unet]
+
+Stage 1 trains a small AutoencoderKL and saves a picture of its
+reconstructions (``WORK_DIR/vae_reconstructions.png``: look at it before
+trusting stage 2); stage 2 trains a category-conditioned UNet on its
+latents. The result is a diffusers Stable Diffusion folder (``--out``) that
+``model.backbone.pretrained`` loads like any SD. Loss curves:
+``WORK_DIR/{vae,unet}_loss.png``. ``--resume`` continues each stage from its
+last checkpoint; the same ``--seed`` gives the same weights.
+"""
+import argparse
+import os.path as osp
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+VAE_CONFIG = osp.join(REPO, 'configs/toy_sd/toy-vae_kl-f4_toy-128.py')
+LDM_CONFIG = osp.join(REPO, 'configs/toy_sd/toy-ldm_unet-32-64_toy-128.py')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--data-root', default='data/toy_mp100')
+    parser.add_argument('--work-dir', default='work_dirs/toy_sd')
+    parser.add_argument('--out', default='data/toy_sd',
+                        help='the diffusers folder to write')
+    parser.add_argument('--vae-iters', type=int)
+    parser.add_argument('--unet-iters', type=int)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--resume', action='store_true')
+    parser.add_argument('--stage', choices=['all', 'vae', 'unet'],
+                        default='all')
+    parser.add_argument('--vae-config', default=VAE_CONFIG)
+    parser.add_argument('--ldm-config', default=LDM_CONFIG)
+    return parser.parse_args(argv)
+
+
+def plot_stage(work_dir: str, out: str, keys, title: str) -> None:
+    """The loss-curve PNG of one stage (none before the first log line)."""
+    from mmppm.visualization.training_curve import (find_scalars,
+                                                    load_scalars, plot_curves)
+    try:
+        train, _ = load_scalars(find_scalars(work_dir))
+    except FileNotFoundError:
+        return
+    plot_curves(train, [], out, keys, (), title)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmppm.apis.toy_sd import (stage_config, train_ldm, train_vae,
+                                   write_all_images)
+    ann_dir = osp.join(args.data_root, 'annotations')
+    if not osp.isdir(ann_dir):
+        sys.exit(f'error: no toy annotations in {ann_dir}; generate them '
+                 'with python tools/dataset_converters/generate_toy_mp100.py')
+    index = osp.join(args.out, 'model_index.json')
+    if osp.exists(args.out) and (not osp.isfile(index) or '_mmppm_toy_sd'
+                                 not in open(index).read()):
+        sys.exit(f'error: {args.out} exists and was not written by this '
+                 'tool; choose another --out')
+    ann_file = write_all_images(args.data_root, args.work_dir)
+    vae_dir = osp.join(args.work_dir, 'vae_export')
+    vae_work = osp.join(args.work_dir, 'vae')
+    unet_work = osp.join(args.work_dir, 'unet')
+    meta = {}
+    if args.stage in ('all', 'vae'):
+        cfg = stage_config(args.vae_config, vae_work, args.data_root,
+                           ann_file, args.vae_iters, args.seed, args.resume)
+        meta['vae'] = train_vae(
+            cfg, osp.join(args.work_dir, 'vae_reconstructions.png'), vae_dir)
+        plot_stage(vae_work, osp.join(args.work_dir, 'vae_loss.png'),
+                   ('loss', 'loss_rec', 'loss_kl'), 'toy SD: VAE')
+    if args.stage in ('all', 'unet'):
+        cfg = stage_config(args.ldm_config, unet_work, args.data_root,
+                           ann_file, args.unet_iters, args.seed, args.resume,
+                           vae_pretrained=osp.abspath(vae_dir))
+        meta['command'] = 'python tools/train_toy_sd.py ' + ' '.join(
+            argv if argv is not None else sys.argv[1:])
+        train_ldm(cfg, vae_dir, args.out, meta)
+        plot_stage(unet_work, osp.join(args.work_dir, 'unet_loss.png'),
+                   ('loss', ), 'toy SD: UNet (noise prediction)')
+
+
+if __name__ == '__main__':
+    main()
