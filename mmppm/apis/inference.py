@@ -21,6 +21,7 @@ from mmengine.registry import init_default_scope
 from mmengine.utils import import_modules_from_strings
 from mmpose.structures import PoseDataSample
 
+from mmppm.datasets import pack_episode
 from mmppm.visualization import skeleton_zero_based
 
 ImageLike = Union[str, Path, np.ndarray]
@@ -328,15 +329,15 @@ def build_cape_episode(cfg: Config,
     ]
     num_kpts = kpts.shape[1]
     support_pipeline, query_pipeline = _test_pipelines(cfg)
-    common = dict(episode_id=0, num_shots=len(supports), category_id=0,
-                  category_name='custom', num_keypoints=num_kpts)
-    inputs, samples = [], []
+    meta = dict(episode_id=0, num_shots=len(supports), category_id=0,
+                category_name='custom', num_keypoints=num_kpts)
+    infos = {}
     jobs = (('support', supports, support_list,
-             _bboxes(support_bboxes, supports, 'support_bboxes'),
-             support_pipeline),
+             _bboxes(support_bboxes, supports, 'support_bboxes')),
             ('query', queries, query_list,
-             _bboxes(query_bboxes, queries, 'query_bboxes'), query_pipeline))
-    for role, imgs, sources, boxes, pipeline in jobs:
+             _bboxes(query_bboxes, queries, 'query_bboxes')))
+    for role, imgs, sources, boxes in jobs:
+        infos[role] = []
         for i, (img, src) in enumerate(zip(imgs, sources)):
             info = dict(img=img,
                         img_path=None if isinstance(src, np.ndarray) else
@@ -352,14 +353,9 @@ def build_cape_episode(cfg: Config,
             if role == 'support':
                 info.update(keypoints=kpts[i:i + 1].copy(),
                             keypoints_visible=vis[i:i + 1].copy())
-            packed = pipeline(info)
-            sample = packed['data_samples']
-            sample.set_metainfo(dict(common, episode_role=role))
-            if role == 'query':
-                sample.set_metainfo(dict(support_keypoints_visible=vis.copy()))
-            inputs.append(packed['inputs'])
-            samples.append(sample)
-    return dict(inputs=torch.stack(inputs), data_samples=samples)
+            infos[role].append(info)
+    return pack_episode(infos['support'], infos['query'], support_pipeline,
+                        query_pipeline, meta)
 
 
 @torch.no_grad()
@@ -408,10 +404,6 @@ def inference_cape(model: torch.nn.Module,
     data = model.data_preprocessor(
         dict(inputs=[episode['inputs']],
              data_samples=[episode['data_samples']]), False)
-    old = model.test_cfg.get('output_heatmaps', False)
-    model.test_cfg['output_heatmaps'] = return_heatmaps
-    try:
-        return model.predict_episode(data['inputs'][0],
-                                     data['data_samples'][0])
-    finally:
-        model.test_cfg['output_heatmaps'] = old
+    return model.predict_episode(data['inputs'][0],
+                                 data['data_samples'][0],
+                                 output_heatmaps=return_heatmaps)

@@ -6,11 +6,14 @@ import random
 from collections import OrderedDict
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
+import cv2
 import numpy as np
 import torch
 from mmengine.dataset import BaseDataset, Compose
 from mmengine.fileio import exists
 from mmpose.registry import DATASETS, TRANSFORMS
+
+from .episode import pack_episode
 
 MODES = ('train', 'val', 'test')
 
@@ -286,6 +289,14 @@ class MP100Dataset(BaseDataset):
                  **kwargs):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        for key, value in (('shots', shots), ('num_queries', num_queries),
+                           ('num_episodes', num_episodes)):
+            if isinstance(value, bool) or not isinstance(value, int) \
+                    or value < 1:
+                raise ValueError(
+                    f'MP100Dataset: {key} must be an integer >= 1, got '
+                    f'{value!r} (test_dataloader.dataset.{key} / '
+                    f'val_dataloader.dataset.{key} in the config)')
         self.mode = mode
         self.episodic = mode != 'train'
         self.shots = shots
@@ -358,7 +369,15 @@ class MP100Dataset(BaseDataset):
 
     def _run(self, pipeline: Callable, inst: dict) -> dict:
         self._check_image(inst)
-        packed = pipeline(inst)
+        try:
+            packed = pipeline(inst)
+        except Exception:
+            if cv2.imread(inst['img_path']) is None:
+                raise ValueError(
+                    f'cannot decode image {inst["img_path"]} (annotation id '
+                    f'{inst["id"]}, category "{inst["category_name"]}"): '
+                    'the file is empty or not an image') from None
+            raise
         if packed is None:
             raise RuntimeError(f'The pipeline dropped {inst["img_path"]} '
                                f'(annotation id {inst["id"]})')
@@ -386,24 +405,10 @@ class MP100Dataset(BaseDataset):
 
         support, query = info['support'], info['query']
         cat = self.categories[info['category_id']]
-        common = dict(episode_id=info['episode_id'],
-                      num_shots=len(support),
-                      category_id=cat['id'],
-                      category_name=cat['name'],
-                      num_keypoints=cat['num_keypoints'])
-        # [S, K], from the annotations (transforms do not change visibility)
-        support_vis = np.concatenate(
-            [inst['keypoints_visible'] for inst in support], axis=0)
-        inputs, samples = [], []
-        for role, insts, pipeline in (('support', support, self.pipeline),
-                                      ('query', query, self.query_pipeline)):
-            for inst in insts:
-                packed = self._run(pipeline, inst)
-                sample = packed['data_samples']
-                sample.set_metainfo(dict(common, episode_role=role))
-                if role == 'query':
-                    sample.set_metainfo(
-                        dict(support_keypoints_visible=support_vis.copy()))
-                inputs.append(packed['inputs'])
-                samples.append(sample)
-        return dict(inputs=torch.stack(inputs), data_samples=samples)
+        meta = dict(episode_id=info['episode_id'],
+                    num_shots=len(support),
+                    category_id=cat['id'],
+                    category_name=cat['name'],
+                    num_keypoints=cat['num_keypoints'])
+        return pack_episode(support, query, self.pipeline,
+                            self.query_pipeline, meta, self._run)

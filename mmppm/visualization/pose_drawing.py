@@ -64,6 +64,33 @@ def get_visualizer(visualizer=None):
     return PoseLocalVisualizer.get_instance(VISUALIZER_NAME)
 
 
+def clamp_to_image(keypoints: np.ndarray, width: int,
+                   height: int) -> tuple:
+    """Keypoints clamped into the image, and which were outside.
+
+    Args:
+        keypoints (np.ndarray): ``[K, 2]``.
+        width (int): Image width.
+        height (int): Image height.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: ``[K, 2]`` inside ``[0, W-1] x [0,
+        H-1]``, and the boolean ``[K]`` of those that were not.
+    """
+    kpts = np.asarray(keypoints, dtype=np.float32).reshape(-1, 2)
+    limit = np.array([width - 1, height - 1], dtype=np.float32)
+    clamped = np.clip(kpts, 0, limit)
+    return clamped, (clamped != kpts).any(axis=1)
+
+
+def label_panel(image: np.ndarray, text: str) -> np.ndarray:
+    """Write ``text`` on a white band above an RGB image."""
+    band = np.full((22, image.shape[1], 3), 255, dtype=np.uint8)
+    cv2.putText(band, text, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                (0, 0, 0), 1, cv2.LINE_AA)
+    return np.concatenate([band, image], axis=0)
+
+
 def draw_keypoints(image: np.ndarray,
                    keypoints: np.ndarray,
                    visible: Optional[np.ndarray] = None,
@@ -72,6 +99,10 @@ def draw_keypoints(image: np.ndarray,
                    visualizer=None) -> np.ndarray:
     """Draw one instance's keypoints (and skeleton) with
     ``PoseLocalVisualizer``.
+
+    Each keypoint gets a dark outline so that it stays visible on busy
+    images; a keypoint outside the image is drawn clamped to the border
+    with a triangle marker (so a prediction is never silently missing).
 
     Args:
         image (np.ndarray): BGR ``[H, W, 3]``.
@@ -87,7 +118,7 @@ def draw_keypoints(image: np.ndarray,
         np.ndarray: The drawn image, RGB.
     """
     vis = get_visualizer(visualizer)
-    kpts = np.asarray(keypoints, dtype=np.float32).reshape(-1, 2)
+    kpts, outside = clamp_to_image(keypoints, image.shape[1], image.shape[0])
     num_kpts = len(kpts)
     visible = np.ones(num_kpts, dtype=np.float32) if visible is None else \
         np.asarray(visible, dtype=np.float32).reshape(-1)
@@ -104,9 +135,20 @@ def draw_keypoints(image: np.ndarray,
     inst.keypoints_visible = visible[None]
     sample = PoseDataSample(pred_instances=inst)
     rgb = np.ascontiguousarray(image[..., ::-1])
-    return vis.add_datasample('cape', rgb, sample, draw_gt=False,
-                              draw_pred=True, show_kpt_idx=show_kpt_idx,
-                              kpt_thr=0.5)
+    out = np.ascontiguousarray(
+        vis.add_datasample('cape', rgb, sample, draw_gt=False,
+                           draw_pred=True, show_kpt_idx=show_kpt_idx,
+                           kpt_thr=0.5))
+    for k in np.flatnonzero(visible > 0.5):
+        centre = tuple(int(round(v)) for v in kpts[k])
+        cv2.circle(out, centre, vis.radius + 1, (20, 20, 20), 1,
+                   cv2.LINE_AA)
+        if outside[k]:
+            cv2.drawMarker(out, centre, (0, 0, 0), cv2.MARKER_TRIANGLE_UP,
+                           4 * vis.radius + 2, 3)
+            cv2.drawMarker(out, centre, tuple(int(c) for c in colors[k]),
+                           cv2.MARKER_TRIANGLE_UP, 4 * vis.radius, 1)
+    return out
 
 
 def crop_image(image: np.ndarray, center: Sequence[float],

@@ -1,4 +1,5 @@
 # Copyright (c) mmppm contributors. All rights reserved.
+import json
 import random
 from collections import OrderedDict
 
@@ -208,3 +209,31 @@ def test_toy_train_mode(toy_root):
     assert out['inputs'].shape == (3, 256, 256)
     assert s.keypoint_offset == ks[0] and s.num_keypoints == ks[1]
     assert s.gt_fields.heatmaps.shape == (ks[1], 256, 256)
+
+
+@pytest.mark.parametrize('key,value', [('num_episodes', 0),
+                                       ('num_episodes', -3), ('shots', 0),
+                                       ('num_queries', 0)])
+def test_bad_episode_counts_name_the_config_key(toy_root, key, value):
+    from mmppm.datasets import MP100Dataset
+    with pytest.raises(ValueError, match=f'{key} must be an integer >= 1'):
+        MP100Dataset(ann_file='annotations/mp100_split1_test.json',
+                     data_root=str(toy_root), mode='test',
+                     **{key: value})
+
+
+@pytest.mark.parametrize('content', [b'', b'not a jpeg at all'])
+def test_undecodable_image_is_named(toy_root, tmp_path, content):
+    import shutil
+    from mmppm.datasets import MP100Dataset
+    root = tmp_path / 'toy'
+    shutil.copytree(toy_root, root)
+    ann = json.loads((root / 'annotations/mp100_split1_test.json')
+                     .read_text())
+    bad = root / 'images' / ann['images'][0]['file_name']
+    bad.write_bytes(content)
+    ds = MP100Dataset(ann_file='annotations/mp100_split1_test.json',
+                      data_root=str(root), mode='train',
+                      pipeline=[dict(type='LoadImage')])
+    with pytest.raises(ValueError, match='cannot decode image .*annotation'):
+        ds[0]

@@ -1,6 +1,8 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 import json
 
+import pytest
+
 from mp100_fixtures import TOY_KWARGS
 from PIL import Image
 
@@ -63,3 +65,15 @@ def test_toy_skip_and_force(toy_root):
     before = ann.read_bytes()
     generate_toy_mp100(toy_root, force=True, **TOY_KWARGS)
     assert ann.read_bytes() == before
+
+
+def test_refuses_to_overwrite_annotations_it_did_not_write(tmp_path):
+    ann = tmp_path / 'annotations'
+    ann.mkdir()
+    mine = ann / 'mp100_split1_train.json'
+    mine.write_text('{"my": "data"}')
+    with pytest.raises(FileExistsError, match='not written by the toy'):
+        generate_toy_mp100(tmp_path, **TOY_KWARGS)
+    assert mine.read_text() == '{"my": "data"}'
+    generate_toy_mp100(tmp_path, force=True, **TOY_KWARGS)
+    assert mine.read_text() != '{"my": "data"}'

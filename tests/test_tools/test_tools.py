@@ -218,3 +218,51 @@ def test_two_process_resumable_test_matches_single_process(tmp_path):
                  os.listdir(osp.join(work_dir, 'predictions'))[0]))
     assert sorted(f.split('_')[-1]
                   for f in rank_files) == ['rank0.pkl', 'rank1.pkl']
+
+
+# --------------------------------------------------------------------------
+# Never overwrite a run, never load what is not a checkpoint
+
+
+def run_train_tool(*argv):
+    return subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', 'train.py'), *argv],
+        env=tool_env(), capture_output=True, text=True, timeout=300)
+
+
+def test_a_used_work_dir_needs_resume(tmp_path):
+    cfg = write(tmp_path / 'toy_train.py', TRAIN_CFG)
+    work_dir = str(tmp_path / 'work')
+    first = run_train_tool(cfg, '--work-dir', work_dir)
+    assert first.returncode == 0, first.stderr
+    before = open(osp.join(work_dir, 'iter_4.pth'), 'rb').read()
+    again = run_train_tool(cfg, '--work-dir', work_dir)
+    assert again.returncode == 1
+    assert again.stderr.startswith(f'error: work dir {work_dir} holds '
+                                   'checkpoints of an earlier run')
+    assert 'Traceback' not in again.stderr
+    assert open(osp.join(work_dir, 'iter_4.pth'), 'rb').read() == before
+
+
+def test_random_bytes_are_not_a_checkpoint(tmp_path):
+    cfg = write(tmp_path / 'toy_test.py', TEST_CFG)
+    bad = tmp_path / 'random.pth'
+    bad.write_bytes(os.urandom(300))
+    with pytest.raises(SystemExit) as exc:
+        load_tool('test').main([cfg, str(bad)])
+    assert str(exc.value).startswith(f'error: not a checkpoint: {bad}')
+
+
+def test_resume_skips_a_truncated_latest_checkpoint(tmp_path):
+    cfg = write(tmp_path / 'toy_train.py', TRAIN_CFG)
+    work_dir = tmp_path / 'work'
+    assert run_train_tool(cfg, '--work-dir', str(work_dir)).returncode == 0
+    latest = work_dir / 'iter_4.pth'
+    latest.write_bytes(latest.read_bytes()[:100])  # killed while saving
+    train = load_tool('train')
+    args = train.parse_args([cfg, '--work-dir', str(work_dir), '--resume'])
+    from mmppm.utils.tool_helpers import load_tool_config
+    cfg_obj = train.merge_args(load_tool_config(cfg, str(work_dir), 'none'),
+                               args)
+    assert cfg_obj.resume and cfg_obj.load_from == str(work_dir /
+                                                       'iter_2.pth')

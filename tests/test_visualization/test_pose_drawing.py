@@ -63,3 +63,24 @@ def test_side_by_side_and_save(tmp_path):
     assert row.shape == (20, 10 + 2 + 20, 3)
     path = save_rgb(row, str(tmp_path / 'sub' / 'row.png'))
     assert cv2.imread(path).shape == row.shape
+
+
+def test_keypoints_outside_the_image_are_drawn_on_the_border():
+    from mmppm.visualization import clamp_to_image, draw_keypoints
+    clamped, outside = clamp_to_image(np.array([[10., -160.], [50., 20.]]),
+                                      100, 80)
+    np.testing.assert_array_equal(clamped, [[10., 0.], [50., 20.]])
+    np.testing.assert_array_equal(outside, [True, False])
+    img = np.full((80, 100, 3), 128, np.uint8)
+    drawn = draw_keypoints(img, np.array([[10., -160.]]))
+    # something is drawn at the top border where the keypoint was clamped
+    assert (drawn[:6, 4:17] != 128).any()
+    inside_only = draw_keypoints(img, np.array([[10., 40.]]))
+    assert (inside_only[:6, 4:17] == 128).all()
+
+
+def test_label_panel_adds_a_band():
+    from mmppm.visualization import label_panel
+    out = label_panel(np.zeros((30, 40, 3), np.uint8), 'prediction')
+    assert out.shape == (52, 40, 3)
+    assert (out[:22] < 255).any() and (out[22:] == 0).all()

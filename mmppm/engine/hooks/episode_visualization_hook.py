@@ -10,8 +10,9 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpose.registry import HOOKS
 
-from mmppm.visualization import (draw_keypoints, draw_maps_grid, save_rgb,
-                                 side_by_side, skeleton_zero_based)
+from mmppm.visualization import (draw_keypoints, draw_maps_grid,
+                                 label_panel, save_rgb, side_by_side,
+                                 skeleton_zero_based)
 
 
 def _np(x) -> np.ndarray:
@@ -32,11 +33,11 @@ class EpisodeVisualizationHook(Hook):
     - ``query_{j}_maps.png``: each keypoint's attention map over the query
       crop (with ``draw_maps``).
 
-    Maps need the model's ``test_cfg.output_heatmaps``: the hook switches it
-    on for the episodes it draws only (maps are large) and restores it after.
-    Episodes replayed from a :class:`ResumableTestLoop` cache have maps only
-    if they were cached with them. Each process draws its own first
-    episodes.
+    The hook asks the model for the maps of the episodes it draws only
+    (maps are large), with an ``output_heatmaps`` flag in the episode's
+    metainfo; the model's ``test_cfg`` is not touched. Episodes replayed from
+    a :class:`ResumableTestLoop` cache have no maps (the cache keeps
+    keypoints only). Each process draws its own first episodes.
 
     Args:
         max_episodes (int): Episodes to draw (per process). Defaults to 10.
@@ -75,22 +76,22 @@ class EpisodeVisualizationHook(Hook):
         self.num_drawn = 0
         self.saved = []
         self.root = osp.join(runner.work_dir, runner.timestamp, self.out_dir)
-        self._test_cfg = getattr(self._model(runner), 'test_cfg', None)
-        self._had_maps = bool(self._test_cfg and
-                              self._test_cfg.get('output_heatmaps'))
         dataset = getattr(runner.test_dataloader, 'dataset', None)
         self._categories = getattr(dataset, 'categories', None) or {}
 
-    def _set_maps(self, on: bool) -> None:
-        if isinstance(self._test_cfg, dict):
-            self._test_cfg['output_heatmaps'] = self._had_maps or on
-
     def before_test_iter(self, runner, batch_idx: int,
                          data_batch=None) -> None:
-        self._set_maps(self.draw_maps and self.num_drawn < self.max_episodes)
+        """Ask for the maps of the episodes to draw: an ``output_heatmaps``
+        flag in their first sample's metainfo (the model reads it; its
+        ``test_cfg`` is never changed)."""
+        if not (self.draw_maps and data_batch
+                and self.num_drawn < self.max_episodes):
+            return
+        for samples in data_batch.get('data_samples') or []:
+            if isinstance(samples, (list, tuple)) and samples:
+                samples[0].set_metainfo(dict(output_heatmaps=True))
 
     def after_test(self, runner) -> None:
-        self._set_maps(False)
         if self.saved:
             print_log(f'EpisodeVisualizationHook: {len(self.saved)} pictures '
                       f'of {self.num_drawn} episodes in {self.root}',
@@ -160,11 +161,13 @@ class EpisodeVisualizationHook(Hook):
         for j, pred in enumerate(preds[:num_q]):
             img = self._image(pred.metainfo)
             if img is not None:
-                panels = [draw_keypoints(img, _np(
-                    pred.pred_instances.keypoints)[0], **draw)]
+                panels = [label_panel(draw_keypoints(img, _np(
+                    pred.pred_instances.keypoints)[0], **draw),
+                    'prediction')]
                 if 'gt_instances' in pred and \
                         'keypoints' in pred.gt_instances:
-                    panels.insert(0, gt_picture(img, pred))
+                    panels.insert(0, label_panel(gt_picture(img, pred),
+                                                 'ground truth'))
                 self.saved.append(
                     save_rgb(side_by_side(panels),
                              osp.join(folder, f'query_{j}.png')))

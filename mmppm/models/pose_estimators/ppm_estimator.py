@@ -436,7 +436,9 @@ class PPMEstimator(BaseModel):
             images (Tensor): ``[S + Q, 3, H, W]``, supports first.
             samples (list[PoseDataSample]): The episode's samples.
             output_heatmaps (bool, optional): Keep each query's maps in
-                ``pred_fields.heatmaps``. Defaults to
+                ``pred_fields.heatmaps``. Defaults to an ``output_heatmaps``
+                flag in the first sample's metainfo (set e.g. by
+                ``EpisodeVisualizationHook``), else
                 ``test_cfg.output_heatmaps``.
 
         Returns:
@@ -452,7 +454,8 @@ class PPMEstimator(BaseModel):
             raise ValueError('An episode must list its support samples first '
                              f'(episode_role metainfo), got roles {roles}')
         if output_heatmaps is None:
-            output_heatmaps = self.test_cfg['output_heatmaps']
+            output_heatmaps = bool(samples[0].metainfo.get(
+                'output_heatmaps', self.test_cfg['output_heatmaps']))
         self._check_prompt_encoder()
         episode_id = int(samples[0].metainfo.get('episode_id', 0))
         category = samples[0].metainfo.get('category_name', '?')

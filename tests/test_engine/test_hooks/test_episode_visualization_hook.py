@@ -43,7 +43,7 @@ def test_runner_draws_first_episode_only(tiny_sd_dir, toy_data, one_thread,
         f'episode_00000_{name}/query_0_maps.png',
         f'episode_00000_{name}/support_0.png'
     ]
-    assert runner.model.test_cfg['output_heatmaps'] is False  # restored
+    assert runner.model.test_cfg['output_heatmaps'] is False  # untouched
     query = cv2.imread(str(tmp_path / 'vis' / files[0]))
     support = cv2.imread(str(tmp_path / 'vis' / files[2]))
     assert query.shape[1] > query.shape[0] and support is not None  # GT|pred

@@ -1,0 +1,8 @@
+# PPM on the toy data with the toy diffusion model trained on the toy world
+# (data/toy_sd, shipped; tools/train_toy_sd.py rebuilds it, docs/toy_sd.md).
+# The README main job. Same episodes, crop, sigma and prompt fit as the
+# tiny-random-SD config; the toy SD's VAE downsamples 4x, so at SD input 128
+# its attention maps are 32 x 32 and 16 x 16.
+_base_ = ['./ppm_tiny-sd_1shot_toy.py']
+
+model = dict(backbone=dict(pretrained='data/toy_sd', input_size=(128, 128)))
