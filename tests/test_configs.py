@@ -14,15 +14,26 @@ SHARED_DIR = Path(os.environ.get('MMPPM_SHARED_DIR',
 
 CONFIGS = sorted(
     str(p) for p in (REPO_ROOT / 'configs').rglob('*.py')
-    if '_base_' not in p.parts)
+    if '_base_' not in p.parts and 'toy_sd' not in p.parts)
+TOY_SD_CONFIGS = sorted(
+    str(p) for p in (REPO_ROOT / 'configs' / 'toy_sd').glob('toy-*.py'))
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: Path(p).name)
 def test_config_loads(path):
     cfg = Config.fromfile(path)
-    assert cfg.custom_imports['imports'] == ['mmppm']
+    assert cfg.custom_imports['imports'][0] == 'mmppm'
     assert cfg.test_dataloader.batch_size == 1
     assert cfg.model.type in ('PPMEstimator', 'SupportCopyBaseline')
+
+
+@pytest.mark.parametrize('path', TOY_SD_CONFIGS, ids=lambda p: Path(p).name)
+def test_toy_sd_config_loads(path):
+    cfg = Config.fromfile(path)
+    assert cfg.model.type in ('ToyVAETrainer', 'ToyLDMTrainer')
+    assert cfg.train_cfg.type == 'IterBasedTrainLoop'
+    assert {'FiniteLossHook', 'RandomStateHook'} <= {
+        h['type'] for h in cfg.custom_hooks}
 
 
 @pytest.mark.parametrize('shots', [1, 5])

@@ -12,13 +12,10 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 import time
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, REPO)
-sys.path.insert(0, osp.join(REPO, 'tools'))
 
 RUNS = (
     ('PPM (tiny random SD)', 'configs/ppm/ppm_tiny-sd_1shot_toy.py'),
@@ -55,8 +52,7 @@ def main(argv=None):
                         help='also run the fit check (supports as queries)')
     args = parser.parse_args(argv)
     os.chdir(REPO)  # configs use paths relative to the repository root
-    import mmppm  # noqa: F401
-    import test as test_tool  # tools/test.py
+    from mmppm.engine.test_entry import main as test_main
     ensure_inputs('data/toy_mp100', 'data/tiny_sd')
     runs = list(RUNS)
     if args.fit_check:
@@ -68,7 +64,7 @@ def main(argv=None):
                             osp.splitext(osp.basename(config))[0])
         out = osp.join(work_dir, 'metrics.json')
         start = time.time()
-        test_tool.main([config, '--work-dir', work_dir, '--out', out])
+        test_main([config, '--work-dir', work_dir, '--out', out])
         with open(out) as f:
             metrics = json.load(f)
         metrics = metrics.get('metrics', metrics)

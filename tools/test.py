@@ -7,104 +7,15 @@ Usage:
         [--launcher {none,pytorch,slurm,mpi}]
 
 CHECKPOINT is optional: plain PPM has no trained weights. ``none`` or an
-empty string also mean "no checkpoint" (for ``tools/dist_test.sh``).
+empty string also mean "no checkpoint" (for ``tools/dist_test.sh``). The
+code is :mod:`mmppm.engine.test_entry`.
 """
-import argparse
-import os
+from mmppm.engine.test_entry import (NO_CHECKPOINT, SaveMetricHook, main,
+                                     merge_args, parse_args)
+from mmppm.utils.tool_helpers import run_tool
 
-import mmengine
-from mmengine.config import DictAction
-from mmengine.hooks import Hook
-from mmengine.runner import Runner
-
-import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
-import mmppm.engine  # noqa: F401  (TestTimeDataParallel, loops)
-from mmppm.utils.tool_helpers import (check_load_from, prepare_tool_config,
-                                      run_tool)
-
-NO_CHECKPOINT = ('', 'none', 'None')
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='MMPose (mmppm) test (and eval) a model')
-    parser.add_argument('config', help='test config file path')
-    parser.add_argument(
-        'checkpoint',
-        nargs='?',
-        default=None,
-        help='checkpoint file (optional; "none" or "" for no checkpoint)')
-    parser.add_argument('--work-dir',
-                        help='the directory to save evaluation results')
-    parser.add_argument('--out', help='the file to save metric results.')
-    parser.add_argument(
-        '--show-dir',
-        help='save pictures of the first episodes (supports, queries, '
-        'attention maps) there with EpisodeVisualizationHook; a relative '
-        'path is inside {work_dir}/{timestamp}/ (as in mmpose).')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        default={},
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. For example, '
-        "'--cfg-options model.backbone.depth=18 model.backbone.with_cp=True'")
-    parser.add_argument('--launcher',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none',
-                        help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0).
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.checkpoint in NO_CHECKPOINT:
-        args.checkpoint = None
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
-
-
-def merge_args(cfg, args):
-    """Merge CLI arguments to config."""
-    if args.checkpoint is not None:
-        cfg.load_from = args.checkpoint
-    if args.show_dir is not None:
-        cfg.show_dir = args.show_dir
-        # Pictures of the first episodes (relative dirs: in
-        # {work_dir}/{timestamp}/, as in mmpose).
-        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
-            dict(type='EpisodeVisualizationHook', out_dir=args.show_dir)
-        ]
-    if args.launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
-        # Processes test different episodes: no gradient sync, no DDP.
-        # Scoped name: Runner.wrap_model looks it up in mmengine's root
-        # registry.
-        cfg.model_wrapper_cfg = dict(type='mmpose.TestTimeDataParallel')
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    check_load_from(cfg)
-    return cfg
-
-
-class SaveMetricHook(Hook):
-    """Dumps the test metrics to a file."""
-
-    def __init__(self, out_file: str):
-        self.out_file = out_file
-
-    def after_test_epoch(self, runner, metrics=None):
-        if metrics is not None:
-            mmengine.dump(metrics, self.out_file)
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    cfg = prepare_tool_config(args, merge_args)
-    runner = Runner.from_cfg(cfg)
-    if args.out:
-        runner.register_hook(SaveMetricHook(args.out), 'LOWEST')
-    runner.test()
-
+__all__ = ['NO_CHECKPOINT', 'SaveMetricHook', 'main', 'merge_args',
+           'parse_args']
 
 if __name__ == '__main__':
     run_tool(main)

@@ -1,7 +1,8 @@
 # Runtime shared by the two stages of the toy SD (docs/toy_sd.md):
 # iteration-based training, no validation, one checkpoint kept.
 default_scope = 'mmpose'
-custom_imports = dict(imports=['mmppm'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmppm', 'mmppm.engine'],
+                      allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

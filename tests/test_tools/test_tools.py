@@ -217,7 +217,7 @@ def test_two_process_resumable_test_matches_single_process(tmp_path):
         osp.join(work_dir, 'predictions',
                  os.listdir(osp.join(work_dir, 'predictions'))[0]))
     assert sorted(f.split('_')[-1]
-                  for f in rank_files) == ['rank0.pkl', 'rank1.pkl']
+                  for f in rank_files) == ['rank0.jsonl', 'rank1.jsonl']
 
 
 # --------------------------------------------------------------------------
