@@ -5,11 +5,7 @@ _base_ = [
     '../_base_/datasets/mp100_episodes.py'
 ]
 
-split = 2
-shots = 1
 val_dataloader = dict(
-    dataset=dict(
-        ann_file=f'annotations/mp100_split{split}_val.json', shots=shots))
+    dataset=dict(ann_file='annotations/mp100_split2_val.json'))
 test_dataloader = dict(
-    dataset=dict(
-        ann_file=f'annotations/mp100_split{split}_test.json', shots=shots))
+    dataset=dict(ann_file='annotations/mp100_split2_test.json'))

@@ -1,8 +1,8 @@
-# MP-100 episodes (CapeFormer / POMNet protocol). Override `split`, `shots`.
+# MP-100 episodes (CapeFormer / POMNet protocol), split 1, 1-shot. A child
+# sets another split through the dataloaders' `ann_file` and the shots through
+# their `shots` (variables of a base file do not reach its children).
 dataset_type = 'MP100Dataset'
 data_root = 'data/mp100/'
-split = 1
-shots = 1
 crop_size = (256, 256)  # benchmark crop; maps and targets live here
 heatmap_sigma = 2.0  # Gaussian target sigma, crop pixels
 
@@ -35,10 +35,10 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file=f'annotations/mp100_split{split}_val.json',
+        ann_file='annotations/mp100_split1_val.json',
         data_prefix=dict(img='images/'),
         mode='val',
-        shots=shots,
+        shots=1,
         num_queries=15,
         num_episodes=100,
         pipeline=support_pipeline,
@@ -52,10 +52,10 @@ test_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file=f'annotations/mp100_split{split}_test.json',
+        ann_file='annotations/mp100_split1_test.json',
         data_prefix=dict(img='images/'),
         mode='test',
-        shots=shots,
+        shots=1,
         num_queries=15,
         num_episodes=200,
         pipeline=support_pipeline,
