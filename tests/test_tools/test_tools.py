@@ -266,3 +266,13 @@ def test_resume_skips_a_truncated_latest_checkpoint(tmp_path):
                                args)
     assert cfg_obj.resume and cfg_obj.load_from == str(work_dir /
                                                        'iter_2.pth')
+
+
+def test_run_toy_summary_cells():
+    run_toy = load_tool('run_toy')
+    cells = run_toy.summary_cells({'mp/PCK@0.20': 0.5, 'mp/mPCK': 0.25,
+                                   'fit_PCK@0.20': 0.875,
+                                   'PCK@0.20/cat': 0.1})
+    assert cells.split() == ['50.00', '25.00', '87.50']
+    assert run_toy.summary_cells({'PCK@0.20': 1.0, 'mPCK': 1.0}).split() \
+        == ['100.00', '100.00', '-']

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from mmppm.utils import load_sd_components
 from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, cross_attn_map,
-                     infer_map_hw)
+                     infer_map_hw, logit_sensitivity)
 from .attn_processors import (AttentionStore, CrossAttnMapProcessor,
                               normed_context)
 
@@ -460,3 +460,18 @@ class SDCrossAttnBackbone(BaseModule):
             h, w = infer_map_hw(q.shape[1], cached.latent_hw)
             layer_maps[name] = maps.reshape(-1, 1, h, w)
         return aggregate_layer_maps(layer_maps, map_size)[:, 0]
+
+    @torch.no_grad()
+    def logit_sensitivity(self, cached: LayerQueries) -> float:
+        """Mean over the captured layers of
+        :func:`mmppm.models.utils.logit_sensitivity` (the spread of map
+        logits per unit of context token) for cached queries."""
+        values = [
+            logit_sensitivity(
+                q,
+                self.unet.get_submodule(name[:-len('.processor')]).to_k
+                .weight,
+                self.unet.get_submodule(name[:-len('.processor')]).heads)
+            for name, q in cached.queries.items()
+        ]
+        return float(torch.stack(values).mean())

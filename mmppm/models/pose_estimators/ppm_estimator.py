@@ -26,6 +26,11 @@ DEFAULT_TEST_CFG = dict(
     steps=100,  # Adam steps of the per-episode prompt optimisation
     lr=2e-3,  # Adam learning rate (paper)
     prompt_init_std=1.0,  # std of the random-normal prompt init
+    # Units of the prompt that Adam moves (and init_std is in): None = raw
+    # context units (the paper); 'auto' = the supports' map-logit spread per
+    # unit of prompt, so lr and init mean the same on any SD (docs/method.md);
+    # or a number: prompt = prompt_scale * optimised parameter.
+    prompt_scale=None,
     max_batch=64,  # max (prompt, image) pairs per UNet call
     seed=0,  # episode e uses torch.Generator seeded with seed + e
     amp_dtype=None,  # 'bfloat16' / 'float16': autocast on CUDA
@@ -95,6 +100,11 @@ def _check_test_cfg(cfg: dict) -> dict:
     if not _is_number(cfg['prompt_init_std']) or cfg['prompt_init_std'] < 0:
         raise ValueError(f"{what}.prompt_init_std must be a number >= 0, "
                          f"got {cfg['prompt_init_std']!r}")
+    scale = cfg['prompt_scale']
+    if not (scale is None or scale == 'auto' or
+            (_is_number(scale) and scale > 0)):
+        raise ValueError(f"{what}.prompt_scale must be None, 'auto' or a "
+                         f'number > 0, got {scale!r}')
     if not _is_int(cfg['seed']):
         raise ValueError(f"{what}.seed must be an integer, got "
                          f"{cfg['seed']!r}")
@@ -290,9 +300,10 @@ class PPMEstimator(BaseModel):
         device = support_latents.device
         num_kpts = visible.shape[1]
         c = self.backbone.cross_attention_dim
-        prompts = (torch.randn(num_kpts, 1, c, generator=generator) *
-                   cfg['prompt_init_std']).to(device).requires_grad_(True)
-        optimizer = torch.optim.Adam([prompts], lr=cfg['lr'])
+        params = (torch.randn(num_kpts, 1, c, generator=generator) *
+                  cfg['prompt_init_std']).to(device).requires_grad_(True)
+        scale = self.prompt_scale(support_latents)
+        optimizer = torch.optim.Adam([params], lr=cfg['lr'])
         # (keypoint, shot) pairs with a visible keypoint, keypoint-major.
         kpt_ids, img_ids = torch.nonzero(visible.t() > 0, as_tuple=True)
         kpt_ids, img_ids = kpt_ids.to(device), img_ids.to(device)
@@ -303,22 +314,44 @@ class PPMEstimator(BaseModel):
         state = mode.prepare(support_latents, generator)
         self.last_episode_losses, self.last_episode_map_losses = [], []
         for step in range(cfg['steps']):
-            grad = torch.zeros_like(prompts)
+            grad = torch.zeros_like(params)
             total = total_map = 0.
+            prompts = params * scale
             for terms in mode.fit_terms(state, prompts, pairs, generator):
                 losses = self.head.loss(**terms)
                 loss = sum(losses.values())
-                grad += torch.autograd.grad(loss, prompts)[0]
+                grad += torch.autograd.grad(loss, params,
+                                            retain_graph=True)[0]
                 total += float(loss.detach())
                 total_map += float(losses['loss_map'].detach())
             check_finite(torch.tensor(total), f'{what}, step {step}')
-            prompts.grad = grad
+            params.grad = grad
             optimizer.step()
             self.last_episode_losses.append(total)
             self.last_episode_map_losses.append(total_map)
             if self._plateaued():
                 break
-        return prompts.detach()
+        return (params * scale).detach()
+
+    @torch.no_grad()
+    def prompt_scale(self, support_latents: Tensor) -> float:
+        """``test_cfg.prompt_scale`` for these supports: 1 for None, the
+        number given, or for ``'auto'`` the inverse of the supports' map
+        logit spread per unit of context token
+        (:meth:`SDCrossAttnBackbone.logit_sensitivity`, from one feature
+        pass under a neutral prompt with fixed noise)."""
+        scale = self.test_cfg['prompt_scale']
+        if scale is None:
+            return 1.
+        if scale != 'auto':
+            return float(scale)
+        noisy, _ = self.backbone.add_noise(support_latents,
+                                           torch.Generator().manual_seed(0))
+        c = self.backbone.cross_attention_dim
+        with self._autocast(support_latents.device):
+            cached = self.backbone.layer_queries(
+                noisy, support_latents.new_zeros(len(noisy), 1, c))
+        return 1. / max(self.backbone.logit_sensitivity(cached), 1e-6)
 
     def _plateaued(self) -> bool:
         """``test_cfg.early_stop`` applied to this episode's map losses."""

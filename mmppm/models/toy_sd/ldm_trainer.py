@@ -31,8 +31,12 @@ class ToyLDMTrainer(BaseModel):
             ``vae/`` (as :func:`export_toy_sd` writes it).
         num_categories (int): Largest category id + 1 (ids index the
             embedding table; id 0 is the null token).
-        cond_dropout (float): Probability of the null token. Defaults to
+        cond_dropout (float): Probability of the null tokens. Defaults to
             0.1.
+        part_tokens (int): Learned tokens per category after its category
+            token. Defaults to 0 (one-token contexts).
+        single_token_prob (float): Probability that a batch gets the
+            category token alone. Defaults to 0.
         data_preprocessor (dict, optional): Defaults to
             ``EpisodeDataPreprocessor``.
         init_cfg (dict, optional): Unused.
@@ -43,6 +47,8 @@ class ToyLDMTrainer(BaseModel):
                  vae_pretrained: str,
                  num_categories: int,
                  cond_dropout: float = 0.1,
+                 part_tokens: int = 0,
+                 single_token_prob: float = 0.,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
@@ -59,6 +65,21 @@ class ToyLDMTrainer(BaseModel):
             num_categories, self.unet.config.cross_attention_dim)
         nn.init.normal_(self.category_tokens.weight, std=1.0)
         self.cond_dropout = float(cond_dropout)
+        self.part_tokens = int(part_tokens)
+        self.single_token_prob = float(single_token_prob)
+        if self.part_tokens:
+            c = self.unet.config.cross_attention_dim
+            self.category_part_tokens = nn.Parameter(
+                torch.randn(num_categories, self.part_tokens, c))
+
+    def context(self, ids: Tensor) -> Tensor:
+        """UNet context of category ids (0: null), ``[B, 1 + M, c]``, or
+        ``[B, 1, c]`` for a single-token batch."""
+        tokens = self.category_tokens(ids)[:, None]  # [B, 1, c]
+        single = float(torch.rand(())) < self.single_token_prob
+        if not self.part_tokens or single:
+            return tokens
+        return torch.cat([tokens, self.category_part_tokens[ids]], dim=1)
 
     @property
     def vae(self):
@@ -86,7 +107,7 @@ class ToyLDMTrainer(BaseModel):
                            device=images.device)
         drop = torch.rand(len(ids), device=images.device) < self.cond_dropout
         ids = torch.where(drop, torch.zeros_like(ids), ids)
-        context = self.category_tokens(ids)[:, None]  # [B, 1, c]
+        context = self.context(ids)
         noise = torch.randn_like(latents)
         t = torch.randint(0, self.scheduler.config.num_train_timesteps,
                           (len(ids), ), device=images.device)

@@ -117,3 +117,25 @@ def aggregate_layer_maps(layer_maps: Dict[str, Tensor],
             align_corners=False).reshape(b, t, *size)
         total = up if total is None else total + up
     return total / len(names)
+
+
+def logit_sensitivity(query: Tensor, key_weight: Tensor, heads: int) -> Tensor:
+    """How much a layer's map logits vary over pixels per unit of prompt.
+
+    The head-mean logit of Eq. 2 is ``f(x) . P`` with ``f(x) = W_k^T q(x) /
+    (heads sqrt(d))``. The root mean square over pixels of ``||f(x) -
+    mean_x f||`` is the spread of logits a unit-norm prompt can make across
+    the image: how far a prompt must move to shape a map.
+
+    Args:
+        query (Tensor): ``to_q`` output ``[B, N, inner]``.
+        key_weight (Tensor): ``to_k`` weight ``[inner, c]``.
+        heads (int): Attention heads.
+
+    Returns:
+        Tensor: A scalar.
+    """
+    d_head = query.shape[-1] // heads
+    f = query.float() @ key_weight.float() / (heads * math.sqrt(d_head))
+    spread = f - f.mean(dim=1, keepdim=True)  # [B, N, c]
+    return spread.pow(2).sum(-1).mean().sqrt()

@@ -348,3 +348,22 @@ def test_bad_test_cfg_types_fail_when_the_model_is_built(tiny_sd_dir, key,
                                                          value, match):
     with pytest.raises(ValueError, match=match):
         build_model(tiny_sd_dir, **{key: value})
+
+
+def test_prompt_scale_none_is_the_raw_prompt_and_auto_inverts_the_spread(
+        tiny_sd_dir):
+    images, samples = make_episode(seed=4)
+    raw = build_model(tiny_sd_dir)
+    assert raw.prompt_scale(torch.zeros(1, 4, 8, 8)) == 1.0
+    fixed = build_model(tiny_sd_dir, prompt_scale=2.5)
+    assert fixed.prompt_scale(torch.zeros(1, 4, 8, 8)) == 2.5
+    auto = build_model(tiny_sd_dir, prompt_scale='auto')
+    latents = auto.backbone.encode(images[:1])
+    noisy, _ = auto.backbone.add_noise(latents,
+                                       torch.Generator().manual_seed(0))
+    cached = auto.backbone.layer_queries(noisy, torch.zeros(1, 1, 32))
+    spread = auto.backbone.logit_sensitivity(cached)
+    assert auto.prompt_scale(latents) == pytest.approx(1 / spread)
+    assert len(auto.predict_episode(images, samples)) == 2
+    with pytest.raises(ValueError, match='prompt_scale'):
+        build_model(tiny_sd_dir, prompt_scale='big')

@@ -65,3 +65,15 @@ def test_aggregate_equals_mean_of_upsampled_layers():
         only_b,
         F.interpolate(maps['b'], size=(16, 16), mode='bilinear',
                       align_corners=False))
+
+
+def test_logit_sensitivity_known_answers():
+    from mmppm.models.utils import logit_sensitivity
+    heads, inner, c = 2, 4, 3
+    w_k = torch.eye(inner)[:, :c]  # f = q[:, :3] / (heads * sqrt(2))
+    constant = torch.ones(1, 5, inner)
+    assert float(logit_sensitivity(constant, w_k, heads)) == 0.0
+    q = torch.zeros(1, 2, inner)
+    q[0, 0, 0], q[0, 1, 0] = 1., -1.  # f_0 = +-1 / (2 sqrt 2)
+    expected = 1 / (2 * math.sqrt(2))
+    assert float(logit_sensitivity(q, w_k, heads)) == pytest.approx(expected)
