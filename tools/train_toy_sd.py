@@ -3,7 +3,8 @@
 Usage:
     python tools/train_toy_sd.py [--data-root data/toy_mp100]
         [--work-dir work_dirs/toy_sd] [--out data/toy_sd]
-        [--vae-iters N] [--unet-iters N] [--seed 0] [--resume]
+        [--vae-iters N] [--unet-iters N] [--unet-stop-at N] [--seed 0]
+        [--resume]
         [--stage all|vae|unet]
 
 Stage 1 trains a small AutoencoderKL and saves a picture of its
@@ -31,6 +32,9 @@ def parse_args(argv=None):
                         help='the diffusers folder to write')
     parser.add_argument('--vae-iters', type=int)
     parser.add_argument('--unet-iters', type=int)
+    parser.add_argument('--unet-stop-at', type=int,
+                        help='end stage 2 at this iteration of its '
+                        '--unet-iters schedule')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--resume', action='store_true')
     parser.add_argument('--stage', choices=['all', 'vae', 'unet'],
@@ -79,6 +83,7 @@ def main(argv=None):
     if args.stage in ('all', 'unet'):
         cfg = stage_config(args.ldm_config, unet_work, args.data_root,
                            ann_file, args.unet_iters, args.seed, args.resume,
+                           stop_at=args.unet_stop_at,
                            vae_pretrained=osp.abspath(vae_dir))
         meta['command'] = 'python tools/train_toy_sd.py ' + ' '.join(
             argv if argv is not None else sys.argv[1:])

@@ -1,6 +1,7 @@
 # PPM + CPT on the toy data with the trained toy SD (data/toy_sd): the full
 # CPT config (configs/ppm_cpt_split1.py) at toy sizes -- crop 256, SD input
-# 128, sigma 8, the toy prompt fit (docs/method.md) -- trained on the toy
+# 128, sigma 8, the toy prompt fit (docs/method.md) and cached maps as
+# configs/ppm/ppm_toy-sd_1shot_toy.py -- trained on the toy
 # train split's 8 categories on a CPU. lr 2e-3 instead of the paper's 5e-4
 # (x4: a few hundred CPU iterations instead of 20k GPU ones).
 #   python tools/train.py configs/cpt/ppm_cpt_toy-sd_toy.py
@@ -18,7 +19,8 @@ codec = dict(type='MSRAHeatmap',
 model = dict(
     backbone=dict(pretrained='data/toy_sd', input_size=(128, 128)),
     head=dict(map_loss='normalized_ce'),
-    test_cfg=dict(steps=50, lr=0.1, prompt_init_std=0.1, max_batch=64),
+    test_cfg=dict(steps=50, lr=0.1, prompt_init_std=0.1, max_batch=64,
+                  map_features='cached'),
     train_cfg=dict(prompt_init_std=0.1))
 
 train_pipeline = [

@@ -40,10 +40,20 @@ def write_all_images(data_root: str, work_dir: str) -> str:
     return out
 
 
-def stage_config(config: str, work_dir: str, data_root: str, ann_file: str,
-                 max_iters: Optional[int], seed: int, resume: bool,
+def stage_config(config: str,
+                 work_dir: str,
+                 data_root: str,
+                 ann_file: str,
+                 max_iters: Optional[int],
+                 seed: int,
+                 resume: bool,
+                 stop_at: Optional[int] = None,
                  **model) -> Config:
-    """Load a stage config and point it at the data and its work dir."""
+    """Load a stage config and point it at the data and its work dir.
+
+    ``max_iters`` stretches the schedule; ``stop_at`` ends training at that
+    iteration of it (the weights of an early checkpoint of a longer run).
+    """
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
     cfg.train_dataloader.dataset.data_root = data_root
@@ -57,6 +67,8 @@ def stage_config(config: str, work_dir: str, data_root: str, ann_file: str,
             sched['begin'] = int(round(sched['begin'] * ratio))
             sched['end'] = max(sched['begin'] + 1,
                                int(round(sched['end'] * ratio)))
+    if stop_at is not None:
+        cfg.train_cfg.max_iters = min(stop_at, cfg.train_cfg.max_iters)
     cfg.model.update(model)
     return cfg
 
