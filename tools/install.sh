@@ -31,5 +31,11 @@ fi
 "${PIP[@]}" -r requirements/runtime.txt -r requirements/tests.txt 2>&1 | filter
 "${PIP[@]}" --no-deps mmpose 2>&1 | filter
 "${PIP[@]}" --no-deps -e . 2>&1 | filter
+# mmcv-lite: provide the stand-in mmcv._ext whatever the import order
+# (mmppm/utils/mmcv_ext_stub.py, loaded by path at interpreter start).
+SITE=$("$VENV/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+STUB="$(pwd)/mmppm/utils/mmcv_ext_stub.py"
+echo "import importlib.util as _u; _s = _u.spec_from_file_location('_mmppm_mmcv_ext_stub', r'$STUB'); _m = _u.module_from_spec(_s); _s.loader.exec_module(_m); _m.install_finder()" > "$SITE/mmppm_mmcv_ext_stub.pth"
+"$VENV/bin/python" -c "import mmpose.models" || { echo "import mmpose.models failed"; exit 1; }
 "$VENV/bin/python" -c "import mmppm, mmpose.models, diffusers, torchvision; print('mmppm', mmppm.__version__, 'installed')"
 echo "install: $(( $(date +%s) - start )) s, venv size $(du -sh "$VENV" | cut -f1)"

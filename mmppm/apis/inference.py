@@ -8,6 +8,7 @@ are the benchmark's -- and returns one ``PoseDataSample`` per query.
 """
 import copy
 import json
+import logging
 import os.path as osp
 from pathlib import Path
 from typing import List, Optional, Sequence, Union
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 from mmengine.utils import import_modules_from_strings
@@ -262,6 +264,24 @@ def _keypoints_array(kpts, num_shots: int, visible) -> tuple:
     return kpts[..., :2].copy(), vis
 
 
+def warn_keypoints_outside(kpts: np.ndarray, vis: np.ndarray,
+                           images: List[np.ndarray]) -> List[tuple]:
+    """Log one warning per visible support keypoint outside its image
+    (usually a swapped x/y or a wrong image); returns ``(support, k)``."""
+    outside = []
+    for s, (points, img) in enumerate(zip(kpts, images)):
+        h, w = img.shape[:2]
+        for k, (x, y) in enumerate(points):
+            if vis[s, k] > 0 and not (0 <= x < w and 0 <= y < h):
+                outside.append((s, k))
+                print_log(
+                    f'support image {s}: keypoint {k} at ({x:.1f}, {y:.1f}) '
+                    f'is outside the {w} x {h} image (swapped x and y?)',
+                    logger='current',
+                    level=logging.WARNING)
+    return outside
+
+
 def _bboxes(bboxes, images: List[np.ndarray], what: str) -> np.ndarray:
     """``[N, 4]`` xyxy; the whole image where not given."""
     if bboxes is None:
@@ -324,6 +344,7 @@ def build_cape_episode(cfg: Config,
         load_image(img, f'support image {i}')
         for i, img in enumerate(support_list)
     ]
+    warn_keypoints_outside(kpts, vis, supports)
     queries = [
         load_image(img, f'query image {i}') for i, img in enumerate(query_list)
     ]

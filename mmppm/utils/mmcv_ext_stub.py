@@ -10,6 +10,13 @@ fails although no PPM component ever calls a compiled mmcv operator.
 attribute is a function raising a clear error when *called*. Importing works;
 calling a compiled op (DeformConv2d, NMS, ...) tells the user what to install.
 It does nothing when a full mmcv with compiled ops is present.
+
+Import order: ``import mmppm`` registers the stand-in, but a script may
+import ``mmpose.models`` first. ``tools/install.sh`` therefore also installs
+:func:`install_finder` at interpreter start (a ``.pth`` file loading this
+file by path, so nothing heavy is imported): a last-resort import finder that
+provides the stand-in whenever ``mmcv._ext`` is imported and no compiled
+library exists. This module imports nothing outside the standard library.
 """
 import importlib
 import importlib.machinery
@@ -26,6 +33,8 @@ _MSG = ('mmcv compiled operator "{name}" is not available: mmppm was installed '
 class _MissingExt(types.ModuleType):
     """Module whose attributes are functions raising an informative error."""
 
+    __mmppm_stub__ = True  # how copies of this file recognise the stand-in
+
     def __getattr__(self, name: str):
         if name.startswith('__'):
             raise AttributeError(name)
@@ -41,8 +50,10 @@ def has_compiled_mmcv_ops() -> bool:
     """Whether the installed mmcv ships its compiled ``mmcv._ext`` library."""
     existing = sys.modules.get('mmcv._ext')
     if existing is not None:
-        return not isinstance(existing, _MissingExt)
-    return importlib.util.find_spec('mmcv._ext') is not None
+        return not getattr(existing, '__mmppm_stub__', False)
+    spec = importlib.util.find_spec('mmcv._ext')
+    return spec is not None and not getattr(spec.loader, '__mmppm_stub__',
+                                            False)
 
 
 def install_mmcv_ext_stub() -> bool:
@@ -60,3 +71,37 @@ def install_mmcv_ext_stub() -> bool:
     stub.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', loader=None)
     sys.modules['mmcv._ext'] = stub
     return True
+
+
+class _StubLoader:
+    """Creates the stand-in module (for :class:`StubFinder`)."""
+
+    __mmppm_stub__ = True
+
+    def create_module(self, spec):
+        stub = _MissingExt('mmcv._ext')
+        # like install_mmcv_ext_stub: no loader, so mmengine's
+        # ``mmcv_full_available`` reports "no full mmcv" afterwards
+        return stub
+
+    def exec_module(self, module) -> None:
+        module.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext',
+                                                         loader=None)
+
+
+class StubFinder:
+    """Last import finder: the stand-in ``mmcv._ext`` when no other finder
+    found a compiled one."""
+
+    __mmppm_stub__ = True
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != 'mmcv._ext':
+            return None
+        return importlib.machinery.ModuleSpec(fullname, _StubLoader())
+
+
+def install_finder() -> None:
+    """Append :class:`StubFinder` to ``sys.meta_path`` (once)."""
+    if not any(getattr(f, '__mmppm_stub__', False) for f in sys.meta_path):
+        sys.meta_path.append(StubFinder())

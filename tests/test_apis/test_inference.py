@@ -200,3 +200,11 @@ def test_init_errors(cfg, tmp_path):
     with pytest.raises(ValueError) as e:
         init_cape_model(cfg, str(wrong))
     assert 'does not fit the model' in one_line(e)
+
+
+def test_support_keypoints_outside_the_image_are_reported():
+    from mmppm.apis.inference import warn_keypoints_outside
+    images = [np.zeros((40, 60, 3), np.uint8)]
+    kpts = np.array([[[10., 5.], [70., 5.], [5., -1.], [59.5, 39.5]]])
+    vis = np.array([[1, 1, 0, 1]], np.float32)
+    assert warn_keypoints_outside(kpts, vis, images) == [(0, 1)]
