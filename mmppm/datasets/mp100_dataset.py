@@ -8,7 +8,6 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
-import torch
 from mmengine.dataset import BaseDataset, Compose
 from mmengine.fileio import exists
 from mmpose.registry import DATASETS, TRANSFORMS

@@ -35,51 +35,27 @@ Example::
         --input-size 256 --max-batch 17 8 --out work_dirs/bench_tiny.json
 """
 import argparse
-import json
 import math
 import os
-import os.path as osp
 import platform
-import sys
 import time
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Sequence
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from mmppm.analysis import (AMP_DTYPES, PhaseTimer, add_sd_args,  # noqa: E402
+                            build_model, peak_memory, resolve_pretrained,
+                            write_json)
+from mmppm.analysis.profiling import sync as _sync  # noqa: E402
 from mmppm.models.backbones.attn_processors import \
     CrossAttnMapProcessor  # noqa: E402
-
-AMP_DTYPES = dict(fp32=None, bf16='bfloat16', fp16='float16')
 HEATMAP_SIGMA = 2.0  # crop pixels, as configs/_base_/datasets/mp100_episodes.py
 # Default tolerance on the relative loss difference naive vs fast.
 LOSS_RTOL = dict(fp32=1e-4, bf16=5e-2, fp16=2e-2)
-
-
-def add_sd_args(parser: argparse.ArgumentParser, default_arch: str) -> None:
-    """Where the SD model comes from (read by :func:`resolve_pretrained`)."""
-    src = parser.add_mutually_exclusive_group()
-    src.add_argument(
-        '--arch',
-        default=default_arch,
-        choices=['tiny', 'mid', 'sd15'],
-        help='random-weight SD architecture (built with save_random_sd)')
-    src.add_argument(
-        '--pretrained', help='local diffusers SD folder or hub id instead')
-    parser.add_argument(
-        '--cache-dir',
-        default=osp.join(REPO, 'work_dirs', 'random_sd'),
-        help='where random SD folders are kept (<cache-dir>/<arch>-seed<s>)')
-    parser.add_argument('--sd-seed', type=int, default=0,
-                        help='seed of the random SD weights')
-    parser.add_argument('--rebuild-sd', action='store_true',
-                        help='rebuild the random SD folder even if present')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -202,121 +178,7 @@ def make_episode(num_kpts: int, num_shots: int, num_queries: int,
 
 
 # ---------------------------------------------------------------- measure
-def _sync(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
-def _proc_status_kb(field: str) -> Optional[int]:
-    try:
-        with open('/proc/self/status') as f:
-            for line in f:
-                if line.startswith(field + ':'):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _reset_cpu_peak() -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0)."""
-    try:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')
-        return True
-    except OSError:
-        return False
-
-
-@contextmanager
-def peak_memory(device: torch.device):
-    """Yield a dict filled with ``peak_mem_mb`` and ``peak_mem_delta_mb``."""
-    rec: Dict[str, object] = {}
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
-        yield rec
-        torch.cuda.synchronize(device)
-        peak = torch.cuda.max_memory_allocated(device)
-        rec.update(mem_kind='cuda_max_memory_allocated',
-                   peak_mem_mb=peak / 2**20,
-                   peak_mem_delta_mb=(peak - base) / 2**20)
-        return
-    reset = _reset_cpu_peak()
-    base = _proc_status_kb('VmRSS')
-    yield rec
-    peak = _proc_status_kb('VmHWM')
-    if base is None or peak is None:
-        rec.update(mem_kind='unavailable', peak_mem_mb=None,
-                   peak_mem_delta_mb=None)
-        return
-    rec.update(
-        mem_kind='cpu_peak_rss' if reset else 'cpu_peak_rss_since_start',
-        peak_mem_mb=peak / 1024,
-        peak_mem_delta_mb=(peak - base) / 1024)
-
-
-class PhaseTimer:
-    """Wall-clock phases, synchronising CUDA at each boundary."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-        self.times: Dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, phase: str):
-        _sync(self.device)
-        start = time.perf_counter()
-        yield
-        _sync(self.device)
-        self.times[phase] = self.times.get(phase, 0.) + \
-            time.perf_counter() - start
-
-
 # ------------------------------------------------------------------ model
-def resolve_pretrained(args) -> str:
-    if args.pretrained:
-        return args.pretrained
-    from mmppm.utils import save_random_sd
-    folder = osp.join(args.cache_dir, f'{args.arch}-seed{args.sd_seed}')
-    if args.rebuild_sd or not osp.isfile(
-            osp.join(folder, 'model_index.json')):
-        print(f'Building a random-weight {args.arch} SD in {folder}',
-              flush=True)
-        save_random_sd(folder, arch=args.arch, seed=args.sd_seed)
-    return folder
-
-
-def build_model(pretrained: str,
-                input_size: int,
-                steps: int = 5,
-                lr: float = 2e-3,
-                seed: int = 0,
-                dtype: str = 'fp32',
-                compile_unet: bool = False,
-                device: str = 'cpu'):
-    """A ``PPMEstimator`` on ``pretrained`` at a square SD input size."""
-    import mmppm  # noqa: F401  (registers the modules)
-    from mmengine.registry import DefaultScope
-    from mmpose.registry import MODELS
-    with DefaultScope.overwrite_default_scope('mmpose'):
-        model = MODELS.build(
-            dict(
-                type='PPMEstimator',
-                backbone=dict(
-                    type='SDCrossAttnBackbone',
-                    pretrained=pretrained,
-                    input_size=(input_size, input_size),
-                    compile_cfg=dict(dynamic=True) if compile_unet else None),
-                test_cfg=dict(
-                    steps=steps,
-                    lr=lr,
-                    seed=seed,
-                    amp_dtype=AMP_DTYPES[dtype])))
-    return model.to(device).eval()
-
-
 def set_one_token_shortcut(backbone, enabled: bool) -> None:
     """Switch every capture processor between the shortcut and SDPA."""
     for proc in backbone.unet.attn_processors.values():
@@ -607,14 +469,6 @@ def print_table(report: dict) -> None:
     kinds = sorted({r['mem_kind'] for r in report['runs'] if not r['oom']})
     print(f"memory: {', '.join(kinds) or '-'}"
           '; speedup = naive episode s / fast episode s')
-
-
-def write_json(report: dict, path: str) -> None:
-    """Write a report, creating the folder, and say where."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(path, 'w') as f:
-        json.dump(report, f, indent=2)
-    print(f'wrote {path}')
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:

@@ -34,18 +34,13 @@ import argparse
 import json
 import math
 import os
-import os.path as osp
-import sys
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-HERE = osp.dirname(osp.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
 
 import torch  # noqa: E402
 
-import benchmark_episode as bench  # noqa: E402
+from mmppm import analysis as bench  # noqa: E402  (shared tool helpers)
 
 PIECES = ('vae_encode', 'unet_fwd_bwd', 'unet_fwd', 'features',
           'maps_fwd_bwd', 'maps_fwd')

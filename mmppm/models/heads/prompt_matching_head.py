@@ -3,7 +3,6 @@
 from typing import Dict, Optional, Tuple
 
 import numpy as np
-import torch
 from mmengine.model import BaseModule
 from mmpose.codecs.utils import refine_keypoints, refine_keypoints_dark
 from mmpose.registry import MODELS
