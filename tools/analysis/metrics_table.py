@@ -15,11 +15,8 @@ import os
 import os.path as osp
 import sys
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
 
-from mmppm.visualization.metrics_table import (  # noqa: E402
+from mmppm.visualization.metrics_table import ( 
     find_metrics, per_category_pck, plot_per_category, table_rows, to_csv,
     to_markdown)
 

@@ -13,15 +13,10 @@ Example:
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
-try:
-    import mmppm  # noqa: F401
-except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mmppm.datasets.cross_supercategory import (  # noqa: E402
+from mmppm.datasets.cross_supercategory import ( 
     DEFAULT_VAL_SUPERCATEGORY, HELD_OUT_CHOICES, build_cross_supercategory,
     load_supercategory_table)
 

@@ -6,14 +6,9 @@ Example:
 """
 import argparse
 import sys
-from pathlib import Path
 
-try:
-    import mmppm  # noqa: F401
-except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mmppm.datasets.toy import generate_toy_mp100  # noqa: E402
+from mmppm.datasets.toy import generate_toy_mp100 
 
 
 def parse_args():

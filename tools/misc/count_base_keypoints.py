@@ -11,14 +11,9 @@ Example:
 """
 import argparse
 import sys
-from pathlib import Path
 
-try:
-    import mmppm  # noqa: F401
-except ImportError:  # run from a checkout without `pip install -e .`
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mmppm.utils.base_keypoints import count_base_keypoints  # noqa: E402
+from mmppm.utils.base_keypoints import count_base_keypoints 
 
 
 def main(argv=None):
