@@ -7,7 +7,6 @@ images into one episode -- through the config's test pipelines, so the crops
 are the benchmark's -- and returns one ``PoseDataSample`` per query.
 """
 import copy
-import json
 import logging
 import os.path as osp
 from pathlib import Path
@@ -24,6 +23,7 @@ from mmengine.utils import import_modules_from_strings
 from mmpose.structures import PoseDataSample
 
 from mmppm.datasets import pack_episode
+from mmppm.datasets.json_io import read_json_object
 from mmppm.visualization import skeleton_zero_based
 
 ImageLike = Union[str, Path, np.ndarray]
@@ -158,15 +158,7 @@ def read_coco_support(ann_file: str,
         ValueError: Not COCO JSON, wrong annotation count or keypoint counts
             that differ.
     """
-    if not osp.isfile(ann_file):
-        raise FileNotFoundError(f'Support keypoint file not found: {ann_file}')
-    try:
-        with open(ann_file, encoding='utf-8') as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f'{ann_file} is not valid JSON: {e}') from None
-    if not isinstance(data, dict):
-        raise ValueError(f'{ann_file} must hold a JSON object (COCO format)')
+    data = read_json_object(ann_file, 'Support keypoint file')
     anns = [a for a in data.get('annotations') or [] if a.get('keypoints')]
     if not anns:
         raise ValueError(f'{ann_file} has no "annotations" with "keypoints" '

@@ -6,10 +6,10 @@ MP-100's own ``supercategory`` field is a taxonomy label (``'Sciuridae'``,
 given here explicitly. It is OUR table (the MP-100 authors did not release
 one); override it with a JSON file ``{category name: super-category}``.
 """
-import json
 from collections import OrderedDict
 from typing import Dict, Iterable, List, Optional
 
+from .json_io import read_json_object
 from .mp100_dataset import load_coco_json
 
 SUPERCATEGORIES = ('human_body', 'human_face', 'animal_body', 'animal_face',
@@ -67,25 +67,11 @@ def load_supercategory_table(path: Optional[str] = None) -> Dict[str, str]:
     """The built-in table, or a JSON object ``{name: super-category}``."""
     if path is None:
         return dict(MP100_SUPERCATEGORY_TABLE)
-    table = load_json_object(path)
+    table = read_json_object(path)
     bad = {k: v for k, v in table.items() if not isinstance(v, str)}
     if bad:
         raise ValueError(f'{path}: super-categories must be strings: {bad}')
     return table
-
-
-def load_json_object(path: str) -> dict:
-    """Read a JSON object with readable errors."""
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f'File not found: {path}') from None
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path} is not valid JSON: {e}') from None
-    if not isinstance(data, dict):
-        raise ValueError(f'{path} must hold a JSON object')
-    return data
 
 
 def merge_coco(datasets: Iterable[dict]) -> dict:

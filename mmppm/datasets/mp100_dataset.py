@@ -1,6 +1,5 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """MP-100 (COCO-format) dataset for category-agnostic pose estimation."""
-import json
 import os.path as osp
 import random
 from collections import OrderedDict
@@ -13,6 +12,7 @@ from mmengine.fileio import exists
 from mmpose.registry import DATASETS, TRANSFORMS
 
 from .episode import pack_episode
+from .json_io import read_json_object
 
 MODES = ('train', 'val', 'test')
 
@@ -49,17 +49,7 @@ def load_coco_json(ann_file: str) -> dict:
         FileNotFoundError: The file does not exist.
         ValueError: The file is not JSON, or lacks one of the three lists.
     """
-    if not osp.isfile(ann_file):
-        raise FileNotFoundError(f'Annotation file not found: {ann_file}')
-    try:
-        with open(ann_file, encoding='utf-8') as f:
-            data = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(
-            f'Annotation file {ann_file} is not valid JSON: {e}') from None
-    if not isinstance(data, dict):
-        raise ValueError(f'Annotation file {ann_file} must hold a JSON '
-                         f'object, got {type(data).__name__}')
+    data = read_json_object(ann_file, 'Annotation file')
     for key in ('images', 'annotations', 'categories'):
         if not isinstance(data.get(key), list):
             raise ValueError(f'Annotation file {ann_file} has no "{key}" '

@@ -1,7 +1,8 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Guards against silently optimising on NaN/Inf."""
+"""Numeric helpers: a guard against optimising on NaN/Inf, tensors to numpy."""
 from typing import Union
 
+import numpy as np
 import torch
 
 
@@ -23,3 +24,10 @@ def check_finite(loss: Union[torch.Tensor, float], what: str) -> None:
         f'{int((~torch.isfinite(value)).sum())} non-finite of '
         f'{value.numel()} elements')
     raise FloatingPointError(f'Non-finite loss ({shown}) in {what}')
+
+
+def to_numpy(x) -> np.ndarray:
+    """A numpy array of a tensor (detached, on the CPU) or array-like."""
+    if hasattr(x, 'detach'):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)

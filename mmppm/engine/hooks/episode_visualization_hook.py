@@ -10,15 +10,10 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmpose.registry import HOOKS
 
+from mmppm.utils import to_numpy
 from mmppm.visualization import (draw_keypoints, draw_maps_grid,
                                  label_panel, save_rgb, side_by_side,
                                  skeleton_zero_based)
-
-
-def _np(x) -> np.ndarray:
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 @HOOKS.register_module()
@@ -111,7 +106,7 @@ class EpisodeVisualizationHook(Hook):
                 o for o in outputs
                 if o.metainfo.get('episode_id') == episode_id
             ] if len(data_batch['inputs']) > 1 else outputs
-            self._draw_episode(_np(crops), samples, preds)
+            self._draw_episode(to_numpy(crops), samples, preds)
             self.num_drawn += 1
 
     def _skeleton(self, meta: dict, num_kpts: int) -> list:
@@ -141,14 +136,14 @@ class EpisodeVisualizationHook(Hook):
             if s.metainfo.get('episode_role') == 'support'
         ]
         num_kpts = int(meta.get('num_keypoints') or
-                       _np(supports[0].gt_instances.keypoints).shape[1])
+                       to_numpy(supports[0].gt_instances.keypoints).shape[1])
         skeleton = self._skeleton(meta, num_kpts)
         draw = dict(skeleton=skeleton, show_kpt_idx=self.show_kpt_idx)
 
         def gt_picture(img, sample):
             gt = sample.gt_instances
-            return draw_keypoints(img, _np(gt.keypoints)[0],
-                                  _np(gt.keypoints_visible)[0], **draw)
+            return draw_keypoints(img, to_numpy(gt.keypoints)[0],
+                                  to_numpy(gt.keypoints_visible)[0], **draw)
 
         for i, sample in enumerate(supports):
             img = self._image(sample.metainfo)
@@ -161,7 +156,7 @@ class EpisodeVisualizationHook(Hook):
         for j, pred in enumerate(preds[:num_q]):
             img = self._image(pred.metainfo)
             if img is not None:
-                panels = [label_panel(draw_keypoints(img, _np(
+                panels = [label_panel(draw_keypoints(img, to_numpy(
                     pred.pred_instances.keypoints)[0], **draw),
                     'prediction')]
                 if 'gt_instances' in pred and \
@@ -175,6 +170,6 @@ class EpisodeVisualizationHook(Hook):
                     'heatmaps' in pred.pred_fields:
                 crop = crops[len(supports) + j].transpose(1, 2, 0)
                 grid = draw_maps_grid(np.ascontiguousarray(crop),
-                                      _np(pred.pred_fields.heatmaps))
+                                      to_numpy(pred.pred_fields.heatmaps))
                 self.saved.append(
                     save_rgb(grid, osp.join(folder, f'query_{j}_maps.png')))

@@ -9,16 +9,11 @@ from mmengine.logging import MMLogger
 from mmpose.registry import METRICS
 from terminaltables import AsciiTable
 
+from mmppm.utils import to_numpy
 from ..functional import DEFAULT_THRS, episodic_pck
 
 #: fit PCK (at the headline threshold) below which a run warns.
 FIT_WARN_PCK = 0.8
-
-
-def _to_numpy(x: Any) -> np.ndarray:
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 @METRICS.register_module()
@@ -84,11 +79,11 @@ class EpisodicPCK(BaseMetric):
                 continue
             gt = ds['gt_instances']
             pck = episodic_pck(
-                pred=_to_numpy(ds['pred_instances']['keypoints'])[0],
-                gt=_to_numpy(gt['keypoints'])[0],
-                query_visible=_to_numpy(gt['keypoints_visible'])[0],
-                support_visible=_to_numpy(ds['support_keypoints_visible']),
-                bbox=_to_numpy(gt['bboxes'])[0],
+                pred=to_numpy(ds['pred_instances']['keypoints'])[0],
+                gt=to_numpy(gt['keypoints'])[0],
+                query_visible=to_numpy(gt['keypoints_visible'])[0],
+                support_visible=to_numpy(ds['support_keypoints_visible']),
+                bbox=to_numpy(gt['bboxes'])[0],
                 thrs=self.thrs)
             episode_id = int(ds.get('episode_id', -1))
             record = dict(
@@ -97,7 +92,7 @@ class EpisodicPCK(BaseMetric):
                 episode_id=episode_id,
                 pck=pck.astype(np.float64))
             if ds.get('fit_pck') is not None:  # fit diagnostics
-                record['fit_pck'] = _to_numpy(ds['fit_pck']).astype(
+                record['fit_pck'] = to_numpy(ds['fit_pck']).astype(
                     np.float64)
                 record['fit_loss_vs_zero'] = float(
                     ds.get('fit_map_loss_vs_zero', np.nan))
