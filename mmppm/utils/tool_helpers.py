@@ -202,6 +202,7 @@ def prepare_tool_config(args, merge_args: Callable) -> Config:
         cfg = load_tool_config(args.config, args.work_dir, args.launcher)
         cfg = merge_args(cfg, args)
     except ToolError as e:
-        sys.exit(f'error: {e}')
+        # one line, from the first process only
+        sys.exit(f'error: {e}' if os.environ.get('RANK', '0') == '0' else 1)
     setup_cpu_distributed(cfg, args.launcher)
     return cfg

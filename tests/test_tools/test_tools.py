@@ -276,3 +276,19 @@ def test_run_toy_summary_cells():
     assert cells.split() == ['50.00', '25.00', '87.50']
     assert run_toy.summary_cells({'PCK@0.20': 1.0, 'mPCK': 1.0}).split() \
         == ['100.00', '100.00', '-']
+
+
+def test_a_failing_distributed_run_reports_in_two_lines(tmp_path):
+    env = dict(tool_env(), PYTHON=sys.executable, PORT=free_port())
+    proc = subprocess.run([
+        'bash', osp.join(REPO, 'tools', 'dist_test.sh'),
+        str(tmp_path / 'nope.py'), '2'
+    ], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert 'Traceback' not in proc.stderr
+    assert 'ChildFailedError' not in proc.stderr
+    errors = [line for line in lines if line.startswith('error:')]
+    assert errors[0] == f'error: config file not found: {tmp_path / "nope.py"}'
+    assert len(errors) == 2 and errors[1].startswith('error: process ')
+    assert 'failed first (exit code 1)' in errors[1]

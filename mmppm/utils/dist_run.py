@@ -1,0 +1,38 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""``torchrun`` for ``tools/dist_*.sh``, reporting a failed run in one line.
+
+``python -m torch.distributed.run`` wraps any failing process in a
+35-line ``ChildFailedError`` report, even when the process already said
+what went wrong in one line (``error: ...``, printed once by rank 0 through
+:func:`mmppm.utils.tool_helpers.run_tool`). This launcher runs torch's own
+``run(args)`` and turns that report into one line naming the failed ranks
+and their exit codes; ``MMPPM_DEBUG=1`` shows torch's report instead.
+
+Usage: ``python -m mmppm.utils.dist_run [torchrun arguments] SCRIPT ...``
+"""
+import os
+import sys
+
+
+def main(argv=None) -> None:
+    from torch.distributed.elastic.multiprocessing.errors import \
+        ChildFailedError
+    from torch.distributed.run import parse_args, run
+    args = parse_args(argv)
+    if os.environ.get('MMPPM_DEBUG'):
+        run(args)
+        return
+    try:
+        run(args)
+    except ChildFailedError as e:
+        rank, failure = e.get_first_failure()
+        code = failure.exitcode if failure.exitcode > 0 else 1
+        print(f'error: process {rank} failed first (exit code '
+              f'{failure.exitcode}); its error is printed above '
+              '(MMPPM_DEBUG=1 shows torchrun\'s report)',
+              file=sys.stderr)
+        sys.exit(code)
+
+
+if __name__ == '__main__':
+    main()
