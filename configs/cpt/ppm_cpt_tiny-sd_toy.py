@@ -8,10 +8,7 @@ _base_ = ['../ppm_cpt_split1.py']
 
 data_root = 'data/toy_mp100/'
 crop_size = (64, 64)  # crop, maps and heatmap targets
-codec = dict(type='MSRAHeatmap',
-             input_size=crop_size,
-             heatmap_size=crop_size,
-             sigma=2.0)
+codec = dict(_base_.codec, input_size=crop_size, heatmap_size=crop_size)
 
 model = dict(backbone=dict(pretrained='data/tiny_sd', input_size=(64, 64)),
              test_cfg=dict(steps=30,
@@ -19,30 +16,14 @@ model = dict(backbone=dict(pretrained='data/tiny_sd', input_size=(64, 64)),
                            prompt_init_std=1.0,
                            max_batch=64))
 
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomBBoxTransform',
-         shift_prob=0,
-         scale_factor=(0.85, 1.15),
-         rotate_factor=15),
-    dict(type='TopdownAffine', input_size=crop_size),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
-]
-support_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=crop_size),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
-]
-query_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=crop_size),
-    dict(type='PackPoseInputs'),
-]
+# A base's lists keep the base's values: the three pipelines are the base's
+# at this crop (TopdownAffine) with this codec (GenerateTarget).
+train_pipeline, support_pipeline, query_pipeline = ([
+    dict(step, input_size=crop_size) if step.type == 'TopdownAffine' else
+    dict(step, encoder=codec) if step.type == 'GenerateTarget' else step
+    for step in pipeline
+] for pipeline in (_base_.train_pipeline, _base_.support_pipeline,
+                   _base_.query_pipeline))
 
 train_dataloader = dict(num_workers=0,
                         persistent_workers=False,

@@ -2,6 +2,7 @@
 """tools/analysis/benchmark_episode.py on the tiny random SD (CPU)."""
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -98,20 +99,34 @@ def test_multishot_chunk_split(bench, tiny_sd_dir, tmp_path):
     assert saved['comparisons'][0]['losses_match']
 
 
-def test_gaussian_heatmaps_known_answer(bench):
-    maps = bench.gaussian_heatmaps(torch.tensor([[3., 1.]]), 5, 1.0)
-    assert maps.shape == (1, 5, 5)
-    assert maps[0, 1, 3] == 1.0  # peak at (x=3, y=1)
-    assert maps[0, 1, 4] == pytest.approx(float(torch.exp(torch.tensor(-.5))))
-    assert maps[0, 2, 3] == maps[0, 1, 4]
-
-
 def test_episode_shapes(bench):
     ep = bench.make_episode(4, 2, 3, 32, seed=0)
     assert ep['images'].shape == (5, 3, 32, 32)
     assert ep['images'].min() >= -1 and ep['images'].max() <= 1
     assert ep['targets'].shape == (2, 4, 32, 32)
     assert ep['visible'].shape == (2, 4)
+    assert (ep['visible'] == 1).all()
+
+
+def test_targets_are_the_support_pipelines(bench):
+    from mmengine.config import Config
+    from mmpose.codecs.utils import generate_gaussian_heatmaps
+    codec = bench.support_codec(32)
+    cfg = Config.fromfile(bench.EPISODE_DATASET_CFG)
+    # the support pipeline's GenerateTarget encoder, at the asked crop
+    assert dict(cfg.support_pipeline[3].encoder, input_size=(32, 32),
+                heatmap_size=(32, 32)) == dict(
+                    type='MSRAHeatmap', input_size=(32, 32),
+                    heatmap_size=(32, 32), sigma=codec.sigma)
+    heatmaps, _ = generate_gaussian_heatmaps(
+        (32, 32), np.array([[[3., 1.]]]), np.ones((1, 1)), codec.sigma)
+    assert codec.sigma == cfg.heatmap_sigma
+    assert heatmaps[0, 1, 3] == 1.0  # peak at (x=3, y=1)
+    assert np.array_equal(codec.encode(np.array([[[3., 1.]]]))['heatmaps'],
+                          heatmaps)
+    ep = bench.make_episode(2, 1, 1, 32, seed=0)
+    peak = ep['targets'][0, 0].argmax()
+    assert ep['targets'][0, 0].flatten()[peak] == 1.0
 
 
 def test_bad_args(bench):

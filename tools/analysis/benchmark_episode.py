@@ -18,9 +18,16 @@ must agree; the tool checks that and reports the speed-up.
   only, SDPA over the one-token context): a stronger baseline that isolates
   what batching, cached latents and the shortcut alone give.
 - ``fast``: :meth:`PPMEstimator.fit_prompts` + :meth:`PPMEstimator.query_maps`
-  as configured (one-token shortcut, all pairs batched ``max_batch`` per UNet
-  call, latents encoded once per episode, ``amp_dtype`` autocast on CUDA),
-  once per ``--max-batch`` value (and per checkpointing setting).
+  (one-token shortcut, all pairs batched ``max_batch`` per UNet call, latents
+  encoded once per episode, ``amp_dtype`` autocast on CUDA), once per
+  ``--max-batch`` value (and per checkpointing setting and
+  ``--map-features`` value). Steps, ``max_batch`` and the map mode are
+  passed to those calls explicitly (:meth:`PPMEstimator.map_mode`); the
+  model's ``test_cfg`` is not changed. The UNet call count is the map
+  mode's own (:meth:`MapMode.unet_calls`).
+
+The support targets are the episode pipeline's: the ``MSRAHeatmap`` codec of
+``configs/_base_/datasets/mp100_episodes.py`` (its sigma) at ``--crop-size``.
 
 Each measured run follows an untimed warm-up run (``--warmup-steps`` steps).
 Peak memory is the peak over the timed run: on CUDA
@@ -35,8 +42,8 @@ Example::
         --input-size 256 --max-batch 17 8 --out work_dirs/bench_tiny.json
 """
 import argparse
-import math
 import os
+import os.path as osp
 import platform
 import time
 from contextlib import contextmanager
@@ -44,16 +51,20 @@ from typing import Dict, List, Optional, Sequence
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from mmppm.analysis import (AMP_DTYPES, PhaseTimer, add_sd_args,  # noqa: E402
                             build_model, peak_memory, resolve_pretrained,
                             write_json)
+from mmppm.analysis.bench_model import REPO  # noqa: E402
 from mmppm.analysis.profiling import sync as _sync  # noqa: E402
 from mmppm.models.backbones.attn_processors import \
     CrossAttnMapProcessor  # noqa: E402
-HEATMAP_SIGMA = 2.0  # crop pixels, as configs/_base_/datasets/mp100_episodes.py
+# the episode dataset config whose support codec makes the targets
+EPISODE_DATASET_CFG = osp.join(REPO, 'configs', '_base_', 'datasets',
+                               'mp100_episodes.py')
 # Default tolerance on the relative loss difference naive vs fast.
 LOSS_RTOL = dict(fp32=1e-4, bf16=5e-2, fp16=2e-2)
 
@@ -139,20 +150,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 # ---------------------------------------------------------------- episode
-def gaussian_heatmaps(keypoints: torch.Tensor, size: int,
-                      sigma: float) -> torch.Tensor:
-    """Unnormalised Gaussians (peak 1) ``[..., size, size]`` at ``(x, y)``.
-
-    Args:
-        keypoints (Tensor): ``[..., 2]`` pixel coordinates.
-        size (int): Map height and width.
-        sigma (float): Standard deviation in pixels.
-    """
-    coords = torch.arange(size, dtype=torch.float32)
-    dx = coords - keypoints[..., 0, None]  # [..., W]
-    dy = coords - keypoints[..., 1, None]  # [..., H]
-    d2 = dy[..., :, None]**2 + dx[..., None, :]**2
-    return torch.exp(-d2 / (2 * sigma**2))
+def support_codec(crop_size: int):
+    """The episode pipeline's support target codec (``codec`` of
+    :data:`EPISODE_DATASET_CFG`, an ``MSRAHeatmap``) at a square crop."""
+    from mmengine.config import Config
+    from mmpose.registry import KEYPOINT_CODECS
+    codec = Config.fromfile(EPISODE_DATASET_CFG).codec
+    size = (crop_size, crop_size)
+    return KEYPOINT_CODECS.build(
+        dict(codec, input_size=size, heatmap_size=size))
 
 
 def make_episode(num_kpts: int, num_shots: int, num_queries: int,
@@ -161,7 +167,9 @@ def make_episode(num_kpts: int, num_shots: int, num_queries: int,
 
     Returns:
         dict: ``images`` ``[S + Q, 3, crop, crop]`` in [-1, 1] (supports
-        first), ``targets`` ``[S, K, crop, crop]``, ``visible`` ``[S, K]``.
+        first), ``targets`` ``[S, K, crop, crop]`` (:func:`support_codec`'s
+        heatmaps, as the support pipeline's ``GenerateTarget`` makes them),
+        ``visible`` ``[S, K]`` (its keypoint weights).
     """
     g = torch.Generator().manual_seed(10_000 + seed)
     n = num_shots + num_queries
@@ -171,10 +179,14 @@ def make_episode(num_kpts: int, num_shots: int, num_queries: int,
         align_corners=False)
     kpts = (0.15 + 0.7 * torch.rand(num_shots, num_kpts, 2, generator=g)) \
         * (crop_size - 1)
+    codec = support_codec(crop_size)
+    encoded = [codec.encode(k[None].numpy()) for k in kpts]
     return dict(
         images=images,
-        targets=gaussian_heatmaps(kpts, crop_size, HEATMAP_SIGMA),
-        visible=torch.ones(num_shots, num_kpts))
+        targets=torch.from_numpy(
+            np.stack([e['heatmaps'] for e in encoded])),
+        visible=torch.from_numpy(
+            np.concatenate([e['keypoint_weights'] for e in encoded])))
 
 
 # ---------------------------------------------------------------- measure
@@ -304,15 +316,12 @@ def _naive_loop(model, episode, steps: int, seed: int,
 def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
              max_batch: int, checkpointing: bool,
              map_features: str = 'exact') -> dict:
-    """The library path, as ``PPMEstimator.predict_episode`` runs it."""
+    """The library path, as ``PPMEstimator.predict_episode`` runs it, with
+    ``steps``, ``max_batch`` and ``map_features`` passed explicitly."""
     backbone, device = model.backbone, timer.device
     set_one_token_shortcut(backbone, True)
     set_gradient_checkpointing(backbone, checkpointing)
-    model.test_cfg.update(steps=steps, max_batch=max_batch)
-    if 'map_features' in model.test_cfg:
-        model.test_cfg['map_features'] = map_features
-    elif map_features != 'exact':
-        raise SystemExit('this PPMEstimator has no test_cfg.map_features')
+    mode = model.map_mode(map_features=map_features, max_batch=max_batch)
     images = episode['images'].to(device)
     targets, visible = episode['targets'], episode['visible']
     num_shots, num_kpts = visible.shape
@@ -323,23 +332,23 @@ def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
             latents = backbone.encode(images)  # once per episode
         with timer('fit'), torch.enable_grad():
             prompts = model.fit_prompts(latents[:num_shots], targets,
-                                        visible, g, 'benchmark episode')
+                                        visible, g, 'benchmark episode',
+                                        steps=steps, mode=mode)
         with timer('query'):
             maps = model.query_maps(latents[num_shots:], prompts, map_size,
-                                    g)
+                                    g, mode=mode)
             keypoints, _ = model.head.decode(maps)
     finally:
         set_gradient_checkpointing(backbone, False)
-    num_pairs = int((visible > 0).sum())
-    if map_features == 'cached':  # one feature pass for supports, queries
-        calls = 2
-    elif map_features == 'shared_context':  # one pass per image and step
-        calls = steps + math.ceil(maps.shape[0] / max_batch)
-    else:
-        calls = steps * math.ceil(num_pairs / max_batch) + math.ceil(
-            maps.shape[0] * num_kpts / max_batch)
-    return dict(losses=list(model.last_episode_losses), prompts=prompts,
-                maps=maps, keypoints=keypoints, unet_calls=calls)
+    losses = list(model.last_episode_losses)
+    calls = mode.unet_calls(
+        steps=len(losses),
+        num_pairs=int((visible > 0).sum()),
+        num_supports=num_shots,
+        num_queries=maps.shape[0],
+        num_prompts=num_kpts)
+    return dict(losses=losses, prompts=prompts, maps=maps,
+                keypoints=keypoints, unet_calls=calls)
 
 
 def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:

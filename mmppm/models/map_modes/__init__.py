@@ -1,6 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Ways of computing prompt maps (``test_cfg.map_features``)."""
-from .base import FitPairs, MapMode, chunks
+from .base import FitPairs, MapMode, chunks, num_chunks
 from .cached import CachedMaps
 from .exact import ExactMaps
 from .shared_context import SharedContextMaps
@@ -11,5 +11,5 @@ MAP_MODES = dict(
 
 __all__ = [
     'CachedMaps', 'ExactMaps', 'FitPairs', 'MAP_MODES', 'MapMode',
-    'SharedContextMaps', 'chunks'
+    'SharedContextMaps', 'chunks', 'num_chunks'
 ]

@@ -5,7 +5,7 @@ from typing import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from .base import FitPairs, MapMode, chunks
+from .base import FitPairs, MapMode, chunks, num_chunks
 
 
 class ExactMaps(MapMode):
@@ -25,6 +25,13 @@ class ExactMaps(MapMode):
             yield dict(maps=out['maps'][:, 0], targets=pairs.targets[sl],
                        noise_pred=out['noise_pred'], noise=noise[s],
                        pair_weights=pairs.weights[sl])
+
+    def fit_unet_calls(self, steps: int, num_pairs: int,
+                       num_images: int) -> int:
+        return steps * num_chunks(num_pairs, self.max_batch)
+
+    def query_unet_calls(self, num_images: int, num_prompts: int) -> int:
+        return num_chunks(num_images * num_prompts, self.max_batch)
 
     @torch.no_grad()
     def query_maps(self, latents: Tensor, prompts: Tensor,

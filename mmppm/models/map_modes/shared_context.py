@@ -5,7 +5,7 @@ from typing import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from .base import FitPairs, MapMode, chunks
+from .base import FitPairs, MapMode, chunks, num_chunks
 
 
 class SharedContextMaps(MapMode):
@@ -31,6 +31,13 @@ class SharedContextMaps(MapMode):
                    noise=noise, pair_weights=pairs.weights,
                    dm_weights=torch.full((num_images, ), 1. / num_images,
                                          device=state.device))
+
+    def fit_unet_calls(self, steps: int, num_pairs: int,
+                       num_images: int) -> int:
+        return steps  # all support images in one pass per step
+
+    def query_unet_calls(self, num_images: int, num_prompts: int) -> int:
+        return num_chunks(num_images, self.max_batch)
 
     @torch.no_grad()
     def query_maps(self, latents: Tensor, prompts: Tensor,

@@ -266,19 +266,36 @@ class PPMEstimator(BaseModel):
         return torch.from_numpy(heatmaps), torch.from_numpy(weights)
 
     # --------------------------------------------------------- prompt fit
-    def map_mode(self) -> MapMode:
-        """The configured way of computing maps (``test_cfg.map_features``,
-        :mod:`mmppm.models.map_modes`)."""
-        return MAP_MODES[self.test_cfg['map_features']](
-            self.backbone, self.context, self.test_cfg['max_batch'],
-            self._autocast)
+    def map_mode(self,
+                 map_features: Optional[str] = None,
+                 max_batch: Optional[int] = None) -> MapMode:
+        """The way of computing maps (:mod:`mmppm.models.map_modes`):
+        ``test_cfg.map_features`` with ``test_cfg.max_batch`` pairs per UNet
+        call, unless given here (explicit per-call values, e.g. a
+        benchmark's; ``test_cfg`` is not changed)."""
+        cfg = self._test_cfg_with(map_features=map_features,
+                                  max_batch=max_batch)
+        return MAP_MODES[cfg['map_features']](self.backbone, self.context,
+                                              cfg['max_batch'],
+                                              self._autocast)
+
+    def _test_cfg_with(self, **values) -> dict:
+        """A checked copy of ``test_cfg`` with the values that are not
+        None; ``test_cfg`` itself is not changed."""
+        return _check_test_cfg(
+            dict(self.test_cfg,
+                 **{k: v
+                    for k, v in values.items() if v is not None}))
 
     def fit_prompts(self,
                     support_latents: Tensor,
                     targets: Tensor,
                     visible: Tensor,
                     generator: torch.Generator,
-                    what: str = 'episode') -> Tensor:
+                    what: str = 'episode',
+                    *,
+                    steps: Optional[int] = None,
+                    mode: Optional[MapMode] = None) -> Tensor:
         """Optimise one prompt per keypoint on the support (paper Eq. 4).
 
         Args:
@@ -289,6 +306,10 @@ class PPMEstimator(BaseModel):
             generator (torch.Generator): CPU generator for the prompt init
                 and each step's noise.
             what (str): Name used in error messages.
+            steps (int, optional): Optimisation steps; defaults to
+                ``test_cfg.steps``.
+            mode (MapMode, optional): How maps are computed; defaults to
+                :meth:`map_mode` (the configured one).
 
         Returns:
             Tensor: The learned prompts ``[K, 1, c]`` (detached). The loss of
@@ -296,7 +317,7 @@ class PPMEstimator(BaseModel):
             map term in ``self.last_episode_map_losses``); with
             ``test_cfg.early_stop`` there may be fewer than ``steps``.
         """
-        cfg = self.test_cfg
+        cfg = self._test_cfg_with(steps=steps)
         device = support_latents.device
         num_kpts = visible.shape[1]
         c = self.backbone.cross_attention_dim
@@ -310,7 +331,7 @@ class PPMEstimator(BaseModel):
         pairs = FitPairs(kpt_ids, img_ids,
                          targets.to(device)[img_ids, kpt_ids],
                          prompt_pair_weights(kpt_ids, num_kpts, 'sum'))
-        mode = self.map_mode()
+        mode = self.map_mode() if mode is None else mode
         state = mode.prepare(support_latents, generator)
         self.last_episode_losses, self.last_episode_map_losses = [], []
         for step in range(cfg['steps']):
@@ -329,7 +350,7 @@ class PPMEstimator(BaseModel):
             optimizer.step()
             self.last_episode_losses.append(total)
             self.last_episode_map_losses.append(total_map)
-            if self._plateaued():
+            if self._plateaued(cfg['steps']):
                 break
         return (params * scale).detach()
 
@@ -353,7 +374,7 @@ class PPMEstimator(BaseModel):
                 noisy, support_latents.new_zeros(len(noisy), 1, c))
         return 1. / max(self.backbone.logit_sensitivity(cached), 1e-6)
 
-    def _plateaued(self) -> bool:
+    def _plateaued(self, steps: int) -> bool:
         """``test_cfg.early_stop`` applied to this episode's map losses."""
         cfg = self.test_cfg['early_stop']
         stop = cfg is not None and loss_plateaued(
@@ -362,19 +383,24 @@ class PPMEstimator(BaseModel):
         if stop:
             losses = self.last_episode_map_losses
             print_log(
-                f'early stop after {len(losses)}/{self.test_cfg["steps"]} '
+                f'early stop after {len(losses)}/{steps} '
                 f'steps (map loss {losses[0]:.4g} -> {losses[-1]:.4g})',
                 logger='current',
                 level=logging.DEBUG)
         return stop
 
     @torch.no_grad()
-    def query_maps(self, query_latents: Tensor, prompts: Tensor,
+    def query_maps(self,
+                   query_latents: Tensor,
+                   prompts: Tensor,
                    map_size: Sequence[int],
-                   generator: torch.Generator) -> Tensor:
-        """Maps of every prompt on every query, ``[Q, K, H, W]``."""
-        return self.map_mode().query_maps(query_latents, prompts, map_size,
-                                          generator)
+                   generator: torch.Generator,
+                   *,
+                   mode: Optional[MapMode] = None) -> Tensor:
+        """Maps of every prompt on every query, ``[Q, K, H, W]``, computed
+        by ``mode`` (defaults to :meth:`map_mode`, the configured one)."""
+        mode = self.map_mode() if mode is None else mode
+        return mode.query_maps(query_latents, prompts, map_size, generator)
 
     @torch.no_grad()
     def fit_report(self, support_latents: Tensor, prompts: Tensor,

@@ -6,6 +6,7 @@ from mmpose.codecs.utils import generate_gaussian_heatmaps
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
+from mmppm.models.map_modes import MAP_MODES, ExactMaps
 from mmppm.models.utils import crop_to_image
 
 CROP = 32  # crop / map size of the synthetic episodes
@@ -367,3 +368,63 @@ def test_prompt_scale_none_is_the_raw_prompt_and_auto_inverts_the_spread(
     assert len(auto.predict_episode(images, samples)) == 2
     with pytest.raises(ValueError, match='prompt_scale'):
         build_model(tiny_sd_dir, prompt_scale='big')
+
+
+def fit_inputs(shots=2, queries=3, k=3):
+    """Images ``[S + Q, 3, CROP, CROP]``, targets, visibility (5 pairs)."""
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(shots + queries, 3, CROP, CROP, generator=g) * 2 - 1
+    targets = torch.rand(shots, k, CROP, CROP, generator=g)
+    visible = torch.ones(shots, k)
+    visible[1, 0] = 0
+    return images, targets, visible
+
+
+@pytest.mark.parametrize('map_features', sorted(MAP_MODES))
+def test_unet_calls_count_the_passes_made(tiny_sd_dir, monkeypatch,
+                                          map_features):
+    model = build_model(tiny_sd_dir)
+    images, targets, visible = fit_inputs()
+    latents = model.backbone.encode(images)
+    calls = []
+    run_unet = model.backbone._run_unet
+    monkeypatch.setattr(model.backbone, '_run_unet',
+                        lambda *a: calls.append(1) or run_unet(*a))
+    mode = model.map_mode(map_features=map_features, max_batch=2)
+    g = torch.Generator().manual_seed(0)
+    prompts = model.fit_prompts(latents[:2], targets, visible, g, steps=2,
+                                mode=mode)
+    model.query_maps(latents[2:], prompts, (CROP, CROP), g, mode=mode)
+    assert len(model.last_episode_losses) == 2
+    assert len(calls) == mode.unet_calls(steps=2, num_pairs=5,
+                                         num_supports=2, num_queries=3,
+                                         num_prompts=3)
+
+
+def test_per_call_steps_and_mode_equal_the_configured_ones(tiny_sd_dir):
+    model = build_model(tiny_sd_dir)
+    configured = build_model(tiny_sd_dir, steps=2, max_batch=2,
+                             map_features='shared_context')
+    before = dict(model.test_cfg)
+    images, targets, visible = fit_inputs()
+    mode = model.map_mode(map_features='shared_context', max_batch=2)
+    results = []
+    for m, kwargs in [(configured, {}), (model, dict(steps=2, mode=mode))]:
+        latents = m.backbone.encode(images)
+        g = torch.Generator().manual_seed(0)
+        prompts = m.fit_prompts(latents[:2], targets, visible, g, **kwargs)
+        maps = m.query_maps(latents[2:], prompts, (CROP, CROP), g,
+                            mode=kwargs.get('mode'))
+        results.append((list(m.last_episode_losses), prompts, maps))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-6)
+    torch.testing.assert_close(results[0][1], results[1][1])
+    torch.testing.assert_close(results[0][2], results[1][2])
+    assert model.test_cfg == before  # nothing written into test_cfg
+    assert isinstance(model.map_mode(), ExactMaps)
+    with pytest.raises(ValueError, match='map_features'):
+        model.map_mode(map_features='fast')
+    with pytest.raises(ValueError, match='max_batch'):
+        model.map_mode(max_batch=0)
+    with pytest.raises(ValueError, match='steps'):
+        model.fit_prompts(images[:0], targets, visible, torch.Generator(),
+                          steps=-1)

@@ -1,0 +1,32 @@
+"""Map modes: chunk and UNet-call arithmetic (known answers; the count of
+the passes the modes make is tested in test_ppm_estimator.py)."""
+import pytest
+
+from mmppm.models.map_modes import (CachedMaps, ExactMaps, SharedContextMaps,
+                                    chunks, num_chunks)
+
+
+@pytest.mark.parametrize('n,size,expected', [(0, 4, 0), (1, 4, 1), (4, 4, 1),
+                                             (5, 4, 2), (12, 5, 3),
+                                             (17, 1, 17)])
+def test_num_chunks_known_answers(n, size, expected):
+    assert num_chunks(n, size) == expected
+    assert len(list(chunks(n, size))) == expected
+
+
+@pytest.mark.parametrize('mode,max_batch,expected', [
+    # 2 steps x ceil(3 pairs / b) + ceil(1 query x 3 prompts / b)
+    (ExactMaps, 64, 2 + 1),
+    (ExactMaps, 2, 2 * 2 + 2),
+    # one feature pass for the supports, one for the queries
+    (CachedMaps, 64, 2),
+    (CachedMaps, 1, 2),
+    # one pass per step (all supports), ceil(5 queries / b)
+    (SharedContextMaps, 64, 2 + 1),
+    (SharedContextMaps, 2, 2 + 3),
+])
+def test_unet_calls_known_answers(mode, max_batch, expected):
+    num_queries = 5 if mode is SharedContextMaps else 1
+    m = mode(None, None, max_batch, None)  # arithmetic only
+    assert m.unet_calls(steps=2, num_pairs=3, num_supports=1,
+                        num_queries=num_queries, num_prompts=3) == expected
