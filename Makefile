@@ -4,7 +4,7 @@ STAMP := .venv/.mmppm-installed
 
 .PHONY: toy test
 
-$(STAMP): requirements/constraints.txt requirements/runtime.txt requirements/tests.txt setup.py tools/install.sh
+$(STAMP): requirements/constraints.txt requirements/runtime.txt requirements/tests.txt requirements/webui.txt setup.py tools/install.sh
 	bash tools/install.sh
 	touch $@
 

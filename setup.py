@@ -33,5 +33,6 @@ setup(
     # mmpose and torch are installed by tools/install.sh (mmpose without
     # its dependency chumpy, torch from a pinned build); see README.
     install_requires=parse_requirements('requirements/runtime.txt'),
-    extras_require=dict(tests=parse_requirements('requirements/tests.txt')),
+    extras_require=dict(tests=parse_requirements('requirements/tests.txt'),
+                        webui=parse_requirements('requirements/webui.txt')),
     zip_safe=False)

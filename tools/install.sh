@@ -10,6 +10,8 @@
 #   VENV            venv folder (default .venv)
 #   PYTHON          interpreter that creates it (default python3)
 #   TORCH_INDEX_URL extra index for torch/torchvision (e.g. a CUDA wheel index)
+#   MMPPM_NO_BROWSER=1  skip Debian's chromium + chromium-driver (only the
+#                   web page's browser test needs them; it then skips)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -28,7 +30,8 @@ if [ -n "${TORCH_INDEX_URL:-}" ]; then
 else
   "${PIP[@]}" torch torchvision 2>&1 | filter
 fi
-"${PIP[@]}" -r requirements/runtime.txt -r requirements/tests.txt 2>&1 | filter
+"${PIP[@]}" -r requirements/runtime.txt -r requirements/tests.txt \
+  -r requirements/webui.txt 2>&1 | filter
 "${PIP[@]}" --no-deps mmpose 2>&1 | filter
 "${PIP[@]}" --no-deps -e . 2>&1 | filter
 # mmcv-lite: provide the stand-in mmcv._ext whatever the import order
@@ -38,4 +41,14 @@ STUB="$(pwd)/mmppm/utils/mmcv_ext_stub.py"
 echo "import importlib.util as _u; _s = _u.spec_from_file_location('_mmppm_mmcv_ext_stub', r'$STUB'); _m = _u.module_from_spec(_s); _s.loader.exec_module(_m); _m.install_finder()" > "$SITE/mmppm_mmcv_ext_stub.pth"
 "$VENV/bin/python" -c "import mmpose.models" || { echo "import mmpose.models failed"; exit 1; }
 "$VENV/bin/python" -c "import mmppm, mmpose.models, diffusers, torchvision; print('mmppm', mmppm.__version__, 'installed')"
+# Headless Chromium for tests/test_webui (Debian packages; needs root).
+if [ -z "${MMPPM_NO_BROWSER:-}" ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+    echo "installing Debian chromium + chromium-driver (web page test)"
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; } > /tmp/mmppm_apt.log 2>&1 \
+      || { echo "apt-get install chromium chromium-driver failed (log: /tmp/mmppm_apt.log)"; exit 1; }
+  else
+    echo "note: no chromium/chromedriver and no root apt-get: the web page's browser test will skip (install Debian chromium and chromium-driver to run it)"
+  fi
+fi
 echo "install: $(( $(date +%s) - start )) s, venv size $(du -sh "$VENV" | cut -f1)"

@@ -10,7 +10,7 @@ import copy
 import logging
 import os.path as osp
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -379,7 +379,10 @@ def inference_cape(model: torch.nn.Module,
                    support_bboxes=None,
                    query_bboxes=None,
                    support_visible=None,
-                   return_heatmaps: bool = False) -> List[PoseDataSample]:
+                   return_heatmaps: bool = False,
+                   fit_diagnostics: Optional[bool] = None,
+                   progress: Optional[Callable[[int, int], None]] = None
+                   ) -> List[PoseDataSample]:
     """Find the support keypoints in the query images.
 
     Args:
@@ -400,6 +403,13 @@ def inference_cape(model: torch.nn.Module,
             the keypoints' third column.
         return_heatmaps (bool): Keep each query's maps ``[K, H, W]`` (crop
             pixels) in ``pred_fields.heatmaps``. Defaults to False.
+        fit_diagnostics (bool, optional): Also fit-check the prompts on the
+            supports; the report (per keypoint ``error_px``, ``visible``, ...;
+            :meth:`PPMEstimator.fit_report`) is left in
+            ``model.last_fit_report``. Defaults to the config's
+            ``test_cfg.fit_diagnostics``.
+        progress (callable, optional): ``progress(done, steps)`` after each
+            prompt-fitting step (a progress bar, e.g. the web page's).
 
     Returns:
         list[PoseDataSample]: One per query, with ``pred_instances``
@@ -419,4 +429,6 @@ def inference_cape(model: torch.nn.Module,
              data_samples=[episode['data_samples']]), False)
     return model.predict_episode(data['inputs'][0],
                                  data['data_samples'][0],
-                                 output_heatmaps=return_heatmaps)
+                                 output_heatmaps=return_heatmaps,
+                                 fit_diagnostics=fit_diagnostics,
+                                 progress=progress)

@@ -2,7 +2,7 @@
 """Prompt Pose Matching (PPM) with optional Category-shared Prompt Training."""
 import logging
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -293,6 +293,7 @@ class PPMEstimator(BaseModel):
                     visible: Tensor,
                     generator: torch.Generator,
                     what: str = 'episode',
+                    progress: Optional[Callable[[int, int], None]] = None,
                     *,
                     steps: Optional[int] = None,
                     mode: Optional[MapMode] = None) -> Tensor:
@@ -306,6 +307,8 @@ class PPMEstimator(BaseModel):
             generator (torch.Generator): CPU generator for the prompt init
                 and each step's noise.
             what (str): Name used in error messages.
+            progress (callable, optional): Called as ``progress(done,
+                steps)`` after every optimisation step (e.g. a progress bar).
             steps (int, optional): Optimisation steps; defaults to
                 ``test_cfg.steps``.
             mode (MapMode, optional): How maps are computed; defaults to
@@ -350,6 +353,8 @@ class PPMEstimator(BaseModel):
             optimizer.step()
             self.last_episode_losses.append(total)
             self.last_episode_map_losses.append(total_map)
+            if progress is not None:
+                progress(step + 1, cfg['steps'])
             if self._plateaued(cfg['steps']):
                 break
         return (params * scale).detach()
@@ -488,7 +493,10 @@ class PPMEstimator(BaseModel):
     def predict_episode(self,
                         images: Tensor,
                         samples: list,
-                        output_heatmaps: Optional[bool] = None) -> list:
+                        output_heatmaps: Optional[bool] = None,
+                        fit_diagnostics: Optional[bool] = None,
+                        progress: Optional[Callable[[int, int], None]] = None
+                        ) -> list:
         """Fit prompts on the supports of one episode; predict its queries.
 
         Args:
@@ -499,10 +507,14 @@ class PPMEstimator(BaseModel):
                 flag in the first sample's metainfo (set e.g. by
                 ``EpisodeVisualizationHook``), else
                 ``test_cfg.output_heatmaps``.
+            fit_diagnostics (bool, optional): Compute the fit report (below).
+                Defaults to ``test_cfg.fit_diagnostics``.
+            progress (callable, optional): ``progress(done, steps)`` after
+                every prompt-fitting step (:meth:`fit_prompts`).
 
         Returns:
             list[PoseDataSample]: The queries with ``pred_instances``; with
-            ``test_cfg.fit_diagnostics`` their metainfo also holds
+            fit diagnostics their metainfo also holds
             ``fit_pck`` (``[T]`` at :data:`DEFAULT_THRS`) and
             ``fit_map_loss_vs_zero`` of the episode (the full report is
             left in ``self.last_fit_report``).
@@ -528,7 +540,7 @@ class PPMEstimator(BaseModel):
         targets, visible = self._targets(supports)
         with torch.enable_grad():
             prompts = self.fit_prompts(latents[:num_shots], targets, visible,
-                                       generator, what)
+                                       generator, what, progress)
         input_size = queries[0].metainfo['input_size']  # (w, h)
         map_size = (int(input_size[1]), int(input_size[0]))
         maps = self.query_maps(latents[num_shots:], prompts, map_size,
@@ -536,7 +548,9 @@ class PPMEstimator(BaseModel):
         keypoints, scores = self.head.decode(maps)
         fit_meta = {}
         self.last_fit_report = None
-        if self.test_cfg['fit_diagnostics']:
+        if fit_diagnostics is None:
+            fit_diagnostics = self.test_cfg['fit_diagnostics']
+        if fit_diagnostics:
             # its own generator: query predictions do not depend on it
             self.last_fit_report = self.fit_report(
                 latents[:num_shots], prompts, supports, targets, visible,

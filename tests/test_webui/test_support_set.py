@@ -1,0 +1,170 @@
+"""The web page's support-set model: clicks, keypoint bookkeeping, boxes,
+readiness checks and the COCO file it saves (read back by
+``read_coco_support``)."""
+import json
+
+import numpy as np
+import pytest
+
+from mmppm.apis import read_coco_support
+from mmppm.webui import SupportSet
+
+
+def _image(h=40, w=60, value=0):
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:, :, 1] = value
+    img[5, 7] = (10, 20, 30)  # so a PNG round trip is checked on content
+    return img
+
+
+def _two_supports():
+    sset = SupportSet()
+    sset.add_image(_image(), 'a.png')
+    sset.add_image(_image(value=9), 'b.png')
+    return sset
+
+
+def test_place_fills_the_first_free_keypoint_then_adds_new_ones():
+    sset = _two_supports()
+    assert sset.place(0, 1, 2) == 0
+    assert sset.place(0, 3, 4) == 1
+    assert sset.num_keypoints == 2
+    # on image 2 the same keypoints are filled in order, then a third
+    assert sset.place(1, 5, 6) == 0
+    assert sset.place(1, 7, 8) == 1
+    assert sset.place(1, 9, 10) == 2
+    assert sset.images[0].visible.tolist() == [True, True, False]
+    assert np.isnan(sset.images[0].keypoints[2]).all()
+    assert sset.images[1].keypoints.tolist() == [[5, 6], [7, 8], [9, 10]]
+    assert sset.names == ['kpt0', 'kpt1', 'kpt2']
+
+
+def test_move_remove_toggle_and_skeleton_renumbering():
+    sset = _two_supports()
+    for xy in ((1, 1), (2, 2), (3, 3)):
+        sset.place(0, *xy)
+    sset.set_skeleton('0-1, 1-2')
+    sset.move(0, 1, 20, 30)
+    assert sset.images[0].keypoints[1].tolist() == [20, 30]
+    assert sset.toggle_visible(0, 2) is False
+    assert sset.toggle_visible(0, 2) is True
+    sset.remove_keypoint(0)
+    assert sset.names == ['kpt1', 'kpt2']
+    assert sset.images[0].keypoints.tolist() == [[20, 30], [3, 3]]
+    assert sset.skeleton == [[0, 1]]  # 0-1 dropped, 1-2 renumbered
+    with pytest.raises(ValueError, match='not placed on support image 2'):
+        sset.toggle_visible(1, 0)
+    with pytest.raises(ValueError, match='no keypoint 5'):
+        sset.remove_keypoint(5)
+
+
+def test_clicks_outside_and_bad_text_are_named():
+    sset = _two_supports()
+    with pytest.raises(ValueError, match=r'outside support image 1 \(60 x 40'):
+        sset.place(0, 60, 10)
+    with pytest.raises(ValueError, match='no support image 3'):
+        sset.place(2, 1, 1)
+    sset.place(0, 1, 1)
+    with pytest.raises(ValueError, match='expected links like 0-1'):
+        sset.set_skeleton('0:1')
+    with pytest.raises(ValueError, match='does not exist'):
+        sset.set_skeleton('0-1')
+    with pytest.raises(ValueError, match='2 names for 1 keypoints'):
+        sset.set_names('head, tail')
+    sset.set_names(' head ')
+    assert sset.names == ['head']
+
+
+def test_box_from_two_corners():
+    sset = _two_supports()
+    assert sset.box_corner(0, 30, 5) is None
+    assert sset.box_corner(0, 10, 25) == [10, 5, 30, 25]
+    with pytest.raises(ValueError, match='too small'):
+        sset.box_corner(1, 3, 3)
+        sset.box_corner(1, 4, 20)
+    sset.clear_box(0)
+    assert sset.images[0].bbox is None
+
+
+def test_check_ready_names_what_is_missing():
+    sset = SupportSet()
+    with pytest.raises(ValueError, match='Add a support image'):
+        sset.check_ready()
+    sset.add_image(_image(), 'a.png')
+    with pytest.raises(ValueError, match='Place at least one keypoint'):
+        sset.check_ready()
+    sset.add_image(_image(), 'b.png')
+    sset.place(0, 1, 1)
+    with pytest.raises(ValueError, match=r'Support image 2 \(b.png\) has no '
+                       'visible keypoint'):
+        sset.check_ready()
+    sset.place(1, 2, 2)
+    sset.add_keypoint('tail')
+    with pytest.raises(ValueError, match=r'Keypoint 1 \(tail\) is visible on '
+                       'no support image'):
+        sset.check_ready()
+
+
+def test_arrays_for_inference():
+    sset = _two_supports()
+    sset.place(0, 1, 2)
+    sset.place(0, 3, 4)
+    sset.place(1, 5, 6)
+    sset.images[1].bbox = [1, 2, 30, 20]
+    images, kpts, boxes = sset.arrays()
+    assert len(images) == 2 and images[1][0, 0, 1] == 9
+    np.testing.assert_array_equal(
+        kpts, [[[1, 2, 1], [3, 4, 1]], [[5, 6, 1], [0, 0, 0]]])
+    np.testing.assert_array_equal(boxes, [[0, 0, 60, 40], [1, 2, 30, 20]])
+
+
+def test_saved_set_round_trips_and_is_a_coco_support_file(tmp_path):
+    sset = _two_supports()
+    sset.place(0, 1.5, 2.25)
+    sset.place(0, 3, 4)
+    sset.place(1, 5, 6)
+    sset.toggle_visible(0, 1)
+    sset.set_names('head,tail')
+    sset.set_skeleton('0-1')
+    sset.images[0].bbox = [1, 1, 50, 30]
+    data = json.loads(json.dumps(sset.to_coco()))
+    back = SupportSet.from_coco(data)
+    assert back.names == ['head', 'tail'] and back.skeleton == [[0, 1]]
+    for a, b in zip(sset.images, back.images):
+        np.testing.assert_array_equal(a.image, b.image)
+        np.testing.assert_array_equal(a.keypoints, b.keypoints)
+        np.testing.assert_array_equal(a.visible, b.visible)
+        assert a.name == b.name
+    assert back.images[0].bbox == [1, 1, 50, 30]
+    assert back.images[1].bbox == [0, 0, 60, 40]
+    # the same file is a support file for the CLI / inference_cape
+    path = tmp_path / 'support_set.json'
+    path.write_text(json.dumps(data))
+    ann = read_coco_support(str(path), ['a.png', 'b.png'])
+    np.testing.assert_array_equal(
+        ann['keypoints'], [[[1.5, 2.25, 2], [3, 4, 0]], [[5, 6, 2], [0, 0, 0]]])
+    assert ann['keypoint_names'] == ['head', 'tail']
+    assert ann['skeleton'] == [[0, 1]]
+
+
+def test_loading_a_bad_set_says_why():
+    with pytest.raises(ValueError, match='not a saved support set'):
+        SupportSet.from_coco({'images': []})
+    sset = _two_supports()
+    sset.place(0, 1, 1)
+    sset.place(1, 1, 1)
+    data = sset.to_coco()
+    no_images = dict(data, images=[dict(i, mmppm_png_base64=None) for i in
+                                   data['images']])
+    del no_images['images'][0]['mmppm_png_base64']
+    with pytest.raises(ValueError, match='no embedded image'):
+        SupportSet.from_coco(no_images)
+    bad_png = json.loads(json.dumps(data))
+    bad_png['images'][0]['mmppm_png_base64'] = 'bm90IGFuIGltYWdl'
+    with pytest.raises(ValueError, match='not a readable image'):
+        SupportSet.from_coco(bad_png)
+    outside = json.loads(json.dumps(data))
+    outside['annotations'][1]['keypoints'] = [70, 1, 2]
+    with pytest.raises(ValueError, match=r'keypoint 0 of image 2 \(b.png\) at '
+                       r'\(70.0, 1.0\) is outside the 60 x 40 image'):
+        SupportSet.from_coco(outside)
