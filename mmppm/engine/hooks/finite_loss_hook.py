@@ -30,7 +30,7 @@ class FiniteLossHook(Hook):
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
         terms = {
-            k: float(v)
+            k: float(v.detach()) if hasattr(v, 'detach') else float(v)
             for k, v in (outputs or {}).items() if k.startswith('loss')
         }
         if all(math.isfinite(v) for v in terms.values()):

@@ -22,6 +22,11 @@ class SharedPromptMLP(BaseModule):
             ``dict(type='GELU')``.
         shared_init_std (float): Std of the normal init of P_bar. Defaults to
             1.0.
+        residual (bool): Context = ``P + Phi([P_bar, P])`` with Phi's last
+            layer initialised to zero, so an untrained encoder is plain PPM
+            and training starts from it (an option the paper leaves open,
+            docs/cpt.md "Residual Phi"). Defaults to False: the paper's
+            ``Phi([P_bar, P])`` (Eq. 5).
         init_cfg (dict, optional): mmengine init config.
     """
 
@@ -30,6 +35,7 @@ class SharedPromptMLP(BaseModule):
                  hidden_dims: Optional[int] = None,
                  act_cfg: dict = dict(type='GELU'),
                  shared_init_std: float = 1.0,
+                 residual: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if embed_dims is None:
@@ -42,12 +48,17 @@ class SharedPromptMLP(BaseModule):
         self.mlp = nn.Sequential(
             nn.Linear(2 * embed_dims, hidden_dims), MODELS.build(act_cfg),
             nn.Linear(hidden_dims, embed_dims))
+        self.residual = residual
+        if residual:
+            nn.init.zeros_(self.mlp[-1].weight)
+            nn.init.zeros_(self.mlp[-1].bias)
 
     def forward(self, prompts: Tensor) -> Tensor:
         """``[N, T, c]`` prompts -> ``[N, T, c]`` UNet context tokens."""
         shared = self.shared_prompt.to(prompts.dtype).expand(
             prompts.shape[0], prompts.shape[1], -1)
-        return self.mlp(torch.cat([shared, prompts], dim=-1))
+        out = self.mlp(torch.cat([shared, prompts], dim=-1))
+        return prompts + out if self.residual else out
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         for name, param in self.named_parameters():
