@@ -1,16 +1,13 @@
 """Every shipped config loads; the MP-100 configs build their episodes."""
-import os
 from pathlib import Path
 
 import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpose.registry import DATASETS
+from test_datasets.mp100_fixtures import require_shared_ann_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# shared/ sits beside the repository (absent in a plain clone)
-SHARED_DIR = Path(os.environ.get('MMPPM_SHARED_DIR',
-                                 REPO_ROOT.parent / 'shared'))
 
 CONFIGS = sorted(
     str(p) for p in (REPO_ROOT / 'configs').rglob('*.py')
@@ -38,10 +35,7 @@ def test_toy_sd_config_loads(path):
 
 @pytest.mark.parametrize('shots', [1, 5])
 def test_split1_config_builds_60000_queries(shots):
-    ann_dir = SHARED_DIR / 'data/mp100/annotations'
-    if not (ann_dir / 'mp100_split1_test.json').is_file():
-        pytest.skip(f'real MP-100 annotations not found in {ann_dir} '
-                    '(shared/ is not part of a clone)')
+    ann_dir = Path(require_shared_ann_file('mp100_split1_test.json')).parent
     cfg = Config.fromfile(
         str(REPO_ROOT / f'configs/ppm/ppm_sd15_{shots}shot_mp100-split1.py'))
     ds_cfg = cfg.test_dataloader.dataset
