@@ -30,10 +30,18 @@ def message(driver) -> str:
 
 
 def upload(driver, elem_id: str, path: str) -> None:
-    """Give a file to the upload component ``elem_id``."""
+    """Give a file to the upload component ``elem_id`` (a drop zone holds
+    its file input; an upload button has it just before itself)."""
     from selenium.webdriver.common.by import By
-    driver.find_element(By.CSS_SELECTOR,
-                        f'#{elem_id} input[type=file]').send_keys(path)
+    inputs = driver.find_elements(By.CSS_SELECTOR,
+                                  f'#{elem_id} input[type=file]')
+    if not inputs:
+        inputs = driver.find_elements(
+            By.XPATH, f'//*[@id="{elem_id}"]/preceding-sibling::'
+            'input[@type="file"][1]')
+    if not inputs:
+        raise LookupError(f'no file input for #{elem_id}')
+    inputs[0].send_keys(path)
 
 
 def click_image_pixel(driver, x: float, y: float, scale: float) -> None:

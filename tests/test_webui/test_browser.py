@@ -100,7 +100,8 @@ def driver(browser_ready):
     drv.quit()
 
 
-def test_annotate_run_and_download(server, driver, toy_default_root):
+def test_annotate_run_and_download(server, driver, toy_default_root,
+                                   tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -173,6 +174,15 @@ def test_annotate_run_and_download(server, driver, toy_default_root):
     np.testing.assert_array_equal(saved.images[0].keypoints, support[:, :2])
     np.testing.assert_array_equal(saved.images[0].image,
                                   load_image(osp.join(images, SUPPORT)))
+    # ... and loading it back restores the set in a fresh page
+    path = tmp_path / 'support_set.json'
+    path.write_text(json.dumps(saved.to_coco()))
+    driver.get(server)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#run'))
+    upload(driver, 'load-support', str(path))
+    wait.until(lambda d: 'Loaded 1 support image(s) with 3 keypoints' in
+               message(d))
+    assert driver.find_elements(By.CSS_SELECTOR, '#support-canvas img')
 
 
 def test_user_mistakes_show_a_message_not_a_trace(server, driver, tmp_path):
