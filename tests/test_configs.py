@@ -31,6 +31,9 @@ def test_toy_sd_config_loads(path):
     assert cfg.train_cfg.type == 'IterBasedTrainLoop'
     assert {'FiniteLossHook', 'RandomStateHook'} <= {
         h['type'] for h in cfg.custom_hooks}
+    # a fixed name would make the UNet stage reuse the VAE stage's visualizer
+    # (one process, two Runners) and log its scalars in the VAE's work dir
+    assert 'name' not in cfg.visualizer
 
 
 @pytest.mark.parametrize('shots', [1, 5])

@@ -37,8 +37,7 @@ fi
 # mmcv-lite: provide the stand-in mmcv._ext whatever the import order
 # (mmppm/utils/mmcv_ext_stub.py, loaded by path at interpreter start).
 SITE=$("$VENV/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-STUB="$(pwd)/mmppm/utils/mmcv_ext_stub.py"
-echo "import importlib.util as _u; _s = _u.spec_from_file_location('_mmppm_mmcv_ext_stub', r'$STUB'); _m = _u.module_from_spec(_s); _s.loader.exec_module(_m); _m.install_finder()" > "$SITE/mmppm_mmcv_ext_stub.pth"
+"$VENV/bin/python" mmppm/utils/mmcv_ext_stub.py --pth-line > "$SITE/mmppm_mmcv_ext_stub.pth"
 "$VENV/bin/python" -c "import mmpose.models" || { echo "import mmpose.models failed"; exit 1; }
 "$VENV/bin/python" -c "import mmppm, mmpose.models, diffusers, torchvision; print('mmppm', mmppm.__version__, 'installed')"
 # Headless Chromium for tests/test_webui (Debian packages; needs root).

@@ -20,8 +20,10 @@ env_cfg = dict(
     dist_cfg=dict(backend='gloo'),
 )
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='mmengine.Visualizer', vis_backends=vis_backends, name='visualizer')
+# No fixed name: the Runner names it after its experiment, so the UNet stage
+# (a second Runner in the same process) gets its own visualizer and logs its
+# scalars in its own work dir, not in the VAE stage's.
+visualizer = dict(type='mmengine.Visualizer', vis_backends=vis_backends)
 log_processor = dict(type='LogProcessor', window_size=25, by_epoch=False)
 log_level = 'INFO'
 load_from = None

@@ -21,6 +21,7 @@ library exists. This module imports nothing outside the standard library.
 import importlib
 import importlib.machinery
 import importlib.util
+import os
 import sys
 import types
 
@@ -105,3 +106,21 @@ def install_finder() -> None:
     """Append :class:`StubFinder` to ``sys.meta_path`` (once)."""
     if not any(getattr(f, '__mmppm_stub__', False) for f in sys.meta_path):
         sys.meta_path.append(StubFinder())
+
+
+def pth_line() -> str:
+    """The line of a ``.pth`` file that calls :func:`install_finder` at
+    interpreter start, loading this file by its path (nothing else is
+    imported). ``tools/install.sh`` and ``tools/run_offline_kit.sh`` write it
+    with ``python mmppm/utils/mmcv_ext_stub.py --pth-line``."""
+    path = os.path.abspath(__file__)
+    return ('import importlib.util as _u; _s = _u.spec_from_file_location('
+            f"'_mmppm_mmcv_ext_stub', r'{path}'); "
+            '_m = _u.module_from_spec(_s); _s.loader.exec_module(_m); '
+            '_m.install_finder()')
+
+
+if __name__ == '__main__':
+    if sys.argv[1:] != ['--pth-line']:
+        sys.exit('usage: python mmcv_ext_stub.py --pth-line')
+    print(pth_line())

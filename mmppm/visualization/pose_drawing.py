@@ -19,6 +19,8 @@ from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import get_warp_matrix
 
+from .mmpose_compat import patch_opencv_draw_circles
+
 VISUALIZER_NAME = 'mmppm_cape_visualizer'
 
 
@@ -117,6 +119,7 @@ def draw_keypoints(image: np.ndarray,
     Returns:
         np.ndarray: The drawn image, RGB.
     """
+    patch_opencv_draw_circles()  # mmpose 1.3.2 under numpy >= 2.5
     vis = get_visualizer(visualizer)
     kpts, outside = clamp_to_image(keypoints, image.shape[1], image.shape[0])
     num_kpts = len(kpts)

@@ -7,8 +7,15 @@
 #   SD       local SD 1.5 diffusers folder; default: a random-weight SD 1.5
 #            architecture built once into work_dirs/random_sd/sd15-seed0
 #            (same cost as the real weights, ~4.5 GB on disk).
-# Environment: PY (default .venv/bin/python), DTYPE (default bf16),
-#   STEPS (default 100, the paper's), QUERIES (default 1).
+# Environment: PY (default .venv/bin/python), DTYPE (default bf16 on CUDA,
+#   fp32 elsewhere), STEPS (default 100, the paper's), QUERIES (default 1),
+#   NAIVE_STEPS (default 10), MEM_STEPS (default 3) and MEM_BATCHES
+#   (default "20 40 80 160") of run 3, FLOPS=0 skips run 4,
+#   SD_CACHE (where the random SD folder is kept; default work_dirs/random_sd).
+#   SMOKE=1: a quick check of the whole path (STEPS 3, NAIVE_STEPS 2,
+#   MEM_STEPS 1, FLOPS 0) for a short GPU lease; each still settable.
+#   Rehearsal without a GPU: DEVICE (default cuda), ARCH (default sd15),
+#   INPUT_SIZE (default 512), e.g. DEVICE=cpu ARCH=tiny INPUT_SIZE=128.
 #
 # Runs, each a separate process (memory of one does not leak into the next):
 #   1. 17 keypoints, 1-shot, 100 steps: naive vs fast (fast: max_batch 17;
@@ -27,19 +34,33 @@ cd "$(dirname "$0")/../.."
 OUT=${1:-work_dirs/gpu_benchmark}
 SD=${2:-}
 PY=${PY:-.venv/bin/python}
-DTYPE=${DTYPE:-bf16}
+DEVICE=${DEVICE:-cuda}
+ARCH=${ARCH:-sd15}
+INPUT_SIZE=${INPUT_SIZE:-512}
+if [ "${SMOKE:-0}" = 1 ]; then
+  STEPS=${STEPS:-3} NAIVE_STEPS=${NAIVE_STEPS:-2} MEM_STEPS=${MEM_STEPS:-1}
+  FLOPS=${FLOPS:-0}
+fi
+case "$DEVICE" in cuda*) DTYPE=${DTYPE:-bf16} ;; *) DTYPE=${DTYPE:-fp32} ;; esac
 STEPS=${STEPS:-100}
 NAIVE_STEPS=${NAIVE_STEPS:-10}
+MEM_STEPS=${MEM_STEPS:-3}
+read -r -a MEM_BATCHES <<< "${MEM_BATCHES:-20 40 80 160}"
+FLOPS=${FLOPS:-1}
 QUERIES=${QUERIES:-1}
 export HF_HUB_OFFLINE=1
 mkdir -p "$OUT"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv \
-    | tee "$OUT/gpu.txt"
+case "$DEVICE" in
+  cuda*) nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv \
+           | tee "$OUT/gpu.txt" ;;
+  *) echo "device $DEVICE: $(nproc) CPU cores, no GPU" | tee "$OUT/gpu.txt" ;;
+esac
 
-SRC=(--arch sd15)
+SRC=(--arch "$ARCH")
+[ -n "${SD_CACHE:-}" ] && SRC+=(--cache-dir "$SD_CACHE")
 [ -n "$SD" ] && SRC=(--pretrained "$SD")
-COMMON=("${SRC[@]}" --device cuda --dtype "$DTYPE" --input-size 512
-        --crop-size 256 --queries "$QUERIES")
+COMMON=("${SRC[@]}" --device "$DEVICE" --dtype "$DTYPE"
+        --input-size "$INPUT_SIZE" --crop-size 256 --queries "$QUERIES")
 BENCH=("$PY" tools/analysis/benchmark_episode.py)
 
 # 1a. naive reference, 17 keypoints 1-shot (fp32 by definition), few steps.
@@ -56,15 +77,20 @@ BENCH=("$PY" tools/analysis/benchmark_episode.py)
     --paths fast --max-batch 85 32 --out "$OUT/k17_s5_fast.json"
 # 3. 68 keypoints 5-shot: 340 pairs. Peak memory per chunk size, with and
 #    without gradient checkpointing; a few steps suffice for memory and s/step.
-"${BENCH[@]}" "${COMMON[@]}" --keypoints 68 --shots 5 --steps 3 \
-    --paths fast --max-batch 20 40 80 160 --gradient-checkpointing both \
+"${BENCH[@]}" "${COMMON[@]}" --keypoints 68 --shots 5 --steps "$MEM_STEPS" \
+    --paths fast --max-batch "${MEM_BATCHES[@]}" --gradient-checkpointing both \
     --out "$OUT/k68_s5_memory.json"
 # 4. Counted FLOPs of the same pieces (on the CPU side, a few minutes), to
 #    turn measured steps/s into sustained TFLOP/s and recheck the projection.
-"$PY" tools/analysis/project_split_cost.py "${SRC[@]}" --input-size 512 \
-    --keypoints 17 --shots 1 5 --out "$OUT/flops.projection"
+if [ "$FLOPS" = 1 ]; then
+  "$PY" tools/analysis/project_split_cost.py "${SRC[@]}" \
+      --input-size "$INPUT_SIZE" --keypoints 17 --shots 1 5 \
+      --out "$OUT/flops.projection"
+fi
 
-"$PY" - "$OUT" "$STEPS" <<'EOF'
+# The last column projects every run to PROJECT_STEPS (default 100, the
+# paper's) whatever steps it measured (smoke runs included).
+"$PY" - "$OUT" "${PROJECT_STEPS:-100}" <<'EOF'
 import glob, json, os, sys
 out, steps = sys.argv[1], int(sys.argv[2])
 flops = None
@@ -72,7 +98,7 @@ if os.path.isfile(f'{out}/flops.projection'):
     flops = json.load(open(f'{out}/flops.projection'))['pieces_gflop']
 EPISODES = 4000
 print(f'\n{"file":<28}{"run":<20}{"s/episode":>10}{"steps/s":>9}'
-      f'{"peak GiB":>9}{"GPU-h/split":>12}{"  (at 100 steps)":>17}')
+      f'{"peak GiB":>9}{"GPU-h/split":>12}{f"  (at {steps} steps)":>17}')
 for path in sorted(glob.glob(f'{out}/*.json')):
     rep = json.load(open(path))
     n = rep['config']['steps']
@@ -92,8 +118,8 @@ for path in sorted(glob.glob(f'{out}/*.json')):
                 and r['steps_per_s']:
             pairs = rep['config']['keypoints'] * rep['config']['shots']
             tflops = flops['unet_fwd_bwd'] * pairs * r['steps_per_s'] / 1e3
-            print(f'  sustained during the fit: {tflops:.0f} TFLOP/s '
-                  f'({flops["unet_fwd_bwd"]:.0f} GFLOP per pair-step, '
+            print(f'  sustained during the fit: {tflops:.3g} TFLOP/s '
+                  f'({flops["unet_fwd_bwd"]:.4g} GFLOP per pair-step, '
                   'counted)')
     for c in rep['comparisons']:
         print(f'  {c["fast"]} vs naive: loss rel diff '
