@@ -26,9 +26,6 @@ import os.path as osp
 import sys
 
 
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-
-
 def parse_args(argv=None):
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(
@@ -66,6 +63,7 @@ def parse_args(argv=None):
 
 def list_queries(entries):
     """Image files, folders expanded (sorted); raise on missing paths."""
+    from mmppm.utils.file_names import IMG_EXTENSIONS
     paths = []
     for entry in entries:
         if osp.isdir(entry):
@@ -92,21 +90,12 @@ def parse_skeleton(links):
                          ) from None
 
 
-def output_names(paths):
-    """``<name>`` per query: the file stem, made unique."""
-    names, seen = [], {}
-    for path in paths:
-        stem = osp.splitext(osp.basename(path))[0]
-        seen[stem] = seen.get(stem, 0) + 1
-        names.append(stem if seen[stem] == 1 else f'{stem}_{seen[stem]}')
-    return names
-
-
 def run(args):
     import numpy as np
 
     from mmppm.apis import (inference_cape, init_cape_model, load_image,
                             read_coco_support)
+    from mmppm.utils.file_names import unique_stems
     from mmppm.visualization import (crop_image, draw_keypoints,
                                      draw_maps_grid, save_rgb,
                                      skeleton_zero_based)
@@ -129,7 +118,7 @@ def run(args):
         names = []
     os.makedirs(args.save_dir, exist_ok=True)
     summary = []
-    for path, name, res in zip(queries, output_names(queries), results):
+    for path, name, res in zip(queries, unique_stems(queries), results):
         img = load_image(path, 'query image')
         kpts = res.pred_instances.keypoints[0]
         scores = res.pred_instances.keypoint_scores[0]

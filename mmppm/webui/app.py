@@ -19,6 +19,7 @@ import numpy as np
 
 from mmppm.apis import inference_cape, load_image
 from mmppm.datasets.json_io import read_json_object
+from mmppm.utils.file_names import IMG_EXTENSIONS, unique_stems
 from mmppm.visualization import save_rgb
 
 from .render import (display_scale, draw_query, draw_query_maps,
@@ -113,14 +114,18 @@ def add_support_images(support: SupportSet, paths: Sequence[str]) -> int:
     if not paths:
         raise PageError('No file was uploaded')
     for path in paths:
-        name = osp.basename(str(path))
-        try:
-            image = load_image(str(path), f'support image {name}')
-        except ValueError:
-            raise PageError(f'{name} is not an image this page can read '
-                            '(use PNG or JPEG)') from None
-        support.add_image(image, name)
+        support.add_image(read_upload(path), osp.basename(str(path)))
     return len(support.images) - 1
+
+
+def read_upload(path: str, what: str = '') -> np.ndarray:
+    """An uploaded image file as BGR, or the message that it is none."""
+    name = osp.basename(str(path))
+    try:
+        return load_image(str(path), f'{what}image {name}')
+    except ValueError:
+        raise PageError(f'{what}{name} is not an image this page can read '
+                        '(use PNG or JPEG)') from None
 
 
 def click(support: SupportSet, s: Optional[int], mode: str,
@@ -172,14 +177,7 @@ def run_episode(model, support: SupportSet, query_paths: Sequence[str],
         ``predictions`` (the JSON's dict) and ``seconds``.
     """
     images, kpts, boxes = support.arrays()
-    queries = []
-    for path in query_paths:
-        name = osp.basename(path)
-        try:
-            queries.append(load_image(path, f'query image {name}'))
-        except ValueError:
-            raise PageError(f'Query {name} is not an image this page can '
-                            'read (use PNG or JPEG)') from None
+    queries = [read_upload(path, 'Query ') for path in query_paths]
     start = time.perf_counter()
     results = inference_cape(model, images, kpts, queries,
                              support_bboxes=boxes, return_heatmaps=True,
@@ -188,7 +186,7 @@ def run_episode(model, support: SupportSet, query_paths: Sequence[str],
     input_size = results[0].metainfo['input_size']
     rows = fit_rows(model.last_fit_report, input_size, support.names)
     names = unique_stems(query_paths)
-    pictures, grids, files = [], [], []
+    pictures, grids = [], []
     for name, img, res in zip(names, queries, results):
         kp = res.pred_instances.keypoints[0]
         maps = np.asarray(res.pred_fields.heatmaps.cpu())
@@ -209,16 +207,6 @@ def run_episode(model, support: SupportSet, query_paths: Sequence[str],
     files = [json_path] + [p for p, _ in pictures] + [p for p, _ in grids]
     return dict(results=pictures, maps=grids, fit=rows, files=files,
                 predictions=predictions, seconds=seconds)
-
-
-def unique_stems(paths: Sequence[str]) -> List[str]:
-    """File stems, made unique (``a``, ``a_2``, ...)."""
-    names, seen = [], {}
-    for path in paths:
-        stem = osp.splitext(osp.basename(str(path)))[0]
-        seen[stem] = seen.get(stem, 0) + 1
-        names.append(stem if seen[stem] == 1 else f'{stem}_{seen[stem]}')
-    return names
 
 
 def run_summary(out: dict, num_queries: int) -> str:
@@ -254,7 +242,7 @@ def example_images(folder: Optional[str], limit: int = 24) -> List[str]:
     found = []
     for root, _, files in sorted(os.walk(folder)):
         found += [osp.join(root, f) for f in sorted(files)
-                  if f.lower().endswith(('.jpg', '.jpeg', '.png'))]
+                  if f.lower().endswith(IMG_EXTENSIONS)]
     return found[:limit]
 
 

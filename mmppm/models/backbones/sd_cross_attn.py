@@ -466,12 +466,8 @@ class SDCrossAttnBackbone(BaseModule):
         """Mean over the captured layers of
         :func:`mmppm.models.utils.logit_sensitivity` (the spread of map
         logits per unit of context token) for cached queries."""
-        values = [
-            logit_sensitivity(
-                q,
-                self.unet.get_submodule(name[:-len('.processor')]).to_k
-                .weight,
-                self.unet.get_submodule(name[:-len('.processor')]).heads)
-            for name, q in cached.queries.items()
-        ]
+        values = []
+        for name, q in cached.queries.items():
+            attn = self.unet.get_submodule(name[:-len('.processor')])
+            values.append(logit_sensitivity(q, attn.to_k.weight, attn.heads))
         return float(torch.stack(values).mean())

@@ -338,18 +338,19 @@ class PPMEstimator(BaseModel):
         state = mode.prepare(support_latents, generator)
         self.last_episode_losses, self.last_episode_map_losses = [], []
         for step in range(cfg['steps']):
-            grad = torch.zeros_like(params)
+            # prompts as a leaf: each chunk's graph is freed after its
+            # backward; d loss / d params = scale * d loss / d prompts
+            prompts = (params.detach() * scale).requires_grad_(True)
+            grad = torch.zeros_like(prompts)
             total = total_map = 0.
-            prompts = params * scale
             for terms in mode.fit_terms(state, prompts, pairs, generator):
                 losses = self.head.loss(**terms)
                 loss = sum(losses.values())
-                grad += torch.autograd.grad(loss, params,
-                                            retain_graph=True)[0]
+                grad += torch.autograd.grad(loss, prompts)[0]
                 total += float(loss.detach())
                 total_map += float(losses['loss_map'].detach())
             check_finite(torch.tensor(total), f'{what}, step {step}')
-            params.grad = grad
+            params.grad = grad * scale
             optimizer.step()
             self.last_episode_losses.append(total)
             self.last_episode_map_losses.append(total_map)

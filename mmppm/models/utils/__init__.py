@@ -6,7 +6,8 @@ from .keypoint_ops import (argmax_2d, crop_to_image, image_to_crop,
                            prompt_pair_weights)
 
 __all__ = [
-    'MAP_REDUCTIONS', 'aggregate_layer_maps', 'cross_attn_map', 'infer_map_hw', 'logit_sensitivity',
-    'loss_plateaued', 'MAP_LOSSES', 'map_loss', 'argmax_2d', 'crop_to_image', 'image_to_crop',
+    'MAP_REDUCTIONS', 'aggregate_layer_maps', 'cross_attn_map',
+    'infer_map_hw', 'logit_sensitivity', 'loss_plateaued', 'MAP_LOSSES',
+    'map_loss', 'argmax_2d', 'crop_to_image', 'image_to_crop',
     'prompt_pair_weights'
 ]
