@@ -21,7 +21,8 @@ def test_config_loads(path):
     cfg = Config.fromfile(path)
     assert cfg.custom_imports['imports'][0] == 'mmppm'
     assert cfg.test_dataloader.batch_size == 1
-    assert cfg.model.type in ('PPMEstimator', 'SupportCopyBaseline')
+    assert cfg.model.type in ('PPMEstimator', 'SupportCopyBaseline',
+                              'FeatureMatchingBaseline')
 
 
 @pytest.mark.parametrize('path', TOY_SD_CONFIGS, ids=lambda p: Path(p).name)

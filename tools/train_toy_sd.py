@@ -1,32 +1,37 @@
-"""Train the toy Stable Diffusion on the toy images (docs/toy_sd.md).
+"""Train the toy Stable Diffusion on captioned toy scenes (docs/toy_sd.md).
 
 Usage:
-    python tools/train_toy_sd.py [--data-root data/toy_mp100]
-        [--work-dir work_dirs/toy_sd] [--out data/toy_sd]
-        [--vae-iters N] [--unet-iters N] [--unet-stop-at N] [--seed 0]
-        [--resume]
-        [--stage all|vae|unet]
+    python tools/train_toy_sd.py [--work-dir work_dirs/toy_sd]
+        [--out data/toy_sd] [--vae-iters N] [--unet-iters N]
+        [--unet-stop-at N] [--seed 0] [--world-seed 0] [--resume]
+        [--stage all|vae|unet] [--cfg-options KEY=VALUE ...]
 
-Stage 1 trains a small AutoencoderKL and saves a picture of its
-reconstructions (``WORK_DIR/vae_reconstructions.png``: look at it before
-trusting stage 2); stage 2 trains a category-conditioned UNet on its
-latents. The result is a diffusers Stable Diffusion folder (``--out``) that
-``model.backbone.pretrained`` loads like any SD. Loss curves:
-``WORK_DIR/{vae,unet}_loss.png``. ``--resume`` continues each stage from its
-last checkpoint; the same ``--seed`` gives the same weights.
+Both stages train on scenes of the toy world drawn on the fly
+(``CaptionedToyScenes``: objects of fresh templates, never the toy MP-100
+categories, with captions naming their blobs). Stage 1 trains a small
+AutoencoderKL and saves a picture of its reconstructions
+(``WORK_DIR/vae_reconstructions.png``: look at it before trusting stage 2);
+stage 2 trains a caption-conditioned UNet and its CLIP text encoder on the
+latents. The result is a complete diffusers ``StableDiffusionPipeline``
+folder (``--out``) that ``model.backbone.pretrained`` loads like any SD.
+Loss curves: ``WORK_DIR/{vae,unet}_loss.png``. ``--resume`` continues each
+stage from its last checkpoint; the same seeds give the same weights.
+``--cfg-options`` overrides keys of the UNet stage's config (e.g.
+``model.ground_bce_weight=0``).
 """
 import argparse
 import os.path as osp
 import sys
 
+from mmengine.config import DictAction
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-VAE_CONFIG = osp.join(REPO, 'configs/toy_sd/toy-vae_kl-f4_toy-128.py')
-LDM_CONFIG = osp.join(REPO, 'configs/toy_sd/toy-ldm_unet-32-64_toy-128.py')
+VAE_CONFIG = osp.join(REPO, 'configs/toy_sd/toy-vae_kl-f4_scenes-128.py')
+LDM_CONFIG = osp.join(REPO, 'configs/toy_sd/toy-ldm_unet-32-64_clip_scenes-128.py')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--data-root', default='data/toy_mp100')
     parser.add_argument('--work-dir', default='work_dirs/toy_sd')
     parser.add_argument('--out', default='data/toy_sd',
                         help='the diffusers folder to write')
@@ -35,12 +40,17 @@ def parse_args(argv=None):
     parser.add_argument('--unet-stop-at', type=int,
                         help='end stage 2 at this iteration of its '
                         '--unet-iters schedule')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='training seed (weights, noise, batches)')
+    parser.add_argument('--world-seed', type=int, default=0,
+                        help='seed of the captioned scenes')
     parser.add_argument('--resume', action='store_true')
     parser.add_argument('--stage', choices=['all', 'vae', 'unet'],
                         default='all')
     parser.add_argument('--vae-config', default=VAE_CONFIG)
     parser.add_argument('--ldm-config', default=LDM_CONFIG)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='overrides of the UNet stage config')
     return parser.parse_args(argv)
 
 
@@ -57,34 +67,30 @@ def plot_stage(work_dir: str, out: str, keys, title: str) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmppm.apis.toy_sd import (stage_config, train_ldm, train_vae,
-                                   write_all_images)
-    ann_dir = osp.join(args.data_root, 'annotations')
-    if not osp.isdir(ann_dir):
-        sys.exit(f'error: no toy annotations in {ann_dir}; generate them '
-                 'with python tools/dataset_converters/generate_toy_mp100.py')
+    from mmppm.apis.toy_sd import stage_config, train_ldm, train_vae
     index = osp.join(args.out, 'model_index.json')
     if osp.exists(args.out) and (not osp.isfile(index) or '_mmppm_toy_sd'
                                  not in open(index).read()):
         sys.exit(f'error: {args.out} exists and was not written by this '
                  'tool; choose another --out')
-    ann_file = write_all_images(args.data_root, args.work_dir)
     vae_dir = osp.join(args.work_dir, 'vae_export')
     vae_work = osp.join(args.work_dir, 'vae')
     unet_work = osp.join(args.work_dir, 'unet')
     meta = {}
     if args.stage in ('all', 'vae'):
-        cfg = stage_config(args.vae_config, vae_work, args.data_root,
-                           ann_file, args.vae_iters, args.seed, args.resume)
+        cfg = stage_config(args.vae_config, vae_work, args.world_seed,
+                           args.vae_iters, args.seed, args.resume)
         meta['vae'] = train_vae(
             cfg, osp.join(args.work_dir, 'vae_reconstructions.png'), vae_dir)
         plot_stage(vae_work, osp.join(args.work_dir, 'vae_loss.png'),
                    ('loss', 'loss_rec', 'loss_kl'), 'toy SD: VAE')
     if args.stage in ('all', 'unet'):
-        cfg = stage_config(args.ldm_config, unet_work, args.data_root,
-                           ann_file, args.unet_iters, args.seed, args.resume,
+        cfg = stage_config(args.ldm_config, unet_work, args.world_seed,
+                           args.unet_iters, args.seed, args.resume,
                            stop_at=args.unet_stop_at,
                            vae_pretrained=osp.abspath(vae_dir))
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
         meta['command'] = 'python tools/train_toy_sd.py ' + ' '.join(
             argv if argv is not None else sys.argv[1:])
         train_ldm(cfg, vae_dir, args.out, meta)

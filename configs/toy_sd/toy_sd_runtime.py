@@ -30,32 +30,23 @@ load_from = None
 resume = False
 randomness = dict(seed=0)
 
-sd_input_size = (128, 128)  # the toy PPM configs feed SD 128 x 128 crops
-# Training images: the object crops PPM sees (bbox x 1.25), with random
-# scale, shift and rotation; keypoint labels are never used.
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomBBoxTransform', shift_factor=0.1, shift_prob=0.5,
-         scale_factor=(0.7, 1.3), rotate_factor=45, rotate_prob=0.6),
-    dict(type='TopdownAffine', input_size=sd_input_size),
-    dict(type='PackPoseInputs'),
-]
+sd_input_size = 128  # the toy PPM configs feed SD 128 x 128 crops
+# Training images: captioned scenes of the toy world drawn on the fly from a
+# seed stream the toy MP-100 categories never use, cropped as PPM crops (bbox
+# x 1.25) with random scale, rotation and shift (mmppm/datasets/toy_world).
 train_dataloader = dict(
     batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
+    num_workers=1,
+    persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
-        type='MP100Dataset',
-        data_root='data/toy_mp100/',
-        # all toy images (train, val and test categories: SD has seen
-        # chairs too); tools/train_toy_sd.py writes this union
-        ann_file='annotations/toy_sd_all_images.json',
-        data_prefix=dict(img='images/'),
-        mode='train',
-        pipeline=train_pipeline))
+        type='CaptionedToyScenes',
+        seed=0,  # the world's seed (tools/train_toy_sd.py --world-seed)
+        crop_size=sd_input_size,
+        num_keypoints=(3, 20),
+        word_dropout=0.1,
+        caption_dropout=0.1))
 
 # Warm-up, then cosine decay to a tenth of the stage's lr (tools/train_toy_sd.py
 # stretches begin/end to --vae-iters / --unet-iters).

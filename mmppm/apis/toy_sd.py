@@ -1,15 +1,15 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Train the toy Stable Diffusion in two Runner stages (docs/toy_sd.md).
 
-Stage 1 trains the VAE (``configs/toy_sd/toy-vae_*.py``), calibrates its
-latent scaling factor, writes it with ``save_pretrained`` and a picture of
-reconstructions; stage 2 trains the UNet on its latents
-(``configs/toy_sd/toy-ldm_*.py``) and writes the whole diffusers folder.
-Each stage resumes from its work dir; the same seed gives the same weights.
+Both stages train on the captioned pretraining scenes of the toy world
+(``CaptionedToyScenes``). Stage 1 trains the VAE
+(``configs/toy_sd/toy-vae_*.py``), calibrates its latent scaling factor,
+writes it with ``save_pretrained`` and a picture of reconstructions; stage 2
+trains the UNet and the text encoder on its latents
+(``configs/toy_sd/toy-ldm_*.py``) and writes the whole diffusers pipeline
+folder. Each stage resumes from its work dir; the same seeds give the same
+weights.
 """
-import json
-import os
-import os.path as osp
 import time
 from typing import Optional
 
@@ -19,45 +19,25 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from mmppm.datasets import load_coco_json, merge_coco
 from mmppm.models.toy_sd import export_toy_sd, latent_scaling_factor
-
-ALL_IMAGES = 'toy_sd_all_images.json'
-SPLIT_FILES = ('mp100_split1_train.json', 'mp100_split1_val.json',
-               'mp100_split1_test.json')
-
-
-def write_all_images(data_root: str, work_dir: str) -> str:
-    """The union of the toy splits' annotations (images of every
-    category; keypoints are never used), in ``work_dir``."""
-    ann_dir = osp.join(data_root, 'annotations')
-    merged = merge_coco(
-        load_coco_json(osp.join(ann_dir, f)) for f in SPLIT_FILES)
-    out = osp.join(work_dir, ALL_IMAGES)
-    os.makedirs(work_dir, exist_ok=True)
-    with open(out, 'w', encoding='utf-8') as f:
-        json.dump(merged, f)
-    return out
 
 
 def stage_config(config: str,
                  work_dir: str,
-                 data_root: str,
-                 ann_file: str,
+                 world_seed: int,
                  max_iters: Optional[int],
                  seed: int,
                  resume: bool,
                  stop_at: Optional[int] = None,
                  **model) -> Config:
-    """Load a stage config and point it at the data and its work dir.
+    """Load a stage config and point it at its work dir and world seed.
 
     ``max_iters`` stretches the schedule; ``stop_at`` ends training at that
     iteration of it (the weights of an early checkpoint of a longer run).
     """
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
-    cfg.train_dataloader.dataset.data_root = data_root
-    cfg.train_dataloader.dataset.ann_file = osp.abspath(ann_file)
+    cfg.train_dataloader.dataset.seed = int(world_seed)
     cfg.randomness = dict(seed=seed)
     cfg.resume = resume
     if max_iters is not None:  # the schedule stretched to the new length
@@ -74,14 +54,12 @@ def stage_config(config: str,
 
 
 def sample_batch(runner: Runner, num: int) -> torch.Tensor:
-    """``num`` training crops as the model sees them (RGB in [-1, 1])."""
-    images = []
-    for data in runner.train_dataloader:
-        batch = runner.model.data_preprocessor(data, False)
-        images.append(batch['inputs'])
-        if sum(len(x) for x in images) >= num:
-            break
-    return torch.cat(images)[:num]
+    """The first ``num`` training crops as the model sees them (RGB in
+    [-1, 1]), read from the dataset (the same whatever the training did)."""
+    from mmengine.dataset import pseudo_collate
+    dataset = runner.train_dataloader.dataset
+    data = pseudo_collate([dataset[i] for i in range(num)])
+    return runner.model.data_preprocessor(data, False)['inputs']
 
 
 def save_grid(images: torch.Tensor, recons: torch.Tensor, path: str) -> None:
@@ -112,6 +90,14 @@ def train_vae(cfg: Config, grid_path: str, export_dir: str) -> dict:
     start = time.time()
     runner = Runner.from_cfg(cfg)
     runner.train()
+    return export_vae(runner, grid_path, export_dir, time.time() - start)
+
+
+def export_vae(runner: Runner, grid_path: str, export_dir: str,
+               seconds: float) -> dict:
+    """Stage 1 after training: calibrate the latent scaling factor, write
+    the reconstruction picture and the VAE folder."""
+    cfg = runner.cfg
     model = runner.model
     model.eval()
     images = sample_batch(runner, 16)
@@ -120,7 +106,7 @@ def train_vae(cfg: Config, grid_path: str, export_dir: str) -> dict:
         scaling_factor=latent_scaling_factor(vae, images))
     save_grid(images[:8], model.reconstruct(images[:8]), grid_path)
     info = dict(iters=cfg.train_cfg.max_iters,
-                seconds=round(time.time() - start),
+                seconds=round(seconds),
                 final_losses=last_losses(cfg.work_dir),
                 scaling_factor=vae.config.scaling_factor)
     export_toy_sd(export_dir, vae, meta=dict(vae=info))
@@ -138,8 +124,8 @@ def train_ldm(cfg: Config, vae_dir: str, out_dir: str, meta: dict) -> dict:
                 seconds=round(time.time() - start),
                 final_losses=last_losses(cfg.work_dir))
     meta = dict(meta, unet=info)
-    export_toy_sd(out_dir, model.vae, model.unet,
-                  model.category_tokens.weight, meta=meta)
+    export_toy_sd(out_dir, model.vae, model.unet, model.text_encoder,
+                  model.tokenizer, meta=meta)
     print_log(f'toy SD stage 2 (UNet) done: {info}; written to {out_dir}',
               logger='current')
     return info

@@ -398,6 +398,7 @@ class MP100Dataset(BaseDataset):
                     num_shots=len(support),
                     category_id=cat['id'],
                     category_name=cat['name'],
-                    num_keypoints=cat['num_keypoints'])
+                    num_keypoints=cat['num_keypoints'],
+                    keypoint_names=list(cat['keypoints']))
         return pack_episode(support, query, self.pipeline,
                             self.query_pipeline, meta, self._run)

@@ -2,12 +2,13 @@ from .checkpoint_compat import register_checkpoint_safe_globals
 from .cpu_distributed import setup_cpu_distributed
 from .mmcv_ext_stub import has_compiled_mmcv_ops, install_mmcv_ext_stub
 from .numerics import check_finite, to_numpy
-from .sd_loading import SDWeightsNotFoundError, load_sd_components
+from .sd_loading import (SDWeightsNotFoundError, load_sd_components,
+                         load_text_components)
 from .tiny_sd import save_random_sd
 
 __all__ = [
     'check_finite', 'has_compiled_mmcv_ops', 'install_mmcv_ext_stub',
-    'load_sd_components', 'register_checkpoint_safe_globals',
+    'load_sd_components', 'load_text_components', 'register_checkpoint_safe_globals',
     'save_random_sd', 'SDWeightsNotFoundError', 'setup_cpu_distributed',
     'to_numpy'
 ]

@@ -84,6 +84,34 @@ def load_sd_components(pretrained: str,
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
     subfolders = REQUIRED_SUBFOLDERS + (TEXT_SUBFOLDERS
                                         if with_text_encoder else ())
+    load = _part_loader(pretrained, subfolders, revision)
+    parts = dict(
+        unet=load(UNet2DConditionModel, 'unet', torch_dtype=torch_dtype,
+                  variant=variant),
+        vae=load(AutoencoderKL, 'vae', torch_dtype=torch_dtype,
+                 variant=variant),
+        scheduler=load(DDPMScheduler, 'scheduler'))
+    if with_text_encoder:
+        parts.update(load_text_components(pretrained, revision, torch_dtype))
+    return parts
+
+
+def load_text_components(pretrained: str,
+                         revision: Optional[str] = None,
+                         torch_dtype: torch.dtype = torch.float32
+                         ) -> Dict[str, object]:
+    """Load only ``text_encoder`` (``CLIPTextModel``) and ``tokenizer``
+    (``CLIPTokenizer``), with the errors of :func:`load_sd_components`."""
+    from transformers import CLIPTextModel, CLIPTokenizer
+    load = _part_loader(pretrained, TEXT_SUBFOLDERS, revision)
+    return dict(text_encoder=load(CLIPTextModel, 'text_encoder',
+                                  torch_dtype=torch_dtype),
+                tokenizer=load(CLIPTokenizer, 'tokenizer'))
+
+
+def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
+    """``load(cls, subfolder, **kwargs)`` for one SD folder or hub id: its
+    failures become :class:`SDWeightsNotFoundError` naming it."""
     pretrained = osp.expanduser(str(pretrained))
     is_local = _looks_like_path(pretrained)
     if is_local:
@@ -111,15 +139,4 @@ def load_sd_components(pretrained: str,
                     id=pretrained if not is_local else
                     'runwayml/stable-diffusion-v1-5')) from e
 
-    parts = dict(
-        unet=load(UNet2DConditionModel, 'unet', torch_dtype=torch_dtype,
-                  variant=variant),
-        vae=load(AutoencoderKL, 'vae', torch_dtype=torch_dtype,
-                 variant=variant),
-        scheduler=load(DDPMScheduler, 'scheduler'))
-    if with_text_encoder:
-        from transformers import CLIPTextModel, CLIPTokenizer
-        parts['text_encoder'] = load(
-            CLIPTextModel, 'text_encoder', torch_dtype=torch_dtype)
-        parts['tokenizer'] = load(CLIPTokenizer, 'tokenizer')
-    return parts
+    return load

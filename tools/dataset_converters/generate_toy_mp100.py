@@ -8,7 +8,7 @@ import argparse
 import sys
 
 
-from mmppm.datasets.toy import generate_toy_mp100 
+from mmppm.datasets import generate_toy_mp100 
 
 
 def parse_args():

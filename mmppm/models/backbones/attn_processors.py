@@ -129,7 +129,7 @@ class CrossAttnMapProcessor:
                attention_mask: Optional[Tensor]) -> Tensor:
         """Multi-head attention output ``[B, N, inner]`` of the general
         path (SDPA); subclasses may compute it differently."""
-        return _sdpa(attn, query, key, value, attention_mask)
+        return sdpa(attn, query, key, value, attention_mask)
 
 
 def normed_context(attn, context: Tensor) -> Tensor:
@@ -149,7 +149,7 @@ def scene_queries(attn, scene: Tensor, hw: Tuple[int, int],
     return code_queries(codes, attn.to_k.weight, attn.heads, gain)
 
 
-def _sdpa(attn, query: Tensor, key: Tensor, value: Tensor,
+def sdpa(attn, query: Tensor, key: Tensor, value: Tensor,
           attention_mask: Optional[Tensor]) -> Tensor:
     """Multi-head scaled dot-product attention, as ``AttnProcessor2_0``."""
     batch = query.shape[0]

@@ -9,11 +9,12 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from mmppm.utils import load_sd_components
+from mmppm.utils import load_sd_components, load_text_components
 from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, cross_attn_map,
                      infer_map_hw, logit_sensitivity)
 from .attn_processors import (AttentionStore, CrossAttnMapProcessor,
                               normed_context)
+from .text_prompts import text_embeddings
 
 
 class LayerQueries(NamedTuple):
@@ -252,6 +253,29 @@ class SDCrossAttnBackbone(BaseModule):
             raise ValueError('`layers` is empty: choose at least one attn2 '
                              'layer (or None for all)')
         return names
+
+    @torch.no_grad()
+    def embed_texts(self, texts: Sequence[str]) -> Tensor:
+        """Context tokens ``[N, c]`` of texts (e.g. keypoint names) from
+        the SD folder's own text encoder
+        (:func:`.text_prompts.text_embeddings`). The text encoder and
+        tokenizer are loaded on the first call (``text_encoder/`` and
+        ``tokenizer/`` of ``pretrained``) and kept, frozen, outside the
+        module tree."""
+        if 'text_encoder' not in self._frozen:
+            parts = load_text_components(self.pretrained,
+                                         torch_dtype=self.dtype)
+            encoder = parts['text_encoder'].requires_grad_(False).eval()
+            self._frozen['text_encoder'] = encoder.to(self.unet.device)
+            self._tokenizer = parts['tokenizer']
+        tokens = text_embeddings(self._tokenizer,
+                                 self._frozen['text_encoder'], texts)
+        if tokens.shape[-1] != self.cross_attention_dim:
+            raise ValueError(
+                f'the text encoder of {self.pretrained!r} gives '
+                f'{tokens.shape[-1]}-channel tokens but the UNet takes '
+                f'{self.cross_attention_dim} (cross_attention_dim)')
+        return tokens
 
     @torch.no_grad()
     def _encode_empty_text(self, text_encoder, tokenizer) -> Tensor:

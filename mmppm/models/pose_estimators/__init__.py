@@ -1,4 +1,5 @@
+from .feature_matching import FeatureMatchingBaseline
 from .ppm_estimator import PPMEstimator
 from .support_copy import SupportCopyBaseline
 
-__all__ = ['PPMEstimator', 'SupportCopyBaseline']
+__all__ = ['FeatureMatchingBaseline', 'PPMEstimator', 'SupportCopyBaseline']

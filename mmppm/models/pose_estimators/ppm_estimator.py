@@ -22,10 +22,16 @@ from ..utils import (crop_to_image, image_to_crop, loss_plateaued,
                      map_loss, prompt_pair_weights)
 
 MAP_FEATURES = tuple(MAP_MODES)
+PROMPT_INITS = ('random', 'names')
 DEFAULT_TEST_CFG = dict(
     steps=100,  # Adam steps of the per-episode prompt optimisation
     lr=2e-3,  # Adam learning rate (paper)
     prompt_init_std=1.0,  # std of the random-normal prompt init
+    # 'random': N(0, prompt_init_std^2) (the paper); 'names': each keypoint's
+    # name (the category's `keypoints` list) encoded by the SD folder's own
+    # text encoder (needs text_encoder/ and tokenizer/; docs/method.md).
+    # With steps=0 the name prompts are used as they are.
+    prompt_init='random',
     # Units of the prompt that Adam moves (and init_std is in): None = raw
     # context units (the paper); 'auto' = the supports' map-logit spread per
     # unit of prompt, so lr and init mean the same on any SD (docs/method.md);
@@ -97,6 +103,9 @@ def _check_test_cfg(cfg: dict) -> dict:
     if not _is_number(cfg['lr']) or not 0 < cfg['lr'] <= 1e3:
         raise ValueError(f"{what}.lr must be a number in (0, 1000], got "
                          f"{cfg['lr']!r}")
+    if cfg['prompt_init'] not in PROMPT_INITS:
+        raise ValueError(f'{what}.prompt_init must be one of {PROMPT_INITS}'
+                         f", got {cfg['prompt_init']!r}")
     if not _is_number(cfg['prompt_init_std']) or cfg['prompt_init_std'] < 0:
         raise ValueError(f"{what}.prompt_init_std must be a number >= 0, "
                          f"got {cfg['prompt_init_std']!r}")
@@ -296,7 +305,8 @@ class PPMEstimator(BaseModel):
                     progress: Optional[Callable[[int, int], None]] = None,
                     *,
                     steps: Optional[int] = None,
-                    mode: Optional[MapMode] = None) -> Tensor:
+                    mode: Optional[MapMode] = None,
+                    init: Optional[Tensor] = None) -> Tensor:
         """Optimise one prompt per keypoint on the support (paper Eq. 4).
 
         Args:
@@ -313,6 +323,8 @@ class PPMEstimator(BaseModel):
                 ``test_cfg.steps``.
             mode (MapMode, optional): How maps are computed; defaults to
                 :meth:`map_mode` (the configured one).
+            init (Tensor, optional): Initial prompts ``[K, 1, c]`` (e.g.
+                :meth:`name_prompts`); defaults to the random init.
 
         Returns:
             Tensor: The learned prompts ``[K, 1, c]`` (detached). The loss of
@@ -325,8 +337,14 @@ class PPMEstimator(BaseModel):
         num_kpts = visible.shape[1]
         c = self.backbone.cross_attention_dim
         params = (torch.randn(num_kpts, 1, c, generator=generator) *
-                  cfg['prompt_init_std']).to(device).requires_grad_(True)
+                  cfg['prompt_init_std']).to(device)
         scale = self.prompt_scale(support_latents)
+        if init is not None:
+            if tuple(init.shape) != (num_kpts, 1, c):
+                raise ValueError(f'init prompts must be [{num_kpts}, 1, {c}],'
+                                 f' got {tuple(init.shape)}')
+            params = init.detach().to(device, params.dtype) / scale
+        params.requires_grad_(True)
         optimizer = torch.optim.Adam([params], lr=cfg['lr'])
         # (keypoint, shot) pairs with a visible keypoint, keypoint-major.
         kpt_ids, img_ids = torch.nonzero(visible.t() > 0, as_tuple=True)
@@ -539,9 +557,13 @@ class PPMEstimator(BaseModel):
         generator = torch.Generator().manual_seed(seed)
         latents = self.backbone.encode(images, supports + queries)  # once
         targets, visible = self._targets(supports)
+        init = None
+        if self.test_cfg['prompt_init'] == 'names':
+            init = self.name_prompts(samples[0].metainfo, visible.shape[1],
+                                     what)
         with torch.enable_grad():
             prompts = self.fit_prompts(latents[:num_shots], targets, visible,
-                                       generator, what, progress)
+                                       generator, what, progress, init=init)
         input_size = queries[0].metainfo['input_size']  # (w, h)
         map_size = (int(input_size[1]), int(input_size[0]))
         maps = self.query_maps(latents[num_shots:], prompts, map_size,
@@ -574,6 +596,22 @@ class PPMEstimator(BaseModel):
                 out.pred_fields = PixelData(heatmaps=maps[i].cpu())
             results.append(out)
         return results
+
+    def name_prompts(self, metainfo: dict, num_kpts: int,
+                     what: str = 'episode') -> Tensor:
+        """Prompts ``[K, 1, c]`` from the keypoint names in ``metainfo``
+        (``keypoint_names``: the category's ``keypoints`` list), encoded by
+        the SD folder's text encoder (:meth:`SDCrossAttnBackbone.embed_texts`)
+        (``test_cfg.prompt_init='names'``)."""
+        names = list(metainfo.get('keypoint_names') or [])
+        if len(names) != num_kpts or not all(str(n).strip() for n in names):
+            raise ValueError(
+                f"{what}: model.test_cfg.prompt_init='names' needs one "
+                f'non-empty name per keypoint, but the category has '
+                f'{len(names)} names for {num_kpts} keypoints (its '
+                '"keypoints" list in the annotation file); use '
+                "prompt_init='random' for it")
+        return self.backbone.embed_texts(names)[:, None]
 
     def _check_prompt_encoder(self) -> None:
         """CPT predictions need P_bar and Phi from a checkpoint (or from

@@ -1,17 +1,27 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Training a small latent diffusion model on the toy world (docs/toy_sd.md).
+"""Training a small text-to-image latent diffusion model on the toy world
+(docs/toy_sd.md).
 
 The two stages of Stable Diffusion, scaled down: :class:`ToyVAETrainer`
-(an ``AutoencoderKL``) then :class:`ToyLDMTrainer` (a
-``UNet2DConditionModel`` on the frozen VAE's latents, conditioned on one
-learned category token). Both are mmengine models trained with the Runner;
-:func:`export_toy_sd` writes the result as a diffusers Stable Diffusion
-folder that ``SDCrossAttnBackbone`` loads with ``from_pretrained``.
+(an ``AutoencoderKL``) then :class:`ToyLDMTrainer` (a caption-conditioned
+``UNet2DConditionModel`` and a ``CLIPTextModel`` on the frozen VAE's
+latents, with the grounding term of :mod:`.grounding`), both on the
+captioned pretraining scenes of :mod:`mmppm.datasets.toy_world`. Both are
+mmengine models trained with the Runner; :func:`export_toy_sd` writes the
+result as a diffusers ``StableDiffusionPipeline`` folder that
+``SDCrossAttnBackbone`` (and diffusers itself) loads with
+``from_pretrained``.
 """
 from .export import export_toy_sd, latent_scaling_factor
-from .ldm_trainer import ToyLDMTrainer
+from .grounding import (GroundingAttnProcessor, balanced_bce, blob_masks,
+                        grounding_losses, softmax_ce)
+from .ldm_trainer import ToyLDMTrainer, sample_timesteps
+from .text import build_text_encoder, build_tokenizer, encode_text
 from .vae_trainer import ToyVAETrainer
 
 __all__ = [
-    'ToyLDMTrainer', 'ToyVAETrainer', 'export_toy_sd', 'latent_scaling_factor'
+    'GroundingAttnProcessor', 'ToyLDMTrainer', 'ToyVAETrainer',
+    'balanced_bce', 'blob_masks', 'build_text_encoder', 'build_tokenizer',
+    'encode_text', 'export_toy_sd', 'grounding_losses',
+    'latent_scaling_factor', 'sample_timesteps'
 ]

@@ -17,40 +17,55 @@ def latent_scaling_factor(vae, images: Tensor) -> float:
     return float(1.0 / vae.encode(images).latent_dist.mean.std())
 
 
-def export_toy_sd(out_dir: str, vae, unet=None, category_tokens=None,
+def export_toy_sd(out_dir: str,
+                  vae,
+                  unet=None,
+                  text_encoder=None,
+                  tokenizer=None,
                   meta: dict = None) -> str:
     """``save_pretrained`` the parts into an SD folder (safetensors).
+
+    With a UNet, text encoder and tokenizer the folder is a complete
+    ``StableDiffusionPipeline`` (no safety checker) that
+    ``StableDiffusionPipeline.from_pretrained`` loads and runs; with the VAE
+    alone (stage 1) it holds ``vae/`` and ``model_index.json``.
 
     Args:
         out_dir (str): Folder to write (created).
         vae: The ``AutoencoderKL`` (its ``scaling_factor`` already set).
         unet: The ``UNet2DConditionModel``; None writes the VAE only.
-        category_tokens (Tensor, optional): ``[num_categories, c]`` learned
-            category tokens (row 0: the null token), written as
-            ``category_tokens.safetensors`` for reference.
+        text_encoder: The ``CLIPTextModel`` (with ``unet``).
+        tokenizer: The ``CLIPTokenizer`` (with ``unet``).
         meta (dict, optional): Recorded in ``model_index.json`` under
             ``_mmppm_toy_sd`` (command, iterations, losses, time).
 
     Returns:
         str: ``out_dir``.
     """
-    from diffusers import DDPMScheduler
+    from diffusers import DDPMScheduler, StableDiffusionPipeline
     os.makedirs(out_dir, exist_ok=True)
-    vae.save_pretrained(osp.join(out_dir, 'vae'))
-    index = dict(_class_name='StableDiffusionPipeline',
-                 vae=['diffusers', 'AutoencoderKL'],
-                 _mmppm_toy_sd=meta or {})
-    if unet is not None:
-        unet.save_pretrained(osp.join(out_dir, 'unet'))
-        DDPMScheduler(**SCHEDULER_CFG).save_pretrained(
-            osp.join(out_dir, 'scheduler'))
-        index.update(unet=['diffusers', 'UNet2DConditionModel'],
-                     scheduler=['diffusers', 'DDPMScheduler'])
-    if category_tokens is not None:
-        from safetensors.torch import save_file
-        save_file({'category_tokens': category_tokens.detach().cpu()
-                   .contiguous()},
-                  osp.join(out_dir, 'category_tokens.safetensors'))
-    with open(osp.join(out_dir, 'model_index.json'), 'w') as f:
+    index_file = osp.join(out_dir, 'model_index.json')
+    if unet is None:
+        vae.save_pretrained(osp.join(out_dir, 'vae'))
+        index = dict(_class_name='StableDiffusionPipeline',
+                     vae=['diffusers', 'AutoencoderKL'])
+    else:
+        if text_encoder is None or tokenizer is None:
+            raise ValueError('a UNet is exported with its text encoder and '
+                             'tokenizer (a complete pipeline)')
+        pipe = StableDiffusionPipeline(
+            vae=vae,
+            text_encoder=text_encoder,
+            tokenizer=tokenizer,
+            unet=unet,
+            scheduler=DDPMScheduler(**SCHEDULER_CFG),
+            safety_checker=None,
+            feature_extractor=None,
+            requires_safety_checker=False)
+        pipe.save_pretrained(out_dir)
+        with open(index_file, encoding='utf-8') as f:
+            index = json.load(f)
+    index['_mmppm_toy_sd'] = meta or {}
+    with open(index_file, 'w', encoding='utf-8') as f:
         json.dump(index, f, indent=2)
     return out_dir

@@ -1,12 +1,14 @@
 from .attention_maps import (MAP_REDUCTIONS, aggregate_layer_maps,
-                             cross_attn_map, infer_map_hw, logit_sensitivity)
+                             cross_attn_logits, cross_attn_map, infer_map_hw,
+                             logit_sensitivity)
 from .early_stopping import loss_plateaued
 from .map_losses import MAP_LOSSES, map_loss
 from .keypoint_ops import (argmax_2d, crop_to_image, image_to_crop,
                            prompt_pair_weights)
 
 __all__ = [
-    'MAP_REDUCTIONS', 'aggregate_layer_maps', 'cross_attn_map',
+    'MAP_REDUCTIONS', 'aggregate_layer_maps', 'cross_attn_logits',
+    'cross_attn_map',
     'infer_map_hw', 'logit_sensitivity', 'loss_plateaued', 'MAP_LOSSES',
     'map_loss', 'argmax_2d', 'crop_to_image', 'image_to_crop',
     'prompt_pair_weights'

@@ -45,8 +45,7 @@ def cross_attn_map(query: Tensor,
     inner = query.shape[-1]
     d_head = inner // heads
     if reduction == 'head_mean':
-        scores = torch.bmm(key, query.transpose(1, 2))  # [B, T, N]
-        return torch.sigmoid(scores / (heads * math.sqrt(d_head)))
+        return torch.sigmoid(cross_attn_logits(query, key, heads))
     if reduction == 'sigmoid_head_mean':
         b, n, _ = query.shape
         t = key.shape[1]
@@ -56,6 +55,21 @@ def cross_attn_map(query: Tensor,
         return torch.sigmoid(scores).mean(dim=1)  # [B, T, N]
     raise ValueError(f'Unknown map reduction {reduction!r}; '
                      f'choose one of {MAP_REDUCTIONS}')
+
+
+def cross_attn_logits(query: Tensor, key: Tensor, heads: int) -> Tensor:
+    """Head-mean logits ``mean_h q_h . k_h / sqrt(d_head)`` of every token
+    at every pixel, ``[B, T, N]``: the argument of the sigmoid of paper
+    Eq. 2 (``'head_mean'``), one matmul (see :func:`cross_attn_map`).
+
+    Args:
+        query (Tensor): ``[B, N, heads * d_head]``.
+        key (Tensor): ``[B, T, heads * d_head]``.
+        heads (int): Number of attention heads.
+    """
+    d_head = query.shape[-1] // heads
+    scores = torch.bmm(key, query.transpose(1, 2))  # [B, T, N]
+    return scores / (heads * math.sqrt(d_head))
 
 
 def infer_map_hw(num_pixels: int, latent_hw: Tuple[int, int]) -> Tuple[int,

@@ -77,3 +77,31 @@ def test_refuses_to_overwrite_annotations_it_did_not_write(tmp_path):
     assert mine.read_text() == '{"my": "data"}'
     generate_toy_mp100(tmp_path, force=True, **TOY_KWARGS)
     assert mine.read_text() != '{"my": "data"}'
+
+
+def test_keypoint_names_are_the_blobs_words(toy_root):
+    """Known answer: a keypoint drawn bright red as a ring is named
+    'brightredring'; the names are world words, read off the image."""
+    import colorsys
+    import numpy as np
+    from mmppm.datasets.toy_world import HUES, all_words, hue_bin
+    data = _load(toy_root / 'annotations' / 'mp100_split1_train.json')
+    cat = data['categories'][0]
+    assert set(cat['keypoints']) <= set(all_words())
+    ann = data['annotations'][0]
+    info = next(i for i in data['images'] if i['id'] == ann['image_id'])
+    img = np.asarray(Image.open(toy_root / 'images' / info['file_name']))
+    kpts = np.asarray(ann['keypoints']).reshape(-1, 3)
+    checked = 0
+    for name, (x, y, v) in zip(cat['keypoints'], kpts):
+        if v == 0 or not name.endswith('square'):
+            continue
+        r, g, b = img[int(round(y)), int(round(x))] / 255.
+        hue, sat, val = colorsys.rgb_to_hsv(r, g, b)
+        assert sat > 0.6
+        assert name.startswith('bright') == (val > 0.8)
+        tone = 'bright' if name.startswith('bright') else 'dark'
+        assert abs((hue_bin(hue) - HUES.index(name[len(tone):-6]) + 6) % 12
+                   - 6) <= 1  # JPEG may move a hue near a bin edge
+        checked += 1
+    assert checked >= 1

@@ -1,0 +1,138 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""A tiny synthetic dataset in MP-100 format, for smoke tests and demos.
+
+Each category is an articulated tree of 5-20 keypoints. Every keypoint is
+drawn as a blob with its own colour and shape (consistent over the
+category's instances), so that local appearance identifies it; instances
+differ by rotation (+-60 degrees), scale, position (not centred),
+articulation (+-20 degrees per limb) and limb length (0.8-1.2), on a
+cluttered grey background; blobs never overlap. Some
+keypoints are occluded (v=0). Train, val and test categories are disjoint.
+A keypoint's name is the word of its blob (:func:`.words.blob_word`: hue bin,
+tone, shape), the word the toy SD's captions use for it (docs/toy_sd.md).
+Categories are drawn from the seed stream ``[seed, category index]``; the
+toy SD's pretraining scenes never use it (:mod:`.captioned_scenes`).
+"""
+import json
+import os.path as osp
+from pathlib import Path
+from typing import Dict, Tuple, Union
+
+import numpy as np
+
+from .drawing import make_instance, make_template
+
+# 3: keypoint names are the blobs' words (images unchanged since 2)
+TOY_VERSION = 3
+SPLITS = ('train', 'val', 'test')
+
+
+def _r(x: float) -> float:
+    return round(float(x), 2)
+
+
+def generate_toy_mp100(out_dir: Union[str, Path] = 'data/toy_mp100',
+                       seed: int = 0,
+                       num_categories: Tuple[int, int, int] = (8, 2, 3),
+                       instances_per_category: int = 20,
+                       num_keypoints: Tuple[int, int] = (5, 20),
+                       img_size: Tuple[int, int] = (176, 256),
+                       split_name: str = 'mp100_split1',
+                       force: bool = False) -> Dict[str, str]:
+    """Write a toy MP-100-format dataset; skip if it is already there.
+
+    Layout: ``out_dir/images/<category>/<category>_<n>.jpg`` and
+    ``out_dir/annotations/<split_name>_{train,val,test}.json``, plus
+    ``out_dir/toy_mp100_meta.json`` recording the arguments (the skip test).
+
+    Args:
+        out_dir (str | Path): Output folder. Defaults to 'data/toy_mp100'.
+        seed (int): Everything is drawn from it. Defaults to 0.
+        num_categories (tuple[int]): Categories in train, val and test
+            (disjoint). Defaults to (8, 2, 3).
+        instances_per_category (int): One instance per image. Defaults to
+            20.
+        num_keypoints (tuple[int]): Inclusive range of K. Defaults to
+            (5, 20).
+        img_size (tuple[int]): Inclusive range of image width and height.
+            Defaults to (176, 256).
+        split_name (str): Annotation file stem. Defaults to 'mp100_split1'.
+        force (bool): Regenerate even if a matching dataset exists, and
+            write over annotation files this function did not create.
+            Defaults to False.
+
+    Returns:
+        dict: ``{'train' | 'val' | 'test': annotation file path}``.
+    """
+    out_dir = Path(out_dir)
+    ann_files = {
+        s: str(out_dir / 'annotations' / f'{split_name}_{s}.json')
+        for s in SPLITS
+    }
+    meta = dict(version=TOY_VERSION,
+                seed=seed,
+                num_categories=list(num_categories),
+                instances_per_category=instances_per_category,
+                num_keypoints=list(num_keypoints),
+                img_size=list(img_size),
+                split_name=split_name)
+    meta_file = out_dir / 'toy_mp100_meta.json'
+    if not force and meta_file.is_file() and all(
+            osp.isfile(f) for f in ann_files.values()):
+        with open(meta_file, encoding='utf-8') as f:
+            if json.load(f) == meta:
+                return ann_files
+    foreign = [f for f in ann_files.values() if osp.exists(f)]
+    if foreign and not force and not meta_file.is_file():
+        raise FileExistsError(
+            f'{foreign[0]} exists and was not written by the toy generator '
+            f'(no {meta_file.name} beside it); refusing to overwrite it. '
+            'Choose another output folder, or pass force=True (--force).')
+
+    (out_dir / 'annotations').mkdir(parents=True, exist_ok=True)
+    cat_idx = 0
+    for split, num_cats in zip(SPLITS, num_categories):
+        coco = dict(
+            info=dict(description=f'toy MP-100 ({split}), seed {seed}'),
+            images=[],
+            annotations=[],
+            categories=[])
+        for _ in range(num_cats):
+            rng = np.random.default_rng([seed, cat_idx])
+            k = int(rng.integers(num_keypoints[0], num_keypoints[1] + 1))
+            tpl = make_template(rng, k)
+            name = f'toy_cat{cat_idx:02d}'
+            coco['categories'].append(
+                dict(supercategory='toy',
+                     id=cat_idx + 1,
+                     name=name,
+                     keypoints=list(tpl['words']),
+                     skeleton=[[p + 1, i + 1]
+                               for i, p in enumerate(tpl['parents'])
+                               if p >= 0]))
+            (out_dir / 'images' / name).mkdir(parents=True, exist_ok=True)
+            for n in range(instances_per_category):
+                img, kpts, bbox, _ = make_instance(rng, tpl, img_size)
+                file_name = f'{name}/{name}_{n}.jpg'
+                img.save(out_dir / 'images' / file_name, quality=92)
+                img_id = (cat_idx + 1) * 1000 + n
+                coco['images'].append(
+                    dict(id=img_id,
+                         file_name=file_name,
+                         height=img.height,
+                         width=img.width))
+                coco['annotations'].append(
+                    dict(keypoints=[_r(v) for v in kpts.reshape(-1)],
+                         image_id=img_id,
+                         id=img_id + 1000000,
+                         num_keypoints=int((kpts[:, 2] > 0).sum()),
+                         bbox=[_r(v) for v in bbox],
+                         iscrowd=0,
+                         area=_r(bbox[2] * bbox[3]),
+                         category_id=cat_idx + 1))
+            cat_idx += 1
+        with open(ann_files[split], 'w', encoding='utf-8') as f:
+            json.dump(coco, f)
+    with open(meta_file, 'w', encoding='utf-8') as f:
+        json.dump(meta, f)
+    return ann_files
