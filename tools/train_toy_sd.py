@@ -4,7 +4,7 @@ Usage:
     python tools/train_toy_sd.py [--work-dir work_dirs/toy_sd]
         [--out data/toy_sd] [--vae-iters N] [--unet-iters N]
         [--unet-stop-at N] [--seed 0] [--world-seed 0] [--resume]
-        [--stage all|vae|unet] [--cfg-options KEY=VALUE ...]
+        [--stage all|vae|unet] [--vae-dir DIR] [--cfg-options KEY=VALUE ...]
 
 Both stages train on scenes of the toy world drawn on the fly
 (``CaptionedToyScenes``: objects of fresh templates, never the toy MP-100
@@ -27,7 +27,8 @@ from mmengine.config import DictAction
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 VAE_CONFIG = osp.join(REPO, 'configs/toy_sd/toy-vae_kl-f4_scenes-128.py')
-LDM_CONFIG = osp.join(REPO, 'configs/toy_sd/toy-ldm_unet-32-64_clip_scenes-128.py')
+LDM_CONFIG = osp.join(REPO,
+                      'configs/toy_sd/toy-ldm_unet-32-64_clip_scenes-128.py')
 
 
 def parse_args(argv=None):
@@ -47,6 +48,10 @@ def parse_args(argv=None):
     parser.add_argument('--resume', action='store_true')
     parser.add_argument('--stage', choices=['all', 'vae', 'unet'],
                         default='all')
+    parser.add_argument('--vae-dir',
+                        help='stage-1 VAE folder for the UNet stage '
+                        '(default: WORK_DIR/vae_export, where stage 1 '
+                        'writes it)')
     parser.add_argument('--vae-config', default=VAE_CONFIG)
     parser.add_argument('--ldm-config', default=LDM_CONFIG)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -73,7 +78,12 @@ def main(argv=None):
                                  not in open(index).read()):
         sys.exit(f'error: {args.out} exists and was not written by this '
                  'tool; choose another --out')
-    vae_dir = osp.join(args.work_dir, 'vae_export')
+    vae_dir = args.vae_dir or osp.join(args.work_dir, 'vae_export')
+    if args.stage == 'unet' and not osp.isfile(
+            osp.join(vae_dir, 'vae', 'config.json')):
+        sys.exit(f'error: no stage-1 VAE in {vae_dir} (vae/config.json): '
+                 'train it first (--stage vae, same --work-dir) or pass '
+                 '--vae-dir')
     vae_work = osp.join(args.work_dir, 'vae')
     unet_work = osp.join(args.work_dir, 'unet')
     meta = {}
@@ -95,7 +105,9 @@ def main(argv=None):
             argv if argv is not None else sys.argv[1:])
         train_ldm(cfg, vae_dir, args.out, meta)
         plot_stage(unet_work, osp.join(args.work_dir, 'unet_loss.png'),
-                   ('loss', ), 'toy SD: UNet (noise prediction)')
+                   ('loss', 'loss_dm', 'loss_ground_ce', 'loss_ground_bce'),
+                   'toy SD: UNet + text encoder (noise prediction, '
+                   'grounding)')
 
 
 if __name__ == '__main__':

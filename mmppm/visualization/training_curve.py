@@ -72,7 +72,8 @@ def plot_curves(train: Sequence[dict],
                 loss_keys: Sequence[str] = ('loss', 'loss_map', 'loss_dm'),
                 val_keys: Sequence[str] = ('PCK', ),
                 title: str = '') -> Dict[str, int]:
-    """Write a two-panel PNG: losses and validation metrics per iteration.
+    """Write a PNG of the losses and (second panel, when ``val_keys`` are
+    given) the validation metrics per iteration.
 
     Returns:
         dict: Number of points drawn per key.
@@ -81,7 +82,10 @@ def plot_curves(train: Sequence[dict],
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(8, 3), dpi=80)
+    if val_keys:
+        fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(8, 3), dpi=80)
+    else:
+        fig, ax_loss = plt.subplots(1, 1, figsize=(5, 3), dpi=80)
     drawn = {}
     for key in loss_keys:
         x, y = series(train, key)
@@ -96,9 +100,10 @@ def plot_curves(train: Sequence[dict],
         if x:
             ax_val.plot(x, y, 'o-', label=key)
         drawn[key] = len(x)
-    ax_val.set_xlabel('iteration')
-    ax_val.set_ylabel('validation (episodes)')
-    ax_val.legend(fontsize=8)
+    if val_keys:
+        ax_val.set_xlabel('iteration')
+        ax_val.set_ylabel('validation (episodes)')
+        ax_val.legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()

@@ -179,6 +179,8 @@ def test_toy_episode_through_mmpose_pipeline(toy_root):
         assert s.episode_id == 3 and s.num_shots == 2
         assert s.category_id == info['category_id']
         assert s.num_keypoints == k and s.category_name.startswith('toy_')
+        assert s.keypoint_names == ds.categories[
+            info['category_id']]['keypoints'] and len(s.keypoint_names) == k
         for key in ('input_center', 'input_scale', 'input_size', 'ori_shape',
                     'img_path', 'id'):
             assert key in s.metainfo, key

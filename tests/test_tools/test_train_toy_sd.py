@@ -1,0 +1,120 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""tools/train_toy_sd.py end to end on tiny sizes: both stages, then the
+folder is a text-to-image pipeline that diffusers and PPM load."""
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _tiny_configs(tmp_path):
+    vae = tmp_path / 'vae.py'
+    vae.write_text(f'''
+_base_ = ['{REPO}/configs/toy_sd/toy-vae_kl-f4_scenes-128.py']
+model = dict(vae=dict(block_out_channels=(8, 16, 16), norm_num_groups=4,
+                      sample_size=32), train_patch=16)
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dict(crop_size=32, num_keypoints=(3, 5)))
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
+''')
+    ldm = tmp_path / 'ldm.py'
+    ldm.write_text(f'''
+_base_ = ['{REPO}/configs/toy_sd/toy-ldm_unet-32-64_clip_scenes-128.py']
+model = dict(unet=dict(sample_size=8, block_out_channels=(8, 16),
+                       norm_num_groups=4, cross_attention_dim=8,
+                       attention_head_dim=2),
+             text_encoder=dict(num_attention_heads=2))
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dict(crop_size=32, num_keypoints=(3, 5)))
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
+''')
+    return str(vae), str(ldm)
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, load_tool):
+    tmp = tmp_path_factory.mktemp('toy_sd_tool')
+    vae_cfg, ldm_cfg = _tiny_configs(tmp)
+    tool = load_tool('train_toy_sd.py')
+    out = str(tmp / 'sd')
+    tool.main(['--work-dir', str(tmp / 'work'), '--out', out,
+               '--vae-iters', '3', '--unet-iters', '3', '--vae-config',
+               vae_cfg, '--ldm-config', ldm_cfg])
+    return tmp, out, tool, vae_cfg, ldm_cfg
+
+
+def test_writes_a_pipeline_that_generates_from_a_caption(trained):
+    from diffusers import StableDiffusionPipeline
+    tmp, out, *_ = trained
+    index = json.load(open(osp.join(out, 'model_index.json')))
+    assert index['tokenizer'] == ['transformers', 'CLIPTokenizer']
+    assert index['_mmppm_toy_sd']['unet']['iters'] == 3
+    assert osp.isfile(tmp / 'work' / 'vae_reconstructions.png')
+    pipe = StableDiffusionPipeline.from_pretrained(out)
+    image = pipe('darkazurering brightreddisc', num_inference_steps=2,
+                 generator=torch.Generator().manual_seed(0),
+                 output_type='np').images
+    assert image.shape == (1, 32, 32, 3) and np.isfinite(image).all()
+
+
+def test_ppm_backbone_loads_it_and_embeds_names(trained):
+    from mmppm.models.backbones import SDCrossAttnBackbone
+    _, out, *_ = trained
+    backbone = SDCrossAttnBackbone(pretrained=out, input_size=(32, 32))
+    assert backbone.cross_attention_dim == 8
+    tokens = backbone.embed_texts(['darkazurering', 'brightreddisc'])
+    assert tuple(tokens.shape) == (2, 8)
+    assert not torch.allclose(tokens[0], tokens[1])
+    # not part of the module tree: never in checkpoints
+    assert not any('text_encoder' in k for k in backbone.state_dict())
+
+
+def test_same_seed_same_weights_and_resume_continues(trained, tmp_path):
+    from safetensors.torch import load_file
+    tmp, out, tool, vae_cfg, ldm_cfg = trained
+    again = str(tmp_path / 'sd')
+    args = ['--work-dir', str(tmp_path / 'work'), '--vae-iters', '3',
+            '--unet-iters', '3', '--vae-config', vae_cfg, '--ldm-config',
+            ldm_cfg]
+    tool.main(args + ['--out', again])
+    def weights(folder, part):
+        return load_file(
+            osp.join(folder, part, 'diffusion_pytorch_model.safetensors'))
+
+    for part in ('unet', 'vae'):
+        a, b = weights(out, part), weights(again, part)
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    # --resume of a finished UNet stage changes nothing
+    tool.main(args + ['--out', again, '--stage', 'unet', '--resume'])
+    a, c = weights(out, 'unet'), weights(again, 'unet')
+    assert all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_refuses_a_foreign_out_folder_and_a_missing_vae(trained, tmp_path,
+                                                        capsys):
+    *_, tool, vae_cfg, ldm_cfg = trained
+    foreign = tmp_path / 'mine'
+    foreign.mkdir()
+    (foreign / 'notes.txt').write_text('keep')
+    with pytest.raises(SystemExit, match='not written by this tool'):
+        tool.main(['--out', str(foreign), '--work-dir', str(tmp_path / 'w')])
+    with pytest.raises(SystemExit, match='no stage-1 VAE'):
+        tool.main(['--stage', 'unet', '--work-dir', str(tmp_path / 'w2'),
+                   '--out', str(tmp_path / 'o')])
+    assert (foreign / 'notes.txt').read_text() == 'keep'
+
+
+def test_word_localisation_counts_the_scenes_words(trained):
+    from mmppm.analysis.word_localisation import (held_out_scenes,
+                                                  word_localisation)
+    _, out, *_ = trained
+    result = word_localisation(out, num_scenes=4, batch=2)
+    words = sum(len(s['words']) for s in held_out_scenes(4, crop_size=32))
+    assert result['num_words'] == words and result['num_scenes'] == 4
+    for mode in ('caption', 'word', 'cached'):
+        assert 0 <= result[f'{mode}_own'] <= result[f'{mode}_any'] <= 1
+    assert 0 < result['chance_own'] < 1
