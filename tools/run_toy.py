@@ -1,36 +1,51 @@
 """The README's main job: PPM and PPM+CPT on the toy data with the toy SD.
 
-Uses the toy diffusion model trained on the toy world (``data/toy_sd``,
-shipped with the repository; ``tools/train_toy_sd.py`` rebuilds it, see
-docs/toy_sd.md) and its CPT checkpoint (``data/toy_sd/cpt_toy.pth``).
-Creates the toy MP-100-format data set (``data/toy_mp100``) if it is
-absent, then runs the test entry of ``tools/test.py`` on the same toy test
-episodes for PPM, PPM+CPT and the support-copy baseline (``--random-sd``
-adds PPM with a tiny random-weight SD), and prints one table with the query
-PCK and the fit PCK (the prompts predicting their own supports) of each.
-Test runs are resumable: running the command again after an interruption
-skips finished episodes.
+Uses the toy text-to-image diffusion model trained on the toy world's
+captioned scenes (``data/toy_sd``, shipped with the repository;
+``tools/train_toy_sd.py`` rebuilds it, see docs/toy_sd.md) and its CPT
+checkpoint (``data/toy_sd/cpt_toy.pth``). Creates the toy MP-100-format data
+set (``data/toy_mp100``) if it is absent, then runs the test entry of
+``tools/test.py`` on the same toy test episodes, 1-shot and 5-shot, for:
+the word-prompt ceiling (each keypoint's prompt is the caption word of its
+blob, no fitting), PPM, PPM+CPT, training-free feature matching on the same
+UNet, and the support-copy baseline; ``--full`` adds PPM with exact maps
+(minutes), ``--random-sd`` PPM with a tiny random-weight SD. It prints one
+table with the query PCK and the fit PCK (the prompts predicting their own
+supports) of each. Test runs are resumable: running the command again after
+an interruption skips finished episodes.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
-import time
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY_SD = 'data/toy_sd'
 CPT_CHECKPOINT = 'data/toy_sd/cpt_toy.pth'
+PPM = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
+EXACT = ('model.test_cfg.map_features=exact', )
 
-RUNS = (
-    ('PPM (toy SD)', 'configs/ppm/ppm_toy-sd_1shot_toy.py', None),
-    ('PPM+CPT (toy SD)', 'configs/cpt/ppm_cpt_toy-sd_toy.py', CPT_CHECKPOINT),
-    ('support copy baseline', 'configs/baselines/support-copy_1shot_toy.py',
-     None),
-)
-RANDOM_SD_RUN = ('PPM (tiny random SD)',
-                 'configs/ppm/ppm_tiny-sd_1shot_toy.py', None)
+
+def toy_rows(full: bool = False, random_sd: bool = False):
+    """The main table's rows, 1-shot configs (5-shot: +FIVE_SHOT)."""
+    from mmppm.analysis.toy_runs import Row
+    rows = [
+        Row('word prompts (ceiling, no fit)',
+            'configs/ppm/ppm_toy-sd_1shot_toy_name-prompts.py'),
+        Row('PPM (cached maps)', PPM),
+        Row('PPM+CPT (cached maps)', 'configs/cpt/ppm_cpt_toy-sd_toy.py',
+            CPT_CHECKPOINT),
+        Row('feature matching (DIFT-style)',
+            'configs/baselines/feature-matching_toy-sd_1shot_toy.py'),
+        Row('support copy', 'configs/baselines/support-copy_1shot_toy.py'),
+    ]
+    if full:
+        rows.insert(2, Row('PPM (exact maps)', PPM, None, EXACT))
+    if random_sd:
+        rows.append(Row('PPM (tiny random SD)',
+                        'configs/ppm/ppm_tiny-sd_1shot_toy.py'))
+    return rows
 
 
 def ensure_inputs(data_dir: str, random_sd_dir: str = None) -> None:
@@ -50,47 +65,33 @@ def ensure_inputs(data_dir: str, random_sd_dir: str = None) -> None:
         save_random_sd(random_sd_dir, arch='tiny', seed=0)
 
 
-def summary_cells(metrics: dict) -> str:
-    """PCK@0.2, mPCK and fit PCK@0.2 (``-`` where the method fits no
-    prompts) of one row, in percent."""
-    def pick(suffix):
-        return next((v for k, v in metrics.items()
-                     if k.split('/')[-1] == suffix), None)
-
-    cells = [pick('PCK@0.20'), pick('mPCK'), pick('fit_PCK@0.20')]
-    return ' '.join(f'{"-":>8s}' if v is None else f'{100 * v:8.2f}'
-                    for v in cells)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/toy'))
+    parser.add_argument('--full', action='store_true',
+                        help='also run PPM with exact maps (minutes)')
     parser.add_argument('--random-sd', action='store_true',
                         help='also run PPM with a tiny random-weight SD')
+    parser.add_argument('--shots', type=int, nargs='+', default=[1, 5],
+                        choices=[1, 5])
     args = parser.parse_args(argv)
     os.chdir(REPO)  # configs use paths relative to the repository root
-    from mmppm.engine.test_entry import main as test_main
+    from mmppm.analysis.toy_runs import (FIVE_SHOT, format_table, run_rows)
     ensure_inputs('data/toy_mp100', 'data/tiny_sd' if args.random_sd else None)
-    runs = list(RUNS) + ([RANDOM_SD_RUN] if args.random_sd else [])
-    summary = []
-    for name, config, checkpoint in runs:
-        work_dir = osp.join(args.work_dir,
-                            osp.splitext(osp.basename(config))[0])
-        out = osp.join(work_dir, 'metrics.json')
-        start = time.time()
-        test_main([config] + ([checkpoint] if checkpoint else []) +
-                  ['--work-dir', work_dir, '--out', out])
-        with open(out) as f:
-            metrics = json.load(f)
-        metrics = metrics.get('metrics', metrics)
-        summary.append((name, metrics, time.time() - start))
-    print('\nToy test split, 1-shot (same 12 episodes, 36 queries and metric '
-          'for all rows;')
+    results = []
+    for shots in args.shots:
+        rows = [
+            r._replace(name=f'{r.name}, {shots}-shot',
+                       options=tuple(r.options) +
+                       (FIVE_SHOT if shots == 5 else ()))
+            for r in toy_rows(args.full, args.random_sd)
+        ]
+        results += run_rows(rows, args.work_dir)
+    print('\nToy test split (same episodes, queries and metric for all rows '
+          'of a shot count; %;')
     print('fit = the prompts predicting their own supports)')
-    print(f'{"method":36s} {"PCK@0.2":>8s} {"mPCK":>8s} '
-          f'{"fit@0.2":>8s} {"time":>8s}')
-    for name, m, seconds in summary:
-        print(f'{name:36s} {summary_cells(m)} {seconds:7.0f}s')
+    print(format_table(results))
+    return results
 
 
 if __name__ == '__main__':

@@ -6,6 +6,8 @@ import json
 import os
 import os.path as osp
 
+from mmppm.utils.tiny_sd import ARCHS
+
 AMP_DTYPES = dict(fp32=None, bf16='bfloat16', fp16='float16')
 # the repository (random SD folders are cached in its work_dirs/)
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -17,7 +19,7 @@ def add_sd_args(parser: argparse.ArgumentParser, default_arch: str) -> None:
     src.add_argument(
         '--arch',
         default=default_arch,
-        choices=['tiny', 'mid', 'sd15'],
+        choices=sorted(ARCHS),
         help='random-weight SD architecture (built with save_random_sd)')
     src.add_argument(
         '--pretrained', help='local diffusers SD folder or hub id instead')
@@ -51,8 +53,11 @@ def build_model(pretrained: str,
                 seed: int = 0,
                 dtype: str = 'fp32',
                 compile_unet: bool = False,
-                device: str = 'cpu'):
-    """A ``PPMEstimator`` on ``pretrained`` at a square SD input size."""
+                device: str = 'cpu',
+                components: dict = None):
+    """A ``PPMEstimator`` on ``pretrained`` at a square SD input size
+    (``components``: parts built in memory instead, see
+    ``SDCrossAttnBackbone``)."""
     import mmppm  # noqa: F401  (registers the modules)
     from mmengine.registry import DefaultScope
     from mmpose.registry import MODELS
@@ -64,13 +69,16 @@ def build_model(pretrained: str,
                     type='SDCrossAttnBackbone',
                     pretrained=pretrained,
                     input_size=(input_size, input_size),
-                    compile_cfg=dict(dynamic=True) if compile_unet else None),
+                    compile_cfg=dict(dynamic=True) if compile_unet else None,
+                    components=components),
                 test_cfg=dict(
                     steps=steps,
                     lr=lr,
                     seed=seed,
                     amp_dtype=AMP_DTYPES[dtype])))
-    return model.to(device).eval()
+    if components is None:  # (parts built on the meta device stay there)
+        model = model.to(device)
+    return model.eval()
 
 
 def write_json(report: dict, path: str) -> None:

@@ -134,3 +134,95 @@ def run_fit_check(cfg: Config,
                     map_loss=model.head.map_loss,
                     loss_dm_weight=model.head.loss_dm_weight),
         keypoints=rows)
+
+
+@torch.no_grad()
+def objective_along(model, latents: torch.Tensor, targets: torch.Tensor,
+                    visible: torch.Tensor, start: torch.Tensor,
+                    end: torch.Tensor, alphas, seed: int = 0) -> np.ndarray:
+    """The prompt fit's objective (paper Eq. 4, the configured map loss and
+    diffusion term) on the supports at ``(1 - a) start + a end`` for each
+    ``a`` of ``alphas``; prompts ``[K, 1, c]``. Same noise at every point."""
+    from mmppm.models.map_modes import FitPairs
+    from mmppm.models.utils import prompt_pair_weights
+    device = latents.device
+    kpt_ids, img_ids = torch.nonzero(visible.t() > 0, as_tuple=True)
+    kpt_ids, img_ids = kpt_ids.to(device), img_ids.to(device)
+    pairs = FitPairs(kpt_ids, img_ids, targets.to(device)[img_ids, kpt_ids],
+                     prompt_pair_weights(kpt_ids, visible.shape[1], 'sum'))
+    mode = model.map_mode()
+    values = []
+    for a in alphas:
+        gen = torch.Generator().manual_seed(seed)
+        state = mode.prepare(latents, gen)
+        prompts = (1 - a) * start + a * end
+        total = 0.
+        for terms in mode.fit_terms(state, prompts, pairs, gen):
+            total += float(sum(model.head.loss(**terms).values()))
+        values.append(total / visible.shape[1])
+    return np.asarray(values)
+
+
+def fit_landscape(cfg: Config,
+                  episodes: Optional[int] = None,
+                  alphas=tuple(np.linspace(0, 1, 11)),
+                  device: Optional[str] = None) -> dict:
+    """Why does the fit miss a known-good prompt? (docs/toy_sd.md)
+
+    For each test episode: the prompts the configured fit finds from its
+    random init (``P_fit``) and the keypoint-name prompts (``P_name``,
+    ``test_cfg.prompt_init='names'`` without fitting); the fit objective on
+    the supports along the straight line from ``P_fit`` (a = 0) to
+    ``P_name`` (a = 1), the prompts' norms and each one's fit PCK@0.2 (the
+    prompts predicting their own supports). An objective lower at the names
+    than at the fit's answer means the optimiser stopped short; higher means
+    the objective prefers prompts that do not localise.
+
+    Returns:
+        dict: ``alphas``, per-episode ``objective`` rows, their mean
+        ``mean_objective``, ``fit_norm`` / ``name_norm`` (mean prompt L2
+        norm), ``fit_pck`` / ``name_pck`` (fit PCK@0.2 means), ``episodes``.
+    """
+    cfg = cfg.copy()
+    if episodes is not None:
+        cfg.test_dataloader.dataset.num_episodes = int(episodes)
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    model = MODELS.build(cfg.model)
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    model.to(device).eval()
+    curves, norms, pcks = [], dict(fit=[], name=[]), dict(fit=[], name=[])
+    for idx in range(len(dataset)):
+        batch = model.data_preprocessor(episode_collate([dataset[idx]]),
+                                        False)
+        images, samples = batch['inputs'][0], batch['data_samples'][0]
+        shots = [s.metainfo['episode_role'] for s in samples].count('support')
+        supports = samples[:shots]
+        latents = model.backbone.encode(images[:shots], supports)
+        targets, visible = model._targets(supports)
+        seed = model.test_cfg['seed'] + int(samples[0].metainfo['episode_id'])
+        with torch.enable_grad():
+            fitted = model.fit_prompts(latents, targets, visible,
+                                       torch.Generator().manual_seed(seed))
+        names = model.name_prompts(samples[0].metainfo, visible.shape[1])
+        curves.append(
+            objective_along(model, latents, targets, visible, fitted, names,
+                            alphas))
+        for key, prompts in (('fit', fitted), ('name', names)):
+            norms[key].append(float(prompts.norm(dim=-1).mean()))
+            report = model.fit_report(latents, prompts, supports, targets,
+                                      visible,
+                                      torch.Generator().manual_seed(seed))
+            pcks[key].append(float(report['fit_pck'][3]))
+        print_log(
+            f'landscape episode {idx + 1}/{len(dataset)}: objective fit '
+            f'{curves[-1][0]:.4g} -> names {curves[-1][-1]:.4g}; fit PCK@0.2 '
+            f'{pcks["fit"][-1]:.2f} vs {pcks["name"][-1]:.2f}',
+            logger='current')
+    return dict(alphas=[float(a) for a in alphas],
+                objective=[c.tolist() for c in curves],
+                mean_objective=np.mean(curves, axis=0).tolist(),
+                fit_norm=float(np.mean(norms['fit'])),
+                name_norm=float(np.mean(norms['name'])),
+                fit_pck=float(np.mean(pcks['fit'])),
+                name_pck=float(np.mean(pcks['name'])),
+                episodes=len(dataset))

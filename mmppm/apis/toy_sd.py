@@ -129,3 +129,23 @@ def train_ldm(cfg: Config, vae_dir: str, out_dir: str, meta: dict) -> dict:
     print_log(f'toy SD stage 2 (UNet) done: {info}; written to {out_dir}',
               logger='current')
     return info
+
+
+def export_checkpoint(cfg: Config, checkpoint: str, out_dir: str,
+                      meta: Optional[dict] = None) -> str:
+    """Write the SD folder of a stage-2 training checkpoint (e.g. an
+    intermediate ``iter_N.pth`` of a run), as :func:`train_ldm` writes the
+    final one. ``cfg`` is the stage config (:func:`stage_config`)."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmpose.registry import MODELS
+    init_default_scope('mmpose')
+    model = MODELS.build(cfg.model)
+    ckpt = load_checkpoint(model, checkpoint, map_location='cpu',
+                           strict=True)
+    iters = int(ckpt.get('meta', {}).get('iter', -1))
+    export_toy_sd(out_dir, model.vae, model.unet, model.text_encoder,
+                  model.tokenizer,
+                  meta=dict(meta or {}, unet=dict(iters=iters,
+                                                  checkpoint=checkpoint)))
+    return out_dir

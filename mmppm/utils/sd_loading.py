@@ -7,6 +7,7 @@ optionally ``text_encoder/`` and ``tokenizer/``). Any failure becomes one
 :class:`SDWeightsNotFoundError` naming the id or folder and how to fix it;
 with ``HF_HUB_OFFLINE=1`` nothing touches the network.
 """
+import json
 import os
 import os.path as osp
 from typing import Dict, Optional
@@ -15,6 +16,20 @@ import torch
 
 REQUIRED_SUBFOLDERS = ('unet', 'vae', 'scheduler')
 TEXT_SUBFOLDERS = ('text_encoder', 'tokenizer')
+SDXL_TEXT_SUBFOLDERS = ('text_encoder_2', 'tokenizer_2')
+SUPPORTED = ('Stable Diffusion 1.x, 2.x (epsilon or v-prediction) and SDXL '
+             'UNet folders (unet/ vae/ scheduler/)')
+#: Pipelines whose folders PPM cannot serve, and why.
+UNSUPPORTED_PIPELINES = {
+    'StableDiffusion3Pipeline': 'a transformer (MMDiT), not a UNet',
+    'FluxPipeline': 'a transformer, not a UNet',
+    'PixArtAlphaPipeline': 'a transformer, not a UNet',
+    'StableDiffusionInpaintPipeline': 'an inpainting UNet (9 input channels)',
+    'StableDiffusionXLInpaintPipeline':
+    'an inpainting UNet (9 input channels)',
+    'StableDiffusionDepth2ImgPipeline': 'a depth UNet (5 input channels)',
+    'StableDiffusionUpscalePipeline': 'an upscaler UNet (class-conditioned)',
+}
 
 HOW_TO_GET = (
     'Download the weights on a machine with internet access, e.g. '
@@ -39,6 +54,28 @@ def _looks_like_path(pretrained: str) -> bool:
             or pretrained.count('/') != 1)
 
 
+def check_folder_kind(folder: str) -> None:
+    """One error naming what a local folder holds when it is a kind PPM
+    cannot serve (read from ``model_index.json`` and the subfolders)."""
+    name = None
+    try:
+        with open(osp.join(folder, 'model_index.json'),
+                  encoding='utf-8') as f:
+            name = json.load(f).get('_class_name')
+    except (OSError, ValueError, AttributeError):
+        pass
+    if name in UNSUPPORTED_PIPELINES:
+        raise SDWeightsNotFoundError(
+            f'{folder!r} holds a {name} ({UNSUPPORTED_PIPELINES[name]}); PPM '
+            f'serves {SUPPORTED}')
+    if osp.isdir(osp.join(folder, 'transformer')) and not osp.isdir(
+            osp.join(folder, 'unet')):
+        raise SDWeightsNotFoundError(
+            f'{folder!r} holds a transformer-based diffusion model '
+            f'(transformer/, no unet/: SD 3 or Flux?); PPM serves '
+            f'{SUPPORTED}')
+
+
 def _check_folder(folder: str, subfolders) -> None:
     if not osp.isdir(folder):
         raise SDWeightsNotFoundError(
@@ -46,8 +83,9 @@ def _check_folder(folder: str, subfolders) -> None:
             + HOW_TO_GET.format(id='runwayml/stable-diffusion-v1-5'))
     missing = []
     for sub in subfolders:
-        cfg_name = 'tokenizer_config.json' if sub == 'tokenizer' else (
-            'scheduler_config.json' if sub == 'scheduler' else 'config.json')
+        cfg_name = ('tokenizer_config.json' if sub.startswith('tokenizer')
+                    else 'scheduler_config.json' if sub == 'scheduler' else
+                    'config.json')
         if not osp.isfile(osp.join(folder, sub, cfg_name)):
             missing.append(f'{sub}/{cfg_name}')
     if missing:
@@ -92,21 +130,33 @@ def load_sd_components(pretrained: str,
                  variant=variant),
         scheduler=load(DDPMScheduler, 'scheduler'))
     if with_text_encoder:
-        parts.update(load_text_components(pretrained, revision, torch_dtype))
+        sdxl = parts['unet'].config.get('addition_embed_type') == 'text_time'
+        parts.update(load_text_components(pretrained, revision, torch_dtype,
+                                          sdxl=sdxl))
     return parts
 
 
 def load_text_components(pretrained: str,
                          revision: Optional[str] = None,
-                         torch_dtype: torch.dtype = torch.float32
-                         ) -> Dict[str, object]:
+                         torch_dtype: torch.dtype = torch.float32,
+                         sdxl: bool = False) -> Dict[str, object]:
     """Load only ``text_encoder`` (``CLIPTextModel``) and ``tokenizer``
-    (``CLIPTokenizer``), with the errors of :func:`load_sd_components`."""
-    from transformers import CLIPTextModel, CLIPTokenizer
-    load = _part_loader(pretrained, TEXT_SUBFOLDERS, revision)
-    return dict(text_encoder=load(CLIPTextModel, 'text_encoder',
-                                  torch_dtype=torch_dtype),
-                tokenizer=load(CLIPTokenizer, 'tokenizer'))
+    (``CLIPTokenizer``), and for SDXL also ``text_encoder_2``
+    (``CLIPTextModelWithProjection``) and ``tokenizer_2``, with the errors
+    of :func:`load_sd_components`."""
+    from transformers import (CLIPTextModel, CLIPTextModelWithProjection,
+                              CLIPTokenizer)
+    load = _part_loader(pretrained, TEXT_SUBFOLDERS +
+                        (SDXL_TEXT_SUBFOLDERS if sdxl else ()), revision)
+    parts = dict(text_encoder=load(CLIPTextModel, 'text_encoder',
+                                   torch_dtype=torch_dtype),
+                 tokenizer=load(CLIPTokenizer, 'tokenizer'))
+    if sdxl:
+        parts.update(text_encoder_2=load(CLIPTextModelWithProjection,
+                                         'text_encoder_2',
+                                         torch_dtype=torch_dtype),
+                     tokenizer_2=load(CLIPTokenizer, 'tokenizer_2'))
+    return parts
 
 
 def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
@@ -115,6 +165,8 @@ def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
     pretrained = osp.expanduser(str(pretrained))
     is_local = _looks_like_path(pretrained)
     if is_local:
+        if osp.isdir(pretrained):
+            check_folder_kind(pretrained)
         _check_folder(pretrained, subfolders)
     kwargs = dict(revision=revision)
     if not is_local and _is_offline():

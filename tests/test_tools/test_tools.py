@@ -268,14 +268,14 @@ def test_resume_skips_a_truncated_latest_checkpoint(tmp_path):
                                                        'iter_2.pth')
 
 
-def test_run_toy_summary_cells():
+def test_run_toy_rows_name_existing_configs():
     run_toy = load_tool('run_toy')
-    cells = run_toy.summary_cells({'mp/PCK@0.20': 0.5, 'mp/mPCK': 0.25,
-                                   'fit_PCK@0.20': 0.875,
-                                   'PCK@0.20/cat': 0.1})
-    assert cells.split() == ['50.00', '25.00', '87.50']
-    assert run_toy.summary_cells({'PCK@0.20': 1.0, 'mPCK': 1.0}).split() \
-        == ['100.00', '100.00', '-']
+    rows = run_toy.toy_rows(full=True, random_sd=True)
+    assert [r.name for r in rows][:3] == [
+        'word prompts (ceiling, no fit)', 'PPM (cached maps)',
+        'PPM (exact maps)']
+    for r in rows:
+        assert osp.isfile(osp.join(REPO, r.config)), r.config
 
 
 def test_a_failing_distributed_run_reports_in_two_lines(tmp_path):

@@ -62,6 +62,7 @@ from mmppm.analysis.bench_model import REPO  # noqa: E402
 from mmppm.analysis.profiling import sync as _sync  # noqa: E402
 from mmppm.models.backbones.attn_processors import \
     CrossAttnMapProcessor  # noqa: E402
+from mmppm.models.utils import diffusion_target  # noqa: E402
 # the episode dataset config whose support codec makes the targets
 EPISODE_DATASET_CFG = osp.join(REPO, 'configs', '_base_', 'datasets',
                                'mp100_episodes.py')
@@ -278,6 +279,9 @@ def _naive_loop(model, episode, steps: int, seed: int,
             noise = torch.randn(latents.shape, generator=g).to(device)
             t = torch.full((num_shots, ), backbone.timestep, device=device)
             noisy = backbone.scheduler.add_noise(latents, noise, t)
+            target = diffusion_target(  # eps, or v for a v-prediction SD
+                backbone.prediction_type, latents, noise,
+                backbone.scheduler.alphas_cumprod.to(device)[t])
             optimizer.zero_grad()
             total = 0.
             for k in range(num_kpts):
@@ -288,7 +292,7 @@ def _naive_loop(model, episode, steps: int, seed: int,
                     calls += 1
                     loss = (F.mse_loss(out['maps'][0, 0], targets[s, k]) +
                             lam * F.mse_loss(out['noise_pred'],
-                                             noise[s:s + 1])) / len(shots)
+                                             target[s:s + 1])) / len(shots)
                     loss.backward()
                     total += float(loss.detach())
             optimizer.step()

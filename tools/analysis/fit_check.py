@@ -2,7 +2,8 @@
 
 Usage:
     python tools/analysis/fit_check.py CONFIG [--oracle positional|part]
-        [--episodes N] [--cfg-options k=v ...] [--out RESULT.json]
+        [--landscape] [--episodes N] [--cfg-options k=v ...]
+        [--out RESULT.json]
 
 Runs the config's test episodes (``--episodes``: per category) with the fit
 diagnostics on and prints the supports' fit PCK (the learned prompts
@@ -11,6 +12,10 @@ that of an all-zero map, and the keypoints whose map peaks elsewhere than at
 their ground truth. ``--oracle`` swaps in an oracle diffusion model whose
 right answer is known (docs/oracles.md): ``positional`` tests the fit
 (supports), ``part`` also the transfer to queries. See docs/method.md.
+``--landscape`` compares, per episode, the prompts the fit finds with the
+keypoint-name prompts (a known-good prompt where the names are words the
+model knows, as on the toy SD): the fit objective along the line between
+them, their norms and fit PCK (docs/toy_sd.md).
 """
 import argparse
 import json
@@ -20,7 +25,7 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmppm.apis.fit_check import ORACLES, run_fit_check
+from mmppm.apis.fit_check import ORACLES, fit_landscape, run_fit_check
 from mmppm.utils.tool_helpers import ToolError, load_tool_config
 
 
@@ -29,6 +34,9 @@ def parse_args(argv=None):
     parser.add_argument('config', help='PPM config file')
     parser.add_argument('--oracle', choices=sorted(ORACLES),
                         help='replace the diffusion model by an oracle')
+    parser.add_argument('--landscape', action='store_true',
+                        help='the fit objective between the fitted and the '
+                        'keypoint-name prompts')
     parser.add_argument('--episodes', type=int,
                         help='episodes per category (default: the config)')
     parser.add_argument('--out', help='write the result as JSON here')
@@ -74,8 +82,21 @@ def main(argv=None):
         sys.exit(f'error: {e}')
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    result = run_fit_check(cfg, oracle=args.oracle, episodes=args.episodes)
-    print('\n'.join(summary_lines(result)))
+    if args.landscape:
+        result = fit_landscape(cfg, episodes=args.episodes)
+        print('fit objective from the fitted prompts (a=0) to the name '
+              'prompts (a=1), mean over episodes:')
+        print(' '.join(f'{a:.1f}:{v:.4g}' for a, v in zip(
+            result['alphas'], result['mean_objective'])))
+        print(f"prompt norm: fitted {result['fit_norm']:.2f}, names "
+              f"{result['name_norm']:.2f}; fit PCK@0.2: fitted "
+              f"{100 * result['fit_pck']:.1f} %, names "
+              f"{100 * result['name_pck']:.1f} % ({result['episodes']} "
+              'episodes)')
+    else:
+        result = run_fit_check(cfg, oracle=args.oracle,
+                               episodes=args.episodes)
+        print('\n'.join(summary_lines(result)))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w', encoding='utf-8') as f:

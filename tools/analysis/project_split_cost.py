@@ -149,17 +149,19 @@ def count_flops(fn: Callable[[], object]) -> Tuple[int, object]:
 def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
     """Counted FLOPs of every piece in :data:`PIECES` (see module doc)."""
     backbone, head = model.backbone, model.head
+    device = backbone.unet.device  # 'meta' for a random architecture
     g = torch.Generator().manual_seed(0)
-    image = torch.rand(1, 3, crop_size, crop_size, generator=g) * 2 - 1
-    target = torch.rand(1, crop_size, crop_size, generator=g)
+    image = (torch.rand(1, 3, crop_size, crop_size, generator=g) * 2 -
+             1).to(device)
+    target = torch.rand(1, crop_size, crop_size, generator=g).to(device)
     map_size = (crop_size, crop_size)
     c = backbone.cross_attention_dim
     out: Dict[str, int] = {}
     out['vae_encode'], latents = count_flops(lambda: backbone.encode(image))
     noisy, noise = backbone.add_noise(latents, g)
-    prompt = torch.randn(1, 1, c, generator=g)
-    ids = torch.zeros(1, dtype=torch.long)
-    weight = torch.ones(1)
+    prompt = torch.randn(1, 1, c, generator=g).to(device)
+    ids = torch.zeros(1, dtype=torch.long, device=device)
+    weight = torch.ones(1, device=device)
 
     def fwd_bwd():
         p = prompt.clone().requires_grad_(True)
@@ -213,9 +215,19 @@ def memory_points(paths: Sequence[str],
 
 # ------------------------------------------------------------------- main
 def project_flops(args) -> dict:
-    """Count the pieces on the model, project every episode size; print."""
-    pretrained = bench.resolve_pretrained(args)
-    model = bench.build_model(pretrained, args.input_size)
+    """Count the pieces on the model, project every episode size; print.
+
+    A random architecture (``--arch``) is built on the meta device: FLOPs
+    depend on shapes only, so nothing is computed or written, and SDXL's
+    2.6 B-parameter UNet costs no memory."""
+    if args.pretrained:
+        pretrained, components = args.pretrained, None
+    else:
+        from mmppm.utils.tiny_sd import build_random_sd_parts
+        pretrained = f'random {args.arch} (meta device)'
+        components = build_random_sd_parts(args.arch, 'meta')
+    model = bench.build_model(pretrained, args.input_size,
+                              components=components)
     pieces = count_pieces(model, args.input_size, args.crop_size)
     rows = []
     for shots in args.shots:

@@ -11,9 +11,10 @@ from torch import Tensor
 
 from mmppm.utils import load_sd_components, load_text_components
 from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, cross_attn_map,
-                     infer_map_hw, logit_sensitivity)
+                     diffusion_target, infer_map_hw, logit_sensitivity)
 from .attn_processors import (AttentionStore, CrossAttnMapProcessor,
                               normed_context)
+from .sd_families import pooled_dim, sd_family, sdxl_time_ids
 from .text_prompts import text_embeddings
 
 
@@ -83,6 +84,11 @@ class SDCrossAttnBackbone(BaseModule):
             queries, so that the right answer is known (docs/oracles.md).
             Its codes travel as extra channels of the latents returned by
             :meth:`encode`. Defaults to None (the model as loaded).
+        components (dict, optional): ``unet``, ``vae`` and ``scheduler``
+            already built (e.g. on the meta device by
+            :func:`mmppm.utils.tiny_sd.build_random_sd_parts`, to count
+            FLOPs); ``pretrained`` then only names them. Defaults to None
+            (load ``pretrained``).
         compile_cfg (dict, optional): Keyword arguments of ``torch.compile``
             for the UNet's forward, e.g. ``dict(dynamic=True)`` (episodes
             differ in batch size). None (default) runs eagerly. The first
@@ -107,6 +113,7 @@ class SDCrossAttnBackbone(BaseModule):
                  gradient_checkpointing: bool = False,
                  compile_cfg: Optional[dict] = None,
                  oracle: Optional[dict] = None,
+                 components: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if map_reduction not in MAP_REDUCTIONS:
@@ -123,13 +130,18 @@ class SDCrossAttnBackbone(BaseModule):
         self.input_size = tuple(input_size)
         self.context_layout = context_layout
 
-        parts = load_sd_components(
-            pretrained,
-            revision=revision,
-            variant=variant,
-            torch_dtype=_DTYPES[torch_dtype],
-            with_text_encoder=context_layout == 'empty_text')
+        if components is not None:  # built in memory (analysis tools)
+            parts = dict(components)
+        else:
+            parts = load_sd_components(
+                pretrained,
+                revision=revision,
+                variant=variant,
+                torch_dtype=_DTYPES[torch_dtype],
+                with_text_encoder=context_layout == 'empty_text')
         self.scheduler = parts['scheduler']
+        self.family = sd_family(parts['unet'].config, parts['vae'].config,
+                                self.scheduler.config, repr(pretrained))
         if not 0 <= self.timestep < self.scheduler.config.num_train_timesteps:
             raise ValueError(
                 f'timestep={timestep} is outside the scheduler range [0, '
@@ -144,9 +156,20 @@ class SDCrossAttnBackbone(BaseModule):
             self.unet.enable_gradient_checkpointing()
 
         self.empty_text_embedding: Optional[Tensor] = None
+        pooled = None
         if context_layout == 'empty_text':
-            self.empty_text_embedding = self._encode_empty_text(
-                parts['text_encoder'], parts['tokenizer'])  # [1, 77, c]
+            self.empty_text_embedding, pooled = self._encode_empty_text(
+                parts)  # [1, 77, c], SDXL: [1, P]
+        # SDXL's added conditions (pooled text embedding, time ids): the
+        # empty prompt's with the 'empty_text' layout, else zeros
+        self.added_cond: Optional[Dict[str, Tensor]] = None
+        dim = pooled_dim(self.unet.config)
+        if dim is not None:
+            self.added_cond = dict(
+                text_embeds=pooled if pooled is not None else torch.zeros(
+                    1, dim),
+                time_ids=sdxl_time_ids(self.input_size[1],
+                                       self.input_size[0]))
 
         all_attn2 = [
             n for n in self.unet.attn_processors
@@ -197,7 +220,14 @@ class SDCrossAttnBackbone(BaseModule):
                        dtype=torch.long,
                        device=noisy_latents.device)
         forward = self._compiled_forward or self.unet
-        return forward(noisy_latents, t, encoder_hidden_states=context).sample
+        extra = {}
+        if self.added_cond is not None:  # SDXL
+            extra['added_cond_kwargs'] = {
+                k: v.to(noisy_latents).expand(noisy_latents.shape[0], -1)
+                for k, v in self.added_cond.items()
+            }
+        return forward(noisy_latents, t, encoder_hidden_states=context,
+                       **extra).sample
 
     # ------------------------------------------------------------------ parts
     @property
@@ -278,13 +308,29 @@ class SDCrossAttnBackbone(BaseModule):
         return tokens
 
     @torch.no_grad()
-    def _encode_empty_text(self, text_encoder, tokenizer) -> Tensor:
-        ids = tokenizer([''],
-                        padding='max_length',
-                        max_length=tokenizer.model_max_length,
-                        truncation=True,
-                        return_tensors='pt').input_ids
-        return text_encoder(ids)[0].detach()
+    def _encode_empty_text(self, parts: dict
+                           ) -> Tuple[Tensor, Optional[Tensor]]:
+        """The empty prompt's context ``[1, 77, c]`` as the model's own
+        pipeline encodes it, and (SDXL) its pooled embedding ``[1, P]``:
+        SDXL concatenates the penultimate states of both text encoders and
+        pools with the second (as ``StableDiffusionXLPipeline``)."""
+
+        def ids(tokenizer):
+            return tokenizer([''],
+                             padding='max_length',
+                             max_length=tokenizer.model_max_length,
+                             truncation=True,
+                             return_tensors='pt').input_ids
+
+        if self.family != 'sdxl':
+            return parts['text_encoder'](ids(parts['tokenizer']))[0], None
+        states, pooled = [], None
+        for enc, tok in (('text_encoder', 'tokenizer'),
+                         ('text_encoder_2', 'tokenizer_2')):
+            out = parts[enc](ids(parts[tok]), output_hidden_states=True)
+            states.append(out.hidden_states[-2])
+            pooled = out[0]
+        return torch.cat(states, dim=-1), pooled
 
     # --------------------------------------------------------------- compute
     @property
@@ -344,7 +390,11 @@ class SDCrossAttnBackbone(BaseModule):
             generator (torch.Generator, optional): Source of ``eps``.
 
         Returns:
-            tuple[Tensor, Tensor]: ``Z_t`` and ``eps``, both ``[B, 4, h, w]``.
+            tuple[Tensor, Tensor]: ``Z_t`` and the UNet's regression target
+            of the diffusion term (paper Eq. 1), both ``[B, 4, h, w]``:
+            ``eps`` for an epsilon model (SD 1.x, SD 2.x-base, SDXL), ``v``
+            for a v-prediction one (SD 2.x at 768 px), as the scheduler's
+            ``prediction_type`` says (:func:`diffusion_target`).
         """
         latents, scene = self.split_scene(latents)
         # Drawn in float32 on the generator's device, so a seed gives the
@@ -359,9 +409,17 @@ class SDCrossAttnBackbone(BaseModule):
                        dtype=torch.long,
                        device=latents.device)
         noisy = self.scheduler.add_noise(latents, noise, t)
+        alpha_bar = self.scheduler.alphas_cumprod.to(latents.device)[t]
+        target = diffusion_target(self.prediction_type, latents, noise,
+                                  alpha_bar)
         if scene is not None:
             noisy = torch.cat([noisy, scene], dim=1)
-        return noisy, noise
+        return noisy, target
+
+    @property
+    def prediction_type(self) -> str:
+        """What the UNet predicts (``scheduler.config.prediction_type``)."""
+        return str(self.scheduler.config.get('prediction_type', 'epsilon'))
 
     def _reset_store(self, noisy_latents: Tensor, tokens: slice,
                      keep_queries: bool = False) -> Tensor:

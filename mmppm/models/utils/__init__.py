@@ -1,6 +1,7 @@
 from .attention_maps import (MAP_REDUCTIONS, aggregate_layer_maps,
                              cross_attn_logits, cross_attn_map, infer_map_hw,
                              logit_sensitivity)
+from .diffusion import PREDICTION_TYPES, diffusion_target
 from .early_stopping import loss_plateaued
 from .map_losses import MAP_LOSSES, map_loss
 from .keypoint_ops import (argmax_2d, crop_to_image, image_to_crop,
@@ -9,7 +10,7 @@ from .keypoint_ops import (argmax_2d, crop_to_image, image_to_crop,
 __all__ = [
     'MAP_REDUCTIONS', 'aggregate_layer_maps', 'cross_attn_logits',
     'cross_attn_map',
-    'infer_map_hw', 'logit_sensitivity', 'loss_plateaued', 'MAP_LOSSES',
+    'PREDICTION_TYPES', 'diffusion_target', 'infer_map_hw', 'logit_sensitivity', 'loss_plateaued', 'MAP_LOSSES',
     'map_loss', 'argmax_2d', 'crop_to_image', 'image_to_crop',
     'prompt_pair_weights'
 ]
