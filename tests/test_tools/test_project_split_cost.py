@@ -84,6 +84,17 @@ def test_tiny_sd_projection(proj, tiny_sd_dir, tmp_path):
     assert 'not a measurement' in report['kind']
 
 
+def test_meta_device_count_equals_the_saved_model_count(proj, tiny_sd_dir):
+    """--arch counts on the meta device (nothing computed or written): the
+    same FLOPs as the same architecture saved and loaded with weights."""
+    args = ['--input-size', '64', '--crop-size', '32', '--keypoints', '2',
+            '--shots', '1', '--steps', '1', '--queries', '1']
+    meta = proj.main(['--arch', 'tiny'] + args)
+    real = proj.main(['--pretrained', tiny_sd_dir] + args)
+    assert meta['pieces_gflop'] == pytest.approx(real['pieces_gflop'])
+    assert 'meta device' in meta['pretrained_path']
+
+
 def test_memory_only_projection_with_checkpointing(proj, tmp_path):
     def run(b, peak, ckpt):
         return dict(path='fast', max_batch=b, peak_mem_mb=peak, oom=False,

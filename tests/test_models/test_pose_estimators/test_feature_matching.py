@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 from mmpose.registry import MODELS
-from test_ppm_estimator import CROP, make_sample
+from synthetic_episodes import CROP, make_sample
 
 from mmppm.models.pose_estimators.feature_matching import (cosine_maps,
                                                            mean_reference,
@@ -58,7 +58,7 @@ def test_known_answer_with_unique_features(tiny_sd_dir, monkeypatch):
 
 
 def test_real_features_run_and_unknown_layers_are_named(tiny_sd_dir):
-    from test_ppm_estimator import make_episode
+    from synthetic_episodes import make_episode
     model = MODELS.build(
         dict(type='FeatureMatchingBaseline',
              backbone=dict(type='SDCrossAttnBackbone',

@@ -4,7 +4,8 @@ import os.path as osp
 
 import pytest
 import torch
-from test_ppm_estimator import build_model, make_episode
+from synthetic_episodes import make_episode
+from test_ppm_estimator import build_model
 
 from mmppm.datasets.toy_world import all_words
 from mmppm.models.toy_sd import build_text_encoder, build_tokenizer
