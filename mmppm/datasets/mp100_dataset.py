@@ -11,6 +11,7 @@ from mmengine.dataset import BaseDataset, Compose
 from mmengine.fileio import exists
 from mmpose.registry import DATASETS, TRANSFORMS
 
+from .coco_schema import check_coco_keypoints
 from .episode import pack_episode
 from .json_io import read_json_object
 
@@ -47,13 +48,15 @@ def load_coco_json(ann_file: str) -> dict:
 
     Raises:
         FileNotFoundError: The file does not exist.
-        ValueError: The file is not JSON, or lacks one of the three lists.
+        ValueError: The file is not JSON, lacks one of the three lists, or
+            breaks the schema (:func:`.coco_schema.check_coco_keypoints`).
     """
     data = read_json_object(ann_file, 'Annotation file')
     for key in ('images', 'annotations', 'categories'):
         if not isinstance(data.get(key), list):
             raise ValueError(f'Annotation file {ann_file} has no "{key}" '
                              'list (COCO format expected)')
+    check_coco_keypoints(data, ann_file)
     return data
 
 

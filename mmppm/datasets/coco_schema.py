@@ -1,0 +1,122 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""The schema of a COCO keypoint file, checked when it is loaded.
+
+Every problem is one ``ValueError`` naming the file, the entry (its list,
+index and id) and the field, before any work starts: a string where a
+number belongs, a missing ``file_name``, ``null`` or NaN keypoints, a
+3-value bbox, two images or annotations sharing an id (which would pair an
+annotation with the wrong picture), a category whose annotations disagree
+on K (the odd ones out are named, not the first).
+"""
+import math
+from collections import Counter
+from typing import Dict, List
+
+_NUMBER = (int, float)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, _NUMBER) and not isinstance(v, bool)
+
+
+def _entry(kind: str, index: int, item) -> str:
+    ident = item.get('id') if isinstance(item, dict) else None
+    return f'{kind}[{index}]' + (f' (id {ident!r})' if ident is not None
+                                 else '')
+
+
+def _check_ids(ann_file: str, kind: str, items: List[dict]) -> None:
+    seen: Dict[object, int] = {}
+    for i, item in enumerate(items):
+        ident = item['id']
+        if ident in seen:
+            j = seen[ident]
+            extra = ''
+            if kind == 'images':
+                extra = (f': {items[j].get("file_name")!r} and '
+                         f'{item.get("file_name")!r}')
+            raise ValueError(
+                f'{ann_file}: {kind}[{j}] and {kind}[{i}] share the id '
+                f'{ident!r}{extra}; ids must be unique')
+        seen[ident] = i
+
+
+def check_coco_keypoints(data: dict, ann_file: str) -> None:
+    """Check the ``images``, ``annotations`` and ``categories`` of a parsed
+    COCO keypoint file (the lists themselves are checked by the loader).
+
+    Raises:
+        ValueError: The first problem found, in one line.
+    """
+    for kind, fields in (('images', dict(id=None, file_name=str,
+                                          width=_NUMBER, height=_NUMBER)),
+                         ('categories', dict(id=None)),
+                         ('annotations', dict(id=None, image_id=None,
+                                              category_id=None))):
+        for i, item in enumerate(data[kind]):
+            if not isinstance(item, dict):
+                raise ValueError(f'{ann_file}: {kind}[{i}] is a '
+                                 f'{type(item).__name__}, not an object')
+            for field, types in fields.items():
+                if field not in item:
+                    raise ValueError(f'{ann_file}: {_entry(kind, i, item)} '
+                                     f'has no "{field}"')
+                value = item[field]
+                bad = (types is _NUMBER and not _is_number(value)) or (
+                    types is str and not isinstance(value, str)) or (
+                        types is None and not isinstance(value, (int, str)))
+                if bad:
+                    raise ValueError(
+                        f'{ann_file}: {_entry(kind, i, item)} has '
+                        f'"{field}": {value!r}; expected '
+                        f'{"a number" if types is _NUMBER else "a string" if types is str else "an integer or string id"}'
+                    )
+            if kind == 'images' and not (item['width'] > 0
+                                         and item['height'] > 0):
+                raise ValueError(
+                    f'{ann_file}: {_entry(kind, i, item)} has width '
+                    f'{item["width"]} and height {item["height"]}; both '
+                    'must be > 0')
+        _check_ids(ann_file, kind, data[kind])
+    counts: Dict[object, Counter] = {}
+    for i, ann in enumerate(data['annotations']):
+        where = f'{ann_file}: {_entry("annotations", i, ann)}'
+        if 'keypoints' in ann:
+            kpts = ann['keypoints']
+            if not isinstance(kpts, list) or not all(
+                    _is_number(v) for v in kpts):
+                raise ValueError(
+                    f'{where} has "keypoints": {str(kpts)[:40]!s} that are '
+                    'not a flat list of numbers (x, y, v per keypoint)')
+            if len(kpts) % 3:
+                raise ValueError(
+                    f'{where} has {len(kpts)} keypoint values, not a '
+                    'multiple of 3 (x, y, v per keypoint)')
+            if not all(math.isfinite(v) for v in kpts):
+                raise ValueError(f'{where} has non-finite keypoint '
+                                 'coordinates (NaN or infinity)')
+            counts.setdefault(ann['category_id'], Counter())[len(kpts) //
+                                                             3] += 1
+        if 'bbox' in ann:
+            box = ann['bbox']
+            if not (isinstance(box, list) and len(box) == 4
+                    and all(_is_number(v) and math.isfinite(v)
+                            for v in box)):
+                raise ValueError(
+                    f'{where} has "bbox": {box!r}; expected 4 finite '
+                    'numbers [x, y, width, height]')
+    names = {c['id']: c.get('name', c['id']) for c in data['categories']}
+    for cat_id, counter in counts.items():
+        if len(counter) > 1:  # the majority's K is right, the rest are not
+            k, n = counter.most_common(1)[0]
+            odd = [(a.get('id'), len(a['keypoints']) // 3)
+                   for a in data['annotations']
+                   if a['category_id'] == cat_id and 'keypoints' in a
+                   and len(a['keypoints']) // 3 != k]
+            more = f' (also ids {[i for i, _ in odd[1:6]]})' if len(
+                odd) > 1 else ''
+            raise ValueError(
+                f'{ann_file}: annotation id {odd[0][0]} (category '
+                f'"{names.get(cat_id, cat_id)}", id {cat_id}) has '
+                f'{odd[0][1]} keypoints but {n} of the category\'s '
+                f'{sum(counter.values())} annotations have {k}{more}')
