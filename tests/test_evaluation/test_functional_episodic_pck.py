@@ -51,3 +51,24 @@ def test_support_visibility_and_empty():
     # nothing counted -> 0
     assert episodic_pck(gt, gt, np.array([1, 0, 0]), np.array([[0, 1, 1]]),
                         bbox, THRS).tolist() == [0] * 5
+
+
+def test_pck_from_normalised_errors_equals_episodic_pck():
+    from mmppm.evaluation.functional import (normalized_errors,
+                                             pck_from_errors)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        gt = rng.uniform(0, 100, (6, 2))
+        pred = gt + rng.normal(0, 15, (6, 2))
+        qv, sv = rng.integers(0, 2, 6), rng.integers(0, 2, (2, 6))
+        bbox = np.array([0., 0., 80., rng.uniform(1, 120)])
+        mask = (qv > 0) & (sv > 0).all(0)
+        np.testing.assert_array_equal(
+            pck_from_errors(normalized_errors(pred, gt, bbox), mask),
+            episodic_pck(pred, gt, qv, sv, bbox))
+    # known answer: errors 0.1 and 0.3, strict below the threshold
+    assert pck_from_errors([0.1, 0.3, 9], [1, 1, 0], [0.1, 0.2, 0.5]
+                           ).tolist() == [0., 0.5, 1.]
+    assert normalized_errors([[3., 4.]], [[0., 0.]],
+                             [0, 0, 50, 10]).tolist() == [0.1]
+    assert np.isinf(normalized_errors([[1., 1.]], [[0., 0.]], [0, 0, 0, 0]))

@@ -150,3 +150,34 @@ def test_no_fit_keys_without_diagnostics():
                                 [0, 0, 10, 10]).to_dict()])
     assert not any(k.startswith('fit_')
                    for k in metric.compute_metrics(metric.results))
+
+
+@pytest.mark.parametrize('thrs, headline, expected', [
+    ((0.05, 0.10, 0.15, 0.20, 0.25), 0.2, 0.5),
+    ((0.3, ), 0.3, 1.0),  # not a default threshold: from the errors
+    ((0.1, 0.2), 0.1, 0.0),
+])
+def test_fit_pck_at_the_metric_own_thresholds(thrs, headline, expected):
+    """The supports' normalised errors travel with the predictions, so the
+    fit PCK follows the metric's thresholds (was dropped silently)."""
+    gt = np.array([[10., 10.]])
+    s = _sample(1, 'a', gt, gt, [1], [[1]], [0, 0, 10, 10])
+    # two supports: errors 0.15 and 0.25 (x max(w, h)), one not counted
+    s.set_metainfo(dict(fit_pck=np.zeros(5), fit_map_loss_vs_zero=0.5,
+                        fit_errors=np.array([[0.15, np.nan],
+                                             [0.25, np.nan]])))
+    evaluator = Evaluator(EpisodicPCK(thrs=thrs, headline_thr=headline))
+    evaluator.process([s])
+    m, log = _evaluate_logged(evaluator, 1)
+    assert m[f'fit_PCK@{headline:.2f}'] == pytest.approx(expected)
+
+
+def test_old_predictions_without_errors_say_why_no_fit_metric():
+    gt = np.array([[10., 10.]])
+    s = _sample(1, 'a', gt, gt, [1], [[1]], [0, 0, 10, 10])
+    s.set_metainfo(dict(fit_pck=np.full(5, 0.95), fit_map_loss_vs_zero=0.5))
+    evaluator = Evaluator(EpisodicPCK(thrs=(0.3, ), headline_thr=0.3))
+    evaluator.process([s])
+    m, log = _evaluate_logged(evaluator, 1)
+    assert not any(k.startswith('fit_') for k in m)
+    assert 'fit PCK is not reported' in log

@@ -346,3 +346,36 @@ def test_cpt_checkpoint_in_a_plain_ppm_config_is_an_error(
                       input_size=(64, 64))))
     with pytest.raises(ValueError, match='CPT weights.*no prompt_encoder'):
         load_checkpoint(plain, path, map_location='cpu')
+
+
+@pytest.mark.parametrize('edit, match', [
+    ('drop', r"missing \['prompt_encoder.mlp.2.bias', "
+     r"'prompt_encoder.mlp.2.weight'\], unexpected \[\]"),
+    ('add', r"missing \[\], unexpected \['prompt_encoder.extra'\]"),
+])
+def test_a_cpt_checkpoint_with_missing_or_extra_encoder_keys_is_an_error(
+        cpt_checkpoint, tiny_sd_dir, tmp_path, edit, match):
+    """tools/test.py used to report PCK with the missing layer randomly
+    initialised (mmengine only warns about missing keys)."""
+    from mmpose.registry import MODELS
+    path, _ = cpt_checkpoint
+    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    state = ckpt['state_dict']
+    if edit == 'drop':
+        for k in [k for k in state if k.startswith('prompt_encoder.mlp.2.')]:
+            del state[k]
+    else:
+        state['prompt_encoder.extra'] = torch.zeros(1)
+    broken = tmp_path / 'broken.pth'
+    torch.save(ckpt, broken)
+    model = MODELS.build(dict(
+        type='PPMEstimator',
+        backbone=dict(type='SDCrossAttnBackbone', pretrained=tiny_sd_dir,
+                      input_size=(64, 64)),
+        prompt_encoder=dict(type='SharedPromptMLP')))
+    with pytest.raises(ValueError, match='does not match the config.*' +
+                       match):
+        load_checkpoint(model, str(broken), map_location='cpu')
+    assert not model.prompt_encoder_ready
+    load_checkpoint(model, path, map_location='cpu')  # the intact one loads
+    assert model.prompt_encoder_ready

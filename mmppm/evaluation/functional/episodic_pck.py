@@ -53,13 +53,32 @@ def episodic_pck(pred: np.ndarray,
     Returns:
         np.ndarray: PCK at each threshold, [len(thrs)] (float64).
     """
+    mask = episodic_pck_mask(query_visible, support_visible)
+    return pck_from_errors(normalized_errors(pred, gt, bbox), mask, thrs)
+
+
+def normalized_errors(pred: np.ndarray, gt: np.ndarray,
+                      bbox: np.ndarray) -> np.ndarray:
+    """``||pred - gt|| / max(w, h)`` per keypoint, [K] (float64), with w, h
+    the size of the GT bbox ``[x1, y1, x2, y2]``; infinite where the bbox is
+    empty (nothing is then correct). The distance PCK thresholds."""
     pred = np.asarray(pred, dtype=np.float64).reshape(-1, 2)
     gt = np.asarray(gt, dtype=np.float64).reshape(-1, 2)
     bbox = np.asarray(bbox, dtype=np.float64).reshape(-1)
-    thrs = np.asarray(thrs, dtype=np.float64)
-    mask = episodic_pck_mask(query_visible, support_visible)
     norm = max(bbox[2] - bbox[0], bbox[3] - bbox[1])
-    if not mask.any() or not norm > 0:
+    if not norm > 0:
+        return np.full(len(gt), np.inf)
+    return np.linalg.norm(pred - gt, axis=-1) / norm
+
+
+def pck_from_errors(errors: np.ndarray, mask: np.ndarray,
+                    thrs: Sequence[float] = DEFAULT_THRS) -> np.ndarray:
+    """PCK at each threshold from normalised errors [K] and the keypoints
+    that count [K]: the fraction of counted errors strictly below the
+    threshold, 0 where nothing counts. [len(thrs)] (float64)."""
+    errors = np.asarray(errors, dtype=np.float64).reshape(-1)
+    mask = np.asarray(mask, dtype=bool).reshape(-1)
+    thrs = np.asarray(thrs, dtype=np.float64)
+    if not mask.any():
         return np.zeros(len(thrs))
-    dist = np.linalg.norm(pred[mask] - gt[mask], axis=-1) / norm  # [n]
-    return (dist[None, :] < thrs[:, None]).mean(axis=1)
+    return (errors[mask][None, :] < thrs[:, None]).mean(axis=1)

@@ -10,7 +10,7 @@ from mmpose.registry import METRICS
 from terminaltables import AsciiTable
 
 from mmppm.utils import to_numpy
-from ..functional import DEFAULT_THRS, episodic_pck
+from ..functional import DEFAULT_THRS, episodic_pck, pck_from_errors
 
 #: fit PCK (at the headline threshold) below which a run warns.
 FIT_WARN_PCK = 0.8
@@ -94,6 +94,12 @@ class EpisodicPCK(BaseMetric):
             if ds.get('fit_pck') is not None:  # fit diagnostics
                 record['fit_pck'] = to_numpy(ds['fit_pck']).astype(
                     np.float64)
+                if ds.get('fit_errors') is not None:  # [S, K], NaN: no count
+                    errors = to_numpy(ds['fit_errors']).astype(np.float64)
+                    record['fit_pck_at_thrs'] = np.mean([
+                        pck_from_errors(e, ~np.isnan(e), self.thrs)
+                        for e in errors
+                    ], axis=0)
                 record['fit_loss_vs_zero'] = float(
                     ds.get('fit_map_loss_vs_zero', np.nan))
             episodes.setdefault(episode_id, []).append(record)
@@ -109,20 +115,30 @@ class EpisodicPCK(BaseMetric):
         fits = [r for r in results if 'fit_pck' in r]
         if not fits:
             return {}
-        fit = np.stack([r['fit_pck'] for r in fits]).mean(axis=0)
-        if len(fit) != len(DEFAULT_THRS):
+        if all('fit_pck_at_thrs' in r for r in fits):  # at this metric's
+            thrs = self.thrs
+            fit = np.stack([r['fit_pck_at_thrs'] for r in fits]).mean(axis=0)
+        else:  # predictions without per-keypoint errors: DEFAULT_THRS
+            thrs = DEFAULT_THRS
+            fit = np.stack([r['fit_pck'] for r in fits]).mean(axis=0)
+        matches = [i for i, t in enumerate(thrs)
+                   if np.isclose(t, self.headline_thr)]
+        if not matches:
+            logger.warning(
+                f'fit PCK is not reported: these predictions carry it at '
+                f'{list(DEFAULT_THRS)} only, not at headline_thr '
+                f'{self.headline_thr} (predict again with this mmppm)')
             return {}
-        head = int(np.argmin([abs(t - self.headline_thr)
-                              for t in DEFAULT_THRS]))
+        head = matches[0]
         out = {
-            f'fit_{self._key(DEFAULT_THRS[head])}': float(fit[head]),
+            f'fit_{self._key(thrs[head])}': float(fit[head]),
             'fit_map_loss_vs_zero': float(
                 np.nanmean([r['fit_loss_vs_zero'] for r in fits])),
         }
-        if out[f'fit_{self._key(DEFAULT_THRS[head])}'] < FIT_WARN_PCK:
+        if out[f'fit_{self._key(thrs[head])}'] < FIT_WARN_PCK:
             logger.warning(
                 f'The prompts did not fit their own supports: fit '
-                f'{self._key(DEFAULT_THRS[head])} = {100 * fit[head]:.1f} % '
+                f'{self._key(thrs[head])} = {100 * fit[head]:.1f} % '
                 f'< {100 * FIT_WARN_PCK:.0f} % (map loss {out["fit_map_loss_vs_zero"]:.2f} x '
                 'that of an all-zero map). Query PCK is then no measure of '
                 'the features. Knobs: model.test_cfg.steps, .lr, '

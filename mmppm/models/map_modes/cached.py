@@ -33,8 +33,11 @@ class CachedMaps(MapMode):
     def fit_terms(self, state: dict, prompts: Tensor, pairs: FitPairs,
                   generator: torch.Generator) -> Iterator[dict]:
         map_size = tuple(pairs.targets.shape[-2:])
-        context = self.context(prompts)
         for sl in chunks(len(pairs), self.max_batch):
+            # the context (Phi under CPT) is rebuilt per chunk: the caller
+            # frees each chunk's graph after its backward, so no graph may
+            # be shared between chunks
+            context = self.context(prompts)
             with self.autocast(pairs.targets.device):
                 maps = self.backbone.maps_from_queries(
                     state, context, pairs.img_ids[sl], pairs.kpt_ids[sl],

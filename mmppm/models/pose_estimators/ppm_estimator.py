@@ -13,8 +13,9 @@ from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from mmppm.evaluation.functional import (DEFAULT_THRS, episodic_pck,
-                                         map_loss_vs_zero, peak_contrast)
+from mmppm.evaluation.functional import (DEFAULT_THRS, episodic_pck_mask,
+                                         map_loss_vs_zero, normalized_errors,
+                                         pck_from_errors, peak_contrast)
 from mmppm.utils import check_finite
 from ..data_preprocessors import build_data_preprocessor
 from ..map_modes import MAP_MODES, FitPairs, MapMode
@@ -227,6 +228,7 @@ class PPMEstimator(BaseModel):
                 '(configs/ppm_cpt_split*.py), or drop the checkpoint for '
                 'plain PPM.')
         if encoder_keys:
+            self._check_encoder_keys(encoder_keys, prefix)
             self.prompt_encoder_ready = True
         key = prefix + 'base_prompts'
         if self.base_prompts is None:  # test time: the P^k are not used
@@ -241,6 +243,27 @@ class PPMEstimator(BaseModel):
                 'train_cfg.num_base_keypoints (the training split) and the SD '
                 'model (model.backbone.pretrained).')
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _check_encoder_keys(self, encoder_keys: List[str],
+                            prefix: str) -> None:
+        """A CPT checkpoint holds exactly the config's P_bar and Phi: a
+        missing layer would stay randomly initialised, an unexpected one
+        belongs to another encoder (mmengine would only warn)."""
+        expected = {
+            f'{prefix}prompt_encoder.{k}'
+            for k in self.prompt_encoder.state_dict()
+        }
+        missing = sorted(expected - set(encoder_keys))
+        unexpected = sorted(set(encoder_keys) - expected)
+        if missing or unexpected:
+            raise ValueError(
+                'The CPT checkpoint does not match the config\'s prompt '
+                f'encoder (P_bar and Phi): missing {missing[:4]}'
+                f'{" ..." if len(missing) > 4 else ""}, unexpected '
+                f'{unexpected[:4]}{" ..." if len(unexpected) > 4 else ""}. '
+                'Test it with the config it was trained with (the '
+                'prompt_encoder settings and model.backbone.pretrained, which '
+                'sets its width), or retrain.')
 
     # ----------------------------------------------------------- utilities
     def context(self, prompts: Tensor) -> Tensor:
@@ -438,6 +461,10 @@ class PPMEstimator(BaseModel):
         Returns:
             dict: ``fit_pck`` ``[T]`` (mean over the supports, thresholds
             :data:`DEFAULT_THRS`, counted like a query of the episode),
+            ``fit_errors`` ``[S, K]`` (each support keypoint's error over
+            max(w, h) of its box, the distance PCK thresholds; NaN where it
+            does not count), from which a metric computes the fit PCK at any
+            threshold,
             ``map_loss_vs_zero`` (:func:`map_loss_vs_zero`), and per
             keypoint ``[S, K]``: ``peak_at_gt``, ``best_elsewhere``
             (:func:`peak_contrast`, beyond the PCK@0.2 distance: 0.16 x
@@ -447,7 +474,7 @@ class PPMEstimator(BaseModel):
         maps = self.query_maps(support_latents, prompts, map_size, generator)
         keypoints, _ = self.head.decode(maps)  # [S, K, 2] crop pixels
         vis = visible.cpu().numpy()
-        fit_pck, gt_crop = [], []
+        fit_pck, gt_crop, errors = [], [], []
         for s, sample in enumerate(supports):
             meta, gt = sample.metainfo, sample.gt_instances
             gt_xy = np.asarray(gt.keypoints, np.float32)[0]
@@ -456,9 +483,10 @@ class PPMEstimator(BaseModel):
                                          meta['input_size']))
             pred = crop_to_image(keypoints[s], meta['input_center'],
                                  meta['input_scale'], meta['input_size'])
-            fit_pck.append(
-                episodic_pck(pred, gt_xy, vis[s], vis, _pck_bbox(sample),
-                             DEFAULT_THRS))
+            err = normalized_errors(pred, gt_xy, _pck_bbox(sample))
+            counted = episodic_pck_mask(vis[s], vis)
+            fit_pck.append(pck_from_errors(err, counted, DEFAULT_THRS))
+            errors.append(np.where(counted, err, np.nan))
         gt_crop = np.stack(gt_crop)
         maps_np = maps.cpu().numpy()
         # "elsewhere": beyond the PCK@0.2 distance of a bbox padded 1.25x
@@ -471,6 +499,7 @@ class PPMEstimator(BaseModel):
 
         return dict(
             fit_pck=np.mean(fit_pck, axis=0),
+            fit_errors=np.stack(errors),  # float64: same PCK as fit_pck
             map_loss_vs_zero=map_loss_vs_zero(maps_np,
                                               targets.cpu().numpy(), vis,
                                               objective),
@@ -580,6 +609,7 @@ class PPMEstimator(BaseModel):
                 torch.Generator().manual_seed(seed))
             fit_meta = dict(
                 fit_pck=self.last_fit_report['fit_pck'],
+                fit_errors=self.last_fit_report['fit_errors'],
                 fit_map_loss_vs_zero=self.last_fit_report['map_loss_vs_zero'])
         results = []
         for i, sample in enumerate(queries):

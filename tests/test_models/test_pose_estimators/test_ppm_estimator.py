@@ -391,3 +391,27 @@ def test_per_call_steps_and_mode_equal_the_configured_ones(tiny_sd_dir):
     with pytest.raises(ValueError, match='steps'):
         model.fit_prompts(images[:0], targets, visible, torch.Generator(),
                           steps=-1)
+
+
+@pytest.mark.parametrize('map_features', ['cached', 'exact'])
+def test_cpt_fit_with_more_pairs_than_max_batch(tiny_sd_dir, map_features):
+    """PPM+CPT chunked over max_batch: no graph shared between chunks
+    (cached maps failed with 'backward through the graph a second time'),
+    and the chunked fit equals the one-chunk fit."""
+    def fitted(max_batch):
+        torch.manual_seed(0)  # the same random Phi in both models
+        model = MODELS.build(
+            dict(type='PPMEstimator',
+                 backbone=dict(type='SDCrossAttnBackbone',
+                               pretrained=tiny_sd_dir, input_size=(64, 64)),
+                 prompt_encoder=dict(type='SharedPromptMLP'),
+                 test_cfg=dict(steps=2, lr=0.05, max_batch=max_batch,
+                               map_features=map_features,
+                               allow_untrained_prompt_encoder=True)))
+        images, targets, visible = fit_inputs()
+        latents = model.backbone.encode(images[:2])
+        with torch.enable_grad():
+            return model.fit_prompts(latents, targets, visible,
+                                     torch.Generator().manual_seed(0))
+
+    torch.testing.assert_close(fitted(2), fitted(64), rtol=1e-4, atol=1e-5)
