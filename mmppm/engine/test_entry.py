@@ -19,6 +19,7 @@ from mmengine.runner import Runner
 
 import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
 import mmppm.engine  # noqa: F401  (TestTimeDataParallel, loops)
+from mmppm.utils.config_checks import check_override_keys
 from mmppm.utils.tool_helpers import check_load_from, prepare_tool_config
 
 NO_CHECKPOINT = ('', 'none', 'None')
@@ -80,6 +81,7 @@ def merge_args(cfg, args):
         # registry.
         cfg.model_wrapper_cfg = dict(type='mmpose.TestTimeDataParallel')
     if args.cfg_options:
+        check_override_keys(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     check_load_from(cfg)
     return cfg

@@ -196,12 +196,14 @@ def prepare_tool_config(args, merge_args: Callable) -> Config:
         Config: The config to build the Runner from.
     """
     from .checkpoint_compat import register_checkpoint_safe_globals
+    from .config_checks import ConfigError, check_components
     from .cpu_distributed import setup_cpu_distributed
     register_checkpoint_safe_globals()
     try:
         cfg = load_tool_config(args.config, args.work_dir, args.launcher)
         cfg = merge_args(cfg, args)
-    except ToolError as e:
+        check_components(cfg)
+    except (ToolError, ConfigError) as e:
         # one line, from the first process only
         sys.exit(f'error: {e}' if os.environ.get('RANK', '0') == '0' else 1)
     setup_cpu_distributed(cfg, args.launcher)

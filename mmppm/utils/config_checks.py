@@ -1,0 +1,171 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Config mistakes caught before anything is built, in one line each.
+
+mmengine merges ``--cfg-options`` keys that exist nowhere (a typo such as
+``test_dataloaderr.batch_size=1`` is silently added and ignored) and builds
+components with their keyword arguments unchecked (``num_episode=3``
+surfaces as a ``TypeError`` traceback after the model has loaded). These
+checks name the key, the component and the nearest valid choice.
+"""
+import difflib
+import inspect
+from typing import Iterable, Optional, Sequence
+
+
+class ConfigError(ValueError):
+    """A config value a user can fix; reported in one line."""
+
+
+def nearest(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest choice, or ``''``."""
+    match = difflib.get_close_matches(str(word), [str(c) for c in choices],
+                                      n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else ''
+
+
+def _runner_keys() -> set:
+    """Top-level keys the mmengine Runner reads (a config may omit them)."""
+    from mmengine.runner import Runner
+    return set(inspect.signature(Runner.__init__).parameters) - {'self'}
+
+
+def check_override_keys(cfg, options: dict) -> None:
+    """Every ``--cfg-options`` key must extend the config where it exists:
+    all its parents exist (only the last part may be new, e.g. a component
+    argument left at its default in the file, or a Runner setting such as
+    ``work_dir``).
+
+    Args:
+        cfg (Config | dict): The config before the overrides.
+        options (dict): ``{dotted key: value}`` as ``DictAction`` parses.
+
+    Raises:
+        ConfigError: Naming the key and the nearest existing one.
+    """
+    for key in options:
+        parts = str(key).split('.')
+        node, path = cfg, []
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, (list, tuple)) and part.isdigit():
+                if int(part) >= len(node):
+                    raise ConfigError(
+                        f'--cfg-options {key}: {".".join(path)} has only '
+                        f'{len(node)} entries')
+                node, path = node[int(part)], path + [part]
+                continue
+            if not hasattr(node, 'keys'):
+                raise ConfigError(
+                    f'--cfg-options {key}: {".".join(path) or "the config"} '
+                    f'is {type(node).__name__} {node!r}, not a dict of '
+                    'settings')
+            if part not in node:
+                if last and (path or part in _runner_keys()):
+                    break  # a new argument of a component or of the Runner
+                where = '.'.join(path) or 'the config'
+                raise ConfigError(
+                    f'--cfg-options {key}: {where} has no key {part!r}'
+                    f'{nearest(part, node.keys())}')
+            node, path = node[part], path + [part]
+
+
+def _explicit_arguments(cls) -> Optional[set]:
+    """The keyword arguments ``cls`` accepts, following ``**kwargs`` up
+    the class hierarchy; None where that ends open (anything accepted)."""
+    names = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        names |= {
+            p.name for p in params
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        } - {'self'}
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            return names
+    return None
+
+
+def check_component(cfg: dict, registry, where: str) -> None:
+    """One component config: its ``type`` is registered and every key is an
+    argument of that class.
+
+    Args:
+        cfg (dict): A config with ``type``.
+        registry: The mmengine registry it is built from (its children and
+            parents are searched, as ``build`` does).
+        where (str): Its place in the config (``'model.backbone'``).
+    """
+    kind = cfg.get('type')
+    if not isinstance(kind, str):
+        return  # a class object: nothing to look up
+    cls = registry.get(kind)
+    if cls is None:
+        known = sorted(registry.module_dict)
+        for child in registry.children.values():
+            known += sorted(child.module_dict)
+        raise ConfigError(
+            f'{where}.type={kind!r} is not a registered {registry.name} '
+            f'type{nearest(kind, known)}')
+    accepted = _explicit_arguments(cls) if inspect.isclass(cls) else None
+    if accepted is None:
+        return
+    for key in cfg:
+        if key != 'type' and key not in accepted:
+            raise ConfigError(
+                f'{where} ({kind}) has no argument {key!r}'
+                f'{nearest(key, accepted)} (valid: '
+                f'{", ".join(sorted(accepted))})')
+
+
+def _check_pipeline(pipeline, where: str, registry) -> None:
+    if not isinstance(pipeline, (list, tuple)) or not all(
+            isinstance(t, dict) and 'type' in t for t in pipeline):
+        raise ConfigError(
+            f'{where} must be a list of transform configs '
+            f"(dict(type='LoadImage'), ...), got {str(pipeline)[:60]!r}")
+    for i, step in enumerate(pipeline):
+        check_component(step, registry, f'{where}[{i}]')
+
+
+def check_components(cfg, sections: Sequence[str] = (
+        'model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
+        'val_evaluator', 'test_evaluator')) -> None:
+    """Check the model (and its parts), the datasets and their pipelines,
+    the evaluators and custom hooks of a config before the Runner builds
+    them (:func:`check_component`).
+
+    Raises:
+        ConfigError: The first unknown type or argument.
+    """
+    from mmengine.registry import DefaultScope
+    from mmpose.registry import DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        model = cfg.get('model') if 'model' in sections else None
+        if isinstance(model, dict):
+            check_component(model, MODELS, 'model')
+            for part in ('backbone', 'head', 'prompt_encoder',
+                         'data_preprocessor'):
+                if isinstance(model.get(part), dict):
+                    check_component(model[part], MODELS, f'model.{part}')
+        for name in sections:
+            section = cfg.get(name)
+            if not isinstance(section, dict):
+                continue
+            if name.endswith('_dataloader') and isinstance(
+                    section.get('dataset'), dict):
+                dataset = section['dataset']
+                check_component(dataset, DATASETS, f'{name}.dataset')
+                for key in ('pipeline', 'query_pipeline'):
+                    if key in dataset:
+                        _check_pipeline(dataset[key], f'{name}.dataset.{key}',
+                                        TRANSFORMS)
+            elif name.endswith('_evaluator') and 'type' in section:
+                check_component(section, METRICS, name)
+        for i, hook in enumerate(cfg.get('custom_hooks') or []):
+            if isinstance(hook, dict):
+                check_component(hook, HOOKS, f'custom_hooks[{i}]')

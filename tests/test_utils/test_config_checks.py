@@ -1,0 +1,99 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Config typos: one line naming the key and the nearest valid one."""
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from mmppm.utils.config_checks import (ConfigError, check_components,
+                                       check_override_keys, nearest)
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIGS = sorted(
+    str(p) for p in (REPO / 'configs').rglob('*.py')
+    if '_base_' not in p.parts)
+TOY = str(REPO / 'configs/ppm/ppm_toy-sd_1shot_toy.py')
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: Path(p).name)
+def test_every_shipped_config_passes(path):
+    check_components(Config.fromfile(path))
+
+
+def test_nearest():
+    assert nearest('test_dataloaderr', ['test_dataloader', 'model']) == \
+        "; did you mean 'test_dataloader'?"
+    assert nearest('zzz', ['model']) == ''
+
+
+@pytest.mark.parametrize('key, match', [
+    ('test_dataloaderr.batch_size', r"the config has no key "
+     r"'test_dataloaderr'; did you mean 'test_dataloader'\?"),
+    ('test_dataloader.datasett.num_episodes', r"test_dataloader has no key "
+     r"'datasett'; did you mean 'dataset'\?"),
+    ('model.backbone.pretrained.x', r"model.backbone.pretrained is str"),
+])
+def test_override_of_a_missing_key(key, match):
+    with pytest.raises(ConfigError, match=match):
+        check_override_keys(Config.fromfile(TOY), {key: 1})
+
+
+def test_new_component_arguments_and_list_indices_are_allowed():
+    cfg = Config.fromfile(TOY)
+    check_override_keys(cfg, {'model.backbone.gradient_checkpointing': True,
+                              'test_dataloader.dataset.pipeline.0.x': 1,
+                              'work_dir': 'w'})
+    with pytest.raises(ConfigError, match='has only'):
+        check_override_keys(cfg, {'test_dataloader.dataset.pipeline.99.x': 1})
+
+
+@pytest.mark.parametrize('edit, match', [
+    (('test_dataloader', 'dataset', 'num_episode', 3),
+     r"test_dataloader.dataset \(MP100Dataset\) has no argument "
+     r"'num_episode'; did you mean 'num_episodes'\?"),
+    (('model', 'backbone', 'pretrainedd', 'x'),
+     r"model.backbone \(SDCrossAttnBackbone\) has no argument 'pretrainedd'"
+     r"; did you mean 'pretrained'\?"),
+    (('test_evaluator', 'thrz', (0.1, )),
+     r"test_evaluator \(EpisodicPCK\) has no argument 'thrz'; did you mean "
+     r"'thrs'\?"),
+    (('model', 'type', 'Nope'),
+     r"model.type='Nope' is not a registered model type"),
+    (('test_evaluator', 'type', 'EpisodicPCKK'),
+     r"not a registered metric type; did you mean 'EpisodicPCK'\?"),
+    (('test_dataloader', 'dataset', 'pipeline', 'abc'),
+     r'test_dataloader.dataset.pipeline must be a list of transform'),
+])
+def test_component_typos(edit, match):
+    cfg = Config.fromfile(TOY)
+    *path, key, value = edit
+    node = cfg
+    for p in path:
+        node = node[p]
+    node[key] = value
+    with pytest.raises(ConfigError, match=match):
+        check_components(cfg)
+
+
+def test_a_transform_typo_is_named():
+    cfg = Config.fromfile(TOY)
+    cfg.test_dataloader.dataset.pipeline[1]['paddingg'] = 1.25
+    with pytest.raises(ConfigError, match=r"pipeline\[1\] "
+                       r"\(GetBBoxCenterScale\) has no argument 'paddingg'"):
+        check_components(cfg)
+
+
+@pytest.mark.parametrize('option, match', [
+    ('test_dataloaderr.batch_size=1', "did you mean 'test_dataloader'"),
+    ('test_dataloader.dataset.num_episode=1', "did you mean 'num_episodes'"),
+    ('model.type=Nope', "model.type='Nope' is not a registered"),
+])
+def test_test_tool_stops_before_building_anything(option, match, tmp_path,
+                                                  capsys):
+    from mmppm.engine.test_entry import main
+    with pytest.raises(SystemExit) as exit_info:
+        main([TOY, '--work-dir', str(tmp_path), '--cfg-options', option])
+    message = str(exit_info.value.code)
+    assert message.startswith('error: ') and match in message
+    assert '\n' not in message
+    assert not list(tmp_path.iterdir())  # nothing was started
