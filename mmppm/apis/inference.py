@@ -8,6 +8,7 @@ are the benchmark's -- and returns one ``PoseDataSample`` per query.
 """
 import copy
 import logging
+import os
 import os.path as osp
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Union
@@ -101,28 +102,85 @@ def _first_line(e: Exception) -> str:
 
 
 # ----------------------------------------------------------------- inputs
+#: Largest image (pixels) any door of mmppm decodes: the demo, the web page,
+#: inference_cape, support sets (``MMPPM_MAX_IMAGE_PIXELS`` overrides it).
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def max_image_pixels() -> int:
+    """:data:`MAX_IMAGE_PIXELS`, or ``MMPPM_MAX_IMAGE_PIXELS`` if set."""
+    value = os.environ.get('MMPPM_MAX_IMAGE_PIXELS')
+    if value is None:
+        return MAX_IMAGE_PIXELS
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise ValueError('MMPPM_MAX_IMAGE_PIXELS must be an integer, got '
+                         f'{value!r}') from None
+
+
+def check_image_size(width: int, height: int, what: str) -> None:
+    """One error when an image is larger than :func:`max_image_pixels`
+    (checked before decoding: a small PNG can decode to gigabytes)."""
+    limit = max_image_pixels()
+    if width * height > limit:
+        raise ValueError(
+            f'{what} is {width} x {height} = {width * height / 1e6:.0f} '
+            f'megapixels, above the limit of {limit / 1e6:.0f} megapixels: '
+            'resize it first (or raise MMPPM_MAX_IMAGE_PIXELS)')
+
+
+def check_image_array(img: np.ndarray, what: str) -> np.ndarray:
+    """An array as a BGR uint8 ``[H, W, 3]`` image, or one error saying how
+    to convert it (float images in [0, 1] and 16-bit images are refused,
+    not silently turned into a black picture)."""
+    if img.ndim == 2:
+        img = img[..., None].repeat(3, axis=2)
+    if img.ndim != 3 or img.shape[2] != 3 or min(img.shape[:2]) < 1:
+        raise ValueError(f'{what}: expected a BGR array [H, W, 3], got '
+                         f'shape {tuple(img.shape)}')
+    check_image_size(img.shape[1], img.shape[0], what)
+    if img.dtype != np.uint8:
+        if np.issubdtype(img.dtype, np.floating):
+            hint = ('values in [0, 1]? use (img * 255).round().astype('
+                    'np.uint8)' if np.nanmax(img) <= 1 else
+                    'use img.round().clip(0, 255).astype(np.uint8)')
+        else:
+            hint = ('16-bit? use (img // 257).astype(np.uint8)'
+                    if img.dtype == np.uint16 else
+                    'convert it to 8-bit BGR')
+        raise ValueError(f'{what}: expected a uint8 BGR image (0-255), got '
+                         f'{img.dtype}; {hint}')
+    return img
+
+
 def load_image(img: ImageLike, what: str = 'image') -> np.ndarray:
     """An image as a BGR uint8 array ``[H, W, 3]``.
 
     Args:
-        img (str | Path | np.ndarray): A file or a BGR array (``[H, W, 3]``
-            or gray ``[H, W]``).
+        img (str | Path | np.ndarray): A file or a BGR uint8 array
+            (``[H, W, 3]`` or gray ``[H, W]``).
         what (str): Named in error messages. Defaults to 'image'.
 
     Raises:
         FileNotFoundError: The file does not exist.
-        ValueError: The file is not an image, or the array has a wrong shape.
+        ValueError: The file is not an image or larger than
+            :func:`max_image_pixels`, or the array has a wrong shape or
+            dtype.
     """
     if isinstance(img, np.ndarray):
-        if img.ndim == 2:
-            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-        if img.ndim != 3 or img.shape[2] != 3 or min(img.shape[:2]) < 1:
-            raise ValueError(f'{what}: expected a BGR array [H, W, 3], got '
-                             f'shape {tuple(img.shape)}')
-        return img
+        return check_image_array(img, what)
     path = str(img)
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} not found: {path}')
+    try:  # the header only: the size before any pixel is decoded
+        from PIL import Image
+        with Image.open(path) as probe:
+            size = probe.size
+    except Exception:  # not an image PIL knows: let OpenCV decide
+        size = None
+    if size is not None:
+        check_image_size(size[0], size[1], f'{what} {path}')
     arr = cv2.imread(path, cv2.IMREAD_COLOR)
     if arr is None:
         raise ValueError(f'{what} {path} is not a readable image file')
@@ -248,8 +306,12 @@ def _keypoints_array(kpts, num_shots: int, visible) -> tuple:
                              f'support_keypoints has {vis.size} keypoints '
                              f'(shape {tuple(vis.shape)})')
         vis = (given.reshape(vis.shape) > 0).astype(np.float32)
-    if not np.isfinite(kpts[..., :2]).all():
-        raise ValueError('support_keypoints contains NaN or inf')
+    bad = np.argwhere(~np.isfinite(kpts[..., :2]).all(axis=-1))
+    if len(bad):
+        s, k = (int(v) for v in bad[0])
+        raise ValueError(f'support_keypoints: support {s} keypoint {k} is '
+                         f'{tuple(float(v) for v in kpts[s, k, :2])} (NaN or '
+                         f'infinite; {len(bad)} such keypoint(s))')
     if not (vis > 0).any(axis=1).all():
         raise ValueError('Every support image needs at least one visible '
                          'keypoint')
@@ -336,7 +398,15 @@ def build_cape_episode(cfg: Config,
         load_image(img, f'support image {i}')
         for i, img in enumerate(support_list)
     ]
-    warn_keypoints_outside(kpts, vis, supports)
+    outside = warn_keypoints_outside(kpts, vis, supports)
+    for s in range(len(supports)):
+        visible = {k for k in range(vis.shape[1]) if vis[s, k] > 0}
+        if visible and visible <= {k for t, k in outside if t == s}:
+            h, w = supports[s].shape[:2]
+            raise ValueError(
+                f'support image {s}: all of its {len(visible)} visible '
+                f'keypoints lie outside the {w} x {h} image (swapped x and '
+                'y? keypoints of another image?): nothing to learn from')
     queries = [
         load_image(img, f'query image {i}') for i, img in enumerate(query_list)
     ]

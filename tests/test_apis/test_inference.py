@@ -208,3 +208,41 @@ def test_support_keypoints_outside_the_image_are_reported():
     kpts = np.array([[[10., 5.], [70., 5.], [5., -1.], [59.5, 39.5]]])
     vis = np.array([[1, 1, 0, 1]], np.float32)
     assert warn_keypoints_outside(kpts, vis, images) == [(0, 1)]
+
+
+def test_wrong_image_dtypes_and_sizes_are_refused(model, tmp_path,
+                                                  monkeypatch):
+    """A float [0, 1] image used to run on a near-black picture; a 16-bit
+    one failed deep in OpenCV; any size was decoded."""
+    cases = [
+        (WIDE.astype(np.float32) / 255, 'got float32; values in [0, 1]? use '
+         '(img * 255)'),
+        (WIDE.astype(np.uint16) * 257, 'got uint16; 16-bit? use (img // 257)'),
+    ]
+    for img, text in cases:
+        with pytest.raises(ValueError) as e:
+            inference_cape(model, WIDE, KPTS, img)
+        assert text in one_line(e)
+    path = tmp_path / 'big.png'
+    cv2.imwrite(str(path), WIDE)
+    monkeypatch.setenv('MMPPM_MAX_IMAGE_PIXELS', '1000')
+    h, w = WIDE.shape[:2]
+    for query in (str(path), WIDE):
+        with pytest.raises(ValueError) as e:
+            inference_cape(model, WIDE, KPTS, query)
+        assert f'is {w} x {h} = ' in one_line(e)
+        assert 'above the limit of 0 megapixels' in one_line(e)
+
+
+def test_supports_with_nothing_usable_are_errors(model):
+    h, w = WIDE.shape[:2]
+    outside = np.array([[w + 5., 3.], [-2., 4.], [3., h + 1.]])
+    with pytest.raises(ValueError) as e:
+        inference_cape(model, WIDE, outside, WIDE)
+    assert 'support image 0: all of its 3 visible keypoints lie outside' \
+        in one_line(e)
+    nan = KPTS.astype(np.float64).copy()
+    nan[1, 0] = np.nan
+    with pytest.raises(ValueError) as e:
+        inference_cape(model, WIDE, nan, WIDE)
+    assert 'support 0 keypoint 1 is (nan' in one_line(e)
