@@ -96,9 +96,11 @@ def run(args):
     from mmppm.apis import (inference_cape, init_cape_model, load_image,
                             read_coco_support)
     from mmppm.utils.file_names import unique_stems
+    from mmppm.utils.tool_helpers import writable_dir
     from mmppm.visualization import (crop_image, draw_keypoints,
                                      draw_maps_grid, save_rgb,
                                      skeleton_zero_based)
+    writable_dir(args.save_dir, '--save-dir')  # before the work, not after
     queries = list_queries(args.query)
     keypoints, bboxes, skeleton, names = args.support_keypoints, None, [], []
     if str(keypoints).endswith('.json'):
@@ -151,9 +153,10 @@ def run(args):
 def main(argv=None):
     args = parse_args(argv)
     import mmppm  # noqa: F401  (registers modules; before mmpose.models)
+    from mmppm.utils.tool_helpers import ToolError
     try:
         summary = run(args)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError, ToolError) as e:
         sys.exit(f'error: {e}')
     for item in summary:
         print(f'{item["query"]} -> {", ".join(item["files"])}')

@@ -143,7 +143,10 @@ def check_components(cfg, sections: Sequence[str] = (
         ConfigError: The first unknown type or argument.
     """
     from mmengine.registry import DefaultScope
+    from mmengine.utils import import_modules_from_strings
     from mmpose.registry import DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS
+    if cfg.get('custom_imports'):  # their types register on import
+        import_modules_from_strings(**cfg.custom_imports)
     with DefaultScope.overwrite_default_scope('mmpose'):
         model = cfg.get('model') if 'model' in sections else None
         if isinstance(model, dict):

@@ -9,10 +9,18 @@ IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 def unique_stems(paths: Sequence[str]) -> List[str]:
     """File stems, made unique (``a``, ``a_2``, ...): one output name per
-    input, also for inputs from different folders with the same name."""
-    names, seen = [], {}
-    for path in paths:
-        stem = osp.splitext(osp.basename(str(path)))[0]
-        seen[stem] = seen.get(stem, 0) + 1
-        names.append(stem if seen[stem] == 1 else f'{stem}_{seen[stem]}')
+    input, also for inputs from different folders with the same name, and
+    never one that another input's own stem already is (``a.jpg``,
+    ``a.jpg``, ``a_2.jpg`` -> ``a``, ``a_3``, ``a_2``)."""
+    stems = [osp.splitext(osp.basename(str(p)))[0] for p in paths]
+    taken, names = set(), []
+    own = set(stems)
+    for stem in stems:
+        name, n = stem, 1
+        # a later input named like this suffix keeps its own name
+        while name in taken or (n > 1 and name in own):
+            n += 1
+            name = f'{stem}_{n}'
+        taken.add(name)
+        names.append(name)
     return names

@@ -37,6 +37,35 @@ def require_file(path: str, what: str) -> str:
     return path
 
 
+def writable_dir(path: str, what: str) -> str:
+    """Create ``path`` if needed and check that files can be written in it,
+    before any work starts (not after an hour of it).
+
+    Args:
+        path (str): A folder.
+        what (str): What it is, for the message (``'--work-dir'``).
+
+    Returns:
+        str: ``path``.
+
+    Raises:
+        ToolError: It names a file, cannot be created or is read-only.
+    """
+    import tempfile
+    path = osp.expanduser(str(path))
+    if osp.exists(path) and not osp.isdir(path):
+        raise ToolError(f'{what} {path} is a file, not a folder: choose '
+                        'another path')
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix='.mmppm_write_'):
+            pass
+    except OSError as e:
+        raise ToolError(f'{what} {path} cannot be written ({e.strerror or e}'
+                        '): choose a writable folder') from None
+    return path
+
+
 def load_tool_config(config: str, work_dir: Optional[str],
                      launcher: str) -> Config:
     """Load a config and set ``launcher`` and ``work_dir``.
@@ -203,6 +232,7 @@ def prepare_tool_config(args, merge_args: Callable) -> Config:
         cfg = load_tool_config(args.config, args.work_dir, args.launcher)
         cfg = merge_args(cfg, args)
         check_components(cfg)
+        writable_dir(cfg.work_dir, 'work_dir (--work-dir)')
     except (ToolError, ConfigError) as e:
         # one line, from the first process only
         sys.exit(f'error: {e}' if os.environ.get('RANK', '0') == '0' else 1)

@@ -91,3 +91,31 @@ def test_demo_errors_are_one_line(demo, demo_args, tmp_path, case):
     assert msg.startswith('error: ') and '\n' not in msg
     assert dict(missing_query='nope.jpg', mismatch='keypoint annotations',
                 not_image='not a readable image')[case] in msg
+
+
+def test_save_dir_is_checked_before_the_run(demo, demo_args, tmp_path,
+                                            monkeypatch):
+    """--save-dir naming a file failed with FileExistsError after the whole
+    run; now one line before any model is built."""
+    a = demo_args
+    taken = tmp_path / 'a_file'
+    taken.write_text('mine')
+    built = []
+    monkeypatch.setattr('mmppm.apis.init_cape_model',
+                        lambda *x, **k: built.append(1))
+    with pytest.raises(SystemExit) as e:
+        demo.main(['--config', a['cfg'], '--support', a['support'],
+                   '--support-keypoints', a['ann'], '--query', a['support'],
+                   '--save-dir', str(taken)])
+    assert str(e.value.code) == (f'error: --save-dir {taken} is a file, not '
+                                 'a folder: choose another path')
+    assert not built and taken.read_text() == 'mine'
+
+
+def test_colliding_query_names_get_distinct_outputs(tmp_path):
+    from mmppm.utils.file_names import unique_stems
+    assert unique_stems(['x/a.jpg', 'y/a.jpg', 'a_2.jpg']) == ['a', 'a_3',
+                                                               'a_2']
+    assert unique_stems(['a_2.jpg', 'a.jpg', 'a.png']) == ['a_2', 'a', 'a_3']
+    names = unique_stems(['b.jpg', 'b.jpg', 'b_2.jpg', 'b_3.jpg', 'b.jpg'])
+    assert len(set(names)) == 5 and names[2:4] == ['b_2', 'b_3']

@@ -292,3 +292,28 @@ def test_a_failing_distributed_run_reports_in_two_lines(tmp_path):
     assert errors[0] == f'error: config file not found: {tmp_path / "nope.py"}'
     assert len(errors) == 2 and errors[1].startswith('error: process ')
     assert 'failed first (exit code 1)' in errors[1]
+
+
+def test_unwritable_work_dir_and_cache_dir_fail_before_any_episode(
+        tmp_path):
+    """A --work-dir that cannot be created (a read-only folder as a user;
+    here a path under a file, which fails for root too) was an OSError
+    traceback; an uncreatable cache_dir failed after the first batch."""
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('x')
+    cfg = write(tmp_path / 'toy_test.py', TEST_CFG)
+    with pytest.raises(SystemExit) as exc:
+        load_tool('test').main([cfg, '--work-dir', str(blocker / 'w')])
+    assert str(exc.value).startswith(
+        f'error: work_dir (--work-dir) {blocker / "w"} cannot be written')
+    from mmppm.utils.tool_helpers import ToolError, writable_dir
+    with pytest.raises(ToolError, match='is a file, not a folder'):
+        writable_dir(str(blocker), 'x')
+    assert writable_dir(str(tmp_path / 'new' / 'dir'), 'x')
+    out = tmp_path / 'm.json'
+    with pytest.raises(ToolError, match=r'the prediction cache folder '
+                       r'\(test_cfg.cache_dir\) .* cannot be written'):
+        load_tool('test').main([
+            cfg, '--work-dir', str(tmp_path / 'w'), '--out', str(out),
+            '--cfg-options', f'test_cfg.cache_dir={blocker}/cache'])
+    assert not out.exists()

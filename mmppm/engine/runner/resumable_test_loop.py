@@ -27,6 +27,8 @@ from mmengine.structures import BaseDataElement
 from torch.utils.data import DataLoader
 
 from mmpose.registry import LOOPS
+
+from mmppm.utils.tool_helpers import writable_dir
 from .fingerprint import cache_key, run_fingerprint
 from .prediction_cache import PredictionWriter, read_prediction_records
 
@@ -198,6 +200,9 @@ class ResumableTestLoop(TestLoop):
         self.runner.call_hook('before_test_epoch')
         self.runner.model.eval()
         self.test_loss.clear()
+        # before the first episode, not when its predictions are written
+        writable_dir(self.cache_dir, 'the prediction cache folder '
+                     '(test_cfg.cache_dir)')
 
         self.cached = (read_prediction_records(self.cache_dir)
                        if self.resume else {})
