@@ -74,6 +74,14 @@ def merge_args(cfg, args):
         cfg.load_from, warnings = find_resume_checkpoint(cfg.work_dir)
         for warning in warnings:
             print(f'warning: {warning}', file=sys.stderr)
+        if cfg.load_from is None and warnings:
+            # mmengine would find the broken one again through
+            # last_checkpoint and fail with a traceback
+            raise ToolError(
+                f'--resume: no checkpoint in {cfg.work_dir} can be loaded '
+                f'(all {len(warnings)} are damaged, e.g. by a run killed '
+                'while saving): move them away to start afresh, or pass a '
+                'good one as --resume PATH')
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume

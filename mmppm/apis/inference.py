@@ -63,6 +63,7 @@ def init_cape_model(config: Union[str, Path, Config],
     else:
         raise TypeError('config must be a file name or a Config, got '
                         f'{type(config).__name__}')
+    check_device(device)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     if cfg.get('custom_imports'):
@@ -76,6 +77,24 @@ def init_cape_model(config: Union[str, Path, Config],
     model.to(device)
     model.eval()
     return model
+
+
+def check_device(device: str) -> None:
+    """One error for a device this machine does not have (``cuda``
+    without a GPU), before anything is built."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f'device {device!r} is not a torch device '
+                         f'({_first_line(e)}); use cpu or cuda') from None
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise ValueError(f'device {device!r}: no CUDA GPU is available '
+                             '(torch.cuda.is_available() is False); use '
+                             '--device cpu')
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f'device {device!r}: this machine has '
+                             f'{torch.cuda.device_count()} CUDA device(s)')
 
 
 def _load_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:

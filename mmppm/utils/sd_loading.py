@@ -176,7 +176,17 @@ def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
         try:
             return cls.from_pretrained(
                 pretrained, subfolder=sub, **kwargs, **extra)
-        except (OSError, ValueError, EnvironmentError) as e:
+        except (TypeError, KeyError) as e:
+            # a config.json value of the wrong type or a missing key (e.g.
+            # "norm_num_groups": "8"): the folder is damaged, not missing
+            raise SDWeightsNotFoundError(
+                f'Could not build "{sub}" of Stable Diffusion from '
+                f'{pretrained!r}: {type(e).__name__}: '
+                f'{str(e).splitlines()[0] if str(e) else e!r}; its '
+                f'{sub}/config.json holds a value of the wrong type or misses '
+                'a key (edited by hand, or from another diffusers '
+                'version?): restore the folder or download it again') from e
+        except (OSError, ValueError) as e:
             where = (f'folder {pretrained!r}' if is_local else
                      f'hub id {pretrained!r} (no local folder of that name '
                      f'exists either)')

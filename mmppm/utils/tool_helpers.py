@@ -84,6 +84,13 @@ def load_tool_config(config: str, work_dir: Optional[str],
     Raises:
         ToolError: If the config file does not exist.
     """
+    if launcher == 'pytorch' and not all(
+            k in os.environ for k in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK')):
+        raise ToolError(
+            '--launcher pytorch needs the environment torchrun sets (RANK, '
+            'WORLD_SIZE, LOCAL_RANK, MASTER_ADDR): start it with '
+            'tools/dist_train.sh / tools/dist_test.sh (or torchrun), or drop '
+            '--launcher for one process')
     cfg = Config.fromfile(require_file(config, 'config file'))
     cfg.launcher = launcher
     if work_dir is not None:
@@ -189,21 +196,80 @@ def user_errors() -> tuple:
             FloatingPointError, ValueError)
 
 
+def user_message(err: BaseException) -> str:
+    """The one line a user error prints: the error's own message, also when
+    it was raised in a DataLoader worker (torch re-raises it wrapped in the
+    worker's traceback: its last line is the original message)."""
+    msg = str(err).strip() or type(err).__name__
+    if 'DataLoader worker process' in msg and 'Traceback' in msg:
+        last = [line for line in msg.splitlines() if line.strip()][-1]
+        msg = last.split(': ', 1)[1] if ': ' in last and last.split(
+            ': ', 1)[0].isidentifier() else last
+    return msg
+
+
+def _is_disk_full(err: BaseException) -> bool:
+    import errno
+    return isinstance(err, OSError) and err.errno == errno.ENOSPC
+
+
+def _is_peer_failure(err: BaseException) -> bool:
+    """A collective that failed because another process died (gloo / NCCL):
+    the real error is that process's."""
+    text = str(err)
+    return isinstance(err, RuntimeError) and any(
+        key in text for key in ('Connection closed by peer', 'Connection reset',
+                                'Broken pipe', 'NCCL communicator was aborted',
+                                'gloo/transport'))
+
+
+def end_distributed() -> None:
+    """Destroy the process group of a distributed run (if any), so that
+    no process exits with a live gloo / NCCL group: that could abort one
+    rank at interpreter shutdown ('terminate called without an active
+    exception')."""
+    try:
+        import torch.distributed as dist
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+    except Exception:  # never hide the run's own outcome
+        pass
+
+
 def run_tool(main: Callable, argv=None):
     """Run a tool's ``main``; a user error ends it with one line ``error:
-    ...`` (exit code 1) instead of a traceback. ``MMPPM_DEBUG=1`` shows the
+    ...`` (exit code 1) instead of a traceback; so do a full disk (finished
+    work is kept: rerun to continue) and, in a distributed run, a collective
+    broken by another process's failure. Every process reports its own
+    first error, once, labelled with its rank. ``MMPPM_DEBUG=1`` shows the
     traceback."""
     if os.environ.get('MMPPM_DEBUG'):
         return main(argv)
+    rank = os.environ.get('RANK')
+    label = 'error' if rank is None or os.environ.get(
+        'WORLD_SIZE', '1') == '1' else f'error (process {rank})'
     try:
         return main(argv)
     except user_errors() as e:
-        msg = str(e).strip() or type(e).__name__
-        rank = os.environ.get('RANK', '0')
-        if rank == '0':
-            print(f'error: {msg}\n(MMPPM_DEBUG=1 shows the traceback)',
-                  file=sys.stderr, flush=True)
-        sys.exit(1)
+        msg = user_message(e)
+    except OSError as e:
+        if not _is_disk_full(e):
+            raise
+        msg = (f'disk full while writing {e.filename or "an output file"}: '
+               'the finished work is kept (test: the prediction cache; '
+               'training: the last saved checkpoint); free some space and '
+               'rerun the same command (with --resume for training) to '
+               'continue')
+    except RuntimeError as e:
+        if rank is None or not _is_peer_failure(e):
+            raise
+        msg = ('another process of this run failed (its error is printed '
+               'by it); this one stopped at a collective operation')
+    finally:
+        end_distributed()
+    print(f'{label}: {msg}\n(MMPPM_DEBUG=1 shows the traceback)',
+          file=sys.stderr, flush=True)
+    sys.exit(1)
 
 
 def prepare_tool_config(args, merge_args: Callable) -> Config:

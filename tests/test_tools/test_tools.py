@@ -317,3 +317,21 @@ def test_unwritable_work_dir_and_cache_dir_fail_before_any_episode(
             cfg, '--work-dir', str(tmp_path / 'w'), '--out', str(out),
             '--cfg-options', f'test_cfg.cache_dir={blocker}/cache'])
     assert not out.exists()
+
+
+def test_resume_with_only_damaged_checkpoints_is_one_line(tmp_path):
+    """It used to warn 'trying the previous one', then mmengine loaded the
+    same truncated file through last_checkpoint: an OSError traceback."""
+    cfg = write(tmp_path / 'toy_train.py', TRAIN_CFG)
+    work_dir = tmp_path / 'work'
+    assert run_train_tool(cfg, '--work-dir', str(work_dir)).returncode == 0
+    for ckpt in work_dir.glob('*.pth'):
+        ckpt.write_bytes(ckpt.read_bytes()[:100])
+    proc = run_train_tool(cfg, '--work-dir', str(work_dir), '--resume')
+    assert proc.returncode == 1
+    assert 'Traceback' not in proc.stderr
+    errors = [l for l in proc.stderr.splitlines() if l.startswith('error')]
+    assert errors == [f'error: --resume: no checkpoint in {work_dir} can be '
+                      'loaded (all 2 are damaged, e.g. by a run killed while '
+                      'saving): move them away to start afresh, or pass a '
+                      'good one as --resume PATH']
