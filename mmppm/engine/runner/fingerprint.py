@@ -7,11 +7,14 @@ weights, the annotation file and the images. Paths are not enough (a file
 replaced under the same name must never replay), so every part is keyed on
 content:
 
-- small files (checkpoints, annotation files, SD configs): SHA-256 of the
-  bytes;
-- large files (SD weights, images): size, modification time and SHA-256 of
-  their first and last MiB, so a multi-GB folder is fingerprinted in
-  milliseconds and any rewrite of a file changes its key.
+- small files (checkpoints, annotation files, SD configs) and every image:
+  SHA-256 of the bytes. Size and modification time are not enough for
+  images: ``cp -p``, ``rsync -t`` and ``tar`` keep both while replacing
+  the picture. Hashing a test split's images costs about a second per
+  gigabyte (docs/train_test.md);
+- large files (SD weights, over 64 MiB): size, modification time and
+  SHA-256 of their first and last MiB, so a multi-GB folder is
+  fingerprinted in milliseconds and any rewrite of a file changes its key.
 """
 import hashlib
 import json
@@ -41,18 +44,17 @@ def file_fingerprint(path: str) -> str:
     return digest.hexdigest()
 
 
-def stat_fingerprint(paths: Iterable[str]) -> str:
-    """Digest of the size and modification time of many files (images):
-    a rewritten or replaced file changes it; a missing one is recorded as
-    missing."""
+def content_fingerprint(paths: Iterable[str]) -> str:
+    """Digest of the bytes of many files (images), each named by its path:
+    any file whose content differs changes it, whatever its size and
+    modification time; a missing one is recorded as missing."""
     digest = hashlib.sha256()
     for path in sorted(set(paths)):
         try:
-            stat = os.stat(path)
-            digest.update(f'{path}:{stat.st_size}:{stat.st_mtime_ns}\n'
-                          .encode())
+            part = file_fingerprint(path)
         except OSError:
-            digest.update(f'{path}:missing\n'.encode())
+            part = 'missing'
+        digest.update(f'{path}:{part}\n'.encode())
     return digest.hexdigest()
 
 
@@ -116,7 +118,7 @@ def run_fingerprint(config_digest: str,
         sd_weights=_short(weights_fingerprint(pretrained, revision)),
         annotations=_short(file_fingerprint(ann_file))
         if ann_file and osp.isfile(ann_file) else ann_file,
-        images=_short(stat_fingerprint(image_paths))
+        images=_short(content_fingerprint(image_paths))
         if image_paths else None)
 
 
