@@ -44,12 +44,25 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def default_examples() -> str:
-    """The toy test categories' images (the toy data is generated, ~3 s,
-    when absent)."""
-    from mmppm.datasets import generate_toy_mp100
-    generate_toy_mp100(TOY_DATA, seed=0)
-    return osp.join(TOY_DATA, 'images')
+def default_examples() -> list:
+    """The toy *test* categories' images, never seen by CPT (the toy data is
+    generated, ~3 s, when absent)."""
+    from mmppm.datasets import generate_toy_mp100, load_coco_json
+    files = generate_toy_mp100(TOY_DATA, seed=0)
+    data = load_coco_json(files['test'])
+    return [osp.join(TOY_DATA, 'images', img['file_name'])
+            for img in data['images']]
+
+
+def check_port_free(host: str, port: int) -> None:
+    """One error before anything is loaded when the port is taken."""
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            sys.exit(f'error: cannot serve on {host}:{port} ({e.strerror}); '
+                     'choose another port with --port')
 
 
 def main(argv=None):
@@ -62,21 +75,24 @@ def main(argv=None):
     except ImportError:
         sys.exit('error: the web page needs gradio: run tools/install.sh '
                  '(it installs requirements/webui.txt)')
-    from mmppm.webui.app import build_app, example_images
+    from mmppm.webui.app import MAX_UPLOAD, build_app, example_images
     logging.basicConfig(level=logging.INFO)
     logging.getLogger('httpx').setLevel(logging.WARNING)
     require_file(args.config, 'config file')
-    model = init_cape_model(args.config, args.checkpoint, args.device,
-                            args.cfg_options)
-    folder = args.examples or default_examples()
     if args.examples and not osp.isdir(args.examples):
         sys.exit(f'error: --examples folder not found: {args.examples}')
-    page = build_app(model, example_images(folder, limit=48),
+    check_port_free(args.host, args.port)
+    model = init_cape_model(args.config, args.checkpoint, args.device,
+                            args.cfg_options)
+    examples = (example_images(args.examples, limit=48)
+                if args.examples else default_examples()[:48])
+    page = build_app(model, examples,
                      title=f'mmppm -- {osp.basename(args.config)}')
     print(f'mmppm web page: http://{args.host}:{args.port}', flush=True)
     try:
         page.queue().launch(server_name=args.host, server_port=args.port,
-                            show_error=False, quiet=True)
+                            show_error=False, quiet=True,
+                            max_file_size=MAX_UPLOAD)
     except OSError as e:
         sys.exit(f'error: cannot serve on {args.host}:{args.port} ({e}); '
                  'choose another port with --port')

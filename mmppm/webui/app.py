@@ -5,11 +5,13 @@ query images (``demo/webui.py``, docs/webui.md).
 Every prediction goes through :func:`mmppm.apis.inference_cape`; the page
 only annotates, runs it and shows what it returns.
 """
+import atexit
 import functools
 import json
 import logging
 import os
 import os.path as osp
+import shutil
 import tempfile
 import time
 import traceback
@@ -40,6 +42,13 @@ INTRO = """# Few-shot keypoints (mmppm: PPM, Peng et al., ECCV 2024)
 3. Press **Run**: a prompt is fitted to each keypoint on the supports
    (paper Eq. 4) and matched in the queries (Eq. 5).
 """
+
+
+#: Seconds a browser session's support set is kept after its last use.
+SESSION_TTL_S = 3600
+#: Largest file the page accepts (uploads and support sets).
+MAX_UPLOAD = '50mb'
+MAX_SUPPORT_SET_BYTES = 50 * 2**20
 
 
 class PageError(Exception):
@@ -123,7 +132,9 @@ def read_upload(path: str, what: str = '') -> np.ndarray:
     name = osp.basename(str(path))
     try:
         return load_image(str(path), f'{what}image {name}')
-    except ValueError:
+    except ValueError as e:
+        if 'megapixels' in str(e):  # too large: say so
+            raise PageError(str(e).replace(f' {path}', '')) from None
         raise PageError(f'{what}{name} is not an image this page can read '
                         '(use PNG or JPEG)') from None
 
@@ -223,6 +234,11 @@ def run_summary(out: dict, num_queries: int) -> str:
 
 
 def load_support_file(path: str) -> SupportSet:
+    size = osp.getsize(str(path))
+    if size > MAX_SUPPORT_SET_BYTES:
+        raise PageError(f'{osp.basename(str(path))} is {size / 2**20:.0f} MB, '
+                        f'above the {MAX_SUPPORT_SET_BYTES // 2**20} MB a '
+                        'support set may have')
     data = read_json_object(str(path), 'Support set file')
     return SupportSet.from_coco(data, osp.basename(str(path)))
 
@@ -265,6 +281,8 @@ def build_app(model, examples: Sequence[str] = (), title: str = 'mmppm'):
     import gradio as gr
 
     work = tempfile.mkdtemp(prefix='mmppm_webui_')
+    # the page's own temporary files go when the server process ends
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
 
     def out_dir() -> str:
         return tempfile.mkdtemp(dir=work)
@@ -360,7 +378,9 @@ def build_app(model, examples: Sequence[str] = (), title: str = 'mmppm'):
                 run_summary(out, len(paths)))
 
     with gr.Blocks(title=title) as page:
-        support = gr.State(SupportSet())
+        # a session's support set (images included) is dropped an hour
+        # after its last use, not kept for the server's lifetime
+        support = gr.State(SupportSet(), time_to_live=SESSION_TTL_S)
         gr.Markdown(INTRO)
         message = gr.Markdown('Start by uploading a support image.',
                               elem_id='message')

@@ -261,31 +261,55 @@ class SupportSet:
     @classmethod
     def from_coco(cls, data: dict, what: str = 'support set') -> 'SupportSet':
         """Read :meth:`to_coco` output (images must be embedded)."""
-        if not isinstance(data, dict) or not data.get('annotations'):
+        if not isinstance(data, dict) or not isinstance(
+                data.get('annotations'), list) or not data['annotations']:
             raise ValueError(f'{what}: not a saved support set (a COCO '
                              'keypoint file with "images" and '
                              '"annotations")')
-        images = {img.get('id'): img for img in data.get('images') or []}
+        if not isinstance(data.get('images'), list) or not all(
+                isinstance(i, dict) for i in data['images']):
+            raise ValueError(f'{what}: "images" must be a list of objects')
+        images = {img.get('id'): img for img in data['images']}
         cats = data.get('categories') or [{}]
+        if not isinstance(cats, list) or not isinstance(cats[0], dict):
+            raise ValueError(f'{what}: "categories" must be a list of '
+                             'objects')
         out = cls()
         counts = set()
-        for ann in data['annotations']:
+        for i, ann in enumerate(data['annotations']):
+            if not isinstance(ann, dict):
+                raise ValueError(f'{what}: annotations[{i}] is a '
+                                 f'{type(ann).__name__}, not an object')
+            where = f'{what}: annotation {ann.get("id", i)}'
             img = images.get(ann.get('image_id'))
             if img is None or IMAGE_DATA_KEY not in img:
-                raise ValueError(f'{what}: annotation {ann.get("id")} has no '
-                                 'embedded image (save the set from the '
-                                 'web page)')
-            kpts = np.asarray(ann.get('keypoints') or [], np.float32)
-            if kpts.size % 3:
-                raise ValueError(f'{what}: annotation {ann.get("id")} has '
-                                 f'{kpts.size} keypoint values (not x, y, v '
-                                 'triples)')
+                raise ValueError(f'{where} has no embedded image (save the '
+                                 'set from the web page)')
+            raw = ann.get('keypoints')
+            if not isinstance(raw, list) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool)
+                    for v in raw):
+                raise ValueError(f'{where}: "keypoints" must be a flat list '
+                                 'of numbers (x, y, v per keypoint), got '
+                                 f'{str(raw)[:40]}')
+            kpts = np.asarray(raw, np.float32)
+            if kpts.size % 3 or not kpts.size:
+                raise ValueError(f'{where} has {kpts.size} keypoint values '
+                                 '(not x, y, v triples)')
+            if not np.isfinite(kpts).all():
+                raise ValueError(f'{where} has NaN or infinite keypoints')
             kpts = kpts.reshape(-1, 3)
             counts.add(len(kpts))
             vis = kpts[:, 2] > 0
             xy = kpts[:, :2].copy()
             xy[~vis & (xy == 0).all(1)] = np.nan
             box = ann.get('bbox')
+            if box is not None and not (
+                    isinstance(box, list) and len(box) == 4 and all(
+                        isinstance(v, (int, float)) and np.isfinite(v)
+                        for v in box) and box[2] > 0 and box[3] > 0):
+                raise ValueError(f'{where}: "bbox" must be 4 finite numbers '
+                                 f'[x, y, width > 0, height > 0], got {box}')
             out.images.append(
                 SupportImage(
                     image=decode_png(img[IMAGE_DATA_KEY],
@@ -330,10 +354,28 @@ def encode_png(image: np.ndarray) -> str:
 
 
 def decode_png(text: str, what: str) -> np.ndarray:
+    """An embedded image, its size checked from its header before it is
+    decoded (:func:`mmppm.apis.inference.check_image_size`)."""
+    import io
+
+    from PIL import Image
+
+    from mmppm.apis.inference import check_image_size
+    if not isinstance(text, str):
+        raise ValueError(f'{what}: the embedded image must be a base64 '
+                         f'string, got {type(text).__name__}')
     try:
-        buf = np.frombuffer(base64.b64decode(text, validate=True), np.uint8)
+        raw = base64.b64decode(text, validate=True)
     except (ValueError, TypeError):
         raise ValueError(f'{what} is not base64 data') from None
+    try:
+        with Image.open(io.BytesIO(raw)) as probe:
+            size = probe.size
+    except Exception:  # noqa: BLE001  (not an image PIL knows)
+        size = None
+    if size is not None:
+        check_image_size(size[0], size[1], what)
+    buf = np.frombuffer(raw, np.uint8)
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
     if img is None:
         raise ValueError(f'{what} is not a readable image')

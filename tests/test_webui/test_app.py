@@ -71,3 +71,68 @@ def test_run_summary_names_keypoints_not_learnt():
     text = run_summary(out, 2)
     assert text.startswith('Done in 2.0 s: 2 queries, 1/2 keypoints fitted')
     assert 'Not learnt: keypoint(s) 1 ' in text
+
+
+def test_a_support_set_file_too_large_is_refused(tmp_path, monkeypatch):
+    from mmppm.webui import app
+    path = tmp_path / 'support_set.json'
+    path.write_text('{}' + ' ' * 100)
+    monkeypatch.setattr(app, 'MAX_SUPPORT_SET_BYTES', 50)
+    with pytest.raises(app.PageError, match='support_set.json is 0 MB, '
+                       'above the 0 MB a support set may have'):
+        app.load_support_file(str(path))
+
+
+def test_uploads_larger_than_the_pixel_limit_say_so(tmp_path, monkeypatch):
+    import cv2
+    import numpy as np
+    from mmppm.webui import app
+    path = tmp_path / 'huge.png'
+    cv2.imwrite(str(path), np.zeros((50, 80, 3), np.uint8))
+    monkeypatch.setenv('MMPPM_MAX_IMAGE_PIXELS', '100')
+    with pytest.raises(app.PageError, match=r'image huge.png is 80 x 50 = '
+                       r'0 megapixels, above the limit'):
+        app.read_upload(str(path))
+
+
+def _webui_demo():
+    import importlib.util
+    import os.path as osp
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    spec = importlib.util.spec_from_file_location(
+        'mmppm_webui_demo', osp.join(repo, 'demo', 'webui.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_port_in_use_fails_before_anything_loads_or_prints(capsys):
+    import socket
+    demo = _webui_demo()
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit, match=f'cannot serve on 127.0.0.1:'
+                           f'{port} .*choose another port'):
+            demo.main(['configs/ppm/ppm_toy-sd_1shot_toy.py', '--port',
+                       str(port)])
+    assert 'mmppm web page: http' not in capsys.readouterr().out
+
+
+def test_default_query_picks_are_the_toy_test_images(monkeypatch, tmp_path):
+    import os.path as osp
+    demo = _webui_demo()
+    monkeypatch.setattr(demo, 'TOY_DATA', str(tmp_path / 'toy'))
+    picks = demo.default_examples()
+    cats = {osp.basename(osp.dirname(p)) for p in picks}
+    assert cats == {'toy_cat10', 'toy_cat11', 'toy_cat12'}  # test split
+    assert all(osp.isfile(p) for p in picks)
+
+
+def test_session_state_is_dropped_an_hour_after_its_last_use():
+    from mmppm.webui import app
+    page = app.build_app(None)
+    states = [b for b in page.blocks.values() if isinstance(b, gr.State)]
+    assert states and all(s.time_to_live == app.SESSION_TTL_S == 3600
+                          for s in states)

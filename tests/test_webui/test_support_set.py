@@ -168,3 +168,46 @@ def test_loading_a_bad_set_says_why():
     with pytest.raises(ValueError, match=r'keypoint 0 of image 2 \(b.png\) at '
                        r'\(70.0, 1.0\) is outside the 60 x 40 image'):
         SupportSet.from_coco(outside)
+
+
+def _saved():
+    sset = _two_supports()
+    sset.place(0, 1, 1)
+    sset.place(1, 2, 2)
+    return json.loads(json.dumps(sset.to_coco()))
+
+
+@pytest.mark.parametrize('edit, match', [
+    (lambda d: d.update(images='x'), '"images" must be a list of objects'),
+    (lambda d: d.update(categories=['c']),
+     '"categories" must be a list of objects'),
+    (lambda d: d['annotations'].__setitem__(0, 'ann'),
+     r'annotations\[0\] is a str, not an object'),
+    (lambda d: d['annotations'][0].update(keypoints=None),
+     r'annotation \d+: "keypoints" must be a flat list of numbers'),
+    (lambda d: d['annotations'][0].update(keypoints=['1', 2, 2]),
+     r'annotation \d+: "keypoints" must be a flat list of numbers'),
+    (lambda d: d['annotations'][0].update(keypoints=[float('nan'), 1, 2]),
+     r'annotation \d+ has NaN or infinite keypoints'),
+    (lambda d: d['annotations'][0].update(bbox=[1, 2]),
+     r'annotation \d+: "bbox" must be 4 finite numbers'),
+    (lambda d: d['annotations'][0].update(bbox=[1, 2, float('nan'), 3]),
+     r'annotation \d+: "bbox" must be 4 finite numbers'),
+    (lambda d: d['images'][0].update(mmppm_png_base64=7),
+     'the embedded image must be a base64 string'),
+])
+def test_malformed_sets_name_the_file_and_field(edit, match):
+    """Each used to be a bare TypeError / AttributeError or a message
+    naming neither the file nor the field."""
+    data = _saved()
+    edit(data)
+    with pytest.raises(ValueError, match=r'mine.json: .*' + match):
+        SupportSet.from_coco(data, 'mine.json')
+
+
+def test_an_embedded_picture_too_large_is_refused_before_decoding(
+        monkeypatch):
+    monkeypatch.setenv('MMPPM_MAX_IMAGE_PIXELS', '1000')
+    with pytest.raises(ValueError, match=r'image \d+ is 60 x 40 = 0 '
+                       'megapixels, above the limit'):
+        SupportSet.from_coco(_saved(), 'mine.json')
