@@ -103,6 +103,9 @@ def run(args):
     writable_dir(args.save_dir, '--save-dir')  # before the work, not after
     queries = list_queries(args.query)
     keypoints, bboxes, skeleton, names = args.support_keypoints, None, [], []
+    for i, path in enumerate(args.support):  # before matching annotations
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'support image {i} not found: {path}')
     if str(keypoints).endswith('.json'):
         ann = read_coco_support(keypoints, args.support)
         keypoints, bboxes = ann['keypoints'], ann['bboxes']

@@ -267,6 +267,15 @@ def read_coco_support(ann_file: str,
                     dtype=np.float32).reshape(len(anns), -1, 3)
     num_kpts = kpts.shape[1]
     bboxes = None
+    for a in anns:
+        box = a.get('bbox')
+        if box is not None and not (
+                isinstance(box, list) and len(box) == 4 and all(
+                    isinstance(v, (int, float)) and np.isfinite(v)
+                    for v in box)):
+            raise ValueError(f'{ann_file}: annotation {a.get("id")} has '
+                             f'"bbox": {box}; expected 4 finite numbers '
+                             '[x, y, width, height]')
     if all('bbox' in a for a in anns):
         xywh = np.array([a['bbox'][:4] for a in anns], dtype=np.float32)
         bboxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]],
@@ -366,6 +375,9 @@ def _bboxes(bboxes, images: List[np.ndarray], what: str) -> np.ndarray:
     if arr.shape != (len(images), 4):
         raise ValueError(f'{what}: expected {len(images)} boxes [x1, y1, x2, '
                          f'y2], got shape {tuple(np.shape(bboxes))}')
+    if not np.isfinite(arr).all():
+        raise ValueError(f'{what}: boxes must be finite numbers, got '
+                         f'{arr.tolist()}')
     if ((arr[:, 2] <= arr[:, 0]) | (arr[:, 3] <= arr[:, 1])).any():
         raise ValueError(f'{what}: boxes must be xyxy with x2 > x1, y2 > y1, '
                          f'got {arr.tolist()}')

@@ -119,3 +119,15 @@ def test_colliding_query_names_get_distinct_outputs(tmp_path):
     assert unique_stems(['a_2.jpg', 'a.jpg', 'a.png']) == ['a_2', 'a', 'a_3']
     names = unique_stems(['b.jpg', 'b.jpg', 'b_2.jpg', 'b_3.jpg', 'b.jpg'])
     assert len(set(names)) == 5 and names[2:4] == ['b_2', 'b_3']
+
+
+def test_a_missing_support_image_is_named_as_such(demo, demo_args, tmp_path):
+    """It was reported as 'has 60 keypoint annotations for 1 support
+    images' (the COCO matching ran first)."""
+    a = demo_args
+    missing = tmp_path / 'nope.jpg'
+    with pytest.raises(SystemExit) as e:
+        demo.main(['--config', a['cfg'], '--support', str(missing),
+                   '--support-keypoints', a['ann'], '--query', a['support'],
+                   '--save-dir', str(tmp_path / 'o')])
+    assert str(e.value.code) == f'error: support image 0 not found: {missing}'

@@ -246,3 +246,20 @@ def test_supports_with_nothing_usable_are_errors(model):
     with pytest.raises(ValueError) as e:
         inference_cape(model, WIDE, nan, WIDE)
     assert 'support 0 keypoint 1 is (nan' in one_line(e)
+
+
+def test_bad_boxes_are_named(model, tmp_path):
+    nan_box = [[0., 0., float('nan'), 50.]]
+    with pytest.raises(ValueError) as e:
+        inference_cape(model, WIDE, KPTS, WIDE, support_bboxes=nan_box)
+    assert 'support_bboxes: boxes must be finite numbers' in one_line(e)
+    ann = dict(images=[dict(id=1, file_name='s.png', width=200, height=100)],
+               annotations=[dict(id=5, image_id=1, category_id=1,
+                                 bbox=[1, 2], keypoints=[20, 30, 2])],
+               categories=[dict(id=1, name='x', keypoints=['a'])])
+    path = tmp_path / 'support.json'
+    path.write_text(json.dumps(ann))
+    with pytest.raises(ValueError) as e:
+        read_coco_support(str(path))
+    assert 'annotation 5 has "bbox": [1, 2]; expected 4 finite numbers' in \
+        one_line(e)

@@ -30,6 +30,20 @@ class LayerQueries(NamedTuple):
     latent_hw: Tuple[int, int]
 
 CONTEXT_LAYOUTS = ('prompt', 'empty_text')
+
+
+def _check_input_size(input_size) -> Tuple[int, int]:
+    """``(w, h)`` of the SD input: two positive integers, multiples of 8
+    (the VAE's and UNet's downsampling)."""
+    ok = (isinstance(input_size, (list, tuple)) and len(input_size) == 2
+          and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+                  and v % 8 == 0 for v in input_size))
+    if not ok:
+        raise ValueError(
+            'model.backbone.input_size must be (width, height), two positive '
+            f'integers that are multiples of 8, e.g. (512, 512); got '
+            f'{input_size!r}')
+    return tuple(input_size)
 _DTYPES = dict(
     float32=torch.float32, float16=torch.float16, bfloat16=torch.bfloat16)
 
@@ -127,7 +141,7 @@ class SDCrossAttnBackbone(BaseModule):
                              f'{sorted(_DTYPES)}')
         self.pretrained = pretrained
         self.timestep = int(timestep)
-        self.input_size = tuple(input_size)
+        self.input_size = _check_input_size(input_size)
         self.context_layout = context_layout
 
         if components is not None:  # built in memory (analysis tools)

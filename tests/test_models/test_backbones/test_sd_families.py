@@ -174,3 +174,11 @@ def test_a_nine_channel_unet_is_named(replica_dirs, tmp_path):
     with pytest.raises(ValueError,
                        match='9 input channels for 4-channel latents'):
         SDCrossAttnBackbone(pretrained=str(folder))
+
+
+@pytest.mark.parametrize('size', ['big', (128, ), (100, 128), (0, 64),
+                                  (64.0, 64)])
+def test_bad_input_size_is_named(replica_dirs, size):
+    with pytest.raises(ValueError, match=r'model.backbone.input_size must '
+                       r'be \(width, height\), two positive integers'):
+        SDCrossAttnBackbone(pretrained=replica_dirs['tiny'], input_size=size)
