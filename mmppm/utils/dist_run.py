@@ -26,11 +26,18 @@ def main(argv=None) -> None:
     try:
         run(args)
     except ChildFailedError as e:
-        rank, failure = e.get_first_failure()
-        code = failure.exitcode if failure.exitcode > 0 else 1
-        print(f'error: process {rank} failed first (exit code '
-              f'{failure.exitcode}); its error is printed above '
-              '(MMPPM_DEBUG=1 shows torchrun\'s report)',
+        failed = sorted(e.failures.items())
+        rank, first = e.get_first_failure()
+        code = first.exitcode if first.exitcode > 0 else 1
+        if len(failed) == 1:
+            what = (f'process {rank} failed (exit code {first.exitcode}); '
+                    'its error is printed above')
+        else:
+            ranks = ', '.join(str(r) for r, _ in failed)
+            codes = ', '.join(str(f.exitcode) for _, f in failed)
+            what = (f'processes {ranks} failed (exit codes {codes}); their '
+                    'errors are printed above')
+        print(f"error: {what} (MMPPM_DEBUG=1 shows torchrun's report)",
               file=sys.stderr)
         sys.exit(code)
 

@@ -124,14 +124,19 @@ class FakeEpisodeDataset(Dataset):
 
     metainfo = dict(dataset_name='fake_episodes')
 
-    def __init__(self, n: int = 6, num_queries: int = 2):
+    def __init__(self, n: int = 6, num_queries: int = 2,
+                 missing_image_at: int = -1):
         self.n = n
         self.num_queries = num_queries
+        self.missing_image_at = missing_image_at  # a data error there
 
     def __len__(self):
         return self.n
 
     def __getitem__(self, idx):
+        if idx == self.missing_image_at:
+            raise FileNotFoundError(f'Image file not found: ep{idx:03d}.jpg '
+                                    f'(episode {idx})')
         samples = [
             PoseDataSample(metainfo=dict(
                 episode_id=f'ep{idx:03d}', role=role, episode_index=idx))

@@ -290,8 +290,9 @@ def test_a_failing_distributed_run_reports_in_two_lines(tmp_path):
     assert 'ChildFailedError' not in proc.stderr
     errors = [line for line in lines if line.startswith('error:')]
     assert errors[0] == f'error: config file not found: {tmp_path / "nope.py"}'
-    assert len(errors) == 2 and errors[1].startswith('error: process ')
-    assert 'failed first (exit code 1)' in errors[1]
+    assert len(errors) == 2 and errors[1].startswith('error: process')
+    assert ('processes 0, 1 failed (exit codes 1, 1)' in errors[1]
+            or 'failed (exit code 1)' in errors[1])
 
 
 def test_unwritable_work_dir_and_cache_dir_fail_before_any_episode(
@@ -335,3 +336,31 @@ def test_resume_with_only_damaged_checkpoints_is_one_line(tmp_path):
                       'loaded (all 2 are damaged, e.g. by a run killed while '
                       'saving): move them away to start afresh, or pass a '
                       'good one as --resume PATH']
+
+
+def test_an_error_only_rank_1_hits_is_printed_once_by_rank_1(tmp_path):
+    """Rank 1 alone meets a missing image: its error reaches the user once,
+    rank 0 says in one line that another process failed (was: nothing from
+    rank 1, a 33-line gloo traceback from rank 0); the launcher's line then
+    points at the error above, which is there."""
+    cfg = write(tmp_path / 'toy_test.py', TEST_CFG)
+    env = dict(tool_env(), PYTHON=sys.executable, PORT=free_port())
+    proc = subprocess.run([
+        'bash', osp.join(REPO, 'tools', 'dist_test.sh'), cfg, '2',
+        '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+        # DefaultSampler without shuffle: rank 1 gets episodes 1, 3, 5
+        'test_dataloader.dataset.missing_image_at=3'
+    ], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines()
+              if line.startswith('error')]
+    own = [e for e in errors if 'ep003.jpg' in e]
+    assert own == ['error (process 1): Image file not found: ep003.jpg '
+                   '(episode 3)'], proc.stderr[-3000:]
+    # both stop: rank 1 on its error, rank 0 at the broken collective
+    assert errors[-1].startswith('error: process'), errors
+    assert 'printed above' in errors[-1]
+    assert any(e.startswith('error (process 0): another process of this '
+                            'run failed') for e in errors) or \
+        errors[-1].startswith('error: process 1 failed (exit code 1)')
+    assert 'Traceback' not in proc.stderr, proc.stderr[-3000:]
