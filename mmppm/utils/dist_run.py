@@ -12,6 +12,7 @@ and their exit codes; ``MMPPM_DEBUG=1`` shows torch's report instead.
 Usage: ``python -m mmppm.utils.dist_run [torchrun arguments] SCRIPT ...``
 """
 import os
+import signal
 import sys
 
 
@@ -26,7 +27,11 @@ def main(argv=None) -> None:
     try:
         run(args)
     except ChildFailedError as e:
-        failed = sorted(e.failures.items())
+        # a process torchrun stopped (SIGTERM) after another failed did not
+        # fail itself
+        failed = sorted((r, f) for r, f in e.failures.items()
+                        if f.exitcode != -signal.SIGTERM) or sorted(
+                            e.failures.items())
         rank, first = e.get_first_failure()
         code = first.exitcode if first.exitcode > 0 else 1
         if len(failed) == 1:
