@@ -209,8 +209,15 @@ def user_message(err: BaseException) -> str:
 
 
 def _is_disk_full(err: BaseException) -> bool:
+    """No space left: an ``OSError`` ENOSPC, or ``torch.save``'s way of
+    saying it (a ``RuntimeError`` from its zip writer)."""
     import errno
-    return isinstance(err, OSError) and err.errno == errno.ENOSPC
+    if isinstance(err, OSError):
+        return err.errno == errno.ENOSPC
+    text = str(err)
+    return isinstance(err, RuntimeError) and (
+        'PytorchStreamWriter failed writing' in text
+        or 'inline_container.cc' in text and 'unexpected pos' in text)
 
 
 def _is_peer_failure(err: BaseException) -> bool:
@@ -252,19 +259,22 @@ def run_tool(main: Callable, argv=None):
         return main(argv)
     except user_errors() as e:
         msg = user_message(e)
-    except OSError as e:
-        if not _is_disk_full(e):
+    except (OSError, RuntimeError) as e:
+        if _is_disk_full(e):
+            where = getattr(e, 'filename', None) or 'an output file'
+        elif isinstance(e, RuntimeError) and rank is not None and \
+                _is_peer_failure(e):
+            where = None
+        else:
             raise
-        msg = (f'disk full while writing {e.filename or "an output file"}: '
+        msg = (f'disk full while writing {where}: '
                'the finished work is kept (test: the prediction cache; '
                'training: the last saved checkpoint); free some space and '
                'rerun the same command (with --resume for training) to '
-               'continue')
-    except RuntimeError as e:
-        if rank is None or not _is_peer_failure(e):
-            raise
-        msg = ('another process of this run failed (its error is printed '
-               'by it); this one stopped at a collective operation')
+               'continue') if where is not None else (
+                   'another process of this run failed (its error is '
+                   'printed by it); this one stopped at a collective '
+                   'operation')
     finally:
         end_distributed()
     print(f'{label}: {msg}\n(MMPPM_DEBUG=1 shows the traceback)',

@@ -364,3 +364,34 @@ def test_an_error_only_rank_1_hits_is_printed_once_by_rank_1(tmp_path):
                             'run failed') for e in errors) or \
         errors[-1].startswith('error: process 1 failed (exit code 1)')
     assert 'Traceback' not in proc.stderr, proc.stderr[-3000:]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 12 KiB tmpfs: a disk that fills up (root only; skipped otherwise)."""
+    mount = tmp_path / 'disk'
+    mount.mkdir()
+    proc = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=12k',
+                           'tmpfs', str(mount)], capture_output=True)
+    if proc.returncode != 0:
+        pytest.skip('cannot mount a small tmpfs here (needs root): '
+                    + proc.stderr.decode()[:80])
+    yield mount
+    subprocess.run(['umount', str(mount)], capture_output=True)
+
+
+def test_a_full_disk_is_one_line_saying_what_is_kept(tmp_path, tiny_disk):
+    """Training checkpoints and the test cache on a disk that fills up: was
+    an OSError / RuntimeError traceback."""
+    cfg = write(tmp_path / 'toy_train.py', TRAIN_CFG)
+    (tiny_disk / 'filler').write_bytes(b'x' * 8 * 1024)
+    proc = run_train_tool(cfg, '--work-dir', str(tmp_path / 'w'),
+                          '--cfg-options',
+                          f'default_hooks.checkpoint.out_dir={tiny_disk}')
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    errors = [line for line in proc.stderr.splitlines()
+              if line.startswith('error')]
+    assert len(errors) == 1 and errors[0].startswith(
+        'error: disk full while writing'), proc.stderr[-2000:]
+    assert 'rerun the same command' in errors[0]
+    assert 'Traceback' not in proc.stderr
