@@ -84,7 +84,8 @@ def chance_rate(own_blobs: Sequence[np.ndarray], size: int,
     return float(np.mean(rates)) if rates else 0.
 
 
-def _images(scenes: List[dict]) -> Tensor:
+def scene_images(scenes: List[dict]) -> Tensor:
+    """Scenes' BGR crops as SD input: RGB in [-1, 1], ``[B, 3, H, W]``."""
     bgr = np.stack([s['image'] for s in scenes])  # [B, H, W, 3]
     rgb = torch.from_numpy(bgr[..., ::-1].copy()).permute(0, 3, 1, 2)
     return rgb.float() / 127.5 - 1
@@ -145,7 +146,7 @@ def word_localisation(pretrained: str,
         part = [s for s in scenes[start:start + batch] if s['words']]
         if not part:
             continue
-        latents = backbone.encode(_images(part))
+        latents = backbone.encode(scene_images(part))
         noisy, _ = backbone.add_noise(latents, gen)
         if 'caption' in modes:
             context = encode_text(tokenizer, encoder,

@@ -20,7 +20,7 @@ from .text import build_text_encoder, build_tokenizer, encode_text
 from .vae_trainer import ToyVAETrainer
 
 __all__ = [
-    'GroundingAttnProcessor', 'ToyLDMTrainer', 'ToyVAETrainer',
+    'GroundingAttnProcessor', 'ToyLDMTrainer', 'ToyVAETrainer', 'softmax_ce',
     'balanced_bce', 'blob_masks', 'build_text_encoder', 'build_tokenizer',
     'encode_text', 'export_toy_sd', 'grounding_losses',
     'latent_scaling_factor', 'sample_timesteps'

@@ -4,7 +4,6 @@ on frozen latents of captioned toy scenes."""
 from typing import Dict, List, Optional, Sequence
 
 import torch
-import torch.nn as nn
 from mmengine.model import BaseModel
 from mmpose.registry import MODELS
 from torch import Tensor

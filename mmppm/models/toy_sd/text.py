@@ -12,7 +12,6 @@ UNet, as the LDM paper trained its text transformer (docs/toy_sd.md).
 import json
 from typing import Dict, Sequence
 
-import torch
 from torch import Tensor
 
 BOS, EOS = '<|startoftext|>', '<|endoftext|>'

@@ -2,7 +2,6 @@
 """SD 1.x, 2.x (epsilon / v-prediction) and SDXL through one backbone, on
 tiny random replicas of their architectures saved with save_pretrained."""
 import json
-import os.path as osp
 import shutil
 
 import numpy as np
