@@ -66,6 +66,11 @@ DEFAULT_TRAIN_CFG = dict(
     num_base_keypoints=None,  # K over all base categories (CPT training)
     prompt_init_std=1.0,
     seed=0,
+    # 'exact' (the paper, Eq. 6 with L_dm): one UNet pass per (prompt,
+    # image) pair; 'cached': the maps from queries cached under a zero token
+    # (as test_cfg.map_features='cached'), no diffusion term: one UNet pass
+    # per image, so CPU-sized training runs far longer (docs/cpt.md)
+    map_features='exact',
 )
 
 
@@ -194,6 +199,10 @@ class PPMEstimator(BaseModel):
             _merge_cfg(DEFAULT_TEST_CFG, test_cfg, 'test_cfg'))
         self.train_cfg = _merge_cfg(DEFAULT_TRAIN_CFG, train_cfg,
                                     'train_cfg')
+        if self.train_cfg['map_features'] not in ('exact', 'cached'):
+            raise ValueError("model.train_cfg.map_features must be 'exact' "
+                             "or 'cached', got "
+                             f"{self.train_cfg['map_features']!r}")
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
         c = self.backbone.cross_attention_dim
@@ -702,10 +711,20 @@ class PPMEstimator(BaseModel):
         img_ids = torch.cat(img_ids).to(device)
         prompt_ids = torch.cat(prompt_ids).to(device)
         pair_targets = torch.cat(pair_targets).to(device)  # [N, H, W]
+        weights = prompt_pair_weights(prompt_ids, num_base, 'mean')
+        if self.train_cfg['map_features'] == 'cached':
+            c = self.backbone.cross_attention_dim
+            with torch.no_grad():
+                cached = self.backbone.layer_queries(
+                    noisy, self.context(noisy.new_zeros(len(noisy), 1, c)))
+            maps = self.backbone.maps_from_queries(
+                cached, self.context(self.base_prompts[prompt_ids]), img_ids,
+                torch.arange(len(prompt_ids), device=device),
+                tuple(pair_targets.shape[-2:]))
+            return self.head.loss(maps, pair_targets, None, None, weights)
         out = self.backbone(noisy[img_ids],
                             self.context(self.base_prompts[prompt_ids]),
                             tuple(pair_targets.shape[-2:]))
         return self.head.loss(
             out['maps'][:, 0], pair_targets,
-            out['noise_pred'], noise[img_ids],
-            prompt_pair_weights(prompt_ids, num_base, 'mean'))
+            out['noise_pred'], noise[img_ids], weights)
