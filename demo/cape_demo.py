@@ -63,6 +63,7 @@ def parse_args(argv=None):
 
 def list_queries(entries):
     """Image files, folders expanded (sorted); raise on missing paths."""
+    from mmppm.utils.errors import MissingFileError
     from mmppm.utils.file_names import IMG_EXTENSIONS
     paths = []
     for entry in entries:
@@ -71,23 +72,24 @@ def list_queries(entries):
                 osp.join(entry, f) for f in os.listdir(entry)
                 if f.lower().endswith(IMG_EXTENSIONS))
             if not found:
-                raise FileNotFoundError(f'No images in query folder {entry}')
+                raise MissingFileError(f'No images in query folder {entry}')
             paths.extend(found)
         elif osp.isfile(entry):
             paths.append(entry)
         else:
-            raise FileNotFoundError(f'Query image or folder not found: '
-                                    f'{entry}')
+            raise MissingFileError(f'Query image or folder not found: '
+                                   f'{entry}')
     return paths
 
 
 def parse_skeleton(links):
+    from mmppm.utils.errors import UserError
     try:
         return [[int(i) for i in link.replace(',', '-').split('-')]
                 for link in links]
     except ValueError:
-        raise ValueError(f'--skeleton expects pairs like 0-1, got {links}'
-                         ) from None
+        raise UserError(f'--skeleton expects pairs like 0-1, got {links}'
+                        ) from None
 
 
 def run(args):
@@ -100,12 +102,13 @@ def run(args):
     from mmppm.visualization import (crop_image, draw_keypoints,
                                      draw_maps_grid, save_rgb,
                                      skeleton_zero_based)
+    from mmppm.utils.errors import MissingFileError
     writable_dir(args.save_dir, '--save-dir')  # before the work, not after
     queries = list_queries(args.query)
     keypoints, bboxes, skeleton, names = args.support_keypoints, None, [], []
     for i, path in enumerate(args.support):  # before matching annotations
         if not osp.isfile(path):
-            raise FileNotFoundError(f'support image {i} not found: {path}')
+            raise MissingFileError(f'support image {i} not found: {path}')
     if str(keypoints).endswith('.json'):
         ann = read_coco_support(keypoints, args.support)
         keypoints, bboxes = ann['keypoints'], ann['bboxes']
@@ -156,10 +159,10 @@ def run(args):
 def main(argv=None):
     args = parse_args(argv)
     import mmppm  # noqa: F401  (registers modules; before mmpose.models)
-    from mmppm.utils.tool_helpers import ToolError
-    try:
+    from mmppm.utils.errors import UserError
+    try:  # the user's mistakes in one line; bugs keep their traceback
         summary = run(args)
-    except (FileNotFoundError, ValueError, ToolError) as e:
+    except UserError as e:
         sys.exit(f'error: {e}')
     for item in summary:
         print(f'{item["query"]} -> {", ".join(item["files"])}')

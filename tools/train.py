@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
 from mmppm.utils.base_keypoints import fill_num_base_keypoints
 from mmppm.utils.config_checks import check_override_keys
+from mmppm.utils.errors import UserError
 from mmppm.utils.tool_helpers import (ToolError, check_fresh_work_dir,
                                       check_load_from, find_resume_checkpoint,
                                       prepare_tool_config, run_tool)
@@ -94,7 +95,7 @@ def merge_args(cfg, args):
     check_load_from(cfg)
     try:  # CPT: K base prompts = keypoints of the train file
         fill_num_base_keypoints(cfg)
-    except (FileNotFoundError, ValueError) as e:
+    except UserError as e:
         raise ToolError(str(e)) from None
     return cfg
 

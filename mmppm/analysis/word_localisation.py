@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from mmppm.datasets.toy_world import render_scene
+from mmppm.utils.errors import UserError
 
 #: First scene index of the held-out scenes (the training set has 10**6).
 HELD_OUT_START = 10**7
@@ -126,7 +127,7 @@ def word_localisation(pretrained: str,
     from mmppm.utils import load_text_components
     unknown = set(modes) - set(MODES)
     if unknown:
-        raise ValueError(f'unknown modes {sorted(unknown)}; choose from '
+        raise UserError(f'unknown modes {sorted(unknown)}; choose from '
                          f'{MODES}')
     text = load_text_components(pretrained)
     tokenizer, encoder = text['tokenizer'], text['text_encoder'].eval()

@@ -18,6 +18,7 @@ from mmpose.registry import DATASETS, MODELS
 
 from mmppm.datasets import episode_collate
 from mmppm.evaluation.functional import DEFAULT_THRS, episodic_pck
+from mmppm.utils.errors import UserError
 
 #: ``--oracle`` name -> backbone ``oracle`` config.
 ORACLES = dict(
@@ -90,7 +91,7 @@ def run_fit_check(cfg: Config,
     cfg = cfg.copy()
     if oracle is not None:
         if oracle not in ORACLES:
-            raise ValueError(f'Unknown oracle {oracle!r}; choose one of '
+            raise UserError(f'Unknown oracle {oracle!r}; choose one of '
                              f'{sorted(ORACLES)}')
         cfg.model.backbone.oracle = dict(ORACLES[oracle])
     cfg.model.setdefault('test_cfg', {})['fit_diagnostics'] = True

@@ -25,6 +25,7 @@ from mmpose.structures import PoseDataSample
 
 from mmppm.datasets import pack_episode
 from mmppm.datasets.json_io import read_json_object
+from mmppm.utils.errors import MissingFileError, UserError
 from mmppm.visualization import skeleton_zero_based
 
 ImageLike = Union[str, Path, np.ndarray]
@@ -56,7 +57,7 @@ def init_cape_model(config: Union[str, Path, Config],
     """
     if isinstance(config, (str, Path)):
         if not osp.isfile(config):
-            raise FileNotFoundError(f'Config file not found: {config}')
+            raise MissingFileError(f'Config file not found: {config}')
         cfg = Config.fromfile(str(config))
     elif isinstance(config, Config):
         cfg = copy.deepcopy(config)
@@ -85,15 +86,15 @@ def check_device(device: str) -> None:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as e:
-        raise ValueError(f'device {device!r} is not a torch device '
+        raise UserError(f'device {device!r} is not a torch device '
                          f'({_first_line(e)}); use cpu or cuda') from None
     if dev.type == 'cuda':
         if not torch.cuda.is_available():
-            raise ValueError(f'device {device!r}: no CUDA GPU is available '
+            raise UserError(f'device {device!r}: no CUDA GPU is available '
                              '(torch.cuda.is_available() is False); use '
                              '--device cpu')
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f'device {device!r}: this machine has '
+            raise UserError(f'device {device!r}: this machine has '
                              f'{torch.cuda.device_count()} CUDA device(s)')
 
 
@@ -102,16 +103,16 @@ def _load_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
 
     from mmppm.utils.checkpoint_compat import register_checkpoint_safe_globals
     if '://' not in checkpoint and not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'Checkpoint not found: {checkpoint}')
+        raise MissingFileError(f'Checkpoint not found: {checkpoint}')
     register_checkpoint_safe_globals()
     try:
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
                         logger='silent')
     except (RuntimeError, ValueError, KeyError) as e:
-        raise ValueError(f'Checkpoint {checkpoint} does not fit the model '
+        raise UserError(f'Checkpoint {checkpoint} does not fit the model '
                          f'built from the config: {_first_line(e)}') from None
     except Exception as e:  # not a checkpoint at all (pickle, zip errors)
-        raise ValueError(f'Cannot read checkpoint {checkpoint}: '
+        raise UserError(f'Cannot read checkpoint {checkpoint}: '
                          f'{type(e).__name__}: {_first_line(e)}') from None
 
 
@@ -134,7 +135,7 @@ def max_image_pixels() -> int:
     try:
         return max(1, int(value))
     except ValueError:
-        raise ValueError('MMPPM_MAX_IMAGE_PIXELS must be an integer, got '
+        raise UserError('MMPPM_MAX_IMAGE_PIXELS must be an integer, got '
                          f'{value!r}') from None
 
 
@@ -143,7 +144,7 @@ def check_image_size(width: int, height: int, what: str) -> None:
     (checked before decoding: a small PNG can decode to gigabytes)."""
     limit = max_image_pixels()
     if width * height > limit:
-        raise ValueError(
+        raise UserError(
             f'{what} is {width} x {height} = {width * height / 1e6:.0f} '
             f'megapixels, above the limit of {limit / 1e6:.0f} megapixels: '
             'resize it first (or raise MMPPM_MAX_IMAGE_PIXELS)')
@@ -156,7 +157,7 @@ def check_image_array(img: np.ndarray, what: str) -> np.ndarray:
     if img.ndim == 2:
         img = img[..., None].repeat(3, axis=2)
     if img.ndim != 3 or img.shape[2] != 3 or min(img.shape[:2]) < 1:
-        raise ValueError(f'{what}: expected a BGR array [H, W, 3], got '
+        raise UserError(f'{what}: expected a BGR array [H, W, 3], got '
                          f'shape {tuple(img.shape)}')
     check_image_size(img.shape[1], img.shape[0], what)
     if img.dtype != np.uint8:
@@ -168,7 +169,7 @@ def check_image_array(img: np.ndarray, what: str) -> np.ndarray:
             hint = ('16-bit? use (img // 257).astype(np.uint8)'
                     if img.dtype == np.uint16 else
                     'convert it to 8-bit BGR')
-        raise ValueError(f'{what}: expected a uint8 BGR image (0-255), got '
+        raise UserError(f'{what}: expected a uint8 BGR image (0-255), got '
                          f'{img.dtype}; {hint}')
     return img
 
@@ -191,7 +192,7 @@ def load_image(img: ImageLike, what: str = 'image') -> np.ndarray:
         return check_image_array(img, what)
     path = str(img)
     if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} not found: {path}')
+        raise MissingFileError(f'{what} not found: {path}')
     try:  # the header only: the size before any pixel is decoded
         from PIL import Image
         with Image.open(path) as probe:
@@ -202,7 +203,7 @@ def load_image(img: ImageLike, what: str = 'image') -> np.ndarray:
         check_image_size(size[0], size[1], f'{what} {path}')
     arr = cv2.imread(path, cv2.IMREAD_COLOR)
     if arr is None:
-        raise ValueError(f'{what} {path} is not a readable image file')
+        raise UserError(f'{what} {path} is not a readable image file')
     return arr
 
 
@@ -238,7 +239,7 @@ def read_coco_support(ann_file: str,
     data = read_json_object(ann_file, 'Support keypoint file')
     anns = [a for a in data.get('annotations') or [] if a.get('keypoints')]
     if not anns:
-        raise ValueError(f'{ann_file} has no "annotations" with "keypoints" '
+        raise UserError(f'{ann_file} has no "annotations" with "keypoints" '
                          '(COCO format expected)')
     images = {img['id']: img for img in data.get('images') or []}
     if support_imgs is not None:
@@ -254,13 +255,13 @@ def read_coco_support(ann_file: str,
         if all(n in by_name for n in names):
             anns = [by_name[n] for n in names]
         elif len(anns) != len(names):
-            raise ValueError(
+            raise UserError(
                 f'{ann_file} has {len(anns)} keypoint annotations for '
                 f'{len(names)} support images (need one per support image, '
                 'matched by file_name or in order)')
     counts = [len(a['keypoints']) for a in anns]
     if any(c % 3 for c in counts) or len(set(counts)) != 1:
-        raise ValueError(f'{ann_file}: keypoint counts differ between '
+        raise UserError(f'{ann_file}: keypoint counts differ between '
                          f'annotations or are not multiples of 3: '
                          f'{[c / 3 for c in counts]}')
     kpts = np.array([a['keypoints'] for a in anns],
@@ -273,7 +274,7 @@ def read_coco_support(ann_file: str,
                 isinstance(box, list) and len(box) == 4 and all(
                     isinstance(v, (int, float)) and np.isfinite(v)
                     for v in box)):
-            raise ValueError(f'{ann_file}: annotation {a.get("id")} has '
+            raise UserError(f'{ann_file}: annotation {a.get("id")} has '
                              f'"bbox": {box}; expected 4 finite numbers '
                              '[x, y, width, height]')
     if all('bbox' in a for a in anns):
@@ -293,14 +294,14 @@ def load_support_keypoints(path: str) -> np.ndarray:
     """Keypoints ``[K, 2|3]`` or ``[S, K, 2|3]`` from ``.npy`` or text
     (``.txt``/``.csv``: one keypoint per row, ``x y [v]``)."""
     if not osp.isfile(path):
-        raise FileNotFoundError(f'Support keypoint file not found: {path}')
+        raise MissingFileError(f'Support keypoint file not found: {path}')
     try:
         if path.endswith('.npy'):
             return np.load(path, allow_pickle=False)
         return np.loadtxt(path, delimiter=',' if path.endswith('.csv') else
                           None, ndmin=2)
     except ValueError as e:
-        raise ValueError(f'Cannot read keypoints from {path}: {e}') from None
+        raise UserError(f'Cannot read keypoints from {path}: {e}') from None
 
 
 def _keypoints_array(kpts, num_shots: int, visible) -> tuple:
@@ -309,39 +310,39 @@ def _keypoints_array(kpts, num_shots: int, visible) -> tuple:
             np.ndim(k) == 2 for k in kpts):  # one [K, 2|3] per support
         counts = [len(k) for k in kpts]
         if len(set(counts)) > 1:
-            raise ValueError('support_keypoints: the support images have '
+            raise UserError('support_keypoints: the support images have '
                              f'different keypoint counts {counts}')
     try:
         kpts = np.asarray(kpts, dtype=np.float32)
     except (ValueError, TypeError) as e:
-        raise ValueError('support_keypoints: expected numbers of shape '
+        raise UserError('support_keypoints: expected numbers of shape '
                          f'[S, K, 2|3]: {e}') from None
     given_shape = tuple(kpts.shape)
     if kpts.ndim == 2:
         kpts = kpts[None]
     if kpts.ndim != 3 or kpts.shape[2] not in (2, 3) or kpts.shape[1] < 1:
-        raise ValueError('support_keypoints: expected [K, 2], [K, 3], '
+        raise UserError('support_keypoints: expected [K, 2], [K, 3], '
                          f'[S, K, 2] or [S, K, 3], got shape {given_shape}')
     if kpts.shape[0] != num_shots:
-        raise ValueError(f'support_keypoints has {kpts.shape[0]} sets of '
+        raise UserError(f'support_keypoints has {kpts.shape[0]} sets of '
                          f'keypoints for {num_shots} support images')
     vis = (kpts[..., 2] > 0).astype(np.float32) if kpts.shape[2] == 3 \
         else np.ones(kpts.shape[:2], dtype=np.float32)
     if visible is not None:
         given = np.asarray(visible, dtype=np.float32)
         if given.size != vis.size:
-            raise ValueError(f'support_visible has {given.size} values; '
+            raise UserError(f'support_visible has {given.size} values; '
                              f'support_keypoints has {vis.size} keypoints '
                              f'(shape {tuple(vis.shape)})')
         vis = (given.reshape(vis.shape) > 0).astype(np.float32)
     bad = np.argwhere(~np.isfinite(kpts[..., :2]).all(axis=-1))
     if len(bad):
         s, k = (int(v) for v in bad[0])
-        raise ValueError(f'support_keypoints: support {s} keypoint {k} is '
+        raise UserError(f'support_keypoints: support {s} keypoint {k} is '
                          f'{tuple(float(v) for v in kpts[s, k, :2])} (NaN or '
                          f'infinite; {len(bad)} such keypoint(s))')
     if not (vis > 0).any(axis=1).all():
-        raise ValueError('Every support image needs at least one visible '
+        raise UserError('Every support image needs at least one visible '
                          'keypoint')
     return kpts[..., :2].copy(), vis
 
@@ -373,13 +374,13 @@ def _bboxes(bboxes, images: List[np.ndarray], what: str) -> np.ndarray:
     if arr.ndim == 1:
         arr = arr[None]
     if arr.shape != (len(images), 4):
-        raise ValueError(f'{what}: expected {len(images)} boxes [x1, y1, x2, '
+        raise UserError(f'{what}: expected {len(images)} boxes [x1, y1, x2, '
                          f'y2], got shape {tuple(np.shape(bboxes))}')
     if not np.isfinite(arr).all():
-        raise ValueError(f'{what}: boxes must be finite numbers, got '
+        raise UserError(f'{what}: boxes must be finite numbers, got '
                          f'{arr.tolist()}')
     if ((arr[:, 2] <= arr[:, 0]) | (arr[:, 3] <= arr[:, 1])).any():
-        raise ValueError(f'{what}: boxes must be xyxy with x2 > x1, y2 > y1, '
+        raise UserError(f'{what}: boxes must be xyxy with x2 > x1, y2 > y1, '
                          f'got {arr.tolist()}')
     return arr
 
@@ -413,7 +414,7 @@ def build_cape_episode(cfg: Config,
     support_list = _as_list(support_imgs)
     query_list = _as_list(query_imgs)
     if not support_list or not query_list:
-        raise ValueError('Need at least one support and one query image')
+        raise UserError('Need at least one support and one query image')
     if isinstance(support_keypoints, (str, Path)):
         path = str(support_keypoints)
         if path.endswith('.json'):
@@ -434,7 +435,7 @@ def build_cape_episode(cfg: Config,
         visible = {k for k in range(vis.shape[1]) if vis[s, k] > 0}
         if visible and visible <= {k for t, k in outside if t == s}:
             h, w = supports[s].shape[:2]
-            raise ValueError(
+            raise UserError(
                 f'support image {s}: all of its {len(visible)} visible '
                 f'keypoints lie outside the {w} x {h} image (swapped x and '
                 'y? keypoints of another image?): nothing to learn from')
@@ -520,7 +521,7 @@ def inference_cape(model: torch.nn.Module,
     """
     cfg = getattr(model, 'cfg', None)
     if cfg is None:
-        raise ValueError('model has no .cfg (the config with the test '
+        raise UserError('model has no .cfg (the config with the test '
                          'pipelines): build it with init_cape_model')
     episode = build_cape_episode(cfg, support_imgs, support_keypoints,
                                  query_imgs, support_bboxes, query_bboxes,

@@ -12,6 +12,8 @@ import math
 from collections import Counter
 from typing import Dict, List
 
+from mmppm.utils.errors import UserError
+
 _NUMBER = (int, float)
 
 
@@ -35,7 +37,7 @@ def _check_ids(ann_file: str, kind: str, items: List[dict]) -> None:
             if kind == 'images':
                 extra = (f': {items[j].get("file_name")!r} and '
                          f'{item.get("file_name")!r}')
-            raise ValueError(
+            raise UserError(
                 f'{ann_file}: {kind}[{j}] and {kind}[{i}] share the id '
                 f'{ident!r}{extra}; ids must be unique')
         seen[ident] = i
@@ -55,25 +57,25 @@ def check_coco_keypoints(data: dict, ann_file: str) -> None:
                                               category_id=None))):
         for i, item in enumerate(data[kind]):
             if not isinstance(item, dict):
-                raise ValueError(f'{ann_file}: {kind}[{i}] is a '
+                raise UserError(f'{ann_file}: {kind}[{i}] is a '
                                  f'{type(item).__name__}, not an object')
             for field, types in fields.items():
                 if field not in item:
-                    raise ValueError(f'{ann_file}: {_entry(kind, i, item)} '
+                    raise UserError(f'{ann_file}: {_entry(kind, i, item)} '
                                      f'has no "{field}"')
                 value = item[field]
                 bad = (types is _NUMBER and not _is_number(value)) or (
                     types is str and not isinstance(value, str)) or (
                         types is None and not isinstance(value, (int, str)))
                 if bad:
-                    raise ValueError(
+                    raise UserError(
                         f'{ann_file}: {_entry(kind, i, item)} has '
                         f'"{field}": {value!r}; expected '
                         f'{"a number" if types is _NUMBER else "a string" if types is str else "an integer or string id"}'
                     )
             if kind == 'images' and not (item['width'] > 0
                                          and item['height'] > 0):
-                raise ValueError(
+                raise UserError(
                     f'{ann_file}: {_entry(kind, i, item)} has width '
                     f'{item["width"]} and height {item["height"]}; both '
                     'must be > 0')
@@ -85,15 +87,15 @@ def check_coco_keypoints(data: dict, ann_file: str) -> None:
             kpts = ann['keypoints']
             if not isinstance(kpts, list) or not all(
                     _is_number(v) for v in kpts):
-                raise ValueError(
+                raise UserError(
                     f'{where} has "keypoints": {str(kpts)[:40]!s} that are '
                     'not a flat list of numbers (x, y, v per keypoint)')
             if len(kpts) % 3:
-                raise ValueError(
+                raise UserError(
                     f'{where} has {len(kpts)} keypoint values, not a '
                     'multiple of 3 (x, y, v per keypoint)')
             if not all(math.isfinite(v) for v in kpts):
-                raise ValueError(f'{where} has non-finite keypoint '
+                raise UserError(f'{where} has non-finite keypoint '
                                  'coordinates (NaN or infinity)')
             counts.setdefault(ann['category_id'], Counter())[len(kpts) //
                                                              3] += 1
@@ -102,7 +104,7 @@ def check_coco_keypoints(data: dict, ann_file: str) -> None:
             if not (isinstance(box, list) and len(box) == 4
                     and all(_is_number(v) and math.isfinite(v)
                             for v in box)):
-                raise ValueError(
+                raise UserError(
                     f'{where} has "bbox": {box!r}; expected 4 finite '
                     'numbers [x, y, width, height]')
     names = {c['id']: c.get('name', c['id']) for c in data['categories']}
@@ -115,7 +117,7 @@ def check_coco_keypoints(data: dict, ann_file: str) -> None:
                    and len(a['keypoints']) // 3 != k]
             more = f' (also ids {[i for i, _ in odd[1:6]]})' if len(
                 odd) > 1 else ''
-            raise ValueError(
+            raise UserError(
                 f'{ann_file}: annotation id {odd[0][0]} (category '
                 f'"{names.get(cat_id, cat_id)}", id {cat_id}) has '
                 f'{odd[0][1]} keypoints but {n} of the category\'s '

@@ -9,6 +9,7 @@ one); override it with a JSON file ``{category name: super-category}``.
 from collections import OrderedDict
 from typing import Dict, Iterable, List, Optional
 
+from mmppm.utils.errors import UserError
 from .json_io import read_json_object
 from .mp100_dataset import load_coco_json
 
@@ -70,7 +71,7 @@ def load_supercategory_table(path: Optional[str] = None) -> Dict[str, str]:
     table = read_json_object(path)
     bad = {k: v for k, v in table.items() if not isinstance(v, str)}
     if bad:
-        raise ValueError(f'{path}: super-categories must be strings: {bad}')
+        raise UserError(f'{path}: super-categories must be strings: {bad}')
     return table
 
 
@@ -106,15 +107,15 @@ def split_by_supercategory(data: dict,
         dict: ``{'train' | 'val' | 'test': COCO dict}``.
     """
     if held_out == val:
-        raise ValueError(f'held_out and val are both "{held_out}"')
+        raise UserError(f'held_out and val are both "{held_out}"')
     unknown = sorted({c['name'] for c in data['categories']} - set(table))
     if unknown:
-        raise ValueError('Categories missing from the super-category table: '
+        raise UserError('Categories missing from the super-category table: '
                          f'{unknown}')
     present = {table[c['name']] for c in data['categories']}
     for role, sc in (('held_out', held_out), ('val', val)):
         if sc not in present:
-            raise ValueError(f'{role} super-category "{sc}" has no '
+            raise UserError(f'{role} super-category "{sc}" has no '
                              f'category; present: {sorted(present)}')
 
     def role_of(cat: dict) -> str:

@@ -3,6 +3,8 @@
 import json
 import os.path as osp
 
+from mmppm.utils.errors import MissingFileError, UserError
+
 
 def read_json_object(path: str, what: str = 'JSON file') -> dict:
     """Read a file holding one JSON object.
@@ -16,13 +18,13 @@ def read_json_object(path: str, what: str = 'JSON file') -> dict:
         ValueError: It is not JSON (or not UTF-8), or not an object.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} not found: {path}')
+        raise MissingFileError(f'{what} not found: {path}')
     try:
         with open(path, encoding='utf-8') as f:
             data = json.load(f)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f'{what} {path} is not valid JSON: {e}') from None
+        raise UserError(f'{what} {path} is not valid JSON: {e}') from None
     if not isinstance(data, dict):
-        raise ValueError(f'{what} {path} must hold a JSON object, got '
+        raise UserError(f'{what} {path} must hold a JSON object, got '
                          f'{type(data).__name__}')
     return data

@@ -11,6 +11,7 @@ from mmengine.dataset import BaseDataset, Compose
 from mmengine.fileio import exists
 from mmpose.registry import DATASETS, TRANSFORMS
 
+from mmppm.utils.errors import MissingFileError, UserError
 from .coco_schema import check_coco_keypoints
 from .episode import pack_episode
 from .json_io import read_json_object
@@ -54,7 +55,7 @@ def load_coco_json(ann_file: str) -> dict:
     data = read_json_object(ann_file, 'Annotation file')
     for key in ('images', 'annotations', 'categories'):
         if not isinstance(data.get(key), list):
-            raise ValueError(f'Annotation file {ann_file} has no "{key}" '
+            raise UserError(f'Annotation file {ann_file} has no "{key}" '
                              'list (COCO format expected)')
     check_coco_keypoints(data, ann_file)
     return data
@@ -114,14 +115,14 @@ def parse_mp100_instances(data: dict,
     for ann in data['annotations']:
         cat = categories.get(ann.get('category_id'))
         if cat is None:
-            raise ValueError(
+            raise UserError(
                 f'{ann_file}: annotation id {ann.get("id")} has category_id '
                 f'{ann.get("category_id")} which is not in "categories"')
         kpts = ann.get('keypoints')
         if kpts is None:
             continue
         if len(kpts) % 3 != 0:
-            raise ValueError(
+            raise UserError(
                 f'{ann_file}: annotation id {ann.get("id")} (category '
                 f'"{cat["name"]}", id {cat["id"]}) has {len(kpts)} keypoint '
                 'values, not a multiple of 3')
@@ -129,7 +130,7 @@ def parse_mp100_instances(data: dict,
         if cat['num_keypoints'] is None:
             cat['num_keypoints'] = k
         elif cat['num_keypoints'] != k:
-            raise ValueError(
+            raise UserError(
                 f'{ann_file}: annotation id {ann.get("id")} (category '
                 f'"{cat["name"]}", id {cat["id"]}) has {k} keypoints but '
                 f'other annotations of that category have '
@@ -149,7 +150,7 @@ def parse_mp100_instances(data: dict,
     img_to_anns = {img_id: [] for img_id in images}
     for ann in data['annotations']:
         if ann.get('image_id') not in img_to_anns:
-            raise ValueError(
+            raise UserError(
                 f'{ann_file}: annotation id {ann.get("id")} '
                 f'refers to unknown image_id {ann.get("image_id")}')
         img_to_anns[ann['image_id']].append(ann)
@@ -215,7 +216,7 @@ def sample_episodes(instances_per_category: Dict[int, List[int]],
     need = shots + num_queries
     for cat_id, inst_ids in instances_per_category.items():
         if len(inst_ids) < need:
-            raise ValueError(
+            raise UserError(
                 f'Category "{category_names[cat_id]}" (id {cat_id}) has '
                 f'{len(inst_ids)} valid instances, fewer than shots + '
                 f'num_queries = {shots} + {num_queries} = {need}')
@@ -280,12 +281,12 @@ class MP100Dataset(BaseDataset):
                  metainfo: Optional[dict] = None,
                  **kwargs):
         if mode not in MODES:
-            raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+            raise UserError(f'mode must be one of {MODES}, got {mode!r}')
         for key, value in (('shots', shots), ('num_queries', num_queries),
                            ('num_episodes', num_episodes)):
             if isinstance(value, bool) or not isinstance(value, int) \
                     or value < 1:
-                raise ValueError(
+                raise UserError(
                     f'MP100Dataset: {key} must be an integer >= 1, got '
                     f'{value!r} (test_dataloader.dataset.{key} / '
                     f'val_dataloader.dataset.{key} in the config)')
@@ -355,7 +356,7 @@ class MP100Dataset(BaseDataset):
     @staticmethod
     def _check_image(inst: dict) -> None:
         if not exists(inst['img_path']):
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f'Image file not found: {inst["img_path"]} (annotation id '
                 f'{inst["id"]}, category "{inst["category_name"]}")')
 
@@ -365,7 +366,7 @@ class MP100Dataset(BaseDataset):
             packed = pipeline(inst)
         except Exception:
             if cv2.imread(inst['img_path']) is None:
-                raise ValueError(
+                raise UserError(
                     f'cannot decode image {inst["img_path"]} (annotation id '
                     f'{inst["id"]}, category "{inst["category_name"]}"): '
                     'the file is empty or not an image') from None

@@ -1,5 +1,6 @@
 from .checkpoint_compat import register_checkpoint_safe_globals
 from .cpu_distributed import setup_cpu_distributed
+from .errors import MissingFileError, UserError
 from .mmcv_ext_stub import has_compiled_mmcv_ops, install_mmcv_ext_stub
 from .numerics import check_finite, to_numpy
 from .sd_loading import (SDWeightsNotFoundError, load_sd_components,
@@ -7,8 +8,9 @@ from .sd_loading import (SDWeightsNotFoundError, load_sd_components,
 from .tiny_sd import save_random_sd
 
 __all__ = [
+    'MissingFileError', 'SDWeightsNotFoundError', 'UserError',
     'check_finite', 'has_compiled_mmcv_ops', 'install_mmcv_ext_stub',
-    'load_sd_components', 'load_text_components', 'register_checkpoint_safe_globals',
-    'save_random_sd', 'SDWeightsNotFoundError', 'setup_cpu_distributed',
-    'to_numpy'
+    'load_sd_components', 'load_text_components',
+    'register_checkpoint_safe_globals', 'save_random_sd',
+    'setup_cpu_distributed', 'to_numpy'
 ]

@@ -14,6 +14,8 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from mmppm.utils.errors import UserError
+
 
 def count_base_keypoints(ann_file: str) -> int:
     """Total keypoints over the categories of a COCO keypoint file.
@@ -42,7 +44,7 @@ def train_ann_file(cfg: Config) -> str:
     while 'ann_file' not in dataset and 'dataset' in dataset:
         dataset = dataset.dataset  # dataset wrappers
     if 'ann_file' not in dataset:
-        raise ValueError('Cannot find train_dataloader.dataset.ann_file; set '
+        raise UserError('Cannot find train_dataloader.dataset.ann_file; set '
                          'model.train_cfg.num_base_keypoints yourself')
     ann_file = dataset.ann_file
     data_root = dataset.get('data_root') or ''
@@ -75,7 +77,7 @@ def fill_num_base_keypoints(cfg: Config) -> Optional[int]:
     train_cfg = model.get('train_cfg') or {}
     given = train_cfg.get('num_base_keypoints')
     if given is not None and int(given) != k:
-        raise ValueError(
+        raise UserError(
             f'model.train_cfg.num_base_keypoints={given} but the train file '
             f'{ann_file} has {k} keypoints over its categories; leave it None '
             'to use the file')

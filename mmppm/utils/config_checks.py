@@ -11,8 +11,10 @@ import difflib
 import inspect
 from typing import Iterable, Optional, Sequence
 
+from .errors import UserError
 
-class ConfigError(ValueError):
+
+class ConfigError(UserError):
     """A config value a user can fix; reported in one line."""
 
 

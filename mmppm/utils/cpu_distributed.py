@@ -24,6 +24,8 @@ from mmengine.logging import print_log
 from mmengine.registry import MODEL_WRAPPERS
 from torch.nn.parallel import DistributedDataParallel
 
+from mmppm.utils.errors import UserError
+
 _DEFAULT_PORT = '29500'
 
 
@@ -72,7 +74,7 @@ def dist_env_from_launcher(
                    MASTER_ADDR=env['MASTER_ADDR'],
                    MASTER_PORT=port)
     else:
-        raise ValueError(f'Unknown launcher {launcher!r}')
+        raise UserError(f'Unknown launcher {launcher!r}')
     return out
 
 

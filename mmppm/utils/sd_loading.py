@@ -14,6 +14,8 @@ from typing import Dict, Optional
 
 import torch
 
+from .errors import MissingFileError
+
 REQUIRED_SUBFOLDERS = ('unet', 'vae', 'scheduler')
 TEXT_SUBFOLDERS = ('text_encoder', 'tokenizer')
 SDXL_TEXT_SUBFOLDERS = ('text_encoder_2', 'tokenizer_2')
@@ -39,7 +41,7 @@ HOW_TO_GET = (
     '(e.g. `--cfg-options model.backbone.pretrained=/path/to/sd`).')
 
 
-class SDWeightsNotFoundError(FileNotFoundError):
+class SDWeightsNotFoundError(MissingFileError):
     """Stable Diffusion weights could not be found or loaded."""
 
 

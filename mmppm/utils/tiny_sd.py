@@ -37,6 +37,8 @@ from typing import Dict, Optional
 
 import torch
 
+from mmppm.utils.errors import UserError
+
 QK_GAIN = 3.0
 
 TINY_VAE = dict(
@@ -312,7 +314,7 @@ def arch_family(arch: str) -> str:
     """The SD family an architecture of :data:`ARCHS` replicates
     (``'sd1'``, ``'sd2'`` or ``'sdxl'``)."""
     if arch not in ARCHS:
-        raise ValueError(f'Unknown SD architecture {arch!r}; choose one of '
+        raise UserError(f'Unknown SD architecture {arch!r}; choose one of '
                          f'{sorted(ARCHS)}')
     if 'sdxl' in arch:
         return 'sdxl'
@@ -374,7 +376,7 @@ def save_random_sd(out_dir: str,
     """
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
     if arch not in ARCHS:
-        raise ValueError(f'Unknown SD architecture {arch!r}; choose one of '
+        raise UserError(f'Unknown SD architecture {arch!r}; choose one of '
                          f'{sorted(ARCHS)}')
     cfg = ARCHS[arch]
     calibrate_vae = cfg['calibrate_vae'] if calibrate_vae is None \

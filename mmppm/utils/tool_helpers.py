@@ -10,8 +10,10 @@ from typing import Callable, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from .errors import UserError
 
-class ToolError(Exception):
+
+class ToolError(UserError):
     """A user error a tool reports in one line (no traceback)."""
 
 
@@ -189,11 +191,13 @@ def find_resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
     return None, warnings
 
 
-#: Errors a user can cause; tools print them as one line.
 def user_errors() -> tuple:
-    from .sd_loading import SDWeightsNotFoundError
-    return (ToolError, SDWeightsNotFoundError, FileNotFoundError,
-            FloatingPointError, ValueError)
+    """Errors a user can cause, which tools print as one line: the
+    project's :class:`~mmppm.utils.errors.UserError` (with ``ToolError``,
+    ``ConfigError``, ``SDWeightsNotFoundError``) and a non-finite loss
+    (``check_finite``: the lr or the data). A plain ``ValueError`` or
+    ``FileNotFoundError`` is a bug's and keeps its traceback."""
+    return (UserError, FloatingPointError)
 
 
 def user_message(err: BaseException) -> str:

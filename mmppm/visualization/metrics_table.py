@@ -15,6 +15,8 @@ import re
 from collections import OrderedDict
 from typing import Dict, List, Tuple
 
+from mmppm.utils.errors import MissingFileError, UserError
+
 CATEGORY_KEY = re.compile(r'PCK@(\d+(?:\.\d+)?)/(.+)$')
 SUMMARY_KEY = re.compile(r'(?:^|/)(PCK@\d+(?:\.\d+)?|mPCK|PCK)$')
 
@@ -69,14 +71,14 @@ def find_metrics(path: str) -> Tuple[dict, str]:
             records = [r for r in _read_json_or_lines(file) if _has_pck(r)]
             if records:
                 return records[-1], file
-        raise FileNotFoundError(
+        raise MissingFileError(
             f'No {{timestamp}}/{{timestamp}}.json with PCK metrics in the '
             f'work dir {path}')
     if not osp.isfile(path):
-        raise FileNotFoundError(f'Metrics file or work dir not found: {path}')
+        raise MissingFileError(f'Metrics file or work dir not found: {path}')
     records = [r for r in _read_json_or_lines(path) if _has_pck(r)]
     if not records:
-        raise ValueError(f'{path} holds no PCK metrics (keys like PCK, mPCK, '
+        raise UserError(f'{path} holds no PCK metrics (keys like PCK, mPCK, '
                          'PCK@0.20/<category>)')
     return records[-1], path
 
@@ -168,7 +170,7 @@ def plot_per_category(cats: Dict[str, Dict[str, float]],
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     if not cats:
-        raise ValueError('No per-category PCK to plot (EpisodicPCK with '
+        raise UserError('No per-category PCK to plot (EpisodicPCK with '
                          'per_category=True writes PCK@0.20/<category>)')
     thr = thr or next(iter(next(iter(cats.values()))))
     names = [n for n, v in cats.items() if thr in v]

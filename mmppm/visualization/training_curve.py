@@ -10,6 +10,8 @@ import json
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
+from mmppm.utils.errors import MissingFileError
+
 
 def find_scalars(path: str) -> str:
     """``path`` itself if it is a file, else the newest
@@ -21,7 +23,7 @@ def find_scalars(path: str) -> str:
         glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')) +
         glob.glob(osp.join(path, 'vis_data', 'scalars.json')))
     if not candidates:
-        raise FileNotFoundError(f'No vis_data/scalars.json under {path}')
+        raise MissingFileError(f'No vis_data/scalars.json under {path}')
     return candidates[-1]
 
 

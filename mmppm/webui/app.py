@@ -21,6 +21,7 @@ import numpy as np
 
 from mmppm.apis import inference_cape, load_image
 from mmppm.datasets.json_io import read_json_object
+from mmppm.utils.errors import UserError
 from mmppm.utils.file_names import IMG_EXTENSIONS, unique_stems
 from mmppm.visualization import save_rgb
 
@@ -57,8 +58,9 @@ class PageError(Exception):
 
 def page_errors(fn):
     """Turn errors into one message in the page: the user's own mistakes
-    as they are, anything else as its type and first line (the traceback
-    goes to the server log)."""
+    (:class:`PageError`, :class:`~mmppm.utils.errors.UserError`) as they
+    are, anything else as an internal error with its type and first line
+    (the traceback goes to the server log)."""
     import gradio as gr
 
     @functools.wraps(fn)
@@ -67,14 +69,15 @@ def page_errors(fn):
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except (PageError, ValueError, FileNotFoundError) as e:
+        except (PageError, UserError) as e:
             raise gr.Error(str(e)) from None
         except Exception as e:  # noqa: BLE001  (no stack trace in the page)
             logger.error('web page callback %s failed:\n%s', fn.__name__,
                          traceback.format_exc())
             first = (str(e).strip().splitlines() or [''])[0]
-            raise gr.Error(f'{type(e).__name__}: {first} (details in the '
-                           'server log)') from None
+            raise gr.Error(f'Internal error ({type(e).__name__}: {first}); '
+                           'the traceback is in the server log (the '
+                           'terminal running demo/webui.py)') from None
 
     return wrapper
 
@@ -132,7 +135,7 @@ def read_upload(path: str, what: str = '') -> np.ndarray:
     name = osp.basename(str(path))
     try:
         return load_image(str(path), f'{what}image {name}')
-    except ValueError as e:
+    except UserError as e:
         if 'megapixels' in str(e):  # too large: say so
             raise PageError(str(e).replace(f' {path}', '')) from None
         raise PageError(f'{what}{name} is not an image this page can read '

@@ -16,6 +16,7 @@ from typing import List, Optional, Sequence
 import cv2
 import numpy as np
 
+from mmppm.utils.errors import UserError
 from mmppm.visualization import skeleton_zero_based
 
 #: COCO ``images[i]`` key holding the embedded PNG (base64).
@@ -86,7 +87,7 @@ class SupportSet:
 
     def _image(self, s: int) -> SupportImage:
         if not 0 <= s < len(self.images):
-            raise ValueError(f'There is no support image {s + 1} (the set '
+            raise UserError(f'There is no support image {s + 1} (the set '
                              f'has {len(self.images)})')
         return self.images[s]
 
@@ -94,7 +95,7 @@ class SupportSet:
         img = self._image(s)
         if not img.inside(x, y):
             w, h = img.size
-            raise ValueError(f'({x:.0f}, {y:.0f}) is outside support image '
+            raise UserError(f'({x:.0f}, {y:.0f}) is outside support image '
                              f'{s + 1} ({w} x {h} pixels)')
         return img
 
@@ -142,21 +143,21 @@ class SupportSet:
         img = self._image(s)
         self._check_keypoint(k)
         if np.isnan(img.keypoints[k, 0]):
-            raise ValueError(f'Keypoint {k} is not placed on support image '
+            raise UserError(f'Keypoint {k} is not placed on support image '
                              f'{s + 1}: click it there first')
         img.visible[k] = not img.visible[k]
         return bool(img.visible[k])
 
     def _check_keypoint(self, k: int) -> None:
         if not 0 <= k < self.num_keypoints:
-            raise ValueError(f'There is no keypoint {k} (keypoints are '
+            raise UserError(f'There is no keypoint {k} (keypoints are '
                              f'numbered 0..{self.num_keypoints - 1})')
 
     def set_names(self, text: str) -> None:
         """Names from a comma-separated list (missing ones keep theirs)."""
         given = [n.strip() for n in text.split(',')] if text.strip() else []
         if len(given) > self.num_keypoints:
-            raise ValueError(f'{len(given)} names for {self.num_keypoints} '
+            raise UserError(f'{len(given)} names for {self.num_keypoints} '
                              'keypoints')
         for k, name in enumerate(given):
             if name:
@@ -168,12 +169,12 @@ class SupportSet:
         for token in text.replace(',', ' ').split():
             parts = token.split('-')
             if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-                raise ValueError(f'Skeleton: expected links like 0-1 1-2, '
+                raise UserError(f'Skeleton: expected links like 0-1 1-2, '
                                  f'got "{token}"')
             links.append([int(parts[0]), int(parts[1])])
         bad = [link for link in links if max(link) >= self.num_keypoints]
         if bad:
-            raise ValueError(f'Skeleton link {bad[0][0]}-{bad[0][1]} names a '
+            raise UserError(f'Skeleton link {bad[0][0]}-{bad[0][1]} names a '
                              'keypoint that does not exist (keypoints are '
                              f'0..{self.num_keypoints - 1})')
         self.skeleton = links
@@ -188,7 +189,7 @@ class SupportSet:
             return None
         (x0, y0), img.corner = img.corner, None
         if abs(x - x0) < 2 or abs(y - y0) < 2:
-            raise ValueError('The box is too small: click two opposite '
+            raise UserError('The box is too small: click two opposite '
                              'corners of the object')
         img.bbox = [min(x0, x), min(y0, y), max(x0, x), max(y0, y)]
         return img.bbox
@@ -201,19 +202,19 @@ class SupportSet:
     def check_ready(self) -> None:
         """Raise a ValueError naming what is missing before a run."""
         if not self.images:
-            raise ValueError('Add a support image first')
+            raise UserError('Add a support image first')
         if not self.num_keypoints:
-            raise ValueError('Place at least one keypoint: click on the '
+            raise UserError('Place at least one keypoint: click on the '
                              'support image')
         for s, img in enumerate(self.images):
             if not img.visible.any():
-                raise ValueError(f'Support image {s + 1} ({img.name}) has no '
+                raise UserError(f'Support image {s + 1} ({img.name}) has no '
                                  'visible keypoint: place one or remove the '
                                  'image')
         seen = np.any([img.visible for img in self.images], axis=0)
         if not seen.all():
             k = int(np.flatnonzero(~seen)[0])
-            raise ValueError(f'Keypoint {k} ({self.names[k]}) is visible on '
+            raise UserError(f'Keypoint {k} ({self.names[k]}) is visible on '
                              'no support image: place it or remove it')
 
     def arrays(self) -> tuple:
@@ -263,41 +264,41 @@ class SupportSet:
         """Read :meth:`to_coco` output (images must be embedded)."""
         if not isinstance(data, dict) or not isinstance(
                 data.get('annotations'), list) or not data['annotations']:
-            raise ValueError(f'{what}: not a saved support set (a COCO '
+            raise UserError(f'{what}: not a saved support set (a COCO '
                              'keypoint file with "images" and '
                              '"annotations")')
         if not isinstance(data.get('images'), list) or not all(
                 isinstance(i, dict) for i in data['images']):
-            raise ValueError(f'{what}: "images" must be a list of objects')
+            raise UserError(f'{what}: "images" must be a list of objects')
         images = {img.get('id'): img for img in data['images']}
         cats = data.get('categories') or [{}]
         if not isinstance(cats, list) or not isinstance(cats[0], dict):
-            raise ValueError(f'{what}: "categories" must be a list of '
+            raise UserError(f'{what}: "categories" must be a list of '
                              'objects')
         out = cls()
         counts = set()
         for i, ann in enumerate(data['annotations']):
             if not isinstance(ann, dict):
-                raise ValueError(f'{what}: annotations[{i}] is a '
+                raise UserError(f'{what}: annotations[{i}] is a '
                                  f'{type(ann).__name__}, not an object')
             where = f'{what}: annotation {ann.get("id", i)}'
             img = images.get(ann.get('image_id'))
             if img is None or IMAGE_DATA_KEY not in img:
-                raise ValueError(f'{where} has no embedded image (save the '
+                raise UserError(f'{where} has no embedded image (save the '
                                  'set from the web page)')
             raw = ann.get('keypoints')
             if not isinstance(raw, list) or not all(
                     isinstance(v, (int, float)) and not isinstance(v, bool)
                     for v in raw):
-                raise ValueError(f'{where}: "keypoints" must be a flat list '
+                raise UserError(f'{where}: "keypoints" must be a flat list '
                                  'of numbers (x, y, v per keypoint), got '
                                  f'{str(raw)[:40]}')
             kpts = np.asarray(raw, np.float32)
             if kpts.size % 3 or not kpts.size:
-                raise ValueError(f'{where} has {kpts.size} keypoint values '
+                raise UserError(f'{where} has {kpts.size} keypoint values '
                                  '(not x, y, v triples)')
             if not np.isfinite(kpts).all():
-                raise ValueError(f'{where} has NaN or infinite keypoints')
+                raise UserError(f'{where} has NaN or infinite keypoints')
             kpts = kpts.reshape(-1, 3)
             counts.add(len(kpts))
             vis = kpts[:, 2] > 0
@@ -308,7 +309,7 @@ class SupportSet:
                     isinstance(box, list) and len(box) == 4 and all(
                         isinstance(v, (int, float)) and np.isfinite(v)
                         for v in box) and box[2] > 0 and box[3] > 0):
-                raise ValueError(f'{where}: "bbox" must be 4 finite numbers '
+                raise UserError(f'{where}: "bbox" must be 4 finite numbers '
                                  f'[x, y, width > 0, height > 0], got {box}')
             out.images.append(
                 SupportImage(
@@ -320,14 +321,14 @@ class SupportSet:
                     bbox=None if box is None else
                     [box[0], box[1], box[0] + box[2], box[1] + box[3]]))
         if len(counts) != 1:
-            raise ValueError(f'{what}: images have different keypoint '
+            raise UserError(f'{what}: images have different keypoint '
                              f'counts {sorted(counts)}')
         for s, img in enumerate(out.images):
             for k in np.flatnonzero(img.visible):
                 if not img.inside(*img.keypoints[k]):
                     x, y = img.keypoints[k]
                     w, h = img.size
-                    raise ValueError(
+                    raise UserError(
                         f'{what}: keypoint {k} of image {s + 1} '
                         f'({img.name}) at ({x:.1f}, {y:.1f}) is outside the '
                         f'{w} x {h} image')
@@ -349,7 +350,7 @@ def category_entry(names: Sequence[str], skeleton: Sequence) -> dict:
 def encode_png(image: np.ndarray) -> str:
     ok, buf = cv2.imencode('.png', image)
     if not ok:
-        raise ValueError('Could not encode the image as PNG')
+        raise UserError('Could not encode the image as PNG')
     return base64.b64encode(buf.tobytes()).decode('ascii')
 
 
@@ -362,12 +363,12 @@ def decode_png(text: str, what: str) -> np.ndarray:
 
     from mmppm.apis.inference import check_image_size
     if not isinstance(text, str):
-        raise ValueError(f'{what}: the embedded image must be a base64 '
+        raise UserError(f'{what}: the embedded image must be a base64 '
                          f'string, got {type(text).__name__}')
     try:
         raw = base64.b64decode(text, validate=True)
     except (ValueError, TypeError):
-        raise ValueError(f'{what} is not base64 data') from None
+        raise UserError(f'{what} is not base64 data') from None
     try:
         with Image.open(io.BytesIO(raw)) as probe:
             size = probe.size
@@ -378,6 +379,6 @@ def decode_png(text: str, what: str) -> np.ndarray:
     buf = np.frombuffer(raw, np.uint8)
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
     if img is None:
-        raise ValueError(f'{what} is not a readable image')
+        raise UserError(f'{what} is not a readable image')
     return img
 

@@ -14,20 +14,30 @@ from mmppm.webui.app import (PageError, add_support_images,  # noqa: E402
 
 def test_page_errors_turn_exceptions_into_one_message():
 
+    from mmppm.utils.errors import UserError
+
     @page_errors
     def user_mistake():
-        raise ValueError('Place at least one keypoint')
+        raise UserError('Place at least one keypoint')
 
     @page_errors
     def bug():
         raise RuntimeError('deep\ninside')
 
+    @page_errors
+    def bug_of_a_user_looking_type():
+        raise ValueError('cannot reshape array of size 3')
+
     with pytest.raises(gr.Error, match='Place at least one keypoint'):
         user_mistake()
     with pytest.raises(gr.Error) as info:
         bug()
-    assert str(info.value.message) == ('RuntimeError: deep (details in the '
-                                       'server log)')
+    assert str(info.value.message) == (
+        'Internal error (RuntimeError: deep); the traceback is in the server '
+        'log (the terminal running demo/webui.py)')
+    with pytest.raises(gr.Error) as info:
+        bug_of_a_user_looking_type()
+    assert str(info.value.message).startswith('Internal error (ValueError')
 
 
 def test_click_position_undoes_the_display_zoom():

@@ -16,6 +16,7 @@ import os.path as osp
 import sys
 
 
+from mmppm.utils.errors import UserError
 from mmppm.visualization.metrics_table import ( 
     find_metrics, per_category_pck, plot_per_category, table_rows, to_csv,
     to_markdown)
@@ -46,7 +47,7 @@ def main(argv=None):
         written = [stem + '.md', stem + '.csv']
         if cats:
             written.append(plot_per_category(cats, overall, stem + '.png'))
-    except (FileNotFoundError, ValueError) as e:
+    except UserError as e:
         sys.exit(f'error: {e}')
     print(f'metrics from {source}')
     print(to_markdown(header, rows, overall))

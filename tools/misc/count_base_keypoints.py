@@ -14,6 +14,7 @@ import sys
 
 
 from mmppm.utils.base_keypoints import count_base_keypoints 
+from mmppm.utils.errors import UserError
 
 
 def main(argv=None):
@@ -23,7 +24,7 @@ def main(argv=None):
     for ann_file in args.ann_files:
         try:
             k = count_base_keypoints(ann_file)
-        except (FileNotFoundError, ValueError) as e:
+        except UserError as e:
             sys.exit(f'error: {e}')
         print(f'{ann_file}\t{k}' if len(args.ann_files) > 1 else k)
 

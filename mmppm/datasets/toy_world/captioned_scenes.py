@@ -26,6 +26,7 @@ from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import get_warp_matrix
 from PIL import Image
 
+from mmppm.utils.errors import UserError
 from .drawing import make_instance, make_template
 
 #: Second entry of the pretraining scenes' seed stream.
@@ -180,10 +181,10 @@ class CaptionedToyScenes(torch.utils.data.Dataset):
         for name, p in (('word_dropout', word_dropout),
                         ('caption_dropout', caption_dropout)):
             if not 0 <= p <= 1:
-                raise ValueError(f'CaptionedToyScenes: {name} must be in '
+                raise UserError(f'CaptionedToyScenes: {name} must be in '
                                  f'[0, 1], got {p!r}')
         if int(length) < 1:
-            raise ValueError(
+            raise UserError(
                 f'CaptionedToyScenes: length must be >= 1, got {length!r}')
         self.kwargs = dict(crop_size=int(crop_size),
                            num_keypoints=tuple(num_keypoints),

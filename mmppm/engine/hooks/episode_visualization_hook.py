@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 from mmpose.registry import HOOKS
 
 from mmppm.utils import to_numpy
+from mmppm.utils.errors import UserError
 from mmppm.visualization import (draw_keypoints, draw_maps_grid,
                                  label_panel, save_rgb, side_by_side,
                                  skeleton_zero_based)
@@ -54,7 +55,7 @@ class EpisodeVisualizationHook(Hook):
                  draw_maps: bool = True,
                  show_kpt_idx: bool = False) -> None:
         if max_episodes < 0:
-            raise ValueError(f'max_episodes must be >= 0, got {max_episodes}')
+            raise UserError(f'max_episodes must be >= 0, got {max_episodes}')
         self.max_episodes = max_episodes
         self.out_dir = out_dir or 'vis'
         self.max_queries = max_queries

@@ -10,6 +10,7 @@ from mmpose.registry import METRICS
 from terminaltables import AsciiTable
 
 from mmppm.utils import to_numpy
+from mmppm.utils.errors import UserError
 from ..functional import DEFAULT_THRS, episodic_pck, pck_from_errors
 
 #: fit PCK (at the headline threshold) below which a run warns.
@@ -61,7 +62,7 @@ class EpisodicPCK(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.thrs = tuple(float(t) for t in thrs)
         if not any(np.isclose(headline_thr, t) for t in self.thrs):
-            raise ValueError(f'headline_thr {headline_thr} is not one of '
+            raise UserError(f'headline_thr {headline_thr} is not one of '
                              f'thrs {self.thrs}')
         self.headline_thr = float(headline_thr)
         self.per_category = per_category

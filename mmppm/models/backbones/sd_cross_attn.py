@@ -10,6 +10,7 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.utils import load_sd_components, load_text_components
+from mmppm.utils.errors import UserError
 from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, cross_attn_map,
                      diffusion_target, infer_map_hw, logit_sensitivity)
 from .attn_processors import (AttentionStore, CrossAttnMapProcessor,
@@ -39,7 +40,7 @@ def _check_input_size(input_size) -> Tuple[int, int]:
           and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
                   and v % 8 == 0 for v in input_size))
     if not ok:
-        raise ValueError(
+        raise UserError(
             'model.backbone.input_size must be (width, height), two positive '
             f'integers that are multiples of 8, e.g. (512, 512); got '
             f'{input_size!r}')
@@ -131,13 +132,13 @@ class SDCrossAttnBackbone(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if map_reduction not in MAP_REDUCTIONS:
-            raise ValueError(f'map_reduction={map_reduction!r} is not one of '
+            raise UserError(f'map_reduction={map_reduction!r} is not one of '
                              f'{MAP_REDUCTIONS}')
         if context_layout not in CONTEXT_LAYOUTS:
-            raise ValueError(f'context_layout={context_layout!r} is not one '
+            raise UserError(f'context_layout={context_layout!r} is not one '
                              f'of {CONTEXT_LAYOUTS}')
         if torch_dtype not in _DTYPES:
-            raise ValueError(f'torch_dtype={torch_dtype!r} is not one of '
+            raise UserError(f'torch_dtype={torch_dtype!r} is not one of '
                              f'{sorted(_DTYPES)}')
         self.pretrained = pretrained
         self.timestep = int(timestep)
@@ -157,7 +158,7 @@ class SDCrossAttnBackbone(BaseModule):
         self.family = sd_family(parts['unet'].config, parts['vae'].config,
                                 self.scheduler.config, repr(pretrained))
         if not 0 <= self.timestep < self.scheduler.config.num_train_timesteps:
-            raise ValueError(
+            raise UserError(
                 f'timestep={timestep} is outside the scheduler range [0, '
                 f'{self.scheduler.config.num_train_timesteps})')
         # Frozen parts live outside the module tree (see class docstring).
@@ -213,7 +214,7 @@ class SDCrossAttnBackbone(BaseModule):
         try:
             return torch.compile(self.unet.forward, **compile_cfg)
         except (TypeError, RuntimeError) as err:
-            raise ValueError(f'compile_cfg={compile_cfg!r} is not accepted '
+            raise UserError(f'compile_cfg={compile_cfg!r} is not accepted '
                              f'by torch.compile: {err}') from err
 
     @contextmanager
@@ -289,12 +290,12 @@ class SDCrossAttnBackbone(BaseModule):
             full = name if name.endswith('.processor') else name + '.processor'
             if full not in all_attn2:
                 valid = '\n  '.join(n[:-len('.processor')] for n in all_attn2)
-                raise ValueError(
+                raise UserError(
                     f'Unknown cross-attention layer {name!r}. Valid names '
                     f'(attn2 layers of this UNet):\n  {valid}')
             names.append(full)
         if not names:
-            raise ValueError('`layers` is empty: choose at least one attn2 '
+            raise UserError('`layers` is empty: choose at least one attn2 '
                              'layer (or None for all)')
         return names
 
@@ -315,7 +316,7 @@ class SDCrossAttnBackbone(BaseModule):
         tokens = text_embeddings(self._tokenizer,
                                  self._frozen['text_encoder'], texts)
         if tokens.shape[-1] != self.cross_attention_dim:
-            raise ValueError(
+            raise UserError(
                 f'the text encoder of {self.pretrained!r} gives '
                 f'{tokens.shape[-1]}-channel tokens but the UNet takes '
                 f'{self.cross_attention_dim} (cross_attention_dim)')
@@ -458,7 +459,7 @@ class SDCrossAttnBackbone(BaseModule):
             slice whose maps are recorded.
         """
         if prompts.ndim != 3 or prompts.shape[-1] != self.cross_attention_dim:
-            raise ValueError(
+            raise UserError(
                 f'prompts must be [B, T, {self.cross_attention_dim}], got '
                 f'{tuple(prompts.shape)}')
         if self.empty_text_embedding is None:

@@ -22,6 +22,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from mmppm.utils.errors import UserError
 from mmppm.utils.sd_loading import SUPPORTED
 from ..utils import PREDICTION_TYPES
 
@@ -48,7 +49,7 @@ def sd_family(unet_config, vae_config, scheduler_config,
     if prediction not in PREDICTION_TYPES:
         found.append(f'prediction_type={prediction!r}')
     if found:
-        raise ValueError(f'{where} is not a UNet PPM can serve: '
+        raise UserError(f'{where} is not a UNet PPM can serve: '
                          f"{'; '.join(found)}. PPM serves {SUPPORTED}")
     if extra == 'text_time':
         return 'sdxl'

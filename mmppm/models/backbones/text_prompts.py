@@ -5,6 +5,8 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
+from mmppm.utils.errors import UserError
+
 
 @torch.no_grad()
 def text_embeddings(tokenizer, text_encoder, texts: Sequence[str]) -> Tensor:
@@ -30,7 +32,7 @@ def text_embeddings(tokenizer, text_encoder, texts: Sequence[str]) -> Tensor:
                         truncation=True,
                         max_length=tokenizer.model_max_length).input_ids
         if len(ids) < 3:
-            raise ValueError(f'{text!r} has no tokens to embed (an empty '
+            raise UserError(f'{text!r} has no tokens to embed (an empty '
                              'name?)')
         states = text_encoder(torch.tensor([ids], device=device))[0]
         out.append(states[0, 1:len(ids) - 1].mean(0))

@@ -8,6 +8,7 @@ from mmpose.codecs.utils import refine_keypoints, refine_keypoints_dark
 from mmpose.registry import MODELS
 from torch import Tensor
 
+from mmppm.utils.errors import UserError
 from ..utils import MAP_LOSSES, argmax_2d, map_loss
 
 SUBPIXEL_MODES = (None, 'quarter', 'dark')
@@ -43,13 +44,13 @@ class PromptMatchingHead(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if subpixel not in SUBPIXEL_MODES:
-            raise ValueError(f'subpixel={subpixel!r} is not one of '
+            raise UserError(f'subpixel={subpixel!r} is not one of '
                              f'{SUBPIXEL_MODES}')
         if loss_dm_weight < 0:
-            raise ValueError(f'loss_dm_weight must be >= 0, got '
+            raise UserError(f'loss_dm_weight must be >= 0, got '
                              f'{loss_dm_weight}')
         if map_loss not in MAP_LOSSES:
-            raise ValueError(f'map_loss={map_loss!r} is not one of '
+            raise UserError(f'map_loss={map_loss!r} is not one of '
                              f'{MAP_LOSSES}')
         self.map_loss = map_loss
         self.loss_dm_weight = float(loss_dm_weight)

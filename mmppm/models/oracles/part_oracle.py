@@ -7,6 +7,7 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor
 
+from mmppm.utils.errors import UserError
 from ..utils import image_to_crop
 from ..utils.oracle_codes import orthonormal_basis, part_codes
 
@@ -45,7 +46,7 @@ class PartOracle:
     def __init__(self, sigma: float = 1.0, gain: float = 4.0,
                  seed: int = 0) -> None:
         if sigma <= 0 or gain <= 0:
-            raise ValueError(f'PartOracle needs sigma > 0 and gain > 0, got '
+            raise UserError(f'PartOracle needs sigma > 0 and gain > 0, got '
                              f'{sigma}, {gain}')
         self.sigma = float(sigma)
         self.gain = float(gain)
@@ -65,7 +66,7 @@ class PartOracle:
               latent_hw: Tuple[int, int], code_dim: int) -> Tensor:
         """Codes ``[B, c, h, w]`` from each sample's keypoints."""
         if data_samples is None or len(data_samples) != num_images:
-            raise ValueError(
+            raise UserError(
                 'PartOracle needs the data sample (ground-truth keypoints) '
                 'of every encoded image: it is a test instrument for '
                 'episodes with annotated queries, not a predictor.')

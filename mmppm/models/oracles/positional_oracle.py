@@ -7,6 +7,7 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor
 
+from mmppm.utils.errors import UserError
 from ..utils.oracle_codes import fourier_position_codes, orthonormal_basis
 
 
@@ -41,7 +42,7 @@ class PositionalOracle:
                  gain: float = 4.0,
                  seed: int = 0) -> None:
         if num_freqs < 1 or max_freq <= 0 or gain <= 0:
-            raise ValueError('PositionalOracle needs num_freqs >= 1, '
+            raise UserError('PositionalOracle needs num_freqs >= 1, '
                              f'max_freq > 0 and gain > 0, got {num_freqs}, '
                              f'{max_freq}, {gain}')
         self.num_freqs = int(num_freqs)

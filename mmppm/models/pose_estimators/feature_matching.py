@@ -11,6 +11,7 @@ from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
 from torch import Tensor
 
+from mmppm.utils.errors import UserError
 from ..data_preprocessors import build_data_preprocessor
 from ..utils import argmax_2d, crop_to_image, image_to_crop
 
@@ -106,11 +107,11 @@ class FeatureMatchingBaseline(BaseModel):
             valid = ', '.join(n for n in modules
                               if n.count('.') <= 1 and n.endswith(
                                   tuple('0123456789')) or n == 'mid_block')
-            raise ValueError(
+            raise UserError(
                 f'FeatureMatchingBaseline: feature_layers {list(unknown)} '
                 f'are not modules of the UNet (choose e.g. from: {valid})')
         if int(ensemble) < 1:
-            raise ValueError(f'FeatureMatchingBaseline: ensemble must be >= '
+            raise UserError(f'FeatureMatchingBaseline: ensemble must be >= '
                              f'1, got {ensemble!r}')
         self.feature_layers = list(feature_layers)
         self.ensemble = int(ensemble)

@@ -17,6 +17,7 @@ from mmppm.evaluation.functional import (DEFAULT_THRS, episodic_pck_mask,
                                          map_loss_vs_zero, normalized_errors,
                                          pck_from_errors, peak_contrast)
 from mmppm.utils import check_finite
+from mmppm.utils.errors import UserError
 from ..data_preprocessors import build_data_preprocessor
 from ..map_modes import MAP_MODES, FitPairs, MapMode
 from ..utils import (crop_to_image, image_to_crop, loss_plateaued,
@@ -77,13 +78,13 @@ DEFAULT_TRAIN_CFG = dict(
 def _check_early_stop(cfg, what: str) -> dict:
     keys = {'patience', 'min_rel_improvement'}
     if not isinstance(cfg, dict) or set(cfg) != keys:
-        raise ValueError(f'{what} must be None or dict(patience=N, '
+        raise UserError(f'{what} must be None or dict(patience=N, '
                          f'min_rel_improvement=r), got {cfg!r}')
     if not isinstance(cfg['patience'], int) or cfg['patience'] < 1:
-        raise ValueError(f"{what}.patience must be an integer >= 1, got "
+        raise UserError(f"{what}.patience must be an integer >= 1, got "
                          f"{cfg['patience']!r}")
     if not 0 <= cfg['min_rel_improvement'] < 1:
-        raise ValueError(f'{what}.min_rel_improvement must be in [0, 1), got '
+        raise UserError(f'{what}.min_rel_improvement must be in [0, 1), got '
                          f"{cfg['min_rel_improvement']!r}")
     return dict(cfg)
 
@@ -101,33 +102,33 @@ def _check_test_cfg(cfg: dict) -> dict:
     """Validate a merged ``test_cfg``; errors name the key and the fix."""
     what = 'model.test_cfg'
     if not _is_int(cfg['steps']) or cfg['steps'] < 0:
-        raise ValueError(f"{what}.steps must be an integer >= 0, got "
+        raise UserError(f"{what}.steps must be an integer >= 0, got "
                          f"{cfg['steps']!r}")
     if not _is_int(cfg['max_batch']) or cfg['max_batch'] < 1:
-        raise ValueError(f"{what}.max_batch must be an integer >= 1, got "
+        raise UserError(f"{what}.max_batch must be an integer >= 1, got "
                          f"{cfg['max_batch']!r}")
     if not _is_number(cfg['lr']) or not 0 < cfg['lr'] <= 1e3:
-        raise ValueError(f"{what}.lr must be a number in (0, 1000], got "
+        raise UserError(f"{what}.lr must be a number in (0, 1000], got "
                          f"{cfg['lr']!r}")
     if cfg['prompt_init'] not in PROMPT_INITS:
-        raise ValueError(f'{what}.prompt_init must be one of {PROMPT_INITS}'
+        raise UserError(f'{what}.prompt_init must be one of {PROMPT_INITS}'
                          f", got {cfg['prompt_init']!r}")
     if not _is_number(cfg['prompt_init_std']) or cfg['prompt_init_std'] < 0:
-        raise ValueError(f"{what}.prompt_init_std must be a number >= 0, "
+        raise UserError(f"{what}.prompt_init_std must be a number >= 0, "
                          f"got {cfg['prompt_init_std']!r}")
     scale = cfg['prompt_scale']
     if not (scale is None or scale == 'auto' or
             (_is_number(scale) and scale > 0)):
-        raise ValueError(f"{what}.prompt_scale must be None, 'auto' or a "
+        raise UserError(f"{what}.prompt_scale must be None, 'auto' or a "
                          f'number > 0, got {scale!r}')
     if not _is_int(cfg['seed']):
-        raise ValueError(f"{what}.seed must be an integer, got "
+        raise UserError(f"{what}.seed must be an integer, got "
                          f"{cfg['seed']!r}")
     if cfg['map_features'] not in MAP_FEATURES:
-        raise ValueError(f'{what}.map_features must be one of '
+        raise UserError(f'{what}.map_features must be one of '
                          f"{MAP_FEATURES}, got {cfg['map_features']!r}")
     if cfg['amp_dtype'] not in (None, 'bfloat16', 'float16'):
-        raise ValueError(f"{what}.amp_dtype must be None, 'bfloat16' "
+        raise UserError(f"{what}.amp_dtype must be None, 'bfloat16' "
                          f"or 'float16', got {cfg['amp_dtype']!r}")
     if cfg['early_stop'] is not None:
         cfg['early_stop'] = _check_early_stop(cfg['early_stop'],
@@ -139,7 +140,7 @@ def _merge_cfg(default: dict, cfg: Optional[dict], what: str) -> dict:
     cfg = dict(cfg or {})
     unknown = set(cfg) - set(default)
     if unknown:
-        raise ValueError(f'Unknown {what} keys {sorted(unknown)}; '
+        raise UserError(f'Unknown {what} keys {sorted(unknown)}; '
                          f'valid: {sorted(default)}')
     return dict(default, **cfg)
 
@@ -200,7 +201,7 @@ class PPMEstimator(BaseModel):
         self.train_cfg = _merge_cfg(DEFAULT_TRAIN_CFG, train_cfg,
                                     'train_cfg')
         if self.train_cfg['map_features'] not in ('exact', 'cached'):
-            raise ValueError("model.train_cfg.map_features must be 'exact' "
+            raise UserError("model.train_cfg.map_features must be 'exact' "
                              "or 'cached', got "
                              f"{self.train_cfg['map_features']!r}")
         self.backbone = MODELS.build(backbone)
@@ -229,7 +230,7 @@ class PPMEstimator(BaseModel):
             k for k in state_dict if k.startswith(prefix + 'prompt_encoder.')
         ]
         if encoder_keys and self.prompt_encoder is None:
-            raise ValueError(
+            raise UserError(
                 'The checkpoint holds CPT weights (P_bar and Phi: '
                 f'{encoder_keys[:2]} ...) but this config has no '
                 'prompt_encoder, so they would be ignored and the run would '
@@ -244,7 +245,7 @@ class PPMEstimator(BaseModel):
             state_dict.pop(key, None)
         if key in state_dict and self.base_prompts is not None and \
                 state_dict[key].shape != self.base_prompts.shape:
-            raise ValueError(
+            raise UserError(
                 f'Checkpoint does not match the config: {key} has shape '
                 f'{tuple(state_dict[key].shape)} (base keypoints K, 1, '
                 f'channels c) but the model has '
@@ -265,7 +266,7 @@ class PPMEstimator(BaseModel):
         missing = sorted(expected - set(encoder_keys))
         unexpected = sorted(set(encoder_keys) - expected)
         if missing or unexpected:
-            raise ValueError(
+            raise UserError(
                 'The CPT checkpoint does not match the config\'s prompt '
                 f'encoder (P_bar and Phi): missing {missing[:4]}'
                 f'{" ..." if len(missing) > 4 else ""}, unexpected '
@@ -293,7 +294,7 @@ class PPMEstimator(BaseModel):
     def _targets(samples) -> Tuple[Tensor, Tensor]:
         """Gaussian heatmaps ``[S, K, H, W]`` and visibility ``[S, K]``."""
         if any('heatmaps' not in s.get('gt_fields', {}) for s in samples):
-            raise ValueError(
+            raise UserError(
                 'Support samples carry no Gaussian heatmaps: add '
                 "dict(type='GenerateTarget', encoder=dict(type='MSRAHeatmap', "
                 '...)) before PackPoseInputs in the support pipeline (see '
@@ -373,7 +374,7 @@ class PPMEstimator(BaseModel):
         scale = self.prompt_scale(support_latents)
         if init is not None:
             if tuple(init.shape) != (num_kpts, 1, c):
-                raise ValueError(f'init prompts must be [{num_kpts}, 1, {c}],'
+                raise UserError(f'init prompts must be [{num_kpts}, 1, {c}],'
                                  f' got {tuple(init.shape)}')
             params = init.detach().to(device, params.dtype) / scale
         params.requires_grad_(True)
@@ -579,7 +580,7 @@ class PPMEstimator(BaseModel):
         roles = [s.metainfo.get('episode_role', 'query') for s in samples]
         num_shots = roles.count('support')
         if num_shots == 0 or roles[:num_shots] != ['support'] * num_shots:
-            raise ValueError('An episode must list its support samples first '
+            raise UserError('An episode must list its support samples first '
                              f'(episode_role metainfo), got roles {roles}')
         if output_heatmaps is None:
             output_heatmaps = bool(samples[0].metainfo.get(
@@ -644,7 +645,7 @@ class PPMEstimator(BaseModel):
         (``test_cfg.prompt_init='names'``)."""
         names = list(metainfo.get('keypoint_names') or [])
         if len(names) != num_kpts or not all(str(n).strip() for n in names):
-            raise ValueError(
+            raise UserError(
                 f"{what}: model.test_cfg.prompt_init='names' needs one "
                 f'non-empty name per keypoint, but the category has '
                 f'{len(names)} names for {num_kpts} keypoints (its '
@@ -658,7 +659,7 @@ class PPMEstimator(BaseModel):
         if (self.prompt_encoder is None or self.prompt_encoder_ready
                 or self.test_cfg['allow_untrained_prompt_encoder']):
             return
-        raise ValueError(
+        raise UserError(
             'This config has a CPT prompt encoder (P_bar and Phi) but no '
             'checkpoint was loaded into it: the predictions would use a '
             'random MLP. Pass the CPT checkpoint (tools/test.py CONFIG '
@@ -702,7 +703,7 @@ class PPMEstimator(BaseModel):
             targets, visible = self._targets([sample])  # [1, K_b, H, W]
             ks = torch.nonzero(visible[0] > 0).flatten()
             if offset + visible.shape[1] > num_base:
-                raise ValueError(
+                raise UserError(
                     f'keypoint_offset {offset} + K {visible.shape[1]} exceeds '
                     f'train_cfg.num_base_keypoints={num_base}')
             img_ids.append(torch.full_like(ks, b))

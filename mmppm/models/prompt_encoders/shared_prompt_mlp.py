@@ -8,6 +8,8 @@ from mmengine.model import BaseModule
 from mmpose.registry import MODELS
 from torch import Tensor
 
+from mmppm.utils.errors import UserError
+
 
 @MODELS.register_module()
 class SharedPromptMLP(BaseModule):
@@ -39,7 +41,7 @@ class SharedPromptMLP(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if embed_dims is None:
-            raise ValueError('SharedPromptMLP needs embed_dims (the UNet '
+            raise UserError('SharedPromptMLP needs embed_dims (the UNet '
                              'cross_attention_dim)')
         hidden_dims = embed_dims if hidden_dims is None else hidden_dims
         self.embed_dims = embed_dims
@@ -64,7 +66,7 @@ class SharedPromptMLP(BaseModule):
         for name, param in self.named_parameters():
             key = prefix + name
             if key in state_dict and state_dict[key].shape != param.shape:
-                raise ValueError(
+                raise UserError(
                     f'Checkpoint does not match the CPT prompt encoder: '
                     f'{key} has shape {tuple(state_dict[key].shape)} in the '
                     f'checkpoint but {tuple(param.shape)} in the model (token '

@@ -14,6 +14,8 @@ from typing import Dict, Sequence
 
 from torch import Tensor
 
+from mmppm.utils.errors import UserError
+
 BOS, EOS = '<|startoftext|>', '<|endoftext|>'
 
 
@@ -32,7 +34,7 @@ def build_tokenizer(words: Sequence[str], max_length: int):
     from transformers import CLIPTokenizer
     bad = [w for w in words if not (w.isalpha() and w.islower())]
     if bad:
-        raise ValueError(f'toy words must be lower-case letters, got {bad}')
+        raise UserError(f'toy words must be lower-case letters, got {bad}')
     bpe = Tokenizer(models.BPE(end_of_word_suffix='</w>'))
     bpe.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     bpe.train_from_iterator(
