@@ -17,3 +17,7 @@ class UserError(ValueError):
 
 class MissingFileError(UserError, FileNotFoundError):
     """A file or folder the user named does not exist."""
+
+
+class RefusedOverwriteError(UserError, FileExistsError):
+    """A file the tool did not create is in the way; it is left as it is."""

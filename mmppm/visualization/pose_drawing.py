@@ -19,6 +19,7 @@ from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import get_warp_matrix
 
+from mmppm.utils.errors import UserError
 from .mmpose_compat import patch_opencv_draw_circles
 
 VISUALIZER_NAME = 'mmppm_cape_visualizer'
@@ -46,14 +47,14 @@ def skeleton_zero_based(skeleton: Optional[Sequence],
     links = []
     for link in skeleton or []:
         if len(link) != 2:
-            raise ValueError(f'Skeleton link {list(link)} is not a pair')
+            raise UserError(f'Skeleton link {list(link)} is not a pair')
         links.append([int(link[0]), int(link[1])])
     if links and min(min(link) for link in links) >= 1:
         links = [[a - 1, b - 1] for a, b in links]
     bad = [link for link in links if max(link) >= num_keypoints or
            min(link) < 0]
     if bad:
-        raise ValueError(f'Skeleton link {bad[0]} (0-based) refers to a '
+        raise UserError(f'Skeleton link {bad[0]} (0-based) refers to a '
                          f'keypoint outside 0..{num_keypoints - 1}')
     return links
 

@@ -20,6 +20,7 @@ from typing import Dict, Tuple, Union
 
 import numpy as np
 
+from mmppm.utils.errors import RefusedOverwriteError
 from .drawing import make_instance, make_template
 
 # 3: keypoint names are the blobs' words (images unchanged since 2)
@@ -84,7 +85,7 @@ def generate_toy_mp100(out_dir: Union[str, Path] = 'data/toy_mp100',
                 return ann_files
     foreign = [f for f in ann_files.values() if osp.exists(f)]
     if foreign and not force and not meta_file.is_file():
-        raise FileExistsError(
+        raise RefusedOverwriteError(
             f'{foreign[0]} exists and was not written by the toy generator '
             f'(no {meta_file.name} beside it); refusing to overwrite it. '
             'Choose another output folder, or pass force=True (--force).')
