@@ -32,10 +32,12 @@ def _runner_keys() -> set:
 
 
 def check_override_keys(cfg, options: dict) -> None:
-    """Every ``--cfg-options`` key must extend the config where it exists:
-    all its parents exist (only the last part may be new, e.g. a component
-    argument left at its default in the file, or a Runner setting such as
-    ``work_dir``).
+    """A ``--cfg-options`` key must name a top-level entry of the config
+    (or a Runner setting such as ``work_dir``); below it, a new key is
+    accepted (a component argument left at its default in the file, e.g.
+    ``model.test_cfg.early_stop.patience``) unless it is one letter or two
+    away from a key that exists there (``datasett``: a typo, not a new
+    setting).
 
     Args:
         cfg (Config | dict): The config before the overrides.
@@ -47,8 +49,7 @@ def check_override_keys(cfg, options: dict) -> None:
     for key in options:
         parts = str(key).split('.')
         node, path = cfg, []
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
+        for part in parts:
             if isinstance(node, (list, tuple)) and part.isdigit():
                 if int(part) >= len(node):
                     raise ConfigError(
@@ -62,12 +63,18 @@ def check_override_keys(cfg, options: dict) -> None:
                     f'is {type(node).__name__} {node!r}, not a dict of '
                     'settings')
             if part not in node:
-                if last and (path or part in _runner_keys()):
-                    break  # a new argument of a component or of the Runner
                 where = '.'.join(path) or 'the config'
-                raise ConfigError(
-                    f'--cfg-options {key}: {where} has no key {part!r}'
-                    f'{nearest(part, node.keys())}')
+                if not path and part not in _runner_keys():
+                    raise ConfigError(
+                        f'--cfg-options {key}: {where} has no key {part!r}'
+                        f'{nearest(part, node.keys())}')
+                close = difflib.get_close_matches(
+                    part, [str(k) for k in node.keys()], n=1, cutoff=0.9)
+                if path and close:
+                    raise ConfigError(
+                        f'--cfg-options {key}: {where} has no key {part!r}'
+                        f'; did you mean {close[0]!r}?')
+                break  # a new setting
             node, path = node[part], path + [part]
 
 

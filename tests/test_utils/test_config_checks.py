@@ -97,3 +97,11 @@ def test_test_tool_stops_before_building_anything(option, match, tmp_path,
     assert message.startswith('error: ') and match in message
     assert '\n' not in message
     assert not list(tmp_path.iterdir())  # nothing was started
+
+
+def test_new_nested_settings_are_allowed_but_near_misses_are_not():
+    cfg = Config.fromfile(TOY)
+    check_override_keys(cfg, {'model.test_cfg.early_stop.patience': 3,
+                              'model.test_cfg.prompt_init': 'names'})
+    with pytest.raises(ConfigError, match="did you mean 'num_episodes'"):
+        check_override_keys(cfg, {'test_dataloader.dataset.num_episode': 3})
