@@ -9,7 +9,7 @@ scores of all queries).
 
 Example (offline, the toy data and tiny random SD of the README):
     python demo/cape_demo.py \\
-        --config configs/ppm/ppm_tiny-sd_1shot_toy.py \\
+        --config configs/ppm/ppm_random-sd_1shot_toy.py \\
         --support data/toy_mp100/images/toy_test_00/toy_test_00_0.jpg \\
         --support-keypoints support.json \\
         --query data/toy_mp100/images/toy_test_00 --show-maps \\

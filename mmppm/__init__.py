@@ -3,7 +3,7 @@
 
 Importing the package registers its components into mmpose's registries.
 """
-from .utils.mmcv_ext_stub import install_mmcv_ext_stub
+from .compat.mmcv_ext_stub import install_mmcv_ext_stub
 
 # Must run before anything imports ``mmpose.models`` (which imports mmcv.ops).
 install_mmcv_ext_stub()

@@ -11,10 +11,10 @@ import mmppm  # noqa: E402,F401  (registers modules, mmcv stand-in)
 
 
 @pytest.fixture(scope='session')
-def tiny_sd_dir(tmp_path_factory) -> str:
+def random_sd_dir(tmp_path_factory) -> str:
     """A tiny SD folder written with save_pretrained (with text encoder)."""
     from mmppm.utils import save_random_sd
-    out = tmp_path_factory.mktemp('tiny_sd')
+    out = tmp_path_factory.mktemp('random_sd')
     return save_random_sd(osp.join(out, 'sd'), arch='tiny', seed=0)
 
 

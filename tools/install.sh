@@ -35,9 +35,9 @@ fi
 "${PIP[@]}" --no-deps mmpose 2>&1 | filter
 "${PIP[@]}" --no-deps -e . 2>&1 | filter
 # mmcv-lite: provide the stand-in mmcv._ext whatever the import order
-# (mmppm/utils/mmcv_ext_stub.py, loaded by path at interpreter start).
+# (mmppm/compat/mmcv_ext_stub.py, loaded by path at interpreter start).
 SITE=$("$VENV/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-"$VENV/bin/python" mmppm/utils/mmcv_ext_stub.py --pth-line > "$SITE/mmppm_mmcv_ext_stub.pth"
+"$VENV/bin/python" mmppm/compat/mmcv_ext_stub.py --pth-line > "$SITE/mmppm_mmcv_ext_stub.pth"
 "$VENV/bin/python" -c "import mmpose.models" || { echo "import mmpose.models failed"; exit 1; }
 "$VENV/bin/python" -c "import mmppm, mmpose.models, diffusers, torchvision; print('mmppm', mmppm.__version__, 'installed')"
 # Headless Chromium for tests/test_webui (Debian packages; needs root).

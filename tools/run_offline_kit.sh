@@ -144,7 +144,7 @@ t=$(now)
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-index \
     --no-deps --no-compile --target "$SITE" "$KIT"/*.whl \
   || { echo "error: pip install of the kit failed"; exit 1; }
-"$PYTHON" "$REPO/mmppm/utils/mmcv_ext_stub.py" --pth-line \
+"$PYTHON" "$REPO/mmppm/compat/mmcv_ext_stub.py" --pth-line \
   > "$SITE/mmppm_mmcv_ext_stub.pth"
 cat > "$SITE/sitecustomize.py" <<'EOF'
 """Written by tools/run_offline_kit.sh. A PYTHONPATH folder is not a site

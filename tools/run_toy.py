@@ -44,7 +44,7 @@ def toy_rows(full: bool = False, random_sd: bool = False):
         rows.insert(2, Row('PPM (exact maps)', PPM, None, EXACT))
     if random_sd:
         rows.append(Row('PPM (tiny random SD)',
-                        'configs/ppm/ppm_tiny-sd_1shot_toy.py'))
+                        'configs/ppm/ppm_random-sd_1shot_toy.py'))
     return rows
 
 
@@ -77,7 +77,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.chdir(REPO)  # configs use paths relative to the repository root
     from mmppm.analysis.toy_runs import (FIVE_SHOT, format_table, run_rows)
-    ensure_inputs('data/toy_mp100', 'data/tiny_sd' if args.random_sd else None)
+    ensure_inputs('data/toy_mp100', 'data/random_sd' if args.random_sd else None)
     results = []
     for shots in args.shots:
         rows = [

@@ -72,7 +72,7 @@ def plot_stage(work_dir: str, out: str, keys, title: str) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmppm.apis.toy_sd import stage_config, train_ldm, train_vae
+    from mmppm.models.toy_sd.stages import stage_config, train_ldm, train_vae
     index = osp.join(args.out, 'model_index.json')
     if osp.exists(args.out) and (not osp.isfile(index) or '_mmppm_toy_sd'
                                  not in open(index).read()):

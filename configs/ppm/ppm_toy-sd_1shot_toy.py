@@ -6,7 +6,7 @@
 # (map_features='cached'): chosen on the toy *val* split, where it found
 # 61 % of the query keypoints (PCK@0.2) against 50 % for the exact path
 # (docs/toy_sd.md); the exact path is `model.test_cfg.map_features=exact`.
-_base_ = ['./ppm_tiny-sd_1shot_toy.py']
+_base_ = ['./ppm_random-sd_1shot_toy.py']
 
 model = dict(
     backbone=dict(pretrained='data/toy_sd', input_size=(128, 128)),

@@ -6,11 +6,9 @@ import json
 import os
 import os.path as osp
 
-from mmppm.utils.tiny_sd import ARCHS
+from mmppm.utils.random_sd import ARCHS
 
 AMP_DTYPES = dict(fp32=None, bf16='bfloat16', fp16='float16')
-# the repository (random SD folders are cached in its work_dirs/)
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def add_sd_args(parser: argparse.ArgumentParser, default_arch: str) -> None:
@@ -25,8 +23,9 @@ def add_sd_args(parser: argparse.ArgumentParser, default_arch: str) -> None:
         '--pretrained', help='local diffusers SD folder or hub id instead')
     parser.add_argument(
         '--cache-dir',
-        default=osp.join(REPO, 'work_dirs', 'random_sd'),
-        help='where random SD folders are kept (<cache-dir>/<arch>-seed<s>)')
+        default=osp.join('work_dirs', 'random_sd'),
+        help='where random SD folders are kept (<cache-dir>/<arch>-seed<s>; '
+        'relative to the working directory)')
     parser.add_argument('--sd-seed', type=int, default=0,
                         help='seed of the random SD weights')
     parser.add_argument('--rebuild-sd', action='store_true',

@@ -41,7 +41,7 @@ def init_cape_model(config: Union[str, Path, Config],
 
     Args:
         config (str | Path | Config): Config file or object (e.g.
-            ``configs/ppm/ppm_tiny-sd_1shot_toy.py``).
+            ``configs/ppm/ppm_random-sd_1shot_toy.py``).
         checkpoint (str, optional): Trained weights (CPT: shared prompt and
             MLP). Plain PPM needs none. Defaults to None.
         device (str): Defaults to ``'cpu'``.
@@ -101,7 +101,7 @@ def check_device(device: str) -> None:
 def _load_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
     from mmengine.runner import load_checkpoint
 
-    from mmppm.utils.checkpoint_compat import register_checkpoint_safe_globals
+    from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise MissingFileError(f'Checkpoint not found: {checkpoint}')
     register_checkpoint_safe_globals()

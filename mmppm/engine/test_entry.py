@@ -9,11 +9,7 @@ Usage:
 CHECKPOINT is optional: plain PPM has no trained weights. ``none`` or an
 empty string also mean "no checkpoint" (for ``tools/dist_test.sh``).
 """
-import argparse
-import os
-
 import mmengine
-from mmengine.config import DictAction
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
@@ -21,46 +17,29 @@ import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
 import mmppm.engine  # noqa: F401  (TestTimeDataParallel, loops)
 from mmppm.utils.config_checks import check_override_keys
 from mmppm.utils.tool_helpers import check_load_from, prepare_tool_config
+from .cli import add_common_args, finish_args, tool_parser
 
 NO_CHECKPOINT = ('', 'none', 'None')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='MMPose (mmppm) test (and eval) a model')
-    parser.add_argument('config', help='test config file path')
+    parser = tool_parser('MMPose (mmppm) test (and eval) a model',
+                         'test config file path')
     parser.add_argument(
         'checkpoint',
         nargs='?',
         default=None,
         help='checkpoint file (optional; "none" or "" for no checkpoint)')
-    parser.add_argument('--work-dir',
-                        help='the directory to save evaluation results')
     parser.add_argument('--out', help='the file to save metric results.')
     parser.add_argument(
         '--show-dir',
         help='save pictures of the first episodes (supports, queries, '
         'attention maps) there with EpisodeVisualizationHook; a relative '
         'path is inside {work_dir}/{timestamp}/ (as in mmpose).')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        default={},
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. For example, '
-        "'--cfg-options model.backbone.depth=18 model.backbone.with_cp=True'")
-    parser.add_argument('--launcher',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none',
-                        help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0).
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
+    add_common_args(parser)
+    args = finish_args(parser.parse_args(argv))
     if args.checkpoint in NO_CHECKPOINT:
         args.checkpoint = None
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 

@@ -1,11 +1,12 @@
-from .checkpoint_compat import register_checkpoint_safe_globals
-from .cpu_distributed import setup_cpu_distributed
+from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
+from mmppm.compat.cpu_distributed import setup_cpu_distributed
+from mmppm.compat.mmcv_ext_stub import (has_compiled_mmcv_ops,
+                                        install_mmcv_ext_stub)
 from .errors import MissingFileError, UserError
-from .mmcv_ext_stub import has_compiled_mmcv_ops, install_mmcv_ext_stub
 from .numerics import check_finite, to_numpy
+from .random_sd import save_random_sd
 from .sd_loading import (SDWeightsNotFoundError, load_sd_components,
                          load_text_components)
-from .tiny_sd import save_random_sd
 
 __all__ = [
     'MissingFileError', 'SDWeightsNotFoundError', 'UserError',

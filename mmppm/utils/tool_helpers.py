@@ -110,7 +110,7 @@ def checkpoint_problem(path: str) -> Optional[str]:
     and mmppm's allow-list: nothing in it can run code).
     """
     import torch
-    from .checkpoint_compat import register_checkpoint_safe_globals
+    from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
     register_checkpoint_safe_globals()
     try:
         torch.load(path, map_location='cpu', weights_only=True)
@@ -290,10 +290,10 @@ def prepare_tool_config(args, merge_args: Callable) -> Config:
     """The common start of ``tools/train.py`` and ``tools/test.py``.
 
     Allow-lists mmengine checkpoint contents for ``torch.load``
-    (:func:`~mmppm.utils.checkpoint_compat.register_checkpoint_safe_globals`),
+    (:func:`~mmppm.compat.checkpoint_compat.register_checkpoint_safe_globals`),
     loads the config, applies the tool's ``merge_args(cfg, args)``, and
     prepares CPU distributed runs
-    (:func:`~mmppm.utils.cpu_distributed.setup_cpu_distributed`). A
+    (:func:`~mmppm.compat.cpu_distributed.setup_cpu_distributed`). A
     :class:`ToolError` exits with a one-line ``error: ...`` message.
 
     Args:
@@ -304,9 +304,9 @@ def prepare_tool_config(args, merge_args: Callable) -> Config:
     Returns:
         Config: The config to build the Runner from.
     """
-    from .checkpoint_compat import register_checkpoint_safe_globals
+    from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
     from .config_checks import ConfigError, check_components
-    from .cpu_distributed import setup_cpu_distributed
+    from mmppm.compat.cpu_distributed import setup_cpu_distributed
     register_checkpoint_safe_globals()
     try:
         cfg = load_tool_config(args.config, args.work_dir, args.launcher)

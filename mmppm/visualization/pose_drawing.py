@@ -20,7 +20,7 @@ from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import get_warp_matrix
 
 from mmppm.utils.errors import UserError
-from .mmpose_compat import patch_opencv_draw_circles
+from mmppm.compat.mmpose_drawing import patch_opencv_draw_circles
 
 VISUALIZER_NAME = 'mmppm_cape_visualizer'
 

@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-TOY_CONFIG = osp.join(REPO, 'configs', 'ppm', 'ppm_tiny-sd_1shot_toy.py')
+TOY_CONFIG = osp.join(REPO, 'configs', 'ppm', 'ppm_random-sd_1shot_toy.py')
 CROP = 64  # crop, map and SD input size of the tests
 TOY_KWARGS = dict(seed=0,
                   num_categories=(1, 1, 1),

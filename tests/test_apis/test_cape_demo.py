@@ -20,8 +20,8 @@ def demo():
 
 
 @pytest.fixture(scope='module')
-def demo_args(tiny_sd_dir, toy_data, tmp_path_factory):
-    cfg = write_config(small_config(tiny_sd_dir, toy_data),
+def demo_args(random_sd_dir, toy_data, tmp_path_factory):
+    cfg = write_config(small_config(random_sd_dir, toy_data),
                        tmp_path_factory.mktemp('cfg') / 'small.py')
     img_dir = osp.join(toy_data, 'images', 'toy_cat02')
     return dict(cfg=cfg,

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmppm.apis.fit_check import run_fit_check
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY_CONFIG = osp.join(REPO, 'configs/ppm/ppm_tiny-sd_1shot_toy.py')
+TOY_CONFIG = osp.join(REPO, 'configs/ppm/ppm_random-sd_1shot_toy.py')
 
 
 def toy_cfg(data_root, sd_dir, num_categories=None):
@@ -21,9 +21,9 @@ def toy_cfg(data_root, sd_dir, num_categories=None):
 
 @pytest.mark.parametrize('oracle', ['positional', 'part'])
 def test_oracle_targets_with_the_delivered_defaults(toy_default_root,
-                                                    tiny_sd_dir, oracle):
+                                                    random_sd_dir, oracle):
     # the toy test split's first episode of each of its 3 categories
-    result = run_fit_check(toy_cfg(toy_default_root, tiny_sd_dir),
+    result = run_fit_check(toy_cfg(toy_default_root, random_sd_dir),
                            oracle=oracle, episodes=1)
     assert result['episodes'] == 3
     assert result['fit_pck']['0.20'] >= 0.95, result['fit_pck']
@@ -34,10 +34,10 @@ def test_oracle_targets_with_the_delivered_defaults(toy_default_root,
 
 
 def test_paper_mse_does_not_fit_the_part_oracle(toy_default_root,
-                                                tiny_sd_dir):
+                                                random_sd_dir):
     # why the toy default deviates from Eq. 4's MSE (docs/method.md):
     # same steps, the paper's objective, lr and init
-    cfg = toy_cfg(toy_default_root, tiny_sd_dir)
+    cfg = toy_cfg(toy_default_root, random_sd_dir)
     cfg.model.head.map_loss = 'mse'
     cfg.model.test_cfg.update(lr=2e-3, prompt_init_std=1.0)
     cfg.test_dataloader.dataset.num_queries = 1
@@ -45,13 +45,13 @@ def test_paper_mse_does_not_fit_the_part_oracle(toy_default_root,
     assert result['fit_pck']['0.20'] < 0.5
 
 
-def test_fit_check_tool_writes_the_report(toy_default_root, tiny_sd_dir,
+def test_fit_check_tool_writes_the_report(toy_default_root, random_sd_dir,
                                           load_tool, tmp_path, capsys):
     tool = load_tool('analysis/fit_check.py')
     out = tmp_path / 'fit.json'
     tool.main([
         TOY_CONFIG, '--oracle', 'part', '--episodes', '1', '--out',
-        str(out), '--cfg-options', f'model.backbone.pretrained={tiny_sd_dir}',
+        str(out), '--cfg-options', f'model.backbone.pretrained={random_sd_dir}',
         f'test_dataloader.dataset.data_root={toy_default_root}',
         'model.test_cfg.steps=2', 'test_dataloader.dataset.num_queries=1'
     ])

@@ -18,8 +18,8 @@ KPTS = np.array([[20., 30., 2], [150., 60., 1], [100., 10., 0]])  # [K, 3]
 
 
 @pytest.fixture(scope='module')
-def cfg(tiny_sd_dir, toy_data):
-    return small_config(tiny_sd_dir, toy_data)
+def cfg(random_sd_dir, toy_data):
+    return small_config(random_sd_dir, toy_data)
 
 
 @pytest.fixture(scope='module')

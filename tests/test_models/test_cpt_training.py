@@ -17,11 +17,11 @@ from mmengine.runner import Runner, load_checkpoint
 from mmppm.datasets import MP100Dataset, generate_toy_mp100
 from mmppm.utils.base_keypoints import (count_base_keypoints,
                                         fill_num_base_keypoints)
-from mmppm.utils.checkpoint_compat import register_checkpoint_safe_globals
+from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-TOY_CFG = osp.join(REPO, 'configs', 'cpt', 'ppm_cpt_tiny-sd_toy.py')
-TOY_COMPONENTS = osp.join(REPO, 'tests', 'test_engine')  # SnapshotHook
+TOY_CFG = osp.join(REPO, 'configs', 'cpt', 'ppm_cpt_random-sd_toy.py')
+TOY_COMPONENTS = osp.join(REPO, 'tests')  # toy_components: SnapshotHook
 if TOY_COMPONENTS not in sys.path:
     sys.path.insert(0, TOY_COMPONENTS)
 import toy_components  # noqa: E402,F401
@@ -149,9 +149,9 @@ def test_train_tool_fills_k(toy_root):
 # Training: what is optimised and saved
 
 
-def test_only_trainable_params_optimised_and_saved(toy_root, tiny_sd_dir,
+def test_only_trainable_params_optimised_and_saved(toy_root, random_sd_dir,
                                                    tmp_path):
-    cfg = make_cfg(tmp_path / 'w', toy_root, tiny_sd_dir, max_iters=2)
+    cfg = make_cfg(tmp_path / 'w', toy_root, random_sd_dir, max_iters=2)
     runner = Runner.from_cfg(cfg)
     model = bare(runner.model)
     names = {n for n, p in model.named_parameters() if p.requires_grad}
@@ -189,16 +189,16 @@ def test_only_trainable_params_optimised_and_saved(toy_root, tiny_sd_dir,
     assert len(saved_adam) == len(TRAINABLE)
 
 
-def test_resume_restores_params_optimizer_and_iter(toy_root, tiny_sd_dir,
+def test_resume_restores_params_optimizer_and_iter(toy_root, random_sd_dir,
                                                    tmp_path):
-    cfg = make_cfg(tmp_path / 'w', toy_root, tiny_sd_dir, max_iters=2)
+    cfg = make_cfg(tmp_path / 'w', toy_root, random_sd_dir, max_iters=2)
     Runner.from_cfg(cfg).train()
     ckpt_path = osp.join(cfg.work_dir, 'iter_2.pth')
     ckpt = torch.load(ckpt_path, map_location='cpu', weights_only=False)
 
     cfg = make_cfg(tmp_path / 'w',
                    toy_root,
-                   tiny_sd_dir,
+                   random_sd_dir,
                    max_iters=4,
                    resume=True,
                    load_from=ckpt_path)
@@ -230,9 +230,9 @@ def test_resume_restores_params_optimizer_and_iter(toy_root, tiny_sd_dir,
 
 
 @pytest.fixture(scope='module')
-def cpt_checkpoint(toy_root, tiny_sd_dir, tmp_path_factory):
+def cpt_checkpoint(toy_root, random_sd_dir, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('cpt_ckpt')
-    cfg = make_cfg(work_dir, toy_root, tiny_sd_dir, max_iters=2)
+    cfg = make_cfg(work_dir, toy_root, random_sd_dir, max_iters=2)
     Runner.from_cfg(cfg).train()
     return osp.join(cfg.work_dir, 'iter_2.pth'), cfg
 
@@ -299,19 +299,19 @@ def final_params(runner):
             for k, v in bare(runner.model).state_dict().items()}
 
 
-def test_resumed_run_equals_an_uninterrupted_one(toy_root, tiny_sd_dir,
+def test_resumed_run_equals_an_uninterrupted_one(toy_root, random_sd_dir,
                                                  tmp_path):
     hooks = [dict(type='SnapshotHook'), dict(type='RandomStateHook')]
     straight = Runner.from_cfg(
-        make_cfg(tmp_path / 'a', toy_root, tiny_sd_dir, max_iters=4,
+        make_cfg(tmp_path / 'a', toy_root, random_sd_dir, max_iters=4,
                  custom_hooks=hooks))
     straight.train()
     first = Runner.from_cfg(
-        make_cfg(tmp_path / 'b', toy_root, tiny_sd_dir, max_iters=2,
+        make_cfg(tmp_path / 'b', toy_root, random_sd_dir, max_iters=2,
                  custom_hooks=hooks))
     first.train()
     resumed = Runner.from_cfg(
-        make_cfg(tmp_path / 'b', toy_root, tiny_sd_dir, max_iters=4,
+        make_cfg(tmp_path / 'b', toy_root, random_sd_dir, max_iters=4,
                  custom_hooks=hooks, resume=True,
                  load_from=osp.join(str(tmp_path / 'b'), 'iter_2.pth')))
     resumed.train()
@@ -320,9 +320,9 @@ def test_resumed_run_equals_an_uninterrupted_one(toy_root, tiny_sd_dir,
         assert torch.equal(a[name], b[name]), name
 
 
-def test_non_finite_loss_stops_before_any_checkpoint(toy_root, tiny_sd_dir,
+def test_non_finite_loss_stops_before_any_checkpoint(toy_root, random_sd_dir,
                                                     tmp_path):
-    cfg = make_cfg(tmp_path / 'w', toy_root, tiny_sd_dir, max_iters=4,
+    cfg = make_cfg(tmp_path / 'w', toy_root, random_sd_dir, max_iters=4,
                    custom_hooks=[dict(type='FiniteLossHook')])
     cfg.optim_wrapper.optimizer.lr = 1e20
     with pytest.raises(FloatingPointError,
@@ -337,12 +337,12 @@ def test_non_finite_loss_stops_before_any_checkpoint(toy_root, tiny_sd_dir,
 
 
 def test_cpt_checkpoint_in_a_plain_ppm_config_is_an_error(
-        cpt_checkpoint, tiny_sd_dir):
+        cpt_checkpoint, random_sd_dir):
     path, _ = cpt_checkpoint
     from mmpose.registry import MODELS
     plain = MODELS.build(dict(
         type='PPMEstimator',
-        backbone=dict(type='SDCrossAttnBackbone', pretrained=tiny_sd_dir,
+        backbone=dict(type='SDCrossAttnBackbone', pretrained=random_sd_dir,
                       input_size=(64, 64))))
     with pytest.raises(ValueError, match='CPT weights.*no prompt_encoder'):
         load_checkpoint(plain, path, map_location='cpu')
@@ -354,7 +354,7 @@ def test_cpt_checkpoint_in_a_plain_ppm_config_is_an_error(
     ('add', r"missing \[\], unexpected \['prompt_encoder.extra'\]"),
 ])
 def test_a_cpt_checkpoint_with_missing_or_extra_encoder_keys_is_an_error(
-        cpt_checkpoint, tiny_sd_dir, tmp_path, edit, match):
+        cpt_checkpoint, random_sd_dir, tmp_path, edit, match):
     """tools/test.py used to report PCK with the missing layer randomly
     initialised (mmengine only warns about missing keys)."""
     from mmpose.registry import MODELS
@@ -370,7 +370,7 @@ def test_a_cpt_checkpoint_with_missing_or_extra_encoder_keys_is_an_error(
     torch.save(ckpt, broken)
     model = MODELS.build(dict(
         type='PPMEstimator',
-        backbone=dict(type='SDCrossAttnBackbone', pretrained=tiny_sd_dir,
+        backbone=dict(type='SDCrossAttnBackbone', pretrained=random_sd_dir,
                       input_size=(64, 64)),
         prompt_encoder=dict(type='SharedPromptMLP')))
     with pytest.raises(ValueError, match='does not match the config.*' +
@@ -382,7 +382,7 @@ def test_a_cpt_checkpoint_with_missing_or_extra_encoder_keys_is_an_error(
 
 
 def test_cached_cpt_loss_equals_the_exact_map_term_on_the_first_layer(
-        toy_root, tiny_sd_dir, tmp_path):
+        toy_root, random_sd_dir, tmp_path):
     """On the first attn2 layer the queries depend on the image only, so
     the cached maps of train_cfg.map_features='cached' are the exact ones:
     the same map loss, and no diffusion term."""
@@ -390,7 +390,7 @@ def test_cached_cpt_loss_equals_the_exact_map_term_on_the_first_layer(
     first = 'down_blocks.0.attentions.0.transformer_blocks.0.attn2'
     losses = {}
     for mode in ('exact', 'cached'):
-        cfg = make_cfg(tmp_path / mode, toy_root, tiny_sd_dir)
+        cfg = make_cfg(tmp_path / mode, toy_root, random_sd_dir)
         cfg.model.backbone.layers = [first]
         cfg.model.train_cfg.map_features = mode
         runner = Runner.from_cfg(cfg)

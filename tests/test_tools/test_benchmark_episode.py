@@ -11,10 +11,10 @@ def bench(load_tool):
     return load_tool('analysis/benchmark_episode.py')
 
 
-def run(bench, tiny_sd_dir, tmp_path, *extra):
+def run(bench, random_sd_dir, tmp_path, *extra):
     out = tmp_path / 'bench.json'
     report = bench.main([
-        '--pretrained', tiny_sd_dir, '--keypoints', '3', '--steps', '2',
+        '--pretrained', random_sd_dir, '--keypoints', '3', '--steps', '2',
         '--queries', '1', '--input-size', '64', '--crop-size', '64',
         '--out', str(out), *extra
     ])
@@ -30,8 +30,8 @@ RUN_FIELDS = ('label', 'path', 'max_batch', 'gradient_checkpointing',
               'peak_mem_delta_mb', 'mem_kind', 'unet_calls', 'losses')
 
 
-def test_naive_and_fast_agree(bench, tiny_sd_dir, tmp_path):
-    _, saved = run(bench, tiny_sd_dir, tmp_path, '--max-batch', '64', '2')
+def test_naive_and_fast_agree(bench, random_sd_dir, tmp_path):
+    _, saved = run(bench, random_sd_dir, tmp_path, '--max-batch', '64', '2')
     runs = saved['runs']
     assert [r['label'] for r in runs] == [
         'naive (full attn)', 'fast b=64', 'fast b=2'
@@ -64,21 +64,21 @@ def test_naive_and_fast_agree(bench, tiny_sd_dir, tmp_path):
 
 
 def test_naive_attention_kinds_agree_and_processors_come_back(
-        bench, tiny_sd_dir, tmp_path):
+        bench, random_sd_dir, tmp_path):
     from diffusers.models.attention_processor import (AttnProcessor,
                                                       AttnProcessor2_0)
 
     from mmppm.models.backbones.attn_processors import CrossAttnMapProcessor
     reports = {}
     for kind in ('full', 'sdpa'):
-        reports[kind], saved = run(bench, tiny_sd_dir, tmp_path, '--paths',
+        reports[kind], saved = run(bench, random_sd_dir, tmp_path, '--paths',
                                    'naive', '--naive-attention', kind,
                                    '--warmup-steps', '0')
         assert saved['runs'][0]['label'] == f'naive ({kind} attn)'
     assert reports['full']['runs'][0]['losses'] == pytest.approx(
         reports['sdpa']['runs'][0]['losses'], rel=1e-5)
     # The full-attention processors are installed only for the naive run.
-    model = bench.build_model(tiny_sd_dir, input_size=64)
+    model = bench.build_model(random_sd_dir, input_size=64)
     procs = model.backbone.unet.attn_processors
     before = {n: type(p) for n, p in procs.items()}
     with bench.naive_attention(model.backbone, 'full'):
@@ -90,11 +90,11 @@ def test_naive_attention_kinds_agree_and_processors_come_back(
     assert set(before.values()) == {AttnProcessor2_0, CrossAttnMapProcessor}
 
 
-def test_multishot_chunk_split(bench, tiny_sd_dir, tmp_path):
+def test_multishot_chunk_split(bench, random_sd_dir, tmp_path):
     # 2 keypoints x 3 shots = 6 pairs; max_batch 4 splits keypoint 1's shots
     # 1 | 2 across two chunks: its loss must still be the mean over its 3
     # shots, as in the naive loop.
-    _, saved = run(bench, tiny_sd_dir, tmp_path, '--keypoints', '2',
+    _, saved = run(bench, random_sd_dir, tmp_path, '--keypoints', '2',
                    '--shots', '3', '--max-batch', '4', '--warmup-steps', '0')
     assert saved['comparisons'][0]['losses_match']
 
@@ -136,7 +136,7 @@ def test_bad_args(bench):
         bench.parse_args(['--input-size', '60'])
 
 
-def test_out_of_memory_run_is_recorded(bench, tiny_sd_dir, tmp_path,
+def test_out_of_memory_run_is_recorded(bench, random_sd_dir, tmp_path,
                                        monkeypatch):
     measure = bench.measure
 
@@ -146,7 +146,7 @@ def test_out_of_memory_run_is_recorded(bench, tiny_sd_dir, tmp_path,
         return measure(fn, args, episode, device, **kwargs)
 
     monkeypatch.setattr(bench, 'measure', fake_measure)
-    _, saved = run(bench, tiny_sd_dir, tmp_path, '--max-batch', '64', '2',
+    _, saved = run(bench, random_sd_dir, tmp_path, '--max-batch', '64', '2',
                    '--steps', '1', '--warmup-steps', '0')
     oom = {r['label']: r['oom'] for r in saved['runs']}
     assert oom == {
@@ -157,8 +157,8 @@ def test_out_of_memory_run_is_recorded(bench, tiny_sd_dir, tmp_path,
     assert [c['fast'] for c in saved['comparisons']] == ['fast b=64']
 
 
-def test_cached_map_features_flagged(bench, tiny_sd_dir, tmp_path):
-    _, saved = run(bench, tiny_sd_dir, tmp_path, '--max-batch', '64',
+def test_cached_map_features_flagged(bench, random_sd_dir, tmp_path):
+    _, saved = run(bench, random_sd_dir, tmp_path, '--max-batch', '64',
                    '--map-features', 'exact', 'cached', '--steps', '1',
                    '--warmup-steps', '0')
     runs = {r['label']: r for r in saved['runs']}

@@ -10,7 +10,7 @@ from test_tools import rank_params, torchrun  # tools/train.py via torchrun
 from mmppm.datasets import generate_toy_mp100
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-TOY_CFG = osp.join(REPO, 'configs', 'cpt', 'ppm_cpt_tiny-sd_toy.py')
+TOY_CFG = osp.join(REPO, 'configs', 'cpt', 'ppm_cpt_random-sd_toy.py')
 CPT_KEYS = {
     'base_prompts', 'prompt_encoder.shared_prompt',
     'prompt_encoder.mlp.0.weight', 'prompt_encoder.mlp.0.bias',
@@ -19,7 +19,7 @@ CPT_KEYS = {
 
 CFG = """
 _base_ = [{base!r}]
-# DumpParamsHook (tests/test_engine/toy_components.py) dumps each rank's
+# DumpParamsHook (tests/toy_components.py) dumps each rank's
 # parameters at the end of training.
 custom_imports = dict(imports=['mmppm', 'toy_components'],
                       allow_failed_imports=False)
@@ -40,7 +40,7 @@ log_level = 'WARNING'
 """
 
 
-def test_two_process_cpt_train_save_resume(tmp_path, tiny_sd_dir, monkeypatch):
+def test_two_process_cpt_train_save_resume(tmp_path, random_sd_dir, monkeypatch):
     monkeypatch.setenv('OMP_NUM_THREADS', '1')  # 2 processes, 2 cores
     root = tmp_path / 'toy'
     generate_toy_mp100(root,
@@ -50,7 +50,7 @@ def test_two_process_cpt_train_save_resume(tmp_path, tiny_sd_dir, monkeypatch):
                        num_keypoints=(4, 8))
     cfg = tmp_path / 'cpt_dist.py'
     cfg.write_text(
-        CFG.format(base=TOY_CFG, root=str(root) + '/', sd=tiny_sd_dir))
+        CFG.format(base=TOY_CFG, root=str(root) + '/', sd=random_sd_dir))
     work_dir = str(tmp_path / 'work')
 
     torchrun('train.py', str(cfg), '--work-dir', work_dir)

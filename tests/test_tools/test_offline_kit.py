@@ -86,9 +86,9 @@ def test_every_runtime_requirement_is_shipped_brought_or_skipped():
 
 def test_stub_pth_line_installs_the_finder():
     line = subprocess.run(
-        [sys.executable, osp.join(REPO, 'mmppm/utils/mmcv_ext_stub.py'),
+        [sys.executable, osp.join(REPO, 'mmppm/compat/mmcv_ext_stub.py'),
          '--pth-line'], capture_output=True, text=True, check=True).stdout
-    assert osp.join(REPO, 'mmppm/utils/mmcv_ext_stub.py') in line
+    assert osp.join(REPO, 'mmppm/compat/mmcv_ext_stub.py') in line
     code = line.strip() + ('\nimport sys\nassert any(getattr(f, "__mmppm_stub'
                            '__", False) for f in sys.meta_path)')
     subprocess.run([sys.executable, '-S', '-c', code], check=True)

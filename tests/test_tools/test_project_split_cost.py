@@ -58,10 +58,10 @@ def test_memory_points_from_benchmark_reports(proj, tmp_path):
         proj.memory_points([str(tmp_path / 'missing.json')])
 
 
-def test_tiny_sd_projection(proj, tiny_sd_dir, tmp_path):
+def test_random_sd_projection(proj, random_sd_dir, tmp_path):
     out = tmp_path / 'proj.json'
     report = proj.main([
-        '--pretrained', tiny_sd_dir, '--input-size', '64', '--crop-size',
+        '--pretrained', random_sd_dir, '--input-size', '64', '--crop-size',
         '32', '--keypoints', '3', '--shots', '1', '2', '--steps', '10',
         '--queries', '2', '--episodes', '100', '--sustained-tflops', '1',
         '--out', str(out)
@@ -84,13 +84,13 @@ def test_tiny_sd_projection(proj, tiny_sd_dir, tmp_path):
     assert 'not a measurement' in report['kind']
 
 
-def test_meta_device_count_equals_the_saved_model_count(proj, tiny_sd_dir):
+def test_meta_device_count_equals_the_saved_model_count(proj, random_sd_dir):
     """--arch counts on the meta device (nothing computed or written): the
     same FLOPs as the same architecture saved and loaded with weights."""
     args = ['--input-size', '64', '--crop-size', '32', '--keypoints', '2',
             '--shots', '1', '--steps', '1', '--queries', '1']
     meta = proj.main(['--arch', 'tiny'] + args)
-    real = proj.main(['--pretrained', tiny_sd_dir] + args)
+    real = proj.main(['--pretrained', random_sd_dir] + args)
     assert meta['pieces_gflop'] == pytest.approx(real['pieces_gflop'])
     assert 'meta device' in meta['pretrained_path']
 

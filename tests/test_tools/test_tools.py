@@ -12,7 +12,7 @@ import pytest
 import torch
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-TOY_DIR = osp.join(REPO, 'tests', 'test_engine')  # toy_components.py
+TOY_DIR = osp.join(REPO, 'tests')  # toy_components.py
 if TOY_DIR not in sys.path:  # for custom_imports in in-process tool runs
     sys.path.insert(0, TOY_DIR)
 

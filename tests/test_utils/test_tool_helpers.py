@@ -109,9 +109,9 @@ def test_cuda_device_without_a_gpu(monkeypatch):
     check_device('cpu')
 
 
-def test_a_wrongly_typed_unet_config_value_is_named(tiny_sd_dir, tmp_path):
+def test_a_wrongly_typed_unet_config_value_is_named(random_sd_dir, tmp_path):
     from mmppm.utils import SDWeightsNotFoundError, load_sd_components
-    folder = shutil.copytree(tiny_sd_dir, tmp_path / 'sd')
+    folder = shutil.copytree(random_sd_dir, tmp_path / 'sd')
     cfg_file = folder / 'unet' / 'config.json'
     cfg = json.loads(cfg_file.read_text())
     cfg['norm_num_groups'] = '8'

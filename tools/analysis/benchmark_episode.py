@@ -58,12 +58,13 @@ import torch.nn.functional as F  # noqa: E402
 from mmppm.analysis import (AMP_DTYPES, PhaseTimer, add_sd_args,  # noqa: E402
                             build_model, peak_memory, resolve_pretrained,
                             write_json)
-from mmppm.analysis.bench_model import REPO  # noqa: E402
 from mmppm.analysis.profiling import sync as _sync  # noqa: E402
 from mmppm.models.backbones.attn_processors import \
     CrossAttnMapProcessor  # noqa: E402
 from mmppm.models.utils import diffusion_target  # noqa: E402
-# the episode dataset config whose support codec makes the targets
+# the episode dataset config whose support codec makes the targets (this
+# tool lives in the repository's tools/analysis/)
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EPISODE_DATASET_CFG = osp.join(REPO, 'configs', '_base_', 'datasets',
                                'mp100_episodes.py')
 # Default tolerance on the relative loss difference naive vs fast.

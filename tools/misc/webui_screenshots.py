@@ -83,7 +83,7 @@ def main(argv=None):
 
     from mmppm.apis import load_image
     from mmppm.datasets import generate_toy_mp100
-    from mmppm.webui.browser import (chromium_driver, click_image_pixel,
+    from mmppm.testing.browser import (chromium_driver, click_image_pixel,
                                      message, upload)
     from mmppm.webui.render import display_scale
     generate_toy_mp100(TOY_DATA, seed=0)

@@ -101,7 +101,7 @@ class SDCrossAttnBackbone(BaseModule):
             :meth:`encode`. Defaults to None (the model as loaded).
         components (dict, optional): ``unet``, ``vae`` and ``scheduler``
             already built (e.g. on the meta device by
-            :func:`mmppm.utils.tiny_sd.build_random_sd_parts`, to count
+            :func:`mmppm.utils.random_sd.build_random_sd_parts`, to count
             FLOPs); ``pretrained`` then only names them. Defaults to None
             (load ``pretrained``).
         compile_cfg (dict, optional): Keyword arguments of ``torch.compile``

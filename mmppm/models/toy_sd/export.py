@@ -7,7 +7,7 @@ import os.path as osp
 import torch
 from torch import Tensor
 
-from mmppm.utils.tiny_sd import SCHEDULER_CFG
+from mmppm.utils.random_sd import SCHEDULER_CFG
 
 
 @torch.no_grad()

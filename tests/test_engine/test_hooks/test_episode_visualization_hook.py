@@ -23,10 +23,10 @@ def pictures(root):
         for p in glob.glob(osp.join(root, '**', '*.png'), recursive=True))
 
 
-def test_runner_draws_first_episode_only(tiny_sd_dir, toy_data, one_thread,
+def test_runner_draws_first_episode_only(random_sd_dir, toy_data, one_thread,
                                          tmp_path):
     from mmengine.runner import Runner
-    cfg = small_config(tiny_sd_dir, toy_data)
+    cfg = small_config(random_sd_dir, toy_data)
     cfg.work_dir = str(tmp_path / 'work')
     cfg.custom_hooks = [
         dict(type='EpisodeVisualizationHook', max_episodes=1, max_queries=1,
@@ -49,12 +49,12 @@ def test_runner_draws_first_episode_only(tiny_sd_dir, toy_data, one_thread,
     assert query.shape[1] > query.shape[0] and support is not None  # GT|pred
 
 
-def test_tools_test_show_dir(tiny_sd_dir, toy_data, one_thread, tmp_path):
+def test_tools_test_show_dir(random_sd_dir, toy_data, one_thread, tmp_path):
     spec = importlib.util.spec_from_file_location(
         'mmppm_tool_test_vis', osp.join(REPO, 'tools', 'test.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    cfg = write_config(small_config(tiny_sd_dir, toy_data),
+    cfg = write_config(small_config(random_sd_dir, toy_data),
                        tmp_path / 'small.py')
     work = tmp_path / 'work'
     tool.main([cfg, '--work-dir', str(work), '--show-dir', 'vis'])

@@ -9,8 +9,8 @@ from mmppm.utils import SDWeightsNotFoundError, load_sd_components
 
 
 @pytest.fixture(scope='module')
-def backbone(tiny_sd_dir):
-    return SDCrossAttnBackbone(tiny_sd_dir, input_size=(64, 64))
+def backbone(random_sd_dir):
+    return SDCrossAttnBackbone(random_sd_dir, input_size=(64, 64))
 
 
 def _inputs(backbone, batch=2, tokens=1, seed=0):
@@ -85,19 +85,19 @@ def test_layer_map_equals_hand_computation(backbone):
 
 
 @pytest.mark.parametrize('tokens', [1, 3])
-def test_noise_pred_equals_default_processors(backbone, tiny_sd_dir, tokens):
+def test_noise_pred_equals_default_processors(backbone, random_sd_dir, tokens):
     zt, prompts = _inputs(backbone, tokens=tokens, seed=2)
     ours = backbone(zt, prompts)['noise_pred']
-    reference = load_sd_components(tiny_sd_dir)['unet']  # diffusers defaults
+    reference = load_sd_components(random_sd_dir)['unet']  # diffusers defaults
     t = torch.full((zt.shape[0], ), 10)
     with torch.no_grad():
         expected = reference(zt, t, encoder_hidden_states=prompts).sample
     torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-5)
 
 
-def test_one_token_shortcut_equals_general_path(backbone, tiny_sd_dir):
+def test_one_token_shortcut_equals_general_path(backbone, random_sd_dir):
     general = SDCrossAttnBackbone(
-        tiny_sd_dir, input_size=(64, 64), one_token_shortcut=False)
+        random_sd_dir, input_size=(64, 64), one_token_shortcut=False)
     zt, prompts = _inputs(backbone, tokens=1, seed=3)
     fast, slow = backbone(zt, prompts), general(zt, prompts)
     torch.testing.assert_close(fast['noise_pred'], slow['noise_pred'],
@@ -121,9 +121,9 @@ def test_gradients_reach_prompts_only(backbone):
         assert all(p.grad is None for p in module.parameters())
 
 
-def test_gradient_checkpointing_same_gradients(backbone, tiny_sd_dir):
+def test_gradient_checkpointing_same_gradients(backbone, random_sd_dir):
     ckpt = SDCrossAttnBackbone(
-        tiny_sd_dir, input_size=(64, 64), gradient_checkpointing=True)
+        random_sd_dir, input_size=(64, 64), gradient_checkpointing=True)
     zt, prompts = _inputs(backbone, seed=5)
     grads = []
     for model in (backbone, ckpt):
@@ -134,12 +134,12 @@ def test_gradient_checkpointing_same_gradients(backbone, tiny_sd_dir):
     torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-4)
 
 
-def test_compiled_unet_same_maps_and_gradients(backbone, tiny_sd_dir):
+def test_compiled_unet_same_maps_and_gradients(backbone, random_sd_dir):
     # backend='eager': dynamo traces the UNet with the capture processors
     # (the graph every backend gets) without inductor's code generation,
     # which takes minutes on a small CPU.
     compiled = SDCrossAttnBackbone(
-        tiny_sd_dir,
+        random_sd_dir,
         input_size=(64, 64),
         compile_cfg=dict(backend='eager', dynamic=True))
     assert compiled.state_dict() == {}
@@ -165,16 +165,16 @@ def test_compiled_unet_same_maps_and_gradients(backbone, tiny_sd_dir):
     assert compiled._compiled_forward is compiled_forward
 
 
-def test_bad_compile_cfg(tiny_sd_dir):
+def test_bad_compile_cfg(random_sd_dir):
     with pytest.raises(TypeError, match='compile_cfg must be None or a dict'):
-        SDCrossAttnBackbone(tiny_sd_dir, compile_cfg='max-autotune')
+        SDCrossAttnBackbone(random_sd_dir, compile_cfg='max-autotune')
     with pytest.raises(ValueError, match='compile_cfg=.*torch.compile'):
-        SDCrossAttnBackbone(tiny_sd_dir, compile_cfg=dict(modes='fast'))
+        SDCrossAttnBackbone(random_sd_dir, compile_cfg=dict(modes='fast'))
 
 
-def test_layer_subset_and_names_without_suffix(backbone, tiny_sd_dir):
+def test_layer_subset_and_names_without_suffix(backbone, random_sd_dir):
     short = backbone.layer_names[0][:-len('.processor')]
-    sub = SDCrossAttnBackbone(tiny_sd_dir, input_size=(64, 64),
+    sub = SDCrossAttnBackbone(random_sd_dir, input_size=(64, 64),
                               layers=[short])
     zt, prompts = _inputs(backbone, seed=6)
     out = sub(zt, prompts, map_size=(8, 8))
@@ -184,16 +184,16 @@ def test_layer_subset_and_names_without_suffix(backbone, tiny_sd_dir):
                                full['layer_maps'][short + '.processor'])
 
 
-def test_unknown_layer_lists_valid_names(tiny_sd_dir):
+def test_unknown_layer_lists_valid_names(random_sd_dir):
     with pytest.raises(ValueError) as err:
-        SDCrossAttnBackbone(tiny_sd_dir, layers=['down_blocks.9.attn2'])
+        SDCrossAttnBackbone(random_sd_dir, layers=['down_blocks.9.attn2'])
     msg = str(err.value)
     assert 'down_blocks.9.attn2' in msg
     assert 'mid_block.attentions.0.transformer_blocks.0.attn2' in msg
 
 
-def test_empty_text_layout(tiny_sd_dir):
-    b = SDCrossAttnBackbone(tiny_sd_dir, input_size=(64, 64),
+def test_empty_text_layout(random_sd_dir):
+    b = SDCrossAttnBackbone(random_sd_dir, input_size=(64, 64),
                             context_layout='empty_text')
     assert b.empty_text_embedding.shape == (1, 77, b.cross_attention_dim)
     zt, prompts = _inputs(b, tokens=2, seed=7)
@@ -204,13 +204,13 @@ def test_empty_text_layout(tiny_sd_dir):
     assert out['maps'].shape[:2] == (2, 2)
 
 
-def test_to_dtype_moves_frozen_parts(tiny_sd_dir):
-    b = SDCrossAttnBackbone(tiny_sd_dir, input_size=(64, 64)).double()
+def test_to_dtype_moves_frozen_parts(random_sd_dir):
+    b = SDCrossAttnBackbone(random_sd_dir, input_size=(64, 64)).double()
     assert b.unet.dtype == torch.float64 and b.vae.dtype == torch.float64
 
 
-def test_restore_processors(tiny_sd_dir):
-    b = SDCrossAttnBackbone(tiny_sd_dir, input_size=(64, 64))
+def test_restore_processors(random_sd_dir):
+    b = SDCrossAttnBackbone(random_sd_dir, input_size=(64, 64))
     b.restore_processors()
     assert not any(
         type(p).__name__ == 'CrossAttnMapProcessor'
@@ -240,8 +240,8 @@ def test_unknown_hub_id_offline_fails_fast(monkeypatch):
     assert 'nobody/no-such-model-xyz' in msg and 'HF_HUB_OFFLINE' in msg
 
 
-def test_bad_config_values(tiny_sd_dir):
+def test_bad_config_values(random_sd_dir):
     with pytest.raises(ValueError, match='map_reduction'):
-        SDCrossAttnBackbone(tiny_sd_dir, map_reduction='max')
+        SDCrossAttnBackbone(random_sd_dir, map_reduction='max')
     with pytest.raises(ValueError, match='timestep'):
-        SDCrossAttnBackbone(tiny_sd_dir, timestep=5000)
+        SDCrossAttnBackbone(random_sd_dir, timestep=5000)

@@ -12,7 +12,7 @@ from mmpose.registry import MODELS
 from mmppm.models.backbones import SDCrossAttnBackbone
 from mmppm.models.utils import diffusion_target
 from mmppm.utils import SDWeightsNotFoundError, save_random_sd
-from mmppm.utils.tiny_sd import ARCHS, arch_family
+from mmppm.utils.random_sd import ARCHS, arch_family
 
 REPLICAS = ('tiny', 'tiny-sd21-base', 'tiny-sd21', 'tiny-sdxl')
 
@@ -49,7 +49,7 @@ def test_replicas_keep_their_family_structure():
 
 
 def test_published_architectures_on_the_meta_device():
-    from mmppm.utils.tiny_sd import build_random_sd_parts
+    from mmppm.utils.random_sd import build_random_sd_parts
     unet = build_random_sd_parts('sdxl')['unet']
     assert unet.device.type == 'meta'
     # SDXL base 1.0: 2.567 B UNet parameters, 70 attn2 layers

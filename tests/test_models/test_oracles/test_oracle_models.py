@@ -35,8 +35,8 @@ def decode(b, latents, prompts):
 
 
 def test_part_oracle_ideal_prompt_finds_keypoint_n_on_every_image(
-        tiny_sd_dir):
-    b = backbone(tiny_sd_dir, dict(type='PartOracle', gain=4.0))
+        random_sd_dir):
+    b = backbone(random_sd_dir, dict(type='PartOracle', gain=4.0))
     kpts = [[[12., 40.], [50., 10.], [30., 30.]],
             [[44., 20.], [16., 52.], [36., 8.]]]
     images = torch.rand(2, 3, CROP, CROP, generator=torch.Generator()
@@ -52,8 +52,8 @@ def test_part_oracle_ideal_prompt_finds_keypoint_n_on_every_image(
         assert (err < 8).all(), (n, found, err)
 
 
-def test_positional_oracle_ideal_prompt_finds_any_pixel(tiny_sd_dir):
-    b = backbone(tiny_sd_dir, dict(type='PositionalOracle', gain=4.0))
+def test_positional_oracle_ideal_prompt_finds_any_pixel(random_sd_dir):
+    b = backbone(random_sd_dir, dict(type='PositionalOracle', gain=4.0))
     images = torch.zeros(1, 3, CROP, CROP)
     latents = b.encode(images)
     hw = tuple(latents.shape[-2:])
@@ -64,20 +64,20 @@ def test_positional_oracle_ideal_prompt_finds_any_pixel(tiny_sd_dir):
         assert np.linalg.norm(found[0] - [x, y]) < 12, (x, y, found)
 
 
-def test_noise_only_on_the_unet_latent(tiny_sd_dir):
-    b = backbone(tiny_sd_dir, dict(type='PositionalOracle'))
+def test_noise_only_on_the_unet_latent(random_sd_dir):
+    b = backbone(random_sd_dir, dict(type='PositionalOracle'))
     latents = b.encode(torch.zeros(2, 3, CROP, CROP))
     noisy, noise = b.add_noise(latents, torch.Generator().manual_seed(0))
     assert noise.shape[1] == 4
     torch.testing.assert_close(noisy[:, 4:], latents[:, 4:])
 
 
-def test_part_oracle_needs_the_samples(tiny_sd_dir):
-    b = backbone(tiny_sd_dir, dict(type='PartOracle'))
+def test_part_oracle_needs_the_samples(random_sd_dir):
+    b = backbone(random_sd_dir, dict(type='PartOracle'))
     with pytest.raises(ValueError, match='ground-truth keypoints'):
         b.encode(torch.zeros(1, 3, CROP, CROP))
 
 
-def test_no_oracle_no_extra_channels(tiny_sd_dir):
-    b = backbone(tiny_sd_dir, None)
+def test_no_oracle_no_extra_channels(random_sd_dir):
+    b = backbone(random_sd_dir, None)
     assert b.encode(torch.zeros(1, 3, CROP, CROP)).shape[1] == 4

@@ -31,13 +31,13 @@ def test_cosine_maps_and_mean_reference():
     torch.testing.assert_close(ref, torch.tensor([[0.5, 0.5]]))
 
 
-def test_known_answer_with_unique_features(tiny_sd_dir, monkeypatch):
+def test_known_answer_with_unique_features(random_sd_dir, monkeypatch):
     """Every location has its own code (identical in support and query):
     each query keypoint lands where the support's is, in crop terms."""
     model = MODELS.build(
         dict(type='FeatureMatchingBaseline',
              backbone=dict(type='SDCrossAttnBackbone',
-                           pretrained=tiny_sd_dir, input_size=(64, 64)),
+                           pretrained=random_sd_dir, input_size=(64, 64)),
              feature_layers=['up_blocks.0']))
     codes = torch.eye(64).reshape(64, 8, 8)  # [C, h, w]
 
@@ -57,12 +57,12 @@ def test_known_answer_with_unique_features(tiny_sd_dir, monkeypatch):
                                atol=1.5)  # half a crop pixel x 2
 
 
-def test_real_features_run_and_unknown_layers_are_named(tiny_sd_dir):
+def test_real_features_run_and_unknown_layers_are_named(random_sd_dir):
     from synthetic_episodes import make_episode
     model = MODELS.build(
         dict(type='FeatureMatchingBaseline',
              backbone=dict(type='SDCrossAttnBackbone',
-                           pretrained=tiny_sd_dir, input_size=(64, 64)),
+                           pretrained=random_sd_dir, input_size=(64, 64)),
              feature_layers=['up_blocks.0', 'up_blocks.1'], ensemble=2))
     images, samples = make_episode(shots=2, queries=2, k=3)
     results = model.predict_episode(images, samples)
@@ -75,5 +75,5 @@ def test_real_features_run_and_unknown_layers_are_named(tiny_sd_dir):
         MODELS.build(
             dict(type='FeatureMatchingBaseline',
                  backbone=dict(type='SDCrossAttnBackbone',
-                               pretrained=tiny_sd_dir, input_size=(64, 64)),
+                               pretrained=random_sd_dir, input_size=(64, 64)),
                  feature_layers=['up_blocks.9']))

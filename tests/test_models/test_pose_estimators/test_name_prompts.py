@@ -85,9 +85,9 @@ def test_missing_names_are_named(worded_sd_dir, names):
         model.predict_episode(images, samples)
 
 
-def test_a_folder_without_text_encoder_is_named(tiny_sd_dir, tmp_path):
+def test_a_folder_without_text_encoder_is_named(random_sd_dir, tmp_path):
     import shutil
-    bare = shutil.copytree(tiny_sd_dir, tmp_path / 'bare')
+    bare = shutil.copytree(random_sd_dir, tmp_path / 'bare')
     shutil.rmtree(bare / 'text_encoder', ignore_errors=True)
     model = build_model(str(bare), steps=0, prompt_init='names')
     images, samples = named_episode()
@@ -95,6 +95,6 @@ def test_a_folder_without_text_encoder_is_named(tiny_sd_dir, tmp_path):
         model.predict_episode(images, samples)
 
 
-def test_bad_prompt_init_value(tiny_sd_dir):
+def test_bad_prompt_init_value(random_sd_dir):
     with pytest.raises(ValueError, match="prompt_init must be one of"):
-        build_model(tiny_sd_dir, prompt_init='words')
+        build_model(random_sd_dir, prompt_init='words')

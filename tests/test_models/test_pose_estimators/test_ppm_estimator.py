@@ -29,8 +29,8 @@ def build_model(sd_dir, **test_cfg):
             test_cfg=cfg))
 
 
-def test_loss_falls_and_predictions_in_image_pixels(tiny_sd_dir):
-    model = build_model(tiny_sd_dir, steps=15)
+def test_loss_falls_and_predictions_in_image_pixels(random_sd_dir):
+    model = build_model(random_sd_dir, steps=15)
     images, samples = make_episode()
     results = model.predict_episode(images, samples)
     losses = model.last_episode_losses
@@ -45,8 +45,8 @@ def test_loss_falls_and_predictions_in_image_pixels(tiny_sd_dir):
         assert (kp[:, 1] >= 8).all() and (kp[:, 1] < 72).all()
 
 
-def test_known_crop_to_image_mapping(tiny_sd_dir, monkeypatch):
-    model = build_model(tiny_sd_dir, steps=0)
+def test_known_crop_to_image_mapping(random_sd_dir, monkeypatch):
+    model = build_model(random_sd_dir, steps=0)
     images, samples = make_episode(k=2)
 
     def fake_maps(latents, prompts, map_size, generator):
@@ -66,8 +66,8 @@ def test_known_crop_to_image_mapping(tiny_sd_dir, monkeypatch):
         [[58., 18.]])
 
 
-def test_same_seed_same_predictions(tiny_sd_dir):
-    model = build_model(tiny_sd_dir)
+def test_same_seed_same_predictions(random_sd_dir):
+    model = build_model(random_sd_dir)
     images, samples = make_episode(seed=1)
     a = model.predict_episode(images, samples)
     b = model.predict_episode(images, samples)
@@ -76,8 +76,8 @@ def test_same_seed_same_predictions(tiny_sd_dir):
                                       y.pred_instances.keypoints)
 
 
-def test_invisible_support_keypoint_changes_nothing(tiny_sd_dir):
-    model = build_model(tiny_sd_dir)
+def test_invisible_support_keypoint_changes_nothing(random_sd_dir):
+    model = build_model(random_sd_dir)
     images, samples = make_episode(vis=[[1, 0, 1]], seed=2)
     model.predict_episode(images, samples)
     before = list(model.last_episode_losses)
@@ -90,14 +90,14 @@ def test_invisible_support_keypoint_changes_nothing(tiny_sd_dir):
     assert model.last_episode_losses == before
 
 
-def test_five_shot_runs_and_batches(tiny_sd_dir):
-    model = build_model(tiny_sd_dir, steps=2, max_batch=4)
+def test_five_shot_runs_and_batches(random_sd_dir):
+    model = build_model(random_sd_dir, steps=2, max_batch=4)
     vis = [[1, 1, 1], [1, 0, 1], [0, 1, 1], [1, 1, 0], [1, 1, 1]]
     images, samples = make_episode(shots=5, queries=1, vis=vis, seed=3)
     results = model.predict_episode(images, samples)
     assert len(results) == 1
     # max_batch chunks (4 pairs) give the same loss as one batch of 12
-    one = build_model(tiny_sd_dir, steps=2, max_batch=64)
+    one = build_model(random_sd_dir, steps=2, max_batch=64)
     one.predict_episode(images, samples)
     np.testing.assert_allclose(model.last_episode_losses,
                                one.last_episode_losses, rtol=1e-5)
@@ -135,8 +135,8 @@ def naive_fit(model, latents, targets, visible, generator):
     return torch.cat([p.detach() for p in prompts]), totals
 
 
-def test_fast_path_equals_per_keypoint_loop(tiny_sd_dir):
-    model = build_model(tiny_sd_dir, steps=3)
+def test_fast_path_equals_per_keypoint_loop(random_sd_dir):
+    model = build_model(random_sd_dir, steps=3)
     vis = torch.tensor([[1., 1., 1.], [1., 0., 1.]])
     g = torch.Generator().manual_seed(0)
     images = torch.rand(2, 3, CROP, CROP, generator=g) * 2 - 1
@@ -151,8 +151,8 @@ def test_fast_path_equals_per_keypoint_loop(tiny_sd_dir):
     torch.testing.assert_close(fast, slow[:, None], atol=1e-4, rtol=1e-4)
 
 
-def test_nan_loss_names_the_episode(tiny_sd_dir, monkeypatch):
-    model = build_model(tiny_sd_dir)
+def test_nan_loss_names_the_episode(random_sd_dir, monkeypatch):
+    model = build_model(random_sd_dir)
     images, samples = make_episode()
     real_loss = model.head.loss
 
@@ -166,8 +166,8 @@ def test_nan_loss_names_the_episode(tiny_sd_dir, monkeypatch):
         model.predict_episode(images, samples)
 
 
-def test_cached_maps_equal_exact_maps_for_the_caching_context(tiny_sd_dir):
-    model = build_model(tiny_sd_dir)
+def test_cached_maps_equal_exact_maps_for_the_caching_context(random_sd_dir):
+    model = build_model(random_sd_dir)
     b = model.backbone
     g = torch.Generator().manual_seed(4)
     latents = b.encode(torch.rand(2, 3, CROP, CROP, generator=g) * 2 - 1)
@@ -180,15 +180,15 @@ def test_cached_maps_equal_exact_maps_for_the_caching_context(tiny_sd_dir):
     torch.testing.assert_close(cached, exact, atol=1e-5, rtol=1e-4)
 
 
-def test_cached_mode_runs(tiny_sd_dir):
-    model = build_model(tiny_sd_dir, map_features='cached', steps=5)
+def test_cached_mode_runs(random_sd_dir):
+    model = build_model(random_sd_dir, map_features='cached', steps=5)
     images, samples = make_episode(seed=5)
     assert len(model.predict_episode(images, samples)) == 2
     assert model.last_episode_losses[-1] < model.last_episode_losses[0]
 
 
-def test_fit_check_predicts_supports(tiny_sd_dir):
-    model = build_model(tiny_sd_dir, fit_check=True)
+def test_fit_check_predicts_supports(random_sd_dir):
+    model = build_model(random_sd_dir, fit_check=True)
     images, samples = make_episode(shots=2, queries=1)
     results = model.predict_episode(images, samples)
     assert len(results) == 2
@@ -210,23 +210,23 @@ def test_support_copy_baseline_known_answer():
                                rtol=1e-5)
 
 
-def test_bad_test_cfg(tiny_sd_dir):
+def test_bad_test_cfg(random_sd_dir):
     with pytest.raises(ValueError, match='Unknown test_cfg keys'):
-        build_model(tiny_sd_dir, stepz=3)
+        build_model(random_sd_dir, stepz=3)
     with pytest.raises(ValueError, match='map_features'):
-        build_model(tiny_sd_dir, map_features='fast')
+        build_model(random_sd_dir, map_features='fast')
 
 
-def test_support_without_heatmaps_names_the_fix(tiny_sd_dir):
-    model = build_model(tiny_sd_dir)
+def test_support_without_heatmaps_names_the_fix(random_sd_dir):
+    model = build_model(random_sd_dir)
     images, samples = make_episode()
     del samples[0].gt_fields
     with pytest.raises(ValueError, match='GenerateTarget'):
         model.predict_episode(images, samples)
 
 
-def test_shared_context_variant(tiny_sd_dir):
-    model = build_model(tiny_sd_dir, map_features='shared_context', steps=8)
+def test_shared_context_variant(random_sd_dir):
+    model = build_model(random_sd_dir, map_features='shared_context', steps=8)
     images, samples = make_episode(shots=2, queries=2, seed=6,
                                    vis=[[1, 1, 0], [1, 0, 1]])
     results = model.predict_episode(images, samples)
@@ -237,7 +237,7 @@ def test_shared_context_variant(tiny_sd_dir):
 
 
 @pytest.mark.parametrize('map_features', ['exact', 'shared_context'])
-def test_early_stop_ends_the_optimisation_on_a_plateau(tiny_sd_dir,
+def test_early_stop_ends_the_optimisation_on_a_plateau(random_sd_dir,
                                                        map_features):
     # No step can improve the map loss by 99.9%: the optimisation stops
     # after patience + 1 steps; without early_stop it takes all 6.
@@ -246,7 +246,7 @@ def test_early_stop_ends_the_optimisation_on_a_plateau(tiny_sd_dir,
     for patience in (None, 1, 3):
         stop = None if patience is None else dict(
             patience=patience, min_rel_improvement=0.999)
-        model = build_model(tiny_sd_dir, steps=6, early_stop=stop,
+        model = build_model(random_sd_dir, steps=6, early_stop=stop,
                             map_features=map_features)
         model.predict_episode(images, samples)
         assert len(model.last_episode_map_losses) == len(
@@ -255,12 +255,12 @@ def test_early_stop_ends_the_optimisation_on_a_plateau(tiny_sd_dir,
     assert steps == {None: 6, 1: 2, 3: 4}
 
 
-def test_early_stop_keeps_the_same_first_steps(tiny_sd_dir):
+def test_early_stop_keeps_the_same_first_steps(random_sd_dir):
     images, samples = make_episode()
-    full = build_model(tiny_sd_dir, steps=6)
+    full = build_model(random_sd_dir, steps=6)
     full.predict_episode(images, samples)
     early = build_model(
-        tiny_sd_dir,
+        random_sd_dir,
         steps=6,
         early_stop=dict(patience=2, min_rel_improvement=0.999))
     early.predict_episode(images, samples)
@@ -274,9 +274,9 @@ def test_early_stop_keeps_the_same_first_steps(tiny_sd_dir):
     (dict(patience=2), 'dict\\(patience=N'),
     (10, 'dict\\(patience=N'),
 ])
-def test_bad_early_stop_cfg(tiny_sd_dir, bad, match):
+def test_bad_early_stop_cfg(random_sd_dir, bad, match):
     with pytest.raises(ValueError, match=match):
-        build_model(tiny_sd_dir, early_stop=bad)
+        build_model(random_sd_dir, early_stop=bad)
 
 
 def build_cpt_model(sd_dir):
@@ -288,15 +288,15 @@ def build_cpt_model(sd_dir):
              test_cfg=dict(steps=1)))
 
 
-def test_cpt_model_without_loaded_encoder_is_an_error(tiny_sd_dir):
-    model = build_cpt_model(tiny_sd_dir)
+def test_cpt_model_without_loaded_encoder_is_an_error(random_sd_dir):
+    model = build_cpt_model(random_sd_dir)
     images, samples = make_episode()
     with pytest.raises(ValueError, match='no checkpoint was loaded'):
         model.predict_episode(images, samples)
     model.test_cfg['allow_untrained_prompt_encoder'] = True
     assert len(model.predict_episode(images, samples)) == 2
     # loading P_bar and Phi from a checkpoint makes it ready
-    ready = build_cpt_model(tiny_sd_dir)
+    ready = build_cpt_model(random_sd_dir)
     ready.load_state_dict(model.state_dict())
     assert len(ready.predict_episode(images, samples)) == 2
 
@@ -308,20 +308,20 @@ def test_cpt_model_without_loaded_encoder_is_an_error(tiny_sd_dir):
     ('max_batch', 0, 'max_batch must be an integer'),
     ('prompt_init_std', -1, 'prompt_init_std'),
 ])
-def test_bad_test_cfg_types_fail_when_the_model_is_built(tiny_sd_dir, key,
+def test_bad_test_cfg_types_fail_when_the_model_is_built(random_sd_dir, key,
                                                          value, match):
     with pytest.raises(ValueError, match=match):
-        build_model(tiny_sd_dir, **{key: value})
+        build_model(random_sd_dir, **{key: value})
 
 
 def test_prompt_scale_none_is_the_raw_prompt_and_auto_inverts_the_spread(
-        tiny_sd_dir):
+        random_sd_dir):
     images, samples = make_episode(seed=4)
-    raw = build_model(tiny_sd_dir)
+    raw = build_model(random_sd_dir)
     assert raw.prompt_scale(torch.zeros(1, 4, 8, 8)) == 1.0
-    fixed = build_model(tiny_sd_dir, prompt_scale=2.5)
+    fixed = build_model(random_sd_dir, prompt_scale=2.5)
     assert fixed.prompt_scale(torch.zeros(1, 4, 8, 8)) == 2.5
-    auto = build_model(tiny_sd_dir, prompt_scale='auto')
+    auto = build_model(random_sd_dir, prompt_scale='auto')
     latents = auto.backbone.encode(images[:1])
     noisy, _ = auto.backbone.add_noise(latents,
                                        torch.Generator().manual_seed(0))
@@ -330,7 +330,7 @@ def test_prompt_scale_none_is_the_raw_prompt_and_auto_inverts_the_spread(
     assert auto.prompt_scale(latents) == pytest.approx(1 / spread)
     assert len(auto.predict_episode(images, samples)) == 2
     with pytest.raises(ValueError, match='prompt_scale'):
-        build_model(tiny_sd_dir, prompt_scale='big')
+        build_model(random_sd_dir, prompt_scale='big')
 
 
 def fit_inputs(shots=2, queries=3, k=3):
@@ -344,9 +344,9 @@ def fit_inputs(shots=2, queries=3, k=3):
 
 
 @pytest.mark.parametrize('map_features', sorted(MAP_MODES))
-def test_unet_calls_count_the_passes_made(tiny_sd_dir, monkeypatch,
+def test_unet_calls_count_the_passes_made(random_sd_dir, monkeypatch,
                                           map_features):
-    model = build_model(tiny_sd_dir)
+    model = build_model(random_sd_dir)
     images, targets, visible = fit_inputs()
     latents = model.backbone.encode(images)
     calls = []
@@ -364,9 +364,9 @@ def test_unet_calls_count_the_passes_made(tiny_sd_dir, monkeypatch,
                                          num_prompts=3)
 
 
-def test_per_call_steps_and_mode_equal_the_configured_ones(tiny_sd_dir):
-    model = build_model(tiny_sd_dir)
-    configured = build_model(tiny_sd_dir, steps=2, max_batch=2,
+def test_per_call_steps_and_mode_equal_the_configured_ones(random_sd_dir):
+    model = build_model(random_sd_dir)
+    configured = build_model(random_sd_dir, steps=2, max_batch=2,
                              map_features='shared_context')
     before = dict(model.test_cfg)
     images, targets, visible = fit_inputs()
@@ -394,7 +394,7 @@ def test_per_call_steps_and_mode_equal_the_configured_ones(tiny_sd_dir):
 
 
 @pytest.mark.parametrize('map_features', ['cached', 'exact'])
-def test_cpt_fit_with_more_pairs_than_max_batch(tiny_sd_dir, map_features):
+def test_cpt_fit_with_more_pairs_than_max_batch(random_sd_dir, map_features):
     """PPM+CPT chunked over max_batch: no graph shared between chunks
     (cached maps failed with 'backward through the graph a second time'),
     and the chunked fit equals the one-chunk fit."""
@@ -403,7 +403,7 @@ def test_cpt_fit_with_more_pairs_than_max_batch(tiny_sd_dir, map_features):
         model = MODELS.build(
             dict(type='PPMEstimator',
                  backbone=dict(type='SDCrossAttnBackbone',
-                               pretrained=tiny_sd_dir, input_size=(64, 64)),
+                               pretrained=random_sd_dir, input_size=(64, 64)),
                  prompt_encoder=dict(type='SharedPromptMLP'),
                  test_cfg=dict(steps=2, lr=0.05, max_batch=max_batch,
                                map_features=map_features,

@@ -26,7 +26,7 @@ def test_mmpose_models_before_mmppm_imports():
 
 
 def test_finder_only_answers_for_mmcv_ext():
-    from mmppm.utils.mmcv_ext_stub import StubFinder
+    from mmppm.compat.mmcv_ext_stub import StubFinder
     finder = StubFinder()
     assert finder.find_spec('numpy') is None
     spec = finder.find_spec('mmcv._ext')

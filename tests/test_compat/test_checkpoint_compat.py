@@ -16,7 +16,7 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner import Runner
 
 import toy_components  # noqa: F401  (registers the toy model/dataset)
-from mmppm.utils.checkpoint_compat import (history_buffer_getattr,
+from mmppm.compat.checkpoint_compat import (history_buffer_getattr,
                                            register_checkpoint_safe_globals)
 
 

@@ -1,9 +1,9 @@
 """mmpose's OpenCV keypoint drawing under numpy >= 2.5
-(mmppm/visualization/mmpose_compat.py)."""
+(mmppm/compat/mmpose_drawing.py)."""
 import numpy as np
 from mmpose.visualization import PoseLocalVisualizer
 
-from mmppm.visualization.mmpose_compat import patch_opencv_draw_circles
+from mmppm.compat.mmpose_drawing import patch_opencv_draw_circles
 
 
 def test_opencv_circle_with_one_element_radius():

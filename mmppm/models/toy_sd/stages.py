@@ -19,7 +19,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from mmppm.models.toy_sd import export_toy_sd, latent_scaling_factor
+from .export import export_toy_sd, latent_scaling_factor
 
 
 def stage_config(config: str,

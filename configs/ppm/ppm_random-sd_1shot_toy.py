@@ -1,5 +1,5 @@
 # PPM on the bundled toy data with a tiny random-weight SD.
-# `python tools/run_toy.py` creates data/toy_mp100 and data/tiny_sd first.
+# `python tools/run_toy.py` creates data/toy_mp100 and data/random_sd first.
 # Toy-specific values: SD input 128 (the tiny UNet's finest attention map is
 # then 16 x 16); the toy episodes (heatmap sigma 8 crop pixels, CPU-sized
 # counts) are configs/_base_/datasets/toy_episodes.py. Prompt fit chosen by
@@ -14,7 +14,7 @@ _base_ = [
 ]
 
 model = dict(
-    backbone=dict(pretrained='data/tiny_sd', input_size=(128, 128)),
+    backbone=dict(pretrained='data/random_sd', input_size=(128, 128)),
     head=dict(map_loss='normalized_ce'),
     test_cfg=dict(steps=50, lr=0.1, prompt_init_std=0.1, max_batch=64))
 

@@ -2,7 +2,7 @@
 # the full CPT config (configs/ppm_cpt_split1.py) with small sizes, few
 # iterations and few episodes. Build the inputs first:
 #   python tools/dataset_converters/generate_toy_mp100.py --out-dir data/toy_mp100
-#   python -c "from mmppm.utils import save_random_sd; save_random_sd('data/tiny_sd')"
+#   python -c "from mmppm.utils import save_random_sd; save_random_sd('data/random_sd')"
 # The random SD makes absolute PCK meaningless: this checks the machinery.
 _base_ = ['../ppm_cpt_split1.py']
 
@@ -10,7 +10,7 @@ data_root = 'data/toy_mp100/'
 crop_size = (64, 64)  # crop, maps and heatmap targets
 codec = dict(_base_.codec, input_size=crop_size, heatmap_size=crop_size)
 
-model = dict(backbone=dict(pretrained='data/tiny_sd', input_size=(64, 64)),
+model = dict(backbone=dict(pretrained='data/random_sd', input_size=(64, 64)),
              test_cfg=dict(steps=30,
                            lr=2e-2,
                            prompt_init_std=1.0,

@@ -112,12 +112,15 @@ def pth_line() -> str:
     """The line of a ``.pth`` file that calls :func:`install_finder` at
     interpreter start, loading this file by its path (nothing else is
     imported). ``tools/install.sh`` and ``tools/run_offline_kit.sh`` write it
-    with ``python mmppm/utils/mmcv_ext_stub.py --pth-line``."""
+    with ``python mmppm/compat/mmcv_ext_stub.py --pth-line``. Where the file
+    has moved (a checkout of another version), the line does nothing: rerun
+    ``tools/install.sh``, which writes it anew."""
     path = os.path.abspath(__file__)
-    return ('import importlib.util as _u; _s = _u.spec_from_file_location('
-            f"'_mmppm_mmcv_ext_stub', r'{path}'); "
-            '_m = _u.module_from_spec(_s); _s.loader.exec_module(_m); '
-            '_m.install_finder()')
+    return ('import os, importlib.util as _u; _p = '
+            f"r'{path}'; _s = os.path.isfile(_p) and "
+            "_u.spec_from_file_location('_mmppm_mmcv_ext_stub', _p); "
+            '_m = _s and _u.module_from_spec(_s); '
+            '_s and (_s.loader.exec_module(_m), _m.install_finder())')
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
 import pytest
 from mmengine.config import Config
 
-from mmppm.utils.cpu_distributed import (adapt_cfg_for_cpu_distributed,
+from mmppm.compat.cpu_distributed import (adapt_cfg_for_cpu_distributed,
                                          dist_env_from_launcher,
                                          setup_cpu_distributed)
 
