@@ -74,8 +74,9 @@ def run_fit_check(cfg: Config,
 
     Args:
         cfg (Config): A PPM config (``model`` and ``test_dataloader``).
-        oracle (str, optional): ``'positional'`` or ``'part'``: replace
-            ``model.backbone.oracle`` (docs/oracles.md). Defaults to None
+        oracle (str, optional): ``'positional'`` or ``'part'``: the backbone
+            becomes an ``OracleSDBackbone`` with that oracle
+            (docs/oracles.md). Defaults to None
             (the model as configured).
         episodes (int, optional): Episodes per category (the dataset's
             ``num_episodes``). Defaults to the config's.
@@ -93,6 +94,7 @@ def run_fit_check(cfg: Config,
         if oracle not in ORACLES:
             raise UserError(f'Unknown oracle {oracle!r}; choose one of '
                              f'{sorted(ORACLES)}')
+        cfg.model.backbone.type = 'OracleSDBackbone'
         cfg.model.backbone.oracle = dict(ORACLES[oracle])
     cfg.model.setdefault('test_cfg', {})['fit_diagnostics'] = True
     dataset_cfg = cfg.test_dataloader.dataset

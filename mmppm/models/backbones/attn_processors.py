@@ -11,7 +11,6 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..utils import cross_attn_map, infer_map_hw
-from ..utils.oracle_codes import code_queries
 
 
 class AttentionStore:
@@ -29,32 +28,23 @@ class AttentionStore:
         self.keep_queries = False
         self.latent_hw: Optional[Tuple[int, int]] = None
         self.token_slice = slice(None)
-        self.scene: Optional[Tensor] = None
-        self.scene_gain = 1.0
 
     def reset(self,
               latent_hw: Tuple[int, int],
               token_slice: slice,
-              keep_queries: bool = False,
-              scene: Optional[Tensor] = None,
-              scene_gain: float = 1.0) -> None:
+              keep_queries: bool = False) -> None:
         """Clear the maps (and queries) before a UNet forward.
 
         Args:
             latent_hw (tuple[int, int]): ``(h, w)`` of the UNet input.
             token_slice (slice): Context tokens whose maps are recorded.
             keep_queries (bool): Also keep each layer's ``to_q`` output.
-            scene (Tensor, optional): Oracle codes ``[B, c, h, w]`` of this
-                forward's images (docs/oracles.md); None for a real model.
-            scene_gain (float): The oracle's logit gain.
         """
         self.maps = {}
         self.queries = {}
         self.keep_queries = keep_queries
         self.latent_hw = tuple(latent_hw)
         self.token_slice = token_slice
-        self.scene = scene
-        self.scene_gain = scene_gain
 
 
 class CrossAttnMapProcessor:
@@ -105,9 +95,7 @@ class CrossAttnMapProcessor:
         store = self.store
         if store is not None:
             h, w = infer_map_hw(num_pixels, store.latent_hw)
-            if store.scene is not None:
-                query = query + scene_queries(attn, store.scene, (h, w),
-                                              store.scene_gain).to(query)
+            query = self.recorded_query(attn, query, (h, w))
             if store.keep_queries:
                 store.queries[self.name] = query
             maps = cross_attn_map(query, key[:, store.token_slice],
@@ -125,6 +113,13 @@ class CrossAttnMapProcessor:
             out = out + residual
         return out / attn.rescale_output_factor
 
+    def recorded_query(self, attn, query: Tensor,
+                       hw: Tuple[int, int]) -> Tensor:
+        """The query of a recorded layer, ``[B, h*w, inner]``: ``to_q`` of
+        the features here; a subclass may add known codes to it (the
+        diagnostic models of docs/method.md, "Fit diagnostics")."""
+        return query
+
     def attend(self, attn, query: Tensor, key: Tensor, value: Tensor,
                attention_mask: Optional[Tensor]) -> Tensor:
         """Multi-head attention output ``[B, N, inner]`` of the general
@@ -137,16 +132,6 @@ def normed_context(attn, context: Tensor) -> Tensor:
     if attn.norm_cross:
         return attn.norm_encoder_hidden_states(context)
     return context
-
-
-def scene_queries(attn, scene: Tensor, hw: Tuple[int, int],
-                  gain: float) -> Tensor:
-    """Oracle queries ``[B, h*w, inner]`` of one layer from the scene codes
-    ``[B, c, h0, w0]`` (area-averaged to the layer's ``(h, w)``)."""
-    if tuple(scene.shape[-2:]) != tuple(hw):
-        scene = F.adaptive_avg_pool2d(scene, hw)
-    codes = scene.flatten(2).transpose(1, 2)  # [B, h*w, c]
-    return code_queries(codes, attn.to_k.weight, attn.heads, gain)
 
 
 def sdpa(attn, query: Tensor, key: Tensor, value: Tensor,

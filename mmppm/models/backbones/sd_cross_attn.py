@@ -94,11 +94,6 @@ class SDCrossAttnBackbone(BaseModule):
             Defaults to False.
         gradient_checkpointing (bool): Checkpoint UNet blocks to save memory
             during prompt optimisation. Defaults to False.
-        oracle (dict, optional): An oracle (``PositionalOracle`` or
-            ``PartOracle``) planting known codes in the captured layers'
-            queries, so that the right answer is known (docs/oracles.md).
-            Its codes travel as extra channels of the latents returned by
-            :meth:`encode`. Defaults to None (the model as loaded).
         components (dict, optional): ``unet``, ``vae`` and ``scheduler``
             already built (e.g. on the meta device by
             :func:`mmppm.utils.random_sd.build_random_sd_parts`, to count
@@ -127,7 +122,6 @@ class SDCrossAttnBackbone(BaseModule):
                  capture_all_layers: bool = False,
                  gradient_checkpointing: bool = False,
                  compile_cfg: Optional[dict] = None,
-                 oracle: Optional[dict] = None,
                  components: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -196,11 +190,15 @@ class SDCrossAttnBackbone(BaseModule):
         processors = dict(self._original_processors)
         for name in all_attn2:
             capture = capture_all_layers or name in self.layer_names
-            processors[name] = CrossAttnMapProcessor(
+            processors[name] = self._map_processor(
                 name, self.store if capture else None, one_token_shortcut)
         self.unet.set_attn_processor(processors)
         self._compiled_forward = self._compile(compile_cfg)
-        self.oracle = None if oracle is None else MODELS.build(oracle)
+
+    def _map_processor(self, name: str, store: Optional[AttentionStore],
+                       one_token_shortcut: bool) -> CrossAttnMapProcessor:
+        """The processor installed on an ``attn2`` layer."""
+        return CrossAttnMapProcessor(name, store, one_token_shortcut)
 
     def _compile(self, compile_cfg: Optional[dict]):
         """``torch.compile`` of the UNet's forward (a function, so it is
@@ -357,14 +355,6 @@ class SDCrossAttnBackbone(BaseModule):
         """Channels of the UNet's input latent (4 for SD)."""
         return int(self.unet.config.in_channels)
 
-    def split_scene(self, latents: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
-        """The UNet latent ``[B, 4, h, w]`` and the oracle codes ``[B, c, h,
-        w]`` (None without an oracle) of :meth:`encode`'s output."""
-        n = self.latent_channels
-        if latents.shape[1] == n:
-            return latents, None
-        return latents[:, :n], latents[:, n:]
-
     @torch.no_grad()
     def encode(self, images: Tensor, data_samples=None) -> Tensor:
         """VAE latents of images, scaled by the VAE scaling factor.
@@ -372,26 +362,19 @@ class SDCrossAttnBackbone(BaseModule):
         Args:
             images (Tensor): RGB images in [-1, 1], ``[B, 3, H, W]``; resized
                 to ``input_size`` if needed.
-            data_samples (list, optional): One sample per image; read only
-                by an oracle that needs ground-truth keypoints.
+            data_samples (list, optional): One sample per image; not read
+                here (a subclass planting known codes reads their keypoints,
+                docs/method.md, "Fit diagnostics").
 
         Returns:
-            Tensor: ``[B, 4, h, w]`` latents (the distribution's mean); with
-            an oracle ``[B, 4 + c, h, w]``, its codes as extra channels (so
-            they follow every indexing of the latents).
+            Tensor: ``[B, 4, h, w]`` latents (the distribution's mean).
         """
         w, h = self.input_size
         if tuple(images.shape[-2:]) != (h, w):
             images = F.interpolate(
                 images, size=(h, w), mode='bilinear', align_corners=False)
         dist = self.vae.encode(images.to(self.vae.dtype)).latent_dist
-        latents = dist.mean * self.vae.config.scaling_factor
-        if self.oracle is None:
-            return latents
-        scene = self.oracle.scene(data_samples, latents.shape[0],
-                                  tuple(latents.shape[-2:]),
-                                  self.cross_attention_dim)
-        return torch.cat([latents, scene.to(latents)], dim=1)
+        return dist.mean * self.vae.config.scaling_factor
 
     def add_noise(self,
                   latents: Tensor,
@@ -400,8 +383,7 @@ class SDCrossAttnBackbone(BaseModule):
         """Noise latents to timestep t: ``Z_t = add_noise(Z, eps, t)``.
 
         Args:
-            latents (Tensor): ``[B, 4, h, w]`` (oracle codes, if any, are
-                passed through unchanged).
+            latents (Tensor): ``[B, 4, h, w]``.
             generator (torch.Generator, optional): Source of ``eps``.
 
         Returns:
@@ -411,7 +393,6 @@ class SDCrossAttnBackbone(BaseModule):
             for a v-prediction one (SD 2.x at 768 px), as the scheduler's
             ``prediction_type`` says (:func:`diffusion_target`).
         """
-        latents, scene = self.split_scene(latents)
         # Drawn in float32 on the generator's device, so a seed gives the
         # same noise whatever the latents' device and dtype.
         noise = torch.randn(
@@ -427,8 +408,6 @@ class SDCrossAttnBackbone(BaseModule):
         alpha_bar = self.scheduler.alphas_cumprod.to(latents.device)[t]
         target = diffusion_target(self.prediction_type, latents, noise,
                                   alpha_bar)
-        if scene is not None:
-            noisy = torch.cat([noisy, scene], dim=1)
         return noisy, target
 
     @property
@@ -436,17 +415,13 @@ class SDCrossAttnBackbone(BaseModule):
         """What the UNet predicts (``scheduler.config.prediction_type``)."""
         return str(self.scheduler.config.get('prediction_type', 'epsilon'))
 
-    def _reset_store(self, noisy_latents: Tensor, tokens: slice,
-                     keep_queries: bool = False) -> Tensor:
-        """Reset the map store for a forward; returns the UNet latent."""
-        latents, scene = self.split_scene(noisy_latents)
-        self.store.reset(
-            latents.shape[-2:],
-            tokens,
-            keep_queries=keep_queries,
-            scene=scene,
-            scene_gain=self.oracle.gain if self.oracle is not None else 1.)
-        return latents
+    def _begin_forward(self, noisy_latents: Tensor, tokens: slice,
+                       keep_queries: bool = False) -> Tensor:
+        """Reset the map store for a UNet forward; returns the UNet's
+        input (a subclass planting known codes strips them here)."""
+        self.store.reset(noisy_latents.shape[-2:], tokens,
+                         keep_queries=keep_queries)
+        return noisy_latents
 
     def build_context(self, prompts: Tensor) -> Tuple[Tensor, slice]:
         """UNet context for prompt tokens, and the slice of those tokens.
@@ -487,7 +462,7 @@ class SDCrossAttnBackbone(BaseModule):
             ``[B, T, h_l, w_l]``) and ``noise_pred`` ``[B, 4, h, w]``.
         """
         context, tokens = self.build_context(prompts)
-        noisy_latents = self._reset_store(noisy_latents, tokens)
+        noisy_latents = self._begin_forward(noisy_latents, tokens)
         noise_pred = self._run_unet(noisy_latents, context)
         layer_maps = {n: self.store.maps[n] for n in self.layer_names}
         if map_size is None:
@@ -517,7 +492,8 @@ class SDCrossAttnBackbone(BaseModule):
             latent size.
         """
         context, tokens = self.build_context(context)
-        latents = self._reset_store(noisy_latents, tokens, keep_queries=True)
+        latents = self._begin_forward(noisy_latents, tokens,
+                                      keep_queries=True)
         latent_hw = tuple(latents.shape[-2:])
         try:
             self._run_unet(latents, context)

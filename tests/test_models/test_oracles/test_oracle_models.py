@@ -11,8 +11,12 @@ CROP = 64
 
 
 def backbone(sd_dir, oracle):
+    if oracle is None:  # the production backbone
+        return MODELS.build(
+            dict(type='SDCrossAttnBackbone', pretrained=sd_dir,
+                 input_size=(CROP, CROP)))
     return MODELS.build(
-        dict(type='SDCrossAttnBackbone', pretrained=sd_dir,
+        dict(type='OracleSDBackbone', pretrained=sd_dir,
              input_size=(CROP, CROP), oracle=oracle))
 
 
