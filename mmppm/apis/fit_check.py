@@ -17,7 +17,14 @@ from mmengine.logging import print_log
 from mmpose.registry import DATASETS, MODELS
 
 from mmppm.datasets import episode_collate
-from mmppm.evaluation.functional import DEFAULT_THRS, episodic_pck
+from mmppm.evaluation.functional import (DEFAULT_THRS, episodic_pck,
+                                         fit_pck, fitted, peak_contrast,
+                                         support_errors)
+from mmppm.models.pose_estimators.episodes import (split_episode,
+                                                   support_ground_truth,
+                                                   support_targets,
+                                                   to_image_pixels)
+from mmppm.models.utils import image_to_crop
 from mmppm.utils.errors import UserError
 
 #: ``--oracle`` name -> backbone ``oracle`` config.
@@ -44,26 +51,63 @@ def query_pck(results: list) -> np.ndarray:
     return np.stack(rows)
 
 
-def keypoint_rows(report: dict, episode_id: int, category: str) -> List[dict]:
-    """One row per keypoint of an episode's fit report (mean over shots)."""
-    vis = report['visible'] > 0  # [S, K]
+def fit_errors(result) -> np.ndarray:
+    """The supports' errors ``[S, K]`` of a query result of an episode
+    predicted with fit diagnostics (:func:`support_errors`; NaN where a
+    keypoint does not count)."""
+    meta = result.metainfo
+    return support_errors(meta['fit_keypoints'], meta['support_keypoints'],
+                          meta['support_bboxes'],
+                          meta['support_keypoints_visible'])
+
+
+def keypoint_rows(result, episode_id: int, category: str) -> List[dict]:
+    """One row per keypoint of an episode (mean over its counted shots):
+    its error over the object size, whether it is fitted (the PCK@0.2 rule,
+    :func:`fitted`) and, where the supports' maps came with the result
+    (``fit_fields``), the map value at the ground truth against the best
+    value beyond the PCK@0.2 distance (:func:`peak_contrast`)."""
+    errors = fit_errors(result)  # [S, K]
+    meta = result.metainfo
+    contrast = None
+    if 'fit_fields' in result:
+        s_num, k_num = errors.shape
+        maps = np.asarray(result.fit_fields.heatmaps)
+        maps = maps.reshape(s_num, k_num, *maps.shape[-2:])
+        w, h = (int(v) for v in meta['input_size'])
+        gt_crop = np.stack([
+            image_to_crop(meta['support_keypoints'][s],
+                          *_crop_window(meta['support_bboxes'][s]), (w, h))
+            for s in range(s_num)
+        ])
+        # beyond the PCK@0.2 distance: 0.2 x the box, the crop is 1.25 x it
+        contrast = peak_contrast(maps, gt_crop, 0.2 / 1.25 * max(h, w))
     rows = []
-    for k in range(vis.shape[1]):
-        shots = vis[:, k]
+    for k in range(errors.shape[1]):
+        shots = ~np.isnan(errors[:, k])
         if not shots.any():
             continue
-        at_gt = float(report['peak_at_gt'][shots, k].mean())
-        elsewhere = float(report['best_elsewhere'][shots, k].mean())
-        rows.append(
-            dict(episode=episode_id,
-                 category=category,
-                 keypoint=k,
-                 peak_at_gt=round(at_gt, 4),
-                 best_elsewhere=round(elsewhere, 4),
-                 error_px=round(float(report['error_px'][shots, k].mean()),
-                                2),
-                 fitted=bool(at_gt > elsewhere)))
+        row = dict(episode=episode_id,
+                   category=category,
+                   keypoint=k,
+                   error=round(float(errors[shots, k].mean()), 4),
+                   fitted=bool(fitted(errors[shots, k]).all()))
+        if contrast is not None:
+            row.update(peak_at_gt=round(float(contrast[0][shots, k].mean()),
+                                        4),
+                       best_elsewhere=round(
+                           float(contrast[1][shots, k].mean()), 4))
+        rows.append(row)
     return rows
+
+
+def _crop_window(bbox_xyxy) -> tuple:
+    """Center and scale of the PPM crop of a box (the test pipeline's
+    ``GetBBoxCenterScale(padding=1.25)``, square)."""
+    x1, y1, x2, y2 = (float(v) for v in bbox_xyxy)
+    side = max(x2 - x1, y2 - y1) * 1.25
+    return (np.array([(x1 + x2) / 2, (y1 + y2) / 2], np.float32),
+            np.array([side, side], np.float32))
 
 
 def run_fit_check(cfg: Config,
@@ -85,8 +129,8 @@ def run_fit_check(cfg: Config,
     Returns:
         dict: ``fit_pck`` and ``query_pck`` (threshold -> mean),
         ``map_loss_vs_zero`` (mean over episodes), ``keypoints`` (per-
-        keypoint rows: ``peak_at_gt``, ``best_elsewhere``, ``error_px``,
-        ``fitted``), ``fitted_fraction``, ``episodes``, ``queries``,
+        keypoint rows: ``error``, ``fitted``, ``peak_at_gt``,
+        ``best_elsewhere``), ``fitted_fraction``, ``episodes``, ``queries``,
         ``seconds``, ``config`` (the oracle and test_cfg used).
     """
     cfg = cfg.copy()
@@ -109,14 +153,16 @@ def run_fit_check(cfg: Config,
     for idx in range(len(dataset)):
         batch = model.data_preprocessor(episode_collate([dataset[idx]]),
                                         False)
-        results = model.predict(batch['inputs'], batch['data_samples'])
-        report = model.last_fit_report
-        meta = batch['data_samples'][0][0].metainfo
-        fit.append(report['fit_pck'])
-        ratios.append(report['map_loss_vs_zero'])
+        results = model.predict_episode(batch['inputs'][0],
+                                        batch['data_samples'][0],
+                                        output_heatmaps=True,
+                                        fit_diagnostics=True)
+        meta = results[0].metainfo
+        fit.append(fit_pck(fit_errors(results[0]), DEFAULT_THRS))
+        ratios.append(meta['fit_map_loss_vs_zero'])
         queries.append(query_pck(results))
         rows.extend(
-            keypoint_rows(report, int(meta.get('episode_id', idx)),
+            keypoint_rows(results[0], int(meta.get('episode_id', idx)),
                           str(meta.get('category_name', '?'))))
         print_log(
             f'fit check episode {idx + 1}/{len(dataset)}: fit PCK@0.2 '
@@ -198,24 +244,32 @@ def fit_landscape(cfg: Config,
         batch = model.data_preprocessor(episode_collate([dataset[idx]]),
                                         False)
         images, samples = batch['inputs'][0], batch['data_samples'][0]
-        shots = [s.metainfo['episode_role'] for s in samples].count('support')
-        supports = samples[:shots]
+        supports, _ = split_episode(samples)
+        shots = len(supports)
         latents = model.backbone.encode(images[:shots], supports)
-        targets, visible = model._targets(supports)
+        targets, visible = support_targets(supports)
         seed = model.test_cfg['seed'] + int(samples[0].metainfo['episode_id'])
         with torch.enable_grad():
-            fitted = model.fit_prompts(latents, targets, visible,
-                                       torch.Generator().manual_seed(seed))
+            learnt = model.fit_prompts(
+                latents, targets, visible,
+                torch.Generator().manual_seed(seed)).prompts
         names = model.name_prompts(samples[0].metainfo, visible.shape[1])
         curves.append(
-            objective_along(model, latents, targets, visible, fitted, names,
+            objective_along(model, latents, targets, visible, learnt, names,
                             alphas))
-        for key, prompts in (('fit', fitted), ('name', names)):
+        truth = support_ground_truth(supports)
+        map_size = tuple(targets.shape[-2:])
+        for key, prompts in (('fit', learnt), ('name', names)):
             norms[key].append(float(prompts.norm(dim=-1).mean()))
-            report = model.fit_report(latents, prompts, supports, targets,
-                                      visible,
-                                      torch.Generator().manual_seed(seed))
-            pcks[key].append(float(report['fit_pck'][3]))
+            maps = model.query_maps(latents, prompts, map_size,
+                                    torch.Generator().manual_seed(seed))
+            crop_xy, _ = model.head.decode(maps)
+            errors = support_errors(to_image_pixels(crop_xy, supports,
+                                                    np.float64),
+                                    truth['support_keypoints'],
+                                    truth['support_bboxes'],
+                                    truth['support_keypoints_visible'])
+            pcks[key].append(float(fit_pck(errors, (0.2, ))[0]))
         print_log(
             f'landscape episode {idx + 1}/{len(dataset)}: objective fit '
             f'{curves[-1][0]:.4g} -> names {curves[-1][-1]:.4g}; fit PCK@0.2 '

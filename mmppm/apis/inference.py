@@ -505,10 +505,11 @@ def inference_cape(model: torch.nn.Module,
             the keypoints' third column.
         return_heatmaps (bool): Keep each query's maps ``[K, H, W]`` (crop
             pixels) in ``pred_fields.heatmaps``. Defaults to False.
-        fit_diagnostics (bool, optional): Also fit-check the prompts on the
-            supports; the report (per keypoint ``error_px``, ``visible``, ...;
-            :meth:`PPMEstimator.fit_report`) is left in
-            ``model.last_fit_report``. Defaults to the config's
+        fit_diagnostics (bool, optional): Also decode the prompts on the
+            supports: each result's metainfo then holds ``fit_keypoints``
+            ``[S, K, 2]`` with the supports' ground truth (scored by
+            :func:`mmppm.evaluation.functional.support_errors`;
+            :meth:`PPMEstimator.predict_episode`). Defaults to the config's
             ``test_cfg.fit_diagnostics``.
         progress (callable, optional): ``progress(done, steps)`` after each
             prompt-fitting step (a progress bar, e.g. the web page's).

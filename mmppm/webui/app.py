@@ -197,8 +197,7 @@ def run_episode(model, support: SupportSet, query_paths: Sequence[str],
                              support_bboxes=boxes, return_heatmaps=True,
                              fit_diagnostics=True, progress=progress)
     seconds = time.perf_counter() - start
-    input_size = results[0].metainfo['input_size']
-    rows = fit_rows(model.last_fit_report, input_size, support.names)
+    rows = fit_rows(results[0], support.names)
     names = unique_stems(query_paths)
     pictures, grids = [], []
     for name, img, res in zip(names, queries, results):

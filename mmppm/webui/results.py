@@ -5,6 +5,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from mmppm.evaluation.functional import fitted, support_errors
 from .support_set import SupportSet, category_entry
 
 
@@ -51,38 +52,41 @@ def predictions_to_coco(support: SupportSet, query_names: Sequence[str],
                 fit=fit or [])
 
 
-def fit_rows(report: Optional[dict], input_size: Sequence[int],
-             names: Sequence[str], thr: float = 0.2) -> List[dict]:
+def fit_rows(result, names: Sequence[str], thr: float = 0.2) -> List[dict]:
     """Per keypoint: was it learnt on the supports?
 
-    From :meth:`PPMEstimator.fit_report`: the prompt's map on its own
-    support is decoded like a query; the error is divided by the object
-    size (the crop side over the test pipeline's 1.25 box padding), so
-    "fitted" means within PCK@``thr`` on every support where it is visible
-    (docs/method.md, "Fit diagnostics").
+    From a query result predicted with fit diagnostics: each prompt decoded
+    on its own supports and scored as PCK scores a query
+    (:func:`mmppm.evaluation.functional.support_errors`), "fitted" by the
+    one rule of the metric and the fit-check tool
+    (:func:`mmppm.evaluation.functional.fitted`: error below ``thr``, strict,
+    on every support where the keypoint counts; docs/method.md, "Fit
+    diagnostics").
 
     Args:
-        report (dict, optional): ``error_px`` and ``visible`` ``[S, K]``.
-        input_size (Sequence[int]): Crop ``(w, h)`` of the error pixels.
+        result (PoseDataSample, optional): A query result with
+            ``fit_keypoints`` in its metainfo; None gives no rows.
         names (Sequence[str]): Keypoint names.
         thr (float): PCK threshold. Defaults to 0.2.
 
     Returns:
-        list[dict]: ``keypoint``, ``name``, ``error`` (worst visible
-        support, fraction of the object size; None where not visible) and
-        ``fitted`` (bool or None).
+        list[dict]: ``keypoint``, ``name``, ``error`` (worst counted
+        support, fraction of the object size; None where it counts on none)
+        and ``fitted`` (bool or None).
     """
-    if report is None:
+    if result is None or 'fit_keypoints' not in result.metainfo:
         return []
-    error = np.asarray(report['error_px'], np.float64) * 1.25 / max(
-        input_size)
-    visible = np.asarray(report['visible']) > 0
+    meta = result.metainfo
+    errors = support_errors(meta['fit_keypoints'], meta['support_keypoints'],
+                            meta['support_bboxes'],
+                            meta['support_keypoints_visible'])
     rows = []
     for k, name in enumerate(names):
-        seen = error[visible[:, k], k]
-        worst = float(seen.max()) if seen.size else None
+        counted = ~np.isnan(errors[:, k])
+        worst = float(errors[counted, k].max()) if counted.any() else None
         rows.append(dict(keypoint=k, name=name, error=worst,
-                         fitted=None if worst is None else worst <= thr))
+                         fitted=None if worst is None else bool(
+                             fitted(errors[counted, k], thr).all())))
     return rows
 
 

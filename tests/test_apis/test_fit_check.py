@@ -60,6 +60,8 @@ def test_fit_check_tool_writes_the_report(toy_default_root, random_sd_dir,
     result = json.loads(out.read_text())
     assert set(result['fit_pck']) == {'0.05', '0.10', '0.15', '0.20', '0.25'}
     row = result['keypoints'][0]
-    assert {'peak_at_gt', 'best_elsewhere', 'error_px', 'fitted'} <= set(row)
+    assert {'peak_at_gt', 'best_elsewhere', 'error', 'fitted'} <= set(row)
+    for row in result['keypoints']:  # 1-shot: "fitted" is the PCK@0.2 rule
+        assert row['fitted'] == (row['error'] < 0.2)
     assert result['config']['oracle']['type'] == 'PartOracle'
     assert result['config']['test_cfg']['steps'] == 2

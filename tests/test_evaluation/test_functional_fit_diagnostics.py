@@ -1,22 +1,10 @@
-"""Fit diagnostics: map loss vs an all-zero map, peak contrast."""
+"""Fit diagnostics: support errors and "fitted" (the PCK rule), peak
+contrast."""
 import numpy as np
 import pytest
 
-from mmppm.evaluation.functional import map_loss_vs_zero, peak_contrast
-
-
-def test_map_loss_vs_zero_known_answers():
-    t = np.zeros((1, 2, 4, 4))
-    t[0, 0, 1, 1] = t[0, 1, 2, 2] = 1.
-    assert map_loss_vs_zero(np.zeros_like(t), t, [[1, 1]]) == 1.0
-    assert map_loss_vs_zero(t.copy(), t, [[1, 1]]) == 0.0
-    half = t * 0.5
-    assert map_loss_vs_zero(half, t, [[1, 1]]) == pytest.approx(0.25)
-    # an invisible pair does not count
-    bad = t.copy()
-    bad[0, 1] = 1.
-    assert map_loss_vs_zero(bad, t, [[1, 0]]) == 0.0
-    assert np.isnan(map_loss_vs_zero(t, t, [[0, 0]]))
+from mmppm.evaluation.functional import (fit_pck, fitted, peak_contrast,
+                                         support_errors)
 
 
 def test_peak_contrast_known_answers():
@@ -28,3 +16,16 @@ def test_peak_contrast_known_answers():
     at_gt, elsewhere = peak_contrast(maps, np.array([[[3, 2], [3, 2]]]), 2)
     np.testing.assert_allclose(at_gt, [[0.9, 0.2]])
     np.testing.assert_allclose(elsewhere, [[0.4, 0.7]])
+
+
+def test_support_errors_are_the_pck_rule_on_the_supports():
+    gt = np.array([[[10., 10.], [50., 50.]], [[20., 20.], [60., 60.]]])
+    pred = gt + np.array([[[3., 4.], [0., 0.]], [[20., 0.], [0., 100.]]])
+    boxes = np.array([[0., 0., 50., 10.], [0., 0., 100., 100.]])
+    vis = np.array([[1, 1], [1, 0]])  # kp 1 not on support 1: not counted
+    err = support_errors(pred, gt, boxes, vis)
+    np.testing.assert_allclose(err, [[0.1, np.nan], [0.2, np.nan]])
+    # strict <, as PCK: an error of exactly 0.2 is not fitted at 0.2
+    assert fitted(err, 0.2).tolist() == [[True, False], [False, False]]
+    assert fitted(err, 0.25).tolist() == [[True, False], [True, False]]
+    np.testing.assert_allclose(fit_pck(err, (0.15, 0.25)), [0.5, 1.0])

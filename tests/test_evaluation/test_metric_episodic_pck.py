@@ -162,10 +162,16 @@ def test_fit_pck_at_the_metric_own_thresholds(thrs, headline, expected):
     fit PCK follows the metric's thresholds (was dropped silently)."""
     gt = np.array([[10., 10.]])
     s = _sample(1, 'a', gt, gt, [1], [[1]], [0, 0, 10, 10])
-    # two supports: errors 0.15 and 0.25 (x max(w, h)), one not counted
-    s.set_metainfo(dict(fit_pck=np.zeros(5), fit_map_loss_vs_zero=0.5,
-                        fit_errors=np.array([[0.15, np.nan],
-                                             [0.25, np.nan]])))
+    # two supports (boxes 100 px): keypoint 0 off by 15 and 25 px (errors
+    # 0.15 and 0.25), keypoint 1 not visible on support 1: not counted
+    sup = np.array([[[20., 20.], [60., 60.]], [[30., 30.], [70., 70.]]])
+    s.set_metainfo(dict(
+        fit_map_loss_vs_zero=0.5,
+        fit_keypoints=sup + np.array([[[15., 0.], [0., 0.]],
+                                      [[0., 25.], [0., 0.]]]),
+        support_keypoints=sup,
+        support_bboxes=np.array([[0., 0., 100., 100.]] * 2),
+        support_keypoints_visible=np.array([[1, 1], [1, 0]])))
     evaluator = Evaluator(EpisodicPCK(thrs=thrs, headline_thr=headline))
     evaluator.process([s])
     m, log = _evaluate_logged(evaluator, 1)

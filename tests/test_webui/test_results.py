@@ -4,18 +4,29 @@ import numpy as np
 from mmppm.webui import SupportSet, fit_rows, fit_table, predictions_to_coco
 
 
-def test_fit_rows_use_the_worst_visible_support():
-    # crop 128 px, object = crop / 1.25 = 102.4 px; PCK@0.2 -> 20.48 px
-    report = dict(error_px=np.array([[10., 30., 5.], [20., 1., 50.]]),
-                  visible=np.array([[1, 1, 0], [1, 0, 0]]))
-    rows = fit_rows(report, (128, 128), ['a', 'b', 'c'])
-    assert [r['fitted'] for r in rows] == [True, False, None]
-    np.testing.assert_allclose([rows[0]['error'], rows[1]['error']],
-                               [20 / 102.4, 30 / 102.4])
-    assert rows[2]['error'] is None
-    assert fit_table(rows) == [[0, 'a', '19.5 %', 'yes'],
-                               [1, 'b', '29.3 %', 'NO'], [2, 'c', '-', '-']]
-    assert fit_rows(None, (128, 128), ['a']) == []
+def test_fit_rows_use_the_worst_counted_support_and_the_pck_rule():
+    """The page's "fitted" is the metric's: error over max(w, h) of the
+    support's box strictly below 0.2, where the keypoint counts (visible in
+    that support and in every support, as PCK counts a query)."""
+    from mmpose.structures import PoseDataSample
+    gt = np.array([[[50., 50.]] * 4, [[40., 40.]] * 4])  # [S=2, K=4, 2]
+    dx = np.array([[10., 30., 5., 30.], [19., 1., 50., 20.]])
+    pred = gt + np.stack([dx, np.zeros_like(dx)], -1)
+    result = PoseDataSample(metainfo=dict(
+        fit_keypoints=pred, support_keypoints=gt,
+        support_bboxes=np.array([[0., 0., 100., 100.]] * 2),
+        support_keypoints_visible=np.array([[1, 1, 0, 1], [1, 0, 0, 1]])))
+    rows = fit_rows(result, ['a', 'b', 'c', 'd'])
+    assert [r['fitted'] for r in rows] == [True, None, None, False]
+    np.testing.assert_allclose([rows[0]['error'], rows[3]['error']],
+                               [0.19, 0.30])
+    assert rows[1]['error'] is None and rows[2]['error'] is None
+    assert fit_table(rows) == [[0, 'a', '19.0 %', 'yes'], [1, 'b', '-', '-'],
+                               [2, 'c', '-', '-'], [3, 'd', '30.0 %', 'NO']]
+    assert fit_rows(None, ['a']) == []
+    # exactly 0.2 is not within PCK@0.2 (strict, as the metric)
+    result.set_metainfo(dict(fit_keypoints=gt + [[[20., 0.]]] * 1))
+    assert fit_rows(result, list('abcd'))[0]['fitted'] is False
 
 
 def test_predictions_are_coco_with_support_and_fit():

@@ -17,14 +17,14 @@ must agree; the tool checks that and reports the speed-up.
   for the naive loop (SDPA self-attention, maps of the configured layers
   only, SDPA over the one-token context): a stronger baseline that isolates
   what batching, cached latents and the shortcut alone give.
-- ``fast``: :meth:`PPMEstimator.fit_prompts` + :meth:`PPMEstimator.query_maps`
+- ``fast``: :meth:`PromptFitter.fit` + :meth:`MapMode.query_maps`
   (one-token shortcut, all pairs batched ``max_batch`` per UNet call, latents
   encoded once per episode, ``amp_dtype`` autocast on CUDA), once per
   ``--max-batch`` value (and per checkpointing setting and
-  ``--map-features`` value). Steps, ``max_batch`` and the map mode are
-  passed to those calls explicitly (:meth:`PPMEstimator.map_mode`); the
-  model's ``test_cfg`` is not changed. The UNet call count is the map
-  mode's own (:meth:`MapMode.unet_calls`).
+  ``--map-features`` value): the model's own :class:`PromptFitter` and map
+  mode classes, built here with the benchmark's steps, ``max_batch`` and
+  map mode (the model's ``test_cfg`` is not changed). The UNet call count
+  is the map mode's own (:meth:`MapMode.unet_calls`).
 
 The support targets are the episode pipeline's: the ``MSRAHeatmap`` codec of
 ``configs/_base_/datasets/mp100_episodes.py`` (its sigma) at ``--crop-size``.
@@ -61,6 +61,8 @@ from mmppm.analysis import (AMP_DTYPES, PhaseTimer, add_sd_args,  # noqa: E402
 from mmppm.analysis.profiling import sync as _sync  # noqa: E402
 from mmppm.models.backbones.attn_processors import \
     CrossAttnMapProcessor  # noqa: E402
+from mmppm.models.fitters import PromptFitter  # noqa: E402
+from mmppm.models.map_modes import MAP_MODES  # noqa: E402
 from mmppm.models.utils import diffusion_target  # noqa: E402
 # the episode dataset config whose support codec makes the targets (this
 # tool lives in the repository's tools/analysis/)
@@ -321,12 +323,17 @@ def _naive_loop(model, episode, steps: int, seed: int,
 def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
              max_batch: int, checkpointing: bool,
              map_features: str = 'exact') -> dict:
-    """The library path, as ``PPMEstimator.predict_episode`` runs it, with
-    ``steps``, ``max_batch`` and ``map_features`` passed explicitly."""
+    """The library path, as ``PPMEstimator.predict_episode`` runs it: the
+    model's fitter and map-mode classes built with this run's ``steps``,
+    ``max_batch`` and ``map_features``."""
     backbone, device = model.backbone, timer.device
     set_one_token_shortcut(backbone, True)
     set_gradient_checkpointing(backbone, checkpointing)
-    mode = model.map_mode(map_features=map_features, max_batch=max_batch)
+    mode = MAP_MODES[map_features](backbone, model.context, max_batch,
+                                   model.autocast)
+    fitter = PromptFitter(steps=steps, lr=model.fitter.lr,
+                          prompt_init_std=model.fitter.prompt_init_std,
+                          prompt_scale=model.fitter.prompt_scale)
     images = episode['images'].to(device)
     targets, visible = episode['targets'], episode['visible']
     num_shots, num_kpts = visible.shape
@@ -336,16 +343,15 @@ def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
         with timer('encode'):
             latents = backbone.encode(images)  # once per episode
         with timer('fit'), torch.enable_grad():
-            prompts = model.fit_prompts(latents[:num_shots], targets,
-                                        visible, g, 'benchmark episode',
-                                        steps=steps, mode=mode)
-        with timer('query'):
-            maps = model.query_maps(latents[num_shots:], prompts, map_size,
-                                    g, mode=mode)
+            fit = fitter.fit(mode, model.head, latents[:num_shots], targets,
+                             visible, g, what='benchmark episode')
+            prompts = fit.prompts
+        with timer('query'), torch.no_grad():
+            maps = mode.query_maps(latents[num_shots:], prompts, map_size, g)
             keypoints, _ = model.head.decode(maps)
     finally:
         set_gradient_checkpointing(backbone, False)
-    losses = list(model.last_episode_losses)
+    losses = list(fit.losses)
     calls = mode.unet_calls(
         steps=len(losses),
         num_pairs=int((visible > 0).sum()),

@@ -58,17 +58,20 @@ def summary_lines(result: dict) -> list:
                                    for v in query.values()),
         f"map loss vs all-zero map: {result['map_loss_vs_zero']:.3f} "
         '(1 = no better than zeros, 0 = perfect)',
-        f"keypoints peaking at their ground truth: "
+        f"keypoints fitted (found on their own supports within PCK@0.2): "
         f"{100 * result['fitted_fraction']:.1f} % "
         f"({result['episodes']} episodes, {result['queries']} queries, "
         f"{result['seconds']:.0f} s)",
     ]
     missed = [r for r in result['keypoints'] if not r['fitted']]
     for r in missed[:10]:
+        peak = (f"; map {r['peak_at_gt']:.3f} at GT vs "
+                f"{r['best_elsewhere']:.3f} elsewhere"
+                if 'peak_at_gt' in r else '')
         lines.append(
             f"  not fitted: episode {r['episode']} {r['category']} "
-            f"kp {r['keypoint']}: map {r['peak_at_gt']:.3f} at GT < "
-            f"{r['best_elsewhere']:.3f} elsewhere ({r['error_px']:.0f} px)")
+            f"kp {r['keypoint']}: error {r['error']:.2f} x object size"
+            f"{peak}")
     if len(missed) > 10:
         lines.append(f'  ... and {len(missed) - 10} more (see --out)')
     return lines

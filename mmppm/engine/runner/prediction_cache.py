@@ -32,7 +32,7 @@ ELEMENT_TYPES = {
     for cls in (BaseDataElement, InstanceData, PixelData, PoseDataSample)
 }
 #: Fields not worth caching (large; only pictures use them).
-SKIPPED_FIELDS = ('pred_fields', 'gt_fields')
+SKIPPED_FIELDS = ('pred_fields', 'gt_fields', 'fit_fields')
 
 
 def to_jsonable(value: Any) -> Any:

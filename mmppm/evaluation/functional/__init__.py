@@ -1,9 +1,10 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 from .episodic_pck import (DEFAULT_THRS, episodic_pck, episodic_pck_mask,
                            normalized_errors, pck_from_errors)
-from .fit_diagnostics import map_loss_vs_zero, peak_contrast
+from .fit_diagnostics import fit_pck, fitted, peak_contrast, support_errors
 
 __all__ = [
-    'DEFAULT_THRS', 'episodic_pck', 'episodic_pck_mask', 'map_loss_vs_zero',
-    'normalized_errors', 'pck_from_errors', 'peak_contrast'
+    'DEFAULT_THRS', 'episodic_pck', 'episodic_pck_mask', 'fit_pck',
+    'fitted', 'normalized_errors', 'pck_from_errors', 'peak_contrast',
+    'support_errors'
 ]

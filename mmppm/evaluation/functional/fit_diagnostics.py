@@ -1,48 +1,62 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Did the prompts fit their supports? (docs/method.md, "Fit diagnostics")
 
-Pure numpy functions on the maps of the learned prompts over the support
-images they were fitted on.
+Pure numpy functions on the learned prompts' predictions of the support
+images they were fitted on, and on their maps there.
 """
-from typing import Callable, Optional
+from typing import Sequence
 
 import numpy as np
 
+from .episodic_pck import (DEFAULT_THRS, episodic_pck_mask,
+                           normalized_errors, pck_from_errors)
 
-def map_loss_vs_zero(maps: np.ndarray,
-                     targets: np.ndarray,
-                     visible: np.ndarray,
-                     loss_fn: Optional[Callable] = None) -> float:
-    """The map loss of the fit over that of an all-zero map.
 
-    With a small Gaussian target the paper's MSE is dominated by the
-    background: an all-zero map scores close to a perfect one. This ratio
-    says how far below that trivial answer the fit went: ``1`` is no better
-    than all zeros, ``0`` a perfect fit under the MSE (for the normalised
-    cross-entropy an all-zero map is the uniform distribution and the floor
-    is the target's entropy over ``log(H W)``).
+def support_errors(pred: np.ndarray, gt: np.ndarray, bboxes: np.ndarray,
+                   visible: np.ndarray) -> np.ndarray:
+    """Each support keypoint's error as PCK measures it, ``[S, K]``.
+
+    The supports are predicted by the prompts fitted on them and scored as
+    queries of their own episode: a keypoint counts where it is visible in
+    that support and in every support (:func:`episodic_pck_mask`); its
+    error is the distance over max(w, h) of that support's GT box
+    (:func:`normalized_errors`). The one definition of "fitted" follows:
+    :func:`fitted`.
 
     Args:
-        maps (np.ndarray): ``[S, K, H, W]`` maps on the supports.
-        targets (np.ndarray): ``[S, K, H, W]`` Gaussian targets.
-        visible (np.ndarray): ``[S, K]``; only visible pairs count.
-        loss_fn (Callable, optional): ``loss_fn(maps [N, H, W], targets
-            [N, H, W]) -> [N]`` (numpy in, numpy out). Defaults to the
-            squared error summed over pixels.
+        pred (np.ndarray): ``[S, K, 2]`` predictions, image pixels.
+        gt (np.ndarray): ``[S, K, 2]`` ground truth.
+        bboxes (np.ndarray): ``[S, 4]`` GT boxes (xyxy).
+        visible (np.ndarray): ``[S, K]`` visibility.
 
     Returns:
-        float: The ratio (``nan`` where no pair is visible).
+        np.ndarray: float64, NaN where the keypoint does not count.
     """
-    mask = np.asarray(visible).reshape(maps.shape[:2]) > 0
-    if not mask.any():
-        return float('nan')
-    maps = np.asarray(maps, np.float64)[mask]
-    targets = np.asarray(targets, np.float64)[mask]
-    if loss_fn is None:
-        def loss_fn(m, t):
-            return ((m - t)**2).reshape(len(m), -1).sum(1)
-    zero = float(np.sum(loss_fn(np.zeros_like(maps), targets)))
-    return float(np.sum(loss_fn(maps, targets)) / max(zero, 1e-12))
+    pred = np.asarray(pred, np.float64)
+    vis = np.asarray(visible).reshape(pred.shape[:2])
+    out = np.full(pred.shape[:2], np.nan)
+    for s in range(pred.shape[0]):
+        counted = episodic_pck_mask(vis[s], vis)
+        err = normalized_errors(pred[s], np.asarray(gt)[s], bboxes[s])
+        out[s] = np.where(counted, err, np.nan)
+    return out
+
+
+def fitted(errors: np.ndarray, thr: float = 0.2) -> np.ndarray:
+    """Whether each support keypoint's prompt found it: the PCK rule,
+    error strictly below ``thr`` (False where it does not count)."""
+    errors = np.asarray(errors, np.float64)
+    with np.errstate(invalid='ignore'):
+        return np.where(np.isnan(errors), False, errors < thr)
+
+
+def fit_pck(errors: np.ndarray,
+            thrs: Sequence[float] = DEFAULT_THRS) -> np.ndarray:
+    """The fit PCK of an episode, ``[T]``: the mean over its supports of
+    each one's PCK (:func:`pck_from_errors`) at the thresholds."""
+    errors = np.asarray(errors, np.float64)
+    return np.mean([pck_from_errors(e, ~np.isnan(e), thrs) for e in errors],
+                   axis=0)
 
 
 def peak_contrast(maps: np.ndarray, keypoints: np.ndarray,

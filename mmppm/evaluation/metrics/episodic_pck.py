@@ -11,7 +11,7 @@ from terminaltables import AsciiTable
 
 from mmppm.utils import to_numpy
 from mmppm.utils.errors import UserError
-from ..functional import DEFAULT_THRS, episodic_pck, pck_from_errors
+from ..functional import DEFAULT_THRS, episodic_pck, fit_pck, support_errors
 
 #: fit PCK (at the headline threshold) below which a run warns.
 FIT_WARN_PCK = 0.8
@@ -35,10 +35,12 @@ class EpisodicPCK(BaseMetric):
     (the value at ``headline_thr``) and, with ``per_category=True``,
     ``PCK@0.20/<category name>`` (``<name>#<id>`` where two categories
     share a name). Values are fractions in [0, 1]. Where the model
-    reports fit diagnostics (``fit_pck`` in the query metainfo, see
-    ``PPMEstimator``), also ``fit_PCK@0.20`` (the supports predicted by
-    their own prompts) and ``fit_map_loss_vs_zero``; a fit PCK below 0.8
-    logs a warning naming the knobs.
+    reports fit diagnostics (``fit_keypoints``: the supports predicted by
+    their own prompts, in the query metainfo, see ``PPMEstimator``), also
+    ``fit_PCK@<headline>`` (those predictions scored like queries at this
+    metric's thresholds, :func:`mmppm.evaluation.functional.support_errors`)
+    and ``fit_map_loss_vs_zero``; a fit PCK below 0.8 logs a warning naming
+    the knobs.
 
     Args:
         thrs (Sequence[float]): Thresholds. Defaults to
@@ -92,15 +94,20 @@ class EpisodicPCK(BaseMetric):
                 category_name=str(ds.get('category_name', ds['category_id'])),
                 episode_id=episode_id,
                 pck=pck.astype(np.float64))
-            if ds.get('fit_pck') is not None:  # fit diagnostics
+            if ds.get('fit_keypoints') is not None:  # fit diagnostics
+                # the supports predicted by their own prompts, scored as
+                # queries at this metric's thresholds
+                errors = support_errors(
+                    to_numpy(ds['fit_keypoints']),
+                    to_numpy(ds['support_keypoints']),
+                    to_numpy(ds['support_bboxes']),
+                    to_numpy(ds['support_keypoints_visible']))
+                record['fit_pck_at_thrs'] = fit_pck(errors, self.thrs)
+                record['fit_loss_vs_zero'] = float(
+                    ds.get('fit_map_loss_vs_zero', np.nan))
+            elif ds.get('fit_pck') is not None:  # cached by an older mmppm
                 record['fit_pck'] = to_numpy(ds['fit_pck']).astype(
                     np.float64)
-                if ds.get('fit_errors') is not None:  # [S, K], NaN: no count
-                    errors = to_numpy(ds['fit_errors']).astype(np.float64)
-                    record['fit_pck_at_thrs'] = np.mean([
-                        pck_from_errors(e, ~np.isnan(e), self.thrs)
-                        for e in errors
-                    ], axis=0)
                 record['fit_loss_vs_zero'] = float(
                     ds.get('fit_map_loss_vs_zero', np.nan))
             episodes.setdefault(episode_id, []).append(record)
@@ -113,7 +120,8 @@ class EpisodicPCK(BaseMetric):
         """``fit_PCK@<headline>`` and ``fit_map_loss_vs_zero``: how well the
         prompts reproduced their own supports (mean over queries, i.e. over
         episodes), with a warning naming the knobs when the fit is poor."""
-        fits = [r for r in results if 'fit_pck' in r]
+        fits = [r for r in results
+                if 'fit_pck' in r or 'fit_pck_at_thrs' in r]
         if not fits:
             return {}
         if all('fit_pck_at_thrs' in r for r in fits):  # at this metric's

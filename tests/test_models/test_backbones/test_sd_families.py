@@ -72,7 +72,7 @@ def test_ppm_fits_and_predicts_on_every_replica(replica_dirs, arch):
              test_cfg=dict(steps=3, lr=0.05, map_features='exact')))
     images, samples = make_episode(shots=1, queries=2, k=3)
     results = model.predict_episode(images, samples)
-    losses = model.last_episode_losses
+    losses = results[0].metainfo['fit_losses']
     assert len(losses) == 3 and all(np.isfinite(losses))
     assert results[0].pred_instances.keypoints.shape == (1, 3, 2)
     assert model.backbone.family == {

@@ -8,6 +8,7 @@ from synthetic_episodes import make_episode
 from test_ppm_estimator import build_model
 
 from mmppm.datasets.toy_world import all_words
+from mmppm.models.pose_estimators.episodes import support_targets
 from mmppm.models.toy_sd import build_text_encoder, build_tokenizer
 
 NAMES = ['darkazurering', 'brightreddisc', 'darkgreensquare']
@@ -63,16 +64,16 @@ def test_the_fit_starts_at_the_names(worded_sd_dir):
     start = named.backbone.embed_texts(NAMES)[:, None]
     gen = torch.Generator().manual_seed(0)
     latents = named.backbone.encode(images[:1])
-    targets, visible = named._targets(samples[:1])
+    targets, visible = support_targets(samples[:1])
     init = named.name_prompts(samples[0].metainfo, 3)
     with torch.enable_grad():
         fitted = named.fit_prompts(latents, targets, visible, gen,
-                                   init=init)
+                                   init=init).prompts
     assert (fitted - start).abs().max() < 1e-4
     rand = build_model(worded_sd_dir, steps=0)
     with torch.enable_grad():
         other = rand.fit_prompts(latents, targets, visible,
-                                 torch.Generator().manual_seed(0))
+                                 torch.Generator().manual_seed(0)).prompts
     assert (other - start).abs().max() > 0.1
 
 

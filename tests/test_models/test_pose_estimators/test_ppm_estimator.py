@@ -33,8 +33,11 @@ def test_loss_falls_and_predictions_in_image_pixels(random_sd_dir):
     model = build_model(random_sd_dir, steps=15)
     images, samples = make_episode()
     results = model.predict_episode(images, samples)
-    losses = model.last_episode_losses
+    losses = results[0].metainfo['fit_losses']  # in every query's metainfo
     assert len(losses) == 15 and losses[-1] < losses[0]
+    assert results[1].metainfo['fit_losses'] == losses
+    assert results[0].metainfo['fit_steps'] == 15
+    assert not hasattr(model, 'last_episode_losses')  # nothing left behind
     assert len(results) == 2
     for r in results:
         assert r.pred_instances.keypoints.shape == (1, 3, 2)
@@ -79,15 +82,15 @@ def test_same_seed_same_predictions(random_sd_dir):
 def test_invisible_support_keypoint_changes_nothing(random_sd_dir):
     model = build_model(random_sd_dir)
     images, samples = make_episode(vis=[[1, 0, 1]], seed=2)
-    model.predict_episode(images, samples)
-    before = list(model.last_episode_losses)
+    before = list(model.predict_episode(images, samples)[0]
+                  .metainfo['fit_losses'])
     # move the invisible keypoint's target anywhere: the loss is unchanged
     moved = make_sample('support', [[1, 1], [30, 30], [2, 2]], [1, 0, 1])
     moved.gt_instances.keypoints[0][[0, 2]] = \
         samples[0].gt_instances.keypoints[0][[0, 2]]
     moved.gt_fields.heatmaps[[0, 2]] = samples[0].gt_fields.heatmaps[[0, 2]]
-    model.predict_episode(images, [moved] + samples[1:])
-    assert model.last_episode_losses == before
+    after = model.predict_episode(images, [moved] + samples[1:])
+    assert after[0].metainfo['fit_losses'] == before
 
 
 def test_five_shot_runs_and_batches(random_sd_dir):
@@ -98,9 +101,9 @@ def test_five_shot_runs_and_batches(random_sd_dir):
     assert len(results) == 1
     # max_batch chunks (4 pairs) give the same loss as one batch of 12
     one = build_model(random_sd_dir, steps=2, max_batch=64)
-    one.predict_episode(images, samples)
-    np.testing.assert_allclose(model.last_episode_losses,
-                               one.last_episode_losses, rtol=1e-5)
+    whole = one.predict_episode(images, samples)
+    np.testing.assert_allclose(results[0].metainfo['fit_losses'],
+                               whole[0].metainfo['fit_losses'], rtol=1e-5)
 
 
 def naive_fit(model, latents, targets, visible, generator):
@@ -142,9 +145,9 @@ def test_fast_path_equals_per_keypoint_loop(random_sd_dir):
     images = torch.rand(2, 3, CROP, CROP, generator=g) * 2 - 1
     latents = model.backbone.encode(images)
     targets = torch.rand(2, 3, CROP, CROP, generator=g)
-    fast = model.fit_prompts(latents, targets, vis,
-                             torch.Generator().manual_seed(7))
-    fast_losses = model.last_episode_losses
+    fit = model.fit_prompts(latents, targets, vis,
+                            torch.Generator().manual_seed(7))
+    fast, fast_losses = fit.prompts, fit.losses
     slow, slow_losses = naive_fit(model, latents, targets, vis,
                                   torch.Generator().manual_seed(7))
     np.testing.assert_allclose(fast_losses, slow_losses, rtol=1e-4)
@@ -183,8 +186,10 @@ def test_cached_maps_equal_exact_maps_for_the_caching_context(random_sd_dir):
 def test_cached_mode_runs(random_sd_dir):
     model = build_model(random_sd_dir, map_features='cached', steps=5)
     images, samples = make_episode(seed=5)
-    assert len(model.predict_episode(images, samples)) == 2
-    assert model.last_episode_losses[-1] < model.last_episode_losses[0]
+    results = model.predict_episode(images, samples)
+    assert len(results) == 2
+    losses = results[0].metainfo['fit_losses']
+    assert losses[-1] < losses[0]
 
 
 def test_fit_check_predicts_supports(random_sd_dir):
@@ -232,7 +237,7 @@ def test_shared_context_variant(random_sd_dir):
     results = model.predict_episode(images, samples)
     assert len(results) == 2
     assert results[0].pred_instances.keypoints.shape == (1, 3, 2)
-    losses = model.last_episode_losses
+    losses = results[0].metainfo['fit_losses']
     assert len(losses) == 8 and losses[-1] < losses[0]
 
 
@@ -248,23 +253,24 @@ def test_early_stop_ends_the_optimisation_on_a_plateau(random_sd_dir,
             patience=patience, min_rel_improvement=0.999)
         model = build_model(random_sd_dir, steps=6, early_stop=stop,
                             map_features=map_features)
-        model.predict_episode(images, samples)
-        assert len(model.last_episode_map_losses) == len(
-            model.last_episode_losses)
-        steps[patience] = len(model.last_episode_losses)
+        meta = model.predict_episode(images, samples)[0].metainfo
+        assert len(meta['fit_map_losses']) == len(meta['fit_losses'])
+        steps[patience] = len(meta['fit_losses'])
     assert steps == {None: 6, 1: 2, 3: 4}
 
 
 def test_early_stop_keeps_the_same_first_steps(random_sd_dir):
     images, samples = make_episode()
     full = build_model(random_sd_dir, steps=6)
-    full.predict_episode(images, samples)
+    full_losses = full.predict_episode(images, samples)[0].metainfo[
+        'fit_losses']
     early = build_model(
         random_sd_dir,
         steps=6,
         early_stop=dict(patience=2, min_rel_improvement=0.999))
-    early.predict_episode(images, samples)
-    assert early.last_episode_losses == full.last_episode_losses[:3]
+    early_losses = early.predict_episode(images, samples)[0].metainfo[
+        'fit_losses']
+    assert early_losses == full_losses[:3]
 
 
 @pytest.mark.parametrize('bad,match', [
@@ -318,16 +324,16 @@ def test_prompt_scale_none_is_the_raw_prompt_and_auto_inverts_the_spread(
         random_sd_dir):
     images, samples = make_episode(seed=4)
     raw = build_model(random_sd_dir)
-    assert raw.prompt_scale(torch.zeros(1, 4, 8, 8)) == 1.0
+    assert raw.fitter.scale_for(raw.map_mode(), torch.zeros(1, 4, 8, 8)) == 1.0
     fixed = build_model(random_sd_dir, prompt_scale=2.5)
-    assert fixed.prompt_scale(torch.zeros(1, 4, 8, 8)) == 2.5
+    assert fixed.fitter.scale_for(fixed.map_mode(), torch.zeros(1, 4, 8, 8)) == 2.5
     auto = build_model(random_sd_dir, prompt_scale='auto')
     latents = auto.backbone.encode(images[:1])
     noisy, _ = auto.backbone.add_noise(latents,
                                        torch.Generator().manual_seed(0))
     cached = auto.backbone.layer_queries(noisy, torch.zeros(1, 1, 32))
     spread = auto.backbone.logit_sensitivity(cached)
-    assert auto.prompt_scale(latents) == pytest.approx(1 / spread)
+    assert auto.fitter.scale_for(auto.map_mode(), latents) == pytest.approx(1 / spread)
     assert len(auto.predict_episode(images, samples)) == 2
     with pytest.raises(ValueError, match='prompt_scale'):
         build_model(random_sd_dir, prompt_scale='big')
@@ -346,51 +352,59 @@ def fit_inputs(shots=2, queries=3, k=3):
 @pytest.mark.parametrize('map_features', sorted(MAP_MODES))
 def test_unet_calls_count_the_passes_made(random_sd_dir, monkeypatch,
                                           map_features):
-    model = build_model(random_sd_dir)
+    model = build_model(random_sd_dir, steps=2, max_batch=2,
+                        map_features=map_features)
     images, targets, visible = fit_inputs()
     latents = model.backbone.encode(images)
     calls = []
     run_unet = model.backbone._run_unet
     monkeypatch.setattr(model.backbone, '_run_unet',
                         lambda *a: calls.append(1) or run_unet(*a))
-    mode = model.map_mode(map_features=map_features, max_batch=2)
+    mode = model.map_mode()
     g = torch.Generator().manual_seed(0)
-    prompts = model.fit_prompts(latents[:2], targets, visible, g, steps=2,
-                                mode=mode)
-    model.query_maps(latents[2:], prompts, (CROP, CROP), g, mode=mode)
-    assert len(model.last_episode_losses) == 2
+    fit = model.fit_prompts(latents[:2], targets, visible, g)
+    model.query_maps(latents[2:], fit.prompts, (CROP, CROP), g)
+    assert fit.steps == 2
     assert len(calls) == mode.unet_calls(steps=2, num_pairs=5,
                                          num_supports=2, num_queries=3,
                                          num_prompts=3)
 
 
-def test_per_call_steps_and_mode_equal_the_configured_ones(random_sd_dir):
+def test_fitter_and_mode_built_apart_equal_the_configured_ones(
+        random_sd_dir):
+    """The benchmark's path: a PromptFitter and a map mode built with other
+    values than the model's config give what a model configured with those
+    values gives, and the model's test_cfg is not touched."""
+    from mmppm.models.fitters import PromptFitter
     model = build_model(random_sd_dir)
     configured = build_model(random_sd_dir, steps=2, max_batch=2,
                              map_features='shared_context')
     before = dict(model.test_cfg)
     images, targets, visible = fit_inputs()
-    mode = model.map_mode(map_features='shared_context', max_batch=2)
+    mode = MAP_MODES['shared_context'](model.backbone, model.context, 2,
+                                       model.autocast)
+    fitter = PromptFitter(steps=2, lr=model.test_cfg['lr'],
+                          prompt_init_std=model.test_cfg['prompt_init_std'])
     results = []
-    for m, kwargs in [(configured, {}), (model, dict(steps=2, mode=mode))]:
+    for m, fit_mode, fit_with in [(configured, configured.map_mode(),
+                                   configured.fitter), (model, mode, fitter)]:
         latents = m.backbone.encode(images)
         g = torch.Generator().manual_seed(0)
-        prompts = m.fit_prompts(latents[:2], targets, visible, g, **kwargs)
-        maps = m.query_maps(latents[2:], prompts, (CROP, CROP), g,
-                            mode=kwargs.get('mode'))
-        results.append((list(m.last_episode_losses), prompts, maps))
+        fit = fit_with.fit(fit_mode, m.head, latents[:2], targets, visible,
+                           g)
+        maps = fit_mode.query_maps(latents[2:], fit.prompts, (CROP, CROP), g)
+        results.append((list(fit.losses), fit.prompts, maps))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-6)
     torch.testing.assert_close(results[0][1], results[1][1])
     torch.testing.assert_close(results[0][2], results[1][2])
     assert model.test_cfg == before  # nothing written into test_cfg
     assert isinstance(model.map_mode(), ExactMaps)
     with pytest.raises(ValueError, match='map_features'):
-        model.map_mode(map_features='fast')
+        build_model(random_sd_dir, map_features='fast')
     with pytest.raises(ValueError, match='max_batch'):
-        model.map_mode(max_batch=0)
+        build_model(random_sd_dir, max_batch=0)
     with pytest.raises(ValueError, match='steps'):
-        model.fit_prompts(images[:0], targets, visible, torch.Generator(),
-                          steps=-1)
+        PromptFitter(steps=-1)
 
 
 @pytest.mark.parametrize('map_features', ['cached', 'exact'])
@@ -412,6 +426,6 @@ def test_cpt_fit_with_more_pairs_than_max_batch(random_sd_dir, map_features):
         latents = model.backbone.encode(images[:2])
         with torch.enable_grad():
             return model.fit_prompts(latents, targets, visible,
-                                     torch.Generator().manual_seed(0))
+                                     torch.Generator().manual_seed(0)).prompts
 
     torch.testing.assert_close(fitted(2), fitted(64), rtol=1e-4, atol=1e-5)

@@ -1,10 +1,11 @@
 """Map objectives of the prompt fit, with known answers."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
-from mmppm.models.utils import MAP_LOSSES, map_loss
+from mmppm.models.utils import MAP_LOSSES, map_loss, map_loss_vs_zero
 
 
 def gaussian(h=16, w=16, x=5., y=9., sigma=2.):
@@ -55,3 +56,17 @@ def test_normalized_ce_is_the_target_entropy_at_the_optimum_and_scale_free():
 def test_unknown_map_loss():
     with pytest.raises(ValueError, match='normalized_ce'):
         map_loss(gaussian(), gaussian(), 'l1')
+
+
+def test_map_loss_vs_zero_known_answers():
+    t = np.zeros((1, 2, 4, 4))
+    t[0, 0, 1, 1] = t[0, 1, 2, 2] = 1.
+    assert map_loss_vs_zero(np.zeros_like(t), t, [[1, 1]]) == 1.0
+    assert map_loss_vs_zero(t.copy(), t, [[1, 1]]) == 0.0
+    half = t * 0.5
+    assert map_loss_vs_zero(half, t, [[1, 1]]) == pytest.approx(0.25)
+    # an invisible pair does not count
+    bad = t.copy()
+    bad[0, 1] = 1.
+    assert map_loss_vs_zero(bad, t, [[1, 0]]) == 0.0
+    assert np.isnan(map_loss_vs_zero(t, t, [[0, 0]]))
