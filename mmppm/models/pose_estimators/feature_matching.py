@@ -1,19 +1,18 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Training-free correspondence on UNet features (DIFT-style baseline)."""
-import copy
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
-from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
 from ..data_preprocessors import build_data_preprocessor
-from ..utils import argmax_2d, crop_to_image, image_to_crop
+from ..utils import argmax_2d, image_to_crop
+from .episodes import pack_query_predictions, split_episode
 
 
 def sample_features(features: Tensor, xy: np.ndarray,
@@ -160,9 +159,8 @@ class FeatureMatchingBaseline(BaseModel):
     @torch.no_grad()
     def predict_episode(self, images: Tensor, samples: list) -> List:
         """Predict the queries of one episode (supports first)."""
-        roles = [s.metainfo.get('episode_role', 'query') for s in samples]
-        num_shots = roles.count('support')
-        supports, queries = samples[:num_shots], samples[num_shots:]
+        supports, queries = split_episode(samples)
+        num_shots = len(supports)
         generator = torch.Generator().manual_seed(
             self.seed + int(samples[0].metainfo.get('episode_id', 0)))
         feats = self.features(self.backbone.encode(images), generator)
@@ -183,18 +181,6 @@ class FeatureMatchingBaseline(BaseModel):
         maps = F.interpolate(maps, size=(h, w), mode='bilinear',
                              align_corners=False)
         xy, scores = argmax_2d(maps)
-        keypoints = xy.cpu().numpy().astype(np.float32)
-        results = []
-        for i, sample in enumerate(queries):
-            m = sample.metainfo
-            out = copy.copy(sample)
-            out.pred_instances = InstanceData(
-                keypoints=crop_to_image(keypoints[i], m['input_center'],
-                                        m['input_scale'],
-                                        m['input_size'])[None].astype(
-                                            np.float32),
-                keypoint_scores=scores[i].float().cpu().numpy()[None])
-            if self.output_heatmaps:
-                out.pred_fields = PixelData(heatmaps=maps[i].cpu())
-            results.append(out)
-        return results
+        return pack_query_predictions(
+            queries, xy.cpu().numpy(), scores.float().cpu().numpy(),
+            maps if self.output_heatmaps else None)
