@@ -3,7 +3,9 @@
 # fit of docs/method.md, cached maps) plus the CPT of
 # configs/ppm_cpt_split1.py (P_bar, Phi and base prompts, trained on the toy
 # train split's 8 categories on a CPU). lr 2e-3 instead of the paper's 5e-4
-# (x4: a few hundred CPU iterations instead of 20k GPU ones).
+# (x4: a thousand CPU iterations instead of 20k GPU ones). Trained with the
+# maps the toy configs test with (cached queries, train_cfg.map_features=
+# 'cached': one UNet pass per image, no diffusion term; docs/cpt.md).
 #   python tools/train.py configs/cpt/ppm_cpt_toy-sd_toy.py
 #   python tools/test.py configs/cpt/ppm_cpt_toy-sd_toy.py \
 #       work_dirs/ppm_cpt_toy-sd_toy/best.pth
@@ -16,11 +18,12 @@ _base_ = [
 # fit's prompts
 model = dict(
     prompt_encoder=dict(_delete_=True, type='SharedPromptMLP'),  # P_bar, Phi
-    train_cfg=dict(num_base_keypoints=None, prompt_init_std=0.1))
+    train_cfg=dict(num_base_keypoints=None, prompt_init_std=0.1,
+                   map_features='cached'))
 
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
 randomness = dict(seed=0)
-train_cfg = dict(max_iters=300, val_interval=100)
-default_hooks = dict(logger=dict(interval=10, log_metric_by_epoch=False),
-                     checkpoint=dict(interval=100, max_keep_ckpts=1))
+train_cfg = dict(max_iters=1000, val_interval=250)
+default_hooks = dict(logger=dict(interval=25, log_metric_by_epoch=False),
+                     checkpoint=dict(interval=250, max_keep_ckpts=1))
 log_processor = dict(window_size=10)

@@ -11,7 +11,9 @@
 # tools/train_toy_sd.py.
 _base_ = ['./toy_sd_runtime.py']
 
-cross_attention_dim = 64
+# 128, not 64: words localised better at equal iterations (iteration 250:
+# 34.9 % vs 21.5 % of caption words on their own blob; docs/toy_sd.md)
+cross_attention_dim = 128
 model = dict(
     type='ToyLDMTrainer',
     unet=dict(
@@ -30,12 +32,15 @@ model = dict(
     text_encoder=dict(num_hidden_layers=1, num_attention_heads=4),
     vae_pretrained='work_dirs/toy_sd/vae_export',  # set by the tool
     max_length=24,
-    ground_ce_weight=0.05,
-    ground_bce_weight=0.05,
+    # 0.2 each, not 0.05: 68 % vs 56 % of caption words on their own blob at
+    # iteration 500, PPM 54 % vs 44 % PCK@0.2 on the toy val split
+    ground_ce_weight=0.2,
+    ground_bce_weight=0.2,
     low_t_prob=0.5,
     low_t_max=100,
     single_word_prob=0.)
 
 train_dataloader = dict(batch_size=16)
+# the shipped model: --unet-iters 3000 (the schedule stretched)
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=2000)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=5e-4))
