@@ -117,7 +117,7 @@ def test_launcher_plan(kit, tmp_path):
     assert not (tmp_path / 'out').exists()  # a dry run creates nothing
     rc, out = launch('--dry-run', '--only=toy,tests', kit, tmp_path / 'out')
     assert rc == 0 and 'parts:  toy tests' in out, out
-    assert '--unet-stop-at 750' in out  # the shipped toy model's command
+    assert '--vae-iters 1500 --unet-iters 3000' in out  # the shipped model's
 
 
 @pytest.mark.parametrize('args, message', [
