@@ -113,6 +113,11 @@ def main(argv=None):
     parser.add_argument('--cpt-checkpoint', default='data/toy_sd/cpt_toy.pth')
     parser.add_argument('--episodes', type=int,
                         help='episodes per category (default: the config)')
+    parser.add_argument('--only', nargs='+', default=[],
+                        help='run only the rows whose name contains one of '
+                        'these (e.g. "exact")')
+    parser.add_argument('--exclude', nargs='+', default=[],
+                        help='skip the rows whose name contains one of these')
     parser.add_argument('--work-dir',
                         default=osp.join(REPO, 'work_dirs/toy_experiments'))
     parser.add_argument('--out', help='write the results as JSON here')
@@ -133,6 +138,8 @@ def main(argv=None):
                 () if r.config == COPY else
                 (f'model.backbone.pretrained={args.sd}', )))
             for r in experiment_rows(group, args.sd, args.cpt_checkpoint)
+            if (not args.only or any(w in r.name for w in args.only))
+            and not any(w in r.name for w in args.exclude)
         ]
         results[group] = run_rows(
             rows, osp.join(args.work_dir, f'{args.split}_{group}'))
