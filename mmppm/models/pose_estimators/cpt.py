@@ -120,3 +120,19 @@ def _check_encoder_keys(model, encoder_keys: List[str], prefix: str) -> None:
             'Test it with the config it was trained with (the '
             'prompt_encoder settings and model.backbone.pretrained, which '
             'sets its width), or retrain.')
+
+
+def check_prompt_encoder_ready(model) -> None:
+    """CPT predictions need P_bar and Phi from a checkpoint (or from
+    training in this process): refuse a random MLP unless the config says
+    ``test_cfg.allow_untrained_prompt_encoder=True``."""
+    if (model.prompt_encoder is None or model.prompt_encoder_ready
+            or model.test_cfg['allow_untrained_prompt_encoder']):
+        return
+    raise UserError(
+        'This config has a CPT prompt encoder (P_bar and Phi) but no '
+        'checkpoint was loaded into it: the predictions would use a '
+        'random MLP. Pass the CPT checkpoint (tools/test.py CONFIG '
+        'work_dirs/<run>/best.pth), or set model.test_cfg.'
+        'allow_untrained_prompt_encoder=True to test an untrained '
+        'encoder on purpose.')

@@ -9,7 +9,7 @@ from mmengine.structures import InstanceData, PixelData
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
-from ..utils import crop_to_image
+from ..utils import crop_to_image, map_loss, map_loss_vs_zero
 
 
 def split_episode(samples: Sequence) -> Tuple[list, list]:
@@ -119,3 +119,25 @@ def pack_query_predictions(queries: Sequence,
             out.pred_fields = PixelData(heatmaps=maps[i].cpu())
         results.append(out)
     return results
+
+
+def fit_diagnostics(head, support_maps: Tensor, supports: list,
+                    targets: Tensor, visible: Tensor) -> dict:
+    """The supports predicted by their own prompts (docs/method.md, "Fit
+    diagnostics"): image-pixel keypoints ``fit_keypoints`` decoded by
+    ``head`` from ``support_maps`` ``[S, K, H, W]`` and the map loss over
+    that of an all-zero map; the metric scores them as it scores queries."""
+    keypoints, _ = head.decode(support_maps)  # [S, K, 2] crop px
+
+    def objective(m, t):
+        return map_loss(torch.from_numpy(m), torch.from_numpy(t),
+                        head.map_loss).numpy()
+
+    return dict(
+        fit_keypoints=to_image_pixels(keypoints, supports, np.float64),
+        fit_map_loss_vs_zero=map_loss_vs_zero(support_maps.cpu().numpy(),
+                                              targets.cpu().numpy(),
+                                              visible.cpu().numpy(),
+                                              objective),
+        **{k: v for k, v in support_ground_truth(supports).items()
+           if k != 'support_keypoints_visible'})

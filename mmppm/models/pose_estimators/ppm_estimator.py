@@ -2,7 +2,6 @@
 """Prompt Pose Matching (PPM) with optional Category-shared Prompt Training."""
 from typing import Callable, Dict, List, Optional, Sequence
 
-import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
@@ -14,11 +13,10 @@ from mmppm.utils.errors import UserError
 from ..data_preprocessors import build_data_preprocessor
 from ..fitters import FitResult
 from ..map_modes import MAP_MODES, MapMode
-from ..utils import map_loss, map_loss_vs_zero
-from .cpt import check_cpt_state_dict, cpt_loss
+from .cpt import check_cpt_state_dict, check_prompt_encoder_ready, cpt_loss
+from .episodes import fit_diagnostics as support_fit_diagnostics
 from .episodes import (pack_query_predictions, split_episode,
-                       support_ground_truth, support_targets,
-                       supports_as_queries, to_image_pixels)
+                       support_targets, supports_as_queries)
 from .ppm_cfg import check_test_cfg, check_train_cfg, fitter_cfg
 
 
@@ -214,7 +212,7 @@ class PPMEstimator(BaseModel):
             fit_diagnostics = self.test_cfg['fit_diagnostics']
         supports, queries = split_episode(samples)
         num_shots = len(supports)
-        self._check_prompt_encoder()
+        check_prompt_encoder_ready(self)
         episode_id = int(samples[0].metainfo.get('episode_id', 0))
         what = (f'episode {episode_id} '
                 f"({samples[0].metainfo.get('category_name', '?')})")
@@ -244,8 +242,8 @@ class PPMEstimator(BaseModel):
             support_maps = self.query_maps(
                 latents[:num_shots], fit.prompts, map_size,
                 torch.Generator().manual_seed(seed))
-            meta.update(self._fit_diagnostics(support_maps, supports,
-                                              targets, visible))
+            meta.update(support_fit_diagnostics(self.head, support_maps,
+                                                supports, targets, visible))
         results = pack_query_predictions(
             queries, keypoints, scores, maps if output_heatmaps else None,
             meta)
@@ -254,36 +252,3 @@ class PPMEstimator(BaseModel):
                 out.fit_fields = PixelData(
                     heatmaps=support_maps.flatten(0, 1).cpu())
         return results
-
-    def _fit_diagnostics(self, support_maps: Tensor, supports: list,
-                         targets: Tensor, visible: Tensor) -> dict:
-        """The supports predicted by their own prompts (docs/method.md,
-        "Fit diagnostics"): image-pixel keypoints and the map loss over that
-        of an all-zero map; the metric scores them as it scores queries."""
-        keypoints, _ = self.head.decode(support_maps)  # [S, K, 2] crop px
-
-        def objective(m, t):
-            return map_loss(torch.from_numpy(m), torch.from_numpy(t),
-                            self.head.map_loss).numpy()
-
-        return dict(
-            fit_keypoints=to_image_pixels(keypoints, supports, np.float64),
-            fit_map_loss_vs_zero=map_loss_vs_zero(
-                support_maps.cpu().numpy(), targets.cpu().numpy(),
-                visible.cpu().numpy(), objective),
-            **{k: v for k, v in support_ground_truth(supports).items()
-               if k != 'support_keypoints_visible'})
-
-    def _check_prompt_encoder(self) -> None:
-        """CPT predictions need P_bar and Phi from a checkpoint (or from
-        training in this process)."""
-        if (self.prompt_encoder is None or self.prompt_encoder_ready
-                or self.test_cfg['allow_untrained_prompt_encoder']):
-            return
-        raise UserError(
-            'This config has a CPT prompt encoder (P_bar and Phi) but no '
-            'checkpoint was loaded into it: the predictions would use a '
-            'random MLP. Pass the CPT checkpoint (tools/test.py CONFIG '
-            'work_dirs/<run>/best.pth), or set model.test_cfg.'
-            'allow_untrained_prompt_encoder=True to test an untrained '
-            'encoder on purpose.')
