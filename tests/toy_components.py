@@ -32,6 +32,7 @@ from torch.utils.data import Dataset
 
 import mmppm  # noqa: F401  (mmcv ext stand-in before mmpose.models)
 from mmppm.engine.runner import iter_data_elements
+from mmppm.utils.errors import MissingFileError
 from mmpose.registry import DATASETS, METRICS, MODELS
 from mmpose.structures import PoseDataSample
 
@@ -128,14 +129,15 @@ class FakeEpisodeDataset(Dataset):
                  missing_image_at: int = -1):
         self.n = n
         self.num_queries = num_queries
-        self.missing_image_at = missing_image_at  # a data error there
+        self.missing_image_at = missing_image_at  # a user's data error
 
     def __len__(self):
         return self.n
 
     def __getitem__(self, idx):
         if idx == self.missing_image_at:
-            raise FileNotFoundError(f'Image file not found: ep{idx:03d}.jpg '
+            # as MP100Dataset._check_image: a missing file is the user's
+            raise MissingFileError(f'Image file not found: ep{idx:03d}.jpg '
                                     f'(episode {idx})')
         samples = [
             PoseDataSample(metainfo=dict(
