@@ -143,9 +143,11 @@ def _check_pipeline(pipeline, where: str, registry) -> None:
 
 def check_components(cfg, sections: Sequence[str] = (
         'model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
-        'val_evaluator', 'test_evaluator')) -> None:
+        'val_evaluator', 'test_evaluator', 'train_cfg', 'val_cfg',
+        'test_cfg')) -> None:
     """Check the model (and its parts), the datasets and their pipelines,
-    the evaluators and custom hooks of a config before the Runner builds
+    the evaluators, the loops (``test_cfg=dict(type='ResumableTestLoop',
+    cache_dir=...)``) and custom hooks of a config before the Runner builds
     them (:func:`check_component`).
 
     Raises:
@@ -153,7 +155,8 @@ def check_components(cfg, sections: Sequence[str] = (
     """
     from mmengine.registry import DefaultScope
     from mmengine.utils import import_modules_from_strings
-    from mmpose.registry import DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS
+    from mmpose.registry import (DATASETS, HOOKS, LOOPS, METRICS, MODELS,
+                                 TRANSFORMS)
     if cfg.get('custom_imports'):  # their types register on import
         import_modules_from_strings(**cfg.custom_imports)
     with DefaultScope.overwrite_default_scope('mmpose'):
@@ -178,6 +181,8 @@ def check_components(cfg, sections: Sequence[str] = (
                                         TRANSFORMS)
             elif name.endswith('_evaluator') and 'type' in section:
                 check_component(section, METRICS, name)
+            elif name.endswith('_cfg') and 'type' in section:
+                check_component(section, LOOPS, name)
         for i, hook in enumerate(cfg.get('custom_hooks') or []):
             if isinstance(hook, dict):
                 check_component(hook, HOOKS, f'custom_hooks[{i}]')

@@ -63,6 +63,12 @@ def test_new_component_arguments_and_list_indices_are_allowed():
      r"not a registered metric type; did you mean 'EpisodicPCK'\?"),
     (('test_dataloader', 'dataset', 'pipeline', 'abc'),
      r'test_dataloader.dataset.pipeline must be a list of transform'),
+    # the test loop's arguments (was: a TypeError once the Runner built it)
+    (('test_cfg', 'cache_dirr', '/tmp/x'),
+     r"test_cfg \(ResumableTestLoop\) has no argument 'cache_dirr'; did you "
+     r"mean 'cache_dir'\?"),
+    (('test_cfg', 'type', 'ResumableTestLoopp'),
+     r"test_cfg.type='ResumableTestLoopp' is not a registered loop type"),
 ])
 def test_component_typos(edit, match):
     cfg = Config.fromfile(TOY)
@@ -87,6 +93,7 @@ def test_a_transform_typo_is_named():
     ('test_dataloaderr.batch_size=1', "did you mean 'test_dataloader'"),
     ('test_dataloader.dataset.num_episode=1', "did you mean 'num_episodes'"),
     ('model.type=Nope', "model.type='Nope' is not a registered"),
+    ('test_cfg.cache_dirr=/tmp/x', "did you mean 'cache_dir'"),
 ])
 def test_test_tool_stops_before_building_anything(option, match, tmp_path,
                                                   capsys):
