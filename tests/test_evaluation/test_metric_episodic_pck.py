@@ -176,6 +176,8 @@ def test_fit_pck_at_the_metric_own_thresholds(thrs, headline, expected):
     evaluator.process([s])
     m, log = _evaluate_logged(evaluator, 1)
     assert m[f'fit_PCK@{headline:.2f}'] == pytest.approx(expected)
+    # and the poor-fit warning follows it (fit PCK < 80 %)
+    assert ('did not fit their own supports' in log) == (expected < 0.8)
 
 
 def test_old_predictions_without_errors_say_why_no_fit_metric():

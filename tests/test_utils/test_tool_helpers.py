@@ -20,7 +20,8 @@ class _Failing(torch.utils.data.Dataset):
 
 
 def test_a_data_error_in_a_loader_worker_is_its_own_line():
-    loader = torch.utils.data.DataLoader(_Failing(), num_workers=1)
+    # two workers, as the MP-100 configs load
+    loader = torch.utils.data.DataLoader(_Failing(), num_workers=2)
     with pytest.raises(ValueError) as e:
         next(iter(loader))
     assert 'Original Traceback' in str(e.value)  # how torch re-raises it
