@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 from mmengine.dataset import BaseDataset, Compose
 from mmengine.fileio import exists
+from mmengine.registry import DefaultScope
 from mmpose.registry import DATASETS, TRANSFORMS
 
 from mmppm.utils.errors import MissingFileError, UserError
@@ -30,11 +31,23 @@ def _copy_instance(inst: dict) -> dict:
 
 def build_pipeline(
         transforms: Sequence[Union[dict, Callable]]) -> List[Callable]:
-    """Build config dicts with mmpose's TRANSFORMS registry, so that the
-    pipeline builds whatever the current default scope."""
-    return [
-        TRANSFORMS.build(t) if isinstance(t, dict) else t for t in transforms
-    ]
+    """Build config dicts with mmpose's TRANSFORMS registry.
+
+    mmengine builds in the current default scope's registry; where that is
+    none or ``'mmengine'`` (e.g. after an mmengine ``Runner`` with
+    ``default_scope='mmengine'`` in the same process), mmpose's transforms
+    (``LoadImage``, ``TopdownAffine``) would not be found, so they are built
+    in the ``'mmpose'`` scope there. Any other scope (a project's own,
+    mmpose's children) is kept.
+    """
+    current = DefaultScope.get_current_instance()
+    scope = None if current is not None and current.scope_name not in (
+        'mmengine', ) else 'mmpose'
+    with DefaultScope.overwrite_default_scope(scope):
+        return [
+            TRANSFORMS.build(t) if isinstance(t, dict) else t
+            for t in transforms
+        ]
 
 
 def load_coco_json(ann_file: str) -> dict:

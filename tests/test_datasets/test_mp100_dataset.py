@@ -239,3 +239,18 @@ def test_undecodable_image_is_named(toy_root, tmp_path, content):
                       pipeline=[dict(type='LoadImage')])
     with pytest.raises(ValueError, match='cannot decode image .*annotation'):
         ds[0]
+
+
+def test_pipeline_builds_after_an_mmengine_scoped_runner(tmp_path):
+    """An mmengine Runner with ``default_scope='mmengine'`` earlier in the
+    process (a notebook, another test) leaves that scope current; mmpose's
+    transforms used to be looked up there: 'LoadImage is not in the
+    mmengine::transform registry'."""
+    from mmengine.registry import DefaultScope
+    ann_file = write_json(tmp_path / 'a.json', make_coco())
+    with DefaultScope.overwrite_default_scope('mmengine'):
+        ds = MP100Dataset(ann_file=ann_file, data_root=str(tmp_path),
+                          pipeline=TRAIN_PIPELINE)
+        assert DefaultScope.get_current_instance().scope_name == 'mmengine'
+    assert [type(t).__name__ for t in ds.pipeline.transforms][:1] == [
+        'LoadImage']
