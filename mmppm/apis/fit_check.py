@@ -8,7 +8,7 @@ queries' PCK, the map loss against an all-zero map and, per keypoint, the
 map value at the ground truth against the best value elsewhere.
 """
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -18,8 +18,8 @@ from mmpose.registry import DATASETS, MODELS
 
 from mmppm.datasets import episode_collate
 from mmppm.evaluation.functional import (DEFAULT_THRS, episodic_pck,
-                                         fit_pck, fitted, peak_contrast,
-                                         support_errors)
+                                         fit_errors, fit_pck, fitted,
+                                         peak_contrast, support_errors)
 from mmppm.models.pose_estimators.episodes import (split_episode,
                                                    support_ground_truth,
                                                    support_targets,
@@ -51,37 +51,35 @@ def query_pck(results: list) -> np.ndarray:
     return np.stack(rows)
 
 
-def fit_errors(result) -> np.ndarray:
-    """The supports' errors ``[S, K]`` of a query result of an episode
-    predicted with fit diagnostics (:func:`support_errors`; NaN where a
-    keypoint does not count)."""
-    meta = result.metainfo
-    return support_errors(meta['fit_keypoints'], meta['support_keypoints'],
-                          meta['support_bboxes'],
-                          meta['support_keypoints_visible'])
-
-
-def keypoint_rows(result, episode_id: int, category: str) -> List[dict]:
+def keypoint_rows(result, supports: Sequence, episode_id: int,
+                  category: str) -> List[dict]:
     """One row per keypoint of an episode (mean over its counted shots):
     its error over the object size, whether it is fitted (the PCK@0.2 rule,
     :func:`fitted`) and, where the supports' maps came with the result
     (``fit_fields``), the map value at the ground truth against the best
-    value beyond the PCK@0.2 distance (:func:`peak_contrast`)."""
-    errors = fit_errors(result)  # [S, K]
-    meta = result.metainfo
+    value beyond the PCK@0.2 distance (:func:`peak_contrast`), both in each
+    support's own crop (its ``input_center`` / ``input_scale``)."""
+    errors = fit_errors(result.metainfo)  # [S, K]
     contrast = None
     if 'fit_fields' in result:
         s_num, k_num = errors.shape
         maps = np.asarray(result.fit_fields.heatmaps)
         maps = maps.reshape(s_num, k_num, *maps.shape[-2:])
-        w, h = (int(v) for v in meta['input_size'])
-        gt_crop = np.stack([
-            image_to_crop(meta['support_keypoints'][s],
-                          *_crop_window(meta['support_bboxes'][s]), (w, h))
-            for s in range(s_num)
-        ])
-        # beyond the PCK@0.2 distance: 0.2 x the box, the crop is 1.25 x it
-        contrast = peak_contrast(maps, gt_crop, 0.2 / 1.25 * max(h, w))
+        truth = support_ground_truth(supports)
+        parts = []
+        for s, sample in enumerate(supports):
+            m = sample.metainfo
+            gt_crop = image_to_crop(truth['support_keypoints'][s],
+                                    m['input_center'], m['input_scale'],
+                                    m['input_size'])
+            # the PCK@0.2 distance: 0.2 x the box's longer side, in crop px
+            x1, y1, x2, y2 = truth['support_bboxes'][s]
+            px_per_image_px = float(m['input_size'][0]) / float(
+                m['input_scale'][0])
+            parts.append(peak_contrast(
+                maps[s:s + 1], gt_crop[None],
+                0.2 * max(x2 - x1, y2 - y1) * px_per_image_px))
+        contrast = tuple(np.concatenate(p) for p in zip(*parts))
     rows = []
     for k in range(errors.shape[1]):
         shots = ~np.isnan(errors[:, k])
@@ -99,15 +97,6 @@ def keypoint_rows(result, episode_id: int, category: str) -> List[dict]:
                            float(contrast[1][shots, k].mean()), 4))
         rows.append(row)
     return rows
-
-
-def _crop_window(bbox_xyxy) -> tuple:
-    """Center and scale of the PPM crop of a box (the test pipeline's
-    ``GetBBoxCenterScale(padding=1.25)``, square)."""
-    x1, y1, x2, y2 = (float(v) for v in bbox_xyxy)
-    side = max(x2 - x1, y2 - y1) * 1.25
-    return (np.array([(x1 + x2) / 2, (y1 + y2) / 2], np.float32),
-            np.array([side, side], np.float32))
 
 
 def run_fit_check(cfg: Config,
@@ -153,16 +142,17 @@ def run_fit_check(cfg: Config,
     for idx in range(len(dataset)):
         batch = model.data_preprocessor(episode_collate([dataset[idx]]),
                                         False)
-        results = model.predict_episode(batch['inputs'][0],
-                                        batch['data_samples'][0],
+        samples = batch['data_samples'][0]
+        results = model.predict_episode(batch['inputs'][0], samples,
                                         output_heatmaps=True,
                                         fit_diagnostics=True)
         meta = results[0].metainfo
-        fit.append(fit_pck(fit_errors(results[0]), DEFAULT_THRS))
+        fit.append(fit_pck(fit_errors(meta), DEFAULT_THRS))
         ratios.append(meta['fit_map_loss_vs_zero'])
         queries.append(query_pck(results))
         rows.extend(
-            keypoint_rows(results[0], int(meta.get('episode_id', idx)),
+            keypoint_rows(results[0], split_episode(samples)[0],
+                          int(meta.get('episode_id', idx)),
                           str(meta.get('category_name', '?'))))
         print_log(
             f'fit check episode {idx + 1}/{len(dataset)}: fit PCK@0.2 '

@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 
 import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
 import mmppm.engine  # noqa: F401  (TestTimeDataParallel, loops)
-from mmppm.utils.config_checks import check_override_keys
+from mmppm.utils.config_checks import merge_cfg_options
 from mmppm.utils.tool_helpers import check_load_from, prepare_tool_config
 from .cli import add_common_args, finish_args, tool_parser
 
@@ -59,9 +59,7 @@ def merge_args(cfg, args):
         # Scoped name: Runner.wrap_model looks it up in mmengine's root
         # registry.
         cfg.model_wrapper_cfg = dict(type='mmpose.TestTimeDataParallel')
-    if args.cfg_options:
-        check_override_keys(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     check_load_from(cfg)
     return cfg
 

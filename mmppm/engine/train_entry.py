@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 
 import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
 from mmppm.utils.base_keypoints import fill_num_base_keypoints
-from mmppm.utils.config_checks import check_override_keys
+from mmppm.utils.config_checks import merge_cfg_options
 from mmppm.utils.errors import UserError
 from mmppm.utils.tool_helpers import (ToolError, check_fresh_work_dir,
                                       check_load_from, find_resume_checkpoint,
@@ -66,9 +66,7 @@ def merge_args(cfg, args):
         cfg.resume = True
         cfg.load_from = args.resume
 
-    if args.cfg_options:
-        check_override_keys(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
     if not cfg.get('resume'):
         check_fresh_work_dir(cfg.work_dir)
     check_load_from(cfg)

@@ -78,6 +78,14 @@ def check_override_keys(cfg, options: dict) -> None:
             node, path = node[part], path + [part]
 
 
+def merge_cfg_options(cfg, options: Optional[dict]) -> None:
+    """Apply ``--cfg-options`` to ``cfg`` after :func:`check_override_keys`
+    (the step ``tools/train.py`` and ``tools/test.py`` share)."""
+    if options:
+        check_override_keys(cfg, options)
+        cfg.merge_from_dict(options)
+
+
 def _explicit_arguments(cls) -> Optional[set]:
     """The keyword arguments ``cls`` accepts, following ``**kwargs`` up
     the class hierarchy; None where that ends open (anything accepted)."""

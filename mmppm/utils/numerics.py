@@ -1,5 +1,7 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Numeric helpers: a guard against optimising on NaN/Inf, tensors to numpy."""
+"""Numeric helpers: a guard against optimising on NaN/Inf, tensors to numpy,
+what counts as an integer or a number in a config value."""
+import math
 from typing import Union
 
 import numpy as np
@@ -31,3 +33,14 @@ def to_numpy(x) -> np.ndarray:
     if hasattr(x, 'detach'):
         x = x.detach().cpu().numpy()
     return np.asarray(x)
+
+
+def is_int(value) -> bool:
+    """An integer config value (Python or numpy; ``True`` is not one)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def is_finite_number(value) -> bool:
+    """A finite real config value (Python or numpy; ``True`` is not one)."""
+    return isinstance(value, (int, float, np.number)) and not isinstance(
+        value, bool) and math.isfinite(float(value))

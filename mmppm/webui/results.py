@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from mmppm.evaluation.functional import fitted, support_errors
+from mmppm.evaluation.functional import fit_errors, fitted
 from .support_set import SupportSet, category_entry
 
 
@@ -76,10 +76,7 @@ def fit_rows(result, names: Sequence[str], thr: float = 0.2) -> List[dict]:
     """
     if result is None or 'fit_keypoints' not in result.metainfo:
         return []
-    meta = result.metainfo
-    errors = support_errors(meta['fit_keypoints'], meta['support_keypoints'],
-                            meta['support_bboxes'],
-                            meta['support_keypoints_visible'])
+    errors = fit_errors(result.metainfo)
     rows = []
     for k, name in enumerate(names):
         counted = ~np.isnan(errors[:, k])

@@ -26,7 +26,7 @@ import sys
 from mmengine.config import DictAction
 
 from mmppm.apis.fit_check import ORACLES, fit_landscape, run_fit_check
-from mmppm.utils.tool_helpers import ToolError, load_tool_config
+from mmppm.utils.tool_helpers import ToolError, load_tool_config, run_tool
 
 
 def parse_args(argv=None):
@@ -109,4 +109,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -1,10 +1,12 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 from .episodic_pck import (DEFAULT_THRS, episodic_pck, episodic_pck_mask,
                            normalized_errors, pck_from_errors)
-from .fit_diagnostics import fit_pck, fitted, peak_contrast, support_errors
+from .fit_diagnostics import (FIT_DIAGNOSTIC_KEYS, fit_errors, fit_pck, fitted,
+                              peak_contrast, support_errors)
 
 __all__ = [
-    'DEFAULT_THRS', 'episodic_pck', 'episodic_pck_mask', 'fit_pck',
+    'DEFAULT_THRS', 'FIT_DIAGNOSTIC_KEYS', 'episodic_pck', 'episodic_pck_mask',
+    'fit_errors', 'fit_pck',
     'fitted', 'normalized_errors', 'pck_from_errors', 'peak_contrast',
     'support_errors'
 ]

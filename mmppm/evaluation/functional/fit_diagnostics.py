@@ -4,10 +4,11 @@
 Pure numpy functions on the learned prompts' predictions of the support
 images they were fitted on, and on their maps there.
 """
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
+from mmppm.utils.numerics import to_numpy
 from .episodic_pck import (DEFAULT_THRS, episodic_pck_mask,
                            normalized_errors, pck_from_errors)
 
@@ -40,6 +41,18 @@ def support_errors(pred: np.ndarray, gt: np.ndarray, bboxes: np.ndarray,
         err = normalized_errors(pred[s], np.asarray(gt)[s], bboxes[s])
         out[s] = np.where(counted, err, np.nan)
     return out
+
+
+#: The metainfo keys a prediction's fit diagnostics travel in
+#: (:meth:`PPMEstimator.predict_episode`), in :func:`support_errors` order.
+FIT_DIAGNOSTIC_KEYS = ('fit_keypoints', 'support_keypoints', 'support_bboxes',
+                       'support_keypoints_visible')
+
+
+def fit_errors(meta: Mapping) -> np.ndarray:
+    """:func:`support_errors` of a query prediction's fit diagnostics
+    (its metainfo, or the dict the metric receives), ``[S, K]``."""
+    return support_errors(*(to_numpy(meta[k]) for k in FIT_DIAGNOSTIC_KEYS))
 
 
 def fitted(errors: np.ndarray, thr: float = 0.2) -> np.ndarray:

@@ -11,7 +11,7 @@ from terminaltables import AsciiTable
 
 from mmppm.utils import to_numpy
 from mmppm.utils.errors import UserError
-from ..functional import DEFAULT_THRS, episodic_pck, fit_pck, support_errors
+from ..functional import DEFAULT_THRS, episodic_pck, fit_errors, fit_pck
 
 #: fit PCK (at the headline threshold) below which a run warns.
 FIT_WARN_PCK = 0.8
@@ -97,12 +97,8 @@ class EpisodicPCK(BaseMetric):
             if ds.get('fit_keypoints') is not None:  # fit diagnostics
                 # the supports predicted by their own prompts, scored as
                 # queries at this metric's thresholds
-                errors = support_errors(
-                    to_numpy(ds['fit_keypoints']),
-                    to_numpy(ds['support_keypoints']),
-                    to_numpy(ds['support_bboxes']),
-                    to_numpy(ds['support_keypoints_visible']))
-                record['fit_pck_at_thrs'] = fit_pck(errors, self.thrs)
+                record['fit_pck_at_thrs'] = fit_pck(fit_errors(ds),
+                                                    self.thrs)
                 record['fit_loss_vs_zero'] = float(
                     ds.get('fit_map_loss_vs_zero', np.nan))
             elif ds.get('fit_pck') is not None:  # cached by an older mmppm

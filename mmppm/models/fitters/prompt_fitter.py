@@ -1,10 +1,8 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The per-episode prompt optimisation of PPM (paper Eq. 4)."""
 import logging
-import math
 from typing import Callable, List, NamedTuple, Optional, Union
 
-import numpy as np
 import torch
 from mmengine.logging import print_log
 from mmpose.registry import MODELS
@@ -12,6 +10,7 @@ from torch import Tensor
 
 from mmppm.utils import check_finite
 from mmppm.utils.errors import UserError
+from mmppm.utils.numerics import is_finite_number, is_int
 from ..map_modes import FitPairs, MapMode
 from ..utils import loss_plateaued, prompt_pair_weights
 
@@ -34,15 +33,6 @@ class FitResult(NamedTuple):
         return len(self.losses)
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.number)) and not isinstance(
-        value, bool) and math.isfinite(float(value))
-
-
 def check_early_stop(cfg, what: str) -> Optional[dict]:
     """``None`` or ``dict(patience=N >= 1, min_rel_improvement=r in [0,
     1))``; errors name ``what``."""
@@ -52,10 +42,10 @@ def check_early_stop(cfg, what: str) -> Optional[dict]:
     if not isinstance(cfg, dict) or set(cfg) != keys:
         raise UserError(f'{what} must be None or dict(patience=N, '
                         f'min_rel_improvement=r), got {cfg!r}')
-    if not _is_int(cfg['patience']) or cfg['patience'] < 1:
+    if not is_int(cfg['patience']) or cfg['patience'] < 1:
         raise UserError(f"{what}.patience must be an integer >= 1, got "
                         f"{cfg['patience']!r}")
-    if not _is_number(cfg['min_rel_improvement']) or not (
+    if not is_finite_number(cfg['min_rel_improvement']) or not (
             0 <= cfg['min_rel_improvement'] < 1):
         raise UserError(f'{what}.min_rel_improvement must be in [0, 1), got '
                         f"{cfg['min_rel_improvement']!r}")
@@ -98,17 +88,17 @@ class PromptFitter:
                  prompt_scale: Union[None, float, str] = None,
                  early_stop: Optional[dict] = None,
                  what: str = 'model.test_cfg') -> None:
-        if not _is_int(steps) or steps < 0:
+        if not is_int(steps) or steps < 0:
             raise UserError(f'{what}.steps must be an integer >= 0, got '
                             f'{steps!r}')
-        if not _is_number(lr) or not 0 < lr <= 1e3:
+        if not is_finite_number(lr) or not 0 < lr <= 1e3:
             raise UserError(f'{what}.lr must be a number in (0, 1000], got '
                             f'{lr!r}')
-        if not _is_number(prompt_init_std) or prompt_init_std < 0:
+        if not is_finite_number(prompt_init_std) or prompt_init_std < 0:
             raise UserError(f'{what}.prompt_init_std must be a number >= 0, '
                             f'got {prompt_init_std!r}')
         if not (prompt_scale is None or prompt_scale == 'auto' or
-                (_is_number(prompt_scale) and prompt_scale > 0)):
+                (is_finite_number(prompt_scale) and prompt_scale > 0)):
             raise UserError(f"{what}.prompt_scale must be None, 'auto' or a "
                             f'number > 0, got {prompt_scale!r}')
         self.steps = int(steps)

@@ -4,9 +4,8 @@ validation (errors name the key and the fix) and the part that builds the
 :class:`~mmppm.models.fitters.PromptFitter`."""
 from typing import Optional
 
-import numpy as np
-
 from mmppm.utils.errors import UserError
+from mmppm.utils.numerics import is_int
 from ..map_modes import MAP_MODES
 
 MAP_FEATURES = tuple(MAP_MODES)
@@ -63,10 +62,6 @@ DEFAULT_TRAIN_CFG = dict(
 )
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def merge_cfg(default: dict, cfg: Optional[dict], what: str) -> dict:
     """``default`` updated by ``cfg``; an unknown key is an error listing
     the valid ones (mmpose ignores a misspelt key)."""
@@ -83,13 +78,13 @@ def check_test_cfg(cfg: Optional[dict]) -> dict:
     :class:`PromptFitter` they build)."""
     cfg = merge_cfg(DEFAULT_TEST_CFG, cfg, 'test_cfg')
     what = 'model.test_cfg'
-    if not _is_int(cfg['max_batch']) or cfg['max_batch'] < 1:
+    if not is_int(cfg['max_batch']) or cfg['max_batch'] < 1:
         raise UserError(f"{what}.max_batch must be an integer >= 1, got "
                         f"{cfg['max_batch']!r}")
     if cfg['prompt_init'] not in PROMPT_INITS:
         raise UserError(f'{what}.prompt_init must be one of {PROMPT_INITS}'
                         f", got {cfg['prompt_init']!r}")
-    if not _is_int(cfg['seed']):
+    if not is_int(cfg['seed']):
         raise UserError(f"{what}.seed must be an integer, got "
                         f"{cfg['seed']!r}")
     if cfg['map_features'] not in MAP_FEATURES:
