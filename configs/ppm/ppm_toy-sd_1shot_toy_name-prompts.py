@@ -1,4 +1,4 @@
-# The word-prompt ceiling on the toy SD: each keypoint's prompt is its name
+# The word prompts on the toy SD (no fit): each keypoint's prompt is its name
 # -- the caption word of its blob (docs/toy_sd.md) -- encoded by the toy SD's
 # own text encoder, and used as it is (no fitting: steps=0). A known-good
 # prompt that exists inside the learned model; PPM's fit is measured against

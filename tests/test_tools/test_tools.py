@@ -272,7 +272,7 @@ def test_run_toy_rows_name_existing_configs():
     run_toy = load_tool('run_toy')
     rows = run_toy.toy_rows(full=True, random_sd=True)
     assert [r.name for r in rows][:3] == [
-        'word prompts (ceiling, no fit)', 'PPM (cached maps)',
+        'word prompts (no fit)', 'PPM (cached maps)',
         'PPM (exact maps)']
     for r in rows:
         assert osp.isfile(osp.join(REPO, r.config)), r.config

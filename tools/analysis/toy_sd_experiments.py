@@ -9,7 +9,7 @@ Every row is one ``tools/test.py`` run on the same toy episodes (the toy
 test split by default; ``--split val`` for choosing settings), printed as a
 table and written to ``--out``:
 
-- ``main``: the word-prompt ceiling, PPM (cached and exact maps), PPM from
+- ``main``: the word prompts (no fit), PPM (cached and exact maps), PPM from
   the names, PPM+CPT, feature matching and support copy, 1-shot and 5-shot;
 - ``ablations``: layer sets (down / mid / up / all ``attn2``), timestep t
   in {0, 10, 50, 200}, lambda_dm 0 vs 1 (exact maps), map objective (mse vs
@@ -51,7 +51,7 @@ def experiment_rows(group: str, sd: str, checkpoint: str):
     from mmppm.analysis.toy_runs import FIVE_SHOT, Row
     if group == 'main':
         one = [
-            Row('word prompts (ceiling, no fit)', NAMES),
+            Row('word prompts (no fit)', NAMES),
             Row('PPM, cached maps', PPM),
             Row('PPM, exact maps', PPM, None, (EXACT, )),
             Row('PPM from the names, cached maps', NAMES, None,

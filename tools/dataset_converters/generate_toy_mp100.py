@@ -1,57 +1,64 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Generate the toy MP-100-format dataset (see docs/dataset_prep.md).
 
-Example:
+Examples:
     python tools/dataset_converters/generate_toy_mp100.py --out-dir data/toy_mp100
+    # one MP-100 split's shape (70 / 10 / 20 categories, 8-20 keypoints),
+    # the toy benchmark's data (docs/toy_benchmark.md)
+    python tools/dataset_converters/generate_toy_mp100.py --preset mp100 \\
+        --seed 1 --out-dir data/toy_mp100_bench/seed1
 """
 import argparse
-import sys
+
+from mmppm.datasets import generate_toy_mp100
+from mmppm.datasets.toy_world.toy_mp100 import PRESETS
 
 
-from mmppm.datasets import generate_toy_mp100 
-
-
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out-dir', default='data/toy_mp100')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--preset',
+                        default='toy',
+                        choices=sorted(PRESETS),
+                        help="category counts, instances and keypoint "
+                        "range: 'toy' (8 / 2 / 3 categories, make toy's) or "
+                        "'mp100' (70 / 10 / 20, one MP-100 split's shape); "
+                        'the options below override single values')
     parser.add_argument('--num-categories',
                         type=int,
                         nargs=3,
-                        default=(8, 2, 3),
                         metavar=('TRAIN', 'VAL', 'TEST'))
-    parser.add_argument('--instances-per-category', type=int, default=20)
+    parser.add_argument('--instances-per-category', type=int)
     parser.add_argument('--num-keypoints',
                         type=int,
                         nargs=2,
-                        default=(5, 20),
                         metavar=('MIN', 'MAX'))
     parser.add_argument('--force',
                         action='store_true',
                         help='regenerate even if a matching dataset exists, '
                         'and overwrite annotation files it did not write')
-    return parser.parse_args()
-
-
-def main():
-    args = parse_args()
-    try:
-        files = generate(args)
-    except FileExistsError as e:
-        sys.exit(f'error: {e}')
-    for split, path in files.items():
-        print(f'{split}: {path}')
+    return parser.parse_args(argv)
 
 
 def generate(args):
-    return generate_toy_mp100(
-        args.out_dir,
-        seed=args.seed,
-        num_categories=tuple(args.num_categories),
-        instances_per_category=args.instances_per_category,
-        num_keypoints=tuple(args.num_keypoints),
-        force=args.force)
+    values = dict(PRESETS[args.preset])
+    for key in values:
+        if getattr(args, key) is not None:
+            values[key] = tuple(getattr(args, key)) if isinstance(
+                getattr(args, key), list) else getattr(args, key)
+    return generate_toy_mp100(args.out_dir,
+                              seed=args.seed,
+                              force=args.force,
+                              **values)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    for split, path in generate(args).items():
+        print(f'{split}: {path}')
 
 
 if __name__ == '__main__':
-    main()
+    from mmppm.utils.tool_helpers import run_tool
+    run_tool(main)

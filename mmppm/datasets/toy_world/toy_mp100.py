@@ -16,16 +16,32 @@ toy SD's pretraining scenes never use it (:mod:`.captioned_scenes`).
 import json
 import os.path as osp
 from pathlib import Path
-from typing import Dict, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 
-from mmppm.utils.errors import RefusedOverwriteError
+from mmppm.utils.errors import RefusedOverwriteError, UserError
 from .drawing import make_instance, make_template
 
 # 3: keypoint names are the blobs' words (images unchanged since 2)
 TOY_VERSION = 3
 SPLITS = ('train', 'val', 'test')
+
+#: Named argument sets of :func:`generate_toy_mp100`. ``'toy'``: the small
+#: set of ``make toy`` and the tests. ``'mp100'``: one MP-100 split's shape
+#: (70 train / 10 val / 20 test categories) for the toy benchmark
+#: (docs/toy_benchmark.md); 20 instances per category, so a 5-shot episode
+#: can draw 15 queries as MP-100's do; 8 to 20 keypoints: MP-100's smallest
+#: count is 8, and above 20 the toy world's blobs collide (share of
+#: instances whose 20 pose draws all overlap two blobs: 8 % at K = 20, 25 %
+#: at 24, 53 % at 28, 84 % at 40), so MP-100's 21-68 keypoint categories
+#: have no toy counterpart.
+PRESETS = {
+    'toy': dict(num_categories=(8, 2, 3), instances_per_category=20,
+                num_keypoints=(5, 20)),
+    'mp100': dict(num_categories=(70, 10, 20), instances_per_category=20,
+                  num_keypoints=(8, 20)),
+}
 
 
 def _r(x: float) -> float:
@@ -39,7 +55,8 @@ def generate_toy_mp100(out_dir: Union[str, Path] = 'data/toy_mp100',
                        num_keypoints: Tuple[int, int] = (5, 20),
                        img_size: Tuple[int, int] = (176, 256),
                        split_name: str = 'mp100_split1',
-                       force: bool = False) -> Dict[str, str]:
+                       force: bool = False,
+                       preset: Optional[str] = None) -> Dict[str, str]:
     """Write a toy MP-100-format dataset; skip if it is already there.
 
     Layout: ``out_dir/images/<category>/<category>_<n>.jpg`` and
@@ -61,10 +78,20 @@ def generate_toy_mp100(out_dir: Union[str, Path] = 'data/toy_mp100',
         force (bool): Regenerate even if a matching dataset exists, and
             write over annotation files this function did not create.
             Defaults to False.
+        preset (str, optional): A name in :data:`PRESETS`; its values
+            replace ``num_categories``, ``instances_per_category`` and
+            ``num_keypoints``. Defaults to None (the arguments as given).
 
     Returns:
         dict: ``{'train' | 'val' | 'test': annotation file path}``.
     """
+    if preset is not None:
+        if preset not in PRESETS:
+            raise UserError(f'unknown toy preset {preset!r}; choose one of '
+                             f'{sorted(PRESETS)}')
+        num_categories = PRESETS[preset]['num_categories']
+        instances_per_category = PRESETS[preset]['instances_per_category']
+        num_keypoints = PRESETS[preset]['num_keypoints']
     out_dir = Path(out_dir)
     ann_files = {
         s: str(out_dir / 'annotations' / f'{split_name}_{s}.json')

@@ -10,6 +10,7 @@ from mmpose.registry import METRICS
 from terminaltables import AsciiTable
 
 from mmppm.utils import to_numpy
+from mmppm.utils.atomic_io import dump_json_atomic
 from mmppm.utils.errors import UserError
 from ..functional import DEFAULT_THRS, episodic_pck, fit_errors, fit_pck
 
@@ -49,6 +50,13 @@ class EpisodicPCK(BaseMetric):
             ``thrs``. Defaults to 0.2.
         per_category (bool): Return per-category keys too. The per-category
             table is logged either way. Defaults to True.
+        outfile_prefix (str, optional): Where given, the per-query scores
+            are also written to ``{outfile_prefix}.queries.json`` (as
+            mmpose's ``CocoMetric`` writes its predictions): one record per
+            query with ``category_id``, ``category_name``, ``episode_id``,
+            ``pck`` (at each of ``thrs``) and, where the model reports it,
+            ``fit_pck``; the toy benchmark's intervals are computed from
+            them (docs/toy_benchmark.md). Defaults to None (not written).
         collect_device (str): Defaults to 'cpu'.
         prefix (str, optional): Defaults to None (no prefix).
     """
@@ -59,6 +67,7 @@ class EpisodicPCK(BaseMetric):
                  thrs: Sequence[float] = DEFAULT_THRS,
                  headline_thr: float = 0.2,
                  per_category: bool = True,
+                 outfile_prefix: Optional[str] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -68,6 +77,7 @@ class EpisodicPCK(BaseMetric):
                              f'thrs {self.thrs}')
         self.headline_thr = float(headline_thr)
         self.per_category = per_category
+        self.outfile_prefix = outfile_prefix
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Score each query; store one small record per episode.
@@ -152,6 +162,21 @@ class EpisodicPCK(BaseMetric):
                 'tools/analysis/fit_check.py.')
         return out
 
+    def _dump_queries(self, results: List[dict]) -> None:
+        """Write the per-query records to ``{outfile_prefix}.queries.json``
+        (atomically: a reader never sees half a file)."""
+        records = []
+        for r in results:
+            rec = dict(category_id=r['category_id'],
+                       category_name=r['category_name'],
+                       episode_id=r['episode_id'],
+                       pck=[float(v) for v in r['pck']])
+            if 'fit_pck_at_thrs' in r:
+                rec['fit_pck'] = [float(v) for v in r['fit_pck_at_thrs']]
+            records.append(rec)
+        dump_json_atomic(dict(thrs=list(self.thrs), queries=records),
+                         f'{self.outfile_prefix}.queries.json')
+
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Mean PCK over all queries, per threshold and per category."""
         logger = MMLogger.get_current_instance()
@@ -159,6 +184,8 @@ class EpisodicPCK(BaseMetric):
         if not results:
             logger.warning('EpisodicPCK got no query results.')
             return {}
+        if self.outfile_prefix:
+            self._dump_queries(results)
         pck = np.stack([r['pck'] for r in results])  # [N, T]
         mean = pck.mean(axis=0)  # [T]
         metrics = OrderedDict(

@@ -1,0 +1,303 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""The toy benchmark (docs/toy_benchmark.md): the main-table rows over
+several toy data seeds of MP-100's shape, with intervals and paired claims.
+
+Every run is one ``tools/test.py`` process on one seed's toy test split
+(``generate_toy_mp100(preset='mp100')``: 20 test categories); its
+``EpisodicPCK`` writes the per-query scores (``outfile_prefix``), from which
+:mod:`.benchmark_stats` computes the intervals. Runs are resumable: the
+test loop replays the episodes a previous run finished when (and only
+when) its cache key still matches (docs/train_test.md).
+"""
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from mmppm.utils.atomic_io import dump_json_atomic, write_text_atomic
+from mmppm.utils.errors import MissingFileError, UserError
+from . import benchmark_stats as bs
+from .toy_runs import FIVE_SHOT, Row
+
+PPM = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
+#: The benchmark's rows (1-shot configs; 5-shot adds ``shots=5``).
+ROWS: Dict[str, Row] = {
+    'words': Row('word prompts (no fit)',
+                 'configs/ppm/ppm_toy-sd_1shot_toy_name-prompts.py'),
+    'ppm': Row('PPM (cached maps)', PPM),
+    'ppm_exact': Row('PPM (exact maps)', PPM, None,
+                     ('model.test_cfg.map_features=exact', )),
+    'cpt': Row('PPM+CPT (cached maps)', 'configs/cpt/ppm_cpt_toy-sd_toy.py',
+               'data/toy_sd/cpt_toy.pth'),
+    'fm': Row('feature matching (DIFT-style)',
+              'configs/baselines/feature-matching_toy-sd_1shot_toy.py'),
+    'copy': Row('support copy', 'configs/baselines/support-copy_1shot_toy.py'),
+}
+NO_SD = ('copy', )  # rows without a diffusion model to point at
+#: The claims, each ``A - B > 0``: (name, (row A, shots A), (row B, shots
+#: B)); ``shots`` None: at each shot count.
+CLAIMS = (
+    ('PPM - support copy', ('ppm', None), ('copy', None)),
+    ('PPM - word prompts', ('ppm', None), ('words', None)),
+    ('PPM+CPT - PPM', ('cpt', None), ('ppm', None)),
+    ('PPM - feature matching', ('ppm', None), ('fm', None)),
+    ('exact - cached maps', ('ppm_exact', None), ('ppm', None)),
+    ('PPM 5-shot - 1-shot', ('ppm', 5), ('ppm', 1)),
+)
+THRESHOLD = 0.2
+
+
+class Run(NamedTuple):
+    """One ``tools/test.py`` process of the benchmark."""
+    seed: int
+    shots: int
+    key: str  # a key of ROWS
+    episodes: int
+    queries: int
+
+
+def plan_runs(seeds: Sequence[int], shots: Sequence[int], rows: Sequence[str],
+              episodes: Dict[int, int], queries: int,
+              exact_seeds: Sequence[int],
+              exact_shots: Sequence[int]) -> List[Run]:
+    """The runs, cheapest first within a seed, seeds in order, the exact
+    maps (the costliest) last."""
+    for key in rows:
+        if key not in ROWS:
+            raise UserError(f'unknown benchmark row {key!r}; choose from '
+                            f'{list(ROWS)}')
+    runs = [
+        Run(seed, k, key, episodes[k], queries) for k in shots
+        for seed in seeds for key in rows if key != 'ppm_exact'
+    ]
+    if 'ppm_exact' in rows:
+        runs += [
+            Run(seed, k, 'ppm_exact', episodes[k], queries) for k in shots
+            for seed in seeds if seed in exact_seeds and k in exact_shots
+        ]
+    return runs
+
+
+def data_root(data_dir: str, seed: int) -> str:
+    return osp.join(data_dir, f'seed{seed}')
+
+
+def run_dir(work_dir: str, run: Run) -> str:
+    return osp.join(work_dir, f'seed{run.seed}', f'{run.shots}shot',
+                    f'{run.key}_e{run.episodes}_q{run.queries}')
+
+
+def run_command(run: Run, work_dir: str, data_dir: str, sd: str,
+                cpt_checkpoint: str) -> List[str]:
+    """The ``tools/test.py`` command line of one run."""
+    row = ROWS[run.key]
+    out = run_dir(work_dir, run)
+    options = list(row.options) + [
+        f'test_dataloader.dataset.data_root={data_root(data_dir, run.seed)}/',
+        f'test_dataloader.dataset.num_episodes={run.episodes}',
+        f'test_dataloader.dataset.num_queries={run.queries}',
+        f'test_evaluator.outfile_prefix={osp.join(out, "results")}',
+    ]
+    if run.shots == 5:
+        options += list(FIVE_SHOT)
+    if run.key not in NO_SD:
+        options.append(f'model.backbone.pretrained={sd}')
+    checkpoint = [cpt_checkpoint] if row.checkpoint else []
+    return [sys.executable, 'tools/test.py', row.config] + checkpoint + [
+        '--work-dir', out, '--out',
+        osp.join(out, 'metrics.json'), '--cfg-options'
+    ] + options
+
+
+def execute(run: Run, cmd: List[str], work_dir: str,
+            threads: Optional[int] = None) -> Tuple[float, str]:
+    """Run one command, its console output to ``console.log`` in the run's
+    folder; return its wall time and what its test loop says it computed
+    and replayed (:func:`replay_summary`). The first complete run's time is kept
+    in ``timing.json`` (a rerun that replays its episodes is not a cost).
+    ``threads``: the process's OpenMP threads (unless OMP_NUM_THREADS is
+    set), so that parallel runs do not oversubscribe the cores."""
+    out = run_dir(work_dir, run)
+    os.makedirs(out, exist_ok=True)
+    env = dict(os.environ, HF_HUB_OFFLINE='1')
+    if threads:
+        env.setdefault('OMP_NUM_THREADS', str(threads))
+    start = time.time()
+    with open(osp.join(out, 'console.log'), 'w', encoding='utf-8') as log:
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT,
+                              env=env)
+    seconds = time.time() - start
+    with open(osp.join(out, 'console.log'), encoding='utf-8') as f:
+        console = f.read()
+    if proc.returncode != 0:
+        last = [line for line in console.splitlines() if line.strip()]
+        raise RuntimeError(
+            f'benchmark run seed {run.seed}, {run.shots}-shot, {run.key} '
+            f'failed (exit {proc.returncode}): '
+            f'{last[-1] if last else "no output"} '
+            f'(log: {osp.join(out, "console.log")})')
+    timing = osp.join(out, 'timing.json')
+    if not osp.isfile(timing):
+        dump_json_atomic(dict(seconds=seconds), timing)
+    return seconds, replay_summary(console)
+
+
+def replay_summary(console: str) -> str:
+    """``'<n> computed, <m> replayed'`` from a test run's console output
+    (``ResumableTestLoop``'s closing line), or ``''``."""
+    found = re.findall(r'ResumableTestLoop: (\d+) batches computed, (\d+) '
+                       r'replayed', console)
+    return f'{found[-1][0]} computed, {found[-1][1]} replayed' if found \
+        else ''
+
+
+def run_all(runs: Sequence[Run], work_dir: str, data_dir: str, sd: str,
+            cpt_checkpoint: str, jobs: int = 1, log=print) -> None:
+    """Run every run (``jobs`` at a time) with a progress line and ETA."""
+    start = time.time()
+    done = 0
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            pool.submit(execute, r,
+                        run_command(r, work_dir, data_dir, sd,
+                                    cpt_checkpoint), work_dir, threads): r
+            for r in runs
+        }
+        for fut in as_completed(futures):
+            r = futures[fut]
+            seconds, replayed = fut.result()
+            done += 1
+            elapsed = time.time() - start
+            eta = elapsed / done * (len(runs) - done)
+            log(f'[{done}/{len(runs)}] seed {r.seed}, {r.shots}-shot, '
+                f'{ROWS[r.key].name}: {seconds:.0f} s ({replayed}); elapsed '
+                f'{elapsed / 60:.1f} min, ETA {eta / 60:.1f} min')
+
+
+def load_scores(run: Run, work_dir: str) -> Tuple[bs.SeedScores,
+                                                  Optional[float]]:
+    """A finished run's per-episode PCK@0.2 and its mean fit PCK@0.2."""
+    path = osp.join(run_dir(work_dir, run), 'results.queries.json')
+    with open(path, encoding='utf-8') as f:
+        data = json.load(f)
+    thr = [i for i, t in enumerate(data['thrs'])
+           if abs(t - THRESHOLD) < 1e-9][0]
+    fit = bs.episode_scores(data['queries'], thr, 'fit_pck')
+    return (bs.episode_scores(data['queries'], thr),
+            bs.point_estimate([fit]) if fit else None)
+
+
+def _cell(mean: float, low: float, high: float) -> str:
+    return f'{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]'
+
+
+def summarise(runs: Sequence[Run], work_dir: str,
+              num_samples: int = 10000) -> dict:
+    """The benchmark's table: rows with intervals, per-seed values, fit
+    PCK and cost; the claims' paired differences with verdicts; the
+    per-category means of each difference."""
+    scores: Dict[Tuple[str, int], Dict[int, bs.SeedScores]] = {}
+    fits: Dict[Tuple[str, int], Dict[int, float]] = {}
+    cost: Dict[Tuple[str, int], Dict[int, float]] = {}
+    for r in runs:
+        s, fit = load_scores(r, work_dir)
+        scores.setdefault((r.key, r.shots), {})[r.seed] = s
+        if fit is not None:
+            fits.setdefault((r.key, r.shots), {})[r.seed] = fit
+        timing = osp.join(run_dir(work_dir, r), 'timing.json')
+        if osp.isfile(timing):
+            with open(timing, encoding='utf-8') as f:
+                cost.setdefault((r.key, r.shots), {})[r.seed] = json.load(
+                    f)['seconds']
+    rows = []
+    for (key, shots), by_seed in scores.items():
+        seeds = sorted(by_seed)
+        mean, low, high = bs.mean_interval([by_seed[s] for s in seeds],
+                                           num_samples=num_samples)
+        rows.append(dict(
+            key=key, name=ROWS[key].name, shots=shots, seeds=seeds,
+            episodes=len(by_seed[seeds[0]]), mean=mean, low=low, high=high,
+            per_seed={s: bs.point_estimate([by_seed[s]]) for s in seeds},
+            fit={s: v for s, v in fits.get((key, shots), {}).items()},
+            seconds=cost.get((key, shots), {})))
+    claims = []
+    for name, (a, a_shots), (b, b_shots) in CLAIMS:
+        for shots in ((None, ) if a_shots else (1, 5)):
+            ka, kb = (a, a_shots or shots), (b, b_shots or shots)
+            if ka not in scores or kb not in scores:
+                continue
+            common = sorted(set(scores[ka]) & set(scores[kb]))
+            diffs = {s: bs.paired_scores(scores[ka][s], scores[kb][s])
+                     for s in common}
+            diffs = {s: d for s, d in diffs.items() if d}
+            if not diffs:
+                continue
+            mean, low, high = bs.mean_interval(list(diffs.values()),
+                                               num_samples=num_samples)
+            cats = bs.per_category_means(diffs)
+            claims.append(dict(
+                name=name if shots is None else f'{name}, {shots}-shot',
+                mean=mean, low=low, high=high,
+                verdict=bs.verdict(low, high), seeds=sorted(diffs),
+                episodes=sum(len(d) for d in diffs.values()),
+                per_category=dict(sorted(cats.items(),
+                                         key=lambda kv: kv[1]))))
+    return dict(threshold=THRESHOLD, num_samples=num_samples, rows=rows,
+                claims=claims)
+
+
+def format_markdown(summary: dict) -> str:
+    """The summary as the markdown tables of docs/toy_benchmark.md."""
+    out = ['| row | shots | PCK@0.2 % [95 % CI] | per seed | fit PCK@0.2 % '
+           '| episodes / seed | s per seed |', '| --- | ---: | ---: | --- | '
+           '--- | ---: | ---: |']
+    for r in sorted(summary['rows'], key=lambda r: (r['shots'],
+                                                    list(ROWS).index(r['key']))):
+        per_seed = ', '.join(f'{100 * v:.1f}' for v in r['per_seed'].values())
+        fit = ', '.join(f'{100 * v:.1f}' for v in r['fit'].values()) or '-'
+        secs = list(r['seconds'].values())
+        out.append(f"| {r['name']} | {r['shots']} | "
+                   f"{_cell(r['mean'], r['low'], r['high'])} | "
+                   f"{per_seed} (seeds {', '.join(map(str, r['seeds']))}) | "
+                   f"{fit} | {r['episodes']} | "
+                   f"{sum(secs) / len(secs) if secs else float('nan'):.0f} |")
+    out += ['', '| claim (A - B > 0) | difference, PCK@0.2 points [95 % CI] '
+            '| verdict | seeds | paired episodes | lowest / highest '
+            'categories |', '| --- | ---: | --- | --- | ---: | --- |']
+    for c in summary['claims']:
+        cats = list(c['per_category'].items())
+        ends = ', '.join(f'{k} {100 * v:+.1f}' for k, v in cats[:2]) + \
+            ' / ' + ', '.join(f'{k} {100 * v:+.1f}' for k, v in cats[-2:])
+        out.append(f"| {c['name']} | {_cell(c['mean'], c['low'], c['high'])}"
+                   f" | {c['verdict']} | {', '.join(map(str, c['seeds']))} | "
+                   f"{c['episodes']} | {ends} |")
+    return '\n'.join(out)
+
+
+def check_inputs(sd: str, cpt_checkpoint: str, rows: Sequence[str]) -> None:
+    """The toy SD and the CPT checkpoint exist (before any run starts)."""
+    if any(k not in NO_SD for k in rows) and not osp.isfile(
+            osp.join(sd, 'model_index.json')):
+        raise MissingFileError(
+            f'no diffusion model at {sd} ({sd}/model_index.json missing): '
+            'pass --sd with a diffusers folder (the shipped one is '
+            'data/toy_sd; git checkout -- data/toy_sd restores it)')
+    if 'cpt' in rows and not osp.isfile(cpt_checkpoint):
+        raise MissingFileError(
+            f'no CPT checkpoint at {cpt_checkpoint}: pass --cpt-checkpoint '
+            'or leave the cpt row out (--rows)')
+
+
+def write_report(summary: dict, work_dir: str) -> Tuple[str, str]:
+    """``benchmark.json`` and ``benchmark.md`` in ``work_dir``."""
+    js, md = osp.join(work_dir, 'benchmark.json'), osp.join(
+        work_dir, 'benchmark.md')
+    dump_json_atomic(summary, js)
+    write_text_atomic(format_markdown(summary) + '\n', md)
+    return js, md

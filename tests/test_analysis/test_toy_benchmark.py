@@ -1,0 +1,103 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""The toy benchmark: its data preset, its plan and a resumed run."""
+import json
+import os.path as osp
+
+import pytest
+
+from mmppm.analysis import toy_benchmark as tb
+from mmppm.datasets import generate_toy_mp100
+from mmppm.utils.errors import UserError
+
+
+def test_mp100_preset_writes_one_split_of_mp100s_shape(tmp_path):
+    files = generate_toy_mp100(tmp_path, seed=3, preset='mp100')
+    names, counts = {}, {}
+    for split, path in files.items():
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f)
+        names[split] = {c['name'] for c in data['categories']}
+        counts[split] = len(data['categories'])
+        per_cat = {}
+        for ann in data['annotations']:
+            per_cat[ann['category_id']] = per_cat.get(ann['category_id'],
+                                                      0) + 1
+            assert 8 <= len(ann['keypoints']) // 3 <= 20
+        assert set(per_cat.values()) == {20}
+    assert counts == dict(train=70, val=10, test=20)
+    assert not (names['train'] & names['val'] or names['train'] & names[
+        'test'] or names['val'] & names['test'])
+
+
+def test_unknown_preset_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="unknown toy preset 'mp101'"):
+        generate_toy_mp100(tmp_path, preset='mp101')
+
+
+def test_plan_runs_every_row_per_seed_and_the_exact_row_last():
+    runs = tb.plan_runs([0, 1], [1, 5], ['ppm_exact', 'ppm', 'copy'],
+                        {1: 4, 5: 2}, 15, exact_seeds=[1], exact_shots=[1])
+    assert [(r.seed, r.shots, r.key) for r in runs] == [
+        (0, 1, 'ppm'), (0, 1, 'copy'), (1, 1, 'ppm'), (1, 1, 'copy'),
+        (0, 5, 'ppm'), (0, 5, 'copy'), (1, 5, 'ppm'), (1, 5, 'copy'),
+        (1, 1, 'ppm_exact')]
+    assert {r.episodes for r in runs if r.shots == 5} == {2}
+    with pytest.raises(UserError, match="unknown benchmark row 'pmp'"):
+        tb.plan_runs([0], [1], ['pmp'], {1: 1}, 3, [], [])
+
+
+def test_run_command_points_every_row_at_the_seed_and_its_outputs():
+    run = tb.Run(seed=2, shots=5, key='cpt', episodes=3, queries=7)
+    cmd = tb.run_command(run, 'wd', 'dd', 'my_sd', 'my.pth')
+    assert cmd[2:4] == ['configs/cpt/ppm_cpt_toy-sd_toy.py', 'my.pth']
+    for option in ('test_dataloader.dataset.data_root=dd/seed2/',
+                   'test_dataloader.dataset.num_episodes=3',
+                   'test_dataloader.dataset.num_queries=7',
+                   'test_dataloader.dataset.shots=5',
+                   'model.backbone.pretrained=my_sd',
+                   'test_evaluator.outfile_prefix=wd/seed2/5shot/cpt_e3_q7/'
+                   'results'):
+        assert option in cmd
+    copy = tb.run_command(tb.Run(0, 1, 'copy', 1, 3), 'wd', 'dd', 'sd', 'c')
+    assert not any(o.startswith('model.backbone') for o in copy)
+
+
+def test_missing_inputs_are_named_before_any_run(tmp_path):
+    with pytest.raises(UserError, match='no diffusion model at .*--sd'):
+        tb.check_inputs(str(tmp_path), 'x.pth', ['ppm'])
+    tb.check_inputs(str(tmp_path), 'x.pth', ['copy'])  # no SD needed
+    with pytest.raises(UserError, match='no CPT checkpoint at x.pth'):
+        tb.check_inputs('data/toy_sd', 'x.pth', ['cpt'])
+
+
+def test_replay_summary_reads_the_test_loops_closing_line():
+    console = ('...\nResumableTestLoop: 0 batches computed, 6 replayed from '
+               'the cache.\n')
+    assert tb.replay_summary(console) == '0 computed, 6 replayed'
+    assert tb.replay_summary('nothing') == ''
+
+
+def test_tool_runs_summarises_and_resumes_without_recomputing(
+        load_tool, tmp_path, capsys):
+    tool = load_tool('analysis/toy_benchmark.py')
+    argv = ['--preset', 'toy', '--seeds', '1', '--shots', '1',
+            '--rows', 'copy', '--episodes-1shot', '2', '--queries', '3',
+            '--bootstrap', '200', '--data-dir', str(tmp_path / 'data'),
+            '--work-dir', str(tmp_path / 'work')]
+    first = tool.main(argv)
+    out = capsys.readouterr().out
+    assert '[1/1]' in out and '6 computed, 0 replayed' in out
+    row, = first['rows']
+    assert row['key'] == 'copy' and row['seeds'] == [1]
+    assert row['episodes'] == 6  # 3 test categories x 2 episodes
+    assert row['low'] <= row['mean'] <= row['high']
+    # the metric's per-query file carries every query
+    with open(tmp_path / 'work/seed1/1shot/copy_e2_q3/results.queries.json',
+              encoding='utf-8') as f:
+        assert len(json.load(f)['queries']) == 18
+
+    again = tool.main(argv)
+    out = capsys.readouterr().out
+    assert out.count('0 computed, 6 replayed') == 1
+    assert again['rows'] == first['rows']
+    assert osp.isfile(tmp_path / 'work' / 'benchmark.md')
