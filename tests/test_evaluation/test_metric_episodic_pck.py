@@ -1,4 +1,5 @@
 # Copyright (c) mmppm contributors. All rights reserved.
+import json
 import logging
 
 import numpy as np
@@ -189,3 +190,27 @@ def test_old_predictions_without_errors_say_why_no_fit_metric():
     m, log = _evaluate_logged(evaluator, 1)
     assert not any(k.startswith('fit_') for k in m)
     assert 'fit PCK is not reported' in log
+
+
+def test_outfile_prefix_writes_each_querys_scores(tmp_path):
+    gt = np.array([[10., 10.], [50., 50.]])
+    bbox = [0, 0, 100, 100]
+    samples = [
+        _sample(1, 'a', gt, gt, [1, 1], [[1, 1]], bbox),
+        # one of two off by 12 px: correct from thr 0.15 on
+        _sample(1, 'a', gt + [[12, 0], [0, 0]], gt, [1, 1], [[1, 1]], bbox),
+        _sample(1, 'a', gt, gt, [1, 1], [[1, 1]], bbox, 'support'),
+    ]
+    prefix = str(tmp_path / 'out' / 'run')
+    evaluator = Evaluator(EpisodicPCK(thrs=(0.1, 0.2), outfile_prefix=prefix))
+    evaluator.process(samples)
+    evaluator.evaluate(1)
+    with open(prefix + '.queries.json', encoding='utf-8') as f:
+        data = json.load(f)
+    assert data['thrs'] == [0.1, 0.2]
+    assert [q['pck'] for q in data['queries']] == [[1.0, 1.0], [0.5, 1.0]]
+    assert data['queries'][0]['category_name'] == 'a'
+    assert data['queries'][0]['episode_id'] == 0
+    assert 'fit_pck' not in data['queries'][0]
+    assert [p.name for p in (tmp_path / 'out').iterdir()] == [
+        'run.queries.json']  # no temporary file left beside it
