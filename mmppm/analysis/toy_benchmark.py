@@ -63,10 +63,16 @@ class Run(NamedTuple):
 
 def plan_runs(seeds: Sequence[int], shots: Sequence[int], rows: Sequence[str],
               episodes: Dict[int, int], queries: int,
-              exact_seeds: Sequence[int],
-              exact_shots: Sequence[int]) -> List[Run]:
-    """The runs, cheapest first within a seed, seeds in order, the exact
-    maps (the costliest) last."""
+              exact_seeds: Sequence[int], exact_shots: Sequence[int],
+              exact_episodes: Optional[int] = None) -> List[Run]:
+    """The runs: cheapest first within a seed, seeds in order, the exact
+    maps (the costliest) last.
+
+    The exact-maps row runs on ``exact_seeds`` x ``exact_shots`` only, with
+    ``exact_episodes`` episodes per category (default: the shot count's
+    ``episodes``); where that differs, a cached-maps run with the same
+    episodes is added, so that ``exact - cached`` is paired.
+    """
     for key in rows:
         if key not in ROWS:
             raise UserError(f'unknown benchmark row {key!r}; choose from '
@@ -76,10 +82,15 @@ def plan_runs(seeds: Sequence[int], shots: Sequence[int], rows: Sequence[str],
         for seed in seeds for key in rows if key != 'ppm_exact'
     ]
     if 'ppm_exact' in rows:
-        runs += [
-            Run(seed, k, 'ppm_exact', episodes[k], queries) for k in shots
-            for seed in seeds if seed in exact_seeds and k in exact_shots
-        ]
+        for k in shots:
+            for seed in seeds:
+                if seed not in exact_seeds or k not in exact_shots:
+                    continue
+                num = exact_episodes or episodes[k]
+                pair = Run(seed, k, 'ppm', num, queries)
+                if 'ppm' in rows and pair not in runs:
+                    runs.append(pair)
+                runs.append(Run(seed, k, 'ppm_exact', num, queries))
     return runs
 
 
@@ -197,44 +208,58 @@ def _cell(mean: float, low: float, high: float) -> str:
     return f'{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]'
 
 
+def _pick(available: Dict[int, Dict[int, bs.SeedScores]],
+          other: Dict[int, Dict[int, bs.SeedScores]]) -> int:
+    """The episode count of one side of a claim: one both sides ran (the
+    same episodes), the largest such; else this side's largest."""
+    common = set(available) & set(other)
+    return max(common) if common else max(available)
+
+
 def summarise(runs: Sequence[Run], work_dir: str,
               num_samples: int = 10000) -> dict:
     """The benchmark's table: rows with intervals, per-seed values, fit
     PCK and cost; the claims' paired differences with verdicts; the
     per-category means of each difference."""
-    scores: Dict[Tuple[str, int], Dict[int, bs.SeedScores]] = {}
-    fits: Dict[Tuple[str, int], Dict[int, float]] = {}
-    cost: Dict[Tuple[str, int], Dict[int, float]] = {}
+    # (key, shots) -> episodes per category -> seed -> scores
+    scores: Dict[Tuple[str, int], Dict[int, Dict[int, bs.SeedScores]]] = {}
+    rows = []
     for r in runs:
         s, fit = load_scores(r, work_dir)
-        scores.setdefault((r.key, r.shots), {})[r.seed] = s
-        if fit is not None:
-            fits.setdefault((r.key, r.shots), {})[r.seed] = fit
+        scores.setdefault((r.key, r.shots), {}).setdefault(r.episodes,
+                                                           {})[r.seed] = s
         timing = osp.join(run_dir(work_dir, r), 'timing.json')
+        seconds = None
         if osp.isfile(timing):
             with open(timing, encoding='utf-8') as f:
-                cost.setdefault((r.key, r.shots), {})[r.seed] = json.load(
-                    f)['seconds']
-    rows = []
-    for (key, shots), by_seed in scores.items():
-        seeds = sorted(by_seed)
-        mean, low, high = bs.mean_interval([by_seed[s] for s in seeds],
-                                           num_samples=num_samples)
-        rows.append(dict(
-            key=key, name=ROWS[key].name, shots=shots, seeds=seeds,
-            episodes=len(by_seed[seeds[0]]), mean=mean, low=low, high=high,
-            per_seed={s: bs.point_estimate([by_seed[s]]) for s in seeds},
-            fit={s: v for s, v in fits.get((key, shots), {}).items()},
-            seconds=cost.get((key, shots), {})))
+                seconds = json.load(f)['seconds']
+        rows.append((r, fit, seconds))
+    table = []
+    for (key, shots), by_count in scores.items():
+        for count, by_seed in by_count.items():
+            mine = [(r, fit, sec) for r, fit, sec in rows
+                    if (r.key, r.shots, r.episodes) == (key, shots, count)]
+            seeds = sorted(by_seed)
+            mean, low, high = bs.mean_interval([by_seed[s] for s in seeds],
+                                               num_samples=num_samples)
+            table.append(dict(
+                key=key, name=ROWS[key].name, shots=shots, seeds=seeds,
+                episodes=len(by_seed[seeds[0]]), mean=mean, low=low,
+                high=high,
+                per_seed={s: bs.point_estimate([by_seed[s]]) for s in seeds},
+                fit={r.seed: fit for r, fit, _ in mine if fit is not None},
+                seconds={r.seed: sec for r, _, sec in mine
+                         if sec is not None}))
     claims = []
     for name, (a, a_shots), (b, b_shots) in CLAIMS:
         for shots in ((None, ) if a_shots else (1, 5)):
             ka, kb = (a, a_shots or shots), (b, b_shots or shots)
             if ka not in scores or kb not in scores:
                 continue
-            common = sorted(set(scores[ka]) & set(scores[kb]))
-            diffs = {s: bs.paired_scores(scores[ka][s], scores[kb][s])
-                     for s in common}
+            sa = scores[ka][_pick(scores[ka], scores[kb])]
+            sb = scores[kb][_pick(scores[kb], scores[ka])]
+            diffs = {s: bs.paired_scores(sa[s], sb[s])
+                     for s in sorted(set(sa) & set(sb))}
             diffs = {s: d for s, d in diffs.items() if d}
             if not diffs:
                 continue
@@ -248,7 +273,7 @@ def summarise(runs: Sequence[Run], work_dir: str,
                 episodes=sum(len(d) for d in diffs.values()),
                 per_category=dict(sorted(cats.items(),
                                          key=lambda kv: kv[1]))))
-    return dict(threshold=THRESHOLD, num_samples=num_samples, rows=rows,
+    return dict(threshold=THRESHOLD, num_samples=num_samples, rows=table,
                 claims=claims)
 
 
@@ -257,8 +282,9 @@ def format_markdown(summary: dict) -> str:
     out = ['| row | shots | PCK@0.2 % [95 % CI] | per seed | fit PCK@0.2 % '
            '| episodes / seed | s per seed |', '| --- | ---: | ---: | --- | '
            '--- | ---: | ---: |']
-    for r in sorted(summary['rows'], key=lambda r: (r['shots'],
-                                                    list(ROWS).index(r['key']))):
+    for r in sorted(summary['rows'],
+                    key=lambda r: (r['shots'], list(ROWS).index(r['key']),
+                                   -r['episodes'])):
         per_seed = ', '.join(f'{100 * v:.1f}' for v in r['per_seed'].values())
         fit = ', '.join(f'{100 * v:.1f}' for v in r['fit'].values()) or '-'
         secs = list(r['seconds'].values())

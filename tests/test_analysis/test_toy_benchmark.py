@@ -42,6 +42,11 @@ def test_plan_runs_every_row_per_seed_and_the_exact_row_last():
         (0, 5, 'ppm'), (0, 5, 'copy'), (1, 5, 'ppm'), (1, 5, 'copy'),
         (1, 1, 'ppm_exact')]
     assert {r.episodes for r in runs if r.shots == 5} == {2}
+    # exact maps on fewer episodes: a cached run on the same episodes pairs it
+    runs = tb.plan_runs([0], [1], ['ppm', 'ppm_exact'], {1: 4}, 15, [0], [1],
+                        exact_episodes=2)
+    assert [(r.key, r.episodes) for r in runs] == [
+        ('ppm', 4), ('ppm', 2), ('ppm_exact', 2)]
     with pytest.raises(UserError, match="unknown benchmark row 'pmp'"):
         tb.plan_runs([0], [1], ['pmp'], {1: 1}, 3, [], [])
 
@@ -101,3 +106,43 @@ def test_tool_runs_summarises_and_resumes_without_recomputing(
     assert out.count('0 computed, 6 replayed') == 1
     assert again['rows'] == first['rows']
     assert osp.isfile(tmp_path / 'work' / 'benchmark.md')
+
+
+def _write_run(work_dir, run, scores):
+    """A finished run's per-query file: one query per episode, its PCK@0.2
+    ``scores[category][index]``."""
+    queries = [dict(category_name=cat, category_id=i, episode_id=10 * i + e,
+                    pck=[0.0, 0.0, 0.0, v, 0.0])
+               for i, (cat, vals) in enumerate(scores.items())
+               for e, v in enumerate(vals)]
+    path = osp.join(tb.run_dir(str(work_dir), run), 'results.queries.json')
+    from mmppm.utils.atomic_io import dump_json_atomic
+    dump_json_atomic(dict(thrs=[0.05, 0.1, 0.15, 0.2, 0.25],
+                          queries=queries), path)
+
+
+def test_summary_pairs_each_claim_on_the_same_episodes(tmp_path):
+    ppm4 = {'a': [0.5, 0.6, 0.7, 0.8], 'b': [0.2, 0.3, 0.4, 0.5]}
+    ppm2 = {'a': [0.4, 0.9], 'b': [0.1, 0.6]}  # other draws (fewer episodes)
+    runs = tb.plan_runs([0], [1], ['ppm', 'cpt', 'ppm_exact'], {1: 4}, 15,
+                        [0], [1], exact_episodes=2)
+    data = {('ppm', 4): ppm4, ('ppm', 2): ppm2,
+            ('cpt', 4): {c: [v - 0.1 for v in s] for c, s in ppm4.items()},
+            ('ppm_exact', 2): {c: [v + 0.05 for v in s]
+                               for c, s in ppm2.items()}}
+    for r in runs:
+        _write_run(tmp_path, r, data[r.key, r.episodes])
+    summary = tb.summarise(runs, str(tmp_path), num_samples=200)
+    claims = {c['name']: c for c in summary['claims']}
+    exact = claims['exact - cached maps, 1-shot']
+    assert (exact['mean'], exact['low'], exact['high']) == pytest.approx(
+        (0.05, 0.05, 0.05))
+    assert exact['verdict'] == 'holds' and exact['episodes'] == 4
+    cpt = claims['PPM+CPT - PPM, 1-shot']
+    assert cpt['mean'] == pytest.approx(-0.1) and cpt['episodes'] == 8
+    assert cpt['verdict'] == 'does not hold'
+    assert set(cpt['per_category']) == {'seed0/a', 'seed0/b'}
+    rows = {(r['key'], r['episodes']): r for r in summary['rows']}
+    assert rows['ppm', 8]['mean'] == pytest.approx(0.5)
+    assert rows['ppm', 4]['mean'] == pytest.approx(0.5)
+    assert '| PPM (cached maps) | 1 | 50.0 [' in tb.format_markdown(summary)

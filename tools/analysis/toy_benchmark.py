@@ -5,6 +5,7 @@ each claim with its 95 % interval (docs/toy_benchmark.md).
 Usage:
     python tools/analysis/toy_benchmark.py [--seeds 0 1 2] [--shots 1 5]
         [--rows words ppm ppm_exact cpt fm copy] [--exact-seeds 0]
+        [--exact-shots 1] [--exact-episodes 2]
         [--episodes-1shot 4] [--episodes-5shot 2] [--queries 15]
         [--jobs 2] [--work-dir work_dirs/toy_benchmark]
 
@@ -47,6 +48,10 @@ def parse_args(argv=None):
                         'costs ~12x the cached row; default: 0)')
     parser.add_argument('--exact-shots', type=int, nargs='*', default=[1],
                         choices=[1, 5])
+    parser.add_argument('--exact-episodes', type=positive_int, default=2,
+                        help='episodes per test category of the exact-maps '
+                        'row (a cached-maps run on the same episodes is '
+                        'added for the paired difference; default: 2)')
     parser.add_argument('--episodes-1shot', type=positive_int, default=4,
                         help='episodes per test category, 1-shot')
     parser.add_argument('--episodes-5shot', type=positive_int, default=2,
@@ -77,7 +82,8 @@ def main(argv=None):
     from mmppm.datasets import generate_toy_mp100
     runs = tb.plan_runs(args.seeds, args.shots, args.rows,
                         {1: args.episodes_1shot, 5: args.episodes_5shot},
-                        args.queries, args.exact_seeds, args.exact_shots)
+                        args.queries, args.exact_seeds, args.exact_shots,
+                        args.exact_episodes)
     if not args.report_only:
         tb.check_inputs(args.sd, args.cpt_checkpoint, args.rows)
         for seed in args.seeds:
