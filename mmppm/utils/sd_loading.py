@@ -129,6 +129,30 @@ def _check_folder(folder: str, subfolders) -> None:
             HOW_TO_GET.format(id='runwayml/stable-diffusion-v1-5'))
 
 
+def check_sd_folder(pretrained: str, with_text_encoder: bool = False) -> None:
+    """The checks :func:`load_sd_components` makes before it loads anything,
+    for a tool that loads the folder its own way (e.g. as a diffusers
+    pipeline): a local folder exists, is a kind PPM serves and has its
+    parts. A hub id is not checked.
+
+    Raises:
+        SDWeightsNotFoundError: Naming the folder and the fix.
+    """
+    pretrained = osp.expanduser(str(pretrained))
+    if _looks_like_path(pretrained):
+        if osp.isdir(pretrained):
+            check_folder_kind(pretrained)
+        _check_folder(pretrained, REQUIRED_SUBFOLDERS + (
+            TEXT_SUBFOLDERS if with_text_encoder else ()))
+
+
+def is_sdxl_folder(folder: str) -> bool:
+    """A local folder whose UNet is SDXL's (``addition_embed_type`` is
+    ``'text_time'``), read from ``unet/config.json``."""
+    cfg = _read_config(osp.expanduser(str(folder)), 'unet') or {}
+    return cfg.get('addition_embed_type') == 'text_time'
+
+
 def load_sd_components(pretrained: str,
                        revision: Optional[str] = None,
                        variant: Optional[str] = None,
