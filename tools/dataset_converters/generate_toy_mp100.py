@@ -5,24 +5,25 @@ Example:
     python tools/dataset_converters/generate_toy_mp100.py --out-dir data/toy_mp100
 """
 import argparse
-import sys
+
+from mmppm.datasets import generate_toy_mp100
+from mmppm.utils.arg_types import positive_int
+from mmppm.utils.tool_helpers import run_tool, writable_dir
 
 
-from mmppm.datasets import generate_toy_mp100 
-
-
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out-dir', default='data/toy_mp100')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--num-categories',
-                        type=int,
+                        type=positive_int,
                         nargs=3,
                         default=(8, 2, 3),
                         metavar=('TRAIN', 'VAL', 'TEST'))
-    parser.add_argument('--instances-per-category', type=int, default=20)
+    parser.add_argument('--instances-per-category', type=positive_int,
+                        default=20)
     parser.add_argument('--num-keypoints',
-                        type=int,
+                        type=positive_int,
                         nargs=2,
                         default=(5, 20),
                         metavar=('MIN', 'MAX'))
@@ -30,15 +31,13 @@ def parse_args():
                         action='store_true',
                         help='regenerate even if a matching dataset exists, '
                         'and overwrite annotation files it did not write')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main():
-    args = parse_args()
-    try:
-        files = generate(args)
-    except FileExistsError as e:
-        sys.exit(f'error: {e}')
+def main(argv=None):
+    args = parse_args(argv)
+    writable_dir(args.out_dir, '--out-dir')
+    files = generate(args)  # an annotation file it did not write: one line
     for split, path in files.items():
         print(f'{split}: {path}')
 
@@ -54,4 +53,4 @@ def generate(args):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)
