@@ -147,25 +147,40 @@ def test_every_rule_has_an_example_it_accepts():
         assert rule.check(example), rule.pattern
 
 
-def test_test_tool_refuses_bad_thresholds_before_building(tmp_path,
-                                                          load_tool):
-    """Case 10 end to end: tools/test.py stops with the one line before the
-    Runner is built (the SD folder does not even need to exist)."""
+# (tool, config, --cfg-options entry, expected line) for every case above:
+# the tools stop with the one line before anything is built (the SD folder
+# does not even exist)
+TOOL_CASES = [('test.py', cfg, f'{key}={cli}', message)
+              for (cfg, key, _, message), cli in zip(CASES, [
+                  '(0.2,nan)', '(0.2,-1)', '(0.2,a)', '-2', '0', '0.0', '0',
+                  '-1', 'train', '(0,0)', 'abc', 'abc', '0'])]
+TOOL_CASES = [('train.py' if cfg == CPT else tool, cfg, option, message)
+              for tool, cfg, option, message in TOOL_CASES] + [
+    ('test.py', TOY, 'test_cfg.fp16=True',
+     fix('test_cfg.fp16', True, f'True or False (True {HALF})', 'False')),
+    ('test.py', TOY, 'model.backbone.torch_dtype=float16',
+     fix('model.backbone.torch_dtype', 'float16',
+         f"'float32' (float16 / bfloat16 {HALF})", 'float32')),
+    ('test.py', TOY, 'model.backbone.torch_dtype=bfloat16',
+     fix('model.backbone.torch_dtype', 'bfloat16',
+         f"'float32' (float16 / bfloat16 {HALF})", 'float32')),
+]
+
+
+@pytest.mark.parametrize('tool, cfg_file, option, message', TOOL_CASES,
+                         ids=[c[2] for c in TOOL_CASES])
+def test_tools_stop_before_building(tmp_path, load_tool, toy_default_root,
+                                    monkeypatch, tool, cfg_file, option,
+                                    message):
+    """Cases 10-13 through tools/test.py and tools/train.py (was: a metric
+    of 0.0 with exit 0, a run on a negative sigma, a traceback after the
+    model loaded)."""
+    monkeypatch.setattr(value_checks, 'half_precision_available',
+                        lambda: False)
+    loader = 'train_dataloader' if tool == 'train.py' else 'test_dataloader'
     with pytest.raises(SystemExit) as exc:
-        load_tool('test.py').main([
-            TOY, '--work-dir', str(tmp_path), '--cfg-options',
+        load_tool(tool).main([
+            cfg_file, '--work-dir', str(tmp_path), '--cfg-options',
             'model.backbone.pretrained=/nonexistent/sd',
-            'test_evaluator.thrs=(0.2,nan)'])
-    assert str(exc.value) == 'error: ' + fix(
-        'test_evaluator.thrs', (0.2, float('nan')), THRS, THRS_EX)
-
-
-def test_train_tool_refuses_a_zero_batch_size(tmp_path, load_tool,
-                                              toy_default_root):
-    with pytest.raises(SystemExit) as exc:
-        load_tool('train.py').main([
-            CPT, '--work-dir', str(tmp_path), '--cfg-options',
-            'train_dataloader.batch_size=0',
-            f'train_dataloader.dataset.data_root={toy_default_root}'])
-    assert str(exc.value) == 'error: ' + fix(
-        'train_dataloader.batch_size', 0, 'an integer >= 1', '1')
+            f'{loader}.dataset.data_root={toy_default_root}', option])
+    assert str(exc.value) == f'error: {message}'
