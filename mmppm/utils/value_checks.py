@@ -18,6 +18,8 @@ keys of a dict (``*_dataloader`` matches ``train_dataloader``,
 config does not set is not checked (the component's default holds).
 """
 import fnmatch
+import json
+import os.path as osp
 from dataclasses import dataclass
 from typing import Callable, Iterator, Tuple
 
@@ -185,6 +187,37 @@ def value_message(key: str, value, rule: ValueRule) -> str:
             f'{key}={rule.example}')
 
 
+def check_timestep(cfg) -> None:
+    """``model.backbone.timestep`` below the ``num_train_timesteps`` of the
+    scheduler of a local SD folder (``model.backbone.pretrained``), read
+    from ``scheduler/scheduler_config.json`` before any weights load (a hub
+    id, or a folder without that file, is checked when the scheduler
+    loads).
+
+    Raises:
+        ConfigError: In the one line of :func:`value_message`.
+    """
+    backbone = cfg.get('model', {}).get('backbone') if hasattr(
+        cfg.get('model'), 'get') else None
+    if not hasattr(backbone, 'get'):
+        return
+    timestep, folder = backbone.get('timestep'), backbone.get('pretrained')
+    if not is_int(timestep) or not isinstance(folder, str):
+        return
+    path = osp.join(osp.expanduser(folder), 'scheduler',
+                    'scheduler_config.json')
+    try:
+        with open(path, encoding='utf-8') as f:
+            steps = json.load(f).get('num_train_timesteps')
+    except (OSError, ValueError, AttributeError):
+        return
+    if is_int(steps) and not timestep < steps:
+        rule = ValueRule('model.backbone.timestep', non_negative_int,
+                         f'an integer in [0, {steps}) (the scheduler of '
+                         f'{folder} has {steps} timesteps)', '10')
+        raise ConfigError(value_message(rule.pattern, timestep, rule))
+
+
 def check_values(cfg, rules: Tuple[ValueRule, ...] = VALUE_RULES) -> None:
     """Check the values of ``cfg`` against ``rules`` before anything is
     built.
@@ -192,6 +225,9 @@ def check_values(cfg, rules: Tuple[ValueRule, ...] = VALUE_RULES) -> None:
     Args:
         cfg (Config | dict): The merged config (after ``--cfg-options``).
         rules (tuple[ValueRule]): Defaults to :data:`VALUE_RULES`.
+
+    The table is followed by :func:`check_timestep` (a range that depends
+    on the SD folder).
 
     Raises:
         ConfigError: The first bad value, in one line naming the key, the
@@ -201,3 +237,4 @@ def check_values(cfg, rules: Tuple[ValueRule, ...] = VALUE_RULES) -> None:
         for key, value in find_values(cfg, rule.pattern):
             if not rule.check(value):
                 raise ConfigError(value_message(key, value, rule))
+    check_timestep(cfg)

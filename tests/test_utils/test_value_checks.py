@@ -184,3 +184,19 @@ def test_tools_stop_before_building(tmp_path, load_tool, toy_default_root,
             'model.backbone.pretrained=/nonexistent/sd',
             f'{loader}.dataset.data_root={toy_default_root}', option])
     assert str(exc.value) == f'error: {message}'
+
+
+def test_timestep_beyond_the_folders_scheduler(random_sd_dir):
+    """The scheduler's range is read from the SD folder before any weights
+    load (was: checked only after the UNet and VAE had loaded)."""
+    cfg = Config.fromfile(TOY)
+    cfg.merge_from_dict({'model.backbone.pretrained': random_sd_dir,
+                         'model.backbone.timestep': 1000})
+    message = fix('model.backbone.timestep', 1000,
+                  f'an integer in [0, 1000) (the scheduler of {random_sd_dir} '
+                  'has 1000 timesteps)', '10')
+    with pytest.raises(ConfigError) as exc:
+        check_values(cfg)
+    assert str(exc.value) == message
+    cfg.merge_from_dict({'model.backbone.timestep': 999})
+    check_values(cfg)
