@@ -171,4 +171,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmppm.utils.tool_helpers import run_tool
+    run_tool(main)

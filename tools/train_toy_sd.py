@@ -25,6 +25,8 @@ import sys
 
 from mmengine.config import DictAction
 
+from mmppm.utils.arg_types import positive_int
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 VAE_CONFIG = osp.join(REPO, 'configs/toy_sd/toy-vae_kl-f4_scenes-128.py')
 LDM_CONFIG = osp.join(REPO,
@@ -36,9 +38,9 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/toy_sd')
     parser.add_argument('--out', default='data/toy_sd',
                         help='the diffusers folder to write')
-    parser.add_argument('--vae-iters', type=int)
-    parser.add_argument('--unet-iters', type=int)
-    parser.add_argument('--unet-stop-at', type=int,
+    parser.add_argument('--vae-iters', type=positive_int)
+    parser.add_argument('--unet-iters', type=positive_int)
+    parser.add_argument('--unet-stop-at', type=positive_int,
                         help='end stage 2 at this iteration of its '
                         '--unet-iters schedule')
     parser.add_argument('--seed', type=int, default=0,
@@ -70,9 +72,34 @@ def plot_stage(work_dir: str, out: str, keys, title: str) -> None:
     plot_curves(train, [], out, keys, (), title)
 
 
+def stage_configs(args, vae_work: str, unet_work: str, vae_dir: str) -> dict:
+    """The configs of the stages to run, checked before stage 1 starts
+    (``--cfg-options`` keys, component arguments and values: one line
+    each, :mod:`mmppm.utils.config_checks`, :mod:`mmppm.utils.value_checks`).
+    """
+    from mmppm.models.toy_sd.stages import stage_config
+    from mmppm.utils.config_checks import check_components, merge_cfg_options
+    from mmppm.utils.value_checks import check_values
+    cfgs = {}
+    if args.stage in ('all', 'vae'):
+        cfgs['vae'] = stage_config(args.vae_config, vae_work, args.world_seed,
+                                   args.vae_iters, args.seed, args.resume)
+    if args.stage in ('all', 'unet'):
+        cfgs['unet'] = stage_config(args.ldm_config, unet_work,
+                                    args.world_seed, args.unet_iters,
+                                    args.seed, args.resume,
+                                    stop_at=args.unet_stop_at,
+                                    vae_pretrained=osp.abspath(vae_dir))
+        merge_cfg_options(cfgs['unet'], args.cfg_options)
+    for cfg in cfgs.values():
+        check_components(cfg)
+        check_values(cfg)
+    return cfgs
+
+
 def main(argv=None):
     args = parse_args(argv)
-    from mmppm.models.toy_sd.stages import stage_config, train_ldm, train_vae
+    from mmppm.models.toy_sd.stages import train_ldm, train_vae
     index = osp.join(args.out, 'model_index.json')
     if osp.exists(args.out) and (not osp.isfile(index) or '_mmppm_toy_sd'
                                  not in open(index).read()):
@@ -86,21 +113,16 @@ def main(argv=None):
                  '--vae-dir')
     vae_work = osp.join(args.work_dir, 'vae')
     unet_work = osp.join(args.work_dir, 'unet')
+    cfgs = stage_configs(args, vae_work, unet_work, vae_dir)
     meta = {}
-    if args.stage in ('all', 'vae'):
-        cfg = stage_config(args.vae_config, vae_work, args.world_seed,
-                           args.vae_iters, args.seed, args.resume)
+    if 'vae' in cfgs:
+        cfg = cfgs['vae']
         meta['vae'] = train_vae(
             cfg, osp.join(args.work_dir, 'vae_reconstructions.png'), vae_dir)
         plot_stage(vae_work, osp.join(args.work_dir, 'vae_loss.png'),
                    ('loss', 'loss_rec', 'loss_kl'), 'toy SD: VAE')
-    if args.stage in ('all', 'unet'):
-        cfg = stage_config(args.ldm_config, unet_work, args.world_seed,
-                           args.unet_iters, args.seed, args.resume,
-                           stop_at=args.unet_stop_at,
-                           vae_pretrained=osp.abspath(vae_dir))
-        if args.cfg_options:
-            cfg.merge_from_dict(args.cfg_options)
+    if 'unet' in cfgs:
+        cfg = cfgs['unet']
         meta['command'] = 'python tools/train_toy_sd.py ' + ' '.join(
             argv if argv is not None else sys.argv[1:])
         train_ldm(cfg, vae_dir, args.out, meta)
@@ -111,4 +133,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmppm.utils.tool_helpers import run_tool
+    run_tool(main)

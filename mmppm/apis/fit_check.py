@@ -99,6 +99,31 @@ def keypoint_rows(result, supports: Sequence, episode_id: int,
     return rows
 
 
+def check_ppm_config(cfg: Config) -> None:
+    """The fit check needs a PPM model (prompts to fit) and test episodes;
+    refuse any other config in one line before anything is built.
+
+    Raises:
+        UserError: Naming the config's model type or the missing section.
+    """
+    from mmengine.registry import DefaultScope
+    from mmppm.models.pose_estimators import PPMEstimator
+    model = cfg.get('model')
+    kind = model.get('type') if isinstance(model, dict) else None
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        cls = MODELS.get(kind) if isinstance(kind, str) else kind
+    if not (isinstance(cls, type) and issubclass(cls, PPMEstimator)):
+        raise UserError(
+            "the fit check needs a PPM config (model.type='PPMEstimator'), "
+            f'this one has model.type={kind!r}, which fits no prompts: '
+            'choose a config of configs/ppm/ or configs/cpt/')
+    if not isinstance(cfg.get('test_dataloader'), dict) or not isinstance(
+            cfg.test_dataloader.get('dataset'), dict):
+        raise UserError('the fit check needs test episodes '
+                        '(test_dataloader.dataset), this config has none: '
+                        'choose a config of configs/ppm/ or configs/cpt/')
+
+
 def run_fit_check(cfg: Config,
                   oracle: Optional[str] = None,
                   episodes: Optional[int] = None,
@@ -122,6 +147,7 @@ def run_fit_check(cfg: Config,
         ``best_elsewhere``), ``fitted_fraction``, ``episodes``, ``queries``,
         ``seconds``, ``config`` (the oracle and test_cfg used).
     """
+    check_ppm_config(cfg)
     cfg = cfg.copy()
     if oracle is not None:
         if oracle not in ORACLES:
@@ -222,6 +248,7 @@ def fit_landscape(cfg: Config,
         ``mean_objective``, ``fit_norm`` / ``name_norm`` (mean prompt L2
         norm), ``fit_pck`` / ``name_pck`` (fit PCK@0.2 means), ``episodes``.
     """
+    check_ppm_config(cfg)
     cfg = cfg.copy()
     if episodes is not None:
         cfg.test_dataloader.dataset.num_episodes = int(episodes)

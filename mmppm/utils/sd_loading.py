@@ -10,9 +10,10 @@ with ``HF_HUB_OFFLINE=1`` nothing touches the network.
 import json
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
+from safetensors import SafetensorError
 
 from .errors import MissingFileError
 
@@ -56,16 +57,47 @@ def _looks_like_path(pretrained: str) -> bool:
             or pretrained.count('/') != 1)
 
 
+def pipeline_name(index) -> Tuple[Optional[str], Optional[str]]:
+    """The pipeline class a ``model_index.json`` names, and the module of a
+    custom one: diffusers writes ``"_class_name": "StableDiffusionPipeline"``
+    for its own pipelines and ``["my_pipeline", "MyPipeline"]`` (module,
+    class) for a custom pipeline shipped with the folder.
+
+    Returns:
+        tuple: ``(class name, custom module)``; ``(None, None)`` where the
+        index names none.
+    """
+    name = index.get('_class_name') if isinstance(index, dict) else None
+    if isinstance(name, str):
+        return name, None
+    if isinstance(name, (list, tuple)) and len(name) == 2 and all(
+            isinstance(n, str) for n in name):
+        return name[1], name[0]
+    return None, None
+
+
 def check_folder_kind(folder: str) -> None:
     """One error naming what a local folder holds when it is a kind PPM
-    cannot serve (read from ``model_index.json`` and the subfolders)."""
-    name = None
+    cannot serve (read from ``model_index.json`` and the subfolders). A
+    custom pipeline (``_class_name`` a list) is served when its folder has
+    the SD parts PPM loads (``unet/ vae/ scheduler/``); otherwise the error
+    names it."""
+    name = module = None
     try:
         with open(osp.join(folder, 'model_index.json'),
                   encoding='utf-8') as f:
-            name = json.load(f).get('_class_name')
-    except (OSError, ValueError, AttributeError):
+            name, module = pipeline_name(json.load(f))
+    except (OSError, ValueError):
         pass
+    if module is not None:
+        missing = [sub for sub in REQUIRED_SUBFOLDERS
+                   if not osp.isdir(osp.join(folder, sub))]
+        if missing:
+            raise SDWeightsNotFoundError(
+                f'{folder!r} holds a custom pipeline {name} (module '
+                f'{module}) without the Stable Diffusion parts PPM loads '
+                f'(missing {", ".join(s + "/" for s in missing)}); PPM '
+                f'serves {SUPPORTED}')
     if name in UNSUPPORTED_PIPELINES:
         raise SDWeightsNotFoundError(
             f'{folder!r} holds a {name} ({UNSUPPORTED_PIPELINES[name]}); PPM '
@@ -95,6 +127,30 @@ def _check_folder(folder: str, subfolders) -> None:
             f'Stable Diffusion folder {folder!r} is incomplete: missing '
             f'{", ".join(missing)}. ' +
             HOW_TO_GET.format(id='runwayml/stable-diffusion-v1-5'))
+
+
+def check_sd_folder(pretrained: str, with_text_encoder: bool = False) -> None:
+    """The checks :func:`load_sd_components` makes before it loads anything,
+    for a tool that loads the folder its own way (e.g. as a diffusers
+    pipeline): a local folder exists, is a kind PPM serves and has its
+    parts. A hub id is not checked.
+
+    Raises:
+        SDWeightsNotFoundError: Naming the folder and the fix.
+    """
+    pretrained = osp.expanduser(str(pretrained))
+    if _looks_like_path(pretrained):
+        if osp.isdir(pretrained):
+            check_folder_kind(pretrained)
+        _check_folder(pretrained, REQUIRED_SUBFOLDERS + (
+            TEXT_SUBFOLDERS if with_text_encoder else ()))
+
+
+def is_sdxl_folder(folder: str) -> bool:
+    """A local folder whose UNet is SDXL's (``addition_embed_type`` is
+    ``'text_time'``), read from ``unet/config.json``."""
+    cfg = _read_config(osp.expanduser(str(folder)), 'unet') or {}
+    return cfg.get('addition_embed_type') == 'text_time'
 
 
 def load_sd_components(pretrained: str,
@@ -133,6 +189,7 @@ def load_sd_components(pretrained: str,
         scheduler=load(DDPMScheduler, 'scheduler'))
     if with_text_encoder:
         sdxl = parts['unet'].config.get('addition_embed_type') == 'text_time'
+        check_text_width(pretrained, parts['unet'].config, sdxl)
         parts.update(load_text_components(pretrained, revision, torch_dtype,
                                           sdxl=sdxl))
     return parts
@@ -161,6 +218,82 @@ def load_text_components(pretrained: str,
     return parts
 
 
+def _read_config(folder: str, sub: str) -> Optional[dict]:
+    """``folder/sub/config.json`` as a dict, or None (absent, unreadable:
+    the loader names that)."""
+    try:
+        with open(osp.join(folder, sub, 'config.json'),
+                  encoding='utf-8') as f:
+            cfg = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return cfg if isinstance(cfg, dict) else None
+
+
+def text_width(folder: str, sdxl: bool = False) -> Optional[int]:
+    """The width of the tokens the text encoder(s) of a local SD folder
+    give: ``hidden_size`` of ``text_encoder`` (plus ``text_encoder_2``'s for
+    SDXL, whose contexts concatenate both); None where a config is absent
+    or holds no width. Read from the configs: no weights load."""
+    widths = []
+    for sub in ('text_encoder', ) + (('text_encoder_2', ) if sdxl else ()):
+        cfg = _read_config(folder, sub) or {}
+        width = cfg.get('hidden_size')
+        if not isinstance(width, int) or isinstance(width, bool):
+            return None
+        widths.append(width)
+    return sum(widths)
+
+
+def check_text_width(pretrained: str, unet_config, sdxl: bool) -> None:
+    """Before the text encoder loads: its tokens must be as wide as the
+    UNet's cross-attention context (``cross_attention_dim``), or the
+    ``'empty_text'`` context cannot be fed to the UNet.
+
+    Args:
+        pretrained (str): The SD folder (a hub id is not checked).
+        unet_config (dict): The UNet's config.
+        sdxl (bool): The folder has two text encoders.
+
+    Raises:
+        SDWeightsNotFoundError: Naming both widths and the fix.
+    """
+    folder = osp.expanduser(str(pretrained))
+    if not osp.isdir(folder):
+        return
+    dim = unet_config.get('cross_attention_dim')
+    width = text_width(folder, sdxl)
+    if width is None or not isinstance(dim, int) or width == dim:
+        return
+    which = ('text_encoder/ + text_encoder_2/ config.json hidden_size'
+             if sdxl else 'text_encoder/config.json hidden_size')
+    raise SDWeightsNotFoundError(
+        f'{pretrained!r}: its text encoder gives {width}-wide tokens '
+        f'({which}) but its UNet takes a {dim}-wide context '
+        '(unet/config.json cross_attention_dim), so the empty-text context '
+        'cannot be built: put the text encoder of the same model in the '
+        'folder, or use the prompt-only context (--cfg-options '
+        'model.backbone.context_layout=prompt)')
+
+
+def _damaged(err: BaseException) -> bool:
+    """diffusers' error for a weight file it cannot read."""
+    return isinstance(err, OSError) and str(err).startswith(
+        'Unable to load weights from checkpoint')
+
+
+def _damaged_error(pretrained: str, sub: str,
+                   err: BaseException) -> 'SDWeightsNotFoundError':
+    """The one line of a weight file that cannot be read (truncated by an
+    interrupted download or copy)."""
+    first = (str(err).strip().splitlines() or [''])[0][:160]
+    return SDWeightsNotFoundError(
+        f'Could not load "{sub}" of Stable Diffusion from {pretrained!r}: a '
+        f'weight file in {sub}/ is damaged ({type(err).__name__}: {first}; '
+        'truncated by an interrupted download or copy?): copy or download '
+        'the folder again')
+
+
 def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
     """``load(cls, subfolder, **kwargs)`` for one SD folder or hub id: its
     failures become :class:`SDWeightsNotFoundError` naming it."""
@@ -178,6 +311,8 @@ def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
         try:
             return cls.from_pretrained(
                 pretrained, subfolder=sub, **kwargs, **extra)
+        except SafetensorError as e:
+            raise _damaged_error(pretrained, sub, e) from e
         except (TypeError, KeyError) as e:
             # a config.json value of the wrong type or a missing key (e.g.
             # "norm_num_groups": "8"): the folder is damaged, not missing
@@ -189,6 +324,8 @@ def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
                 'a key (edited by hand, or from another diffusers '
                 'version?): restore the folder or download it again') from e
         except (OSError, ValueError) as e:
+            if _damaged(e):
+                raise _damaged_error(pretrained, sub, e) from e
             where = (f'folder {pretrained!r}' if is_local else
                      f'hub id {pretrained!r} (no local folder of that name '
                      f'exists either)')

@@ -293,8 +293,11 @@ def prepare_tool_config(args, merge_args: Callable) -> Config:
     (:func:`~mmppm.compat.checkpoint_compat.register_checkpoint_safe_globals`),
     loads the config, applies the tool's ``merge_args(cfg, args)``, and
     prepares CPU distributed runs
-    (:func:`~mmppm.compat.cpu_distributed.setup_cpu_distributed`). A
-    :class:`ToolError` exits with a one-line ``error: ...`` message.
+    (:func:`~mmppm.compat.cpu_distributed.setup_cpu_distributed`). Types,
+    arguments (:func:`~mmppm.utils.config_checks.check_components`) and
+    values (:func:`~mmppm.utils.value_checks.check_values`) are checked
+    before anything is built. A :class:`ToolError` or ``ConfigError`` exits
+    with a one-line ``error: ...`` message.
 
     Args:
         args (argparse.Namespace): Parsed arguments with ``config``,
@@ -306,12 +309,14 @@ def prepare_tool_config(args, merge_args: Callable) -> Config:
     """
     from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
     from .config_checks import ConfigError, check_components
+    from .value_checks import check_values
     from mmppm.compat.cpu_distributed import setup_cpu_distributed
     register_checkpoint_safe_globals()
     try:
         cfg = load_tool_config(args.config, args.work_dir, args.launcher)
         cfg = merge_args(cfg, args)
         check_components(cfg)
+        check_values(cfg)
         writable_dir(cfg.work_dir, 'work_dir (--work-dir)')
     except (ToolError, ConfigError) as e:
         # one line, from the first process only

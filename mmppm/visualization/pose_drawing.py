@@ -20,6 +20,7 @@ from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import get_warp_matrix
 
 from mmppm.utils.errors import UserError
+from mmppm.utils.numerics import is_int
 from mmppm.compat.mmpose_drawing import patch_opencv_draw_circles
 
 VISUALIZER_NAME = 'mmppm_cape_visualizer'
@@ -42,12 +43,20 @@ def skeleton_zero_based(skeleton: Optional[Sequence],
     taken as 0-based already.
 
     Raises:
-        ValueError: A link is not a pair or names a keypoint ``>= K``.
+        UserError: The skeleton is not a list of pairs of integers, or a
+            link names a keypoint ``>= K``.
     """
+    if skeleton is not None and not isinstance(skeleton, (list, tuple)):
+        raise UserError(f'Skeleton {str(skeleton)[:40]!r} is not a list of '
+                        'links: give pairs of keypoint indices, e.g. '
+                        '[[1, 2], [2, 3]]')
     links = []
     for link in skeleton or []:
-        if len(link) != 2:
-            raise UserError(f'Skeleton link {list(link)} is not a pair')
+        if not isinstance(link, (list, tuple)) or len(link) != 2:
+            raise UserError(f'Skeleton link {link!r} is not a pair')
+        if not all(is_int(i) for i in link):
+            raise UserError(f'Skeleton link {list(link)!r} is not a pair of '
+                            'keypoint indices: give integers, e.g. [1, 2]')
         links.append([int(link[0]), int(link[1])])
     if links and min(min(link) for link in links) >= 1:
         links = [[a - 1, b - 1] for a, b in links]

@@ -10,7 +10,9 @@ import json
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
-from mmppm.utils.errors import MissingFileError
+from mmengine.logging import MMLogger
+
+from mmppm.utils.errors import MissingFileError, UserError
 
 
 def find_scalars(path: str) -> str:
@@ -25,6 +27,41 @@ def find_scalars(path: str) -> str:
     if not candidates:
         raise MissingFileError(f'No vis_data/scalars.json under {path}')
     return candidates[-1]
+
+
+def read_json_lines(path: str) -> List[dict]:
+    """The rows of a JSON-lines file (mmengine's ``scalars.json``).
+
+    A run killed while logging leaves its last line cut short: that line is
+    dropped with a warning (the rows before it are the finished work). A
+    bad line anywhere else is an error naming the file and line.
+
+    Raises:
+        UserError: A line before the last is not a JSON object.
+    """
+    with open(path, encoding='utf-8', errors='replace') as f:
+        lines = [(i + 1, line.strip()) for i, line in enumerate(f)
+                 if line.strip()]
+    rows = []
+    for n, (number, line) in enumerate(lines):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            row = None
+        if isinstance(row, dict):
+            rows.append(row)
+        elif n == len(lines) - 1:
+            MMLogger.get_current_instance().warning(
+                f'{path}: line {number} (the last) is not a complete JSON '
+                'object (a run killed while logging?); plotting the '
+                f'{len(rows)} rows before it')
+        else:
+            raise UserError(
+                f'{path}: line {number} is not a JSON object '
+                f'({line[:40]!r}); this is not an mmengine scalars.json, or '
+                'it was edited: pass the work dir of a run or its '
+                'vis_data/scalars.json')
+    return rows
 
 
 def load_scalars(path: str,
@@ -43,17 +80,12 @@ def load_scalars(path: str,
         ``step`` becomes the last training iteration logged before it.
     """
     train, val = [], []
-    with open(path, encoding='utf-8') as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            row = json.loads(line)
-            if val_key in row:
-                row['after_iter'] = train[-1]['step'] if train else 0
-                val.append(row)
-            elif 'loss' in row:
-                train.append(row)
+    for row in read_json_lines(path):
+        if val_key in row:
+            row['after_iter'] = train[-1]['step'] if train else 0
+            val.append(row)
+        elif 'loss' in row:
+            train.append(row)
     steps = [int(r.get('step', 0)) for r in val]
     by_epoch = any(b <= a for a, b in zip(steps, steps[1:]))
     if by_epoch or (steps and steps[0] == 0):

@@ -336,7 +336,10 @@ class SupportSet:
         names = list(cats[0].get('keypoints') or [])
         out.names = names if len(names) == k else [f'kpt{i}' for i in
                                                    range(k)]
-        out.skeleton = skeleton_zero_based(cats[0].get('skeleton'), k)
+        try:
+            out.skeleton = skeleton_zero_based(cats[0].get('skeleton'), k)
+        except UserError as e:
+            raise UserError(f'{what}: category "skeleton": {e}') from None
         return out
 
 

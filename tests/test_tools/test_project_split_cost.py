@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from mmppm.utils.tool_helpers import ToolError
+
 
 @pytest.fixture(scope='module')
 def proj(load_tool):
@@ -54,7 +56,7 @@ def test_memory_points_from_benchmark_reports(proj, tmp_path):
     path.write_text(json.dumps(dict(runs=runs)))
     points, kinds = proj.memory_points([str(path)])
     assert points == [(1, 10.), (4, 16.)] and kinds == ['cpu_peak_rss']
-    with pytest.raises(SystemExit, match='cannot read'):
+    with pytest.raises(ToolError, match='cannot read'):
         proj.memory_points([str(tmp_path / 'missing.json')])
 
 
@@ -115,9 +117,9 @@ def test_memory_only_projection_with_checkpointing(proj, tmp_path):
     assert ckpt['base_mb'] == pytest.approx(1500.)
     assert ckpt['per_pair_mb'] == pytest.approx(500.)
     assert ckpt['largest_max_batch'] == 5  # (4096 - 1500) / 500
-    with pytest.raises(SystemExit, match='nothing to do'):
+    with pytest.raises(ToolError, match='nothing to do'):
         proj.main(['--no-flops'])
     one = tmp_path / 'one.json'
     one.write_text(json.dumps(dict(runs=[run(1, 3000., False)])))
-    with pytest.raises(SystemExit, match='--max-batch 1 2 4'):
+    with pytest.raises(ToolError, match='--max-batch 1 2 4'):
         proj.main(['--no-flops', '--memory-json', str(one)])

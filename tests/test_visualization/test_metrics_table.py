@@ -65,12 +65,15 @@ def test_json_lines_take_last_pck_record(tmp_path):
 
 
 @pytest.mark.parametrize('content', [None, '{"loss": 1}'])
-def test_errors_are_one_line(tmp_path, content, table_tool):
+def test_errors_are_one_line(tmp_path, content, table_tool, capsys):
+    from mmppm.utils.tool_helpers import run_tool
     path = tmp_path / 'm.json'
     if content is not None:
         path.write_text(content)
     with pytest.raises(SystemExit) as e:
-        table_tool.main([str(path)])
-    msg = str(e.value.code)
-    assert msg.startswith('error: ') and '\n' not in msg
+        run_tool(table_tool.main, [str(path)])
+    assert e.value.code == 1
+    msg, hint = capsys.readouterr().err.strip().splitlines()
+    assert msg.startswith('error: ') and hint == (
+        '(MMPPM_DEBUG=1 shows the traceback)')
     assert os.path.basename(str(path)) in msg

@@ -59,6 +59,9 @@ from mmppm.analysis import (AMP_DTYPES, PhaseTimer, add_sd_args,  # noqa: E402
                             build_model, peak_memory, resolve_pretrained,
                             write_json)
 from mmppm.analysis.profiling import sync as _sync  # noqa: E402
+from mmppm.utils.arg_types import (non_negative_int,  # noqa: E402
+                                   positive_float, positive_int)
+from mmppm.utils.tool_helpers import ToolError, run_tool  # noqa: E402
 from mmppm.models.backbones.attn_processors import \
     CrossAttnMapProcessor  # noqa: E402
 from mmppm.models.fitters import PromptFitter  # noqa: E402
@@ -77,14 +80,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Time one synthetic PPM episode, naive vs fast.')
     add_sd_args(parser, default_arch='tiny')
-    parser.add_argument('--keypoints', type=int, default=17)
-    parser.add_argument('--shots', type=int, default=1)
-    parser.add_argument('--steps', type=int, default=5,
+    parser.add_argument('--keypoints', type=positive_int, default=17)
+    parser.add_argument('--shots', type=positive_int, default=1)
+    parser.add_argument('--steps', type=non_negative_int, default=5,
                         help='Adam steps of the prompt optimisation')
-    parser.add_argument('--queries', type=int, default=1)
-    parser.add_argument('--input-size', type=int, default=512,
+    parser.add_argument('--queries', type=positive_int, default=1)
+    parser.add_argument('--input-size', type=positive_int, default=512,
                         help='square image size fed to SD (crop resized)')
-    parser.add_argument('--crop-size', type=int, default=256,
+    parser.add_argument('--crop-size', type=positive_int, default=256,
                         help='square crop size; maps and targets live here')
     parser.add_argument(
         '--dtype',
@@ -94,7 +97,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'CUDA only). The naive path is always fp32')
     parser.add_argument('--device', default='cpu',
                         help="'cpu', 'cuda' or 'cuda:N'")
-    parser.add_argument('--max-batch', type=int, nargs='+', default=[64],
+    parser.add_argument('--max-batch', type=positive_int, nargs='+',
+                        default=[64],
                         help='fast path: pairs per UNet call; each value is '
                         'measured')
     parser.add_argument(
@@ -128,26 +132,19 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'untimed warm-up run. The naive path stays eager')
     parser.add_argument('--paths', nargs='+', default=['naive', 'fast'],
                         choices=['naive', 'fast'])
-    parser.add_argument('--warmup-steps', type=int, default=1,
+    parser.add_argument('--warmup-steps', type=non_negative_int, default=1,
                         help='steps of the untimed warm-up run before each '
                         'measured run (0: no warm-up)')
     parser.add_argument('--seed', type=int, default=0,
                         help='episode seed (prompt init and noise)')
-    parser.add_argument('--lr', type=float, default=2e-3)
-    parser.add_argument('--loss-rtol', type=float, default=None,
+    parser.add_argument('--lr', type=positive_float, default=2e-3)
+    parser.add_argument('--loss-rtol', type=positive_float, default=None,
                         help='tolerance of the naive/fast loss check '
                         '(default: 1e-4 fp32, 5e-2 bf16, 2e-2 fp16)')
-    parser.add_argument('--threads', type=int, default=None,
+    parser.add_argument('--threads', type=positive_int, default=None,
                         help='torch.set_num_threads (CPU)')
     parser.add_argument('--out', help='write the results as JSON here')
     args = parser.parse_args(argv)
-    for name in ('keypoints', 'shots', 'queries', 'input_size', 'crop_size'):
-        if getattr(args, name) < 1:
-            parser.error(f'--{name.replace("_", "-")} must be >= 1')
-    if args.steps < 0 or args.warmup_steps < 0:
-        parser.error('--steps and --warmup-steps must be >= 0')
-    if min(args.max_batch) < 1:
-        parser.error('--max-batch values must be >= 1')
     if args.input_size % 8:
         parser.error('--input-size must be a multiple of 8 (VAE factor)')
     return args
@@ -495,7 +492,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     device = torch.device(args.device)
     if device.type == 'cuda' and not torch.cuda.is_available():
-        raise SystemExit('--device cuda asked for, but CUDA is not available')
+        raise ToolError('--device cuda asked for, but CUDA is not available: '
+                        'use --device cpu')
     if args.threads:
         torch.set_num_threads(args.threads)
     effective = args.dtype if device.type == 'cuda' else 'fp32'
@@ -578,4 +576,4 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

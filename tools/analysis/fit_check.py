@@ -21,12 +21,15 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
-from mmppm.apis.fit_check import ORACLES, fit_landscape, run_fit_check
-from mmppm.utils.tool_helpers import ToolError, load_tool_config, run_tool
+from mmppm.apis.fit_check import (ORACLES, check_ppm_config, fit_landscape,
+                                  run_fit_check)
+from mmppm.utils.arg_types import positive_int
+from mmppm.utils.config_checks import check_components, merge_cfg_options
+from mmppm.utils.tool_helpers import load_tool_config, run_tool
+from mmppm.utils.value_checks import check_values
 
 
 def parse_args(argv=None):
@@ -37,15 +40,12 @@ def parse_args(argv=None):
     parser.add_argument('--landscape', action='store_true',
                         help='the fit objective between the fitted and the '
                         'keypoint-name prompts')
-    parser.add_argument('--episodes', type=int,
+    parser.add_argument('--episodes', type=positive_int,
                         help='episodes per category (default: the config)')
     parser.add_argument('--out', help='write the result as JSON here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={}, help='override config values (k=v)')
-    args = parser.parse_args(argv)
-    if args.episodes is not None and args.episodes < 1:
-        parser.error(f'--episodes must be >= 1, got {args.episodes}')
-    return args
+    return parser.parse_args(argv)
 
 
 def summary_lines(result: dict) -> list:
@@ -79,12 +79,11 @@ def summary_lines(result: dict) -> list:
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        cfg = load_tool_config(args.config, None, 'none')
-    except ToolError as e:
-        sys.exit(f'error: {e}')
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_tool_config(args.config, None, 'none')
+    merge_cfg_options(cfg, args.cfg_options)
+    check_ppm_config(cfg)
+    check_components(cfg)
+    check_values(cfg)
     if args.landscape:
         result = fit_landscape(cfg, episodes=args.episodes)
         print('fit objective from the fitted prompts (a=0) to the name '

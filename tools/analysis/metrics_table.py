@@ -11,13 +11,10 @@ and ``pck_per_category.png`` to ``--out-dir`` (default: beside the metrics
 file).
 """
 import argparse
-import os
 import os.path as osp
-import sys
 
-
-from mmppm.utils.errors import UserError
-from mmppm.visualization.metrics_table import ( 
+from mmppm.utils.tool_helpers import run_tool, writable_dir
+from mmppm.visualization.metrics_table import (
     find_metrics, per_category_pck, plot_per_category, table_rows, to_csv,
     to_markdown)
 
@@ -33,22 +30,19 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        metrics, source = find_metrics(args.path)
-        cats, overall = per_category_pck(metrics)
-        out_dir = args.out_dir or osp.dirname(osp.abspath(source))
-        os.makedirs(out_dir, exist_ok=True)
-        header, rows = table_rows(cats, overall)
-        stem = osp.join(out_dir, args.name)
-        with open(stem + '.md', 'w', encoding='utf-8') as f:
-            f.write(to_markdown(header, rows, overall))
-        with open(stem + '.csv', 'w', encoding='utf-8') as f:
-            f.write(to_csv(header, rows))
-        written = [stem + '.md', stem + '.csv']
-        if cats:
-            written.append(plot_per_category(cats, overall, stem + '.png'))
-    except UserError as e:
-        sys.exit(f'error: {e}')
+    metrics, source = find_metrics(args.path)
+    cats, overall = per_category_pck(metrics)
+    out_dir = writable_dir(args.out_dir or osp.dirname(osp.abspath(source)),
+                           '--out-dir')
+    header, rows = table_rows(cats, overall)
+    stem = osp.join(out_dir, args.name)
+    with open(stem + '.md', 'w', encoding='utf-8') as f:
+        f.write(to_markdown(header, rows, overall))
+    with open(stem + '.csv', 'w', encoding='utf-8') as f:
+        f.write(to_csv(header, rows))
+    written = [stem + '.md', stem + '.csv']
+    if cats:
+        written.append(plot_per_category(cats, overall, stem + '.png'))
     print(f'metrics from {source}')
     print(to_markdown(header, rows, overall))
     for path in written:
@@ -57,4 +51,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -9,8 +9,9 @@ Example:
         --out training_curve.png
 """
 import argparse
-import sys
+import os.path as osp
 
+from mmppm.utils.tool_helpers import run_tool, writable_dir
 from mmppm.visualization.training_curve import (find_scalars, load_scalars,
                                                 plot_curves, series)
 
@@ -27,10 +28,8 @@ def main(argv=None):
     parser.add_argument('--val-keys', nargs='+', default=['PCK'])
     parser.add_argument('--title', default='')
     args = parser.parse_args(argv)
-    try:
-        scalars = find_scalars(args.path)
-    except FileNotFoundError as e:
-        sys.exit(f'error: {e}')
+    scalars = find_scalars(args.path)
+    writable_dir(osp.dirname(osp.abspath(args.out)), '--out folder')
     train, val = load_scalars(scalars, args.val_keys[0])
     drawn = plot_curves(train, val, args.out, args.loss_keys, args.val_keys,
                         args.title)
@@ -39,4 +38,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

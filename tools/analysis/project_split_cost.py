@@ -41,6 +41,10 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import torch  # noqa: E402
 
 from mmppm import analysis as bench  # noqa: E402  (shared tool helpers)
+from mmppm.utils.arg_types import (non_negative_int,  # noqa: E402
+                                   positive_float, positive_int)
+from mmppm.utils.tool_helpers import (ToolError, require_file,  # noqa: E402
+                                      run_tool)
 
 PIECES = ('vae_encode', 'unet_fwd_bwd', 'unet_fwd', 'features',
           'maps_fwd_bwd', 'maps_fwd')
@@ -50,17 +54,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0])
     bench.add_sd_args(parser, default_arch='sd15')
-    parser.add_argument('--input-size', type=int, default=512)
-    parser.add_argument('--crop-size', type=int, default=256)
-    parser.add_argument('--keypoints', type=int, default=17)
-    parser.add_argument('--shots', type=int, nargs='+', default=[1, 5])
-    parser.add_argument('--queries', type=int, default=15,
+    parser.add_argument('--input-size', type=positive_int, default=512)
+    parser.add_argument('--crop-size', type=positive_int, default=256)
+    parser.add_argument('--keypoints', type=positive_int, default=17)
+    parser.add_argument('--shots', type=positive_int, nargs='+',
+                        default=[1, 5])
+    parser.add_argument('--queries', type=positive_int, default=15,
                         help='queries per episode (MP-100 protocol: 15)')
-    parser.add_argument('--steps', type=int, default=100,
+    parser.add_argument('--steps', type=non_negative_int, default=100,
                         help='optimisation steps (paper default: 100)')
-    parser.add_argument('--episodes', type=int, default=4000,
+    parser.add_argument('--episodes', type=positive_int, default=4000,
                         help='episodes per split (20 categories x 200)')
-    parser.add_argument('--sustained-tflops', type=float, nargs='+',
+    parser.add_argument('--sustained-tflops', type=positive_float, nargs='+',
                         default=[200., 400.],
                         help='assumed sustained TFLOP/s of the GPU')
     parser.add_argument('--memory-json', nargs='+', default=[],
@@ -69,11 +74,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--memory-checkpointing', action='store_true',
                         help='fit the runs with gradient checkpointing '
                         '(default: the runs without)')
-    parser.add_argument('--memory-budget-gb', type=float, default=24.)
+    parser.add_argument('--memory-budget-gb', type=positive_float,
+                        default=24.)
     parser.add_argument('--no-flops', action='store_true',
                         help='skip the FLOP count (memory projection only; '
                         'no model is loaded)')
-    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--threads', type=positive_int, default=None)
     parser.add_argument('--out', help='write the projection as JSON here')
     return parser.parse_args(argv)
 
@@ -200,8 +206,11 @@ def memory_points(paths: Sequence[str],
             with open(path) as f:
                 report = json.load(f)
         except (OSError, json.JSONDecodeError) as err:
-            raise SystemExit(f'--memory-json {path}: cannot read a '
-                             f'benchmark_episode.py report ({err})')
+            raise ToolError(f'--memory-json {path}: cannot read a '
+                            f'benchmark_episode.py report ({err})') from None
+        if not isinstance(report, dict):
+            raise ToolError(f'--memory-json {path}: not a '
+                            'benchmark_episode.py report (a JSON object)')
         for run in report.get('runs', []):
             if (run.get('path') == 'fast' and not run.get('oom')
                     and run.get('map_features', 'exact') == 'exact'
@@ -275,10 +284,10 @@ def project_memory(args) -> dict:
     try:
         base, per_pair = fit_memory(points)
     except ValueError as err:
-        raise SystemExit(
+        raise ToolError(
             f'--memory-json: {err}. Run benchmark_episode.py with '
             'several --max-batch values (e.g. --max-batch 1 2 4) on the '
-            'same --arch and --input-size and pass its --out file.')
+            'same --arch and --input-size and pass its --out file.') from None
     budget = args.memory_budget_gb * 1024
     best = largest_batch_within(budget, base, per_pair)
     ckpt = ', gradient checkpointing' if args.memory_checkpointing else ''
@@ -296,8 +305,10 @@ def project_memory(args) -> dict:
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     if args.no_flops and not args.memory_json:
-        raise SystemExit('--no-flops leaves nothing to do without '
-                         '--memory-json')
+        raise ToolError('--no-flops leaves nothing to do without '
+                        '--memory-json')
+    for path in args.memory_json:
+        require_file(path, '--memory-json report')
     if args.threads:
         torch.set_num_threads(args.threads)
     report = dict(
@@ -314,4 +325,4 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -26,16 +26,10 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
-    return value
-
-
 def parse_args(argv=None):
     from mmppm.analysis.toy_benchmark import ROWS
     from mmppm.datasets.toy_world.toy_mp100 import PRESETS
+    from mmppm.utils.arg_types import positive_int
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
                         help='toy data seeds (default: 0 1 2)')

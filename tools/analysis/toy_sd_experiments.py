@@ -25,6 +25,8 @@ import os
 import os.path as osp
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
+from mmppm.utils.arg_types import positive_int  # noqa: E402
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PPM = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
 NAMES = 'configs/ppm/ppm_toy-sd_1shot_toy_name-prompts.py'
@@ -111,7 +113,7 @@ def main(argv=None):
     parser.add_argument('--sd', default='data/toy_sd',
                         help='the toy SD folder (model.backbone.pretrained)')
     parser.add_argument('--cpt-checkpoint', default='data/toy_sd/cpt_toy.pth')
-    parser.add_argument('--episodes', type=int,
+    parser.add_argument('--episodes', type=positive_int,
                         help='episodes per category (default: the config)')
     parser.add_argument('--only', nargs='+', default=[],
                         help='run only the rows whose name contains one of '
@@ -129,7 +131,7 @@ def main(argv=None):
         common += ['test_dataloader.dataset.ann_file='
                    'annotations/mp100_split1_val.json',
                    'test_dataloader.dataset.mode=val']
-    if args.episodes:
+    if args.episodes is not None:
         common.append(f'test_dataloader.dataset.num_episodes={args.episodes}')
     results = {}
     for group in args.groups:

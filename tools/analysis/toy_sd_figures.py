@@ -96,13 +96,33 @@ def word_maps_figure(pretrained: str, out: str, seed: int, num: int = 3,
     cv2.imwrite(out, np.concatenate(rows, 0))
 
 
+def check_inputs(pretrained: str, out_dir: str) -> None:
+    """Before any model loads: the folder is a complete SD 1.x / 2.x with
+    its text encoder (the figures use ``StableDiffusionPipeline``), and
+    ``out_dir`` can be written.
+
+    Raises:
+        UserError: Naming the folder or ``--out-dir`` and the fix.
+    """
+    from mmppm.utils.sd_loading import check_sd_folder, is_sdxl_folder
+    from mmppm.utils.tool_helpers import ToolError, writable_dir
+    check_sd_folder(pretrained, with_text_encoder=True)
+    if is_sdxl_folder(pretrained):
+        raise ToolError(
+            f'{pretrained} holds an SDXL model; these figures are drawn with '
+            'StableDiffusionPipeline (SD 1.x / 2.x, one text encoder): pass '
+            'the toy SD folder (data/toy_sd) or another SD 1.x / 2.x folder')
+    writable_dir(out_dir, '--out-dir')
+
+
 def main(argv=None):
+    from mmppm.utils.arg_types import non_negative_int
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('pretrained', nargs='?', default='data/toy_sd')
     parser.add_argument('--out-dir', default='docs/figures')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=non_negative_int, default=0)
     args = parser.parse_args(argv)
-    os.makedirs(args.out_dir, exist_ok=True)
+    check_inputs(args.pretrained, args.out_dir)
     gen = osp.join(args.out_dir, 'toy_sd_generated.png')
     captions = generated_figure(args.pretrained, gen, args.seed)
     maps = osp.join(args.out_dir, 'toy_sd_word_maps.png')
@@ -111,4 +131,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmppm.utils.tool_helpers import run_tool
+    run_tool(main)

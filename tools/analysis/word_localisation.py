@@ -16,25 +16,23 @@ as a one-token context (``word``, PPM's layout) or from cached queries
 import argparse
 import json
 import os
-import sys
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
+from mmppm.utils.arg_types import non_negative_int, positive_int  # noqa: E402
 
 
 def parse_args(argv=None):
     from mmppm.analysis.word_localisation import MODES
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('pretrained', help='diffusers SD folder')
-    parser.add_argument('--scenes', type=int, default=64)
-    parser.add_argument('--timestep', type=int, default=10)
+    parser.add_argument('--scenes', type=positive_int, default=64)
+    parser.add_argument('--timestep', type=non_negative_int, default=10)
     parser.add_argument('--modes', nargs='+', default=list(MODES),
                         choices=MODES)
     parser.add_argument('--radius', type=float, default=0.1)
     parser.add_argument('--world-seed', type=int, default=0)
     parser.add_argument('--out', help='write the result as JSON here')
     args = parser.parse_args(argv)
-    if args.scenes < 1:
-        parser.error(f'--scenes must be >= 1, got {args.scenes}')
     if not 0 < args.radius <= 1:
         parser.error(f'--radius must be in (0, 1], got {args.radius}')
     return args
@@ -43,13 +41,9 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from mmppm.analysis.word_localisation import word_localisation
-    from mmppm.utils import SDWeightsNotFoundError
-    try:
-        result = word_localisation(args.pretrained, args.scenes,
-                                   args.world_seed, args.timestep,
-                                   modes=args.modes, radius=args.radius)
-    except (SDWeightsNotFoundError, ValueError) as err:
-        sys.exit(f'error: {err}')
+    result = word_localisation(args.pretrained, args.scenes,
+                               args.world_seed, args.timestep,
+                               modes=args.modes, radius=args.radius)
     print(f"{result['num_words']} words in {result['num_scenes']} held-out "
           f"scenes, t = {args.timestep}, hit radius {args.radius} x crop; "
           f"chance (own blob) {100 * result['chance_own']:.1f} %")
@@ -62,4 +56,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmppm.utils.tool_helpers import run_tool
+    run_tool(main)

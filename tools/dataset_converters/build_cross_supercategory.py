@@ -15,13 +15,13 @@ import argparse
 import json
 from pathlib import Path
 
-
-from mmppm.datasets.cross_supercategory import ( 
+from mmppm.datasets.cross_supercategory import (
     DEFAULT_VAL_SUPERCATEGORY, HELD_OUT_CHOICES, build_cross_supercategory,
     load_supercategory_table)
+from mmppm.utils.tool_helpers import run_tool, writable_dir
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -37,12 +37,13 @@ def parse_args():
                         help='JSON {category name: super-category} to use '
                         'instead of the built-in table')
     parser.add_argument('--out-dir', help='output folder (default: --ann-dir)')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     ann_dir = Path(args.ann_dir)
+    writable_dir(str(args.out_dir or ann_dir), '--out-dir')
     ann_files = args.ann_files or [
         str(ann_dir / f'mp100_split{i}_{s}.json') for i in range(1, 6)
         for s in ('train', 'val', 'test')
@@ -63,4 +64,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -12,6 +12,8 @@ import argparse
 
 from mmppm.datasets import generate_toy_mp100
 from mmppm.datasets.toy_world.toy_mp100 import PRESETS
+from mmppm.utils.arg_types import positive_int
+from mmppm.utils.tool_helpers import run_tool, writable_dir
 
 
 def parse_args(argv=None):
@@ -26,12 +28,12 @@ def parse_args(argv=None):
                         "'mp100' (70 / 10 / 20, one MP-100 split's shape); "
                         'the options below override single values')
     parser.add_argument('--num-categories',
-                        type=int,
+                        type=positive_int,
                         nargs=3,
                         metavar=('TRAIN', 'VAL', 'TEST'))
-    parser.add_argument('--instances-per-category', type=int)
+    parser.add_argument('--instances-per-category', type=positive_int)
     parser.add_argument('--num-keypoints',
-                        type=int,
+                        type=positive_int,
                         nargs=2,
                         metavar=('MIN', 'MAX'))
     parser.add_argument('--force',
@@ -42,11 +44,13 @@ def parse_args(argv=None):
 
 
 def generate(args):
+    """The preset's values, with the options given on the command line
+    replacing single ones."""
     values = dict(PRESETS[args.preset])
     for key in values:
-        if getattr(args, key) is not None:
-            values[key] = tuple(getattr(args, key)) if isinstance(
-                getattr(args, key), list) else getattr(args, key)
+        given = getattr(args, key)
+        if given is not None:
+            values[key] = tuple(given) if isinstance(given, list) else given
     return generate_toy_mp100(args.out_dir,
                               seed=args.seed,
                               force=args.force,
@@ -55,10 +59,11 @@ def generate(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    for split, path in generate(args).items():
+    writable_dir(args.out_dir, '--out-dir')
+    files = generate(args)  # an annotation file it did not write: one line
+    for split, path in files.items():
         print(f'{split}: {path}')
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
     run_tool(main)

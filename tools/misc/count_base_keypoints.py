@@ -10,11 +10,10 @@ Example:
         data/mp100/annotations/mp100_split1_train.json
 """
 import argparse
-import sys
 
 
-from mmppm.utils.base_keypoints import count_base_keypoints 
-from mmppm.utils.errors import UserError
+from mmppm.utils.base_keypoints import count_base_keypoints
+from mmppm.utils.tool_helpers import run_tool
 
 
 def main(argv=None):
@@ -22,12 +21,9 @@ def main(argv=None):
     parser.add_argument('ann_files', nargs='+', help='COCO keypoint JSON')
     args = parser.parse_args(argv)
     for ann_file in args.ann_files:
-        try:
-            k = count_base_keypoints(ann_file)
-        except UserError as e:
-            sys.exit(f'error: {e}')
+        k = count_base_keypoints(ann_file)
         print(f'{ann_file}\t{k}' if len(args.ann_files) > 1 else k)
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

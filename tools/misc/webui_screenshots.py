@@ -20,6 +20,8 @@ import urllib.request
 import cv2
 import numpy as np
 
+from mmppm.utils.arg_types import positive_int
+
 CONFIG = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
 TOY_DATA = 'data/toy_mp100'
 SUPPORT = 'toy_cat10/toy_cat10_0.jpg'
@@ -29,7 +31,7 @@ QUERIES = ('toy_cat10/toy_cat10_1.jpg', 'toy_cat10/toy_cat10_2.jpg')
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out-dir', default='docs/figures')
-    parser.add_argument('--width', type=int, default=1400)
+    parser.add_argument('--width', type=positive_int, default=1400)
     return parser.parse_args(argv)
 
 
@@ -124,4 +126,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmppm.utils.tool_helpers import run_tool
+    run_tool(main)
