@@ -136,7 +136,7 @@ def read_upload(path: str, what: str = '') -> np.ndarray:
     try:
         return load_image(str(path), f'{what}image {name}')
     except UserError as e:
-        if 'megapixels' in str(e):  # too large: say so
+        if 'not a readable image' not in str(e):  # too large, cut off...
             raise PageError(str(e).replace(f' {path}', '')) from None
         raise PageError(f'{what}{name} is not an image this page can read '
                         '(use PNG or JPEG)') from None
