@@ -23,9 +23,9 @@ from mmengine.fileio.backends import LocalBackend, register_backend
 TEMP_PREFIX = '.mmppm_tmp_'
 
 
-def _write_all(f, data: bytes) -> None:
-    """Write ``data`` to an open binary file (one place tests can fill the
-    disk in)."""
+def _write_all(f, data: bytes, path: str) -> None:
+    """Write ``data`` to the open binary file ``f`` that will become
+    ``path`` (one place tests can fill the disk in)."""
     f.write(data)
 
 
@@ -63,7 +63,7 @@ def atomic_write(path: str, data: Union[bytes, str]) -> None:
                                prefix=TEMP_PREFIX + osp.basename(path) + '.')
     try:
         with os.fdopen(fd, 'wb') as f:
-            _write_all(f, data)
+            _write_all(f, data, path)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
