@@ -26,8 +26,7 @@ def resume_from_work_dir(cfg: Any) -> None:
     cfg.resume = True
     cfg.load_from, warnings = find_resume_checkpoint(cfg.work_dir)
     for warning in warnings:
-        print_log(f'warning: {warning}', logger='current',
-                  level=logging.WARNING)
+        print_log(warning, logger='current', level=logging.WARNING)
     if cfg.load_from is None and warnings:
         raise ToolError(
             f'--resume: no checkpoint in {cfg.work_dir} can be loaded '

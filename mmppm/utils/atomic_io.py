@@ -15,7 +15,7 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Any, Iterator, Union
+from typing import Any, Iterator, Optional, Union
 
 from mmengine.fileio.backends import LocalBackend, register_backend
 
@@ -80,14 +80,16 @@ def atomic_write_json(path: str, obj: Any, **kwargs) -> None:
 
 
 @contextlib.contextmanager
-def atomic_folder(path: str) -> Iterator[str]:
+def atomic_folder(path: str, keep_previous: Optional[str] = None
+                  ) -> Iterator[str]:
     """Build a folder under a temporary name; on success it replaces
     ``path`` whole, on failure it is removed and ``path`` is unchanged.
 
-    The previous folder is moved aside while the new one is renamed in and
-    then removed; the caller decides beforehand whether it may be replaced
-    (:mod:`mmppm.models.toy_sd.export` keeps a folder holding files it did
-    not write).
+    Args:
+        path (str): The folder to (re)place.
+        keep_previous (str, optional): Where to move the folder it replaces
+            (one holding files the caller did not write); by default that
+            folder is removed once the new one is in place.
 
     Yields:
         str: The temporary folder to fill.
@@ -101,8 +103,10 @@ def atomic_folder(path: str) -> Iterator[str]:
         yield tmp
         old = None
         if osp.lexists(path):
-            old = tempfile.mkdtemp(dir=parent, prefix=TEMP_PREFIX + 'old.')
-            os.rmdir(old)
+            old = keep_previous or tempfile.mkdtemp(
+                dir=parent, prefix=TEMP_PREFIX + 'old.')
+            if not keep_previous:
+                os.rmdir(old)
             os.replace(path, old)
         try:
             os.replace(tmp, path)
@@ -111,7 +115,7 @@ def atomic_folder(path: str) -> Iterator[str]:
                 os.replace(old, path)
             raise
         _fsync_dir(parent)
-        if old is not None:
+        if old is not None and not keep_previous:
             shutil.rmtree(old, ignore_errors=True)
     finally:
         if osp.isdir(tmp):
