@@ -378,8 +378,8 @@ class MP100Dataset(BaseDataset):
         if '://' not in str(inst['img_path']):  # a local file
             measure_image(
                 inst['img_path'],
-                f'image (annotation id {inst["id"]}, category '
-                f'"{inst["category_name"]}")')
+                f'image {inst["img_path"]} (annotation id {inst["id"]}, '
+                f'category "{inst["category_name"]}")')
 
     def _run(self, pipeline: Callable, inst: dict) -> dict:
         self._check_image(inst)

@@ -193,7 +193,7 @@ def test_test_cfg_is_in_the_key(tmp_path):
 
 @pytest.mark.parametrize('change', [
     'model.backbone.input_size', 'model.test_cfg.steps',
-    'test_dataloader.dataset.shots', 'test_dataloader.batch_size',
+    'test_dataloader.dataset.shots', 'test_dataloader.collate_fn.type',
     'test_dataloader.sampler.shuffle', 'test_cfg.fp16',
     'test_evaluator.thr', 'randomness.seed', 'env_cfg.cudnn_benchmark',
     'custom_hooks', 'data_preprocessor.mean', 'new_top_level_key'])
@@ -218,8 +218,9 @@ def test_every_config_value_the_run_reads_changes_the_key(tmp_path, change):
 
 @pytest.mark.parametrize('change', [
     'work_dir', 'test_cfg.cache_dir', 'test_cfg.log_interval',
-    'test_dataloader.num_workers', 'default_hooks.logger.interval',
-    'show_hook'])
+    'test_dataloader.num_workers', 'test_dataloader.batch_size',
+    'default_hooks.logger.interval',
+    'model_wrapper_cfg.type', 'show_hook'])
 def test_bookkeeping_does_not_change_the_key(tmp_path, change):
     """Where outputs go, logging, workers and pictures do not decide the
     predictions: a rerun with --show-dir or --work-dir still replays."""

@@ -102,20 +102,25 @@ def group_outputs_by_episode(
 
 
 #: Top-level config keys that cannot change a test run's predictions: where
-#: things are written, logging, the training-only parts, and ``load_from``
-#: (keyed on its content instead). Every other key is keyed, so a new or
+#: things are written, logging, the training-only parts, the process wrapper
+#: (``tools/test.py`` sets one for several processes, which test different
+#: episodes of the same list: a rerun may change their number), and
+#: ``load_from`` (keyed on its content instead). Every other key is keyed, so a new or
 #: unknown key errs on the side of computing again.
 UNKEYED_CONFIG = ('work_dir', 'launcher', 'log_level', 'log_processor',
                   'visualizer', 'vis_backends', 'default_hooks', 'show_dir',
                   'load_from', 'resume', 'experiment_name', 'train_dataloader',
                   'train_cfg', 'val_dataloader', 'val_cfg', 'val_evaluator',
-                  'optim_wrapper', 'param_scheduler', 'auto_scale_lr')
+                  'optim_wrapper', 'param_scheduler', 'auto_scale_lr',
+                  'model_wrapper_cfg')
 #: Keys of ``test_cfg`` (the loop) that only say where and whether to cache
 #: or how often to log.
 UNKEYED_LOOP = ('cache_dir', 'cache_name', 'resume', 'log_interval')
-#: Keys of ``test_dataloader`` that only decide how data is loaded.
-UNKEYED_LOADER = ('num_workers', 'persistent_workers', 'pin_memory',
-                  'prefetch_factor')
+#: Keys of ``test_dataloader`` that only decide how data is loaded; each
+#: episode is predicted on its own, so the batch size is one of them (a
+#: rerun with another batch size replays the episodes already cached).
+UNKEYED_LOADER = ('batch_size', 'num_workers', 'persistent_workers',
+                  'pin_memory', 'prefetch_factor')
 #: Hooks that only read outputs (pictures).
 UNKEYED_HOOKS = ('EpisodeVisualizationHook', 'mmpose.EpisodeVisualizationHook')
 
