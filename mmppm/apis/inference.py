@@ -8,7 +8,6 @@ are the benchmark's -- and returns one ``PoseDataSample`` per query.
 """
 import copy
 import logging
-import os
 import os.path as osp
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Union

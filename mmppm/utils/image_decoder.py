@@ -13,7 +13,8 @@ damaged header) is refused, never decoded. A JPEG without its end marker
 (a truncated download) is refused too: OpenCV would decode it with its
 lower part grey. Only then does OpenCV decode it; its own pixel cap
 (``OPENCV_IO_MAX_IMAGE_PIXELS``, set by ``import mmppm`` to the same limit
-unless already set; it takes effect only if cv2 was not loaded before) is the second wall.
+unless already set; it takes effect only if cv2 was not loaded before) is
+the second wall.
 """
 import io
 import os
@@ -187,5 +188,6 @@ def decode_image(source: Union[str, bytes], what: str = 'image'
         img = None
     if img is None:
         raise UserError(f'{what} is not a readable image (OpenCV cannot '
-                        'decode it, or it is above OPENCV_IO_MAX_IMAGE_PIXELS)')
+                        'decode it, or it is above '
+                        'OPENCV_IO_MAX_IMAGE_PIXELS)')
     return img

@@ -190,7 +190,8 @@ def test_the_shipped_model_is_replaced_only_when_asked_by_name(
     previous = [p for p in (tmp_path / 'data').iterdir()
                 if p.name.startswith('toy_sd.previous-')]
     assert len(previous) == 1
-    assert (previous[0] / 'cpt_toy.pth').read_bytes() == b'cpt of the old model'
+    assert (previous[0] / 'cpt_toy.pth').read_bytes() == \
+        b'cpt of the old model'
     assert sorted(p.name for p in (tmp_path / 'data').iterdir()) == sorted(
         ['toy_sd', previous[0].name])  # no temporary folder left
 

@@ -231,7 +231,7 @@ def run_fingerprint(config_digest: str,
 
     Args:
         config_digest (str): Digest of the resolved config
-            (:func:`mmppm.engine.runner.resumable_test_loop.config_cache_name`).
+            (``resumable_test_loop.config_cache_name``).
         load_from (str, optional): Checkpoint file.
         pretrained (str, optional): ``model.backbone.pretrained``.
         revision (str, optional): Its hub revision.

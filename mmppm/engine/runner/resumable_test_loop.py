@@ -105,8 +105,8 @@ def group_outputs_by_episode(
 #: things are written, logging, the training-only parts, the process wrapper
 #: (``tools/test.py`` sets one for several processes, which test different
 #: episodes of the same list: a rerun may change their number), and
-#: ``load_from`` (keyed on its content instead). Every other key is keyed, so a new or
-#: unknown key errs on the side of computing again.
+#: ``load_from`` (keyed on its content instead). Every other key is keyed,
+#: so a new or unknown key errs on the side of computing again.
 UNKEYED_CONFIG = ('work_dir', 'launcher', 'log_level', 'log_processor',
                   'visualizer', 'vis_backends', 'default_hooks', 'show_dir',
                   'load_from', 'resume', 'experiment_name', 'train_dataloader',
