@@ -150,9 +150,9 @@ def run(args):
                  scores=np.round(scores, 4).tolist(),
                  files=written))
     out = osp.join(args.save_dir, 'predictions.json')
-    with open(out, 'w', encoding='utf-8') as f:
-        json.dump(dict(keypoint_names=names, skeleton=skeleton,
-                       queries=summary), f, indent=1)
+    from mmppm.utils.atomic_io import atomic_write_json
+    atomic_write_json(out, dict(keypoint_names=names, skeleton=skeleton,
+                                queries=summary), indent=1)
     return summary
 
 

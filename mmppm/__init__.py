@@ -3,7 +3,17 @@
 
 Importing the package registers its components into mmpose's registries.
 """
-from .compat.mmcv_ext_stub import install_mmcv_ext_stub
+import os as _os
+
+# OpenCV's own pixel cap, the image decoder's second wall, is read when cv2
+# is loaded: set it before anything imports cv2 (here, without importing
+# mmppm.utils, which loads cv2). The same limit as
+# mmppm.utils.image_decoder.max_image_pixels (docs/reliability.md).
+_limit = _os.environ.get('MMPPM_MAX_IMAGE_PIXELS', '')
+_os.environ.setdefault('OPENCV_IO_MAX_IMAGE_PIXELS',
+                       _limit if _limit.isdigit() else '40000000')
+
+from .compat.mmcv_ext_stub import install_mmcv_ext_stub  # noqa: E402
 
 # Must run before anything imports ``mmpose.models`` (which imports mmcv.ops).
 install_mmcv_ext_stub()

@@ -2,7 +2,8 @@
 
 Usage:
     python tools/train_toy_sd.py [--work-dir work_dirs/toy_sd]
-        [--out data/toy_sd] [--vae-iters N] [--unet-iters N]
+        [--out WORK_DIR/sd] [--overwrite-shipped] [--vae-iters N]
+        [--unet-iters N]
         [--unet-stop-at N] [--seed 0] [--world-seed 0] [--resume]
         [--stage all|vae|unet] [--vae-dir DIR] [--cfg-options KEY=VALUE ...]
 
@@ -13,10 +14,16 @@ AutoencoderKL and saves a picture of its reconstructions
 (``WORK_DIR/vae_reconstructions.png``: look at it before trusting stage 2);
 stage 2 trains a caption-conditioned UNet and its CLIP text encoder on the
 latents. The result is a complete diffusers ``StableDiffusionPipeline``
-folder (``--out``) that ``model.backbone.pretrained`` loads like any SD.
+folder (``--out``, by default ``WORK_DIR/sd``) that
+``model.backbone.pretrained`` loads like any SD. The shipped model
+(``data/toy_sd``, with ``cpt_toy.pth`` trained on it) is replaced only with
+``--out data/toy_sd --overwrite-shipped``; the folder it replaces is then
+kept as ``data/toy_sd.previous-TIME`` (its ``cpt_toy.pth`` belongs to it).
 Loss curves: ``WORK_DIR/{vae,unet}_loss.png``. ``--resume`` continues each
 stage from its last checkpoint; the same seeds give the same weights.
-``--cfg-options`` overrides keys of the UNet stage's config (e.g.
+A checkpoint that does not load (a run killed while saving) is skipped for
+the one before it. ``--cfg-options`` overrides keys of the UNet stage's
+config (e.g.
 ``model.ground_bce_weight=0``).
 """
 import argparse
@@ -28,6 +35,7 @@ from mmengine.config import DictAction
 from mmppm.utils.arg_types import positive_int
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHIPPED = osp.join(REPO, 'data', 'toy_sd')
 VAE_CONFIG = osp.join(REPO, 'configs/toy_sd/toy-vae_kl-f4_scenes-128.py')
 LDM_CONFIG = osp.join(REPO,
                       'configs/toy_sd/toy-ldm_unet-32-64_clip_scenes-128.py')
@@ -36,8 +44,12 @@ LDM_CONFIG = osp.join(REPO,
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/toy_sd')
-    parser.add_argument('--out', default='data/toy_sd',
-                        help='the diffusers folder to write')
+    parser.add_argument('--out',
+                        help='the diffusers folder to write (default: '
+                        'WORK_DIR/sd)')
+    parser.add_argument('--overwrite-shipped', action='store_true',
+                        help='allow --out to be the shipped model '
+                        f'({osp.relpath(SHIPPED, REPO)})')
     parser.add_argument('--vae-iters', type=positive_int)
     parser.add_argument('--unet-iters', type=positive_int)
     parser.add_argument('--unet-stop-at', type=positive_int,
@@ -58,7 +70,15 @@ def parse_args(argv=None):
     parser.add_argument('--ldm-config', default=LDM_CONFIG)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides of the UNet stage config')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = osp.join(args.work_dir, 'sd')
+    return args
+
+
+def is_shipped(out: str) -> bool:
+    """Whether ``out`` is the shipped trained model's folder."""
+    return osp.realpath(osp.expanduser(out)) == osp.realpath(SHIPPED)
 
 
 def plot_stage(work_dir: str, out: str, keys, title: str) -> None:
@@ -100,6 +120,11 @@ def stage_configs(args, vae_work: str, unet_work: str, vae_dir: str) -> dict:
 def main(argv=None):
     args = parse_args(argv)
     from mmppm.models.toy_sd.stages import train_ldm, train_vae
+    if is_shipped(args.out) and not args.overwrite_shipped:
+        sys.exit(f'error: --out {args.out} is the shipped trained model '
+                 '(its cpt_toy.pth was trained on it): write elsewhere (the '
+                 'default is WORK_DIR/sd), or add --overwrite-shipped to '
+                 'replace it')
     index = osp.join(args.out, 'model_index.json')
     if osp.exists(args.out) and (not osp.isfile(index) or '_mmppm_toy_sd'
                                  not in open(index).read()):

@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from mmppm.utils.atomic_io import dump_json_atomic, write_text_atomic
+from mmppm.utils.atomic_io import atomic_write, atomic_write_json
 from mmppm.utils.errors import MissingFileError, UserError
 from . import benchmark_stats as bs
 from .toy_runs import FIVE_SHOT, Row
@@ -154,7 +154,7 @@ def execute(run: Run, cmd: List[str], work_dir: str,
             f'(log: {osp.join(out, "console.log")})')
     timing = osp.join(out, 'timing.json')
     if not osp.isfile(timing):
-        dump_json_atomic(dict(seconds=seconds), timing)
+        atomic_write_json(timing, dict(seconds=seconds))
     return seconds, replay_summary(console)
 
 
@@ -324,6 +324,6 @@ def write_report(summary: dict, work_dir: str) -> Tuple[str, str]:
     """``benchmark.json`` and ``benchmark.md`` in ``work_dir``."""
     js, md = osp.join(work_dir, 'benchmark.json'), osp.join(
         work_dir, 'benchmark.md')
-    dump_json_atomic(summary, js)
-    write_text_atomic(format_markdown(summary) + '\n', md)
+    atomic_write_json(js, summary)
+    atomic_write(md, format_markdown(summary) + '\n')
     return js, md

@@ -8,12 +8,10 @@ are the benchmark's -- and returns one ``PoseDataSample`` per query.
 """
 import copy
 import logging
-import os
 import os.path as osp
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Union
 
-import cv2
 import numpy as np
 import torch
 from mmengine.config import Config
@@ -26,6 +24,9 @@ from mmpose.structures import PoseDataSample
 from mmppm.datasets import pack_episode
 from mmppm.datasets.json_io import read_json_object
 from mmppm.utils.errors import MissingFileError, UserError
+from mmppm.utils.image_decoder import (MAX_IMAGE_PIXELS,  # noqa: F401
+                                       check_image_size, decode_image,
+                                       max_image_pixels)
 from mmppm.visualization import skeleton_zero_based
 
 ImageLike = Union[str, Path, np.ndarray]
@@ -122,32 +123,9 @@ def _first_line(e: Exception) -> str:
 
 
 # ----------------------------------------------------------------- inputs
-#: Largest image (pixels) any door of mmppm decodes: the demo, the web page,
-#: inference_cape, support sets (``MMPPM_MAX_IMAGE_PIXELS`` overrides it).
-MAX_IMAGE_PIXELS = 40_000_000
-
-
-def max_image_pixels() -> int:
-    """:data:`MAX_IMAGE_PIXELS`, or ``MMPPM_MAX_IMAGE_PIXELS`` if set."""
-    value = os.environ.get('MMPPM_MAX_IMAGE_PIXELS')
-    if value is None:
-        return MAX_IMAGE_PIXELS
-    try:
-        return max(1, int(value))
-    except ValueError:
-        raise UserError('MMPPM_MAX_IMAGE_PIXELS must be an integer, got '
-                         f'{value!r}') from None
-
-
-def check_image_size(width: int, height: int, what: str) -> None:
-    """One error when an image is larger than :func:`max_image_pixels`
-    (checked before decoding: a small PNG can decode to gigabytes)."""
-    limit = max_image_pixels()
-    if width * height > limit:
-        raise UserError(
-            f'{what} is {width} x {height} = {width * height / 1e6:.0f} '
-            f'megapixels, above the limit of {limit / 1e6:.0f} megapixels: '
-            'resize it first (or raise MMPPM_MAX_IMAGE_PIXELS)')
+# The size limit and the guarded decoder (one for every door):
+# mmppm.utils.image_decoder (MAX_IMAGE_PIXELS, max_image_pixels and
+# check_image_size are imported above and stay importable from here).
 
 
 def check_image_array(img: np.ndarray, what: str) -> np.ndarray:
@@ -184,27 +162,14 @@ def load_image(img: ImageLike, what: str = 'image') -> np.ndarray:
 
     Raises:
         FileNotFoundError: The file does not exist.
-        ValueError: The file is not an image or larger than
-            :func:`max_image_pixels`, or the array has a wrong shape or
-            dtype.
+        ValueError: The file is refused by the guarded decoder
+            (:func:`mmppm.utils.image_decoder.decode_image`: format, size
+            read from its header, completeness), or the array has a wrong
+            shape or dtype.
     """
     if isinstance(img, np.ndarray):
         return check_image_array(img, what)
-    path = str(img)
-    if not osp.isfile(path):
-        raise MissingFileError(f'{what} not found: {path}')
-    try:  # the header only: the size before any pixel is decoded
-        from PIL import Image
-        with Image.open(path) as probe:
-            size = probe.size
-    except Exception:  # not an image PIL knows: let OpenCV decide
-        size = None
-    if size is not None:
-        check_image_size(size[0], size[1], f'{what} {path}')
-    arr = cv2.imread(path, cv2.IMREAD_COLOR)
-    if arr is None:
-        raise UserError(f'{what} {path} is not a readable image file')
-    return arr
+    return decode_image(str(img), what)
 
 
 def _as_list(x) -> list:

@@ -13,6 +13,7 @@ from mmengine.registry import DefaultScope
 from mmpose.registry import DATASETS, TRANSFORMS
 
 from mmppm.utils.errors import MissingFileError, UserError
+from mmppm.utils.image_decoder import measure_image
 from .coco_schema import check_coco_keypoints
 from .episode import pack_episode
 from .json_io import read_json_object
@@ -368,17 +369,24 @@ class MP100Dataset(BaseDataset):
 
     @staticmethod
     def _check_image(inst: dict) -> None:
+        """Measure the image before the pipeline decodes it (the guarded
+        decoder's checks: format, size from the header, completeness)."""
         if not exists(inst['img_path']):
             raise MissingFileError(
                 f'Image file not found: {inst["img_path"]} (annotation id '
                 f'{inst["id"]}, category "{inst["category_name"]}")')
+        if '://' not in str(inst['img_path']):  # a local file
+            measure_image(
+                inst['img_path'],
+                f'image {inst["img_path"]} (annotation id {inst["id"]}, '
+                f'category "{inst["category_name"]}")')
 
     def _run(self, pipeline: Callable, inst: dict) -> dict:
         self._check_image(inst)
         try:
             packed = pipeline(inst)
         except Exception:
-            if cv2.imread(inst['img_path']) is None:
+            if cv2.imread(inst['img_path']) is None:  # measured already
                 raise UserError(
                     f'cannot decode image {inst["img_path"]} (annotation id '
                     f'{inst["id"]}, category "{inst["category_name"]}"): '

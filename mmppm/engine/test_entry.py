@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 
 import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
 import mmppm.engine  # noqa: F401  (TestTimeDataParallel, loops)
+from mmppm.utils.atomic_io import atomic_write
 from mmppm.utils.config_checks import merge_cfg_options
 from mmppm.utils.tool_helpers import check_load_from, prepare_tool_config
 from .cli import add_common_args, finish_args, tool_parser
@@ -71,8 +72,15 @@ class SaveMetricHook(Hook):
         self.out_file = out_file
 
     def after_test_epoch(self, runner, metrics=None):
-        if metrics is not None:
-            mmengine.dump(metrics, self.out_file)
+        if metrics is not None:  # written whole or not at all
+            atomic_write(self.out_file,
+                         mmengine.dump(metrics, file_format=self._format()))
+
+    def _format(self) -> str:
+        """mmengine's format for the file's extension (json by default)."""
+        ext = self.out_file.rsplit('.', 1)[-1].lower()
+        return {'yml': 'yaml'}.get(ext, ext) if ext in (
+            'json', 'yaml', 'yml') else 'json'
 
 
 def main(argv=None):

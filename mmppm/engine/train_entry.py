@@ -5,8 +5,6 @@ Usage:
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 """
-import sys
-
 from mmengine.runner import Runner
 
 import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
@@ -14,9 +12,10 @@ from mmppm.utils.base_keypoints import fill_num_base_keypoints
 from mmppm.utils.config_checks import merge_cfg_options
 from mmppm.utils.errors import UserError
 from mmppm.utils.tool_helpers import (ToolError, check_fresh_work_dir,
-                                      check_load_from, find_resume_checkpoint,
-                                      prepare_tool_config)
+                                      check_load_from, prepare_tool_config)
 from .cli import add_common_args, finish_args, tool_parser
+from .hooks.atomic_checkpoint_hook import use_atomic_checkpoints
+from .resume import resume_from_work_dir
 
 
 def parse_args(argv=None):
@@ -50,23 +49,13 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
     if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from, warnings = find_resume_checkpoint(cfg.work_dir)
-        for warning in warnings:
-            print(f'warning: {warning}', file=sys.stderr)
-        if cfg.load_from is None and warnings:
-            # mmengine would find the broken one again through
-            # last_checkpoint and fail with a traceback
-            raise ToolError(
-                f'--resume: no checkpoint in {cfg.work_dir} can be loaded '
-                f'(all {len(warnings)} are damaged, e.g. by a run killed '
-                'while saving): move them away to start afresh, or pass a '
-                'good one as --resume PATH')
+        resume_from_work_dir(cfg)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
 
     merge_cfg_options(cfg, args.cfg_options)
+    use_atomic_checkpoints(cfg)
     if not cfg.get('resume'):
         check_fresh_work_dir(cfg.work_dir)
     check_load_from(cfg)

@@ -21,6 +21,7 @@ import numpy as np
 
 from mmppm.apis import inference_cape, load_image
 from mmppm.datasets.json_io import read_json_object
+from mmppm.utils.atomic_io import atomic_write_json
 from mmppm.utils.errors import UserError
 from mmppm.utils.file_names import IMG_EXTENSIONS, unique_stems
 from mmppm.visualization import save_rgb
@@ -136,7 +137,7 @@ def read_upload(path: str, what: str = '') -> np.ndarray:
     try:
         return load_image(str(path), f'{what}image {name}')
     except UserError as e:
-        if 'megapixels' in str(e):  # too large: say so
+        if 'not a readable image' not in str(e):  # too large, cut off...
             raise PageError(str(e).replace(f' {path}', '')) from None
         raise PageError(f'{what}{name} is not an image this page can read '
                         '(use PNG or JPEG)') from None
@@ -215,8 +216,7 @@ def run_episode(model, support: SupportSet, query_paths: Sequence[str],
         [r.pred_instances.keypoints[0] for r in results],
         [r.pred_instances.keypoint_scores[0] for r in results], rows)
     json_path = osp.join(out_dir, 'predictions.json')
-    with open(json_path, 'w', encoding='utf-8') as f:
-        json.dump(predictions, f, indent=1)
+    atomic_write_json(json_path, predictions, indent=1)
     files = [json_path] + [p for p, _ in pictures] + [p for p, _ in grids]
     return dict(results=pictures, maps=grids, fit=rows, files=files,
                 predictions=predictions, seconds=seconds)
@@ -248,8 +248,7 @@ def load_support_file(path: str) -> SupportSet:
 def save_support_file(support: SupportSet, out_dir: str) -> str:
     support.check_ready()
     path = osp.join(out_dir, 'support_set.json')
-    with open(path, 'w', encoding='utf-8') as f:
-        json.dump(support.to_coco(), f)
+    atomic_write_json(path, support.to_coco())
     return path
 
 

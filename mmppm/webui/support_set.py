@@ -358,13 +358,9 @@ def encode_png(image: np.ndarray) -> str:
 
 
 def decode_png(text: str, what: str) -> np.ndarray:
-    """An embedded image, its size checked from its header before it is
-    decoded (:func:`mmppm.apis.inference.check_image_size`)."""
-    import io
-
-    from PIL import Image
-
-    from mmppm.apis.inference import check_image_size
+    """An embedded image (base64), measured before it is decoded by the
+    guarded decoder (:func:`mmppm.utils.image_decoder.decode_image`)."""
+    from mmppm.utils.image_decoder import decode_image
     if not isinstance(text, str):
         raise UserError(f'{what}: the embedded image must be a base64 '
                          f'string, got {type(text).__name__}')
@@ -372,16 +368,4 @@ def decode_png(text: str, what: str) -> np.ndarray:
         raw = base64.b64decode(text, validate=True)
     except (ValueError, TypeError):
         raise UserError(f'{what} is not base64 data') from None
-    try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            size = probe.size
-    except Exception:  # noqa: BLE001  (not an image PIL knows)
-        size = None
-    if size is not None:
-        check_image_size(size[0], size[1], what)
-    buf = np.frombuffer(raw, np.uint8)
-    img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
-    if img is None:
-        raise UserError(f'{what} is not a readable image')
-    return img
-
+    return decode_image(raw, what)

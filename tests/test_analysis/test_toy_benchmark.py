@@ -116,9 +116,9 @@ def _write_run(work_dir, run, scores):
                for i, (cat, vals) in enumerate(scores.items())
                for e, v in enumerate(vals)]
     path = osp.join(tb.run_dir(str(work_dir), run), 'results.queries.json')
-    from mmppm.utils.atomic_io import dump_json_atomic
-    dump_json_atomic(dict(thrs=[0.05, 0.1, 0.15, 0.2, 0.25],
-                          queries=queries), path)
+    from mmppm.utils.atomic_io import atomic_write_json
+    atomic_write_json(path, dict(thrs=[0.05, 0.1, 0.15, 0.2, 0.25],
+                                 queries=queries))
 
 
 def test_summary_pairs_each_claim_on_the_same_episodes(tmp_path):

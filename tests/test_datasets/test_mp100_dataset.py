@@ -237,7 +237,9 @@ def test_undecodable_image_is_named(toy_root, tmp_path, content):
     ds = MP100Dataset(ann_file='annotations/mp100_split1_test.json',
                       data_root=str(root), mode='train',
                       pipeline=[dict(type='LoadImage')])
-    with pytest.raises(ValueError, match='cannot decode image .*annotation'):
+    with pytest.raises(ValueError, match=r'image .*\.jpg \(annotation id '
+                       r'\d+, category "toy_cat\d+"\) is not a readable '
+                       r'image'):  # measured before the pipeline decodes it
         ds[0]
 
 

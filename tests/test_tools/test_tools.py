@@ -395,3 +395,85 @@ def test_a_full_disk_is_one_line_saying_what_is_kept(tmp_path, tiny_disk):
         'error: disk full while writing'), proc.stderr[-2000:]
     assert 'rerun the same command' in errors[0]
     assert 'Traceback' not in proc.stderr
+
+
+# --------------------------------------------------------------------------
+# Atomic checkpoints and the resume fallback (issue 29, case 7)
+
+
+def _fill_disk_at(monkeypatch, name):
+    """The disk fills up half-way through writing the file ``name``."""
+    import errno
+    from mmppm.utils import atomic_io
+    real = atomic_io._write_all
+
+    def write_all(f, data, path):
+        if osp.basename(path) == name:
+            f.write(data[:len(data) // 2])
+            raise OSError(errno.ENOSPC, 'No space left on device', path)
+        real(f, data, path)
+
+    monkeypatch.setattr(atomic_io, '_write_all', write_all)
+
+
+def _train_in_process(argv):
+    from mmppm.utils.tool_helpers import run_tool
+    return run_tool(load_tool('train').main, argv)
+
+
+def _final_params(work_dir):
+    return torch.load(osp.join(work_dir, 'params_rank0.pt'),
+                      weights_only=True)
+
+
+@pytest.mark.parametrize('full_at', ['iter_2.pth', 'iter_4.pth'])
+def test_a_disk_full_during_a_save_keeps_the_previous_state(
+        tmp_path, monkeypatch, capsys, full_at):
+    """Case 7: a disk that filled while saving the first checkpoint left a
+    truncated iter_N.pth; the error promised that rerunning with --resume
+    continues, but --resume refused ('all 1 are damaged ... move them
+    away'). With max_keep_ckpts=1 a later failed save also lost the
+    previous checkpoint (mmengine removes it first). Now a failed save
+    leaves no file and the previous checkpoints as they were, and --resume
+    continues to the same weights as an uninterrupted run."""
+    cfg = write(tmp_path / 'toy_train.py', TRAIN_CFG + (
+        'default_hooks = dict(checkpoint=dict(type="CheckpointHook", '
+        'interval=2, by_epoch=False, max_keep_ckpts=1))\n'
+        'randomness = dict(seed=0)\n'))
+    work_dir = tmp_path / 'work'
+    _fill_disk_at(monkeypatch, full_at)
+    with pytest.raises(SystemExit):
+        _train_in_process([cfg, '--work-dir', str(work_dir)])
+    err = capsys.readouterr().err
+    assert f'error: disk full while writing {work_dir / full_at}' in err
+    assert 'rerun the same command (with --resume for training)' in err
+    monkeypatch.undo()
+    kept = sorted(p.name for p in work_dir.iterdir()
+                  if p.suffix == '.pth' or p.name.startswith('.mmppm'))
+    if full_at == 'iter_2.pth':  # nothing was saved: nothing is there
+        assert kept == [] and not (work_dir / 'last_checkpoint').exists()
+    else:  # the previous checkpoint, whole, and named by last_checkpoint
+        assert kept == ['iter_2.pth']
+        assert (work_dir / 'last_checkpoint').read_text() == str(
+            work_dir / 'iter_2.pth')
+    _train_in_process([cfg, '--work-dir', str(work_dir), '--resume'])
+    _train_in_process([cfg, '--work-dir', str(tmp_path / 'clean')])
+    resumed, clean = _final_params(work_dir), _final_params(tmp_path /
+                                                            'clean')
+    assert resumed['iter'] == clean['iter'] == 4
+    for k in clean['params']:
+        assert torch.equal(resumed['params'][k], clean['params'][k]), k
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_4.pth']
+
+
+def test_the_plain_checkpoint_hook_is_made_atomic():
+    from mmengine.config import Config
+    from mmppm.engine.hooks import use_atomic_checkpoints
+    cfg = Config(dict(default_hooks=dict(checkpoint=dict(
+        type='CheckpointHook', interval=3, max_keep_ckpts=2))))
+    use_atomic_checkpoints(cfg)
+    assert cfg.default_hooks.checkpoint == dict(
+        type='mmpose.AtomicCheckpointHook', interval=3, max_keep_ckpts=2)
+    other = Config(dict(default_hooks=dict(checkpoint=dict(type='MyHook'))))
+    use_atomic_checkpoints(other)
+    assert other.default_hooks.checkpoint.type == 'MyHook'

@@ -4,12 +4,12 @@ import os
 
 import pytest
 
-from mmppm.utils.atomic_io import dump_json_atomic, write_text_atomic
+from mmppm.utils.atomic_io import atomic_write, atomic_write_json
 
 
 def test_writes_the_whole_file(tmp_path):
     path = tmp_path / 'new' / 'a.json'
-    dump_json_atomic(dict(x=[1, 2]), str(path))
+    atomic_write_json(str(path), dict(x=[1, 2]))
     assert json.loads(path.read_text()) == dict(x=[1, 2])
     assert os.listdir(path.parent) == ['a.json']
 
@@ -17,13 +17,13 @@ def test_writes_the_whole_file(tmp_path):
 def test_a_failed_write_keeps_the_previous_file_and_no_temporary(
         tmp_path, monkeypatch):
     path = tmp_path / 'a.txt'
-    write_text_atomic('old', str(path))
+    atomic_write(str(path), 'old')
 
     def full_disk(fd):
         raise OSError(28, 'No space left on device')
 
     monkeypatch.setattr(os, 'fsync', full_disk)
     with pytest.raises(OSError, match='No space left'):
-        write_text_atomic('new', str(path))
+        atomic_write(str(path), 'new')
     assert path.read_text() == 'old'
     assert os.listdir(tmp_path) == ['a.txt']

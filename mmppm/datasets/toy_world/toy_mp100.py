@@ -20,6 +20,7 @@ from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 
+from mmppm.utils.atomic_io import atomic_write_json
 from mmppm.utils.errors import RefusedOverwriteError, UserError
 from .drawing import make_instance, make_template
 
@@ -159,8 +160,6 @@ def generate_toy_mp100(out_dir: Union[str, Path] = 'data/toy_mp100',
                          area=_r(bbox[2] * bbox[3]),
                          category_id=cat_idx + 1))
             cat_idx += 1
-        with open(ann_files[split], 'w', encoding='utf-8') as f:
-            json.dump(coco, f)
-    with open(meta_file, 'w', encoding='utf-8') as f:
-        json.dump(meta, f)
+        atomic_write_json(ann_files[split], coco)
+    atomic_write_json(meta_file, meta)
     return ann_files

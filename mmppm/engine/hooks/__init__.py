@@ -1,4 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
+from .atomic_checkpoint_hook import (AtomicCheckpointHook,
+                                     use_atomic_checkpoints)
 from .best_checkpoint_link_hook import BestCheckpointLinkHook
 from .episode_visualization_hook import EpisodeVisualizationHook
 from .finite_loss_hook import FiniteLossHook
@@ -6,6 +8,8 @@ from .random_state_hook import (RandomStateHook, capture_random_states,
                                 restore_random_states)
 
 __all__ = [
-    'BestCheckpointLinkHook', 'EpisodeVisualizationHook', 'FiniteLossHook',
-    'RandomStateHook', 'capture_random_states', 'restore_random_states'
+    'AtomicCheckpointHook', 'BestCheckpointLinkHook',
+    'EpisodeVisualizationHook', 'FiniteLossHook',
+    'RandomStateHook', 'capture_random_states', 'restore_random_states',
+    'use_atomic_checkpoints'
 ]

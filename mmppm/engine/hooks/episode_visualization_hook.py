@@ -4,7 +4,6 @@ import os.path as osp
 import re
 from typing import Optional, Sequence
 
-import cv2
 import numpy as np
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -118,12 +117,15 @@ class EpisodeVisualizationHook(Hook):
             return []
 
     def _image(self, meta: dict):
+        from mmppm.utils.image_decoder import decode_image
+        from mmppm.utils.errors import UserError
         path = meta.get('img_path')
-        img = cv2.imread(path) if path and osp.isfile(path) else None
-        if img is None:
-            print_log(f'EpisodeVisualizationHook: cannot read image {path}',
-                      logger='current')
-        return img
+        try:
+            return decode_image(str(path), 'image')
+        except UserError as e:  # missing or refused: no picture of it
+            print_log(f'EpisodeVisualizationHook: cannot read image {path} '
+                      f'({e})', logger='current')
+            return None
 
     def _draw_episode(self, crops: np.ndarray, samples: Sequence,
                       preds: Sequence) -> None:

@@ -8,8 +8,6 @@ into the evaluator instead of calling the model, so a rerun only computes the
 missing episodes and reports the same metric as an uninterrupted run.
 """
 import datetime
-import hashlib
-import json
 import logging
 import os.path as osp
 import time
@@ -29,7 +27,7 @@ from torch.utils.data import DataLoader
 from mmpose.registry import LOOPS
 
 from mmppm.utils.tool_helpers import writable_dir
-from .fingerprint import cache_key, run_fingerprint
+from .fingerprint import cache_key, config_fingerprint, run_fingerprint
 from .prediction_cache import PredictionWriter, read_prediction_records
 
 
@@ -103,19 +101,62 @@ def group_outputs_by_episode(
     return grouped
 
 
+#: Top-level config keys that cannot change a test run's predictions: where
+#: things are written, logging, the training-only parts, the process wrapper
+#: (``tools/test.py`` sets one for several processes, which test different
+#: episodes of the same list: a rerun may change their number), and
+#: ``load_from`` (keyed on its content instead). Every other key is keyed,
+#: so a new or unknown key errs on the side of computing again.
+UNKEYED_CONFIG = ('work_dir', 'launcher', 'log_level', 'log_processor',
+                  'visualizer', 'vis_backends', 'default_hooks', 'show_dir',
+                  'load_from', 'resume', 'experiment_name', 'train_dataloader',
+                  'train_cfg', 'val_dataloader', 'val_cfg', 'val_evaluator',
+                  'optim_wrapper', 'param_scheduler', 'auto_scale_lr',
+                  'model_wrapper_cfg')
+#: Keys of ``test_cfg`` (the loop) that only say where and whether to cache
+#: or how often to log.
+UNKEYED_LOOP = ('cache_dir', 'cache_name', 'resume', 'log_interval')
+#: Keys of ``test_dataloader`` that only decide how data is loaded; each
+#: episode is predicted on its own, so the batch size is one of them (a
+#: rerun with another batch size replays the episodes already cached).
+UNKEYED_LOADER = ('batch_size', 'num_workers', 'persistent_workers',
+                  'pin_memory', 'prefetch_factor')
+#: Hooks that only read outputs (pictures).
+UNKEYED_HOOKS = ('EpisodeVisualizationHook', 'mmpose.EpisodeVisualizationHook')
+
+
+def prediction_config(cfg: Any) -> Dict[str, Any]:
+    """The resolved config that reaches the model, the test loop and the
+    metric: the whole config less :data:`UNKEYED_CONFIG` and the
+    bookkeeping keys of the loop, the data loader and picture hooks."""
+    cfg = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
+    keyed = {k: v for k, v in cfg.items() if k not in UNKEYED_CONFIG}
+    if isinstance(keyed.get('test_cfg'), dict):
+        keyed['test_cfg'] = {k: v for k, v in keyed['test_cfg'].items()
+                             if k not in UNKEYED_LOOP}
+    if isinstance(keyed.get('test_dataloader'), dict):
+        keyed['test_dataloader'] = {
+            k: v for k, v in keyed['test_dataloader'].items()
+            if k not in UNKEYED_LOADER}
+    if isinstance(keyed.get('custom_hooks'), (list, tuple)):
+        keyed['custom_hooks'] = [
+            h for h in keyed['custom_hooks']
+            if not (isinstance(h, dict) and h.get('type') in UNKEYED_HOOKS)]
+        if not keyed['custom_hooks']:  # none left: as if none were set
+            del keyed['custom_hooks']
+    return keyed
+
+
 def config_cache_name(cfg: Any) -> str:
-    """A short digest of the resolved model and test dataset config."""
-    test_dataloader = cfg.get('test_dataloader') or {}
-    keyed = dict(model=cfg.get('model'),
-                 dataset=test_dataloader.get('dataset'))
-    text = json.dumps(keyed, sort_keys=True, default=repr)
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
+    """A short digest of :func:`prediction_config`."""
+    return config_fingerprint(prediction_config(cfg))[:16]
 
 
 def prediction_fingerprint(cfg: Any, dataset: Any) -> Dict[str, Any]:
     """What decides the predictions, each part keyed on content
-    (:func:`mmppm.engine.runner.fingerprint.run_fingerprint`): the config,
-    the checkpoint, the SD weights, the annotation file and the images."""
+    (:func:`mmppm.engine.runner.fingerprint.run_fingerprint`): the config
+    (:func:`prediction_config`), the checkpoint, the SD weights, the
+    annotation file and the images."""
     backbone = (cfg.get('model') or {}).get('backbone') or {}
     instances = getattr(dataset, 'instances', None) or []
     return run_fingerprint(

@@ -10,7 +10,7 @@ from mmpose.registry import METRICS
 from terminaltables import AsciiTable
 
 from mmppm.utils import to_numpy
-from mmppm.utils.atomic_io import dump_json_atomic
+from mmppm.utils.atomic_io import atomic_write_json
 from mmppm.utils.errors import UserError
 from ..functional import DEFAULT_THRS, episodic_pck, fit_errors, fit_pck
 
@@ -174,8 +174,8 @@ class EpisodicPCK(BaseMetric):
             if 'fit_pck_at_thrs' in r:
                 rec['fit_pck'] = [float(v) for v in r['fit_pck_at_thrs']]
             records.append(rec)
-        dump_json_atomic(dict(thrs=list(self.thrs), queries=records),
-                         f'{self.outfile_prefix}.queries.json')
+        atomic_write_json(f'{self.outfile_prefix}.queries.json',
+                          dict(thrs=list(self.thrs), queries=records))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Mean PCK over all queries, per threshold and per category."""

@@ -1,13 +1,30 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Write the trained toy SD as a diffusers Stable Diffusion folder."""
 import json
+import logging
 import os
 import os.path as osp
+import time
 
 import torch
+from mmengine.logging import print_log
 from torch import Tensor
 
+from mmppm.utils.atomic_io import atomic_folder
 from mmppm.utils.random_sd import SCHEDULER_CFG
+
+#: The names :func:`export_toy_sd` writes in its folder; a folder holding
+#: anything else (e.g. a ``cpt_toy.pth`` trained on that model) is moved
+#: aside when replaced, never deleted.
+EXPORTED_NAMES = ('model_index.json', 'vae', 'unet', 'text_encoder',
+                  'tokenizer', 'scheduler')
+
+
+def foreign_files(folder: str) -> list:
+    """The names in ``folder`` that :func:`export_toy_sd` does not write."""
+    if not osp.isdir(folder):
+        return []
+    return sorted(set(os.listdir(folder)) - set(EXPORTED_NAMES))
 
 
 @torch.no_grad()
@@ -22,8 +39,12 @@ def export_toy_sd(out_dir: str,
                   unet=None,
                   text_encoder=None,
                   tokenizer=None,
-                  meta: dict = None) -> str:
-    """``save_pretrained`` the parts into an SD folder (safetensors).
+                  meta: dict = None,
+                  keep_previous: str = None) -> str:
+    """``save_pretrained`` the parts into an SD folder (safetensors),
+    all at once: the folder is built beside and renamed into place
+    (:func:`mmppm.utils.atomic_io.atomic_folder`), so a failed export
+    leaves the previous folder as it was.
 
     With a UNet, text encoder and tokenizer the folder is a complete
     ``StableDiffusionPipeline`` (no safety checker) that
@@ -38,12 +59,31 @@ def export_toy_sd(out_dir: str,
         tokenizer: The ``CLIPTokenizer`` (with ``unet``).
         meta (dict, optional): Recorded in ``model_index.json`` under
             ``_mmppm_toy_sd`` (command, iterations, losses, time).
+        keep_previous (str, optional): Where to move a folder it replaces
+            that holds :func:`foreign_files`. Defaults to
+            ``{out_dir}.previous-{time}`` for such a folder; one holding only
+            what this function writes is removed.
 
     Returns:
         str: ``out_dir``.
     """
+    if keep_previous is None and foreign_files(out_dir):
+        keep_previous = f'{out_dir.rstrip(os.sep)}.previous-' + time.strftime(
+            '%Y%m%d-%H%M%S')
+    with atomic_folder(out_dir, keep_previous) as tmp:
+        _write_pipeline(tmp, vae, unet, text_encoder, tokenizer, meta)
+    if keep_previous and osp.isdir(keep_previous):
+        print_log(f'The previous {out_dir} held files this export does not '
+                  f'write ({", ".join(foreign_files(keep_previous))}): it is '
+                  f'kept as {keep_previous}', logger='current',
+                  level=logging.WARNING)
+    return out_dir
+
+
+def _write_pipeline(out_dir: str, vae, unet, text_encoder, tokenizer,
+                    meta) -> None:
+    """The files of :func:`export_toy_sd` in a fresh folder."""
     from diffusers import DDPMScheduler, StableDiffusionPipeline
-    os.makedirs(out_dir, exist_ok=True)
     index_file = osp.join(out_dir, 'model_index.json')
     if unet is None:
         vae.save_pretrained(osp.join(out_dir, 'vae'))
@@ -68,4 +108,3 @@ def export_toy_sd(out_dir: str,
     index['_mmppm_toy_sd'] = meta or {}
     with open(index_file, 'w', encoding='utf-8') as f:
         json.dump(index, f, indent=2)
-    return out_dir

@@ -34,12 +34,23 @@ def stage_config(config: str,
 
     ``max_iters`` stretches the schedule; ``stop_at`` ends training at that
     iteration of it (the weights of an early checkpoint of a longer run).
+    Checkpoints are saved atomically (:class:`AtomicCheckpointHook`);
+    ``resume`` continues from the newest checkpoint that loads, as
+    ``tools/train.py --resume`` does
+    (:func:`mmppm.engine.resume.resume_from_work_dir`).
     """
+    from mmppm.engine.hooks.atomic_checkpoint_hook import \
+        use_atomic_checkpoints
+    from mmppm.engine.resume import resume_from_work_dir
     cfg = Config.fromfile(config)
     cfg.work_dir = work_dir
     cfg.train_dataloader.dataset.seed = int(world_seed)
     cfg.randomness = dict(seed=seed)
-    cfg.resume = resume
+    use_atomic_checkpoints(cfg)
+    if resume:
+        resume_from_work_dir(cfg)
+    else:
+        cfg.resume = False
     if max_iters is not None:  # the schedule stretched to the new length
         ratio = max_iters / cfg.train_cfg.max_iters
         cfg.train_cfg.max_iters = max_iters
