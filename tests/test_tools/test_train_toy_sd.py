@@ -11,34 +11,10 @@ import torch
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def _tiny_configs(tmp_path):
-    vae = tmp_path / 'vae.py'
-    vae.write_text(f'''
-_base_ = ['{REPO}/configs/toy_sd/toy-vae_kl-f4_scenes-128.py']
-model = dict(vae=dict(block_out_channels=(8, 16, 16), norm_num_groups=4,
-                      sample_size=32), train_patch=16)
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                        dataset=dict(crop_size=32, num_keypoints=(3, 5)))
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
-''')
-    ldm = tmp_path / 'ldm.py'
-    ldm.write_text(f'''
-_base_ = ['{REPO}/configs/toy_sd/toy-ldm_unet-32-64_clip_scenes-128.py']
-model = dict(unet=dict(sample_size=8, block_out_channels=(8, 16),
-                       norm_num_groups=4, cross_attention_dim=8,
-                       attention_head_dim=2),
-             text_encoder=dict(num_attention_heads=2))
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                        dataset=dict(crop_size=32, num_keypoints=(3, 5)))
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
-''')
-    return str(vae), str(ldm)
-
-
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory, load_tool):
+def trained(tmp_path_factory, load_tool, write_tiny_toy_sd_configs):
     tmp = tmp_path_factory.mktemp('toy_sd_tool')
-    vae_cfg, ldm_cfg = _tiny_configs(tmp)
+    vae_cfg, ldm_cfg = write_tiny_toy_sd_configs(tmp)
     tool = load_tool('train_toy_sd.py')
     out = str(tmp / 'sd')
     tool.main(['--work-dir', str(tmp / 'work'), '--out', out,

@@ -10,40 +10,22 @@ from mmppm.utils.tool_helpers import run_tool
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def _tiny_configs(tmp_path):
-    """Configs small enough that a missing check costs seconds, not hours."""
-    vae = tmp_path / 'vae.py'
-    vae.write_text(f'''
-_base_ = ['{REPO}/configs/toy_sd/toy-vae_kl-f4_scenes-128.py']
-model = dict(vae=dict(block_out_channels=(8, 16, 16), norm_num_groups=4,
-                      sample_size=32), train_patch=16)
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                        dataset=dict(crop_size=32, num_keypoints=(3, 5)))
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
-''')
-    ldm = tmp_path / 'ldm.py'
-    ldm.write_text(f'''
-_base_ = ['{REPO}/configs/toy_sd/toy-ldm_unet-32-64_clip_scenes-128.py']
-model = dict(unet=dict(sample_size=8, block_out_channels=(8, 16),
-                       norm_num_groups=4, cross_attention_dim=8,
-                       attention_head_dim=2),
-             text_encoder=dict(num_attention_heads=2))
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-                        dataset=dict(crop_size=32, num_keypoints=(3, 5)))
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
-''')
-    return ['--vae-config', str(vae), '--ldm-config', str(ldm),
-            '--work-dir', str(tmp_path / 'work'), '--out',
-            str(tmp_path / 'sd')]
+@pytest.fixture
+def tiny_args(tmp_path, write_tiny_toy_sd_configs):
+    """Arguments that point the tool at tiny configs in ``tmp_path``: a
+    missing check costs seconds, not hours."""
+    vae, ldm = write_tiny_toy_sd_configs(tmp_path)
+    return ['--vae-config', vae, '--ldm-config', ldm, '--work-dir',
+            str(tmp_path / 'work'), '--out', str(tmp_path / 'sd')]
 
 
 @pytest.mark.parametrize('flag, value', [('--unet-iters', '0'),
                                          ('--vae-iters', '-3'),
                                          ('--unet-stop-at', '-1')])
-def test_iteration_counts_must_be_positive(load_tool, tmp_path, capsys, flag,
-                                           value):
+def test_iteration_counts_must_be_positive(load_tool, tmp_path, tiny_args,
+                                           capsys, flag, value):
     tool = load_tool('train_toy_sd.py')
-    args = _tiny_configs(tmp_path) + ['--vae-iters', '1', '--unet-iters', '1']
+    args = tiny_args + ['--vae-iters', '1', '--unet-iters', '1']
     with pytest.raises(SystemExit) as exc:
         tool.main(args + [flag, value])
     assert exc.value.code == 2
@@ -71,11 +53,12 @@ def test_iteration_counts_must_be_positive(load_tool, tmp_path, capsys, flag,
      'number > 0; fix it in the config or with --cfg-options '
      'optim_wrapper.optimizer.lr=0.0005'),
 ])
-def test_cfg_options_are_checked_before_stage_1(load_tool, tmp_path, capsys,
-                                                option, message):
+def test_cfg_options_are_checked_before_stage_1(load_tool, tmp_path,
+                                                tiny_args, capsys, option,
+                                                message):
     tool = load_tool('train_toy_sd.py')
-    args = _tiny_configs(tmp_path) + ['--vae-iters', '1', '--unet-iters',
-                                      '1', '--cfg-options', option]
+    args = tiny_args + ['--vae-iters', '1', '--unet-iters', '1',
+                        '--cfg-options', option]
     with pytest.raises(SystemExit) as exc:
         run_tool(tool.main, args)
     assert exc.value.code == 1
@@ -87,14 +70,14 @@ def test_cfg_options_are_checked_before_stage_1(load_tool, tmp_path, capsys,
 
 
 def test_a_non_finite_loss_is_one_line_and_keeps_the_last_checkpoint(
-        tmp_path):
+        tmp_path, tiny_args):
     """As a user runs it (was: a FloatingPointError traceback): a VAE
     stage whose lr makes the loss NaN at iteration 2 ends in one line naming
     the iteration and the knob; iteration 1's checkpoint is kept."""
     import os
     import subprocess
     import sys
-    args = _tiny_configs(tmp_path)
+    args = tiny_args
     vae = tmp_path / 'vae.py'
     vae.write_text(vae.read_text().replace('checkpoint=dict(interval=2)',
                                            'checkpoint=dict(interval=1)') +
