@@ -208,12 +208,14 @@ def _cell(mean: float, low: float, high: float) -> str:
     return f'{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]'
 
 
-def _pick(available: Dict[int, Dict[int, bs.SeedScores]],
-          other: Dict[int, Dict[int, bs.SeedScores]]) -> int:
-    """The episode count of one side of a claim: one both sides ran (the
-    same episodes), the largest such; else this side's largest."""
-    common = set(available) & set(other)
-    return max(common) if common else max(available)
+def _pick(a: Dict[int, Dict[int, bs.SeedScores]],
+          b: Dict[int, Dict[int, bs.SeedScores]]) -> Tuple[int, int]:
+    """The episode counts of a claim's two sides: the pair with the most
+    seeds in common; among those, equal counts (the same episodes) first,
+    then the largest."""
+    return max(((ea, eb) for ea in a for eb in b),
+               key=lambda p: (len(set(a[p[0]]) & set(b[p[1]])),
+                              p[0] == p[1], p[0] + p[1]))
 
 
 def summarise(runs: Sequence[Run], work_dir: str,
@@ -256,8 +258,8 @@ def summarise(runs: Sequence[Run], work_dir: str,
             ka, kb = (a, a_shots or shots), (b, b_shots or shots)
             if ka not in scores or kb not in scores:
                 continue
-            sa = scores[ka][_pick(scores[ka], scores[kb])]
-            sb = scores[kb][_pick(scores[kb], scores[ka])]
+            ea, eb = _pick(scores[ka], scores[kb])
+            sa, sb = scores[ka][ea], scores[kb][eb]
             diffs = {s: bs.paired_scores(sa[s], sb[s])
                      for s in sorted(set(sa) & set(sb))}
             diffs = {s: d for s, d in diffs.items() if d}

@@ -146,3 +146,11 @@ def test_summary_pairs_each_claim_on_the_same_episodes(tmp_path):
     assert rows['ppm', 8]['mean'] == pytest.approx(0.5)
     assert rows['ppm', 4]['mean'] == pytest.approx(0.5)
     assert '| PPM (cached maps) | 1 | 50.0 [' in tb.format_markdown(summary)
+
+
+def test_shot_counts_pair_on_the_episode_counts_all_seeds_share():
+    a = {2: {0: {}, 1: {}, 2: {}}}  # 5-shot: 2 episodes, three seeds
+    b = {4: {0: {}, 1: {}, 2: {}}, 2: {0: {}}}  # 1-shot: + an exact pair
+    assert tb._pick(a, b) == (2, 4)
+    exact = {2: {0: {}}}
+    assert tb._pick(exact, b) == (2, 2)  # the same episodes
