@@ -195,6 +195,11 @@ def load_scores(run: Run, work_dir: str) -> Tuple[bs.SeedScores,
                                                   Optional[float]]:
     """A finished run's per-episode PCK@0.2 and its mean fit PCK@0.2."""
     path = osp.join(run_dir(work_dir, run), 'results.queries.json')
+    if not osp.isfile(path):
+        raise MissingFileError(
+            f'no results for seed {run.seed}, {run.shots}-shot, {run.key} '
+            f'({path}): run the benchmark without --report-only (or with '
+            'the same --work-dir and options as the run that made them)')
     with open(path, encoding='utf-8') as f:
         data = json.load(f)
     thr = [i for i, t in enumerate(data['thrs'])

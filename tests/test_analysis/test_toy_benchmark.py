@@ -154,3 +154,11 @@ def test_shot_counts_pair_on_the_episode_counts_all_seeds_share():
     assert tb._pick(a, b) == (2, 4)
     exact = {2: {0: {}}}
     assert tb._pick(exact, b) == (2, 2)  # the same episodes
+
+
+def test_a_report_of_runs_never_made_names_the_missing_run(tmp_path):
+    runs = tb.plan_runs([7], [1], ['ppm'], {1: 4}, 15, [], [])
+    with pytest.raises(UserError,
+                       match='no results for seed 7, 1-shot, ppm .*without '
+                       '--report-only'):
+        tb.summarise(runs, str(tmp_path), num_samples=10)
