@@ -281,8 +281,11 @@ def run_tool(main: Callable, argv=None):
                    'operation')
     finally:
         end_distributed()
-    print(f'{label}: {msg}\n(MMPPM_DEBUG=1 shows the traceback)',
-          file=sys.stderr, flush=True)
+    # one write of whole lines: processes of a distributed run share the
+    # terminal, and print's separate write of the end of line let another
+    # process's line land mid-line
+    sys.stderr.write(f'{label}: {msg}\n(MMPPM_DEBUG=1 shows the traceback)\n')
+    sys.stderr.flush()
     sys.exit(1)
 
 

@@ -362,7 +362,8 @@ def test_an_error_only_rank_1_hits_is_printed_once_by_rank_1(tmp_path):
     assert 'printed above' in errors[-1]
     assert any(e.startswith('error (process 0): another process of this '
                             'run failed') for e in errors) or \
-        errors[-1].startswith('error: process 1 failed (exit code 1)')
+        errors[-1].startswith('error: process 1 failed (exit code 1)'), \
+        proc.stderr[-3000:]
     assert 'Traceback' not in proc.stderr, proc.stderr[-3000:]
 
 
