@@ -22,26 +22,17 @@ import sys
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY_SD = 'data/toy_sd'
-CPT_CHECKPOINT = 'data/toy_sd/cpt_toy.pth'
-PPM = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
-EXACT = ('model.test_cfg.map_features=exact', )
 
 
 def toy_rows(full: bool = False, random_sd: bool = False):
-    """The main table's rows, 1-shot configs (5-shot: +FIVE_SHOT)."""
-    from mmppm.analysis.toy_runs import Row
-    rows = [
-        Row('word prompts (no fit)',
-            'configs/ppm/ppm_toy-sd_1shot_toy_name-prompts.py'),
-        Row('PPM (cached maps)', PPM),
-        Row('PPM+CPT (cached maps)', 'configs/cpt/ppm_cpt_toy-sd_toy.py',
-            CPT_CHECKPOINT),
-        Row('feature matching (DIFT-style)',
-            'configs/baselines/feature-matching_toy-sd_1shot_toy.py'),
-        Row('support copy', 'configs/baselines/support-copy_1shot_toy.py'),
+    """The main table's rows (``MAIN_ROWS``), 1-shot configs (5-shot:
+    +FIVE_SHOT); ``full`` adds exact maps, ``random_sd`` the tiny random
+    SD."""
+    from mmppm.analysis.toy_runs import MAIN_ROWS, Row
+    keys = ['words', 'ppm'] + (['ppm_exact'] if full else []) + [
+        'cpt', 'fm', 'copy'
     ]
-    if full:
-        rows.insert(2, Row('PPM (exact maps)', PPM, None, EXACT))
+    rows = [MAIN_ROWS[k] for k in keys]
     if random_sd:
         rows.append(Row('PPM (tiny random SD)',
                         'configs/ppm/ppm_random-sd_1shot_toy.py'))

@@ -22,22 +22,11 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 from mmppm.utils.atomic_io import atomic_write, atomic_write_json
 from mmppm.utils.errors import MissingFileError, UserError
 from . import benchmark_stats as bs
-from .toy_runs import FIVE_SHOT, Row
+from .toy_runs import FIVE_SHOT, MAIN_ROWS
 
-PPM = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
-#: The benchmark's rows (1-shot configs; 5-shot adds ``shots=5``).
-ROWS: Dict[str, Row] = {
-    'words': Row('word prompts (no fit)',
-                 'configs/ppm/ppm_toy-sd_1shot_toy_name-prompts.py'),
-    'ppm': Row('PPM (cached maps)', PPM),
-    'ppm_exact': Row('PPM (exact maps)', PPM, None,
-                     ('model.test_cfg.map_features=exact', )),
-    'cpt': Row('PPM+CPT (cached maps)', 'configs/cpt/ppm_cpt_toy-sd_toy.py',
-               'data/toy_sd/cpt_toy.pth'),
-    'fm': Row('feature matching (DIFT-style)',
-              'configs/baselines/feature-matching_toy-sd_1shot_toy.py'),
-    'copy': Row('support copy', 'configs/baselines/support-copy_1shot_toy.py'),
-}
+#: The benchmark's rows: ``make toy``'s (1-shot configs; 5-shot adds
+#: ``shots=5``).
+ROWS = MAIN_ROWS
 NO_SD = ('copy', )  # rows without a diffusion model to point at
 #: The claims, each ``A - B > 0``: (name, (row A, shots A), (row B, shots
 #: B)); ``shots`` None: at each shot count.
@@ -230,22 +219,24 @@ def summarise(runs: Sequence[Run], work_dir: str,
     per-category means of each difference."""
     # (key, shots) -> episodes per category -> seed -> scores
     scores: Dict[Tuple[str, int], Dict[int, Dict[int, bs.SeedScores]]] = {}
-    rows = []
+    # (key, shots, episodes per category) -> seed -> value
+    fits: Dict[Tuple[str, int, int], Dict[int, float]] = {}
+    seconds: Dict[Tuple[str, int, int], Dict[int, float]] = {}
     for r in runs:
         s, fit = load_scores(r, work_dir)
         scores.setdefault((r.key, r.shots), {}).setdefault(r.episodes,
                                                            {})[r.seed] = s
+        group = (r.key, r.shots, r.episodes)
+        if fit is not None:
+            fits.setdefault(group, {})[r.seed] = fit
         timing = osp.join(run_dir(work_dir, r), 'timing.json')
-        seconds = None
         if osp.isfile(timing):
             with open(timing, encoding='utf-8') as f:
-                seconds = json.load(f)['seconds']
-        rows.append((r, fit, seconds))
+                seconds.setdefault(group, {})[r.seed] = json.load(
+                    f)['seconds']
     table = []
     for (key, shots), by_count in scores.items():
         for count, by_seed in by_count.items():
-            mine = [(r, fit, sec) for r, fit, sec in rows
-                    if (r.key, r.shots, r.episodes) == (key, shots, count)]
             seeds = sorted(by_seed)
             mean, low, high = bs.mean_interval([by_seed[s] for s in seeds],
                                                num_samples=num_samples)
@@ -254,9 +245,8 @@ def summarise(runs: Sequence[Run], work_dir: str,
                 episodes=len(by_seed[seeds[0]]), mean=mean, low=low,
                 high=high,
                 per_seed={s: bs.point_estimate([by_seed[s]]) for s in seeds},
-                fit={r.seed: fit for r, fit, _ in mine if fit is not None},
-                seconds={r.seed: sec for r, _, sec in mine
-                         if sec is not None}))
+                fit=fits.get((key, shots, count), {}),
+                seconds=seconds.get((key, shots, count), {})))
     claims = []
     for name, (a, a_shots), (b, b_shots) in CLAIMS:
         for shots in ((None, ) if a_shots else (1, 5)):

@@ -18,6 +18,24 @@ class Row(NamedTuple):
     options: Sequence[str] = ()
 
 
+PPM = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
+#: The main table's rows on the toy SD (1-shot configs; 5-shot adds
+#: :data:`FIVE_SHOT`), by key: ``make toy`` (``tools/run_toy.py``) and the
+#: toy benchmark (:mod:`.toy_benchmark`) run the same ones.
+MAIN_ROWS: Dict[str, Row] = {
+    'words': Row('word prompts (no fit)',
+                 'configs/ppm/ppm_toy-sd_1shot_toy_name-prompts.py'),
+    'ppm': Row('PPM (cached maps)', PPM),
+    'ppm_exact': Row('PPM (exact maps)', PPM, None,
+                     ('model.test_cfg.map_features=exact', )),
+    'cpt': Row('PPM+CPT (cached maps)', 'configs/cpt/ppm_cpt_toy-sd_toy.py',
+               'data/toy_sd/cpt_toy.pth'),
+    'fm': Row('feature matching (DIFT-style)',
+              'configs/baselines/feature-matching_toy-sd_1shot_toy.py'),
+    'copy': Row('support copy', 'configs/baselines/support-copy_1shot_toy.py'),
+}
+
+
 def pick(metrics: dict, key: str) -> Optional[float]:
     """A metric by its last name (``'PCK@0.20'`` of ``'toy/PCK@0.20'``)."""
     return next((v for k, v in metrics.items() if k.split('/')[-1] == key),
