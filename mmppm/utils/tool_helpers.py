@@ -234,15 +234,31 @@ def _is_peer_failure(err: BaseException) -> bool:
                                 'gloo/transport'))
 
 
-def end_distributed() -> None:
+def end_distributed(finished: bool = False) -> None:
     """Destroy the process group of a distributed run (if any), so that
     no process exits with a live gloo / NCCL group: that could abort one
     rank at interpreter shutdown ('terminate called without an active
-    exception')."""
+    exception').
+
+    Args:
+        finished (bool): The run ended without an error on this process:
+            first free what still holds the group (the Runner's reference
+            cycles: the DDP wrapper and its reducer) and wait at a barrier
+            until every process is done (rank 0 may still be writing the
+            last checkpoint), so that no process tears the group down
+            under a peer that still uses it. Not after an error: the
+            peers may never arrive (the launcher stops them).
+    """
     try:
+        import gc
         import torch.distributed as dist
-        if dist.is_available() and dist.is_initialized():
-            dist.destroy_process_group()
+        if not (dist.is_available() and dist.is_initialized()):
+            return
+        if finished:
+            gc.collect()
+            dist.barrier()
+        dist.destroy_process_group()
+        gc.collect()
     except Exception:  # never hide the run's own outcome
         pass
 
@@ -259,8 +275,11 @@ def run_tool(main: Callable, argv=None):
     rank = os.environ.get('RANK')
     label = 'error' if rank is None or os.environ.get(
         'WORLD_SIZE', '1') == '1' else f'error (process {rank})'
+    finished = False
     try:
-        return main(argv)
+        result = main(argv)
+        finished = True
+        return result
     except user_errors() as e:
         msg = user_message(e)
     except (OSError, RuntimeError) as e:
@@ -280,7 +299,7 @@ def run_tool(main: Callable, argv=None):
                    'printed by it); this one stopped at a collective '
                    'operation')
     finally:
-        end_distributed()
+        end_distributed(finished)
     # one write of whole lines: processes of a distributed run share the
     # terminal, and print's separate write of the end of line let another
     # process's line land mid-line
