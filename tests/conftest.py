@@ -41,3 +41,22 @@ def toy_default_root(tmp_path_factory) -> str:
     root = tmp_path_factory.mktemp('toy_default')
     generate_toy_mp100(root, seed=0)
     return str(root)
+
+
+@pytest.fixture
+def one_line_error(capsys):
+    """``one_line_error(main, argv)``: run a tool's ``main`` through
+    ``run_tool``, check it fails as a user error (exit 1, one ``error:``
+    line and the debug hint) and return that line."""
+    import pytest as _pytest
+    from mmppm.utils.tool_helpers import run_tool
+
+    def run(main, argv):
+        with _pytest.raises(SystemExit) as exc:
+            run_tool(main, argv)
+        assert exc.value.code == 1
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert lines[1:] == ['(MMPPM_DEBUG=1 shows the traceback)'], lines
+        return lines[0]
+
+    return run

@@ -27,3 +27,8 @@ train_cfg = dict(max_iters=1000, val_interval=250)
 default_hooks = dict(logger=dict(interval=25, log_metric_by_epoch=False),
                      checkpoint=dict(interval=250, max_keep_ckpts=1))
 log_processor = dict(window_size=10)
+# gradient norms and update sizes of base prompts, P_bar and Phi every 25
+# iterations (docs/cpt.md, "Diagnosis")
+custom_hooks = _base_.custom_hooks + [
+    dict(type='CPTDiagnosticsHook', interval=25)
+]

@@ -22,11 +22,27 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 from mmppm.utils.atomic_io import atomic_write, atomic_write_json
 from mmppm.utils.errors import MissingFileError, UserError
 from . import benchmark_stats as bs
-from .toy_runs import FIVE_SHOT, MAIN_ROWS
+from .toy_runs import FIVE_SHOT, MAIN_ROWS, Row
 
+CPT_PAPER = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper.py'
+#: The CPT study's rows (docs/cpt.md), beside ``make toy``'s: the paper's
+#: Phi untrained, and CPT trained on the 70 base categories of the
+#: MP-100-shaped toy (data seed 0) by each recipe; the checkpoints ship in
+#: data/toy_sd (the main table's ``cpt`` row is the best of them).
+CPT_ROWS: Dict[str, Row] = {
+    'phi0': Row('PPM through an untrained Phi (paper form)', CPT_PAPER,
+                None, ('model.test_cfg.allow_untrained_prompt_encoder=True',
+                       )),
+    'cpt_paper': Row('PPM+CPT, paper recipe (70 base categories)',
+                     CPT_PAPER, 'data/toy_sd/cpt_toy_paper.pth'),
+    'cpt_paper_lr': Row(
+        'PPM+CPT, paper recipe, P^k at lr 0.1 (70 base categories)',
+        'configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper-lr.py',
+        'data/toy_sd/cpt_toy_paper-lr.pth'),
+}
 #: The benchmark's rows: ``make toy``'s (1-shot configs; 5-shot adds
-#: ``shots=5``).
-ROWS = MAIN_ROWS
+#: ``shots=5``) and the CPT study's.
+ROWS: Dict[str, Row] = {**MAIN_ROWS, **CPT_ROWS}
 NO_SD = ('copy', )  # rows without a diffusion model to point at
 #: The claims, each ``A - B > 0``: (name, (row A, shots A), (row B, shots
 #: B)); ``shots`` None: at each shot count.
@@ -34,6 +50,10 @@ CLAIMS = (
     ('PPM - support copy', ('ppm', None), ('copy', None)),
     ('PPM - word prompts', ('ppm', None), ('words', None)),
     ('PPM+CPT - PPM', ('cpt', None), ('ppm', None)),
+    ('untrained Phi - PPM', ('phi0', None), ('ppm', None)),
+    ('PPM+CPT (paper recipe) - PPM', ('cpt_paper', None), ('ppm', None)),
+    ('PPM+CPT (paper recipe, P^k lr 0.1) - PPM', ('cpt_paper_lr', None),
+     ('ppm', None)),
     ('PPM - feature matching', ('ppm', None), ('fm', None)),
     ('exact - cached maps', ('ppm_exact', None), ('ppm', None)),
     ('PPM 5-shot - 1-shot', ('ppm', 5), ('ppm', 1)),
@@ -107,7 +127,8 @@ def run_command(run: Run, work_dir: str, data_dir: str, sd: str,
         options += list(FIVE_SHOT)
     if run.key not in NO_SD:
         options.append(f'model.backbone.pretrained={sd}')
-    checkpoint = [cpt_checkpoint] if row.checkpoint else []
+    checkpoint = [checkpoint_of(run.key, cpt_checkpoint)
+                  ] if row.checkpoint else []
     return [sys.executable, 'tools/test.py', row.config] + checkpoint + [
         '--work-dir', out, '--out',
         osp.join(out, 'metrics.json'), '--cfg-options'
@@ -303,8 +324,14 @@ def format_markdown(summary: dict) -> str:
     return '\n'.join(out)
 
 
+def checkpoint_of(key: str, cpt_checkpoint: str) -> Optional[str]:
+    """A row's checkpoint: ``--cpt-checkpoint`` for the main table's
+    ``cpt`` row, the row's own for the CPT study's."""
+    return cpt_checkpoint if key == 'cpt' else ROWS[key].checkpoint
+
+
 def check_inputs(sd: str, cpt_checkpoint: str, rows: Sequence[str]) -> None:
-    """The toy SD and the CPT checkpoint exist (before any run starts)."""
+    """The toy SD and the CPT checkpoints exist (before any run starts)."""
     if any(k not in NO_SD for k in rows) and not osp.isfile(
             osp.join(sd, 'model_index.json')):
         raise MissingFileError(
@@ -315,6 +342,12 @@ def check_inputs(sd: str, cpt_checkpoint: str, rows: Sequence[str]) -> None:
         raise MissingFileError(
             f'no CPT checkpoint at {cpt_checkpoint}: pass --cpt-checkpoint '
             'or leave the cpt row out (--rows)')
+    for key in rows:
+        path = ROWS[key].checkpoint
+        if key != 'cpt' and path and not osp.isfile(path):
+            raise MissingFileError(
+                f'no checkpoint at {path} (row {key}): git checkout -- '
+                f'{path} restores it, or leave the row out (--rows)')
 
 
 def write_report(summary: dict, work_dir: str) -> Tuple[str, str]:

@@ -55,7 +55,8 @@ def fill_num_base_keypoints(cfg: Config) -> Optional[int]:
     """Set ``cfg.model.train_cfg.num_base_keypoints`` from the train file.
 
     Only for CPT models (``model.prompt_encoder`` set) with a
-    ``train_dataloader``. A value already in the config is checked against
+    ``train_dataloader`` and the paper's recipe (the episodic one has no
+    base prompts). A value already in the config is checked against
     the file.
 
     Args:
@@ -72,6 +73,8 @@ def fill_num_base_keypoints(cfg: Config) -> Optional[int]:
     model = cfg.get('model') or {}
     if model.get('prompt_encoder') is None or not cfg.get('train_dataloader'):
         return None
+    if (model.get('train_cfg') or {}).get('recipe') == 'episodic':
+        return None  # episodic CPT has no base prompts P^k (docs/cpt.md)
     ann_file = train_ann_file(cfg)
     k = count_base_keypoints(ann_file)
     train_cfg = model.get('train_cfg') or {}

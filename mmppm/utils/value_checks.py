@@ -110,8 +110,10 @@ VALUE_RULES: Tuple[ValueRule, ...] = (
               '1'),
     ValueRule('*_dataloader.num_workers', non_negative_int,
               'an integer >= 0 (0: load in the main process)', '0'),
-    ValueRule('train_dataloader.dataset.mode', one_of('train'),
-              "'train' (one sample per instance) for training", 'train'),
+    ValueRule('train_dataloader.dataset.mode', one_of('train', 'val'),
+              "'train' (one sample per instance: the paper's CPT) or 'val' "
+              "(episodes: model.train_cfg.recipe='episodic') for training",
+              'train'),
     ValueRule('val_dataloader.dataset.mode', one_of('val', 'test'),
               "'val' or 'test' (episodes) for validation", 'val'),
     ValueRule('test_dataloader.dataset.mode', one_of('val', 'test'),
@@ -227,7 +229,8 @@ def check_values(cfg, rules: Tuple[ValueRule, ...] = VALUE_RULES) -> None:
         rules (tuple[ValueRule]): Defaults to :data:`VALUE_RULES`.
 
     The table is followed by :func:`check_timestep` (a range that depends
-    on the SD folder).
+    on the SD folder) and :func:`check_train_recipe` (two keys that must
+    agree).
 
     Raises:
         ConfigError: The first bad value, in one line naming the key, the
@@ -238,3 +241,35 @@ def check_values(cfg, rules: Tuple[ValueRule, ...] = VALUE_RULES) -> None:
             if not rule.check(value):
                 raise ConfigError(value_message(key, value, rule))
     check_timestep(cfg)
+    check_train_recipe(cfg)
+
+
+def check_train_recipe(cfg) -> None:
+    """The CPT recipe and the train dataset agree: the paper's recipe
+    trains on single instances (``mode='train'``), the episodic one on
+    episodes (``mode='val'``, docs/cpt.md).
+
+    Raises:
+        ConfigError: In one line naming both keys and the fix.
+    """
+    model = cfg.get('model') or {}
+    if not hasattr(model, 'get') or model.get('prompt_encoder') is None:
+        return
+    dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    mode = dataset.get('mode', 'train') if hasattr(dataset, 'get') else None
+    recipe = (model.get('train_cfg') or {}).get('recipe', 'paper')
+    if mode is None or recipe not in ('paper', 'episodic'):
+        return  # no dataset to compare, or a recipe the model rejects
+    wanted = 'val' if recipe == 'episodic' else 'train'
+    if mode != wanted:
+        raise ConfigError(
+            f'model.train_cfg.recipe={recipe!r} trains on '
+            + ('episodes' if recipe == 'episodic' else 'single instances')
+            + f' but train_dataloader.dataset.mode={mode!r}; set '
+            f'train_dataloader.dataset.mode={wanted} (and an episode '
+            'collate_fn, configs/cpt/ppm_cpt_toy-sd_mp100-bench_episodic.py)'
+            if recipe == 'episodic' else
+            f'model.train_cfg.recipe={recipe!r} trains on single instances '
+            f'but train_dataloader.dataset.mode={mode!r}; use '
+            "train_dataloader.dataset.mode=train, or model.train_cfg."
+            "recipe=episodic to train on episodes")

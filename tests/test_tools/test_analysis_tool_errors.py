@@ -16,16 +16,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HINT = '(MMPPM_DEBUG=1 shows the traceback)'
 
 
-def one_line_error(capsys, main, argv):
-    """The ``error: ...`` line of a tool run that fails as a user error."""
-    with pytest.raises(SystemExit) as exc:
-        run_tool(main, argv)
-    assert exc.value.code == 1
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert lines[1:] == [HINT], lines
-    return lines[0]
-
-
 def argparse_error(capsys, main, argv):
     """The last stderr line of a tool that argparse stops (exit 2)."""
     with pytest.raises(SystemExit) as exc:
@@ -40,9 +30,9 @@ def figures(load_tool):
     return load_tool('analysis/toy_sd_figures.py')
 
 
-def test_figures_missing_folder(figures, tmp_path, capsys):
+def test_figures_missing_folder(figures, tmp_path, capsys, one_line_error):
     missing = str(tmp_path / 'nope')
-    line = one_line_error(capsys, figures.main,
+    line = one_line_error(figures.main,
                           [missing, '--out-dir', str(tmp_path / 'out')])
     assert line.startswith(
         f'error: Stable Diffusion folder not found: {missing!r}. Download '
@@ -50,7 +40,8 @@ def test_figures_missing_folder(figures, tmp_path, capsys):
     assert not osp.exists(tmp_path / 'out')
 
 
-def test_figures_sdxl_folder(figures, random_sd_dir, tmp_path, capsys):
+def test_figures_sdxl_folder(figures, random_sd_dir, tmp_path, capsys,
+                             one_line_error):
     sdxl = str(tmp_path / 'sdxl')
     shutil.copytree(random_sd_dir, sdxl)
     path = osp.join(sdxl, 'unet', 'config.json')
@@ -58,7 +49,7 @@ def test_figures_sdxl_folder(figures, random_sd_dir, tmp_path, capsys):
         cfg = json.load(f)
     with open(path, 'w') as f:
         json.dump(dict(cfg, addition_embed_type='text_time'), f)
-    line = one_line_error(capsys, figures.main,
+    line = one_line_error(figures.main,
                           [sdxl, '--out-dir', str(tmp_path / 'out')])
     assert line == (
         f'error: {sdxl} holds an SDXL model; these figures are drawn with '
@@ -67,10 +58,10 @@ def test_figures_sdxl_folder(figures, random_sd_dir, tmp_path, capsys):
 
 
 def test_figures_out_dir_is_a_file(figures, random_sd_dir, tmp_path,
-                                   capsys):
+                                   capsys, one_line_error):
     a_file = tmp_path / 'figures'
     a_file.write_text('mine')
-    line = one_line_error(capsys, figures.main,
+    line = one_line_error(figures.main,
                           [random_sd_dir, '--out-dir', str(a_file)])
     assert line == (f'error: --out-dir {a_file} is a file, not a folder: '
                     'choose another path')
@@ -90,20 +81,20 @@ def test_benchmark_argument_ranges(load_tool, capsys, flag, value, allowed):
 
 
 # --------------------------------------------------------------- fit_check
-def test_fit_check_refuses_a_non_ppm_config(load_tool, capsys):
+def test_fit_check_refuses_a_non_ppm_config(load_tool, capsys, one_line_error):
     tool = load_tool('analysis/fit_check.py')
     config = osp.join(REPO, 'configs/baselines/support-copy_1shot_toy.py')
-    line = one_line_error(capsys, tool.main, [config])
+    line = one_line_error(tool.main, [config])
     assert line == (
         "error: the fit check needs a PPM config (model.type='PPMEstimator'),"
         " this one has model.type='SupportCopyBaseline', which fits no "
         'prompts: choose a config of configs/ppm/ or configs/cpt/')
 
 
-def test_fit_check_checks_cfg_options(load_tool, capsys):
+def test_fit_check_checks_cfg_options(load_tool, capsys, one_line_error):
     tool = load_tool('analysis/fit_check.py')
     config = osp.join(REPO, 'configs/ppm/ppm_random-sd_1shot_toy.py')
-    line = one_line_error(capsys, tool.main, [
+    line = one_line_error(tool.main, [
         config, '--cfg-options', 'test_dataloader.dataset.mode=train'])
     assert line == (
         "error: test_dataloader.dataset.mode='train' is not allowed: it must "
@@ -130,11 +121,11 @@ def test_plot_a_killed_runs_scalars(load_tool, tmp_path, capsys):
 
 
 def test_plot_a_damaged_scalars_file_is_one_line(load_tool, tmp_path,
-                                                 capsys):
+                                                 capsys, one_line_error):
     tool = load_tool('analysis/plot_training_curve.py')
     path = tmp_path / 'scalars.json'
     path.write_text('{"loss": 1}\nnot json\n{"loss": 2}\n')
-    line = one_line_error(capsys, tool.main,
+    line = one_line_error(tool.main,
                           [str(path), '--out', str(tmp_path / 'c.png')])
     assert line == (
         f"error: {path}: line 2 is not a JSON object ('not json'); this is "
@@ -143,14 +134,14 @@ def test_plot_a_damaged_scalars_file_is_one_line(load_tool, tmp_path,
 
 
 # ------------------------------------------------------------ metrics_table
-def test_metrics_table_out_dir_is_a_file(load_tool, tmp_path, capsys):
+def test_metrics_table_out_dir_is_a_file(load_tool, tmp_path, capsys, one_line_error):
     tool = load_tool('analysis/metrics_table.py')
     metrics = tmp_path / 'metrics.json'
     metrics.write_text(json.dumps({'PCK': 0.5, 'PCK@0.20': 0.5,
                                    'PCK@0.20/bed': 0.5}))
     a_file = tmp_path / 'tables'
     a_file.write_text('mine')
-    line = one_line_error(capsys, tool.main,
+    line = one_line_error(tool.main,
                           [str(metrics), '--out-dir', str(a_file)])
     assert line == (f'error: --out-dir {a_file} is a file, not a folder: '
                     'choose another path')
@@ -171,10 +162,10 @@ def test_projection_argument_ranges(load_tool, capsys, flag, value, allowed):
         f"error: argument {flag}: '{value}' is not allowed: give {allowed}")
 
 
-def test_projection_missing_memory_report(load_tool, tmp_path, capsys):
+def test_projection_missing_memory_report(load_tool, tmp_path, capsys, one_line_error):
     proj = load_tool('analysis/project_split_cost.py')
     missing = str(tmp_path / 'bench.json')
-    line = one_line_error(capsys, proj.main,
+    line = one_line_error(proj.main,
                           ['--no-flops', '--memory-json', missing])
     assert line == f'error: --memory-json report not found: {missing}'
 

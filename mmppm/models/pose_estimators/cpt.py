@@ -2,14 +2,14 @@
 """Category-shared Prompt Training (paper Eq. 5-6) beside the estimator:
 the training loss over base keypoints and the checks a CPT checkpoint must
 pass before it is loaded (docs/cpt.md)."""
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
 from ..utils import prompt_pair_weights
-from .episodes import support_targets
+from .episodes import split_episode, support_targets
 
 
 def base_keypoint_pairs(data_samples: Sequence, num_base: int,
@@ -34,6 +34,40 @@ def base_keypoint_pairs(data_samples: Sequence, num_base: int,
             torch.cat(pair_targets).to(device))
 
 
+def pair_maps(model, noisy: Tensor, img_ids: Tensor, prompt_ids: Tensor,
+              prompts: Tensor, map_size: Tuple[int, int],
+              map_features: str) -> Tuple[Tensor, Optional[Tensor]]:
+    """Maps ``[N, H, W]`` of (image, prompt) pairs with gradients to the
+    prompts and to ``Phi`` / ``P_bar`` (CPT training), and the UNet's
+    diffusion prediction ``[N, 4, h, w]`` of each pair (None for cached
+    maps, which have no diffusion term).
+
+    Args:
+        model (PPMEstimator): Its ``context`` (Phi) and backbone.
+        noisy (Tensor): Noised latents ``[B, 4, h, w]``.
+        img_ids (Tensor): ``[N]`` image of each pair.
+        prompt_ids (Tensor): ``[N]`` prompt of each pair (rows of
+            ``prompts``).
+        prompts (Tensor): ``[P, 1, c]``.
+        map_size (tuple): ``(H, W)``.
+        map_features (str): ``'exact'`` (one UNet pass per pair, the paper)
+            or ``'cached'`` (queries cached once per image under
+            ``Phi([P_bar, 0])``, maps by matrix products).
+    """
+    backbone = model.backbone
+    if map_features == 'cached':
+        c = backbone.cross_attention_dim
+        with torch.no_grad():
+            cached = backbone.layer_queries(
+                noisy, model.context(noisy.new_zeros(len(noisy), 1, c)))
+        return backbone.maps_from_queries(cached, model.context(prompts),
+                                          img_ids, prompt_ids,
+                                          map_size), None
+    out = backbone(noisy[img_ids], model.context(prompts[prompt_ids]),
+                   map_size)
+    return out['maps'][:, 0], out['noise_pred']
+
+
 def cpt_loss(model, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
     """Paper Eq. 6 on single base instances: the PPM loss of every visible
     keypoint's base prompt ``P^k`` through ``Phi([P_bar, P^k])``, exact
@@ -50,20 +84,93 @@ def cpt_loss(model, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
     img_ids, prompt_ids, pair_targets = base_keypoint_pairs(
         data_samples, num_base, device)
     weights = prompt_pair_weights(prompt_ids, num_base, 'mean')
-    context = model.context(model.base_prompts[prompt_ids])
-    map_size = tuple(pair_targets.shape[-2:])
-    if model.train_cfg['map_features'] == 'cached':
-        c = backbone.cross_attention_dim
-        with torch.no_grad():
-            cached = backbone.layer_queries(
-                noisy, model.context(noisy.new_zeros(len(noisy), 1, c)))
-        maps = backbone.maps_from_queries(
-            cached, context, img_ids,
-            torch.arange(len(prompt_ids), device=device), map_size)
-        return model.head.loss(maps, pair_targets, None, None, weights)
-    out = backbone(noisy[img_ids], context, map_size)
-    return model.head.loss(out['maps'][:, 0], pair_targets,
-                           out['noise_pred'], target[img_ids], weights)
+    maps, noise_pred = pair_maps(model, noisy, img_ids,
+                                 torch.arange(len(prompt_ids), device=device),
+                                 model.base_prompts[prompt_ids],
+                                 tuple(pair_targets.shape[-2:]),
+                                 model.train_cfg['map_features'])
+    return model.head.loss(maps, pair_targets, noise_pred,
+                           None if noise_pred is None else target[img_ids],
+                           weights)
+
+
+def episode_generator(model, index: int) -> torch.Generator:
+    """The CPU generator of one training episode's fit and noise: seeded
+    with ``train_cfg.seed``, the training iteration and the process rank,
+    so a run is reproducible and processes draw different noise."""
+    from mmengine.dist import get_rank
+    from mmengine.logging import MessageHub
+    it = int(MessageHub.get_current_instance().get_info('iter', 0) or 0)
+    seed = (model.train_cfg['seed'] * 1_000_003 + it * 1009 +
+            get_rank() * 101 + index)
+    return torch.Generator().manual_seed(seed % (2**63))
+
+
+def episodic_cpt_loss(model, inputs: List[Tensor],
+                      data_samples: List[list]) -> Dict[str, Tensor]:
+    """Episodic CPT (``train_cfg.recipe='episodic'``, docs/cpt.md): train
+    ``P_bar`` and ``Phi`` through the test-time procedure, first order.
+
+    For each base-category episode of the batch: fresh prompts are fitted
+    on its supports exactly as at test time (:meth:`PPMEstimator.
+    fit_prompts`: the configured fitter and map mode through the current
+    ``Phi``, which the fit does not update); the loss is the PPM map loss
+    of those prompts, through ``Phi([P_bar, P])`` (paper Eq. 5), on the
+    episode's queries, whose Gaussian targets the training pipeline makes.
+    Gradients reach ``P_bar`` and ``Phi`` only through that final context
+    (the fitted prompts are constants: a first-order meta-gradient), so
+    training asks of Phi what testing needs: that prompts fitted on one
+    support of a category find its keypoints on other instances. There
+    are no base prompts ``P^k``.
+
+    Returns:
+        dict: ``loss_map`` (queries, mean over episodes) and, logged but
+        not optimised, ``fit_map`` (the supports' map loss at the end of
+        the fits, per prompt as ``loss_map``) and ``fit_steps``.
+    """
+    if model.prompt_encoder is None:
+        raise RuntimeError("train_cfg.recipe='episodic' trains a "
+                           'prompt_encoder (CPT); the config has none.')
+    backbone = model.backbone
+    total, fit_map, steps = 0., 0., 0.
+    for index, (images, samples) in enumerate(zip(inputs, data_samples)):
+        supports, queries = split_episode(samples)
+        if not queries:
+            raise UserError("train_cfg.recipe='episodic' needs episodes "
+                            'with queries (num_queries >= 1 in the train '
+                            'dataset)')
+        num_shots = len(supports)
+        generator = episode_generator(model, index)
+        latents = backbone.encode(images, samples)
+        targets, visible = support_targets(supports)
+        category = samples[0].metainfo.get('category_name', '?')
+        with torch.enable_grad():
+            fit = model.fit_prompts(latents[:num_shots], targets, visible,
+                                    generator,
+                                    what=f'training episode ({category})')
+        q_targets, q_visible = support_targets(queries)
+        kpt_ids, img_ids = torch.nonzero(q_visible.t() > 0, as_tuple=True)
+        device = latents.device
+        kpt_ids, img_ids = kpt_ids.to(device), img_ids.to(device)
+        noisy, target = backbone.add_noise(latents[num_shots:], generator)
+        maps, noise_pred = pair_maps(model, noisy, img_ids, kpt_ids,
+                                     fit.prompts.to(device),
+                                     tuple(q_targets.shape[-2:]),
+                                     model.train_cfg['map_features'])
+        weights = prompt_pair_weights(kpt_ids, q_visible.shape[1], 'mean')
+        losses = model.head.loss(
+            maps, q_targets.to(device)[img_ids, kpt_ids], noise_pred,
+            None if noise_pred is None else target[img_ids], weights)
+        total = total + sum(losses.values())
+        # the fit's loss sums over prompts; per prompt, as loss_map
+        num_fitted = int((visible.sum(0) > 0).sum())
+        fit_map += (fit.map_losses[-1] / max(num_fitted, 1)
+                    if fit.map_losses else float('nan'))
+        steps += fit.steps
+    n = len(inputs)
+    return dict(loss_map=total / n,
+                fit_map=torch.tensor(fit_map / n),
+                fit_steps=torch.tensor(steps / n))
 
 
 def check_cpt_state_dict(model, state_dict: dict, prefix: str) -> bool:

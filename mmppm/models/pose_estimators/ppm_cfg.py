@@ -59,7 +59,13 @@ DEFAULT_TRAIN_CFG = dict(
     # (as test_cfg.map_features='cached'), no diffusion term: one UNet pass
     # per image, so CPU-sized training runs far longer (docs/cpt.md)
     map_features='exact',
+    # 'paper': P_bar, Phi and one prompt P^k per base keypoint trained on
+    # single instances (paper Eq. 6); 'episodic': P_bar and Phi trained
+    # through the test-time fit on base-category episodes (no P^k; the
+    # train dataset yields episodes with query targets; docs/cpt.md)
+    recipe='paper',
 )
+CPT_RECIPES = ('paper', 'episodic')
 
 
 def merge_cfg(default: dict, cfg: Optional[dict], what: str) -> dict:
@@ -102,6 +108,13 @@ def check_train_cfg(cfg: Optional[dict]) -> dict:
     if cfg['map_features'] not in ('exact', 'cached'):
         raise UserError("model.train_cfg.map_features must be 'exact' or "
                         f"'cached', got {cfg['map_features']!r}")
+    if cfg['recipe'] not in CPT_RECIPES:
+        raise UserError(f'model.train_cfg.recipe must be one of '
+                        f"{CPT_RECIPES}, got {cfg['recipe']!r}")
+    if cfg['recipe'] == 'episodic' and cfg['num_base_keypoints']:
+        raise UserError(
+            "model.train_cfg.recipe='episodic' trains no base prompts: "
+            'leave model.train_cfg.num_base_keypoints None')
     return cfg
 
 

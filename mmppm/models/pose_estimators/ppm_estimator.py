@@ -1,6 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Prompt Pose Matching (PPM) with optional Category-shared Prompt Training."""
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -13,7 +13,8 @@ from mmppm.utils.errors import UserError
 from ..data_preprocessors import build_data_preprocessor
 from ..fitters import FitResult
 from ..map_modes import MAP_MODES, MapMode
-from .cpt import check_cpt_state_dict, check_prompt_encoder_ready, cpt_loss
+from .cpt import (check_cpt_state_dict, check_prompt_encoder_ready,
+                  cpt_loss, episodic_cpt_loss)
 from .episodes import fit_diagnostics as support_fit_diagnostics
 from .episodes import (pack_query_predictions, split_episode,
                        support_targets, supports_as_queries)
@@ -158,9 +159,24 @@ class PPMEstimator(BaseModel):
                 "or 'loss' (CPT training)")
         raise RuntimeError(f'Invalid mode "{mode}"')
 
-    def loss(self, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
-        """CPT training loss on single instances (paper Eq. 6)."""
+    def loss(self, inputs: Union[Tensor, List[Tensor]],
+             data_samples: list) -> Dict[str, Tensor]:
+        """CPT training loss: on single instances (paper Eq. 6,
+        ``train_cfg.recipe='paper'``) or on base-category episodes through
+        the test-time fit (``'episodic'``, :func:`.cpt.episodic_cpt_loss`).
+        """
         self.prompt_encoder_ready = True  # trained in this process
+        episodic = self.train_cfg['recipe'] == 'episodic'
+        if episodic != isinstance(inputs, (list, tuple)):
+            raise UserError(
+                f"model.train_cfg.recipe={self.train_cfg['recipe']!r} "
+                'needs a train dataset of ' +
+                ('episodes (MP100Dataset mode=\'val\' with a query '
+                 'pipeline that makes targets, configs/cpt/'
+                 'ppm_cpt_toy-sd_mp100-bench_episodic.py)' if episodic else
+                 "single instances (MP100Dataset mode='train')"))
+        if episodic:
+            return episodic_cpt_loss(self, inputs, data_samples)
         return cpt_loss(self, inputs, data_samples)
 
     def predict(self, inputs: List[Tensor], data_samples: List[list]) -> list:
