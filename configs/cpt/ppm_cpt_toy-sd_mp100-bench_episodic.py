@@ -26,7 +26,7 @@ train_dataloader = dict(
     collate_fn=dict(type='episode_collate'),
     dataset=dict(
         type='MP100Dataset',
-        data_root=_base_.data_root,
+        data_root=_base_.bench_root,
         ann_file='annotations/mp100_split1_train.json',
         data_prefix=dict(img='images/'),
         mode='val',

@@ -25,20 +25,21 @@ from . import benchmark_stats as bs
 from .toy_runs import FIVE_SHOT, MAIN_ROWS, Row
 
 CPT_PAPER = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper.py'
-#: The CPT study's rows (docs/cpt.md), beside ``make toy``'s: the paper's
-#: Phi untrained, and CPT trained on the 70 base categories of the
-#: MP-100-shaped toy (data seed 0) by each recipe; the checkpoints ship in
-#: data/toy_sd (the main table's ``cpt`` row is the best of them).
+#: The CPT study's rows (docs/cpt.md), beside ``make toy``'s (whose ``cpt``
+#: row is the shipped variant): the paper's Phi untrained, and CPT trained
+#: on the 70 base categories of the MP-100-shaped toy (data seed 0) by the
+#: paper's recipe and by the episodic one; the checkpoints ship in
+#: data/toy_sd.
 CPT_ROWS: Dict[str, Row] = {
     'phi0': Row('PPM through an untrained Phi (paper form)', CPT_PAPER,
                 None, ('model.test_cfg.allow_untrained_prompt_encoder=True',
                        )),
-    'cpt_paper': Row('PPM+CPT, paper recipe (70 base categories)',
-                     CPT_PAPER, 'data/toy_sd/cpt_toy_paper.pth'),
-    'cpt_paper_lr': Row(
-        'PPM+CPT, paper recipe, P^k at lr 0.1 (70 base categories)',
-        'configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper-lr.py',
-        'data/toy_sd/cpt_toy_paper-lr.pth'),
+    'cpt_paper': Row('PPM+CPT, paper recipe (one lr)', CPT_PAPER,
+                     'data/toy_sd/cpt_toy_paper.pth'),
+    'cpt_episodic': Row(
+        'PPM+CPT, episodic recipe (residual Phi)',
+        'configs/cpt/ppm_cpt_toy-sd_mp100-bench_episodic.py',
+        'data/toy_sd/cpt_toy_episodic.pth'),
 }
 #: The benchmark's rows: ``make toy``'s (1-shot configs; 5-shot adds
 #: ``shots=5``) and the CPT study's.
@@ -52,8 +53,9 @@ CLAIMS = (
     ('PPM+CPT - PPM', ('cpt', None), ('ppm', None)),
     ('untrained Phi - PPM', ('phi0', None), ('ppm', None)),
     ('PPM+CPT (paper recipe) - PPM', ('cpt_paper', None), ('ppm', None)),
-    ('PPM+CPT (paper recipe, P^k lr 0.1) - PPM', ('cpt_paper_lr', None),
-     ('ppm', None)),
+    ('PPM+CPT (episodic) - PPM', ('cpt_episodic', None), ('ppm', None)),
+    ('PPM+CPT - PPM+CPT (paper recipe)', ('cpt', None),
+     ('cpt_paper', None)),
     ('PPM - feature matching', ('ppm', None), ('fm', None)),
     ('exact - cached maps', ('ppm_exact', None), ('ppm', None)),
     ('PPM 5-shot - 1-shot', ('ppm', 5), ('ppm', 1)),

@@ -94,6 +94,25 @@ def load_scalars(path: str,
     return train, val
 
 
+def load_run(work_dir: str,
+             val_key: str = 'PCK') -> Tuple[List[dict], List[dict]]:
+    """The training and validation rows of every session of a work dir (a
+    resumed run writes a new ``<timestamp>/vis_data/scalars.json``), in
+    order; a step logged again by a later session replaces the earlier
+    row."""
+    paths = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    if not paths:
+        raise MissingFileError(f'No */vis_data/scalars.json under {work_dir}')
+    train: Dict[int, dict] = {}
+    val: Dict[int, dict] = {}
+    for path in paths:
+        t, v = load_scalars(path, val_key)
+        train.update({int(r['step']): r for r in t})
+        val.update({int(r['step']): r for r in v})
+    return ([train[k] for k in sorted(train)], [val[k] for k in sorted(val)])
+
+
 def series(rows: Sequence[dict], key: str) -> Tuple[List[int], List[float]]:
     """``(steps, values)`` of the rows that have ``key``."""
     pts = [(int(r['step']), float(r[key])) for r in rows if key in r]

@@ -18,7 +18,7 @@ from mmppm.utils.value_checks import check_values
 
 EPISODIC_CFG = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_episodic.py'
 PAPER_CFG = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper.py'
-TUNED_CFG = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper-lr.py'
+TUNED_CFG = 'configs/cpt/ppm_cpt_toy-sd_toy.py'
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,73 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Validation PCK and fit PCK of several CPT runs against a reference.
+
+One line per run (``LABEL=WORK_DIR``; every session of a resumed run is
+read), a dashed line per reference value (``LABEL=PCK``, e.g. plain PPM on
+the same validation episodes): the figure of docs/cpt.md.
+
+Example:
+    python tools/analysis/cpt_study_figure.py \
+        --run "paper recipe=work_dirs/cpt_study/paper" \
+        --run "P^k at lr 0.1=work_dirs/cpt_study/paper_lr" \
+        --reference "PPM=75.7" --out docs/figures/cpt_toy_study.png
+"""
+import argparse
+import os.path as osp
+
+from mmppm.utils.errors import UserError
+from mmppm.utils.tool_helpers import run_tool, writable_dir
+from mmppm.visualization.training_curve import load_run, series
+
+PANELS = (('PCK', 'val PCK@0.2 (%)'), ('fit_PCK@0.20', 'val fit PCK@0.2 (%)'))
+
+
+def labelled(text: str, what: str):
+    """``'LABEL=VALUE'`` -> ``(LABEL, VALUE)``."""
+    label, sep, value = text.partition('=')
+    if not sep or not label or not value:
+        raise UserError(f'{what} {text!r} must be LABEL=VALUE')
+    return label, value
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--run', action='append', required=True,
+                        help='LABEL=WORK_DIR (repeat)')
+    parser.add_argument('--reference', action='append', default=[],
+                        help='LABEL=PCK in %% (repeat)')
+    parser.add_argument('--out', default='cpt_study.png')
+    args = parser.parse_args(argv)
+    runs = [labelled(r, '--run') for r in args.run]
+    refs = []
+    for text in args.reference:
+        label, value = labelled(text, '--reference')
+        try:
+            refs.append((label, float(value)))
+        except ValueError:
+            raise UserError(f'--reference {text!r}: {value!r} is not a '
+                            'number') from None
+    loaded = [(label, load_run(work_dir)[1]) for label, work_dir in runs]
+    writable_dir(osp.dirname(osp.abspath(args.out)), '--out folder')
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), dpi=80)
+    for ax, (key, ylabel) in zip(axes, PANELS):
+        for label, val in loaded:
+            x, y = series(val, key)
+            ax.plot(x, [100 * v for v in y], 'o-', ms=3, label=label)
+        for i, (label, value) in enumerate(refs):
+            if key == 'PCK':
+                ax.axhline(value, ls='--', color=f'C{7 + i}', label=label)
+        ax.set_xlabel('iteration')
+        ax.set_ylabel(ylabel)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(args.out)
+    plt.close(fig)
+    print(f'{args.out}: ' + ', '.join(
+        f'{label} ({len(val)} validations)' for label, val in loaded))
+
+
+if __name__ == '__main__':
+    run_tool(main)

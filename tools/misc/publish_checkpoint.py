@@ -1,0 +1,51 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""Keep only the weights and the run's metadata of a training checkpoint.
+
+As OpenMMLab's ``publish_model.py``: drops the optimiser and scheduler
+states and the message hub, so a CPT checkpoint ships as its trainable
+tensors (P_bar, Phi, the base prompts) plus ``meta`` (iteration, config,
+seed). Loaded with ``weights_only`` (nothing in it can run code); written
+atomically; never over an existing file.
+
+Example:
+    python tools/misc/publish_checkpoint.py \
+        work_dirs/ppm_cpt_toy-sd_toy/best.pth data/toy_sd/cpt_toy.pth
+"""
+import argparse
+import io
+import os.path as osp
+
+from mmppm.utils.errors import UserError
+from mmppm.utils.tool_helpers import checkpoint_problem, require_file, run_tool
+
+KEPT = ('meta', 'state_dict')
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('checkpoint', help='a checkpoint of tools/train.py')
+    parser.add_argument('out', help='the published file (must not exist)')
+    args = parser.parse_args(argv)
+    require_file(args.checkpoint, 'checkpoint')
+    if osp.exists(args.out):
+        raise UserError(f'{args.out} exists: remove it first or choose '
+                        'another name (this tool never writes over a file)')
+    problem = checkpoint_problem(args.checkpoint)
+    if problem:
+        raise UserError(f'{args.checkpoint} is not a loadable checkpoint '
+                        f'({problem}): pass a .pth written by tools/train.py')
+    import torch
+    from mmppm.utils.atomic_io import atomic_write
+    ckpt = torch.load(args.checkpoint, map_location='cpu', weights_only=True)
+    if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:
+        raise UserError(f'{args.checkpoint} holds no state_dict: pass a '
+                        'checkpoint written by tools/train.py')
+    buffer = io.BytesIO()
+    torch.save({k: ckpt[k] for k in KEPT if k in ckpt}, buffer)
+    atomic_write(args.out, buffer.getvalue())
+    print(f'{args.out}: {", ".join(sorted(ckpt["state_dict"]))} '
+          f'(iteration {ckpt.get("meta", {}).get("iter", "?")})')
+
+
+if __name__ == '__main__':
+    run_tool(main)
