@@ -75,6 +75,24 @@ def test_missing_inputs_are_named_before_any_run(tmp_path):
         tb.check_inputs('data/toy_sd', 'x.pth', ['cpt'])
 
 
+def test_cpt_study_rows_carry_their_own_checkpoints(monkeypatch):
+    """--cpt-checkpoint is the main table's cpt row's; each CPT study row
+    tests its own shipped checkpoint, the untrained-Phi row none."""
+    paper = tb.run_command(tb.Run(1, 1, 'cpt_paper', 4, 15), 'wd', 'dd',
+                           'sd', 'my.pth')
+    assert paper[2:4] == [tb.CPT_PAPER, 'data/toy_sd/cpt_toy_paper.pth']
+    phi0 = tb.run_command(tb.Run(1, 1, 'phi0', 4, 15), 'wd', 'dd', 'sd',
+                          'my.pth')
+    assert phi0[2:4] == [tb.CPT_PAPER, '--work-dir']
+    assert 'model.test_cfg.allow_untrained_prompt_encoder=True' in phi0
+    # a missing study checkpoint is named before any run
+    monkeypatch.setitem(tb.ROWS, 'cpt_paper',
+                        tb.ROWS['cpt_paper']._replace(checkpoint='gone.pth'))
+    with pytest.raises(UserError, match='no checkpoint at gone.pth '
+                       r'\(row cpt_paper\)'):
+        tb.check_inputs('data/toy_sd', 'x.pth', ['ppm', 'cpt_paper'])
+
+
 def test_replay_summary_reads_the_test_loops_closing_line():
     console = ('...\nResumableTestLoop: 0 batches computed, 6 replayed from '
                'the cache.\n')
