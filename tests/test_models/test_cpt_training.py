@@ -163,13 +163,18 @@ def test_only_trainable_params_optimised_and_saved(toy_root, random_sd_dir,
     runner.train()
     start = snapshot(runner)['params']
 
-    # the optimiser holds exactly the six CPT tensors
-    (group, ) = runner.optim_wrapper.optimizer.param_groups
-    optimised = {id(p) for p in group['params']}
+    # the optimiser holds exactly the six CPT tensors, the base prompts at
+    # the test-time fit's lr (configs/ppm_cpt_split1.py: 4 x 5e-4)
+    groups = runner.optim_wrapper.optimizer.param_groups
+    optimised = {id(p) for g in groups for p in g['params']}
     assert optimised == {
         id(p)
         for n, p in model.named_parameters() if n in TRAINABLE
     }
+    lr_of = {id(p): g['lr'] for g in groups for p in g['params']}
+    assert lr_of[id(model.base_prompts)] == pytest.approx(4 * 5e-4)
+    assert lr_of[id(model.prompt_encoder.shared_prompt)] == pytest.approx(
+        5e-4)
     # they moved, SD did not
     for name in TRAINABLE:
         assert not torch.equal(start[name], model.state_dict()[name]), name
