@@ -60,3 +60,14 @@ def one_line_error(capsys):
         return lines[0]
 
     return run
+
+
+@pytest.fixture
+def one_thread():
+    """Torch on one thread for the test (``pytestmark =
+    pytest.mark.usefixtures('one_thread')``): the suite shares 2 cores."""
+    import torch
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

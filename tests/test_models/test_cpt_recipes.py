@@ -21,12 +21,7 @@ PAPER_CFG = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper.py'
 TUNED_CFG = 'configs/cpt/ppm_cpt_toy-sd_toy.py'
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def build_model(sd_dir, prompt_encoder=None, recipe='paper', **test_cfg):

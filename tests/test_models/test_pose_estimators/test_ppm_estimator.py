@@ -8,12 +8,7 @@ from mmppm.models.map_modes import MAP_MODES, ExactMaps
 from mmppm.models.utils import crop_to_image
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def build_model(sd_dir, **test_cfg):
