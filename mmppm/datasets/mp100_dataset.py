@@ -302,8 +302,8 @@ class MP100Dataset(BaseDataset):
                     or value < 1:
                 raise UserError(
                     f'MP100Dataset: {key} must be an integer >= 1, got '
-                    f'{value!r} (test_dataloader.dataset.{key} / '
-                    f'val_dataloader.dataset.{key} in the config)')
+                    f'{value!r} (<train|val|test>_dataloader.dataset.{key} '
+                    'in the config)')
         self.mode = mode
         self.episodic = mode != 'train'
         self.shots = shots

@@ -110,6 +110,12 @@ VALUE_RULES: Tuple[ValueRule, ...] = (
               '1'),
     ValueRule('*_dataloader.num_workers', non_negative_int,
               'an integer >= 0 (0: load in the main process)', '0'),
+    ValueRule('*_dataloader.dataset.shots', positive_int,
+              'an integer >= 1 (support images per episode)', '1'),
+    ValueRule('*_dataloader.dataset.num_queries', positive_int,
+              'an integer >= 1 (queries per episode)', '15'),
+    ValueRule('*_dataloader.dataset.num_episodes', positive_int,
+              'an integer >= 1 (episodes per category)', '200'),
     ValueRule('train_dataloader.dataset.mode', one_of('train', 'val'),
               "'train' (one sample per instance: the paper's CPT) or 'val' "
               "(episodes: model.train_cfg.recipe='episodic') for training",

@@ -102,6 +102,15 @@ CASES = [
          '1.0')),
     (CPT, 'train_dataloader.batch_size', 0,
      fix('train_dataloader.batch_size', 0, 'an integer >= 1', '1')),
+    (TOY, 'test_dataloader.dataset.num_queries', 0,
+     fix('test_dataloader.dataset.num_queries', 0,
+         'an integer >= 1 (queries per episode)', '15')),
+    (TOY, 'test_dataloader.dataset.shots', -1,
+     fix('test_dataloader.dataset.shots', -1,
+         'an integer >= 1 (support images per episode)', '1')),
+    (TOY, 'val_dataloader.dataset.num_episodes', 0,
+     fix('val_dataloader.dataset.num_episodes', 0,
+         'an integer >= 1 (episodes per category)', '200')),
 ]
 
 
