@@ -17,6 +17,8 @@ def test_mmpose_models_before_mmppm_imports():
             '    ext.nms()\n'
             'except RuntimeError as e:\n'
             '    assert "mmcv-lite" in str(e)\n'
+            'else:\n'
+            '    raise AssertionError("the stub op did not raise")\n'
             'import mmppm\n'
             'print("ok")\n')
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True,

@@ -6,7 +6,6 @@ clear errors for checkpoints of another split (K) or SD model (c)."""
 import copy
 import json
 import os.path as osp
-import sys
 import uuid
 
 import pytest
@@ -21,9 +20,7 @@ from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOY_CFG = osp.join(REPO, 'configs', 'cpt', 'ppm_cpt_random-sd_toy.py')
-TOY_COMPONENTS = osp.join(REPO, 'tests')  # toy_components: SnapshotHook
-if TOY_COMPONENTS not in sys.path:
-    sys.path.insert(0, TOY_COMPONENTS)
+# SnapshotHook (tests/ is on sys.path: its conftest.py puts it there)
 import toy_components  # noqa: E402,F401
 
 TRAINABLE = {
