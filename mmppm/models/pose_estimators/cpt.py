@@ -2,12 +2,14 @@
 """Category-shared Prompt Training (paper Eq. 5-6) beside the estimator:
 the training loss over base keypoints and the checks a CPT checkpoint must
 pass before it is loaded (docs/cpt.md)."""
+from contextlib import nullcontext
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
+from ..map_modes import MAP_MODES, FitPairs
 from ..utils import prompt_pair_weights
 from .episodes import split_episode, support_targets
 
@@ -34,38 +36,31 @@ def base_keypoint_pairs(data_samples: Sequence, num_base: int,
             torch.cat(pair_targets).to(device))
 
 
-def pair_maps(model, noisy: Tensor, img_ids: Tensor, prompt_ids: Tensor,
-              prompts: Tensor, map_size: Tuple[int, int],
-              map_features: str) -> Tuple[Tensor, Optional[Tensor]]:
-    """Maps ``[N, H, W]`` of (image, prompt) pairs with gradients to the
-    prompts and to ``Phi`` / ``P_bar`` (CPT training), and the UNet's
-    diffusion prediction ``[N, 4, h, w]`` of each pair (None for cached
-    maps, which have no diffusion term).
+def pair_loss(model, latents: Tensor, prompts: Tensor, pairs: FitPairs,
+              generator: Optional[torch.Generator] = None
+              ) -> Dict[str, Tensor]:
+    """The PPM loss of (prompt, image) pairs with gradients to the prompts
+    and to ``Phi`` / ``P_bar``: the head's loss of the terms the map mode of
+    ``train_cfg.map_features`` yields (the fit's own computation,
+    :mod:`mmppm.models.map_modes`), all pairs in one chunk (one graph, as
+    a training step back-propagates it) and without autocast.
 
     Args:
-        model (PPMEstimator): Its ``context`` (Phi) and backbone.
-        noisy (Tensor): Noised latents ``[B, 4, h, w]``.
-        img_ids (Tensor): ``[N]`` image of each pair.
-        prompt_ids (Tensor): ``[N]`` prompt of each pair (rows of
-            ``prompts``).
-        prompts (Tensor): ``[P, 1, c]``.
-        map_size (tuple): ``(H, W)``.
-        map_features (str): ``'exact'`` (one UNet pass per pair, the paper)
-            or ``'cached'`` (queries cached once per image under
-            ``Phi([P_bar, 0])``, maps by matrix products).
+        model (PPMEstimator): Its backbone, ``context`` (Phi) and head.
+        latents (Tensor): Clean latents ``[B, 4, h, w]``; the mode noises
+            them (``generator``: None draws from torch's global RNG).
+        prompts (Tensor): ``[P, 1, c]``; ``pairs.kpt_ids`` index its rows.
+        pairs (FitPairs): The pairs, their targets and loss weights.
+        generator (torch.Generator, optional): Source of the noise.
     """
-    backbone = model.backbone
-    if map_features == 'cached':
-        c = backbone.cross_attention_dim
-        with torch.no_grad():
-            cached = backbone.layer_queries(
-                noisy, model.context(noisy.new_zeros(len(noisy), 1, c)))
-        return backbone.maps_from_queries(cached, model.context(prompts),
-                                          img_ids, prompt_ids,
-                                          map_size), None
-    out = backbone(noisy[img_ids], model.context(prompts[prompt_ids]),
-                   map_size)
-    return out['maps'][:, 0], out['noise_pred']
+    if not len(pairs):  # nothing visible: a zero loss on the graph
+        return dict(loss_map=model.context(prompts).sum() * 0.)
+    mode = MAP_MODES[model.train_cfg['map_features']](
+        model.backbone, model.context, len(pairs),
+        lambda device: nullcontext())
+    state = mode.prepare(latents, generator)
+    (terms, ) = mode.fit_terms(state, prompts, pairs, generator)
+    return model.head.loss(**terms)
 
 
 def cpt_loss(model, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
@@ -77,21 +72,16 @@ def cpt_loss(model, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
             'Training needs a prompt_encoder (CPT) and '
             'train_cfg.num_base_keypoints (total keypoints of the training '
             'categories); plain PPM has nothing to train.')
-    backbone, device = model.backbone, inputs.device
+    device = inputs.device
     num_base = model.base_prompts.shape[0]
-    latents = backbone.encode(inputs, data_samples)  # [B, 4, h, w]
-    noisy, target = backbone.add_noise(latents)
+    latents = model.backbone.encode(inputs, data_samples)  # [B, 4, h, w]
     img_ids, prompt_ids, pair_targets = base_keypoint_pairs(
         data_samples, num_base, device)
-    weights = prompt_pair_weights(prompt_ids, num_base, 'mean')
-    maps, noise_pred = pair_maps(model, noisy, img_ids,
-                                 torch.arange(len(prompt_ids), device=device),
-                                 model.base_prompts[prompt_ids],
-                                 tuple(pair_targets.shape[-2:]),
-                                 model.train_cfg['map_features'])
-    return model.head.loss(maps, pair_targets, noise_pred,
-                           None if noise_pred is None else target[img_ids],
-                           weights)
+    # one context per pair: pair i is prompt i of base_prompts[prompt_ids]
+    pairs = FitPairs(torch.arange(len(prompt_ids), device=device), img_ids,
+                     pair_targets,
+                     prompt_pair_weights(prompt_ids, num_base, 'mean'))
+    return pair_loss(model, latents, model.base_prompts[prompt_ids], pairs)
 
 
 def episode_generator(model, index: int) -> torch.Generator:
@@ -152,15 +142,12 @@ def episodic_cpt_loss(model, inputs: List[Tensor],
         kpt_ids, img_ids = torch.nonzero(q_visible.t() > 0, as_tuple=True)
         device = latents.device
         kpt_ids, img_ids = kpt_ids.to(device), img_ids.to(device)
-        noisy, target = backbone.add_noise(latents[num_shots:], generator)
-        maps, noise_pred = pair_maps(model, noisy, img_ids, kpt_ids,
-                                     fit.prompts.to(device),
-                                     tuple(q_targets.shape[-2:]),
-                                     model.train_cfg['map_features'])
-        weights = prompt_pair_weights(kpt_ids, q_visible.shape[1], 'mean')
-        losses = model.head.loss(
-            maps, q_targets.to(device)[img_ids, kpt_ids], noise_pred,
-            None if noise_pred is None else target[img_ids], weights)
+        pairs = FitPairs(kpt_ids, img_ids,
+                         q_targets.to(device)[img_ids, kpt_ids],
+                         prompt_pair_weights(kpt_ids, q_visible.shape[1],
+                                             'mean'))
+        losses = pair_loss(model, latents[num_shots:],
+                           fit.prompts.to(device), pairs, generator)
         total = total + sum(losses.values())
         # the fit's loss sums over prompts; per prompt, as loss_map
         num_fitted = int((visible.sum(0) > 0).sum())
