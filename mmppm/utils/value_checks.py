@@ -266,16 +266,15 @@ def check_train_recipe(cfg) -> None:
     recipe = (model.get('train_cfg') or {}).get('recipe', 'paper')
     if mode is None or recipe not in ('paper', 'episodic'):
         return  # no dataset to compare, or a recipe the model rejects
-    wanted = 'val' if recipe == 'episodic' else 'train'
-    if mode != wanted:
+    if recipe == 'episodic' and mode != 'val':
         raise ConfigError(
-            f'model.train_cfg.recipe={recipe!r} trains on '
-            + ('episodes' if recipe == 'episodic' else 'single instances')
-            + f' but train_dataloader.dataset.mode={mode!r}; set '
-            f'train_dataloader.dataset.mode={wanted} (and an episode '
-            'collate_fn, configs/cpt/ppm_cpt_toy-sd_mp100-bench_episodic.py)'
-            if recipe == 'episodic' else
-            f'model.train_cfg.recipe={recipe!r} trains on single instances '
-            f'but train_dataloader.dataset.mode={mode!r}; use '
-            "train_dataloader.dataset.mode=train, or model.train_cfg."
-            "recipe=episodic to train on episodes")
+            "model.train_cfg.recipe='episodic' trains on episodes but "
+            f'train_dataloader.dataset.mode={mode!r}; set '
+            'train_dataloader.dataset.mode=val (and an episode collate_fn, '
+            'configs/cpt/ppm_cpt_toy-sd_mp100-bench_episodic.py)')
+    if recipe == 'paper' and mode != 'train':
+        raise ConfigError(
+            "model.train_cfg.recipe='paper' trains on single instances but "
+            f'train_dataloader.dataset.mode={mode!r}; use '
+            'train_dataloader.dataset.mode=train, or model.train_cfg.'
+            'recipe=episodic to train on episodes')
