@@ -15,26 +15,21 @@ model = dict(
     prompt_encoder=dict(residual=True),
     train_cfg=dict(recipe='episodic'))
 
-# episodes of base categories, the queries with Gaussian targets
+# episodes of base categories (the val loader's episodes, drawn from the
+# train file), the queries with Gaussian targets
 episode_pipeline = _base_.val_dataloader.dataset.pipeline
 train_dataloader = dict(
+    _base_.val_dataloader,
     _delete_=True,
     batch_size=2,
-    num_workers=0,
-    persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    collate_fn=dict(type='episode_collate'),
     dataset=dict(
-        type='MP100Dataset',
-        data_root=_base_.bench_root,
+        _base_.val_dataloader.dataset,
         ann_file='annotations/mp100_split1_train.json',
-        data_prefix=dict(img='images/'),
-        mode='val',
         test_mode=False,
         shots=1,
         num_queries=4,
         num_episodes=50,
-        pipeline=episode_pipeline,
         query_pipeline=episode_pipeline))
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
