@@ -2,9 +2,9 @@
 PY := .venv/bin/python
 STAMP := .venv/.mmppm-installed
 
-.PHONY: toy test
+.PHONY: toy test lint format
 
-$(STAMP): requirements/constraints.txt requirements/runtime.txt requirements/tests.txt requirements/webui.txt setup.py tools/install.sh
+$(STAMP): requirements/constraints.txt requirements/runtime.txt requirements/tests.txt requirements/webui.txt requirements/lint.txt setup.py tools/install.sh
 	bash tools/install.sh
 	touch $@
 
@@ -15,3 +15,15 @@ toy: $(STAMP)
 # Test suite.
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest tests -q
+
+# Lint and format gate (OpenMMLab's flake8 + isort + yapf, settings in
+# setup.cfg): fails on any finding; `make format` applies isort and yapf.
+LINT_PATHS := $(wildcard setup.py mmppm tools tests configs demo projects)
+lint: $(STAMP)
+	.venv/bin/flake8 $(LINT_PATHS)
+	.venv/bin/isort --check-only --diff $(LINT_PATHS)
+	.venv/bin/yapf --recursive --diff $(LINT_PATHS)
+
+format: $(STAMP)
+	.venv/bin/isort $(LINT_PATHS)
+	.venv/bin/yapf --recursive --in-place $(LINT_PATHS)

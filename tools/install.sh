@@ -30,7 +30,7 @@ if [ -n "${TORCH_INDEX_URL:-}" ]; then
 else
   "${PIP[@]}" torch torchvision 2>&1 | filter
 fi
-"${PIP[@]}" -r requirements/runtime.txt -r requirements/tests.txt \
+"${PIP[@]}" -r requirements/runtime.txt -r requirements/tests.txt -r requirements/lint.txt \
   -r requirements/webui.txt 2>&1 | filter
 "${PIP[@]}" --no-deps mmpose 2>&1 | filter
 "${PIP[@]}" --no-deps -e . 2>&1 | filter
