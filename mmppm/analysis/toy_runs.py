@@ -78,6 +78,9 @@ class _Stream(io.TextIOBase):
     def flush(self) -> None:
         self.target.flush()
 
+    def fileno(self) -> int:
+        return self.target.fileno()
+
     def isatty(self) -> bool:
         return False
 
@@ -97,12 +100,14 @@ def _output_to(path: str):
             fds = {}
         for fd in fds:
             os.dup2(log.fileno(), fd)
-        sys.stdout, sys.stderr = _Stream(log), _Stream(log)
+        streams = _Stream(log), _Stream(log)
+        sys.stdout, sys.stderr = streams
         try:
             yield
         finally:
-            sys.stdout.flush()
-            sys.stdout.target, sys.stderr.target = saved
+            for stream, target in zip(streams, saved):
+                stream.flush()
+                stream.target = target
             sys.stdout, sys.stderr = saved
             for fd, dup in fds.items():
                 os.dup2(dup, fd)
