@@ -31,7 +31,8 @@ setup(
     python_requires='>=3.9',
     license='Apache License 2.0',
     # mmpose and torch are installed by tools/install.sh (mmpose without
-    # its dependency chumpy, torch from a pinned build); see README.
+    # its dependency chumpy, torch from a pinned build); see
+    # docs/installation.md.
     install_requires=parse_requirements('requirements/runtime.txt'),
     extras_require=dict(tests=parse_requirements('requirements/tests.txt'),
                         webui=parse_requirements('requirements/webui.txt')),

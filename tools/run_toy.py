@@ -10,9 +10,12 @@ the word prompts (each keypoint's prompt is the caption word of its
 blob, no fitting), PPM, PPM+CPT, training-free feature matching on the same
 UNet, and the support-copy baseline; ``--full`` adds PPM with exact maps
 (minutes), ``--random-sd`` PPM with a tiny random-weight SD. It prints one
-table with the query PCK and the fit PCK (the prompts predicting their own
-supports) of each. Test runs are resumable: running the command again after
-an interruption skips finished episodes.
+progress line per run (each run's full console output goes to
+``<work dir>/<run>/console.log``; a failing run prints that path and the
+log's last lines and ends with exit status 1), then one table with the query
+PCK and the fit PCK (the prompts predicting their own supports) of each.
+Test runs are resumable: running the command again after an interruption
+skips finished episodes.
 """
 import argparse
 import os
@@ -69,15 +72,12 @@ def main(argv=None):
     os.chdir(REPO)  # configs use paths relative to the repository root
     from mmppm.analysis.toy_runs import (FIVE_SHOT, format_table, run_rows)
     ensure_inputs('data/toy_mp100', 'data/random_sd' if args.random_sd else None)
-    results = []
-    for shots in args.shots:
-        rows = [
-            r._replace(name=f'{r.name}, {shots}-shot',
-                       options=tuple(r.options) +
-                       (FIVE_SHOT if shots == 5 else ()))
-            for r in toy_rows(args.full, args.random_sd)
-        ]
-        results += run_rows(rows, args.work_dir)
+    rows = [
+        r._replace(name=f'{r.name}, {shots}-shot',
+                   options=tuple(r.options) + (FIVE_SHOT if shots == 5 else ()))
+        for shots in args.shots for r in toy_rows(args.full, args.random_sd)
+    ]
+    results = run_rows(rows, args.work_dir)
     print('\nToy test split (same episodes, queries and metric for all rows '
           'of a shot count; %;')
     print('fit = the prompts predicting their own supports)')

@@ -28,7 +28,7 @@ import types
 _MSG = ('mmcv compiled operator "{name}" is not available: mmppm was installed '
         'with mmcv-lite (pure Python). PPM does not need compiled mmcv ops; if '
         'you use an mmpose model that does, install a full mmcv 2.1 build '
-        '(see README, "GPU install").')
+        '(see docs/installation.md, "GPU install").')
 
 
 class _MissingExt(types.ModuleType):
