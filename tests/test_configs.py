@@ -5,7 +5,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpose.registry import DATASETS
-from test_datasets.mp100_fixtures import require_shared_ann_file
+
+from mmppm.testing.mp100_fixtures import require_shared_ann_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

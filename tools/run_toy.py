@@ -50,7 +50,7 @@ def ensure_inputs(data_dir: str, random_sd_dir: str = None) -> None:
                  'with python tools/train_toy_sd.py (docs/toy_sd.md)')
     if random_sd_dir and not osp.isfile(
             osp.join(random_sd_dir, 'model_index.json')):
-        from mmppm.utils import save_random_sd
+        from mmppm.testing.random_sd import save_random_sd
         print(f'Building a tiny random-weight SD in {random_sd_dir}',
               flush=True)
         save_random_sd(random_sd_dir, arch='tiny', seed=0)

@@ -9,7 +9,7 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.datasets.toy_world import all_words
-from mmppm.utils.random_sd import SCHEDULER_CFG
+from mmppm.testing.random_sd import SCHEDULER_CFG
 from ..data_preprocessors import build_data_preprocessor
 from .grounding import GroundingAttnProcessor, grounding_losses
 from .text import build_text_encoder, build_tokenizer, encode_text

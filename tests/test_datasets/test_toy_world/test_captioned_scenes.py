@@ -4,13 +4,13 @@ import json
 
 import numpy as np
 import pytest
-from mp100_fixtures import TOY_KWARGS
 
 from mmppm.datasets import CaptionedToyScenes
 from mmppm.datasets.toy_world import (all_words, crop_transform,
                                       render_scene)
 from mmppm.datasets.toy_world.captioned_scenes import caption_of
 from mmppm.datasets.toy_world.drawing import make_template
+from mmppm.testing.mp100_fixtures import TOY_KWARGS
 
 
 def test_scene_is_deterministic_and_indices_differ():

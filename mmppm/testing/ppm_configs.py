@@ -1,11 +1,14 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""A small PPM config on tiny data, shared by the API, demo and hook tests."""
+"""A small PPM config on tiny data, shared by the API, demo and hook tests
+(the tiny toy set itself is the ``toy_data`` fixture of tests/conftest.py,
+generated with :data:`TOY_KWARGS`), and a PPM estimator built on a given
+SD folder for the model tests."""
 import os.path as osp
 
-import pytest
-import torch
 from mmengine.config import Config
 
+# The checkout's root: the configs are files of the repository, not of the
+# package (mmppm is installed editable, tools/install.sh).
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOY_CONFIG = osp.join(REPO, 'configs', 'ppm', 'ppm_random-sd_1shot_toy.py')
 CROP = 64  # crop, map and SD input size of the tests
@@ -41,18 +44,18 @@ def write_config(cfg: Config, path) -> str:
     return str(path)
 
 
-@pytest.fixture(scope='module')
-def one_thread():
-    """One torch thread: the CPUs are shared, threads only fight there."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
-
-@pytest.fixture(scope='session')
-def toy_data(tmp_path_factory) -> str:
-    from mmppm.datasets import generate_toy_mp100
-    root = tmp_path_factory.mktemp('toy_cape')
-    generate_toy_mp100(root, **TOY_KWARGS)
-    return str(root)
+def build_ppm_estimator(sd_dir: str, **test_cfg):
+    """A ``PPMEstimator`` on the SD in ``sd_dir`` at 64 x 64 pixels: 3 fit
+    steps at lr 0.05, seed 0, unless ``test_cfg`` says otherwise."""
+    from mmpose.registry import MODELS
+    cfg = dict(steps=3, lr=0.05, max_batch=64, seed=0)
+    cfg.update(test_cfg)
+    return MODELS.build(
+        dict(
+            type='PPMEstimator',
+            backbone=dict(
+                type='SDCrossAttnBackbone',
+                pretrained=sd_dir,
+                input_size=(64, 64)),
+            test_cfg=cfg))

@@ -4,8 +4,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 import mmppm.datasets  # noqa: F401  (mmppm before mmpose.models)
 
 TOY_KWARGS = dict(seed=0,
@@ -22,6 +20,7 @@ def shared_ann_dir() -> Path:
 
 
 def require_shared_ann_file(name: str) -> str:
+    import pytest
     path = shared_ann_dir() / name
     if not path.is_file():
         pytest.skip(f'{path} is absent (set MMPPM_SHARED_DIR to the folder '

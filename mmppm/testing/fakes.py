@@ -1,11 +1,11 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Tiny registered components for engine and tool tests.
+"""Fake registered components for engine and tool tests.
 
-Importable both by pytest (this folder is on ``sys.path``) and by the
-subprocesses of the distributed tool tests (through ``PYTHONPATH`` and
-``custom_imports = dict(imports=['toy_components'])``).
+Registered on import: tests import this module, configs of in-process and
+subprocess tool runs name it (``custom_imports =
+dict(imports=['mmppm.testing.fakes'])``). ``import mmppm`` does not.
 
-* ``ToyRegressor`` / ``ToyRegressionDataset``: one ``nn.Parameter`` fitted to
+* ``FakeRegressor`` / ``FakeRegressionDataset``: one ``nn.Parameter`` fitted to
   ``y = 3 x`` -- enough to train, save, load and resume through a Runner.
   These and the hooks live in mmengine's root registries, so training
   configs can use ``default_scope='mmengine'`` and skip importing
@@ -38,7 +38,7 @@ from mmpose.structures import PoseDataSample
 
 
 @ENGINE_MODELS.register_module(force=True)
-class ToyRegressor(BaseModel):
+class FakeRegressor(BaseModel):
     """``y_hat = w * x`` with a single scalar parameter ``w``."""
 
     def __init__(self, init_w: float = 0.0, data_preprocessor=None):
@@ -55,7 +55,7 @@ class ToyRegressor(BaseModel):
 
 
 @ENGINE_DATASETS.register_module(force=True)
-class ToyRegressionDataset(Dataset):
+class FakeRegressionDataset(Dataset):
     """``n`` points on ``y = 3 x``."""
 
     metainfo = dict(dataset_name='toy', sigmas=np.ones(3, dtype=np.float32))
