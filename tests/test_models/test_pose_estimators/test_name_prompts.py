@@ -7,9 +7,9 @@ import torch
 
 from mmppm.datasets.toy_world import all_words
 from mmppm.models.pose_estimators.episodes import support_targets
-from mmppm.models.toy_sd import build_text_encoder, build_tokenizer
 from mmppm.testing.ppm_configs import build_ppm_estimator as build_model
 from mmppm.testing.synthetic_episodes import make_episode
+from projects.toy_sd.models import build_text_encoder, build_tokenizer
 
 NAMES = ['darkazurering', 'brightreddisc', 'darkgreensquare']
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
-from mmppm.models.toy_sd import (GroundingAttnProcessor, balanced_bce,
-                                 blob_masks, grounding_losses, softmax_ce)
 from mmppm.models.utils import cross_attn_logits
+from projects.toy_sd.models import (GroundingAttnProcessor, balanced_bce,
+                                    blob_masks, grounding_losses, softmax_ce)
 
 
 def test_blob_mask_is_a_disc_on_the_grid():

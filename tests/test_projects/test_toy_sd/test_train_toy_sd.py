@@ -1,6 +1,7 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""tools/train_toy_sd.py end to end on tiny sizes: both stages, then the
-folder is a text-to-image pipeline that diffusers and PPM load."""
+"""projects/toy_sd/tools/train_toy_sd.py end to end on tiny sizes: both
+stages, then the folder is a text-to-image pipeline that diffusers and PPM
+load."""
 import json
 import os.path as osp
 
@@ -8,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory, load_tool, write_tiny_toy_sd_configs):
     tmp = tmp_path_factory.mktemp('toy_sd_tool')
     vae_cfg, ldm_cfg = write_tiny_toy_sd_configs(tmp)
-    tool = load_tool('train_toy_sd.py')
+    tool = load_tool('projects/toy_sd/tools/train_toy_sd.py')
     out = str(tmp / 'sd')
     tool.main(['--work-dir', str(tmp / 'work'), '--out', out,
                '--vae-iters', '3', '--unet-iters', '3', '--vae-config',
@@ -85,7 +86,7 @@ def test_refuses_a_foreign_out_folder_and_a_missing_vae(trained, tmp_path,
 
 
 def test_word_localisation_counts_the_scenes_words(trained):
-    from mmppm.analysis.word_localisation import (held_out_scenes,
+    from projects.toy_sd.word_localisation import (held_out_scenes,
                                                   word_localisation)
     _, out, *_ = trained
     result = word_localisation(out, num_scenes=4, batch=2)

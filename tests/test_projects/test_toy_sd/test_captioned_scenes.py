@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from mmppm.datasets import CaptionedToyScenes
-from mmppm.datasets.toy_world import (all_words, crop_transform,
-                                      render_scene)
-from mmppm.datasets.toy_world.captioned_scenes import caption_of
+from mmppm.datasets.toy_world import all_words
 from mmppm.datasets.toy_world.drawing import make_template
 from mmppm.testing.mp100_fixtures import TOY_KWARGS
+from projects.toy_sd.datasets import (CaptionedToyScenes, crop_transform,
+                                      render_scene)
+from projects.toy_sd.datasets.captioned_scenes import caption_of
 
 
 def test_scene_is_deterministic_and_indices_differ():
@@ -94,7 +94,8 @@ def test_pretraining_templates_are_not_the_mp100_categories(toy_root):
     the scenes from [seed, 7919, index]: no scene repeats a category."""
     names = []
     for split in ('train', 'val', 'test'):
-        with open(toy_root / 'annotations' / f'mp100_split1_{split}.json') as f:
+        ann = toy_root / 'annotations' / f'mp100_split1_{split}.json'
+        with open(ann) as f:
             names += [tuple(c['keypoints'])
                       for c in json.load(f)['categories']]
     k_lo, k_hi = TOY_KWARGS['num_keypoints']

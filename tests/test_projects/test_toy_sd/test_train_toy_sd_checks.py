@@ -1,13 +1,13 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""tools/train_toy_sd.py checks its arguments and config before stage 1
-starts, and stops at a non-finite loss in one line (issue 29, case 15)."""
+"""projects/toy_sd/tools/train_toy_sd.py checks its arguments and config
+before stage 1 starts, and stops at a non-finite loss in one line (issue 29, case 15)."""
 import os.path as osp
 
 import pytest
 
 from mmppm.utils.tool_helpers import run_tool
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def tiny_args(tmp_path, write_tiny_toy_sd_configs):
                                          ('--unet-stop-at', '-1')])
 def test_iteration_counts_must_be_positive(load_tool, tmp_path, tiny_args,
                                            capsys, flag, value):
-    tool = load_tool('train_toy_sd.py')
+    tool = load_tool('projects/toy_sd/tools/train_toy_sd.py')
     args = tiny_args + ['--vae-iters', '1', '--unet-iters', '1']
     with pytest.raises(SystemExit) as exc:
         tool.main(args + [flag, value])
@@ -56,7 +56,7 @@ def test_iteration_counts_must_be_positive(load_tool, tmp_path, tiny_args,
 def test_cfg_options_are_checked_before_stage_1(load_tool, tmp_path,
                                                 tiny_args, capsys, option,
                                                 message):
-    tool = load_tool('train_toy_sd.py')
+    tool = load_tool('projects/toy_sd/tools/train_toy_sd.py')
     args = tiny_args + ['--vae-iters', '1', '--unet-iters', '1',
                         '--cfg-options', option]
     with pytest.raises(SystemExit) as exc:
@@ -83,7 +83,8 @@ def test_a_non_finite_loss_is_one_line_and_keeps_the_last_checkpoint(
                                            'checkpoint=dict(interval=1)') +
                    'optim_wrapper = dict(optimizer=dict(lr=1e30))\n')
     proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/train_toy_sd.py'), *args,
+        [sys.executable,
+         osp.join(REPO, 'projects/toy_sd/tools/train_toy_sd.py'), *args,
          '--stage', 'vae', '--vae-iters', '4'],
         capture_output=True, text=True, timeout=600, cwd=str(tmp_path),
         env=dict(os.environ, HF_HUB_OFFLINE='1', PYTHONPATH=REPO))

@@ -1,7 +1,8 @@
-"""Does a text-to-image SD folder localise its words? (docs/toy_sd.md)
+"""Does a text-to-image SD folder localise its words?
+(projects/toy_sd/README.md)
 
 Usage:
-    python tools/analysis/word_localisation.py SD_FOLDER [--scenes 64]
+    python projects/toy_sd/tools/word_localisation.py SD_FOLDER [--scenes 64]
         [--timestep 10] [--modes caption word cached] [--radius 0.1]
         [--world-seed 0] [--out RESULT.json]
 
@@ -22,7 +23,7 @@ from mmppm.utils.arg_types import non_negative_int, positive_int  # noqa: E402
 
 
 def parse_args(argv=None):
-    from mmppm.analysis.word_localisation import MODES
+    from projects.toy_sd.word_localisation import MODES
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('pretrained', help='diffusers SD folder')
     parser.add_argument('--scenes', type=positive_int, default=64)
@@ -40,7 +41,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmppm.analysis.word_localisation import word_localisation
+    from projects.toy_sd.word_localisation import word_localisation
     result = word_localisation(args.pretrained, args.scenes,
                                args.world_seed, args.timestep,
                                modes=args.modes, radius=args.radius)

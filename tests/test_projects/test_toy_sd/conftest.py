@@ -1,10 +1,11 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Fixtures of the tool tests."""
+"""Fixtures of the toy SD's tests."""
 import os.path as osp
 
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+PROJECT = osp.abspath(
+    osp.join(osp.dirname(__file__), '..', '..', '..', 'projects', 'toy_sd'))
 
 
 @pytest.fixture(scope='session')
@@ -17,7 +18,7 @@ def write_tiny_toy_sd_configs():
         vae = osp.join(str(folder), 'vae.py')
         with open(vae, 'w', encoding='utf-8') as f:
             f.write(f'''
-_base_ = ['{REPO}/configs/toy_sd/toy-vae_kl-f4_scenes-128.py']
+_base_ = ['{PROJECT}/configs/toy-vae_kl-f4_scenes-128.py']
 model = dict(vae=dict(block_out_channels=(8, 16, 16), norm_num_groups=4,
                       sample_size=32), train_patch=16)
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
@@ -27,7 +28,7 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
         ldm = osp.join(str(folder), 'ldm.py')
         with open(ldm, 'w', encoding='utf-8') as f:
             f.write(f'''
-_base_ = ['{REPO}/configs/toy_sd/toy-ldm_unet-32-64_clip_scenes-128.py']
+_base_ = ['{PROJECT}/configs/toy-ldm_unet-32-64_clip_scenes-128.py']
 model = dict(unet=dict(sample_size=8, block_out_channels=(8, 16),
                        norm_num_groups=4, cross_attention_dim=8,
                        attention_head_dim=2),

@@ -7,7 +7,8 @@ normalisation): its merges are learnt from the word list so that every
 world word is one token (``'darkazurering</w>'``), and anything else falls
 apart into pieces as in CLIP. The encoder is a ``CLIPTextModel`` whose
 hidden size is the UNet's ``cross_attention_dim``; it is trained with the
-UNet, as the LDM paper trained its text transformer (docs/toy_sd.md).
+UNet, as the LDM paper trained its text transformer
+(projects/toy_sd/README.md).
 """
 import json
 from typing import Dict, Sequence

@@ -1,5 +1,5 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""The grounding term of the toy SD's training (docs/toy_sd.md).
+"""The grounding term of the toy SD's training (projects/toy_sd/README.md).
 
 Real SD learnt to route pixels to the words that describe them from
 billions of captioned images; a miniature trained for an hour on a CPU does
@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..backbones.attn_processors import normed_context, sdpa
-from ..utils import cross_attn_logits, infer_map_hw
+from mmppm.models.backbones.attn_processors import normed_context, sdpa
+from mmppm.models.utils import cross_attn_logits, infer_map_hw
 
 
 def blob_masks(blobs: Sequence[Tensor], hw: Tuple[int, int],

@@ -1,5 +1,5 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Does a text-to-image model localise its words? (docs/toy_sd.md)
+"""Does a text-to-image model localise its words? (projects/toy_sd/README.md)
 
 On held-out captioned toy scenes (indices the training never draws, plain
 PPM crops, full captions), each caption word's cross-attention map is taken
@@ -12,7 +12,7 @@ blobs. Three ways of reading a word's map:
 - ``caption``: the word as a token of its whole encoded caption (how the
   UNet was trained; DAAM's reading of real SD);
 - ``word``: the word alone as a one-token context (PPM's layout), its
-  token from :func:`mmppm.models.toy_sd.word_embeddings`, exact UNet pass;
+  token from :func:`projects.toy_sd.models.word_embeddings`, exact UNet pass;
 - ``cached``: the same token with the queries cached under a zero token
   (PPM's ``map_features='cached'``).
 
@@ -26,8 +26,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mmppm.datasets.toy_world import render_scene
 from mmppm.utils.errors import UserError
+from .datasets import render_scene
 
 #: First scene index of the held-out scenes (the training set has 10**6).
 HELD_OUT_START = 10**7
@@ -123,8 +123,8 @@ def word_localisation(pretrained: str,
     from mmppm.models.backbones import SDCrossAttnBackbone
     from mmppm.models.map_modes import CachedMaps
     from mmppm.models.backbones.text_prompts import text_embeddings
-    from mmppm.models.toy_sd import encode_text
     from mmppm.utils import load_text_components
+    from .models import encode_text
     unknown = set(modes) - set(MODES)
     if unknown:
         raise UserError(f'unknown modes {sorted(unknown)}; choose from '

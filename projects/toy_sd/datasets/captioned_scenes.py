@@ -13,7 +13,7 @@ visible blobs (:func:`.words.blob_word`) in random order; a word can be
 dropped (``word_dropout``: that blob goes undescribed) and a whole caption
 emptied (``caption_dropout``, classifier-free style). Where each caption
 word's blobs lie in the crop travels with the sample, for the grounding
-term of the toy SD's training (docs/toy_sd.md).
+term of the toy SD's training (projects/toy_sd/README.md).
 """
 import io
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -27,7 +27,7 @@ from mmpose.structures.bbox import get_warp_matrix
 from PIL import Image
 
 from mmppm.utils.errors import UserError
-from .drawing import make_instance, make_template
+from mmppm.datasets.toy_world.drawing import make_instance, make_template
 
 #: Second entry of the pretraining scenes' seed stream.
 PRETRAIN_STREAM = 7919

@@ -1,13 +1,14 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Train the toy Stable Diffusion in two Runner stages (docs/toy_sd.md).
+"""Train the toy Stable Diffusion in two Runner stages
+(projects/toy_sd/README.md).
 
 Both stages train on the captioned pretraining scenes of the toy world
 (``CaptionedToyScenes``). Stage 1 trains the VAE
-(``configs/toy_sd/toy-vae_*.py``), calibrates its latent scaling factor,
-writes it with ``save_pretrained`` and a picture of reconstructions; stage 2
-trains the UNet and the text encoder on its latents
-(``configs/toy_sd/toy-ldm_*.py``) and writes the whole diffusers pipeline
-folder. Each stage resumes from its work dir; the same seeds give the same
+(``projects/toy_sd/configs/toy-vae_*.py``), calibrates its latent scaling
+factor, writes it with ``save_pretrained`` and a picture of reconstructions;
+stage 2 trains the UNet and the text encoder on its latents
+(``projects/toy_sd/configs/toy-ldm_*.py``) and writes the whole diffusers
+pipeline folder. Each stage resumes from its work dir; the same seeds give the same
 weights.
 """
 import time
@@ -19,7 +20,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from .export import export_toy_sd, latent_scaling_factor
+from .models import export_toy_sd, latent_scaling_factor
 
 
 def stage_config(config: str,

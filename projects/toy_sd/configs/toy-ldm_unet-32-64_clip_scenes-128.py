@@ -5,14 +5,14 @@
 # paper trained its text transformer. Self-attention at 16 x 16 only (the
 # 32 x 32 level's transformer block is cross-attention only: a 1,024-pixel
 # self-attention is 4x the cost on a CPU). Every attn2 layer's map is
-# grounded on the caption words' blobs (mmppm/models/toy_sd/grounding.py);
+# grounded on the caption words' blobs (projects/toy_sd/models/grounding.py);
 # half the timesteps are drawn below 100, where PPM reads its maps (t = 10).
-# Choices and the evidence for them: docs/toy_sd.md. Run through
-# tools/train_toy_sd.py.
+# Choices and the evidence for them: projects/toy_sd/README.md. Run through
+# projects/toy_sd/tools/train_toy_sd.py.
 _base_ = ['./toy_sd_runtime.py']
 
 # 128, not 64: words localised better at equal iterations (iteration 250:
-# 34.9 % vs 21.5 % of caption words on their own blob; docs/toy_sd.md)
+# 34.9 % vs 21.5 % of caption words on their own blob; README.md)
 cross_attention_dim = 128
 model = dict(
     type='ToyLDMTrainer',

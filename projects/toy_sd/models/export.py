@@ -10,8 +10,8 @@ import torch
 from mmengine.logging import print_log
 from torch import Tensor
 
-from mmppm.utils.atomic_io import atomic_folder
 from mmppm.testing.random_sd import SCHEDULER_CFG
+from mmppm.utils.atomic_io import atomic_folder
 
 #: The names :func:`export_toy_sd` writes in its folder; a folder holding
 #: anything else (e.g. a ``cpt_toy.pth`` trained on that model) is moved

@@ -7,7 +7,7 @@ from mmengine.model import BaseModel
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from ..data_preprocessors import build_data_preprocessor
+from mmppm.models.data_preprocessors import build_data_preprocessor
 
 
 @MODELS.register_module()

@@ -4,8 +4,8 @@ import torch
 
 from mmppm.datasets.toy_world import all_words
 from mmppm.models.backbones.text_prompts import text_embeddings
-from mmppm.models.toy_sd import (build_text_encoder, build_tokenizer,
-                                 encode_text)
+from projects.toy_sd.models import (build_text_encoder, build_tokenizer,
+                                    encode_text)
 
 
 @pytest.fixture(scope='module')

@@ -1,8 +1,9 @@
-"""The paper's experiments in miniature on the toy SD (docs/toy_sd.md).
+"""The paper's experiments in miniature on the toy SD
+(projects/toy_sd/README.md).
 
 Usage:
-    python tools/analysis/toy_sd_experiments.py [--groups main ablations
-        speed] [--split test|val] [--sd data/toy_sd] [--work-dir DIR]
+    python projects/toy_sd/tools/toy_sd_experiments.py [--groups main
+        ablations speed] [--split test|val] [--sd data/toy_sd] [--work-dir DIR]
         [--out RESULT.json]
 
 Every row is one ``tools/test.py`` run on the same toy episodes (the toy
@@ -27,7 +28,7 @@ import os.path as osp
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 from mmppm.utils.arg_types import positive_int  # noqa: E402
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 PPM = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
 NAMES = 'configs/ppm/ppm_toy-sd_1shot_toy_name-prompts.py'
 CPT = 'configs/cpt/ppm_cpt_toy-sd_toy.py'

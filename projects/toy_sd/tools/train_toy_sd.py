@@ -1,7 +1,8 @@
-"""Train the toy Stable Diffusion on captioned toy scenes (docs/toy_sd.md).
+"""Train the toy Stable Diffusion on captioned toy scenes
+(projects/toy_sd/README.md).
 
 Usage:
-    python tools/train_toy_sd.py [--work-dir work_dirs/toy_sd]
+    python projects/toy_sd/tools/train_toy_sd.py [--work-dir work_dirs/toy_sd]
         [--out WORK_DIR/sd] [--overwrite-shipped] [--vae-iters N]
         [--unet-iters N]
         [--unet-stop-at N] [--seed 0] [--world-seed 0] [--resume]
@@ -34,11 +35,12 @@ from mmengine.config import DictAction
 
 from mmppm.utils.arg_types import positive_int
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(PROJECT))
 SHIPPED = osp.join(REPO, 'data', 'toy_sd')
-VAE_CONFIG = osp.join(REPO, 'configs/toy_sd/toy-vae_kl-f4_scenes-128.py')
-LDM_CONFIG = osp.join(REPO,
-                      'configs/toy_sd/toy-ldm_unet-32-64_clip_scenes-128.py')
+VAE_CONFIG = osp.join(PROJECT, 'configs', 'toy-vae_kl-f4_scenes-128.py')
+LDM_CONFIG = osp.join(PROJECT, 'configs',
+                      'toy-ldm_unet-32-64_clip_scenes-128.py')
 
 
 def parse_args(argv=None):
@@ -97,7 +99,7 @@ def stage_configs(args, vae_work: str, unet_work: str, vae_dir: str) -> dict:
     (``--cfg-options`` keys, component arguments and values: one line
     each, :mod:`mmppm.utils.config_checks`, :mod:`mmppm.utils.value_checks`).
     """
-    from mmppm.models.toy_sd.stages import stage_config
+    from projects.toy_sd.stages import stage_config
     from mmppm.utils.config_checks import check_components, merge_cfg_options
     from mmppm.utils.value_checks import check_values
     cfgs = {}
@@ -119,7 +121,7 @@ def stage_configs(args, vae_work: str, unet_work: str, vae_dir: str) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmppm.models.toy_sd.stages import train_ldm, train_vae
+    from projects.toy_sd.stages import train_ldm, train_vae
     if is_shipped(args.out) and not args.overwrite_shipped:
         sys.exit(f'error: --out {args.out} is the shipped trained model '
                  '(its cpt_toy.pth was trained on it): write elsewhere (the '
@@ -148,8 +150,8 @@ def main(argv=None):
                    ('loss', 'loss_rec', 'loss_kl'), 'toy SD: VAE')
     if 'unet' in cfgs:
         cfg = cfgs['unet']
-        meta['command'] = 'python tools/train_toy_sd.py ' + ' '.join(
-            argv if argv is not None else sys.argv[1:])
+        meta['command'] = ('python projects/toy_sd/tools/train_toy_sd.py ' +
+                           ' '.join(argv if argv is not None else sys.argv[1:]))
         train_ldm(cfg, vae_dir, args.out, meta)
         plot_stage(unet_work, osp.join(args.work_dir, 'unet_loss.png'),
                    ('loss', 'loss_dm', 'loss_ground_ce', 'loss_ground_bce'),

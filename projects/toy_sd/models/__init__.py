@@ -1,12 +1,12 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Training a small text-to-image latent diffusion model on the toy world
-(docs/toy_sd.md).
+(projects/toy_sd/README.md).
 
 The two stages of Stable Diffusion, scaled down: :class:`ToyVAETrainer`
 (an ``AutoencoderKL``) then :class:`ToyLDMTrainer` (a caption-conditioned
 ``UNet2DConditionModel`` and a ``CLIPTextModel`` on the frozen VAE's
 latents, with the grounding term of :mod:`.grounding`), both on the
-captioned pretraining scenes of :mod:`mmppm.datasets.toy_world`. Both are
+captioned pretraining scenes of :mod:`..datasets`. Both are
 mmengine models trained with the Runner; :func:`export_toy_sd` writes the
 result as a diffusers ``StableDiffusionPipeline`` folder that
 ``SDCrossAttnBackbone`` (and diffusers itself) loads with

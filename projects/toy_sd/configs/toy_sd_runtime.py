@@ -1,7 +1,7 @@
-# Runtime shared by the two stages of the toy SD (docs/toy_sd.md):
+# Runtime shared by the two stages of the toy SD (README.md):
 # iteration-based training, no validation, one checkpoint kept.
 default_scope = 'mmpose'
-custom_imports = dict(imports=['mmppm', 'mmppm.engine'],
+custom_imports = dict(imports=['mmppm', 'mmppm.engine', 'projects.toy_sd'],
                       allow_failed_imports=False)
 
 default_hooks = dict(
@@ -48,8 +48,9 @@ train_dataloader = dict(
         word_dropout=0.1,
         caption_dropout=0.1))
 
-# Warm-up, then cosine decay to a tenth of the stage's lr (tools/train_toy_sd.py
-# stretches begin/end to --vae-iters / --unet-iters).
+# Warm-up, then cosine decay to a tenth of the stage's lr
+# (projects/toy_sd/tools/train_toy_sd.py stretches begin/end to --vae-iters /
+# --unet-iters).
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
          end=100),
