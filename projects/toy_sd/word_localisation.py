@@ -121,8 +121,8 @@ def word_localisation(pretrained: str,
         ``chance_own``, ``num_words``, ``num_scenes``.
     """
     from mmppm.models.backbones import SDCrossAttnBackbone
-    from mmppm.models.map_modes import CachedMaps
     from mmppm.models.backbones.text_prompts import text_embeddings
+    from mmppm.models.map_modes import CachedMaps
     from mmppm.utils import load_text_components
     from .models import encode_text
     unknown = set(modes) - set(MODES)

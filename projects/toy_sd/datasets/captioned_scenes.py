@@ -26,8 +26,8 @@ from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import get_warp_matrix
 from PIL import Image
 
-from mmppm.utils.errors import UserError
 from mmppm.datasets.toy_world.drawing import make_instance, make_template
+from mmppm.utils.errors import UserError
 
 #: Second entry of the pretraining scenes' seed stream.
 PRETRAIN_STREAM = 7919

@@ -9,8 +9,8 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.datasets.toy_world import all_words
-from mmppm.testing.random_sd import SCHEDULER_CFG
 from mmppm.models.data_preprocessors import build_data_preprocessor
+from mmppm.testing.random_sd import SCHEDULER_CFG
 from .grounding import GroundingAttnProcessor, grounding_losses
 from .text import build_text_encoder, build_tokenizer, encode_text
 

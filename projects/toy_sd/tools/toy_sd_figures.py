@@ -60,11 +60,10 @@ def word_maps_figure(pretrained: str, out: str, seed: int, num: int = 3,
     import numpy as np
     import torch
 
-    from projects.toy_sd.word_localisation import (held_out_scenes,
-                                                  scene_images)
     from mmppm.models.backbones import SDCrossAttnBackbone
-    from projects.toy_sd.models import encode_text
     from mmppm.utils import load_text_components
+    from projects.toy_sd.models import encode_text
+    from projects.toy_sd.word_localisation import held_out_scenes, scene_images
     text = load_text_components(pretrained)
     backbone = SDCrossAttnBackbone(pretrained=pretrained, timestep=10,
                                    input_size=(128, 128))

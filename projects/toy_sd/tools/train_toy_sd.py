@@ -85,8 +85,8 @@ def is_shipped(out: str) -> bool:
 
 def plot_stage(work_dir: str, out: str, keys, title: str) -> None:
     """The loss-curve PNG of one stage (none before the first log line)."""
-    from mmppm.visualization.training_curve import (find_scalars,
-                                                    load_scalars, plot_curves)
+    from mmppm.visualization.training_curve import (find_scalars, load_scalars,
+                                                    plot_curves)
     try:
         train, _ = load_scalars(find_scalars(work_dir))
     except FileNotFoundError:
@@ -99,9 +99,9 @@ def stage_configs(args, vae_work: str, unet_work: str, vae_dir: str) -> dict:
     (``--cfg-options`` keys, component arguments and values: one line
     each, :mod:`mmppm.utils.config_checks`, :mod:`mmppm.utils.value_checks`).
     """
-    from projects.toy_sd.stages import stage_config
     from mmppm.utils.config_checks import check_components, merge_cfg_options
     from mmppm.utils.value_checks import check_values
+    from projects.toy_sd.stages import stage_config
     cfgs = {}
     if args.stage in ('all', 'vae'):
         cfgs['vae'] = stage_config(args.vae_config, vae_work, args.world_seed,

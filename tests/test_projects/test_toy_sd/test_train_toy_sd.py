@@ -87,7 +87,7 @@ def test_refuses_a_foreign_out_folder_and_a_missing_vae(trained, tmp_path,
 
 def test_word_localisation_counts_the_scenes_words(trained):
     from projects.toy_sd.word_localisation import (held_out_scenes,
-                                                  word_localisation)
+                                                   word_localisation)
     _, out, *_ = trained
     result = word_localisation(out, num_scenes=4, batch=2)
     words = sum(len(s['words']) for s in held_out_scenes(4, crop_size=32))
