@@ -27,7 +27,10 @@ setup(
     'plugin',
     long_description=readme(),
     long_description_content_type='text/markdown',
-    packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
+    # mmppm, and the side projects of projects/ (imported by their configs'
+    # custom_imports as projects.<name>, as mmpose's projects/).
+    packages=find_packages(include=('mmppm', 'mmppm.*', 'projects',
+                                    'projects.*')),
     python_requires='>=3.9',
     license='Apache License 2.0',
     # mmpose and torch are installed by tools/install.sh (mmpose without

@@ -1,7 +1,9 @@
-"""Shared fixtures: a tiny random-weight Stable Diffusion saved once per run."""
-import importlib.util
+"""Shared fixtures: a tiny random-weight Stable Diffusion saved once per run,
+toy data sets, the repository's scripts as modules. What they build comes
+from :mod:`mmppm.testing`."""
 import os
 import os.path as osp
+from pathlib import Path
 
 import pytest
 
@@ -13,23 +15,23 @@ import mmppm  # noqa: E402,F401  (registers modules, mmcv stand-in)
 @pytest.fixture(scope='session')
 def random_sd_dir(tmp_path_factory) -> str:
     """A tiny SD folder written with save_pretrained (with text encoder)."""
-    from mmppm.utils import save_random_sd
+    from mmppm.testing.random_sd import save_random_sd
     out = tmp_path_factory.mktemp('random_sd')
     return save_random_sd(osp.join(out, 'sd'), arch='tiny', seed=0)
 
 
 @pytest.fixture(scope='session')
 def load_tool():
-    """Import a script under ``tools/`` as a module: ``load_tool('a/b.py')``."""
-    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    """Import a script as a module: ``load_tool('analysis/x.py')`` for one
+    under ``tools/``, ``load_tool('demo/cape_demo.py')`` or
+    ``load_tool('projects/toy_sd/tools/train_toy_sd.py')`` for one
+    elsewhere (a path from the repository root)."""
+    from mmppm.testing.tool_runs import load_script
 
     def load(relpath: str):
-        name = 'mmppm_tool_' + osp.splitext(relpath)[0].replace('/', '_')
-        spec = importlib.util.spec_from_file_location(
-            name, osp.join(repo, 'tools', relpath))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+        top = relpath.split('/')[0]
+        return load_script(relpath if top in ('tools', 'demo', 'projects')
+                           else 'tools/' + relpath)
 
     return load
 
@@ -40,6 +42,29 @@ def toy_default_root(tmp_path_factory) -> str:
     from mmppm.datasets import generate_toy_mp100
     root = tmp_path_factory.mktemp('toy_default')
     generate_toy_mp100(root, seed=0)
+    return str(root)
+
+
+@pytest.fixture(scope='session')
+def toy_root(tmp_path_factory) -> Path:
+    """A small toy MP-100 dataset
+    (:data:`mmppm.testing.mp100_fixtures.TOY_KWARGS`), generated once per
+    session."""
+    from mmppm.datasets import generate_toy_mp100
+    from mmppm.testing.mp100_fixtures import TOY_KWARGS
+    root = tmp_path_factory.mktemp('toy_mp100')
+    generate_toy_mp100(root, **TOY_KWARGS)
+    return root
+
+
+@pytest.fixture(scope='session')
+def toy_data(tmp_path_factory) -> str:
+    """The tiny toy set of the small PPM config
+    (:data:`mmppm.testing.ppm_configs.TOY_KWARGS`)."""
+    from mmppm.datasets import generate_toy_mp100
+    from mmppm.testing.ppm_configs import TOY_KWARGS
+    root = tmp_path_factory.mktemp('toy_cape')
+    generate_toy_mp100(root, **TOY_KWARGS)
     return str(root)
 
 

@@ -5,15 +5,14 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpose.registry import DATASETS
-from test_datasets.mp100_fixtures import require_shared_ann_file
+
+from mmppm.testing.mp100_fixtures import require_shared_ann_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 CONFIGS = sorted(
     str(p) for p in (REPO_ROOT / 'configs').rglob('*.py')
-    if '_base_' not in p.parts and 'toy_sd' not in p.parts)
-TOY_SD_CONFIGS = sorted(
-    str(p) for p in (REPO_ROOT / 'configs' / 'toy_sd').glob('toy-*.py'))
+    if '_base_' not in p.parts)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: Path(p).name)
@@ -23,18 +22,6 @@ def test_config_loads(path):
     assert cfg.test_dataloader.batch_size == 1
     assert cfg.model.type in ('PPMEstimator', 'SupportCopyBaseline',
                               'FeatureMatchingBaseline')
-
-
-@pytest.mark.parametrize('path', TOY_SD_CONFIGS, ids=lambda p: Path(p).name)
-def test_toy_sd_config_loads(path):
-    cfg = Config.fromfile(path)
-    assert cfg.model.type in ('ToyVAETrainer', 'ToyLDMTrainer')
-    assert cfg.train_cfg.type == 'IterBasedTrainLoop'
-    assert {'FiniteLossHook', 'RandomStateHook'} <= {
-        h['type'] for h in cfg.custom_hooks}
-    # a fixed name would make the UNet stage reuse the VAE stage's visualizer
-    # (one process, two Runners) and log its scalars in the VAE's work dir
-    assert 'name' not in cfg.visualizer
 
 
 @pytest.mark.parametrize('shots', [1, 5])

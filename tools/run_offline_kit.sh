@@ -7,7 +7,7 @@
 #   OUT  the one folder every result goes to (created; copy it back)
 # Options:
 #   --only PART   bench (tools/analysis/gpu_benchmark.sh), toy
-#                 (tools/train_toy_sd.py) or tests (the project's test suite
+#                 (projects/toy_sd/tools/train_toy_sd.py) or tests (the project's test suite
 #                 on the node's stack, PYTEST_ARGS); repeat or comma-separate;
 #                 default: bench and toy
 #   --smoke       a few steps of each (fits a 15-minute lease): SMOKE=1 for
@@ -83,7 +83,7 @@ if [ "$DRY" = 1 ]; then
   echo "python: $PYTHON   device: $DEVICE   smoke: $SMOKE"
   echo "parts:  ${PARTS[*]}"
   has bench && echo "bench:  SMOKE=$SMOKE DEVICE=$DEVICE PY=$PYTHON bash tools/analysis/gpu_benchmark.sh OUT/bench"
-  has toy && echo "toy:    $PYTHON tools/train_toy_sd.py $TOY_ARGS --work-dir OUT/toy/work --out OUT/toy/toy_sd"
+  has toy && echo "toy:    $PYTHON projects/toy_sd/tools/train_toy_sd.py $TOY_ARGS --work-dir OUT/toy/work --out OUT/toy/toy_sd"
   has tests && echo "tests:  $PYTHON -m pytest $PYTEST_ARGS (report OUT/tests/junit.xml)"
   exit 0
 fi
@@ -199,7 +199,7 @@ toy() {
   # the toy SD trains on captioned scenes drawn on the fly (no data files)
   read -r -a args <<< "$TOY_ARGS"
   case "$DEVICE" in cuda*) ;; *) export CUDA_VISIBLE_DEVICES= ;; esac
-  "$PYTHON" tools/train_toy_sd.py "${args[@]}" \
+  "$PYTHON" projects/toy_sd/tools/train_toy_sd.py "${args[@]}" \
     --work-dir "$OUT/toy/work" --out "$OUT/toy/toy_sd"
 }
 has toy && part toy toy

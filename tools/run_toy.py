@@ -2,9 +2,10 @@
 
 Uses the toy text-to-image diffusion model trained on the toy world's
 captioned scenes (``data/toy_sd``, shipped with the repository;
-``tools/train_toy_sd.py`` rebuilds it, see docs/toy_sd.md) and its CPT
-checkpoint (``data/toy_sd/cpt_toy.pth``). Creates the toy MP-100-format data
-set (``data/toy_mp100``) if it is absent, then runs the test entry of
+``projects/toy_sd/tools/train_toy_sd.py`` rebuilds it, see
+projects/toy_sd/README.md) and its CPT checkpoint
+(``data/toy_sd/cpt_toy.pth``). Creates the toy MP-100-format data set
+(``data/toy_mp100``) if it is absent, then runs the test entry of
 ``tools/test.py`` on the same toy test episodes, 1-shot and 5-shot, for:
 the word prompts (each keypoint's prompt is the caption word of its
 blob, no fitting), PPM, PPM+CPT, training-free feature matching on the same
@@ -50,10 +51,11 @@ def ensure_inputs(data_dir: str, random_sd_dir: str = None) -> None:
     if not osp.isfile(osp.join(TOY_SD, 'model_index.json')):
         sys.exit(f'error: the toy SD is missing ({TOY_SD}/model_index.json): '
                  'restore it with git checkout -- data/toy_sd, or rebuild it '
-                 'with python tools/train_toy_sd.py (docs/toy_sd.md)')
+                 'with python projects/toy_sd/tools/train_toy_sd.py '
+                 '(projects/toy_sd/README.md)')
     if random_sd_dir and not osp.isfile(
             osp.join(random_sd_dir, 'model_index.json')):
-        from mmppm.utils import save_random_sd
+        from mmppm.testing.random_sd import save_random_sd
         print(f'Building a tiny random-weight SD in {random_sd_dir}',
               flush=True)
         save_random_sd(random_sd_dir, arch='tiny', seed=0)

@@ -3,7 +3,7 @@
 # input 128, timestep 10, zero-token context) is compared by cosine
 # similarity with every query location; argmax. No prompts, no fit. Same
 # episodes and metric as configs/ppm/ppm_toy-sd_1shot_toy.py; layer and
-# timestep chosen on the toy val split (docs/toy_sd.md).
+# timestep chosen on the toy val split (projects/toy_sd/README.md).
 _base_ = ['../ppm/ppm_toy-sd_1shot_toy.py']
 
 model = dict(

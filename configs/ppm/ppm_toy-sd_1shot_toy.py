@@ -1,11 +1,13 @@
 # PPM on the toy data with the toy diffusion model trained on the toy world
-# (data/toy_sd, shipped; tools/train_toy_sd.py rebuilds it, docs/toy_sd.md).
+# (data/toy_sd, shipped; projects/toy_sd/tools/train_toy_sd.py rebuilds it,
+# projects/toy_sd/README.md).
 # The README main job. Same episodes, crop, sigma and prompt fit as the
 # tiny-random-SD config; the toy SD's VAE downsamples 4x, so at SD input 128
 # its attention maps are 32 x 32 and 16 x 16. Maps from cached queries
 # (map_features='cached'): chosen on the toy *val* split, where it found
 # 61 % of the query keypoints (PCK@0.2) against 50 % for the exact path
-# (docs/toy_sd.md); the exact path is `model.test_cfg.map_features=exact`.
+# (projects/toy_sd/README.md); the exact path is
+# `model.test_cfg.map_features=exact`.
 _base_ = ['./ppm_random-sd_1shot_toy.py']
 
 model = dict(

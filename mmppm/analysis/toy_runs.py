@@ -1,6 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Rows of a results table, each one ``tools/test.py`` run (``make toy``,
-``tools/analysis/toy_sd_experiments.py``)."""
+``projects/toy_sd/tools/toy_sd_experiments.py``)."""
 import contextlib
 import io
 import json

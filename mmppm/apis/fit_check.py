@@ -232,7 +232,7 @@ def fit_landscape(cfg: Config,
                   episodes: Optional[int] = None,
                   alphas=tuple(np.linspace(0, 1, 11)),
                   device: Optional[str] = None) -> dict:
-    """Why does the fit miss a known-good prompt? (docs/toy_sd.md)
+    """Why does the fit miss a known-good prompt? (projects/toy_sd/README.md)
 
     For each test episode: the prompts the configured fit finds from its
     random init (``P_fit``) and the keypoint-name prompts (``P_name``,

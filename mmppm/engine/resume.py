@@ -1,6 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The one resume fallback of ``tools/train.py`` and
-``tools/train_toy_sd.py`` (docs/reliability.md)."""
+``projects/toy_sd/tools/train_toy_sd.py`` (docs/reliability.md)."""
 import logging
 from typing import Any
 

@@ -4,7 +4,6 @@ from mmppm.compat.mmcv_ext_stub import (has_compiled_mmcv_ops,
                                         install_mmcv_ext_stub)
 from .errors import MissingFileError, UserError
 from .numerics import check_finite, to_numpy
-from .random_sd import save_random_sd
 from .sd_loading import (SDWeightsNotFoundError, load_sd_components,
                          load_text_components)
 
@@ -12,6 +11,5 @@ __all__ = [
     'MissingFileError', 'SDWeightsNotFoundError', 'UserError',
     'check_finite', 'has_compiled_mmcv_ops', 'install_mmcv_ext_stub',
     'load_sd_components', 'load_text_components',
-    'register_checkpoint_safe_globals', 'save_random_sd',
-    'setup_cpu_distributed', 'to_numpy'
+    'register_checkpoint_safe_globals', 'setup_cpu_distributed', 'to_numpy'
 ]

@@ -1,22 +1,18 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """demo/cape_demo.py on toy data: the pictures it writes, its errors."""
-import importlib.util
 import json
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
-from cape_helpers import REPO, small_config, write_config
+
+from mmppm.testing.ppm_configs import small_config, write_config
 
 
 @pytest.fixture(scope='module')
-def demo():
-    spec = importlib.util.spec_from_file_location(
-        'mmppm_cape_demo', osp.join(REPO, 'demo', 'cape_demo.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def demo(load_tool):
+    return load_tool('demo/cape_demo.py')
 
 
 @pytest.fixture(scope='module')

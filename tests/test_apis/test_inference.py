@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from cape_helpers import CROP, small_config
 
 from mmppm.apis import (build_cape_episode, inference_cape, init_cape_model,
                         read_coco_support)
+from mmppm.testing.ppm_configs import CROP, small_config
 
 RNG = np.random.default_rng(0)
 WIDE = RNG.integers(0, 255, (100, 200, 3), dtype=np.uint8)  # H=100, W=200

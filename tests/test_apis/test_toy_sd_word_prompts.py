@@ -1,7 +1,7 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The shipped toy SD (data/toy_sd) as a known-answer model: its caption
-words are prompts that localise their blobs (docs/toy_sd.md), so the fit,
-started at them, must keep what they find."""
+words are prompts that localise their blobs (projects/toy_sd/README.md), so
+the fit, started at them, must keep what they find."""
 import os.path as osp
 
 import numpy as np
@@ -39,7 +39,8 @@ def test_word_prompts_localise_and_the_fit_keeps_them(toy_cfg):
     # from a random init the fit goes below the words' objective (7.9 vs
     # 8.5 measured): the optimiser does not stop short of the words; that
     # it can still localise a little worse than them (0.81 vs 0.88 at 20
-    # steps) is the objective's doing (docs/toy_sd.md, "Why the fit missed")
+    # steps) is the objective's doing (projects/toy_sd/README.md, "Why the
+    # fit missed")
     land = fit_landscape(fitted, episodes=1, alphas=(0.0, 0.5, 1.0))
     assert land['mean_objective'][0] <= land['mean_objective'][-1]
     assert np.isfinite(land['fit_norm']) and land['name_pck'] >= 0.7

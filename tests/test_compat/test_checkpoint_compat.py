@@ -15,7 +15,7 @@ from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import Runner
 
-import toy_components  # noqa: F401  (registers the toy model/dataset)
+import mmppm.testing.fakes  # noqa: F401  (registers the fake model/dataset)
 from mmppm.compat.checkpoint_compat import (history_buffer_getattr,
                                            register_checkpoint_safe_globals)
 
@@ -30,13 +30,13 @@ def _weights_only_default(monkeypatch):
 def make_runner(work_dir, max_iters, load_from=None, resume=False):
     return Runner.from_cfg(
         Config(
-            dict(model=dict(type='ToyRegressor', init_w=0.5),
+            dict(model=dict(type='FakeRegressor', init_w=0.5),
                  work_dir=str(work_dir),
                  experiment_name=f'ckpt_{uuid.uuid4().hex}',
                  default_scope='mmengine',
                  log_level='WARNING',
                  train_dataloader=dict(
-                     dataset=dict(type='ToyRegressionDataset', n=8),
+                     dataset=dict(type='FakeRegressionDataset', n=8),
                      sampler=dict(type='DefaultSampler', shuffle=False),
                      batch_size=4,
                      num_workers=0,

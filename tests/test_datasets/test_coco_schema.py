@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from mp100_fixtures import make_coco
 
 from mmppm.datasets import MP100Dataset
+from mmppm.testing.mp100_fixtures import make_coco
 
 
 def load(tmp_path, data):

@@ -5,12 +5,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from mp100_fixtures import make_coco, shared_ann_dir, write_json
 
 from mmppm.datasets import (MP100_SUPERCATEGORY_TABLE,
                             build_cross_supercategory, load_coco_json,
                             load_supercategory_table)
 from mmppm.datasets.cross_supercategory import SUPERCATEGORIES
+from mmppm.testing.mp100_fixtures import make_coco, shared_ann_dir, write_json
 
 TOOL = Path(__file__).resolve().parents[2] / (
     'tools/dataset_converters/build_cross_supercategory.py')

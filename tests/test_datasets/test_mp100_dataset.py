@@ -6,9 +6,10 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
-from mp100_fixtures import make_coco, require_shared_ann_file, write_json
 
 from mmppm.datasets import MP100Dataset, load_coco_json
+from mmppm.testing.mp100_fixtures import (make_coco, require_shared_ann_file,
+                                          write_json)
 
 CODEC = dict(type='MSRAHeatmap',
              input_size=(256, 256),

@@ -14,10 +14,10 @@ from mmengine.runner import Runner
 from mmengine.structures import InstanceData
 
 from mmpose.structures import PoseDataSample
-from toy_components import FakeEpisodeModel  # noqa: I001  (registers fakes)
 from mmppm.engine.runner import (PredictionWriter, batch_episode_ids,
                                  group_outputs_by_episode,
                                  read_prediction_records)
+from mmppm.testing.fakes import FakeEpisodeModel  # registers the fakes
 
 
 def make_runner(work_dir, n=6, batch_size=1, num_queries=2, **loop_kwargs):

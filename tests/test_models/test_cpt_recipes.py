@@ -9,9 +9,9 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmpose.registry import MODELS
-from synthetic_episodes import make_episode
 
 import mmppm.models.pose_estimators.cpt as cpt_module
+from mmppm.testing.synthetic_episodes import make_episode
 from mmppm.utils.config_checks import ConfigError
 from mmppm.utils.errors import UserError
 from mmppm.utils.value_checks import check_values

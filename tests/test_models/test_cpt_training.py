@@ -13,15 +13,14 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint
 
+import mmppm.testing.fakes  # noqa: F401  (SnapshotHook)
+from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
 from mmppm.datasets import MP100Dataset, generate_toy_mp100
 from mmppm.utils.base_keypoints import (count_base_keypoints,
                                         fill_num_base_keypoints)
-from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOY_CFG = osp.join(REPO, 'configs', 'cpt', 'ppm_cpt_random-sd_toy.py')
-# SnapshotHook (tests/ is on sys.path: its conftest.py puts it there)
-import toy_components  # noqa: E402,F401
 
 TRAINABLE = {
     'base_prompts', 'prompt_encoder.shared_prompt',
@@ -122,12 +121,8 @@ def test_num_base_keypoints_from_train_file(toy_root, tmp_path):
     assert fill_num_base_keypoints(cfg) is None
 
 
-def test_train_tool_fills_k(toy_root):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'mmppm_tool_train_cpt', osp.join(REPO, 'tools', 'train.py'))
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+def test_train_tool_fills_k(toy_root, load_tool):
+    train = load_tool('train.py')
     from mmppm.utils.tool_helpers import ToolError, load_tool_config
     args = train.parse_args([
         TOY_CFG, '--cfg-options',

@@ -3,10 +3,10 @@
 user's mistake ends a tool with one ``error: ...`` line naming the thing
 and the fix (``run_tool``), an argument out of range with argparse's one
 error line, before any work."""
+import glob
 import json
 import os
 import os.path as osp
-import shutil
 
 import pytest
 
@@ -22,50 +22,6 @@ def argparse_error(capsys, main, argv):
         main(argv)
     assert exc.value.code == 2
     return capsys.readouterr().err.strip().splitlines()[-1]
-
-
-# ---------------------------------------------------------- toy_sd_figures
-@pytest.fixture
-def figures(load_tool):
-    return load_tool('analysis/toy_sd_figures.py')
-
-
-def test_figures_missing_folder(figures, tmp_path, capsys, one_line_error):
-    missing = str(tmp_path / 'nope')
-    line = one_line_error(figures.main,
-                          [missing, '--out-dir', str(tmp_path / 'out')])
-    assert line.startswith(
-        f'error: Stable Diffusion folder not found: {missing!r}. Download '
-        'the weights')
-    assert not osp.exists(tmp_path / 'out')
-
-
-def test_figures_sdxl_folder(figures, random_sd_dir, tmp_path, capsys,
-                             one_line_error):
-    sdxl = str(tmp_path / 'sdxl')
-    shutil.copytree(random_sd_dir, sdxl)
-    path = osp.join(sdxl, 'unet', 'config.json')
-    with open(path) as f:
-        cfg = json.load(f)
-    with open(path, 'w') as f:
-        json.dump(dict(cfg, addition_embed_type='text_time'), f)
-    line = one_line_error(figures.main,
-                          [sdxl, '--out-dir', str(tmp_path / 'out')])
-    assert line == (
-        f'error: {sdxl} holds an SDXL model; these figures are drawn with '
-        'StableDiffusionPipeline (SD 1.x / 2.x, one text encoder): pass the '
-        'toy SD folder (data/toy_sd) or another SD 1.x / 2.x folder')
-
-
-def test_figures_out_dir_is_a_file(figures, random_sd_dir, tmp_path,
-                                   capsys, one_line_error):
-    a_file = tmp_path / 'figures'
-    a_file.write_text('mine')
-    line = one_line_error(figures.main,
-                          [random_sd_dir, '--out-dir', str(a_file)])
-    assert line == (f'error: --out-dir {a_file} is a file, not a folder: '
-                    'choose another path')
-    assert a_file.read_text() == 'mine'
 
 
 # ------------------------------------------------------- benchmark_episode
@@ -170,22 +126,6 @@ def test_projection_missing_memory_report(load_tool, tmp_path, capsys, one_line_
     assert line == f'error: --memory-json report not found: {missing}'
 
 
-# ------------------------------------------------------ toy_sd_experiments
-def test_experiments_zero_episodes_starts_nothing(load_tool, capsys,
-                                                  monkeypatch):
-    """Was: ``--episodes 0`` ran the full-size experiments."""
-    from mmppm.analysis import toy_runs
-
-    def started(*args, **kwargs):
-        raise AssertionError('runs started')
-
-    monkeypatch.setattr(toy_runs, 'run_rows', started)
-    tool = load_tool('analysis/toy_sd_experiments.py')
-    assert argparse_error(capsys, tool.main, ['--episodes', '0']).endswith(
-        "error: argument --episodes: '0' is not allowed: give an integer "
-        '>= 1')
-
-
 # ----------------------------------------------------- every tool's __main__
 def _main_calls(path):
     """The calls of a script's ``if __name__ == '__main__':`` block."""
@@ -200,8 +140,10 @@ def _main_calls(path):
 
 SCRIPTS = sorted(
     osp.relpath(osp.join(root, f), REPO)
-    for top in ('tools', 'demo') for root, _, files in os.walk(
-        osp.join(REPO, top)) for f in files if f.endswith('.py'))
+    for top in ['tools', 'demo'] + glob.glob(
+        osp.join(REPO, 'projects', '*', 'tools'))
+    for root, _, files in os.walk(osp.join(REPO, top))
+    for f in files if f.endswith('.py'))
 
 
 @pytest.mark.parametrize('script', SCRIPTS)

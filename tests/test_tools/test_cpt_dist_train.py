@@ -5,9 +5,9 @@ that stay identical."""
 import os.path as osp
 
 import torch
-from test_tools import rank_params, torchrun  # tools/train.py via torchrun
 
 from mmppm.datasets import generate_toy_mp100
+from mmppm.testing.tool_runs import rank_params, torchrun
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOY_CFG = osp.join(REPO, 'configs', 'cpt', 'ppm_cpt_random-sd_toy.py')
@@ -19,9 +19,9 @@ CPT_KEYS = {
 
 CFG = """
 _base_ = [{base!r}]
-# DumpParamsHook (tests/toy_components.py) dumps each rank's
+# DumpParamsHook (mmppm/testing/fakes.py) dumps each rank's
 # parameters at the end of training.
-custom_imports = dict(imports=['mmppm', 'toy_components'],
+custom_imports = dict(imports=['mmppm', 'mmppm.testing.fakes'],
                       allow_failed_imports=False)
 data_root = {root!r}
 model = dict(backbone=dict(pretrained={sd!r}))

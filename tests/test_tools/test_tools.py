@@ -1,28 +1,25 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """tools/train.py, tools/test.py and the dist scripts, end to end on CPU."""
-import importlib.util
 import json
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
 import pytest
 import torch
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-TOY_DIR = osp.join(REPO, 'tests')  # toy_components.py
-if TOY_DIR not in sys.path:  # for custom_imports in in-process tool runs
-    sys.path.insert(0, TOY_DIR)
+from mmppm.testing.tool_runs import (REPO, free_port, load_script,
+                                     rank_params, tool_env, torchrun)
 
 TRAIN_CFG = """
-custom_imports = dict(imports=['toy_components'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmppm.testing.fakes'],
+                      allow_failed_imports=False)
 default_scope = 'mmengine'
 log_level = 'WARNING'
-model = dict(type='ToyRegressor', init_w=0.5)
+model = dict(type='FakeRegressor', init_w=0.5)
 train_dataloader = dict(
-    dataset=dict(type='ToyRegressionDataset', n=16),
+    dataset=dict(type='FakeRegressionDataset', n=16),
     sampler=dict(type='DefaultSampler', shuffle=True),
     batch_size=2, num_workers=0, collate_fn=dict(type='default_collate'))
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=0.1))
@@ -33,7 +30,8 @@ custom_hooks = [dict(type='DumpParamsHook')]
 """
 
 TEST_CFG = """
-custom_imports = dict(imports=['toy_components'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmppm.testing.fakes'],
+                      allow_failed_imports=False)
 default_scope = 'mmpose'
 log_level = 'WARNING'
 model = dict(type='FakeEpisodeModel')
@@ -44,28 +42,6 @@ test_dataloader = dict(
 test_cfg = dict(type='ResumableTestLoop')
 test_evaluator = dict(type='FakeEpisodeMetric')
 """
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'mmppm_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def tool_env():
-    env = dict(os.environ, HF_HUB_OFFLINE='1')
-    env['PYTHONPATH'] = os.pathsep.join(
-        [REPO, TOY_DIR, env.get('PYTHONPATH', '')])
-    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
-    return env
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return str(s.getsockname()[1])
 
 
 def write(path, text):
@@ -80,7 +56,7 @@ def write(path, text):
 @pytest.mark.parametrize('tool', ['train', 'test'])
 def test_missing_config_is_a_one_line_error(tool, tmp_path):
     with pytest.raises(SystemExit) as exc:
-        load_tool(tool).main([str(tmp_path / 'nope.py')])
+        load_script(f'tools/{tool}.py').main([str(tmp_path / 'nope.py')])
     assert str(
         exc.value) == (f'error: config file not found: {tmp_path / "nope.py"}')
 
@@ -88,12 +64,12 @@ def test_missing_config_is_a_one_line_error(tool, tmp_path):
 def test_missing_checkpoint_is_a_one_line_error(tmp_path):
     cfg = write(tmp_path / 'toy_test.py', TEST_CFG)
     with pytest.raises(SystemExit) as exc:
-        load_tool('test').main([cfg, str(tmp_path / 'missing.pth')])
+        load_script('tools/test.py').main([cfg, str(tmp_path / 'missing.pth')])
     assert str(exc.value) == (
         f'error: checkpoint not found: {tmp_path / "missing.pth"}')
     cfg = write(tmp_path / 'toy_train.py', TRAIN_CFG)
     with pytest.raises(SystemExit) as exc:
-        load_tool('train').main([cfg, '--resume', 'missing.pth'])
+        load_script('tools/train.py').main([cfg, '--resume', 'missing.pth'])
     assert str(exc.value) == 'error: checkpoint not found: missing.pth'
 
 
@@ -117,7 +93,7 @@ def test_cli_error_has_no_traceback(tmp_path):
 
 
 def test_args_merge_into_config(tmp_path):
-    train = load_tool('train')
+    train = load_script('tools/train.py')
     cfg_path = write(tmp_path / 'toy_train.py', TRAIN_CFG)
     from mmppm.utils.tool_helpers import load_tool_config
     args = train.parse_args(
@@ -127,7 +103,7 @@ def test_args_merge_into_config(tmp_path):
     assert cfg.train_cfg.max_iters == 9
     assert cfg.work_dir == osp.join('./work_dirs', 'toy_train')
 
-    test = load_tool('test')
+    test = load_script('tools/test.py')
     for ckpt in ([], ['none'], ['']):
         args = test.parse_args([cfg_path, *ckpt, '--show-dir', 'vis'])
         assert args.checkpoint is None
@@ -139,7 +115,7 @@ def test_args_merge_into_config(tmp_path):
 
 def run_test_tool(cfg, work_dir, out):
     """``tools/test.py CFG --work-dir W --out OUT`` in-process -> metrics."""
-    load_tool('test').main(
+    load_script('tools/test.py').main(
         [cfg, '--work-dir',
          str(work_dir), '--out',
          str(out)])
@@ -154,27 +130,6 @@ def test_test_tool_runs_and_writes_metrics(tmp_path):
 
 # --------------------------------------------------------------------------
 # Two processes on CPU (gloo)
-
-
-def torchrun(script, *args, nproc=2):
-    cmd = [
-        sys.executable, '-m', 'torch.distributed.run',
-        f'--nproc_per_node={nproc}', '--master_addr=127.0.0.1',
-        f'--master_port={free_port()}',
-        osp.join(REPO, 'tools', script), *args, '--launcher', 'pytorch'
-    ]
-    proc = subprocess.run(cmd,
-                          env=tool_env(),
-                          capture_output=True,
-                          text=True,
-                          timeout=180)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
-
-
-def rank_params(work_dir, rank):
-    return torch.load(osp.join(work_dir, f'params_rank{rank}.pt'),
-                      weights_only=True)
 
 
 def test_two_process_cpu_train_save_resume(tmp_path):
@@ -249,7 +204,7 @@ def test_random_bytes_are_not_a_checkpoint(tmp_path):
     bad = tmp_path / 'random.pth'
     bad.write_bytes(os.urandom(300))
     with pytest.raises(SystemExit) as exc:
-        load_tool('test').main([cfg, str(bad)])
+        load_script('tools/test.py').main([cfg, str(bad)])
     assert str(exc.value).startswith(f'error: not a checkpoint: {bad}')
 
 
@@ -259,7 +214,7 @@ def test_resume_skips_a_truncated_latest_checkpoint(tmp_path):
     assert run_train_tool(cfg, '--work-dir', str(work_dir)).returncode == 0
     latest = work_dir / 'iter_4.pth'
     latest.write_bytes(latest.read_bytes()[:100])  # killed while saving
-    train = load_tool('train')
+    train = load_script('tools/train.py')
     args = train.parse_args([cfg, '--work-dir', str(work_dir), '--resume'])
     from mmppm.utils.tool_helpers import load_tool_config
     cfg_obj = train.merge_args(load_tool_config(cfg, str(work_dir), 'none'),
@@ -269,7 +224,7 @@ def test_resume_skips_a_truncated_latest_checkpoint(tmp_path):
 
 
 def test_run_toy_rows_name_existing_configs():
-    run_toy = load_tool('run_toy')
+    run_toy = load_script('tools/run_toy.py')
     rows = run_toy.toy_rows(full=True, random_sd=True)
     assert [r.name for r in rows][:3] == [
         'word prompts (no fit)', 'PPM (cached maps)',
@@ -304,7 +259,8 @@ def test_unwritable_work_dir_and_cache_dir_fail_before_any_episode(
     blocker.write_text('x')
     cfg = write(tmp_path / 'toy_test.py', TEST_CFG)
     with pytest.raises(SystemExit) as exc:
-        load_tool('test').main([cfg, '--work-dir', str(blocker / 'w')])
+        load_script('tools/test.py').main(
+            [cfg, '--work-dir', str(blocker / 'w')])
     assert str(exc.value).startswith(
         f'error: work_dir (--work-dir) {blocker / "w"} cannot be written')
     from mmppm.utils.tool_helpers import ToolError, writable_dir
@@ -314,7 +270,7 @@ def test_unwritable_work_dir_and_cache_dir_fail_before_any_episode(
     out = tmp_path / 'm.json'
     with pytest.raises(ToolError, match=r'the prediction cache folder '
                        r'\(test_cfg.cache_dir\) .* cannot be written'):
-        load_tool('test').main([
+        load_script('tools/test.py').main([
             cfg, '--work-dir', str(tmp_path / 'w'), '--out', str(out),
             '--cfg-options', f'test_cfg.cache_dir={blocker}/cache'])
     assert not out.exists()
@@ -419,7 +375,7 @@ def _fill_disk_at(monkeypatch, name):
 
 def _train_in_process(argv):
     from mmppm.utils.tool_helpers import run_tool
-    return run_tool(load_tool('train').main, argv)
+    return run_tool(load_script('tools/train.py').main, argv)
 
 
 def _final_params(work_dir):

@@ -10,7 +10,8 @@ from mmppm.utils.config_checks import (ConfigError, check_components,
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(
-    str(p) for p in (REPO / 'configs').rglob('*.py')
+    str(p) for p in [*(REPO / 'configs').rglob('*.py'),
+                     *(REPO / 'projects').glob('*/configs/**/*.py')]
     if '_base_' not in p.parts)
 TOY = str(REPO / 'configs/ppm/ppm_toy-sd_1shot_toy.py')
 

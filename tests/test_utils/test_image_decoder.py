@@ -177,14 +177,14 @@ def test_no_other_code_decodes_images_itself():
     allowed = {
         'mmppm/utils/image_decoder.py',
         # re-encoded toy scenes (JPEG artefacts), made in memory
-        'mmppm/datasets/toy_world/captioned_scenes.py',
+        'projects/toy_sd/datasets/captioned_scenes.py',
         # after measure_image, only to word the error of a failed pipeline
         'mmppm/datasets/mp100_dataset.py',
         # the browser's own screenshot
         'tools/misc/webui_screenshots.py',
     }
     found = set()
-    for top in ('mmppm', 'tools', 'demo'):
+    for top in ('mmppm', 'tools', 'demo', 'projects'):
         for root, _, files in os.walk(osp.join(REPO, top)):
             for name in files:
                 if not name.endswith('.py'):

@@ -13,7 +13,8 @@ from mmppm.utils.value_checks import (VALUE_RULES, check_values, find_values,
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(
-    str(p) for p in (REPO / 'configs').rglob('*.py')
+    str(p) for p in [*(REPO / 'configs').rglob('*.py'),
+                     *(REPO / 'projects').glob('*/configs/**/*.py')]
     if '_base_' not in p.parts)
 TOY = str(REPO / 'configs/ppm/ppm_toy-sd_1shot_toy.py')
 CPT = str(REPO / 'configs/cpt/ppm_cpt_toy-sd_toy.py')

@@ -105,20 +105,10 @@ def test_uploads_larger_than_the_pixel_limit_say_so(tmp_path, monkeypatch):
         app.read_upload(str(path))
 
 
-def _webui_demo():
-    import importlib.util
-    import os.path as osp
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    spec = importlib.util.spec_from_file_location(
-        'mmppm_webui_demo', osp.join(repo, 'demo', 'webui.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_a_port_in_use_fails_before_anything_loads_or_prints(capsys):
+def test_a_port_in_use_fails_before_anything_loads_or_prints(capsys,
+                                                             load_tool):
     import socket
-    demo = _webui_demo()
+    demo = load_tool('demo/webui.py')
     with socket.socket() as taken:
         taken.bind(('127.0.0.1', 0))
         taken.listen()
@@ -130,9 +120,10 @@ def test_a_port_in_use_fails_before_anything_loads_or_prints(capsys):
     assert 'mmppm web page: http' not in capsys.readouterr().out
 
 
-def test_default_query_picks_are_the_toy_test_images(monkeypatch, tmp_path):
+def test_default_query_picks_are_the_toy_test_images(monkeypatch, tmp_path,
+                                                     load_tool):
     import os.path as osp
-    demo = _webui_demo()
+    demo = load_tool('demo/webui.py')
     monkeypatch.setattr(demo, 'TOY_DATA', str(tmp_path / 'toy'))
     picks = demo.default_examples()
     cats = {osp.basename(osp.dirname(p)) for p in picks}

@@ -15,7 +15,7 @@ right answer is known (docs/oracles.md): ``positional`` tests the fit
 ``--landscape`` compares, per episode, the prompts the fit finds with the
 keypoint-name prompts (a known-good prompt where the names are words the
 model knows, as on the toy SD): the fit objective along the line between
-them, their norms and fit PCK (docs/toy_sd.md).
+them, their norms and fit PCK (projects/toy_sd/README.md).
 """
 import argparse
 import json

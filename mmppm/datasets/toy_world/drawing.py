@@ -6,7 +6,7 @@ drawn as a blob of its own colour and shape (:func:`draw_blob`); an instance
 (:func:`make_instance`) articulates, rotates, scales and places it on a
 cluttered grey background (:func:`background`) and hides some keypoints
 under occluders. The toy MP-100 set (:mod:`.toy_mp100`) and the captioned
-pretraining scenes of the toy SD (:mod:`.captioned_scenes`) are both drawn
+pretraining scenes of the toy SD (projects/toy_sd/datasets) are both drawn
 with it, from disjoint seed streams. Every blob has a word
 (:mod:`.words`): its hue bin, tone and shape.
 """

@@ -9,9 +9,10 @@ articulation (+-20 degrees per limb) and limb length (0.8-1.2), on a
 cluttered grey background; blobs never overlap. Some
 keypoints are occluded (v=0). Train, val and test categories are disjoint.
 A keypoint's name is the word of its blob (:func:`.words.blob_word`: hue bin,
-tone, shape), the word the toy SD's captions use for it (docs/toy_sd.md).
-Categories are drawn from the seed stream ``[seed, category index]``; the
-toy SD's pretraining scenes never use it (:mod:`.captioned_scenes`).
+tone, shape), the word the toy SD's captions use for it
+(projects/toy_sd/README.md). Categories are drawn from the seed stream
+``[seed, category index]``; the toy SD's pretraining scenes never use it
+(:mod:`projects.toy_sd.datasets.captioned_scenes`).
 """
 import json
 import os.path as osp

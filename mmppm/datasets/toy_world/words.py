@@ -5,9 +5,10 @@ A blob of hue ``h`` (in [0, 1)), drawn bright (HSV value 0.95) or dark
 (0.65), in one of four shapes, is described by one word such as
 ``'brightazurering'``: 12 hue bins x 2 tones x 4 shapes = 96 words. The
 captions of the toy SD's pretraining scenes are made of these words
-(:mod:`.captioned_scenes`) and the toy MP-100 keypoints are named by them
-(:mod:`.toy_mp100`), so the caption word of a keypoint's blob is a prompt
-known to localise it in a model trained on the captions (docs/toy_sd.md).
+(:mod:`projects.toy_sd.datasets.captioned_scenes`) and the toy MP-100
+keypoints are named by them (:mod:`.toy_mp100`), so the caption word of a
+keypoint's blob is a prompt known to localise it in a model trained on the
+captions (projects/toy_sd/README.md).
 Words are letters only, so that CLIP's tokenizer keeps each one whole.
 """
 from typing import List

@@ -96,7 +96,7 @@ class SDCrossAttnBackbone(BaseModule):
             during prompt optimisation. Defaults to False.
         components (dict, optional): ``unet``, ``vae`` and ``scheduler``
             already built (e.g. on the meta device by
-            :func:`mmppm.utils.random_sd.build_random_sd_parts`, to count
+            :func:`mmppm.testing.random_sd.build_random_sd_parts`, to count
             FLOPs); ``pretrained`` then only names them. Defaults to None
             (load ``pretrained``).
         compile_cfg (dict, optional): Keyword arguments of ``torch.compile``

@@ -72,7 +72,7 @@ class FeatureMatchingBaseline(BaseModel):
     ``ensemble`` > 1 the features are averaged over that many noise draws.
     The UNet runs with a neutral context (a zero token, or the empty prompt
     under ``context_layout='empty_text'``). Same backbone, data and metric
-    as PPM; the baseline PPM is asked to beat (docs/toy_sd.md).
+    as PPM; the baseline PPM is asked to beat (projects/toy_sd/README.md).
 
     Args:
         backbone (dict): :class:`SDCrossAttnBackbone` config (its

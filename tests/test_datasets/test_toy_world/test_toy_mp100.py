@@ -2,11 +2,10 @@
 import json
 
 import pytest
-
-from mp100_fixtures import TOY_KWARGS
 from PIL import Image
 
 from mmppm.datasets import generate_toy_mp100
+from mmppm.testing.mp100_fixtures import TOY_KWARGS
 
 
 def _load(path):

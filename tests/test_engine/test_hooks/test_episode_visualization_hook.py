@@ -1,20 +1,12 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """EpisodeVisualizationHook on tiny Runner test runs (2 episodes, 2 steps)."""
 import glob
-import importlib.util
 import os.path as osp
-import sys
 
 import cv2
 import pytest
 
-HERE = osp.dirname(osp.abspath(__file__))
-REPO = osp.abspath(osp.join(HERE, '..', '..', '..'))
-sys.path.insert(0, osp.join(REPO, 'tests', 'test_apis'))
-from cape_helpers import (one_thread, small_config, toy_data,  # noqa: E402
-                          write_config)
-
-__all__ = ['one_thread', 'toy_data']  # fixtures used below
+from mmppm.testing.ppm_configs import small_config, write_config
 
 
 def pictures(root):
@@ -49,11 +41,9 @@ def test_runner_draws_first_episode_only(random_sd_dir, toy_data, one_thread,
     assert query.shape[1] > query.shape[0] and support is not None  # GT|pred
 
 
-def test_tools_test_show_dir(random_sd_dir, toy_data, one_thread, tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'mmppm_tool_test_vis', osp.join(REPO, 'tools', 'test.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_tools_test_show_dir(random_sd_dir, toy_data, one_thread, load_tool,
+                             tmp_path):
+    tool = load_tool('test.py')
     cfg = write_config(small_config(random_sd_dir, toy_data),
                        tmp_path / 'small.py')
     work = tmp_path / 'work'

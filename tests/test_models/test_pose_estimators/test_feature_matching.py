@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 import torch
 from mmpose.registry import MODELS
-from synthetic_episodes import CROP, make_sample
 
 from mmppm.models.pose_estimators.feature_matching import (cosine_maps,
                                                            mean_reference,
                                                            sample_features)
 from mmppm.models.utils import crop_to_image
+from mmppm.testing.synthetic_episodes import CROP, make_sample
 
 
 def test_sample_features_of_a_ramp_gives_the_point_back():
@@ -58,7 +58,7 @@ def test_known_answer_with_unique_features(random_sd_dir, monkeypatch):
 
 
 def test_real_features_run_and_unknown_layers_are_named(random_sd_dir):
-    from synthetic_episodes import make_episode
+    from mmppm.testing.synthetic_episodes import make_episode
     model = MODELS.build(
         dict(type='FeatureMatchingBaseline',
              backbone=dict(type='SDCrossAttnBackbone',

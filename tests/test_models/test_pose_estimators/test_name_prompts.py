@@ -4,12 +4,12 @@ import os.path as osp
 
 import pytest
 import torch
-from synthetic_episodes import make_episode
-from test_ppm_estimator import build_model
 
 from mmppm.datasets.toy_world import all_words
 from mmppm.models.pose_estimators.episodes import support_targets
-from mmppm.models.toy_sd import build_text_encoder, build_tokenizer
+from mmppm.testing.ppm_configs import build_ppm_estimator as build_model
+from mmppm.testing.synthetic_episodes import make_episode
+from projects.toy_sd.models import build_text_encoder, build_tokenizer
 
 NAMES = ['darkazurering', 'brightreddisc', 'darkgreensquare']
 
@@ -17,7 +17,7 @@ NAMES = ['darkazurering', 'brightreddisc', 'darkgreensquare']
 @pytest.fixture(scope='module')
 def worded_sd_dir(tmp_path_factory):
     """The tiny random SD with a text encoder of the toy world's words."""
-    from mmppm.utils import save_random_sd
+    from mmppm.testing.random_sd import save_random_sd
     out = save_random_sd(
         osp.join(tmp_path_factory.mktemp('worded_sd'), 'sd'), arch='tiny',
         seed=0)

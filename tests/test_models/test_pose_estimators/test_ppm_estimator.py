@@ -2,26 +2,14 @@ import numpy as np
 import pytest
 import torch
 from mmpose.registry import MODELS
-from synthetic_episodes import CROP, make_episode, make_sample
 
 from mmppm.models.map_modes import MAP_MODES, ExactMaps
 from mmppm.models.utils import crop_to_image
+from mmppm.testing.ppm_configs import build_ppm_estimator as build_model
+from mmppm.testing.synthetic_episodes import CROP, make_episode, make_sample
 
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-def build_model(sd_dir, **test_cfg):
-    cfg = dict(steps=3, lr=0.05, max_batch=64, seed=0)
-    cfg.update(test_cfg)
-    return MODELS.build(
-        dict(
-            type='PPMEstimator',
-            backbone=dict(
-                type='SDCrossAttnBackbone',
-                pretrained=sd_dir,
-                input_size=(64, 64)),
-            test_cfg=cfg))
 
 
 def test_loss_falls_and_predictions_in_image_pixels(random_sd_dir):

@@ -1,0 +1,61 @@
+# Copyright (c) mmppm contributors. All rights reserved.
+"""A small PPM config on tiny data, shared by the API, demo and hook tests
+(the tiny toy set itself is the ``toy_data`` fixture of tests/conftest.py,
+generated with :data:`TOY_KWARGS`), and a PPM estimator built on a given
+SD folder for the model tests."""
+import os.path as osp
+
+from mmengine.config import Config
+
+# The checkout's root: the configs are files of the repository, not of the
+# package (mmppm is installed editable, tools/install.sh).
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+TOY_CONFIG = osp.join(REPO, 'configs', 'ppm', 'ppm_random-sd_1shot_toy.py')
+CROP = 64  # crop, map and SD input size of the tests
+TOY_KWARGS = dict(seed=0,
+                  num_categories=(1, 1, 1),
+                  instances_per_category=6,
+                  num_keypoints=(5, 6))
+
+
+def small_config(sd_dir: str, data_root: str, steps: int = 2) -> Config:
+    """The toy config at ``CROP`` pixels, 2 episodes of 1 + 2 images."""
+    cfg = Config.fromfile(TOY_CONFIG)
+    cfg.model.backbone.pretrained = sd_dir
+    cfg.model.backbone.input_size = (CROP, CROP)
+    cfg.model.test_cfg.steps = steps
+    dataset = cfg.test_dataloader.dataset
+    for key in ('pipeline', 'query_pipeline'):
+        for t in dataset[key]:
+            if t['type'] == 'TopdownAffine':
+                t['input_size'] = (CROP, CROP)
+            if t['type'] == 'GenerateTarget':
+                t['encoder'] = dict(t['encoder'],
+                                    input_size=(CROP, CROP),
+                                    heatmap_size=(CROP, CROP))
+    dataset.update(data_root=str(data_root) + '/', num_episodes=2,
+                   num_queries=2)
+    cfg.log_level = 'WARNING'
+    return cfg
+
+
+def write_config(cfg: Config, path) -> str:
+    cfg.dump(str(path))
+    return str(path)
+
+
+
+def build_ppm_estimator(sd_dir: str, **test_cfg):
+    """A ``PPMEstimator`` on the SD in ``sd_dir`` at 64 x 64 pixels: 3 fit
+    steps at lr 0.05, seed 0, unless ``test_cfg`` says otherwise."""
+    from mmpose.registry import MODELS
+    cfg = dict(steps=3, lr=0.05, max_batch=64, seed=0)
+    cfg.update(test_cfg)
+    return MODELS.build(
+        dict(
+            type='PPMEstimator',
+            backbone=dict(
+                type='SDCrossAttnBackbone',
+                pretrained=sd_dir,
+                input_size=(64, 64)),
+            test_cfg=cfg))
