@@ -23,7 +23,7 @@ from mmpose.structures import PoseDataSample
 
 from mmppm.datasets import pack_episode
 from mmppm.datasets.json_io import read_json_object
-from mmppm.utils.errors import MissingFileError, UserError
+from mmppm.utils.errors import MissingFileError, UserError, first_line
 from mmppm.utils.image_decoder import (MAX_IMAGE_PIXELS,  # noqa: F401
                                        check_image_size, decode_image,
                                        max_image_pixels)
@@ -88,7 +88,7 @@ def check_device(device: str) -> None:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as e:
         raise UserError(f'device {device!r} is not a torch device '
-                         f'({_first_line(e)}); use cpu or cuda') from None
+                         f'({first_line(e)}); use cpu or cuda') from None
     if dev.type == 'cuda':
         if not torch.cuda.is_available():
             raise UserError(f'device {device!r}: no CUDA GPU is available '
@@ -111,15 +111,10 @@ def _load_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
                         logger='silent')
     except (RuntimeError, ValueError, KeyError) as e:
         raise UserError(f'Checkpoint {checkpoint} does not fit the model '
-                         f'built from the config: {_first_line(e)}') from None
+                         f'built from the config: {first_line(e)}') from None
     except Exception as e:  # not a checkpoint at all (pickle, zip errors)
         raise UserError(f'Cannot read checkpoint {checkpoint}: '
-                         f'{type(e).__name__}: {_first_line(e)}') from None
-
-
-def _first_line(e: Exception) -> str:
-    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-    return lines[0] if lines else ''
+                         f'{type(e).__name__}: {first_line(e)}') from None
 
 
 # ----------------------------------------------------------------- inputs

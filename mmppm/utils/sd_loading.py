@@ -15,7 +15,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from safetensors import SafetensorError
 
-from .errors import MissingFileError
+from .errors import SDWeightsNotFoundError, first_line
 
 REQUIRED_SUBFOLDERS = ('unet', 'vae', 'scheduler')
 TEXT_SUBFOLDERS = ('text_encoder', 'tokenizer')
@@ -40,10 +40,6 @@ HOW_TO_GET = (
     '`StableDiffusionPipeline.from_pretrained("{id}").save_pretrained('
     '"/path/to/sd")`), then set `model.backbone.pretrained=/path/to/sd` '
     '(e.g. `--cfg-options model.backbone.pretrained=/path/to/sd`).')
-
-
-class SDWeightsNotFoundError(MissingFileError):
-    """Stable Diffusion weights could not be found or loaded."""
 
 
 def _is_offline() -> bool:
@@ -286,7 +282,7 @@ def _damaged_error(pretrained: str, sub: str,
                    err: BaseException) -> 'SDWeightsNotFoundError':
     """The one line of a weight file that cannot be read (truncated by an
     interrupted download or copy)."""
-    first = (str(err).strip().splitlines() or [''])[0][:160]
+    first = first_line(err)[:160]
     return SDWeightsNotFoundError(
         f'Could not load "{sub}" of Stable Diffusion from {pretrained!r}: a '
         f'weight file in {sub}/ is damaged ({type(err).__name__}: {first}; '
@@ -319,7 +315,7 @@ def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
             raise SDWeightsNotFoundError(
                 f'Could not build "{sub}" of Stable Diffusion from '
                 f'{pretrained!r}: {type(e).__name__}: '
-                f'{str(e).splitlines()[0] if str(e) else e!r}; its '
+                f'{first_line(e) or repr(e)}; its '
                 f'{sub}/config.json holds a value of the wrong type or misses '
                 'a key (edited by hand, or from another diffusers '
                 'version?): restore the folder or download it again') from e
@@ -335,7 +331,7 @@ def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
                        'use a local folder.')
             raise SDWeightsNotFoundError(
                 f'Could not load "{sub}" of Stable Diffusion from {where}: '
-                f'{type(e).__name__}: {str(e).splitlines()[0]}.{offline} '
+                f'{type(e).__name__}: {first_line(e)}.{offline} '
                 + HOW_TO_GET.format(
                     id=pretrained if not is_local else
                     'runwayml/stable-diffusion-v1-5')) from e

@@ -10,11 +10,7 @@ from typing import Callable, List, Optional, Tuple
 
 from mmengine.config import Config
 
-from .errors import UserError
-
-
-class ToolError(UserError):
-    """A user error a tool reports in one line (no traceback)."""
+from .errors import ConfigError, ToolError, UserError, first_line
 
 
 def _is_local_path(path: str) -> bool:
@@ -115,7 +111,7 @@ def checkpoint_problem(path: str) -> Optional[str]:
     try:
         torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:  # truncated, random bytes, not a checkpoint
-        return f'{type(e).__name__}: {str(e).splitlines()[0][:120]}'
+        return f'{type(e).__name__}: {first_line(e)[:120]}'
     return None
 
 
@@ -330,7 +326,7 @@ def prepare_tool_config(args, merge_args: Callable) -> Config:
         Config: The config to build the Runner from.
     """
     from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
-    from .config_checks import ConfigError, check_components
+    from .config_checks import check_components
     from .value_checks import check_values
     from mmppm.compat.cpu_distributed import setup_cpu_distributed
     register_checkpoint_safe_globals()
