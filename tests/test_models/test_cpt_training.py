@@ -128,7 +128,8 @@ def test_train_tool_fills_k(toy_root):
         'mmppm_tool_train_cpt', osp.join(REPO, 'tools', 'train.py'))
     train = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train)
-    from mmppm.utils.tool_helpers import ToolError, load_tool_config
+    from mmppm.engine.cli import load_tool_config
+    from mmppm.utils.errors import ToolError
     args = train.parse_args([
         TOY_CFG, '--cfg-options',
         f'train_dataloader.dataset.data_root={toy_root}'

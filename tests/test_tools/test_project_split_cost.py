@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mmppm.utils.tool_helpers import ToolError
+from mmppm.utils.errors import ToolError
 
 
 @pytest.fixture(scope='module')

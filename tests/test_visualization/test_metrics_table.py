@@ -66,7 +66,7 @@ def test_json_lines_take_last_pck_record(tmp_path):
 
 @pytest.mark.parametrize('content', [None, '{"loss": 1}'])
 def test_errors_are_one_line(tmp_path, content, table_tool, capsys):
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     path = tmp_path / 'm.json'
     if content is not None:
         path.write_text(content)

@@ -59,7 +59,8 @@ def check_checkpoints(paths) -> None:
     checkpoint, before the model is built."""
     import os.path as osp
 
-    from mmppm.utils.tool_helpers import ToolError, checkpoint_problem
+    from mmppm.engine.cli import checkpoint_problem
+    from mmppm.utils.errors import ToolError
     for path in paths:
         if path == UNTRAINED or '://' in path:
             continue
@@ -86,7 +87,7 @@ def build_cpt_model(config: str):
     from mmengine.runner import set_random_seed
 
     from mmppm.apis.inference import init_cape_model
-    from mmppm.utils.tool_helpers import ToolError
+    from mmppm.utils.errors import ToolError
     if not os.path.isfile(os.path.expanduser(config)):
         raise ToolError(f'config file not found: {config}: pass a PPM+CPT '
                         'config file (e.g. configs/cpt/ppm_cpt_toy-sd_toy.py)')
@@ -175,5 +176,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)

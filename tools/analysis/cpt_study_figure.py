@@ -14,8 +14,8 @@ Example:
 import argparse
 import os.path as osp
 
+from mmppm.engine.cli import run_tool, writable_dir
 from mmppm.utils.errors import UserError
-from mmppm.utils.tool_helpers import run_tool, writable_dir
 from mmppm.visualization.training_curve import load_run, series
 
 PANELS = (('PCK', 'val PCK@0.2 (%)'), ('fit_PCK@0.20', 'val fit PCK@0.2 (%)'))

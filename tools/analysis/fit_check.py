@@ -26,9 +26,9 @@ from mmengine.config import DictAction
 
 from mmppm.apis.fit_check import (ORACLES, check_ppm_config, fit_landscape,
                                   run_fit_check)
+from mmppm.engine.cli import load_tool_config, run_tool
 from mmppm.utils.arg_types import positive_int
 from mmppm.utils.config_checks import check_components, merge_cfg_options
-from mmppm.utils.tool_helpers import load_tool_config, run_tool
 from mmppm.utils.value_checks import check_values
 
 

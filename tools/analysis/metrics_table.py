@@ -13,7 +13,7 @@ file).
 import argparse
 import os.path as osp
 
-from mmppm.utils.tool_helpers import run_tool, writable_dir
+from mmppm.engine.cli import run_tool, writable_dir
 from mmppm.visualization.metrics_table import (
     find_metrics, per_category_pck, plot_per_category, table_rows, to_csv,
     to_markdown)

@@ -11,7 +11,7 @@ Example:
 import argparse
 import os.path as osp
 
-from mmppm.utils.tool_helpers import run_tool, writable_dir
+from mmppm.engine.cli import run_tool, writable_dir
 from mmppm.visualization.training_curve import (find_scalars, load_scalars,
                                                 plot_curves, series)
 

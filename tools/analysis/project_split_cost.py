@@ -41,10 +41,10 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import torch  # noqa: E402
 
 from mmppm import analysis as bench  # noqa: E402  (shared tool helpers)
+from mmppm.engine.cli import require_file, run_tool  # noqa: E402
 from mmppm.utils.arg_types import (non_negative_int,  # noqa: E402
                                    positive_float, positive_int)
-from mmppm.utils.tool_helpers import (ToolError, require_file,  # noqa: E402
-                                      run_tool)
+from mmppm.utils.errors import ToolError  # noqa: E402
 
 PIECES = ('vae_encode', 'unet_fwd_bwd', 'unet_fwd', 'features',
           'maps_fwd_bwd', 'maps_fwd')

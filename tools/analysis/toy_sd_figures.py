@@ -105,7 +105,8 @@ def check_inputs(pretrained: str, out_dir: str) -> None:
         UserError: Naming the folder or ``--out-dir`` and the fix.
     """
     from mmppm.utils.sd_loading import check_sd_folder, is_sdxl_folder
-    from mmppm.utils.tool_helpers import ToolError, writable_dir
+    from mmppm.engine.cli import writable_dir
+    from mmppm.utils.errors import ToolError
     check_sd_folder(pretrained, with_text_encoder=True)
     if is_sdxl_folder(pretrained):
         raise ToolError(
@@ -131,5 +132,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)
