@@ -16,6 +16,7 @@ import torch
 from safetensors import SafetensorError
 
 from .errors import SDWeightsNotFoundError, first_line
+from .numerics import is_int
 
 REQUIRED_SUBFOLDERS = ('unet', 'vae', 'scheduler')
 TEXT_SUBFOLDERS = ('text_encoder', 'tokenizer')
@@ -235,7 +236,7 @@ def text_width(folder: str, sdxl: bool = False) -> Optional[int]:
     for sub in ('text_encoder', ) + (('text_encoder_2', ) if sdxl else ()):
         cfg = _read_config(folder, sub) or {}
         width = cfg.get('hidden_size')
-        if not isinstance(width, int) or isinstance(width, bool):
+        if not is_int(width):
             return None
         widths.append(width)
     return sum(widths)
@@ -259,7 +260,7 @@ def check_text_width(pretrained: str, unet_config, sdxl: bool) -> None:
         return
     dim = unet_config.get('cross_attention_dim')
     width = text_width(folder, sdxl)
-    if width is None or not isinstance(dim, int) or width == dim:
+    if width is None or not is_int(dim) or width == dim:
         return
     which = ('text_encoder/ + text_encoder_2/ config.json hidden_size'
              if sdxl else 'text_encoder/config.json hidden_size')

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from typing import Dict, List, Tuple
 
 from mmppm.utils.errors import MissingFileError, UserError
+from mmppm.utils.numerics import is_number
 
 CATEGORY_KEY = re.compile(r'PCK@(\d+(?:\.\d+)?)/(.+)$')
 SUMMARY_KEY = re.compile(r'(?:^|/)(PCK@\d+(?:\.\d+)?|mPCK|PCK)$')
@@ -98,7 +99,7 @@ def per_category_pck(metrics: dict) -> Tuple[Dict[str, Dict[str, float]],
     cats: Dict[str, Dict[str, float]] = OrderedDict()
     overall: Dict[str, float] = OrderedDict()
     for key, value in metrics.items():
-        if not isinstance(value, (int, float)):
+        if not is_number(value):
             continue
         match = CATEGORY_KEY.search(key)
         if match:
