@@ -32,7 +32,7 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmppm.utils.arg_types import positive_int
+from mmppm.engine.cli.arg_types import positive_int
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHIPPED = osp.join(REPO, 'data', 'toy_sd')

@@ -24,7 +24,8 @@ import copy
 import os
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-from mmppm.utils.arg_types import positive_float, positive_int  # noqa: E402
+from mmppm.engine.cli.arg_types import (positive_float,  # noqa: E402
+                                        positive_int)
 
 UNTRAINED = 'untrained'
 #: Default ``--words``: keypoint names, then four toy-world caption words

@@ -33,7 +33,7 @@ from mmppm.analysis.fit_check import (ORACLES, check_ppm_config,
                                       fit_landscape, landscape_lines,
                                       run_fit_check, summary_lines)
 from mmppm.engine.cli import load_tool_config, run_tool
-from mmppm.utils.arg_types import positive_int
+from mmppm.engine.cli.arg_types import positive_int
 from mmppm.utils.config_checks import check_components, merge_cfg_options
 from mmppm.utils.value_checks import check_values
 

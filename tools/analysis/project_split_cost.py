@@ -47,8 +47,8 @@ from mmppm.analysis.split_cost import (PIECES, count_pieces,  # noqa: E402
                                        episode_flops, fit_memory,
                                        largest_batch_within, seconds_at)
 from mmppm.engine.cli import require_file, run_tool  # noqa: E402
-from mmppm.utils.arg_types import (non_negative_int,  # noqa: E402
-                                   positive_float, positive_int)
+from mmppm.engine.cli.arg_types import (non_negative_int,  # noqa: E402
+                                        positive_float, positive_int)
 from mmppm.utils.errors import ToolError  # noqa: E402
 
 

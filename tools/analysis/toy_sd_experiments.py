@@ -25,7 +25,7 @@ import os
 import os.path as osp
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-from mmppm.utils.arg_types import positive_int  # noqa: E402
+from mmppm.engine.cli.arg_types import positive_int  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PPM = 'configs/ppm/ppm_toy-sd_1shot_toy.py'

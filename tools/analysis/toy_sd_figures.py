@@ -117,7 +117,7 @@ def check_inputs(pretrained: str, out_dir: str) -> None:
 
 
 def main(argv=None):
-    from mmppm.utils.arg_types import non_negative_int
+    from mmppm.engine.cli.arg_types import non_negative_int
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('pretrained', nargs='?', default='data/toy_sd')
     parser.add_argument('--out-dir', default='docs/figures')

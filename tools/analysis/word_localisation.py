@@ -18,7 +18,8 @@ import json
 import os
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-from mmppm.utils.arg_types import non_negative_int, positive_int  # noqa: E402
+from mmppm.engine.cli.arg_types import (non_negative_int,  # noqa: E402
+                                        positive_int)
 
 
 def parse_args(argv=None):

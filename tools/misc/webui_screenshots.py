@@ -20,7 +20,7 @@ import urllib.request
 import cv2
 import numpy as np
 
-from mmppm.utils.arg_types import positive_int
+from mmppm.engine.cli.arg_types import positive_int
 
 CONFIG = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
 TOY_DATA = 'data/toy_mp100'

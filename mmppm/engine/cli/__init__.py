@@ -1,10 +1,13 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The command-line plumbing of ``tools/``: the arguments ``tools/train.py``
 and ``tools/test.py`` share (:mod:`.args`), their config (:mod:`.config`),
-the checks every tool runs before its work (:mod:`.checks`) and
+the checks every tool runs before its work (:mod:`.checks`),
 :func:`run_tool`, which ends a tool on a user error with one line
-(:mod:`.run`). The entries themselves are
-:mod:`mmppm.engine.train_entry` and :mod:`mmppm.engine.test_entry`."""
+(:mod:`.run`), the range-checked ``argparse`` types of every tool
+(:mod:`.arg_types`) and the one-line ``torchrun`` of ``tools/dist_*.sh``
+(:mod:`.dist_run`, run as ``python -m mmppm.engine.cli.dist_run``). The
+entries themselves are :mod:`mmppm.engine.train_entry` and
+:mod:`mmppm.engine.test_entry`."""
 from .args import LAUNCHERS, add_common_args, finish_args, tool_parser
 from .checks import (check_fresh_work_dir, check_load_from, checkpoint_problem,
                      find_resume_checkpoint, require_file,

@@ -9,7 +9,8 @@ hit it, labelled with its rank, through
 ``run(args)`` and turns that report into one line naming the failed ranks
 and their exit codes; ``MMPPM_DEBUG=1`` shows torch's report instead.
 
-Usage: ``python -m mmppm.utils.dist_run [torchrun arguments] SCRIPT ...``
+Usage:
+    ``python -m mmppm.engine.cli.dist_run [torchrun arguments] SCRIPT ...``
 """
 import os
 import signal
