@@ -97,8 +97,8 @@ def run(args):
 
     from mmppm.apis import (inference_cape, init_cape_model, load_image,
                             read_coco_support)
+    from mmppm.engine.cli import writable_dir
     from mmppm.utils.file_names import unique_stems
-    from mmppm.utils.tool_helpers import writable_dir
     from mmppm.visualization import (crop_image, draw_keypoints,
                                      draw_maps_grid, save_rgb,
                                      skeleton_zero_based)
@@ -171,5 +171,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)

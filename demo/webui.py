@@ -69,7 +69,7 @@ def main(argv=None):
     args = parse_args(argv)
     import mmppm  # noqa: F401  (registers modules; before mmpose.models)
     from mmppm.apis import init_cape_model
-    from mmppm.utils.tool_helpers import require_file
+    from mmppm.engine.cli import require_file
     try:
         import gradio  # noqa: F401
     except ImportError:
@@ -99,5 +99,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)

@@ -74,7 +74,7 @@ def one_line_error(capsys):
     ``run_tool``, check it fails as a user error (exit 1, one ``error:``
     line and the debug hint) and return that line."""
     import pytest as _pytest
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
 
     def run(main, argv):
         with _pytest.raises(SystemExit) as exc:

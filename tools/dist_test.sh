@@ -23,7 +23,7 @@ MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 PYTHON=${PYTHON:-python}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-$PYTHON -m mmppm.utils.dist_run \
+$PYTHON -m mmppm.engine.cli.dist_run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

@@ -92,5 +92,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)

@@ -8,8 +8,8 @@ Usage:
 The code is :mod:`mmppm.engine.train_entry` (its CLI shared with
 ``tools/test.py`` through :mod:`mmppm.engine.cli`).
 """
+from mmppm.engine.cli import run_tool
 from mmppm.engine.train_entry import main, merge_args, parse_args
-from mmppm.utils.tool_helpers import run_tool
 
 __all__ = ['main', 'merge_args', 'parse_args']
 

@@ -1,5 +1,11 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""What the analysis tools share: timers, peak memory, benchmark models."""
+"""The analysis behind ``tools/analysis/`` (each tool a thin CLI over a
+module here): the fit-check tool's library (``fit_check``), per-category
+PCK tables (``metrics_table``), training curves (``training_curve``), the
+split-cost projection (``split_cost``), Phi's Jacobian (``phi_jacobian``),
+benchmark statistics and models, the toy benchmark and its runs, word
+localisation; and what the tools share: timers, peak memory, benchmark
+models (imported here)."""
 from .bench_model import (AMP_DTYPES, add_sd_args, build_model,
                           resolve_pretrained, write_json)
 from .profiling import PhaseTimer, peak_memory, sync

@@ -8,7 +8,8 @@ the UNet (the effective rank: a collapsed Phi maps every prompt to about
 the same context) and how much it stretches them (the singular values); the
 norm of the contexts can be compared with that of the text encoder's
 tokens, the contexts the UNet was trained on
-(``tools/analysis/cpt_phi_report.py``).
+(``tools/analysis/cpt_phi_report.py``: :func:`phi_report_line` is its line
+per checkpoint).
 """
 import math
 from typing import Optional, Sequence, Union
@@ -16,6 +17,8 @@ from typing import Optional, Sequence, Union
 import torch
 import torch.nn as nn
 from torch import Tensor
+
+from mmppm.utils.errors import UserError, first_line
 
 
 def phi_jacobian(encoder: nn.Module, prompt: Tensor) -> Tensor:
@@ -119,3 +122,31 @@ def phi_report(encoder: nn.Module,
         report['token_norm_mean'] = float(
             torch.as_tensor(token_norms).float().mean())
     return report
+
+
+def text_token_norms(model, words):
+    """Norms ``[len(words)]`` of the words' text-encoder tokens, or None
+    (and why) where the SD folder has no text encoder."""
+    embed = getattr(model.backbone, 'embed_texts', None)
+    if embed is None:
+        return None, 'the backbone has no text encoder (embed_texts)'
+    try:
+        with torch.no_grad():
+            return embed(list(words)).float().norm(dim=-1), None
+    except UserError as e:
+        return None, first_line(e)
+
+
+def phi_report_line(name: str, report: dict) -> str:
+    """The printed line of one checkpoint."""
+    line = (f"{name}: effective rank {report['effective_rank_mean']:.1f} "
+            f"(min {report['effective_rank_min']:.1f}, max "
+            f"{report['effective_rank_max']:.1f}) of "
+            f"{report['embed_dims']}; top singular value "
+            f"{report['top_singular_value_mean']:.3g}, smallest/largest "
+            f"{report['singular_value_ratio_mean']:.3g}; norm "
+            f"|P| {report['input_norm_mean']:.3g} -> context "
+            f"{report['output_norm_mean']:.3g}")
+    if 'token_norm_mean' in report:
+        line += f" (text tokens {report['token_norm_mean']:.3g})"
+    return line

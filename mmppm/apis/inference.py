@@ -22,8 +22,9 @@ from mmengine.utils import import_modules_from_strings
 from mmpose.structures import PoseDataSample
 
 from mmppm.datasets import pack_episode
+from mmppm.datasets.coco_schema import annotation_keypoints, check_bbox
 from mmppm.datasets.json_io import read_json_object
-from mmppm.utils.errors import MissingFileError, UserError
+from mmppm.utils.errors import MissingFileError, UserError, first_line
 from mmppm.utils.image_decoder import (MAX_IMAGE_PIXELS,  # noqa: F401
                                        check_image_size, decode_image,
                                        max_image_pixels)
@@ -88,7 +89,7 @@ def check_device(device: str) -> None:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as e:
         raise UserError(f'device {device!r} is not a torch device '
-                         f'({_first_line(e)}); use cpu or cuda') from None
+                         f'({first_line(e)}); use cpu or cuda') from None
     if dev.type == 'cuda':
         if not torch.cuda.is_available():
             raise UserError(f'device {device!r}: no CUDA GPU is available '
@@ -111,15 +112,10 @@ def _load_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
                         logger='silent')
     except (RuntimeError, ValueError, KeyError) as e:
         raise UserError(f'Checkpoint {checkpoint} does not fit the model '
-                         f'built from the config: {_first_line(e)}') from None
+                         f'built from the config: {first_line(e)}') from None
     except Exception as e:  # not a checkpoint at all (pickle, zip errors)
         raise UserError(f'Cannot read checkpoint {checkpoint}: '
-                         f'{type(e).__name__}: {_first_line(e)}') from None
-
-
-def _first_line(e: Exception) -> str:
-    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-    return lines[0] if lines else ''
+                         f'{type(e).__name__}: {first_line(e)}') from None
 
 
 # ----------------------------------------------------------------- inputs
@@ -224,24 +220,21 @@ def read_coco_support(ann_file: str,
                 f'{ann_file} has {len(anns)} keypoint annotations for '
                 f'{len(names)} support images (need one per support image, '
                 'matched by file_name or in order)')
+    rows = [
+        annotation_keypoints(a, f'{ann_file}: annotation {a.get("id")}')
+        for a in anns
+    ]
     counts = [len(a['keypoints']) for a in anns]
-    if any(c % 3 for c in counts) or len(set(counts)) != 1:
+    if len(set(counts)) != 1:
         raise UserError(f'{ann_file}: keypoint counts differ between '
                          f'annotations or are not multiples of 3: '
                          f'{[c / 3 for c in counts]}')
-    kpts = np.array([a['keypoints'] for a in anns],
-                    dtype=np.float32).reshape(len(anns), -1, 3)
+    kpts = np.stack(rows)  # [S, K, 3]
     num_kpts = kpts.shape[1]
     bboxes = None
     for a in anns:
-        box = a.get('bbox')
-        if box is not None and not (
-                isinstance(box, list) and len(box) == 4 and all(
-                    isinstance(v, (int, float)) and np.isfinite(v)
-                    for v in box)):
-            raise UserError(f'{ann_file}: annotation {a.get("id")} has '
-                             f'"bbox": {box}; expected 4 finite numbers '
-                             '[x, y, width, height]')
+        if a.get('bbox') is not None:
+            check_bbox(a['bbox'], f'{ann_file}: annotation {a.get("id")}')
     if all('bbox' in a for a in anns):
         xywh = np.array([a['bbox'][:4] for a in anns], dtype=np.float32)
         bboxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]],

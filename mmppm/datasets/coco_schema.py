@@ -7,18 +7,62 @@ number belongs, a missing ``file_name``, ``null`` or NaN keypoints, a
 3-value bbox, two images or annotations sharing an id (which would pair an
 annotation with the wrong picture), a category whose annotations disagree
 on K (the odd ones out are named, not the first).
+
+:func:`annotation_keypoints` and :func:`check_bbox` read one annotation's
+``"keypoints"`` and ``"bbox"``, with the same messages, wherever a COCO file
+comes in: the dataset (here), a support file of the inference API
+(:func:`mmppm.apis.read_coco_support`) and a support set saved by the web
+page (:meth:`mmppm.webui.support_set.SupportSet.from_coco`).
 """
 import math
 from collections import Counter
 from typing import Dict, List
 
+import numpy as np
+
 from mmppm.utils.errors import UserError
+from mmppm.utils.numerics import is_finite_number, is_number
 
 _NUMBER = (int, float)
 
 
-def _is_number(v) -> bool:
-    return isinstance(v, _NUMBER) and not isinstance(v, bool)
+def annotation_keypoints(ann: dict, where: str) -> np.ndarray:
+    """The ``"keypoints"`` of a COCO annotation as ``[K, 3]`` rows
+    ``(x, y, v)``, checked.
+
+    Args:
+        ann (dict): One entry of ``"annotations"``.
+        where (str): The file and entry, the start of every message (e.g.
+            ``'ann.json: annotations[3] (id 7)'``).
+
+    Returns:
+        np.ndarray: ``[K, 3]`` float32 (K may be 0 for ``[]``).
+
+    Raises:
+        UserError: One line: not a flat list of numbers (``null``,
+            strings, nested lists), not x, y, v triples, or NaN / infinity.
+    """
+    kpts = ann.get('keypoints')
+    if not isinstance(kpts, list) or not all(is_number(v) for v in kpts):
+        raise UserError(
+            f'{where} has "keypoints": {str(kpts)[:40]!s} that are '
+            'not a flat list of numbers (x, y, v per keypoint)')
+    if len(kpts) % 3:
+        raise UserError(f'{where} has {len(kpts)} keypoint values, not a '
+                        'multiple of 3 (x, y, v per keypoint)')
+    if not all(math.isfinite(v) for v in kpts):
+        raise UserError(f'{where} has non-finite keypoint coordinates (NaN '
+                        'or infinity)')
+    return np.asarray(kpts, dtype=np.float32).reshape(-1, 3)
+
+
+def check_bbox(box, where: str) -> None:
+    """Raise unless ``box`` is a COCO ``"bbox"``: a list of 4 finite numbers
+    ``[x, y, width, height]``; ``where`` starts the message."""
+    if not (isinstance(box, list) and len(box) == 4
+            and all(is_finite_number(v) for v in box)):
+        raise UserError(f'{where} has "bbox": {box!r}; expected 4 finite '
+                        'numbers [x, y, width, height]')
 
 
 def _entry(kind: str, index: int, item) -> str:
@@ -64,7 +108,7 @@ def check_coco_keypoints(data: dict, ann_file: str) -> None:
                     raise UserError(f'{ann_file}: {_entry(kind, i, item)} '
                                      f'has no "{field}"')
                 value = item[field]
-                bad = (types is _NUMBER and not _is_number(value)) or (
+                bad = (types is _NUMBER and not is_number(value)) or (
                     types is str and not isinstance(value, str)) or (
                         types is None and not isinstance(value, (int, str)))
                 if bad:
@@ -84,29 +128,10 @@ def check_coco_keypoints(data: dict, ann_file: str) -> None:
     for i, ann in enumerate(data['annotations']):
         where = f'{ann_file}: {_entry("annotations", i, ann)}'
         if 'keypoints' in ann:
-            kpts = ann['keypoints']
-            if not isinstance(kpts, list) or not all(
-                    _is_number(v) for v in kpts):
-                raise UserError(
-                    f'{where} has "keypoints": {str(kpts)[:40]!s} that are '
-                    'not a flat list of numbers (x, y, v per keypoint)')
-            if len(kpts) % 3:
-                raise UserError(
-                    f'{where} has {len(kpts)} keypoint values, not a '
-                    'multiple of 3 (x, y, v per keypoint)')
-            if not all(math.isfinite(v) for v in kpts):
-                raise UserError(f'{where} has non-finite keypoint '
-                                 'coordinates (NaN or infinity)')
-            counts.setdefault(ann['category_id'], Counter())[len(kpts) //
-                                                             3] += 1
+            k = len(annotation_keypoints(ann, where))
+            counts.setdefault(ann['category_id'], Counter())[k] += 1
         if 'bbox' in ann:
-            box = ann['bbox']
-            if not (isinstance(box, list) and len(box) == 4
-                    and all(_is_number(v) and math.isfinite(v)
-                            for v in box)):
-                raise UserError(
-                    f'{where} has "bbox": {box!r}; expected 4 finite '
-                    'numbers [x, y, width, height]')
+            check_bbox(ann['bbox'], where)
     names = {c['id']: c.get('name', c['id']) for c in data['categories']}
     for cat_id, counter in counts.items():
         if len(counter) > 1:  # the majority's K is right, the rest are not

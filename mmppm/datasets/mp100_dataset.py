@@ -14,7 +14,8 @@ from mmpose.registry import DATASETS, TRANSFORMS
 
 from mmppm.utils.errors import MissingFileError, UserError
 from mmppm.utils.image_decoder import measure_image
-from .coco_schema import check_coco_keypoints
+from mmppm.utils.numerics import is_int
+from .coco_schema import annotation_keypoints, check_coco_keypoints
 from .episode import pack_episode
 from .json_io import read_json_object
 
@@ -181,8 +182,8 @@ def parse_mp100_instances(data: dict,
             bbox = clip_bbox_xywh(ann['bbox'], img['width'], img['height'])
             if bbox is None:
                 continue
-            kpts = np.asarray(ann['keypoints'],
-                              dtype=np.float32).reshape(-1, 3)
+            kpts = annotation_keypoints(
+                ann, f'{ann_file}: annotation id {ann.get("id")}')
             visible = np.minimum(1., kpts[:, 2])
             if not (visible > 0).any():
                 continue
@@ -298,8 +299,7 @@ class MP100Dataset(BaseDataset):
             raise UserError(f'mode must be one of {MODES}, got {mode!r}')
         for key, value in (('shots', shots), ('num_queries', num_queries),
                            ('num_episodes', num_episodes)):
-            if isinstance(value, bool) or not isinstance(value, int) \
-                    or value < 1:
+            if not is_int(value) or value < 1:
                 raise UserError(
                     f'MP100Dataset: {key} must be an integer >= 1, got '
                     f'{value!r} (<train|val|test>_dataloader.dataset.{key} '

@@ -6,7 +6,8 @@ from typing import Any
 
 from mmengine.logging import print_log
 
-from mmppm.utils.tool_helpers import ToolError, find_resume_checkpoint
+from mmppm.utils.errors import ToolError
+from .cli import find_resume_checkpoint
 
 
 def resume_from_work_dir(cfg: Any) -> None:

@@ -17,8 +17,8 @@ import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
 import mmppm.engine  # noqa: F401  (TestTimeDataParallel, loops)
 from mmppm.utils.atomic_io import atomic_write
 from mmppm.utils.config_checks import merge_cfg_options
-from mmppm.utils.tool_helpers import check_load_from, prepare_tool_config
-from .cli import add_common_args, finish_args, tool_parser
+from .cli import (add_common_args, check_load_from, finish_args,
+                  prepare_tool_config, tool_parser)
 
 NO_CHECKPOINT = ('', 'none', 'None')
 

@@ -10,10 +10,9 @@ from mmengine.runner import Runner
 import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
 from mmppm.utils.base_keypoints import fill_num_base_keypoints
 from mmppm.utils.config_checks import merge_cfg_options
-from mmppm.utils.errors import UserError
-from mmppm.utils.tool_helpers import (ToolError, check_fresh_work_dir,
-                                      check_load_from, prepare_tool_config)
-from .cli import add_common_args, finish_args, tool_parser
+from mmppm.utils.errors import ToolError, UserError
+from .cli import (add_common_args, check_fresh_work_dir, check_load_from,
+                  finish_args, prepare_tool_config, tool_parser)
 from .hooks.atomic_checkpoint_hook import use_atomic_checkpoints
 from .resume import resume_from_work_dir
 

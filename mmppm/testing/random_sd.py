@@ -37,6 +37,7 @@ from typing import Dict, Optional
 
 import torch
 
+from mmppm.models.utils.latent_scaling import unit_std_scaling_factor
 from mmppm.utils.errors import UserError
 
 QK_GAIN = 3.0
@@ -306,8 +307,7 @@ def _unit_std_scaling(vae, seed: int) -> float:
     low = torch.rand(8, 3, 8, 8, generator=g) * 2 - 1
     images = torch.nn.functional.interpolate(
         low, size=(size, size), mode='bilinear', align_corners=False)
-    latents = vae.encode(images).latent_dist.mean
-    return float(1.0 / latents.std())
+    return unit_std_scaling_factor(vae, images)
 
 
 def arch_family(arch: str) -> str:

@@ -11,11 +11,7 @@ import difflib
 import inspect
 from typing import Iterable, Optional, Sequence
 
-from .errors import UserError
-
-
-class ConfigError(UserError):
-    """A config value a user can fix; reported in one line."""
+from .errors import ConfigError
 
 
 def nearest(word: str, choices: Iterable[str]) -> str:

@@ -1,6 +1,7 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Numeric helpers: a guard against optimising on NaN/Inf, tensors to numpy,
-what counts as an integer or a number in a config value."""
+what counts as an integer or a number in a config value or a JSON field
+(the one definition: ``True`` is a Python ``int`` but never a count)."""
 import math
 from typing import Union
 
@@ -40,7 +41,13 @@ def is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def is_number(value) -> bool:
+    """A real number (Python or numpy; ``True`` is not one), finite or not:
+    a config value, a JSON field (``"3"`` and ``null`` are not numbers)."""
+    return isinstance(value, (int, float, np.number)) and not isinstance(
+        value, bool)
+
+
 def is_finite_number(value) -> bool:
     """A finite real config value (Python or numpy; ``True`` is not one)."""
-    return isinstance(value, (int, float, np.number)) and not isinstance(
-        value, bool) and math.isfinite(float(value))
+    return is_number(value) and math.isfinite(float(value))

@@ -15,7 +15,8 @@ from typing import Dict, Optional, Tuple
 import torch
 from safetensors import SafetensorError
 
-from .errors import MissingFileError
+from .errors import SDWeightsNotFoundError, first_line
+from .numerics import is_int
 
 REQUIRED_SUBFOLDERS = ('unet', 'vae', 'scheduler')
 TEXT_SUBFOLDERS = ('text_encoder', 'tokenizer')
@@ -40,10 +41,6 @@ HOW_TO_GET = (
     '`StableDiffusionPipeline.from_pretrained("{id}").save_pretrained('
     '"/path/to/sd")`), then set `model.backbone.pretrained=/path/to/sd` '
     '(e.g. `--cfg-options model.backbone.pretrained=/path/to/sd`).')
-
-
-class SDWeightsNotFoundError(MissingFileError):
-    """Stable Diffusion weights could not be found or loaded."""
 
 
 def _is_offline() -> bool:
@@ -239,7 +236,7 @@ def text_width(folder: str, sdxl: bool = False) -> Optional[int]:
     for sub in ('text_encoder', ) + (('text_encoder_2', ) if sdxl else ()):
         cfg = _read_config(folder, sub) or {}
         width = cfg.get('hidden_size')
-        if not isinstance(width, int) or isinstance(width, bool):
+        if not is_int(width):
             return None
         widths.append(width)
     return sum(widths)
@@ -263,7 +260,7 @@ def check_text_width(pretrained: str, unet_config, sdxl: bool) -> None:
         return
     dim = unet_config.get('cross_attention_dim')
     width = text_width(folder, sdxl)
-    if width is None or not isinstance(dim, int) or width == dim:
+    if width is None or not is_int(dim) or width == dim:
         return
     which = ('text_encoder/ + text_encoder_2/ config.json hidden_size'
              if sdxl else 'text_encoder/config.json hidden_size')
@@ -286,7 +283,7 @@ def _damaged_error(pretrained: str, sub: str,
                    err: BaseException) -> 'SDWeightsNotFoundError':
     """The one line of a weight file that cannot be read (truncated by an
     interrupted download or copy)."""
-    first = (str(err).strip().splitlines() or [''])[0][:160]
+    first = first_line(err)[:160]
     return SDWeightsNotFoundError(
         f'Could not load "{sub}" of Stable Diffusion from {pretrained!r}: a '
         f'weight file in {sub}/ is damaged ({type(err).__name__}: {first}; '
@@ -319,7 +316,7 @@ def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
             raise SDWeightsNotFoundError(
                 f'Could not build "{sub}" of Stable Diffusion from '
                 f'{pretrained!r}: {type(e).__name__}: '
-                f'{str(e).splitlines()[0] if str(e) else e!r}; its '
+                f'{first_line(e) or repr(e)}; its '
                 f'{sub}/config.json holds a value of the wrong type or misses '
                 'a key (edited by hand, or from another diffusers '
                 'version?): restore the folder or download it again') from e
@@ -335,7 +332,7 @@ def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
                        'use a local folder.')
             raise SDWeightsNotFoundError(
                 f'Could not load "{sub}" of Stable Diffusion from {where}: '
-                f'{type(e).__name__}: {str(e).splitlines()[0]}.{offline} '
+                f'{type(e).__name__}: {first_line(e)}.{offline} '
                 + HOW_TO_GET.format(
                     id=pretrained if not is_local else
                     'runwayml/stable-diffusion-v1-5')) from e

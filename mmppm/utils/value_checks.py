@@ -23,7 +23,7 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Callable, Iterator, Tuple
 
-from .config_checks import ConfigError
+from .errors import ConfigError
 from .numerics import is_finite_number, is_int
 
 

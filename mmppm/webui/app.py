@@ -22,7 +22,7 @@ import numpy as np
 from mmppm.apis import inference_cape, load_image
 from mmppm.datasets.json_io import read_json_object
 from mmppm.utils.atomic_io import atomic_write_json
-from mmppm.utils.errors import UserError
+from mmppm.utils.errors import PageError, UserError, first_line
 from mmppm.utils.file_names import IMG_EXTENSIONS, unique_stems
 from mmppm.visualization import save_rgb
 
@@ -53,15 +53,11 @@ MAX_UPLOAD = '50mb'
 MAX_SUPPORT_SET_BYTES = 50 * 2**20
 
 
-class PageError(Exception):
-    """A message for the person using the page (shown, never a trace)."""
-
-
 def page_errors(fn):
     """Turn errors into one message in the page: the user's own mistakes
-    (:class:`PageError`, :class:`~mmppm.utils.errors.UserError`) as they
-    are, anything else as an internal error with its type and first line
-    (the traceback goes to the server log)."""
+    (:class:`~mmppm.utils.errors.UserError`, :class:`PageError` among
+    them) as they are, anything else as an internal error with its type
+    and first line (the traceback goes to the server log)."""
     import gradio as gr
 
     @functools.wraps(fn)
@@ -70,13 +66,13 @@ def page_errors(fn):
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except (PageError, UserError) as e:
+        except UserError as e:
             raise gr.Error(str(e)) from None
         except Exception as e:  # noqa: BLE001  (no stack trace in the page)
             logger.error('web page callback %s failed:\n%s', fn.__name__,
                          traceback.format_exc())
-            first = (str(e).strip().splitlines() or [''])[0]
-            raise gr.Error(f'Internal error ({type(e).__name__}: {first}); '
+            raise gr.Error(f'Internal error ({type(e).__name__}: '
+                           f'{first_line(e)}); '
                            'the traceback is in the server log (the '
                            'terminal running demo/webui.py)') from None
 

@@ -16,7 +16,9 @@ from typing import List, Optional, Sequence
 import cv2
 import numpy as np
 
+from mmppm.datasets.coco_schema import annotation_keypoints
 from mmppm.utils.errors import UserError
+from mmppm.utils.numerics import is_finite_number
 from mmppm.visualization import skeleton_zero_based
 
 #: COCO ``images[i]`` key holding the embedded PNG (base64).
@@ -286,20 +288,10 @@ class SupportSet:
             if img is None or IMAGE_DATA_KEY not in img:
                 raise UserError(f'{where} has no embedded image (save the '
                                  'set from the web page)')
-            raw = ann.get('keypoints')
-            if not isinstance(raw, list) or not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool)
-                    for v in raw):
-                raise UserError(f'{where}: "keypoints" must be a flat list '
-                                 'of numbers (x, y, v per keypoint), got '
-                                 f'{str(raw)[:40]}')
-            kpts = np.asarray(raw, np.float32)
-            if kpts.size % 3 or not kpts.size:
-                raise UserError(f'{where} has {kpts.size} keypoint values '
-                                 '(not x, y, v triples)')
-            if not np.isfinite(kpts).all():
-                raise UserError(f'{where} has NaN or infinite keypoints')
-            kpts = kpts.reshape(-1, 3)
+            kpts = annotation_keypoints(ann, where)  # [K, 3]
+            if not len(kpts):
+                raise UserError(f'{where} has 0 keypoint values (not x, y, '
+                                'v triples)')
             counts.add(len(kpts))
             vis = kpts[:, 2] > 0
             xy = kpts[:, :2].copy()
@@ -307,8 +299,8 @@ class SupportSet:
             box = ann.get('bbox')
             if box is not None and not (
                     isinstance(box, list) and len(box) == 4 and all(
-                        isinstance(v, (int, float)) and np.isfinite(v)
-                        for v in box) and box[2] > 0 and box[3] > 0):
+                        is_finite_number(v) for v in box) and box[2] > 0
+                    and box[3] > 0):
                 raise UserError(f'{where}: "bbox" must be 4 finite numbers '
                                  f'[x, y, width > 0, height > 0], got {box}')
             out.images.append(

@@ -20,7 +20,8 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from .models import export_toy_sd, latent_scaling_factor
+from mmppm.models.utils.latent_scaling import unit_std_scaling_factor
+from .models import export_toy_sd
 
 
 def stage_config(config: str,
@@ -88,7 +89,7 @@ def save_grid(images: torch.Tensor, recons: torch.Tensor, path: str) -> None:
 
 def last_losses(work_dir: str) -> dict:
     """The last logged training losses of a stage (``scalars.json``)."""
-    from mmppm.visualization.training_curve import find_scalars, load_scalars
+    from mmppm.analysis.training_curve import find_scalars, load_scalars
     try:
         train, _ = load_scalars(find_scalars(work_dir))
     except FileNotFoundError:  # fewer iterations than the log interval
@@ -115,7 +116,7 @@ def export_vae(runner: Runner, grid_path: str, export_dir: str,
     images = sample_batch(runner, 16)
     vae = model.vae
     vae.register_to_config(
-        scaling_factor=latent_scaling_factor(vae, images))
+        scaling_factor=unit_std_scaling_factor(vae, images))
     save_grid(images[:8], model.reconstruct(images[:8]), grid_path)
     info = dict(iters=cfg.train_cfg.max_iters,
                 seconds=round(seconds),

@@ -9,7 +9,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmppm.apis.fit_check import fit_landscape, run_fit_check
+from mmppm.analysis.fit_check import fit_landscape, run_fit_check
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_SD = osp.join(REPO, 'data', 'toy_sd')

@@ -2,10 +2,13 @@
 """Malformed annotation files: one line naming file, entry and field."""
 import json
 
+import numpy as np
 import pytest
 
 from mmppm.datasets import MP100Dataset
+from mmppm.datasets.coco_schema import annotation_keypoints, check_bbox
 from mmppm.testing.mp100_fixtures import make_coco
+from mmppm.utils.errors import UserError
 
 
 def load(tmp_path, data):
@@ -95,3 +98,40 @@ def test_non_object_entries(tmp_path):
     data['categories'][1] = 'cat1'
     with pytest.raises(ValueError, match=r'categories\[1\] is a str'):
         load(tmp_path, data)
+
+
+def test_one_keypoint_reader_for_every_door():
+    """The dataset, ``read_coco_support`` and the web page's saved sets all
+    read an annotation's keypoints through ``annotation_keypoints``."""
+    kpts = annotation_keypoints(dict(keypoints=[1, 2, 2, 3.5, 4, 0]), 'a')
+    assert kpts.dtype == np.float32
+    np.testing.assert_array_equal(kpts, [[1, 2, 2], [3.5, 4, 0]])
+    assert annotation_keypoints(dict(keypoints=[]), 'a').shape == (0, 3)
+
+
+@pytest.mark.parametrize('keypoints, message', [
+    (None, 'ann.json: annotations[1] (id 1001) has "keypoints": None that '
+     'are not a flat list of numbers (x, y, v per keypoint)'),
+    ([1, True, 2], 'ann.json: annotations[1] (id 1001) has "keypoints": '
+     '[1, True, 2] that are not a flat list of numbers (x, y, v per '
+     'keypoint)'),
+    ([1, 2], 'ann.json: annotations[1] (id 1001) has 2 keypoint values, not '
+     'a multiple of 3 (x, y, v per keypoint)'),
+    ([1, float('inf'), 2], 'ann.json: annotations[1] (id 1001) has '
+     'non-finite keypoint coordinates (NaN or infinity)'),
+])
+def test_keypoint_reader_errors_are_one_line(keypoints, message):
+    with pytest.raises(UserError) as e:
+        annotation_keypoints(dict(keypoints=keypoints),
+                             'ann.json: annotations[1] (id 1001)')
+    assert str(e.value) == message
+
+
+@pytest.mark.parametrize('box', [[1, 2], [1, 2, float('nan'), 3],
+                                 [1, 2, '3', 4], 'x'])
+def test_bbox_check(box):
+    check_bbox([1, 2, 3.5, 4], 'a')
+    with pytest.raises(UserError) as e:
+        check_bbox(box, 'ann.json: annotation 5')
+    assert str(e.value) == (f'ann.json: annotation 5 has "bbox": {box!r}; '
+                            'expected 4 finite numbers [x, y, width, height]')

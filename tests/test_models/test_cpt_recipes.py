@@ -12,8 +12,7 @@ from mmpose.registry import MODELS
 
 import mmppm.models.pose_estimators.cpt as cpt_module
 from mmppm.testing.synthetic_episodes import make_episode
-from mmppm.utils.config_checks import ConfigError
-from mmppm.utils.errors import UserError
+from mmppm.utils.errors import ConfigError, UserError
 from mmppm.utils.value_checks import check_values
 
 EPISODIC_CFG = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_episodic.py'

@@ -123,7 +123,8 @@ def test_num_base_keypoints_from_train_file(toy_root, tmp_path):
 
 def test_train_tool_fills_k(toy_root, load_tool):
     train = load_tool('train.py')
-    from mmppm.utils.tool_helpers import ToolError, load_tool_config
+    from mmppm.engine.cli import load_tool_config
+    from mmppm.utils.errors import ToolError
     args = train.parse_args([
         TOY_CFG, '--cfg-options',
         f'train_dataloader.dataset.data_root={toy_root}'

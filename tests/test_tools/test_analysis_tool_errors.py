@@ -10,7 +10,7 @@ import os.path as osp
 
 import pytest
 
-from mmppm.utils.tool_helpers import run_tool
+from mmppm.engine.cli import run_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HINT = '(MMPPM_DEBUG=1 shows the traceback)'

@@ -1,42 +1,25 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""The CPT study's small tools: a resumed run's sessions read as one curve,
-the study figure, and publishing a checkpoint (weights and meta only, never
-over a file)."""
+"""The CPT study's small tools: the study figure, and publishing a
+checkpoint (weights and meta only, never over a file)."""
 import json
 
 import pytest
 import torch
 
-from mmppm.visualization.training_curve import load_run, series
-
-
-def write_session(work_dir, stamp, rows):
-    vis = work_dir / stamp / 'vis_data'
-    vis.mkdir(parents=True)
-    (vis / 'scalars.json').write_text('\n'.join(map(json.dumps, rows)) + '\n')
-
-
-def val_row(step, pck, fit):
-    return {'PCK': pck, 'fit_PCK@0.20': fit, 'step': step}
-
 
 @pytest.fixture
 def resumed_run(tmp_path):
-    """Two sessions: iterations 0-20, then a resume that logs 20 again (a
-    different value: the later session wins) and 30."""
-    write_session(tmp_path, '20260101_000000', [
-        dict(loss=2., step=10), val_row(10, .5, .6),
-        dict(loss=1.5, step=20), val_row(20, .55, .7)])
-    write_session(tmp_path, '20260101_010000', [
-        dict(loss=1.4, step=20), val_row(20, .57, .7),
-        dict(loss=1.2, step=30), val_row(30, .6, .8)])
+    """A run of two sessions, three validations in all (how they are read
+    as one curve: tests/test_analysis/test_training_curve.py)."""
+    for stamp, steps in (('20260101_000000', (10, 20)),
+                         ('20260101_010000', (30, ))):
+        vis = tmp_path / stamp / 'vis_data'
+        vis.mkdir(parents=True)
+        rows = [row for step in steps for row in (
+            dict(loss=1., step=step),
+            {'PCK': .5, 'fit_PCK@0.20': .6, 'step': step})]
+        (vis / 'scalars.json').write_text('\n'.join(map(json.dumps, rows)))
     return tmp_path
-
-
-def test_a_resumed_runs_sessions_are_one_curve(resumed_run):
-    train, val = load_run(str(resumed_run))
-    assert series(train, 'loss') == ([10, 20, 30], [2., 1.4, 1.2])
-    assert series(val, 'PCK') == ([10, 20, 30], [.5, .57, .6])
 
 
 def test_study_figure(load_tool, resumed_run, tmp_path, capsys,

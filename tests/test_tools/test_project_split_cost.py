@@ -1,40 +1,17 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""tools/analysis/project_split_cost.py: arithmetic and a tiny-SD run."""
+"""tools/analysis/project_split_cost.py: benchmark reports and a tiny-SD
+run (the arithmetic: tests/test_analysis/test_split_cost.py)."""
 import json
 
 import pytest
 
-from mmppm.utils.tool_helpers import ToolError
+from mmppm.analysis.split_cost import PIECES, episode_flops
+from mmppm.utils.errors import ToolError
 
 
 @pytest.fixture(scope='module')
 def proj(load_tool):
     return load_tool('analysis/project_split_cost.py')
-
-
-PIECES = dict(vae_encode=10., unet_fwd_bwd=300., unet_fwd=100.,
-              features=100., maps_fwd_bwd=3., maps_fwd=1.)
-
-
-def test_episode_flops_known_answers(proj):
-    # K=2, S=1, Q=3, T=4: 4 images encoded; exact: 4 x 2 pairs fwd+bwd and
-    # 3 x 2 query maps; cached: 4 feature passes and the map arithmetic.
-    assert proj.episode_flops(PIECES, 2, 1, 3, 4, 'exact') == \
-        4 * 10 + 4 * 2 * 300 + 3 * 2 * 100
-    assert proj.episode_flops(PIECES, 2, 1, 3, 4, 'cached') == \
-        4 * 10 + 4 * 100 + 4 * 2 * 3 + 3 * 2 * 1
-    with pytest.raises(ValueError, match='variant'):
-        proj.episode_flops(PIECES, 2, 1, 3, 4, 'shared')
-
-
-def test_memory_fit_known_answers(proj):
-    base, per_pair = proj.fit_memory([(1, 1500.), (2, 2000.), (4, 3000.)])
-    assert base == pytest.approx(1000.) and per_pair == pytest.approx(500.)
-    assert proj.largest_batch_within(24 * 1024, base, per_pair) == 47
-    assert proj.largest_batch_within(900., base, per_pair) == 0
-    assert proj.seconds_at(4e14, 200.) == pytest.approx(2.0)
-    with pytest.raises(ValueError, match='two or more'):
-        proj.fit_memory([(4, 10.), (4, 12.)])
 
 
 def test_memory_points_from_benchmark_reports(proj, tmp_path):
@@ -70,7 +47,7 @@ def test_random_sd_projection(proj, random_sd_dir, tmp_path):
     ])
     saved = json.loads(out.read_text())
     g = saved['pieces_gflop']
-    assert set(g) == set(proj.PIECES) and all(v > 0 for v in g.values())
+    assert set(g) == set(PIECES) and all(v > 0 for v in g.values())
     # Backward to the prompt costs more than the forward alone, and the
     # cached map arithmetic is far cheaper than a UNet pass.
     assert g['unet_fwd_bwd'] > g['unet_fwd'] > 100 * g['maps_fwd']
@@ -78,7 +55,7 @@ def test_random_sd_projection(proj, random_sd_dir, tmp_path):
     assert set(rows) == {(1, 'exact'), (1, 'cached'), (2, 'exact'),
                          (2, 'cached')}
     pieces = {k: v * 1e9 for k, v in g.items()}
-    expected = proj.episode_flops(pieces, 3, 2, 2, 10, 'exact') / 1e12
+    expected = episode_flops(pieces, 3, 2, 2, 10, 'exact') / 1e12
     assert rows[(2, 'exact')]['tflop_per_episode'] == pytest.approx(expected)
     p = rows[(2, 'exact')]['projected']['1.0']
     assert p['gpu_hours_per_split'] == pytest.approx(

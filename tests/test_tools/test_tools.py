@@ -95,7 +95,7 @@ def test_cli_error_has_no_traceback(tmp_path):
 def test_args_merge_into_config(tmp_path):
     train = load_script('tools/train.py')
     cfg_path = write(tmp_path / 'toy_train.py', TRAIN_CFG)
-    from mmppm.utils.tool_helpers import load_tool_config
+    from mmppm.engine.cli import load_tool_config
     args = train.parse_args(
         [cfg_path, '--resume', '--cfg-options', 'train_cfg.max_iters=9'])
     cfg = train.merge_args(load_tool_config(cfg_path, None, 'none'), args)
@@ -216,7 +216,7 @@ def test_resume_skips_a_truncated_latest_checkpoint(tmp_path):
     latest.write_bytes(latest.read_bytes()[:100])  # killed while saving
     train = load_script('tools/train.py')
     args = train.parse_args([cfg, '--work-dir', str(work_dir), '--resume'])
-    from mmppm.utils.tool_helpers import load_tool_config
+    from mmppm.engine.cli import load_tool_config
     cfg_obj = train.merge_args(load_tool_config(cfg, str(work_dir), 'none'),
                                args)
     assert cfg_obj.resume and cfg_obj.load_from == str(work_dir /
@@ -263,7 +263,8 @@ def test_unwritable_work_dir_and_cache_dir_fail_before_any_episode(
             [cfg, '--work-dir', str(blocker / 'w')])
     assert str(exc.value).startswith(
         f'error: work_dir (--work-dir) {blocker / "w"} cannot be written')
-    from mmppm.utils.tool_helpers import ToolError, writable_dir
+    from mmppm.engine.cli import writable_dir
+    from mmppm.utils.errors import ToolError
     with pytest.raises(ToolError, match='is a file, not a folder'):
         writable_dir(str(blocker), 'x')
     assert writable_dir(str(tmp_path / 'new' / 'dir'), 'x')
@@ -374,7 +375,7 @@ def _fill_disk_at(monkeypatch, name):
 
 
 def _train_in_process(argv):
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     return run_tool(load_script('tools/train.py').main, argv)
 
 

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from mmppm.utils.config_checks import (ConfigError, check_components,
-                                       check_override_keys, nearest)
+from mmppm.utils.config_checks import (check_components, check_override_keys,
+                                       nearest)
+from mmppm.utils.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(

@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from mmppm.models.backbones import SDCrossAttnBackbone
-from mmppm.utils.sd_loading import (SDWeightsNotFoundError, pipeline_name,
-                                    text_width)
+from mmppm.utils.errors import SDWeightsNotFoundError
+from mmppm.utils.sd_loading import pipeline_name, text_width
 
 
 @pytest.fixture

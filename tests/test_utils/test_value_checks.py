@@ -7,7 +7,7 @@ import pytest
 from mmengine.config import Config
 
 from mmppm.utils import value_checks
-from mmppm.utils.config_checks import ConfigError
+from mmppm.utils.errors import ConfigError
 from mmppm.utils.value_checks import (VALUE_RULES, check_values, find_values,
                                       size_pair, thresholds)
 

@@ -59,9 +59,10 @@ from mmppm.analysis import (AMP_DTYPES, PhaseTimer, add_sd_args,  # noqa: E402
                             build_model, peak_memory, resolve_pretrained,
                             write_json)
 from mmppm.analysis.profiling import sync as _sync  # noqa: E402
-from mmppm.utils.arg_types import (non_negative_int,  # noqa: E402
-                                   positive_float, positive_int)
-from mmppm.utils.tool_helpers import ToolError, run_tool  # noqa: E402
+from mmppm.engine.cli import run_tool  # noqa: E402
+from mmppm.engine.cli.arg_types import (non_negative_int,  # noqa: E402
+                                        positive_float, positive_int)
+from mmppm.utils.errors import ToolError  # noqa: E402
 from mmppm.models.backbones.attn_processors import \
     CrossAttnMapProcessor  # noqa: E402
 from mmppm.models.fitters import PromptFitter  # noqa: E402

@@ -17,14 +17,15 @@ one), largest singular value and smallest / largest ratio, and the norms of
 the prompts and of their contexts. Where the SD folder has a text encoder,
 the norm of the tokens of ``--words`` is shown too: the scale of the
 contexts the UNet was trained on. One line per checkpoint; ``--out`` writes
-everything as JSON.
+everything as JSON. A thin CLI over :mod:`mmppm.analysis.phi_jacobian`.
 """
 import argparse
 import copy
 import os
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-from mmppm.utils.arg_types import positive_float, positive_int  # noqa: E402
+from mmppm.engine.cli.arg_types import (positive_float,  # noqa: E402
+                                        positive_int)
 
 UNTRAINED = 'untrained'
 #: Default ``--words``: keypoint names, then four toy-world caption words
@@ -59,7 +60,8 @@ def check_checkpoints(paths) -> None:
     checkpoint, before the model is built."""
     import os.path as osp
 
-    from mmppm.utils.tool_helpers import ToolError, checkpoint_problem
+    from mmppm.engine.cli import checkpoint_problem
+    from mmppm.utils.errors import ToolError
     for path in paths:
         if path == UNTRAINED or '://' in path:
             continue
@@ -86,7 +88,7 @@ def build_cpt_model(config: str):
     from mmengine.runner import set_random_seed
 
     from mmppm.apis.inference import init_cape_model
-    from mmppm.utils.tool_helpers import ToolError
+    from mmppm.utils.errors import ToolError
     if not os.path.isfile(os.path.expanduser(config)):
         raise ToolError(f'config file not found: {config}: pass a PPM+CPT '
                         'config file (e.g. configs/cpt/ppm_cpt_toy-sd_toy.py)')
@@ -101,51 +103,21 @@ def build_cpt_model(config: str):
     return init_cape_model(cfg)
 
 
-def token_norms(model, words):
-    """Norms ``[len(words)]`` of the words' text-encoder tokens, or None
-    (and why) where the SD folder has no text encoder."""
-    import torch
-
-    from mmppm.utils.errors import UserError
-    embed = getattr(model.backbone, 'embed_texts', None)
-    if embed is None:
-        return None, 'the backbone has no text encoder (embed_texts)'
-    try:
-        with torch.no_grad():
-            return embed(list(words)).float().norm(dim=-1), None
-    except UserError as e:
-        return None, str(e).splitlines()[0]
-
-
-def report_line(name: str, report: dict) -> str:
-    """The printed line of one checkpoint."""
-    line = (f"{name}: effective rank {report['effective_rank_mean']:.1f} "
-            f"(min {report['effective_rank_min']:.1f}, max "
-            f"{report['effective_rank_max']:.1f}) of "
-            f"{report['embed_dims']}; top singular value "
-            f"{report['top_singular_value_mean']:.3g}, smallest/largest "
-            f"{report['singular_value_ratio_mean']:.3g}; norm "
-            f"|P| {report['input_norm_mean']:.3g} -> context "
-            f"{report['output_norm_mean']:.3g}")
-    if 'token_norm_mean' in report:
-        line += f" (text tokens {report['token_norm_mean']:.3g})"
-    return line
-
-
 def main(argv=None):
     args = parse_args(argv)
     check_checkpoints(args.checkpoints)
     import torch
 
     from mmppm.analysis import write_json
-    from mmppm.analysis.phi_jacobian import phi_report
+    from mmppm.analysis.phi_jacobian import (phi_report, phi_report_line,
+                                             text_token_norms)
     from mmppm.apis.inference import _load_checkpoint
     model = build_cpt_model(args.config)
     fresh = copy.deepcopy(model.prompt_encoder)
     c = model.backbone.cross_attention_dim
     g = torch.Generator().manual_seed(args.seed)
     prompts = torch.randn(args.num_prompts, c, generator=g) * args.prompt_std
-    norms, why = token_norms(model, args.words)
+    norms, why = text_token_norms(model, args.words)
     print(f'{args.num_prompts} prompts ~ N(0, {args.prompt_std:g}^2) in '
           f'c = {c} channels (seed {args.seed}); ' +
           (f'text-token norm {float(norms.mean()):.3g} over '
@@ -159,7 +131,7 @@ def main(argv=None):
             _load_checkpoint(model, name)
             encoder = model.prompt_encoder
         report = phi_report(encoder.eval(), prompts, norms)
-        print(report_line(name, report))
+        print(phi_report_line(name, report))
         results.append(dict(checkpoint=name, **report))
     result = dict(
         config=args.config,
@@ -175,5 +147,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)

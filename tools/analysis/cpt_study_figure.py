@@ -10,15 +10,15 @@ Example:
         --run "paper recipe=work_dirs/cpt_study/paper" \
         --run "P^k at lr 0.1=work_dirs/cpt_study/paper_lr" \
         --reference "PPM=75.7" --out docs/figures/cpt_toy_study.png
+
+A thin CLI over :mod:`mmppm.analysis.training_curve`.
 """
 import argparse
 import os.path as osp
 
+from mmppm.analysis.training_curve import load_run, plot_study
+from mmppm.engine.cli import run_tool, writable_dir
 from mmppm.utils.errors import UserError
-from mmppm.utils.tool_helpers import run_tool, writable_dir
-from mmppm.visualization.training_curve import load_run, series
-
-PANELS = (('PCK', 'val PCK@0.2 (%)'), ('fit_PCK@0.20', 'val fit PCK@0.2 (%)'))
 
 
 def labelled(text: str, what: str):
@@ -48,23 +48,7 @@ def main(argv=None):
                             'number') from None
     loaded = [(label, load_run(work_dir)[1]) for label, work_dir in runs]
     writable_dir(osp.dirname(osp.abspath(args.out)), '--out folder')
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), dpi=80)
-    for ax, (key, ylabel) in zip(axes, PANELS):
-        for label, val in loaded:
-            x, y = series(val, key)
-            ax.plot(x, [100 * v for v in y], 'o-', ms=3, label=label)
-        for i, (label, value) in enumerate(refs):
-            if key == 'PCK':
-                ax.axhline(value, ls='--', color=f'C{7 + i}', label=label)
-        ax.set_xlabel('iteration')
-        ax.set_ylabel(ylabel)
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(args.out)
-    plt.close(fig)
+    plot_study(loaded, refs, args.out)
     print(f'{args.out}: ' + ', '.join(
         f'{label} ({len(val)} validations)' for label, val in loaded))
 

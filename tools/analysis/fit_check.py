@@ -16,6 +16,11 @@ right answer is known (docs/oracles.md): ``positional`` tests the fit
 keypoint-name prompts (a known-good prompt where the names are words the
 model knows, as on the toy SD): the fit objective along the line between
 them, their norms and fit PCK (projects/toy_sd/README.md).
+
+A thin CLI over :mod:`mmppm.analysis.fit_check` (the fit-check tool's
+library). The fit PCK every test run reports is the fit diagnostics
+(``test_cfg.fit_diagnostics``); ``test_cfg.fit_check`` is another thing: a
+model flag that predicts the supports instead of the queries.
 """
 import argparse
 import json
@@ -24,11 +29,12 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from mmppm.apis.fit_check import (ORACLES, check_ppm_config, fit_landscape,
-                                  run_fit_check)
-from mmppm.utils.arg_types import positive_int
+from mmppm.analysis.fit_check import (ORACLES, check_ppm_config,
+                                      fit_landscape, landscape_lines,
+                                      run_fit_check, summary_lines)
+from mmppm.engine.cli import load_tool_config, run_tool
+from mmppm.engine.cli.arg_types import positive_int
 from mmppm.utils.config_checks import check_components, merge_cfg_options
-from mmppm.utils.tool_helpers import load_tool_config, run_tool
 from mmppm.utils.value_checks import check_values
 
 
@@ -48,35 +54,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def summary_lines(result: dict) -> list:
-    """The printed report."""
-    fit, query = result['fit_pck'], result['query_pck']
-    lines = [
-        f"{'':10s}" + ''.join(f'{"PCK@" + t:>10s}' for t in fit),
-        f"{'fit':10s}" + ''.join(f'{100 * v:10.2f}' for v in fit.values()),
-        f"{'query':10s}" + ''.join(f'{100 * v:10.2f}'
-                                   for v in query.values()),
-        f"map loss vs all-zero map: {result['map_loss_vs_zero']:.3f} "
-        '(1 = no better than zeros, 0 = perfect)',
-        f"keypoints fitted (found on their own supports within PCK@0.2): "
-        f"{100 * result['fitted_fraction']:.1f} % "
-        f"({result['episodes']} episodes, {result['queries']} queries, "
-        f"{result['seconds']:.0f} s)",
-    ]
-    missed = [r for r in result['keypoints'] if not r['fitted']]
-    for r in missed[:10]:
-        peak = (f"; map {r['peak_at_gt']:.3f} at GT vs "
-                f"{r['best_elsewhere']:.3f} elsewhere"
-                if 'peak_at_gt' in r else '')
-        lines.append(
-            f"  not fitted: episode {r['episode']} {r['category']} "
-            f"kp {r['keypoint']}: error {r['error']:.2f} x object size"
-            f"{peak}")
-    if len(missed) > 10:
-        lines.append(f'  ... and {len(missed) - 10} more (see --out)')
-    return lines
-
-
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_tool_config(args.config, None, 'none')
@@ -86,15 +63,7 @@ def main(argv=None):
     check_values(cfg)
     if args.landscape:
         result = fit_landscape(cfg, episodes=args.episodes)
-        print('fit objective from the fitted prompts (a=0) to the name '
-              'prompts (a=1), mean over episodes:')
-        print(' '.join(f'{a:.1f}:{v:.4g}' for a, v in zip(
-            result['alphas'], result['mean_objective'])))
-        print(f"prompt norm: fitted {result['fit_norm']:.2f}, names "
-              f"{result['name_norm']:.2f}; fit PCK@0.2: fitted "
-              f"{100 * result['fit_pck']:.1f} %, names "
-              f"{100 * result['name_pck']:.1f} % ({result['episodes']} "
-              'episodes)')
+        print('\n'.join(landscape_lines(result)))
     else:
         result = run_fit_check(cfg, oracle=args.oracle,
                                episodes=args.episodes)

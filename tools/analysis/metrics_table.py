@@ -8,15 +8,15 @@ WORK_DIR_OR_JSON: the ``--work-dir`` of ``tools/test.py`` (its newest
 ``{timestamp}/{timestamp}.json`` is read) or a metrics file (``--out`` of
 ``tools/test.py``). Writes ``pck_per_category.md``, ``pck_per_category.csv``
 and ``pck_per_category.png`` to ``--out-dir`` (default: beside the metrics
-file).
+file). A thin CLI over :mod:`mmppm.analysis.metrics_table`.
 """
 import argparse
 import os.path as osp
 
-from mmppm.utils.tool_helpers import run_tool, writable_dir
-from mmppm.visualization.metrics_table import (
-    find_metrics, per_category_pck, plot_per_category, table_rows, to_csv,
-    to_markdown)
+from mmppm.analysis.metrics_table import (find_metrics, per_category_pck,
+                                          table_rows, to_markdown,
+                                          write_tables)
+from mmppm.engine.cli import run_tool, writable_dir
 
 
 def parse_args(argv=None):
@@ -34,17 +34,9 @@ def main(argv=None):
     cats, overall = per_category_pck(metrics)
     out_dir = writable_dir(args.out_dir or osp.dirname(osp.abspath(source)),
                            '--out-dir')
-    header, rows = table_rows(cats, overall)
-    stem = osp.join(out_dir, args.name)
-    with open(stem + '.md', 'w', encoding='utf-8') as f:
-        f.write(to_markdown(header, rows, overall))
-    with open(stem + '.csv', 'w', encoding='utf-8') as f:
-        f.write(to_csv(header, rows))
-    written = [stem + '.md', stem + '.csv']
-    if cats:
-        written.append(plot_per_category(cats, overall, stem + '.png'))
+    written = write_tables(cats, overall, osp.join(out_dir, args.name))
     print(f'metrics from {source}')
-    print(to_markdown(header, rows, overall))
+    print(to_markdown(*table_rows(cats, overall), overall))
     for path in written:
         print(f'wrote {path}')
     return written

@@ -29,25 +29,27 @@ Example::
         --arch sd15 --input-size 512 --keypoints 17 --shots 1 5 \\
         --memory-json work_dirs/bench/sd15_mem.json \\
         --out work_dirs/bench/sd15_projection.json
+
+A thin CLI over :mod:`mmppm.analysis.split_cost` (the arithmetic and the
+FLOP count); this file reads the benchmark reports and prints.
 """
 import argparse
 import json
-import math
 import os
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 
 import torch  # noqa: E402
 
 from mmppm import analysis as bench  # noqa: E402  (shared tool helpers)
-from mmppm.utils.arg_types import (non_negative_int,  # noqa: E402
-                                   positive_float, positive_int)
-from mmppm.utils.tool_helpers import (ToolError, require_file,  # noqa: E402
-                                      run_tool)
-
-PIECES = ('vae_encode', 'unet_fwd_bwd', 'unet_fwd', 'features',
-          'maps_fwd_bwd', 'maps_fwd')
+from mmppm.analysis.split_cost import (PIECES, count_pieces,  # noqa: E402
+                                       episode_flops, fit_memory,
+                                       largest_batch_within, seconds_at)
+from mmppm.engine.cli import require_file, run_tool  # noqa: E402
+from mmppm.engine.cli.arg_types import (non_negative_int,  # noqa: E402
+                                        positive_float, positive_int)
+from mmppm.utils.errors import ToolError  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -82,117 +84,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--threads', type=positive_int, default=None)
     parser.add_argument('--out', help='write the projection as JSON here')
     return parser.parse_args(argv)
-
-
-# ------------------------------------------------------------ arithmetic
-def episode_flops(pieces: Dict[str, float], keypoints: int, shots: int,
-                  queries: int, steps: int, variant: str) -> float:
-    """FLOPs of one episode from per-image / per-pair pieces.
-
-    Args:
-        pieces (dict): FLOPs of each of :data:`PIECES` for one image (VAE,
-            features) or one (prompt, image) pair (the rest).
-        keypoints, shots, queries, steps (int): Episode size.
-        variant (str): ``'exact'`` (one UNet pass per pair and step) or
-            ``'cached'`` (one feature pass per image, maps by matmul).
-    """
-    pairs, images = keypoints * shots, shots + queries
-    encode = images * pieces['vae_encode']
-    if variant == 'exact':
-        return (encode + steps * pairs * pieces['unet_fwd_bwd'] +
-                queries * keypoints * pieces['unet_fwd'])
-    if variant == 'cached':
-        return (encode + images * pieces['features'] +
-                steps * pairs * pieces['maps_fwd_bwd'] +
-                queries * keypoints * pieces['maps_fwd'])
-    raise ValueError(f'unknown variant {variant!r}')
-
-
-def seconds_at(flops: float, tflops: float) -> float:
-    """Seconds to run ``flops`` at a sustained ``tflops`` TFLOP/s."""
-    return flops / (tflops * 1e12)
-
-
-def fit_memory(points: Sequence[Tuple[int, float]]) -> Tuple[float, float]:
-    """Least-squares ``peak = base + per_pair * max_batch``.
-
-    Args:
-        points: ``(max_batch, peak_mb)`` pairs, at least two batch sizes.
-
-    Returns:
-        tuple[float, float]: ``(base_mb, per_pair_mb)``.
-    """
-    xs = [float(b) for b, _ in points]
-    if len(set(xs)) < 2:
-        raise ValueError('fit_memory needs peaks at two or more max_batch '
-                         f'values, got {sorted(set(xs))}')
-    ys = [float(p) for _, p in points]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum(
-        (x - mx)**2 for x in xs)
-    return my - slope * mx, slope
-
-
-def largest_batch_within(budget_mb: float, base_mb: float,
-                         per_pair_mb: float) -> int:
-    """Largest ``max_batch`` whose projected peak fits ``budget_mb``."""
-    if per_pair_mb <= 0:
-        raise ValueError(f'per-pair memory must be > 0, got {per_pair_mb}')
-    return max(0, math.floor((budget_mb - base_mb) / per_pair_mb))
-
-
-# ---------------------------------------------------------------- counting
-def count_flops(fn: Callable[[], object]) -> Tuple[int, object]:
-    """FLOPs of ``fn()``, attention included (SDPA's math backend), and
-    what ``fn()`` returned."""
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-    from torch.utils.flop_counter import FlopCounterMode
-    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as fc:
-        result = fn()
-    return fc.get_total_flops(), result
-
-
-def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
-    """Counted FLOPs of every piece in :data:`PIECES` (see module doc)."""
-    backbone, head = model.backbone, model.head
-    device = backbone.unet.device  # 'meta' for a random architecture
-    g = torch.Generator().manual_seed(0)
-    image = (torch.rand(1, 3, crop_size, crop_size, generator=g) * 2 -
-             1).to(device)
-    target = torch.rand(1, crop_size, crop_size, generator=g).to(device)
-    map_size = (crop_size, crop_size)
-    c = backbone.cross_attention_dim
-    out: Dict[str, int] = {}
-    out['vae_encode'], latents = count_flops(lambda: backbone.encode(image))
-    noisy, noise = backbone.add_noise(latents, g)
-    prompt = torch.randn(1, 1, c, generator=g).to(device)
-    ids = torch.zeros(1, dtype=torch.long, device=device)
-    weight = torch.ones(1, device=device)
-
-    def fwd_bwd():
-        p = prompt.clone().requires_grad_(True)
-        res = backbone(noisy, model.context(p), map_size)
-        loss = sum(head.loss(res['maps'][:, 0], target, res['noise_pred'],
-                             noise, weight).values())
-        loss.backward()  # (autograd.grad trips FlopCounterMode)
-
-    def maps_fwd_bwd():
-        p = prompt.clone().requires_grad_(True)
-        maps = backbone.maps_from_queries(cached, model.context(p), ids, ids,
-                                          map_size)
-        loss = sum(head.loss(maps, target, None, None, weight).values())
-        loss.backward()  # (autograd.grad trips FlopCounterMode)
-
-    out['unet_fwd_bwd'], _ = count_flops(fwd_bwd)
-    with torch.no_grad():
-        out['unet_fwd'], _ = count_flops(
-            lambda: backbone(noisy, model.context(prompt), map_size))
-        out['features'], cached = count_flops(lambda: backbone.layer_queries(
-            noisy, model.context(torch.zeros_like(prompt))))
-        out['maps_fwd'], _ = count_flops(lambda: backbone.maps_from_queries(
-            cached, model.context(prompt), ids, ids, map_size))
-    out['maps_fwd_bwd'], _ = count_flops(maps_fwd_bwd)
-    return out
 
 
 def memory_points(paths: Sequence[str],

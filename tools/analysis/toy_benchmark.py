@@ -29,7 +29,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 def parse_args(argv=None):
     from mmppm.analysis.toy_benchmark import ROWS
     from mmppm.datasets.toy_world.toy_mp100 import PRESETS
-    from mmppm.utils.arg_types import positive_int
+    from mmppm.engine.cli.arg_types import positive_int
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
                         help='toy data seeds (default: 0 1 2)')
@@ -97,5 +97,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)

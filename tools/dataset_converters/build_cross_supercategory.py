@@ -18,7 +18,7 @@ from pathlib import Path
 from mmppm.datasets.cross_supercategory import (
     DEFAULT_VAL_SUPERCATEGORY, HELD_OUT_CHOICES, build_cross_supercategory,
     load_supercategory_table)
-from mmppm.utils.tool_helpers import run_tool, writable_dir
+from mmppm.engine.cli import run_tool, writable_dir
 
 
 def parse_args(argv=None):

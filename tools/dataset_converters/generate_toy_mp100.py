@@ -12,8 +12,8 @@ import argparse
 
 from mmppm.datasets import generate_toy_mp100
 from mmppm.datasets.toy_world.toy_mp100 import PRESETS
-from mmppm.utils.arg_types import positive_int
-from mmppm.utils.tool_helpers import run_tool, writable_dir
+from mmppm.engine.cli import run_tool, writable_dir
+from mmppm.engine.cli.arg_types import positive_int
 
 
 def parse_args(argv=None):

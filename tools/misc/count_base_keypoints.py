@@ -12,8 +12,8 @@ Example:
 import argparse
 
 
+from mmppm.engine.cli import run_tool
 from mmppm.utils.base_keypoints import count_base_keypoints
-from mmppm.utils.tool_helpers import run_tool
 
 
 def main(argv=None):

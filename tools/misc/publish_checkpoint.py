@@ -15,8 +15,8 @@ import argparse
 import io
 import os.path as osp
 
+from mmppm.engine.cli import checkpoint_problem, require_file, run_tool
 from mmppm.utils.errors import UserError
-from mmppm.utils.tool_helpers import checkpoint_problem, require_file, run_tool
 
 KEPT = ('meta', 'state_dict')
 

@@ -20,7 +20,7 @@ import urllib.request
 import cv2
 import numpy as np
 
-from mmppm.utils.arg_types import positive_int
+from mmppm.engine.cli.arg_types import positive_int
 
 CONFIG = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
 TOY_DATA = 'data/toy_mp100'
@@ -126,5 +126,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)

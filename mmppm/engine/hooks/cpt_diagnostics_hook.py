@@ -9,6 +9,7 @@ from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
 from mmppm.utils.errors import UserError
+from mmppm.utils.numerics import is_int
 
 #: The parameter groups, in logging order.
 GROUPS = ('base_prompts', 'shared_prompt', 'phi')
@@ -106,8 +107,7 @@ class CPTDiagnosticsHook(Hook):
     priority = 'NORMAL'  # after_train_iter before LoggerHook's (BELOW_NORMAL)
 
     def __init__(self, interval: int = 25) -> None:
-        if not isinstance(interval, int) or isinstance(
-                interval, bool) or interval < 1:
+        if not is_int(interval) or interval < 1:
             raise UserError(f'CPTDiagnosticsHook: interval must be an '
                             f'integer >= 1, got {interval!r}')
         self.interval = interval

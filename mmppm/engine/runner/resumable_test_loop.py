@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader
 
 from mmpose.registry import LOOPS
 
-from mmppm.utils.tool_helpers import writable_dir
+from mmppm.engine.cli import writable_dir
 from .fingerprint import cache_key, config_fingerprint, run_fingerprint
 from .prediction_cache import PredictionWriter, read_prediction_records
 

@@ -12,7 +12,7 @@ result as a diffusers ``StableDiffusionPipeline`` folder that
 ``SDCrossAttnBackbone`` (and diffusers itself) loads with
 ``from_pretrained``.
 """
-from .export import export_toy_sd, latent_scaling_factor
+from .export import export_toy_sd
 from .grounding import (GroundingAttnProcessor, balanced_bce, blob_masks,
                         grounding_losses, softmax_ce)
 from .ldm_trainer import ToyLDMTrainer, sample_timesteps
@@ -23,5 +23,5 @@ __all__ = [
     'GroundingAttnProcessor', 'ToyLDMTrainer', 'ToyVAETrainer', 'softmax_ce',
     'balanced_bce', 'blob_masks', 'build_text_encoder', 'build_tokenizer',
     'encode_text', 'export_toy_sd', 'grounding_losses',
-    'latent_scaling_factor', 'sample_timesteps'
+    'sample_timesteps'
 ]

@@ -6,9 +6,7 @@ import os
 import os.path as osp
 import time
 
-import torch
 from mmengine.logging import print_log
-from torch import Tensor
 
 from mmppm.testing.random_sd import SCHEDULER_CFG
 from mmppm.utils.atomic_io import atomic_folder
@@ -25,13 +23,6 @@ def foreign_files(folder: str) -> list:
     if not osp.isdir(folder):
         return []
     return sorted(set(os.listdir(folder)) - set(EXPORTED_NAMES))
-
-
-@torch.no_grad()
-def latent_scaling_factor(vae, images: Tensor) -> float:
-    """``1 / std`` of the VAE latents of ``images``: how SD's 0.18215 was
-    chosen (unit-variance latents)."""
-    return float(1.0 / vae.encode(images).latent_dist.mean.std())
 
 
 def export_toy_sd(out_dir: str,

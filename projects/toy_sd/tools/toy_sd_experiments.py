@@ -26,7 +26,7 @@ import os
 import os.path as osp
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-from mmppm.utils.arg_types import positive_int  # noqa: E402
+from mmppm.engine.cli.arg_types import positive_int  # noqa: E402
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 PPM = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
@@ -155,5 +155,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)

@@ -104,7 +104,8 @@ def check_inputs(pretrained: str, out_dir: str) -> None:
         UserError: Naming the folder or ``--out-dir`` and the fix.
     """
     from mmppm.utils.sd_loading import check_sd_folder, is_sdxl_folder
-    from mmppm.utils.tool_helpers import ToolError, writable_dir
+    from mmppm.engine.cli import writable_dir
+    from mmppm.utils.errors import ToolError
     check_sd_folder(pretrained, with_text_encoder=True)
     if is_sdxl_folder(pretrained):
         raise ToolError(
@@ -115,7 +116,7 @@ def check_inputs(pretrained: str, out_dir: str) -> None:
 
 
 def main(argv=None):
-    from mmppm.utils.arg_types import non_negative_int
+    from mmppm.engine.cli.arg_types import non_negative_int
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('pretrained', nargs='?', default='data/toy_sd')
     parser.add_argument('--out-dir', default='projects/toy_sd/docs/figures')
@@ -130,5 +131,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)

@@ -33,7 +33,7 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmppm.utils.arg_types import positive_int
+from mmppm.engine.cli.arg_types import positive_int
 
 PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 REPO = osp.dirname(osp.dirname(PROJECT))
@@ -85,8 +85,8 @@ def is_shipped(out: str) -> bool:
 
 def plot_stage(work_dir: str, out: str, keys, title: str) -> None:
     """The loss-curve PNG of one stage (none before the first log line)."""
-    from mmppm.visualization.training_curve import (find_scalars, load_scalars,
-                                                    plot_curves)
+    from mmppm.analysis.training_curve import (find_scalars, load_scalars,
+                                               plot_curves)
     try:
         train, _ = load_scalars(find_scalars(work_dir))
     except FileNotFoundError:
@@ -160,5 +160,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)

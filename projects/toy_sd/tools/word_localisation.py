@@ -19,7 +19,8 @@ import json
 import os
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-from mmppm.utils.arg_types import non_negative_int, positive_int  # noqa: E402
+from mmppm.engine.cli.arg_types import (non_negative_int,  # noqa: E402
+                                        positive_int)
 
 
 def parse_args(argv=None):
@@ -57,5 +58,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     run_tool(main)

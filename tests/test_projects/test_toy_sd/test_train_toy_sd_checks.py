@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 
-from mmppm.utils.tool_helpers import run_tool
+from mmppm.engine.cli import run_tool
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 

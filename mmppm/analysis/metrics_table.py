@@ -4,7 +4,8 @@
 :class:`~mmppm.evaluation.EpisodicPCK` reports ``PCK@0.05`` ... ``PCK@0.25``,
 ``mPCK``, ``PCK`` and ``PCK@0.20/<category>`` (fractions). mmengine writes
 them to ``{work_dir}/{timestamp}/{timestamp}.json``; ``tools/test.py --out``
-dumps them too.
+dumps them too. :func:`write_tables` is what
+``tools/analysis/metrics_table.py`` writes.
 """
 import csv
 import glob
@@ -16,6 +17,7 @@ from collections import OrderedDict
 from typing import Dict, List, Tuple
 
 from mmppm.utils.errors import MissingFileError, UserError
+from mmppm.utils.numerics import is_number
 
 CATEGORY_KEY = re.compile(r'PCK@(\d+(?:\.\d+)?)/(.+)$')
 SUMMARY_KEY = re.compile(r'(?:^|/)(PCK@\d+(?:\.\d+)?|mPCK|PCK)$')
@@ -98,7 +100,7 @@ def per_category_pck(metrics: dict) -> Tuple[Dict[str, Dict[str, float]],
     cats: Dict[str, Dict[str, float]] = OrderedDict()
     overall: Dict[str, float] = OrderedDict()
     for key, value in metrics.items():
-        if not isinstance(value, (int, float)):
+        if not is_number(value):
             continue
         match = CATEGORY_KEY.search(key)
         if match:
@@ -191,3 +193,27 @@ def plot_per_category(cats: Dict[str, Dict[str, float]],
     fig.savefig(out_file, dpi=100)
     plt.close(fig)
     return out_file
+
+
+def write_tables(cats: Dict[str, Dict[str, float]],
+                 overall: Dict[str, float], stem: str) -> List[str]:
+    """Write ``<stem>.md``, ``<stem>.csv`` and, with per-category values,
+    the bar chart ``<stem>.png``.
+
+    Args:
+        cats (dict): From :func:`per_category_pck`.
+        overall (dict): From :func:`per_category_pck`.
+        stem (str): The output path without extension.
+
+    Returns:
+        list[str]: The files written.
+    """
+    header, rows = table_rows(cats, overall)
+    with open(stem + '.md', 'w', encoding='utf-8') as f:
+        f.write(to_markdown(header, rows, overall))
+    with open(stem + '.csv', 'w', encoding='utf-8') as f:
+        f.write(to_csv(header, rows))
+    written = [stem + '.md', stem + '.csv']
+    if cats:
+        written.append(plot_per_category(cats, overall, stem + '.png'))
+    return written

@@ -7,8 +7,8 @@ import shutil
 import pytest
 import torch
 
-from mmppm.utils.tool_helpers import (ToolError, load_tool_config,
-                                      run_tool, user_message)
+from mmppm.engine.cli import load_tool_config, run_tool, user_message
+from mmppm.utils.errors import ToolError
 
 
 class _Failing(torch.utils.data.Dataset):

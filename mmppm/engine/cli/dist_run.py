@@ -5,11 +5,12 @@
 35-line ``ChildFailedError`` report, even when the process already said
 what went wrong in one line (``error: ...``, printed by the process that
 hit it, labelled with its rank, through
-:func:`mmppm.utils.tool_helpers.run_tool`). This launcher runs torch's own
+:func:`mmppm.engine.cli.run_tool`). This launcher runs torch's own
 ``run(args)`` and turns that report into one line naming the failed ranks
 and their exit codes; ``MMPPM_DEBUG=1`` shows torch's report instead.
 
-Usage: ``python -m mmppm.utils.dist_run [torchrun arguments] SCRIPT ...``
+Usage:
+    ``python -m mmppm.engine.cli.dist_run [torchrun arguments] SCRIPT ...``
 """
 import os
 import signal

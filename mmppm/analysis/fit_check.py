@@ -1,11 +1,23 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Did the prompts fit, and do they find keypoints? (docs/method.md)
+"""The fit-check tool's library (``tools/analysis/fit_check.py``): did the
+prompts fit, and do they find keypoints? (docs/method.md)
 
 :func:`run_fit_check` runs the test episodes of a config outside the Runner,
 with the fit diagnostics on, optionally on an oracle diffusion model whose
 answer is known (docs/oracles.md), and reports the supports' fit PCK, the
 queries' PCK, the map loss against an all-zero map and, per keypoint, the
-map value at the ground truth against the best value elsewhere.
+map value at the ground truth against the best value elsewhere;
+:func:`fit_landscape` compares the fitted prompts with the keypoint-name
+prompts. :func:`summary_lines` and :func:`landscape_lines` are what the
+tool prints.
+
+Not to be confused with:
+
+- the **fit diagnostics** (:mod:`mmppm.evaluation.functional.fit_diagnostics`,
+  ``test_cfg.fit_diagnostics``): the supports' fit PCK that every test run
+  reports beside the query PCK; this tool reuses their arithmetic;
+- the ``test_cfg.fit_check`` flag of ``PPMEstimator``: predict the supports
+  themselves instead of the queries (``configs/ppm/*_fit-check.py``).
 """
 import time
 from typing import Dict, List, Optional, Sequence
@@ -300,3 +312,49 @@ def fit_landscape(cfg: Config,
                 fit_pck=float(np.mean(pcks['fit'])),
                 name_pck=float(np.mean(pcks['name'])),
                 episodes=len(dataset))
+
+
+def summary_lines(result: dict) -> List[str]:
+    """The printed report of :func:`run_fit_check`: the fit and query PCK
+    table, the map loss, the fitted fraction and up to ten keypoints that
+    were not fitted."""
+    fit, query = result['fit_pck'], result['query_pck']
+    lines = [
+        f"{'':10s}" + ''.join(f'{"PCK@" + t:>10s}' for t in fit),
+        f"{'fit':10s}" + ''.join(f'{100 * v:10.2f}' for v in fit.values()),
+        f"{'query':10s}" + ''.join(f'{100 * v:10.2f}'
+                                   for v in query.values()),
+        f"map loss vs all-zero map: {result['map_loss_vs_zero']:.3f} "
+        '(1 = no better than zeros, 0 = perfect)',
+        f"keypoints fitted (found on their own supports within PCK@0.2): "
+        f"{100 * result['fitted_fraction']:.1f} % "
+        f"({result['episodes']} episodes, {result['queries']} queries, "
+        f"{result['seconds']:.0f} s)",
+    ]
+    missed = [r for r in result['keypoints'] if not r['fitted']]
+    for r in missed[:10]:
+        peak = (f"; map {r['peak_at_gt']:.3f} at GT vs "
+                f"{r['best_elsewhere']:.3f} elsewhere"
+                if 'peak_at_gt' in r else '')
+        lines.append(
+            f"  not fitted: episode {r['episode']} {r['category']} "
+            f"kp {r['keypoint']}: error {r['error']:.2f} x object size"
+            f"{peak}")
+    if len(missed) > 10:
+        lines.append(f'  ... and {len(missed) - 10} more (see --out)')
+    return lines
+
+
+def landscape_lines(result: dict) -> List[str]:
+    """The printed report of :func:`fit_landscape`."""
+    return [
+        'fit objective from the fitted prompts (a=0) to the name '
+        'prompts (a=1), mean over episodes:',
+        ' '.join(f'{a:.1f}:{v:.4g}'
+                 for a, v in zip(result['alphas'], result['mean_objective'])),
+        f"prompt norm: fitted {result['fit_norm']:.2f}, names "
+        f"{result['name_norm']:.2f}; fit PCK@0.2: fitted "
+        f"{100 * result['fit_pck']:.1f} %, names "
+        f"{100 * result['name_pck']:.1f} % ({result['episodes']} "
+        'episodes)',
+    ]

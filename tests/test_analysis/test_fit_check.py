@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmppm.apis.fit_check import run_fit_check
+from mmppm.analysis.fit_check import run_fit_check
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_CONFIG = osp.join(REPO, 'configs/ppm/ppm_random-sd_1shot_toy.py')

@@ -1,5 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Training curves from an mmengine work dir.
+"""Training curves from an mmengine work dir (``tools/analysis/
+plot_training_curve.py``, ``tools/analysis/cpt_study_figure.py``).
 
 Reads ``vis_data/scalars.json`` (written by ``LocalVisBackend``): training
 rows carry the losses and ``step`` (iteration), validation rows the
@@ -163,3 +164,39 @@ def plot_curves(train: Sequence[dict],
     fig.savefig(out)
     plt.close(fig)
     return drawn
+
+
+#: The panels of :func:`plot_study`: validation key and axis label.
+STUDY_PANELS = (('PCK', 'val PCK@0.2 (%)'),
+                ('fit_PCK@0.20', 'val fit PCK@0.2 (%)'))
+
+
+def plot_study(runs: Sequence[Tuple[str, Sequence[dict]]],
+               references: Sequence[Tuple[str, float]], out: str) -> None:
+    """Write a PNG of several runs' validation PCK and fit PCK (in %) per
+    iteration, with a dashed line per reference PCK (e.g. plain PPM on the
+    same validation episodes) in the PCK panel: the figure of docs/cpt.md.
+
+    Args:
+        runs (Sequence[tuple]): ``(label, validation rows)`` per run
+            (:func:`load_run`).
+        references (Sequence[tuple]): ``(label, PCK in %)``.
+        out (str): The PNG.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), dpi=80)
+    for ax, (key, ylabel) in zip(axes, STUDY_PANELS):
+        for label, val in runs:
+            x, y = series(val, key)
+            ax.plot(x, [100 * v for v in y], 'o-', ms=3, label=label)
+        for i, (label, value) in enumerate(references):
+            if key == 'PCK':
+                ax.axhline(value, ls='--', color=f'C{7 + i}', label=label)
+        ax.set_xlabel('iteration')
+        ax.set_ylabel(ylabel)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)

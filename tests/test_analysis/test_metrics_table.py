@@ -1,5 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""tools/analysis/metrics_table.py on fake metrics files."""
+"""The per-category PCK tables (mmppm.analysis.metrics_table) and their
+tool, tools/analysis/metrics_table.py, on fake metrics files."""
 import csv
 import json
 import os
@@ -8,8 +9,8 @@ import os.path as osp
 import cv2
 import pytest
 
-from mmppm.visualization.metrics_table import (find_metrics,
-                                               per_category_pck, table_rows)
+from mmppm.analysis.metrics_table import (find_metrics, per_category_pck,
+                                          table_rows)
 
 METRICS = {
     'PCK@0.05': 0.1, 'PCK@0.10': 0.3, 'PCK@0.15': 0.5, 'PCK@0.20': 0.6,
@@ -66,7 +67,7 @@ def test_json_lines_take_last_pck_record(tmp_path):
 
 @pytest.mark.parametrize('content', [None, '{"loss": 1}'])
 def test_errors_are_one_line(tmp_path, content, table_tool, capsys):
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     path = tmp_path / 'm.json'
     if content is not None:
         path.write_text(content)

@@ -10,7 +10,7 @@ config values (:mod:`mmppm.utils.value_checks`).
 import argparse
 from typing import Callable
 
-from . import value_checks
+from mmppm.utils import value_checks
 
 
 def range_type(parse: Callable[[str], object], check: Callable[[object], bool],
