@@ -103,7 +103,7 @@ def test_rows_print_one_progress_line_each_and_log_the_rest(
 
 def test_a_failing_row_prints_its_log_and_stops_with_exit_status_1(
         monkeypatch, tmp_path, capfd):
-    from mmppm.utils.tool_helpers import run_tool
+    from mmppm.engine.cli import run_tool
     with pytest.raises(SystemExit) as exit_:
         run_tool(lambda argv: _run_fakes(monkeypatch, tmp_path,
                                          [0.875, 0.25, 0.5], fail_at=1))
