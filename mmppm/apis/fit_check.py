@@ -196,7 +196,7 @@ def run_fit_check(cfg: Config,
         seconds=round(time.perf_counter() - start, 1),
         config=dict(oracle=cfg.model.backbone.get('oracle'),
                     test_cfg=dict(model.test_cfg),
-                    map_loss=model.head.map_loss,
+                    map_loss=type(model.head.loss_module).__name__,
                     loss_dm_weight=model.head.loss_dm_weight),
         keypoints=rows)
 

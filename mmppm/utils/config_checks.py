@@ -35,7 +35,7 @@ def check_override_keys(cfg, options: dict) -> None:
     """A ``--cfg-options`` key must name a top-level entry of the config
     (or a Runner setting such as ``work_dir``); below it, a new key is
     accepted (a component argument left at its default in the file, e.g.
-    ``model.test_cfg.early_stop.patience``) unless it is one letter or two
+    ``model.fitter.early_stop.patience``) unless it is one letter or two
     away from a key that exists there (``datasett``: a typo, not a new
     setting).
 

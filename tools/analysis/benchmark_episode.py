@@ -5,9 +5,10 @@ Both paths run the same episode (same images, targets, prompt init and
 per-step noise) on one SD model, so their loss trajectories and query maps
 must agree; the tool checks that and reports the speed-up.
 
-- ``naive`` (defined here, not in the library): a Python loop over keypoints
-  and shots with one UNet call per (keypoint, shot) pair per step, the
-  support re-encoded by the VAE at every step, full attention processors
+- ``naive``: the library's reference loop
+  (:func:`mmppm.models.fitters.naive_episode`) over keypoints and shots with
+  one UNet call per (keypoint, shot) pair per step, the support re-encoded
+  by the VAE at every step, here with full attention processors
   (``--naive-attention full``, the default: diffusers' classic
   ``AttnProcessor`` on every layer, which materialises ``softmax(QK^T)``,
   and the maps of every ``attn2`` layer recorded, as a prompt-to-prompt
@@ -64,14 +65,15 @@ from mmppm.utils.arg_types import (non_negative_int,  # noqa: E402
 from mmppm.utils.tool_helpers import ToolError, run_tool  # noqa: E402
 from mmppm.models.backbones.attn_processors import \
     CrossAttnMapProcessor  # noqa: E402
-from mmppm.models.fitters import PromptFitter  # noqa: E402
-from mmppm.models.map_modes import MAP_MODES  # noqa: E402
-from mmppm.models.utils import diffusion_target  # noqa: E402
+from mmppm.models.fitters import PromptFitter, naive_episode  # noqa: E402
 # the episode dataset config whose support codec makes the targets (this
 # tool lives in the repository's tools/analysis/)
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EPISODE_DATASET_CFG = osp.join(REPO, 'configs', '_base_', 'datasets',
                                'mp100_episodes.py')
+#: ``--map-features`` value -> registered map mode (model.fitter.map_mode).
+MAP_MODE_TYPES = dict(exact='ExactMaps', cached='CachedMaps',
+                      shared_context='SharedContextMaps')
 # Default tolerance on the relative loss difference naive vs fast.
 LOSS_RTOL = dict(fp32=1e-4, bf16=5e-2, fp16=2e-2)
 
@@ -113,8 +115,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--map-features',
         nargs='+',
         default=['exact'],
-        choices=['exact', 'cached', 'shared_context'],
-        help="fast path: PPMEstimator test_cfg.map_features, each measured "
+        choices=list(MAP_MODE_TYPES),
+        help="fast path: the map mode (model.fitter.map_mode: exact = "
+        "ExactMaps, cached = CachedMaps, shared_context = "
+        "SharedContextMaps), each measured "
         "('cached' is an approximation: not expected to match naive)")
     parser.add_argument(
         '--naive-attention',
@@ -257,64 +261,10 @@ def run_naive(model, episode, steps: int, seed: int, timer: PhaseTimer,
 
 def _naive_loop(model, episode, steps: int, seed: int,
                 timer: PhaseTimer) -> dict:
-    backbone, device = model.backbone, timer.device
-    set_gradient_checkpointing(backbone, False)
-    images = episode['images'].to(device)
-    targets = episode['targets'].to(device)
-    visible = episode['visible']
-    num_shots, num_kpts = visible.shape
-    map_size = tuple(targets.shape[-2:])
-    lam = model.head.loss_dm_weight
-    cfg = model.test_cfg
-    g = torch.Generator().manual_seed(seed)
-    c = backbone.cross_attention_dim
-    calls = 0
-    with timer('fit'):
-        prompts = (torch.randn(num_kpts, 1, c, generator=g) *
-                   cfg['prompt_init_std']).to(device).requires_grad_(True)
-        optimizer = torch.optim.Adam([prompts], lr=cfg['lr'])
-        losses = []
-        for _ in range(steps):
-            latents = backbone.encode(images[:num_shots])  # every step
-            noise = torch.randn(latents.shape, generator=g).to(device)
-            t = torch.full((num_shots, ), backbone.timestep, device=device)
-            noisy = backbone.scheduler.add_noise(latents, noise, t)
-            target = diffusion_target(  # eps, or v for a v-prediction SD
-                backbone.prediction_type, latents, noise,
-                backbone.scheduler.alphas_cumprod.to(device)[t])
-            optimizer.zero_grad()
-            total = 0.
-            for k in range(num_kpts):
-                shots = [s for s in range(num_shots) if visible[s, k] > 0]
-                for s in shots:
-                    out = backbone(noisy[s:s + 1], prompts[k:k + 1],
-                                   map_size)
-                    calls += 1
-                    loss = (F.mse_loss(out['maps'][0, 0], targets[s, k]) +
-                            lam * F.mse_loss(out['noise_pred'],
-                                             target[s:s + 1])) / len(shots)
-                    loss.backward()
-                    total += float(loss.detach())
-            optimizer.step()
-            losses.append(total)
-    with torch.no_grad():
-        with timer('encode'):
-            q_latents = backbone.encode(images[num_shots:])
-        with timer('query'):
-            num_q = q_latents.shape[0]
-            noise = torch.randn(q_latents.shape, generator=g).to(device)
-            t = torch.full((num_q, ), backbone.timestep, device=device)
-            noisy = backbone.scheduler.add_noise(q_latents, noise, t)
-            maps = torch.empty(num_q, num_kpts, *map_size, device=device)
-            for q in range(num_q):
-                for k in range(num_kpts):
-                    out = backbone(noisy[q:q + 1], prompts[k:k + 1],
-                                   map_size)
-                    calls += 1
-                    maps[q, k] = out['maps'][0, 0].float()
-            keypoints, _ = model.head.decode(maps)
-    return dict(losses=losses, prompts=prompts.detach(), maps=maps,
-                keypoints=keypoints, unet_calls=calls)
+    set_gradient_checkpointing(model.backbone, False)
+    return naive_episode(model, episode['images'].to(timer.device),
+                         episode['targets'], episode['visible'], steps,
+                         torch.Generator().manual_seed(seed), phase=timer)
 
 
 def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
@@ -322,15 +272,17 @@ def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
              map_features: str = 'exact') -> dict:
     """The library path, as ``PPMEstimator.predict_episode`` runs it: the
     model's fitter and map-mode classes built with this run's ``steps``,
-    ``max_batch`` and ``map_features``."""
+    ``max_batch`` and map mode (``map_features``: a key of
+    :data:`MAP_MODE_TYPES`)."""
     backbone, device = model.backbone, timer.device
     set_one_token_shortcut(backbone, True)
     set_gradient_checkpointing(backbone, checkpointing)
-    mode = MAP_MODES[map_features](backbone, model.context, max_batch,
-                                   model.autocast)
-    fitter = PromptFitter(steps=steps, lr=model.fitter.lr,
-                          prompt_init_std=model.fitter.prompt_init_std,
-                          prompt_scale=model.fitter.prompt_scale)
+    fitter = PromptFitter(
+        steps=steps, lr=model.fitter.lr,
+        prompt_init_std=model.fitter.prompt_init_std,
+        prompt_scale=model.fitter.prompt_scale,
+        map_mode=dict(type=MAP_MODE_TYPES[map_features], max_batch=max_batch))
+    mode = fitter.map_mode.bind(backbone, model.context, model.autocast)
     images = episode['images'].to(device)
     targets, visible = episode['targets'], episode['visible']
     num_shots, num_kpts = visible.shape

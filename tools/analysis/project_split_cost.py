@@ -41,6 +41,7 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import torch  # noqa: E402
 
 from mmppm import analysis as bench  # noqa: E402  (shared tool helpers)
+from mmppm.models.map_modes import maps_from_queries  # noqa: E402
 from mmppm.utils.arg_types import (non_negative_int,  # noqa: E402
                                    positive_float, positive_int)
 from mmppm.utils.tool_helpers import (ToolError, require_file,  # noqa: E402
@@ -164,7 +165,7 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
     c = backbone.cross_attention_dim
     out: Dict[str, int] = {}
     out['vae_encode'], latents = count_flops(lambda: backbone.encode(image))
-    noisy, noise = backbone.add_noise(latents, g)
+    noisy, dm_target = backbone.add_noise(latents, g)
     prompt = torch.randn(1, 1, c, generator=g).to(device)
     ids = torch.zeros(1, dtype=torch.long, device=device)
     weight = torch.ones(1, device=device)
@@ -173,13 +174,13 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
         p = prompt.clone().requires_grad_(True)
         res = backbone(noisy, model.context(p), map_size)
         loss = sum(head.loss(res['maps'][:, 0], target, res['noise_pred'],
-                             noise, weight).values())
+                             dm_target, weight).values())
         loss.backward()  # (autograd.grad trips FlopCounterMode)
 
     def maps_fwd_bwd():
         p = prompt.clone().requires_grad_(True)
-        maps = backbone.maps_from_queries(cached, model.context(p), ids, ids,
-                                          map_size)
+        maps = maps_from_queries(backbone, cached, model.context(p), ids,
+                                 ids, map_size)
         loss = sum(head.loss(maps, target, None, None, weight).values())
         loss.backward()  # (autograd.grad trips FlopCounterMode)
 
@@ -189,8 +190,8 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
             lambda: backbone(noisy, model.context(prompt), map_size))
         out['features'], cached = count_flops(lambda: backbone.layer_queries(
             noisy, model.context(torch.zeros_like(prompt))))
-        out['maps_fwd'], _ = count_flops(lambda: backbone.maps_from_queries(
-            cached, model.context(prompt), ids, ids, map_size))
+        out['maps_fwd'], _ = count_flops(lambda: maps_from_queries(
+            backbone, cached, model.context(prompt), ids, ids, map_size))
     out['maps_fwd_bwd'], _ = count_flops(maps_fwd_bwd)
     return out
 

@@ -11,10 +11,9 @@ from torch import Tensor
 
 from mmppm.utils import load_sd_components, load_text_components
 from mmppm.utils.errors import UserError
-from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, cross_attn_map,
-                     diffusion_target, infer_map_hw, logit_sensitivity)
-from .attn_processors import (AttentionStore, CrossAttnMapProcessor,
-                              normed_context)
+from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, diffusion_target,
+                     logit_sensitivity)
+from .attn_processors import AttentionStore, CrossAttnMapProcessor
 from .sd_families import pooled_dim, sd_family, sdxl_time_ids
 from .text_prompts import text_embeddings
 
@@ -480,8 +479,9 @@ class SDCrossAttnBackbone(BaseModule):
         spatially constant ``to_out(to_v(P))`` per layer, and the map of layer
         l is ``sigmoid(q_l . to_k_l(P) / (heads * sqrt(d)))``. Computing
         ``q_l`` once per image with a neutral context turns every later map
-        into matrix products (:meth:`maps_from_queries`), ignoring the
-        prompt's (small) effect on the features themselves.
+        into matrix products (:func:`mmppm.models.map_modes.
+        maps_from_queries`), ignoring the prompt's (small) effect on the
+        features themselves.
 
         Args:
             noisy_latents (Tensor): ``[B, C, h, w]``.
@@ -502,37 +502,6 @@ class SDCrossAttnBackbone(BaseModule):
                  for n in self.layer_names}, latent_hw)
         finally:
             self.store.reset(latent_hw, tokens)
-
-    def maps_from_queries(self, cached: LayerQueries, prompts: Tensor,
-                          image_ids: Tensor, prompt_ids: Tensor,
-                          map_size: Sequence[int]) -> Tensor:
-        """Multi-layer maps of (image, prompt) pairs from cached queries.
-
-        Args:
-            cached (LayerQueries): From :meth:`layer_queries`.
-            prompts (Tensor): Context tokens ``[P, 1, c]``.
-            image_ids (Tensor): ``[M]`` image of each pair.
-            prompt_ids (Tensor): ``[M]`` prompt of each pair.
-            map_size (Sequence[int]): ``(H, W)``.
-
-        Returns:
-            Tensor: ``[M, H, W]``.
-        """
-        context, tokens = self.build_context(prompts)
-        layer_maps = {}
-        for name in self.layer_names:
-            attn = self.unet.get_submodule(name[:-len('.processor')])
-            q = cached.queries[name]  # [B, N, inner]
-            k = attn.to_k(normed_context(attn, context))[:, tokens].to(
-                q.dtype)  # [P, T, inner]
-            # all (image, prompt) scores at once, then the pairs
-            maps = cross_attn_map(
-                q, k.reshape(1, -1, k.shape[-1]).expand(q.shape[0], -1, -1),
-                attn.heads, self.store.reduction)  # [B, P*T, N]
-            maps = maps[image_ids, prompt_ids]  # [M, N]
-            h, w = infer_map_hw(q.shape[1], cached.latent_hw)
-            layer_maps[name] = maps.reshape(-1, 1, h, w)
-        return aggregate_layer_maps(layer_maps, map_size)[:, 0]
 
     @torch.no_grad()
     def logit_sensitivity(self, cached: LayerQueries) -> float:
