@@ -20,7 +20,7 @@ def small_config(sd_dir: str, data_root: str, steps: int = 2) -> Config:
     cfg = Config.fromfile(TOY_CONFIG)
     cfg.model.backbone.pretrained = sd_dir
     cfg.model.backbone.input_size = (CROP, CROP)
-    cfg.model.test_cfg.steps = steps
+    cfg.model.fitter.steps = steps
     dataset = cfg.test_dataloader.dataset
     for key in ('pipeline', 'query_pipeline'):
         for t in dataset[key]:

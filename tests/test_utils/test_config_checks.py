@@ -108,7 +108,7 @@ def test_test_tool_stops_before_building_anything(option, match, tmp_path,
 
 def test_new_nested_settings_are_allowed_but_near_misses_are_not():
     cfg = Config.fromfile(TOY)
-    check_override_keys(cfg, {'model.test_cfg.early_stop.patience': 3,
+    check_override_keys(cfg, {'model.fitter.early_stop.patience': 3,
                               'model.test_cfg.prompt_init': 'names'})
     with pytest.raises(ConfigError, match="did you mean 'num_episodes'"):
         check_override_keys(cfg, {'test_dataloader.dataset.num_episode': 3})
