@@ -149,6 +149,17 @@ def _check_pipeline(pipeline, where: str, registry) -> None:
         check_component(step, registry, f'{where}[{i}]')
 
 
+def _check_moved_model_keys(model: dict) -> None:
+    """A key of the flat PPM layout (``model.test_cfg.steps``,
+    ``model.head.map_loss``, ...) says where it moved."""
+    from mmppm.models.pose_estimators.ppm_cfg import MOVED_KEYS
+    for what in MOVED_KEYS:
+        part = model.get(what.split('.')[-1])
+        for key, new in MOVED_KEYS[what].items():
+            if isinstance(part, dict) and key in part:
+                raise ConfigError(f'{what}.{key} moved to {new}')
+
+
 def check_components(cfg, sections: Sequence[str] = (
         'model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
         'val_evaluator', 'test_evaluator', 'train_cfg', 'val_cfg',
@@ -171,10 +182,15 @@ def check_components(cfg, sections: Sequence[str] = (
         model = cfg.get('model') if 'model' in sections else None
         if isinstance(model, dict):
             check_component(model, MODELS, 'model')
-            for part in ('backbone', 'head', 'prompt_encoder',
-                         'data_preprocessor'):
-                if isinstance(model.get(part), dict):
-                    check_component(model[part], MODELS, f'model.{part}')
+            _check_moved_model_keys(model)
+            for part in ('backbone', 'head', 'head.loss', 'prompt_encoder',
+                         'data_preprocessor', 'fitter', 'fitter.map_mode',
+                         'train_cfg.map_mode'):
+                node = model
+                for key in part.split('.'):
+                    node = node.get(key) if isinstance(node, dict) else None
+                if isinstance(node, dict) and 'type' in node:
+                    check_component(node, MODELS, f'model.{part}')
         for name in sections:
             section = cfg.get(name)
             if not isinstance(section, dict):

@@ -67,7 +67,7 @@ BENCH=("$PY" tools/analysis/benchmark_episode.py)
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 1 --steps "$NAIVE_STEPS" \
     --paths naive fast --max-batch 17 --out "$OUT/k17_s1_naive_vs_fast.json"
 # 1b. fast path, the paper's 100 steps; exact maps and the cached-features
-#     approximation (test_cfg.map_features='cached').
+#     approximation (model.fitter.map_mode=dict(type='CachedMaps')).
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 1 --steps "$STEPS" \
     --paths fast --max-batch 17 --map-features exact cached \
     --out "$OUT/k17_s1_fast.json"
