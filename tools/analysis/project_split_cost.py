@@ -173,7 +173,7 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
     def fwd_bwd():
         p = prompt.clone().requires_grad_(True)
         res = backbone(noisy, model.context(p), map_size)
-        loss = sum(head.loss(res['maps'][:, 0], target, res['noise_pred'],
+        loss = sum(head.loss(res['maps'][:, 0], target, res['dm_pred'],
                              dm_target, weight).values())
         loss.backward()  # (autograd.grad trips FlopCounterMode)
 

@@ -62,8 +62,9 @@ class SDCrossAttnBackbone(BaseModule):
     - ``layer_maps``: per-layer maps ``{name: [B, T, h_l, w_l]}`` (paper Eq. 2),
     - ``maps``: their bilinear upsampling to ``map_size`` averaged over the
       layers (Eq. 3), ``[B, T, H, W]``,
-    - ``noise_pred``: the UNet's noise prediction ``[B, 4, h, w]`` (for the
-      diffusion loss, Eq. 1).
+    - ``dm_pred``: the UNet's prediction ``[B, 4, h, w]`` (the noise for an
+      epsilon model, v for a v-prediction one; the diffusion loss, Eq. 1,
+      compares it with the target :meth:`add_noise` returns).
 
     Args:
         pretrained (str): Hub id or local diffusers folder. Defaults to
@@ -225,7 +226,7 @@ class SDCrossAttnBackbone(BaseModule):
             self._compiled_forward = compiled
 
     def _run_unet(self, noisy_latents: Tensor, context: Tensor) -> Tensor:
-        """``noise_pred`` of the UNet at ``self.timestep`` (compiled if
+        """The UNet's prediction (``dm_pred``) at ``self.timestep`` (compiled if
         ``compile_cfg`` was given)."""
         t = torch.full((noisy_latents.shape[0], ),
                        self.timestep,
@@ -458,16 +459,16 @@ class SDCrossAttnBackbone(BaseModule):
 
         Returns:
             dict: ``maps`` ``[B, T, H, W]``, ``layer_maps`` (dict of
-            ``[B, T, h_l, w_l]``) and ``noise_pred`` ``[B, 4, h, w]``.
+            ``[B, T, h_l, w_l]``) and ``dm_pred`` ``[B, 4, h, w]``.
         """
         context, tokens = self.build_context(prompts)
         noisy_latents = self._begin_forward(noisy_latents, tokens)
-        noise_pred = self._run_unet(noisy_latents, context)
+        dm_pred = self._run_unet(noisy_latents, context)
         layer_maps = {n: self.store.maps[n] for n in self.layer_names}
         if map_size is None:
             map_size = self.input_size[::-1]
         maps = aggregate_layer_maps(layer_maps, map_size)
-        return dict(maps=maps, layer_maps=layer_maps, noise_pred=noise_pred)
+        return dict(maps=maps, layer_maps=layer_maps, dm_pred=dm_pred)
 
     # ------------------------------------------------- cached-feature path
     @torch.no_grad()

@@ -83,7 +83,7 @@ def naive_episode(model,
                                    map_size)
                     calls += 1
                     loss = (F.mse_loss(out['maps'][0, 0], targets[s, k]) +
-                            lam * F.mse_loss(out['noise_pred'],
+                            lam * F.mse_loss(out['dm_pred'],
                                              target[s:s + 1])) / len(shots)
                     loss.backward()
                     total += float(loss.detach())

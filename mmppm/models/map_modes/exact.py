@@ -25,7 +25,7 @@ class ExactMaps(MapMode):
                 out = self.backbone(noisy[s], self.context(prompts[k]),
                                     map_size)
             yield dict(maps=out['maps'][:, 0], targets=pairs.targets[sl],
-                       dm_pred=out['noise_pred'], dm_target=dm_target[s],
+                       dm_pred=out['dm_pred'], dm_target=dm_target[s],
                        pair_weights=pairs.weights[sl])
 
     def fit_unet_calls(self, steps: int, num_pairs: int,
