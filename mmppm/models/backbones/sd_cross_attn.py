@@ -15,7 +15,7 @@ from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, diffusion_target,
                      logit_sensitivity)
 from .attn_processors import AttentionStore, CrossAttnMapProcessor
 from .sd_families import pooled_dim, sd_family, sdxl_time_ids
-from .text_prompts import text_embeddings
+from .text_prompts import empty_text_context, text_embeddings
 
 
 class LayerQueries(NamedTuple):
@@ -167,8 +167,8 @@ class SDCrossAttnBackbone(BaseModule):
         self.empty_text_embedding: Optional[Tensor] = None
         pooled = None
         if context_layout == 'empty_text':
-            self.empty_text_embedding, pooled = self._encode_empty_text(
-                parts)  # [1, 77, c], SDXL: [1, P]
+            self.empty_text_embedding, pooled = empty_text_context(
+                parts, self.family)  # [1, 77, c], SDXL: [1, P]
         # SDXL's added conditions (pooled text embedding, time ids): the
         # empty prompt's with the 'empty_text' layout, else zeros
         self.added_cond: Optional[Dict[str, Tensor]] = None
@@ -319,31 +319,6 @@ class SDCrossAttnBackbone(BaseModule):
                 f'{tokens.shape[-1]}-channel tokens but the UNet takes '
                 f'{self.cross_attention_dim} (cross_attention_dim)')
         return tokens
-
-    @torch.no_grad()
-    def _encode_empty_text(self, parts: dict
-                           ) -> Tuple[Tensor, Optional[Tensor]]:
-        """The empty prompt's context ``[1, 77, c]`` as the model's own
-        pipeline encodes it, and (SDXL) its pooled embedding ``[1, P]``:
-        SDXL concatenates the penultimate states of both text encoders and
-        pools with the second (as ``StableDiffusionXLPipeline``)."""
-
-        def ids(tokenizer):
-            return tokenizer([''],
-                             padding='max_length',
-                             max_length=tokenizer.model_max_length,
-                             truncation=True,
-                             return_tensors='pt').input_ids
-
-        if self.family != 'sdxl':
-            return parts['text_encoder'](ids(parts['tokenizer']))[0], None
-        states, pooled = [], None
-        for enc, tok in (('text_encoder', 'tokenizer'),
-                         ('text_encoder_2', 'tokenizer_2')):
-            out = parts[enc](ids(parts[tok]), output_hidden_states=True)
-            states.append(out.hidden_states[-2])
-            pooled = out[0]
-        return torch.cat(states, dim=-1), pooled
 
     # --------------------------------------------------------------- compute
     @property
