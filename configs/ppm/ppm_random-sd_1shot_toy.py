@@ -6,8 +6,8 @@
 # evidence on the oracle models (docs/method.md, "Choosing the fit"): the
 # normalised cross-entropy map objective, prompts initialised at
 # N(0, 0.1^2), Adam lr 0.1, 50 steps -- fit and query PCK@0.2 1.00 on both
-# oracles, where the paper's MSE (`model.head.loss.type=MSEMapLoss`) fits 0.07-0.16
-# at any lr tried.
+# oracles, where the paper's MSE (`model.head.loss.type=MSEMapLoss`) fits
+# 0.07-0.16 at any lr tried.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/ppm_sd15.py',
     '../_base_/datasets/toy_episodes.py'

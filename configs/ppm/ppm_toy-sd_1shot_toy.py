@@ -3,8 +3,8 @@
 # The README main job. Same episodes, crop, sigma and prompt fit as the
 # tiny-random-SD config; the toy SD's VAE downsamples 4x, so at SD input 128
 # its attention maps are 32 x 32 and 16 x 16. Maps from cached queries
-# (map_mode=dict(type='CachedMaps')): chosen on the toy *val* split, where it found
-# 61 % of the query keypoints (PCK@0.2) against 50 % for the exact path
+# (map_mode=dict(type='CachedMaps')): chosen on the toy *val* split, where it
+# found 61 % of the query keypoints (PCK@0.2) against 50 % for the exact path
 # (docs/toy_sd.md); the exact path is
 # `model.fitter.map_mode.type=ExactMaps`.
 _base_ = ['./ppm_random-sd_1shot_toy.py']
