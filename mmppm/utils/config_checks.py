@@ -131,6 +131,9 @@ def check_component(cfg: dict, registry, where: str) -> None:
     accepted = _explicit_arguments(cls) if inspect.isclass(cls) else None
     if accepted is None:
         return
+    # ``what`` (the config path a component names in its errors) is set by
+    # its builder (mmppm.models.builder), not by the config
+    accepted = accepted - {'what'}
     for key in cfg:
         if key != 'type' and key not in accepted:
             raise ConfigError(
