@@ -22,7 +22,7 @@ must agree; the tool checks that and reports the speed-up.
   (one-token shortcut, all pairs batched ``max_batch`` per UNet call, latents
   encoded once per episode, ``amp_dtype`` autocast on CUDA), once per
   ``--max-batch`` value (and per checkpointing setting and
-  ``--map-features`` value): the model's own :class:`PromptFitter` and map
+  ``--map-mode`` value): the model's own :class:`PromptFitter` and map
   mode classes, built here with the benchmark's steps, ``max_batch`` and
   map mode (the model's ``test_cfg`` is not changed). The UNet call count
   is the map mode's own (:meth:`MapMode.unet_calls`).
@@ -71,11 +71,18 @@ from mmppm.models.fitters import PromptFitter, naive_episode  # noqa: E402
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EPISODE_DATASET_CFG = osp.join(REPO, 'configs', '_base_', 'datasets',
                                'mp100_episodes.py')
-#: ``--map-features`` value -> registered map mode (model.fitter.map_mode).
-MAP_MODE_TYPES = dict(exact='ExactMaps', cached='CachedMaps',
-                      shared_context='SharedContextMaps')
+#: The map mode the naive loop computes (expected to match it).
+EXACT = 'ExactMaps'
 # Default tolerance on the relative loss difference naive vs fast.
 LOSS_RTOL = dict(fp32=1e-4, bf16=5e-2, fp16=2e-2)
+
+
+def map_mode_names() -> List[str]:
+    """The registered map modes (``model.fitter.map_mode`` types)."""
+    import mmppm.models  # noqa: F401  (registers them)
+    from mmppm.models.builder import registered
+    from mmppm.models.map_modes import MapMode
+    return registered(MapMode)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -112,14 +119,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='fast path: UNet gradient checkpointing (flag alone = on; '
         "'both' measures each max-batch with and without)")
     parser.add_argument(
-        '--map-features',
+        '--map-mode',
         nargs='+',
-        default=['exact'],
-        choices=list(MAP_MODE_TYPES),
-        help="fast path: the map mode (model.fitter.map_mode: exact = "
-        "ExactMaps, cached = CachedMaps, shared_context = "
-        "SharedContextMaps), each measured "
-        "('cached' is an approximation: not expected to match naive)")
+        default=[EXACT],
+        choices=map_mode_names(),
+        help="fast path: the map mode (model.fitter.map_mode.type), each "
+        "measured (all but ExactMaps are approximations: not expected to "
+        "match naive)")
     parser.add_argument(
         '--naive-attention',
         default='full',
@@ -269,11 +275,10 @@ def _naive_loop(model, episode, steps: int, seed: int,
 
 def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
              max_batch: int, checkpointing: bool,
-             map_features: str = 'exact') -> dict:
+             map_mode: str = EXACT) -> dict:
     """The library path, as ``PPMEstimator.predict_episode`` runs it: the
     model's fitter and map-mode classes built with this run's ``steps``,
-    ``max_batch`` and map mode (``map_features``: a key of
-    :data:`MAP_MODE_TYPES`)."""
+    ``max_batch`` and map mode (a registered ``MapMode`` name)."""
     backbone, device = model.backbone, timer.device
     set_one_token_shortcut(backbone, True)
     set_gradient_checkpointing(backbone, checkpointing)
@@ -281,7 +286,7 @@ def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
         steps=steps, lr=model.fitter.lr,
         prompt_init_std=model.fitter.prompt_init_std,
         prompt_scale=model.fitter.prompt_scale,
-        map_mode=dict(type=MAP_MODE_TYPES[map_features], max_batch=max_batch))
+        map_mode=dict(type=map_mode, max_batch=max_batch))
     mode = fitter.map_mode.bind(backbone, model.context, model.autocast)
     images = episode['images'].to(device)
     targets, visible = episode['targets'], episode['visible']
@@ -348,8 +353,8 @@ def measure_or_oom(fn, args, episode, device: torch.device,
     if 'max_batch' in kwargs:
         what += f" max_batch={kwargs['max_batch']}" + (
             ' ckpt' if kwargs.get('checkpointing') else '') + (
-                f" {kwargs['map_features']}"
-                if kwargs.get('map_features', 'exact') != 'exact' else '')
+                f" {kwargs['map_mode']}"
+                if kwargs.get('map_mode', EXACT) != EXACT else '')
     try:
         res = measure(fn, args, episode, device, **kwargs)
         print(f"[{what}] episode {res['episode_s']:.3f} s, "
@@ -467,25 +472,25 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                              attention=args.naive_attention)
         runs.append(dict(res, label=f'naive ({args.naive_attention} attn)',
                          path='naive', max_batch=1,
-                         map_features='exact',
+                         map_mode=EXACT,
                          gradient_checkpointing=False, dtype='fp32'))
     if 'fast' in args.paths:
         ckpt = dict(off=[False], on=[True], both=[False, True])[
             args.gradient_checkpointing]
-        for feats in args.map_features:
+        for mode in args.map_mode:
             for b in args.max_batch:
                 for use_ckpt in ckpt:
                     res = measure_or_oom(
                         run_fast, args, episode, device, model=model,
                         max_batch=b, checkpointing=use_ckpt,
-                        map_features=feats)
+                        map_mode=mode)
                     label = (f"fast b={b}{' ckpt' if use_ckpt else ''}"
                              f"{' compiled' if args.compile else ''}"
-                             f"{'' if feats == 'exact' else ' ' + feats}")
+                             f"{'' if mode == EXACT else ' ' + mode}")
                     runs.append(
                         dict(res, label=label, path='fast', max_batch=b,
                              gradient_checkpointing=use_ckpt,
-                             compiled=args.compile, map_features=feats,
+                             compiled=args.compile, map_mode=mode,
                              dtype=effective))
 
     naive = next((r for r in runs if r['path'] == 'naive'), None)
@@ -500,7 +505,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                                   naive['steps_per_s'] else None)
             comparisons.append(
                 dict(fast=r['label'],
-                     expected_to_match=r['map_features'] == 'exact',
+                     expected_to_match=r['map_mode'] == EXACT,
                      **compare(naive, r, rtol)))
     device_name = (torch.cuda.get_device_name(device) if device.type == 'cuda'
                    else f'CPU ({platform.processor() or platform.machine()}, '

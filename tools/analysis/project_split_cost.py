@@ -196,6 +196,13 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
     return out
 
 
+def exact_run(run: dict) -> bool:
+    """Whether a benchmark_episode.py run used exact maps (``map_mode``;
+    reports written before the nested config name it ``map_features``)."""
+    return run.get('map_mode', run.get('map_features', 'exact')) in (
+        'ExactMaps', 'exact')
+
+
 def memory_points(paths: Sequence[str],
                   checkpointing: bool = False
                   ) -> Tuple[List[Tuple[int, float]], List[str]]:
@@ -214,7 +221,7 @@ def memory_points(paths: Sequence[str],
                             'benchmark_episode.py report (a JSON object)')
         for run in report.get('runs', []):
             if (run.get('path') == 'fast' and not run.get('oom')
-                    and run.get('map_features', 'exact') == 'exact'
+                    and exact_run(run)
                     and bool(run.get('gradient_checkpointing')) ==
                     checkpointing
                     and run.get('peak_mem_mb') is not None):
