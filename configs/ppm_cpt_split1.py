@@ -32,7 +32,7 @@ test_dataloader = dict(dataset=dict(ann_file=f'{ann_prefix}_test.json'))
 default_hooks = dict(checkpoint=dict(interval=5000, max_keep_ckpts=2),
                      logger=dict(log_metric_by_epoch=False))
 
-# P^k at the test-time fit's lr (model.test_cfg.lr = 2e-3)
+# P^k at the test-time fit's lr (model.fitter.lr = 2e-3)
 optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'base_prompts': dict(lr_mult=4.)}))
 # gradient norms and update sizes of P^k, P_bar and Phi in the log

@@ -57,7 +57,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, default={},
         help='config overrides, e.g. model.backbone.pretrained=PATH_OR_ID '
-        'model.test_cfg.steps=100')
+        'model.fitter.steps=100')
     return parser.parse_args(argv)
 
 

@@ -11,10 +11,10 @@ crop_size = (64, 64)  # crop, maps and heatmap targets
 codec = dict(_base_.codec, input_size=crop_size, heatmap_size=crop_size)
 
 model = dict(backbone=dict(pretrained='data/random_sd', input_size=(64, 64)),
-             test_cfg=dict(steps=30,
-                           lr=2e-2,
-                           prompt_init_std=1.0,
-                           max_batch=64))
+             fitter=dict(steps=30,
+                         lr=2e-2,
+                         prompt_init_std=1.0,
+                         map_mode=dict(max_batch=64)))
 
 # A base's lists keep the base's values: the three pipelines are the base's
 # at this crop (TopdownAffine) with this codec (GenerateTarget).

@@ -28,7 +28,7 @@ bench_root = 'data/toy_mp100_bench/seed0/'
 model = dict(
     prompt_encoder=dict(_delete_=True, type='SharedPromptMLP'),  # P_bar, Phi
     train_cfg=dict(num_base_keypoints=None, prompt_init_std=0.1,
-                   map_features='cached'))
+                   map_mode=dict(type='CachedMaps')))
 train_dataloader = dict(dataset=dict(data_root=bench_root))
 val_dataloader = dict(
     dataset=dict(data_root=bench_root, num_episodes=2, num_queries=5))

@@ -12,4 +12,4 @@ model = dict(
     backbone=dict(pretrained=sd_pretrained, input_size=(768, 768)),
     # about 2.8x the FLOPs per pair of SD 1.5 at 512 px: fewer pairs per
     # UNet call for the same memory (docs/benchmark.md)
-    test_cfg=dict(max_batch=4))
+    fitter=dict(map_mode=dict(max_batch=4)))

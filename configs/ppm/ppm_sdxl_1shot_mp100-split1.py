@@ -12,4 +12,5 @@ _base_ = ['./ppm_sd15_1shot_mp100-split1.py']
 sd_pretrained = 'stabilityai/stable-diffusion-xl-base-1.0'
 model = dict(
     backbone=dict(pretrained=sd_pretrained, input_size=(1024, 1024)),
-    test_cfg=dict(max_batch=2, amp_dtype='bfloat16'))
+    fitter=dict(map_mode=dict(max_batch=2)),
+    test_cfg=dict(amp_dtype='bfloat16'))

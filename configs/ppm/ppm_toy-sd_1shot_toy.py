@@ -4,12 +4,12 @@
 # The README main job. Same episodes, crop, sigma and prompt fit as the
 # tiny-random-SD config; the toy SD's VAE downsamples 4x, so at SD input 128
 # its attention maps are 32 x 32 and 16 x 16. Maps from cached queries
-# (map_features='cached'): chosen on the toy *val* split, where it found
-# 61 % of the query keypoints (PCK@0.2) against 50 % for the exact path
+# (map_mode=dict(type='CachedMaps')): chosen on the toy *val* split, where it
+# found 61 % of the query keypoints (PCK@0.2) against 50 % for the exact path
 # (projects/toy_sd/README.md); the exact path is
-# `model.test_cfg.map_features=exact`.
+# `model.fitter.map_mode.type=ExactMaps`.
 _base_ = ['./ppm_random-sd_1shot_toy.py']
 
 model = dict(
     backbone=dict(pretrained='data/toy_sd', input_size=(128, 128)),
-    test_cfg=dict(map_features='cached'))
+    fitter=dict(map_mode=dict(type='CachedMaps')))

@@ -7,4 +7,4 @@
 # With steps > 0 the fit starts at the names instead of a random init.
 _base_ = ['./ppm_toy-sd_1shot_toy.py']
 
-model = dict(test_cfg=dict(prompt_init='names', steps=0))
+model = dict(test_cfg=dict(prompt_init='names'), fitter=dict(steps=0))

@@ -70,11 +70,8 @@ def build_model(pretrained: str,
                     input_size=(input_size, input_size),
                     compile_cfg=dict(dynamic=True) if compile_unet else None,
                     components=components),
-                test_cfg=dict(
-                    steps=steps,
-                    lr=lr,
-                    seed=seed,
-                    amp_dtype=AMP_DTYPES[dtype])))
+                fitter=dict(type='PromptFitter', steps=steps, lr=lr),
+                test_cfg=dict(seed=seed, amp_dtype=AMP_DTYPES[dtype])))
     if components is None:  # (parts built on the meta device stay there)
         model = model.to(device)
     return model.eval()

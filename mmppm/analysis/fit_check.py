@@ -208,7 +208,10 @@ def run_fit_check(cfg: Config,
         seconds=round(time.perf_counter() - start, 1),
         config=dict(oracle=cfg.model.backbone.get('oracle'),
                     test_cfg=dict(model.test_cfg),
-                    map_loss=model.head.map_loss,
+                    fitter=dict(steps=model.fitter.steps, lr=model.fitter.lr,
+                                prompt_init_std=model.fitter.prompt_init_std,
+                                map_mode=type(model.fitter.map_mode).__name__),
+                    map_loss=type(model.head.loss_module).__name__,
                     loss_dm_weight=model.head.loss_dm_weight),
         keypoints=rows)
 

@@ -17,6 +17,8 @@ from typing import Callable, Dict, Sequence, Tuple
 
 import torch
 
+from mmppm.models.map_modes import maps_from_queries
+
 #: The pieces of an episode whose FLOPs are counted: VAE encode, UNet
 #: forward + backward to the prompt (``exact``: one step of one pair), UNet
 #: forward (one query map), and for ``cached`` one feature pass and the map
@@ -103,7 +105,7 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
     c = backbone.cross_attention_dim
     out: Dict[str, int] = {}
     out['vae_encode'], latents = count_flops(lambda: backbone.encode(image))
-    noisy, noise = backbone.add_noise(latents, g)
+    noisy, dm_target = backbone.add_noise(latents, g)
     prompt = torch.randn(1, 1, c, generator=g).to(device)
     ids = torch.zeros(1, dtype=torch.long, device=device)
     weight = torch.ones(1, device=device)
@@ -111,14 +113,14 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
     def fwd_bwd():
         p = prompt.clone().requires_grad_(True)
         res = backbone(noisy, model.context(p), map_size)
-        loss = sum(head.loss(res['maps'][:, 0], target, res['noise_pred'],
-                             noise, weight).values())
+        loss = sum(head.loss(res['maps'][:, 0], target, res['dm_pred'],
+                             dm_target, weight).values())
         loss.backward()  # (autograd.grad trips FlopCounterMode)
 
     def maps_fwd_bwd():
         p = prompt.clone().requires_grad_(True)
-        maps = backbone.maps_from_queries(cached, model.context(p), ids, ids,
-                                          map_size)
+        maps = maps_from_queries(backbone, cached, model.context(p), ids,
+                                 ids, map_size)
         loss = sum(head.loss(maps, target, None, None, weight).values())
         loss.backward()  # (autograd.grad trips FlopCounterMode)
 
@@ -128,7 +130,7 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
             lambda: backbone(noisy, model.context(prompt), map_size))
         out['features'], cached = count_flops(lambda: backbone.layer_queries(
             noisy, model.context(torch.zeros_like(prompt))))
-        out['maps_fwd'], _ = count_flops(lambda: backbone.maps_from_queries(
-            cached, model.context(prompt), ids, ids, map_size))
+        out['maps_fwd'], _ = count_flops(lambda: maps_from_queries(
+            backbone, cached, model.context(prompt), ids, ids, map_size))
     out['maps_fwd_bwd'], _ = count_flops(maps_fwd_bwd)
     return out

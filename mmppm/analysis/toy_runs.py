@@ -34,7 +34,7 @@ MAIN_ROWS: Dict[str, Row] = {
                  'configs/ppm/ppm_toy-sd_1shot_toy_name-prompts.py'),
     'ppm': Row('PPM (cached maps)', PPM),
     'ppm_exact': Row('PPM (exact maps)', PPM, None,
-                     ('model.test_cfg.map_features=exact', )),
+                     ('model.fitter.map_mode.type=ExactMaps', )),
     'cpt': Row('PPM+CPT (P^k at the fit lr; cached maps)',
                'configs/cpt/ppm_cpt_toy-sd_toy.py',
                'data/toy_sd/cpt_toy.pth'),

@@ -23,7 +23,7 @@ def small_config(sd_dir: str, data_root: str, steps: int = 2) -> Config:
     cfg = Config.fromfile(TOY_CONFIG)
     cfg.model.backbone.pretrained = sd_dir
     cfg.model.backbone.input_size = (CROP, CROP)
-    cfg.model.test_cfg.steps = steps
+    cfg.model.fitter.steps = steps
     dataset = cfg.test_dataloader.dataset
     for key in ('pipeline', 'query_pipeline'):
         for t in dataset[key]:
@@ -45,12 +45,22 @@ def write_config(cfg: Config, path) -> str:
 
 
 
-def build_ppm_estimator(sd_dir: str, **test_cfg):
+#: ``PromptFitter`` arguments among :func:`build_ppm_estimator`'s keywords.
+FIT_KEYS = ('steps', 'lr', 'prompt_init_std', 'prompt_scale', 'early_stop')
+
+
+def build_ppm_estimator(sd_dir: str,
+                        map_mode: str = 'ExactMaps',
+                        max_batch: int = 64,
+                        **cfg):
     """A ``PPMEstimator`` on the SD in ``sd_dir`` at 64 x 64 pixels: 3 fit
-    steps at lr 0.05, seed 0, unless ``test_cfg`` says otherwise."""
+    steps at lr 0.05 with ``map_mode`` (``max_batch`` pairs per UNet call),
+    seed 0; fitter arguments in ``cfg`` (:data:`FIT_KEYS`) go to
+    ``model.fitter``, the rest to ``model.test_cfg``."""
     from mmpose.registry import MODELS
-    cfg = dict(steps=3, lr=0.05, max_batch=64, seed=0)
-    cfg.update(test_cfg)
+    fitter = dict(type='PromptFitter', steps=3, lr=0.05,
+                  map_mode=dict(type=map_mode, max_batch=max_batch))
+    fitter.update({k: cfg.pop(k) for k in FIT_KEYS if k in cfg})
     return MODELS.build(
         dict(
             type='PPMEstimator',
@@ -58,4 +68,5 @@ def build_ppm_estimator(sd_dir: str, **test_cfg):
                 type='SDCrossAttnBackbone',
                 pretrained=sd_dir,
                 input_size=(64, 64)),
-            test_cfg=cfg))
+            fitter=fitter,
+            test_cfg=dict(dict(seed=0), **cfg)))

@@ -31,7 +31,7 @@ def check_override_keys(cfg, options: dict) -> None:
     """A ``--cfg-options`` key must name a top-level entry of the config
     (or a Runner setting such as ``work_dir``); below it, a new key is
     accepted (a component argument left at its default in the file, e.g.
-    ``model.test_cfg.early_stop.patience``) unless it is one letter or two
+    ``model.fitter.early_stop.patience``) unless it is one letter or two
     away from a key that exists there (``datasett``: a typo, not a new
     setting).
 
@@ -127,6 +127,9 @@ def check_component(cfg: dict, registry, where: str) -> None:
     accepted = _explicit_arguments(cls) if inspect.isclass(cls) else None
     if accepted is None:
         return
+    # ``what`` (the config path a component names in its errors) is set by
+    # its builder (mmppm.models.builder), not by the config
+    accepted = accepted - {'what'}
     for key in cfg:
         if key != 'type' and key not in accepted:
             raise ConfigError(
@@ -143,6 +146,17 @@ def _check_pipeline(pipeline, where: str, registry) -> None:
             f"(dict(type='LoadImage'), ...), got {str(pipeline)[:60]!r}")
     for i, step in enumerate(pipeline):
         check_component(step, registry, f'{where}[{i}]')
+
+
+def _check_moved_model_keys(model: dict) -> None:
+    """A key of the flat PPM layout (``model.test_cfg.steps``,
+    ``model.head.map_loss``, ...) says where it moved."""
+    from mmppm.models.pose_estimators.ppm_cfg import MOVED_KEYS
+    for what in MOVED_KEYS:
+        part = model.get(what.split('.')[-1])
+        for key, new in MOVED_KEYS[what].items():
+            if isinstance(part, dict) and key in part:
+                raise ConfigError(f'{what}.{key} moved to {new}')
 
 
 def check_components(cfg, sections: Sequence[str] = (
@@ -167,10 +181,15 @@ def check_components(cfg, sections: Sequence[str] = (
         model = cfg.get('model') if 'model' in sections else None
         if isinstance(model, dict):
             check_component(model, MODELS, 'model')
-            for part in ('backbone', 'head', 'prompt_encoder',
-                         'data_preprocessor'):
-                if isinstance(model.get(part), dict):
-                    check_component(model[part], MODELS, f'model.{part}')
+            _check_moved_model_keys(model)
+            for part in ('backbone', 'head', 'head.loss', 'prompt_encoder',
+                         'data_preprocessor', 'fitter', 'fitter.map_mode',
+                         'train_cfg.map_mode'):
+                node = model
+                for key in part.split('.'):
+                    node = node.get(key) if isinstance(node, dict) else None
+                if isinstance(node, dict) and 'type' in node:
+                    check_component(node, MODELS, f'model.{part}')
         for name in sections:
             section = cfg.get(name)
             if not isinstance(section, dict):

@@ -14,7 +14,7 @@ blobs. Three ways of reading a word's map:
 - ``word``: the word alone as a one-token context (PPM's layout), its
   token from :func:`projects.toy_sd.models.word_embeddings`, exact UNet pass;
 - ``cached``: the same token with the queries cached under a zero token
-  (PPM's ``map_features='cached'``).
+  (PPM's ``map_mode=dict(type='CachedMaps')``).
 
 Also reported: how often the argmax lands on *some* blob of the scene, and
 the chance rate of the own-blob hit (the fraction of the crop within the
@@ -141,8 +141,9 @@ def word_localisation(pretrained: str,
     hits = {m: dict(own=[], any=[]) for m in modes}
     chance = []
     gen = torch.Generator().manual_seed(seed)
-    cached = CachedMaps(backbone, lambda p: p, 64,
-                        lambda device: torch.autocast('cpu', enabled=False))
+    cached = CachedMaps(max_batch=64).bind(
+        backbone, lambda p: p,
+        lambda device: torch.autocast('cpu', enabled=False))
     for start in range(0, len(scenes), batch):
         part = [s for s in scenes[start:start + batch] if s['words']]
         if not part:

@@ -38,8 +38,8 @@ def test_paper_mse_does_not_fit_the_part_oracle(toy_default_root,
     # why the toy default deviates from Eq. 4's MSE (docs/method.md):
     # same steps, the paper's objective, lr and init
     cfg = toy_cfg(toy_default_root, random_sd_dir)
-    cfg.model.head.map_loss = 'mse'
-    cfg.model.test_cfg.update(lr=2e-3, prompt_init_std=1.0)
+    cfg.model.head.loss = dict(type='MSEMapLoss')
+    cfg.model.fitter.update(lr=2e-3, prompt_init_std=1.0)
     cfg.test_dataloader.dataset.num_queries = 1
     result = run_fit_check(cfg, oracle='part', episodes=1)
     assert result['fit_pck']['0.20'] < 0.5
@@ -53,7 +53,7 @@ def test_fit_check_tool_writes_the_report(toy_default_root, random_sd_dir,
         TOY_CONFIG, '--oracle', 'part', '--episodes', '1', '--out',
         str(out), '--cfg-options', f'model.backbone.pretrained={random_sd_dir}',
         f'test_dataloader.dataset.data_root={toy_default_root}',
-        'model.test_cfg.steps=2', 'test_dataloader.dataset.num_queries=1'
+        'model.fitter.steps=2', 'test_dataloader.dataset.num_queries=1'
     ])
     printed = capsys.readouterr().out
     assert 'fit' in printed and 'query' in printed
@@ -64,4 +64,4 @@ def test_fit_check_tool_writes_the_report(toy_default_root, random_sd_dir,
     for row in result['keypoints']:  # 1-shot: "fitted" is the PCK@0.2 rule
         assert row['fitted'] == (row['error'] < 0.2)
     assert result['config']['oracle']['type'] == 'PartOracle'
-    assert result['config']['test_cfg']['steps'] == 2
+    assert result['config']['fitter']['steps'] == 2

@@ -43,7 +43,7 @@ def peak_maps(monkeypatch, model, xy_per_kpt):
         return maps
 
     monkeypatch.setattr(model, 'query_maps', fake_query_maps)
-    monkeypatch.setitem(model.test_cfg, 'steps', 0)
+    monkeypatch.setattr(model.fitter, 'steps', 0)
 
 
 def test_init_returns_eval_model_with_cfg(model):

@@ -32,7 +32,7 @@ def test_word_prompts_localise_and_the_fit_keeps_them(toy_cfg):
     words = run_fit_check(toy_cfg, episodes=1)  # steps=0: the words alone
     assert words['fit_pck']['0.20'] >= 0.7, words['fit_pck']  # 0.88
     fitted = toy_cfg.copy()
-    fitted.model.test_cfg.steps = 20  # the fit, started at the words
+    fitted.model.fitter.steps = 20  # the fit, started at the words
     result = run_fit_check(fitted, episodes=1)
     kept = result['fit_pck']['0.20']  # 0.90 measured
     assert kept >= words['fit_pck']['0.20'] - 0.02

@@ -192,7 +192,7 @@ def test_test_cfg_is_in_the_key(tmp_path):
 
 
 @pytest.mark.parametrize('change', [
-    'model.backbone.input_size', 'model.test_cfg.steps',
+    'model.backbone.input_size', 'model.fitter.steps',
     'test_dataloader.dataset.shots', 'test_dataloader.collate_fn.type',
     'test_dataloader.sampler.shuffle', 'test_cfg.fp16',
     'test_evaluator.thr', 'randomness.seed', 'env_cfg.cudnn_benchmark',

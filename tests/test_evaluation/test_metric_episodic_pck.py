@@ -127,7 +127,7 @@ def test_fit_diagnostics_reported_and_poor_fit_warned():
     evaluator.process(samples)
     m, log = _evaluate_logged(evaluator, 2)
     assert 'did not fit their own supports' in log
-    assert 'model.test_cfg.steps' in log
+    assert 'model.fitter.steps' in log
     assert m['fit_PCK@0.20'] == pytest.approx(0.7)
     assert m['fit_map_loss_vs_zero'] == pytest.approx(0.7)
     assert m['PCK'] == 1.0

@@ -24,17 +24,17 @@ pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def build_model(sd_dir, prompt_encoder=None, recipe='paper', **test_cfg):
-    cfg = dict(steps=4, lr=0.05, max_batch=64, seed=0,
-               map_features='cached')
-    cfg.update(test_cfg)
     return MODELS.build(
         dict(type='PPMEstimator',
              backbone=dict(type='SDCrossAttnBackbone', pretrained=sd_dir,
                            input_size=(64, 64)),
-             head=dict(type='PromptMatchingHead', map_loss='normalized_ce'),
+             head=dict(type='PromptMatchingHead',
+                       loss=dict(type='NormalizedCEMapLoss')),
+             fitter=dict(type='PromptFitter', steps=4, lr=0.05,
+                         map_mode=dict(type='CachedMaps', max_batch=64)),
              prompt_encoder=prompt_encoder,
-             train_cfg=dict(recipe=recipe, map_features='cached'),
-             test_cfg=cfg))
+             train_cfg=dict(recipe=recipe, map_mode=dict(type='CachedMaps')),
+             test_cfg=dict(dict(seed=0), **test_cfg)))
 
 
 def spy_fits(model, monkeypatch):

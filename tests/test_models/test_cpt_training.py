@@ -382,15 +382,15 @@ def test_a_cpt_checkpoint_with_missing_or_extra_encoder_keys_is_an_error(
 def test_cached_cpt_loss_equals_the_exact_map_term_on_the_first_layer(
         toy_root, random_sd_dir, tmp_path):
     """On the first attn2 layer the queries depend on the image only, so
-    the cached maps of train_cfg.map_features='cached' are the exact ones:
+    the cached maps of train_cfg.map_mode=CachedMaps are the exact ones:
     the same map loss, and no diffusion term."""
     from mmengine.dataset import pseudo_collate
     first = 'down_blocks.0.attentions.0.transformer_blocks.0.attn2'
     losses = {}
-    for mode in ('exact', 'cached'):
+    for mode in ('ExactMaps', 'CachedMaps'):
         cfg = make_cfg(tmp_path / mode, toy_root, random_sd_dir)
         cfg.model.backbone.layers = [first]
-        cfg.model.train_cfg.map_features = mode
+        cfg.model.train_cfg.map_mode = dict(type=mode)
         runner = Runner.from_cfg(cfg)
         model = bare(runner.model)
         torch.manual_seed(0)
@@ -400,8 +400,8 @@ def test_cached_cpt_loss_equals_the_exact_map_term_on_the_first_layer(
             pseudo_collate([dataset[i] for i in range(3)]), True)
         torch.manual_seed(1)  # the same noise in both modes
         losses[mode] = model.loss(data['inputs'], data['data_samples'])
-    assert set(losses['cached']) == {'loss_map'}
-    assert 'loss_dm' in losses['exact']
-    torch.testing.assert_close(losses['cached']['loss_map'],
-                               losses['exact']['loss_map'], rtol=1e-4,
+    assert set(losses['CachedMaps']) == {'loss_map'}
+    assert 'loss_dm' in losses['ExactMaps']
+    torch.testing.assert_close(losses['CachedMaps']['loss_map'],
+                               losses['ExactMaps']['loss_map'], rtol=1e-4,
                                atol=1e-6)

@@ -24,7 +24,7 @@ def run(bench, random_sd_dir, tmp_path, *extra):
 
 
 RUN_FIELDS = ('label', 'path', 'max_batch', 'gradient_checkpointing',
-              'map_features',
+              'map_mode',
               'dtype', 'warmup_s', 'episode_s', 'encode_s', 'fit_s', 'query_s',
               'steps_per_s', 'query_images_per_s', 'peak_mem_mb',
               'peak_mem_delta_mb', 'mem_kind', 'unet_calls', 'losses')
@@ -157,14 +157,14 @@ def test_out_of_memory_run_is_recorded(bench, random_sd_dir, tmp_path,
     assert [c['fast'] for c in saved['comparisons']] == ['fast b=64']
 
 
-def test_cached_map_features_flagged(bench, random_sd_dir, tmp_path):
+def test_cached_map_mode_flagged(bench, random_sd_dir, tmp_path):
     _, saved = run(bench, random_sd_dir, tmp_path, '--max-batch', '64',
-                   '--map-features', 'exact', 'cached', '--steps', '1',
+                   '--map-mode', 'ExactMaps', 'CachedMaps', '--steps', '1',
                    '--warmup-steps', '0')
     runs = {r['label']: r for r in saved['runs']}
-    assert runs['fast b=64 cached']['map_features'] == 'cached'
-    assert runs['fast b=64 cached']['unet_calls'] == 2  # supports, queries
+    assert runs['fast b=64 CachedMaps']['map_mode'] == 'CachedMaps'
+    assert runs['fast b=64 CachedMaps']['unet_calls'] == 2  # supports, queries
     flags = {c['fast']: (c['expected_to_match'], c['losses_match'])
              for c in saved['comparisons']}
     assert flags['fast b=64'] == (True, True)
-    assert flags['fast b=64 cached'][0] is False
+    assert flags['fast b=64 CachedMaps'][0] is False

@@ -19,14 +19,14 @@ def test_memory_points_from_benchmark_reports(proj, tmp_path):
         dict(path='naive', max_batch=1, peak_mem_mb=9., oom=False,
              mem_kind='cpu_peak_rss'),
         dict(path='fast', max_batch=1, peak_mem_mb=10., oom=False,
-             map_features='exact', gradient_checkpointing=False,
+             map_mode='ExactMaps', gradient_checkpointing=False,
              mem_kind='cpu_peak_rss'),
         dict(path='fast', max_batch=2, peak_mem_mb=None, oom=True),
         dict(path='fast', max_batch=2, peak_mem_mb=8., oom=False,
-             map_features='exact', gradient_checkpointing=True,
+             map_mode='ExactMaps', gradient_checkpointing=True,
              mem_kind='cpu_peak_rss'),
         dict(path='fast', max_batch=4, peak_mem_mb=16., oom=False,
-             map_features='exact', gradient_checkpointing=False,
+             map_mode='ExactMaps', gradient_checkpointing=False,
              mem_kind='cpu_peak_rss'),
     ]
     path = tmp_path / 'bench.json'
@@ -77,7 +77,7 @@ def test_meta_device_count_equals_the_saved_model_count(proj, random_sd_dir):
 def test_memory_only_projection_with_checkpointing(proj, tmp_path):
     def run(b, peak, ckpt):
         return dict(path='fast', max_batch=b, peak_mem_mb=peak, oom=False,
-                    map_features='exact', gradient_checkpointing=ckpt,
+                    map_mode='ExactMaps', gradient_checkpointing=ckpt,
                     mem_kind='cpu_peak_rss')
 
     path = tmp_path / 'bench.json'

@@ -71,6 +71,22 @@ def test_new_component_arguments_and_list_indices_are_allowed():
      r"mean 'cache_dir'\?"),
     (('test_cfg', 'type', 'ResumableTestLoopp'),
      r"test_cfg.type='ResumableTestLoopp' is not a registered loop type"),
+    # the nested PPM components, and the keys of the flat layout
+    (('model', 'fitter', 'map_mode', 'type', 'Cached'),
+     r"model.fitter.map_mode.type='Cached' is not a registered model type; "
+     r"did you mean 'CachedMaps'\?"),
+    (('model', 'fitter', 'stepz', 3),
+     r"model.fitter \(PromptFitter\) has no argument 'stepz'; did you mean "
+     r"'steps'\?"),
+    (('model', 'head', 'loss', 'type', 'MSEMapLos'),
+     r"model.head.loss.type='MSEMapLos' is not a registered model type; "
+     r"did you mean 'MSEMapLoss'\?"),
+    (('model', 'test_cfg', 'steps', 3),
+     r'^model.test_cfg.steps moved to model.fitter.steps$'),
+    (('model', 'test_cfg', 'map_features', 'exact'),
+     r'^model.test_cfg.map_features moved to model.fitter.map_mode'),
+    (('model', 'head', 'map_loss', 'mse'),
+     r'^model.head.map_loss moved to model.head.loss'),
 ])
 def test_component_typos(edit, match):
     cfg = Config.fromfile(TOY)
@@ -110,7 +126,7 @@ def test_test_tool_stops_before_building_anything(option, match, tmp_path,
 
 def test_new_nested_settings_are_allowed_but_near_misses_are_not():
     cfg = Config.fromfile(TOY)
-    check_override_keys(cfg, {'model.test_cfg.early_stop.patience': 3,
+    check_override_keys(cfg, {'model.fitter.early_stop.patience': 3,
                               'model.test_cfg.prompt_init': 'names'})
     with pytest.raises(ConfigError, match="did you mean 'num_episodes'"):
         check_override_keys(cfg, {'test_dataloader.dataset.num_episode': 3})

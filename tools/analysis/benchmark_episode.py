@@ -5,9 +5,10 @@ Both paths run the same episode (same images, targets, prompt init and
 per-step noise) on one SD model, so their loss trajectories and query maps
 must agree; the tool checks that and reports the speed-up.
 
-- ``naive`` (defined here, not in the library): a Python loop over keypoints
-  and shots with one UNet call per (keypoint, shot) pair per step, the
-  support re-encoded by the VAE at every step, full attention processors
+- ``naive``: the library's reference loop
+  (:func:`mmppm.models.fitters.naive_episode`) over keypoints and shots with
+  one UNet call per (keypoint, shot) pair per step, the support re-encoded
+  by the VAE at every step, here with full attention processors
   (``--naive-attention full``, the default: diffusers' classic
   ``AttnProcessor`` on every layer, which materialises ``softmax(QK^T)``,
   and the maps of every ``attn2`` layer recorded, as a prompt-to-prompt
@@ -21,7 +22,7 @@ must agree; the tool checks that and reports the speed-up.
   (one-token shortcut, all pairs batched ``max_batch`` per UNet call, latents
   encoded once per episode, ``amp_dtype`` autocast on CUDA), once per
   ``--max-batch`` value (and per checkpointing setting and
-  ``--map-features`` value): the model's own :class:`PromptFitter` and map
+  ``--map-mode`` value): the model's own :class:`PromptFitter` and map
   mode classes, built here with the benchmark's steps, ``max_batch`` and
   map mode (the model's ``test_cfg`` is not changed). The UNet call count
   is the map mode's own (:meth:`MapMode.unet_calls`).
@@ -65,16 +66,24 @@ from mmppm.engine.cli.arg_types import (non_negative_int,  # noqa: E402
 from mmppm.utils.errors import ToolError  # noqa: E402
 from mmppm.models.backbones.attn_processors import \
     CrossAttnMapProcessor  # noqa: E402
-from mmppm.models.fitters import PromptFitter  # noqa: E402
-from mmppm.models.map_modes import MAP_MODES  # noqa: E402
-from mmppm.models.utils import diffusion_target  # noqa: E402
+from mmppm.models.fitters import PromptFitter, naive_episode  # noqa: E402
 # the episode dataset config whose support codec makes the targets (this
 # tool lives in the repository's tools/analysis/)
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EPISODE_DATASET_CFG = osp.join(REPO, 'configs', '_base_', 'datasets',
                                'mp100_episodes.py')
+#: The map mode the naive loop computes (expected to match it).
+EXACT = 'ExactMaps'
 # Default tolerance on the relative loss difference naive vs fast.
 LOSS_RTOL = dict(fp32=1e-4, bf16=5e-2, fp16=2e-2)
+
+
+def map_mode_names() -> List[str]:
+    """The registered map modes (``model.fitter.map_mode`` types)."""
+    import mmppm.models  # noqa: F401  (registers them)
+    from mmppm.models.builder import registered
+    from mmppm.models.map_modes import MapMode
+    return registered(MapMode)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -111,12 +120,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='fast path: UNet gradient checkpointing (flag alone = on; '
         "'both' measures each max-batch with and without)")
     parser.add_argument(
-        '--map-features',
+        '--map-mode',
         nargs='+',
-        default=['exact'],
-        choices=['exact', 'cached', 'shared_context'],
-        help="fast path: PPMEstimator test_cfg.map_features, each measured "
-        "('cached' is an approximation: not expected to match naive)")
+        default=[EXACT],
+        choices=map_mode_names(),
+        help="fast path: the map mode (model.fitter.map_mode.type), each "
+        "measured (all but ExactMaps are approximations: not expected to "
+        "match naive)")
     parser.add_argument(
         '--naive-attention',
         default='full',
@@ -258,80 +268,27 @@ def run_naive(model, episode, steps: int, seed: int, timer: PhaseTimer,
 
 def _naive_loop(model, episode, steps: int, seed: int,
                 timer: PhaseTimer) -> dict:
-    backbone, device = model.backbone, timer.device
-    set_gradient_checkpointing(backbone, False)
-    images = episode['images'].to(device)
-    targets = episode['targets'].to(device)
-    visible = episode['visible']
-    num_shots, num_kpts = visible.shape
-    map_size = tuple(targets.shape[-2:])
-    lam = model.head.loss_dm_weight
-    cfg = model.test_cfg
-    g = torch.Generator().manual_seed(seed)
-    c = backbone.cross_attention_dim
-    calls = 0
-    with timer('fit'):
-        prompts = (torch.randn(num_kpts, 1, c, generator=g) *
-                   cfg['prompt_init_std']).to(device).requires_grad_(True)
-        optimizer = torch.optim.Adam([prompts], lr=cfg['lr'])
-        losses = []
-        for _ in range(steps):
-            latents = backbone.encode(images[:num_shots])  # every step
-            noise = torch.randn(latents.shape, generator=g).to(device)
-            t = torch.full((num_shots, ), backbone.timestep, device=device)
-            noisy = backbone.scheduler.add_noise(latents, noise, t)
-            target = diffusion_target(  # eps, or v for a v-prediction SD
-                backbone.prediction_type, latents, noise,
-                backbone.scheduler.alphas_cumprod.to(device)[t])
-            optimizer.zero_grad()
-            total = 0.
-            for k in range(num_kpts):
-                shots = [s for s in range(num_shots) if visible[s, k] > 0]
-                for s in shots:
-                    out = backbone(noisy[s:s + 1], prompts[k:k + 1],
-                                   map_size)
-                    calls += 1
-                    loss = (F.mse_loss(out['maps'][0, 0], targets[s, k]) +
-                            lam * F.mse_loss(out['noise_pred'],
-                                             target[s:s + 1])) / len(shots)
-                    loss.backward()
-                    total += float(loss.detach())
-            optimizer.step()
-            losses.append(total)
-    with torch.no_grad():
-        with timer('encode'):
-            q_latents = backbone.encode(images[num_shots:])
-        with timer('query'):
-            num_q = q_latents.shape[0]
-            noise = torch.randn(q_latents.shape, generator=g).to(device)
-            t = torch.full((num_q, ), backbone.timestep, device=device)
-            noisy = backbone.scheduler.add_noise(q_latents, noise, t)
-            maps = torch.empty(num_q, num_kpts, *map_size, device=device)
-            for q in range(num_q):
-                for k in range(num_kpts):
-                    out = backbone(noisy[q:q + 1], prompts[k:k + 1],
-                                   map_size)
-                    calls += 1
-                    maps[q, k] = out['maps'][0, 0].float()
-            keypoints, _ = model.head.decode(maps)
-    return dict(losses=losses, prompts=prompts.detach(), maps=maps,
-                keypoints=keypoints, unet_calls=calls)
+    set_gradient_checkpointing(model.backbone, False)
+    return naive_episode(model, episode['images'].to(timer.device),
+                         episode['targets'], episode['visible'], steps,
+                         torch.Generator().manual_seed(seed), phase=timer)
 
 
 def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
              max_batch: int, checkpointing: bool,
-             map_features: str = 'exact') -> dict:
+             map_mode: str = EXACT) -> dict:
     """The library path, as ``PPMEstimator.predict_episode`` runs it: the
     model's fitter and map-mode classes built with this run's ``steps``,
-    ``max_batch`` and ``map_features``."""
+    ``max_batch`` and map mode (a registered ``MapMode`` name)."""
     backbone, device = model.backbone, timer.device
     set_one_token_shortcut(backbone, True)
     set_gradient_checkpointing(backbone, checkpointing)
-    mode = MAP_MODES[map_features](backbone, model.context, max_batch,
-                                   model.autocast)
-    fitter = PromptFitter(steps=steps, lr=model.fitter.lr,
-                          prompt_init_std=model.fitter.prompt_init_std,
-                          prompt_scale=model.fitter.prompt_scale)
+    fitter = PromptFitter(
+        steps=steps, lr=model.fitter.lr,
+        prompt_init_std=model.fitter.prompt_init_std,
+        prompt_scale=model.fitter.prompt_scale,
+        map_mode=dict(type=map_mode, max_batch=max_batch))
+    mode = fitter.map_mode.bind(backbone, model.context, model.autocast)
     images = episode['images'].to(device)
     targets, visible = episode['targets'], episode['visible']
     num_shots, num_kpts = visible.shape
@@ -397,8 +354,8 @@ def measure_or_oom(fn, args, episode, device: torch.device,
     if 'max_batch' in kwargs:
         what += f" max_batch={kwargs['max_batch']}" + (
             ' ckpt' if kwargs.get('checkpointing') else '') + (
-                f" {kwargs['map_features']}"
-                if kwargs.get('map_features', 'exact') != 'exact' else '')
+                f" {kwargs['map_mode']}"
+                if kwargs.get('map_mode', EXACT) != EXACT else '')
     try:
         res = measure(fn, args, episode, device, **kwargs)
         print(f"[{what}] episode {res['episode_s']:.3f} s, "
@@ -516,25 +473,25 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                              attention=args.naive_attention)
         runs.append(dict(res, label=f'naive ({args.naive_attention} attn)',
                          path='naive', max_batch=1,
-                         map_features='exact',
+                         map_mode=EXACT,
                          gradient_checkpointing=False, dtype='fp32'))
     if 'fast' in args.paths:
         ckpt = dict(off=[False], on=[True], both=[False, True])[
             args.gradient_checkpointing]
-        for feats in args.map_features:
+        for mode in args.map_mode:
             for b in args.max_batch:
                 for use_ckpt in ckpt:
                     res = measure_or_oom(
                         run_fast, args, episode, device, model=model,
                         max_batch=b, checkpointing=use_ckpt,
-                        map_features=feats)
+                        map_mode=mode)
                     label = (f"fast b={b}{' ckpt' if use_ckpt else ''}"
                              f"{' compiled' if args.compile else ''}"
-                             f"{'' if feats == 'exact' else ' ' + feats}")
+                             f"{'' if mode == EXACT else ' ' + mode}")
                     runs.append(
                         dict(res, label=label, path='fast', max_batch=b,
                              gradient_checkpointing=use_ckpt,
-                             compiled=args.compile, map_features=feats,
+                             compiled=args.compile, map_mode=mode,
                              dtype=effective))
 
     naive = next((r for r in runs if r['path'] == 'naive'), None)
@@ -549,7 +506,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                                   naive['steps_per_s'] else None)
             comparisons.append(
                 dict(fast=r['label'],
-                     expected_to_match=r['map_features'] == 'exact',
+                     expected_to_match=r['map_mode'] == EXACT,
                      **compare(naive, r, rtol)))
     device_name = (torch.cuda.get_device_name(device) if device.type == 'cuda'
                    else f'CPU ({platform.processor() or platform.machine()}, '

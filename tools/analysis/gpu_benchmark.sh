@@ -19,7 +19,7 @@
 #
 # Runs, each a separate process (memory of one does not leak into the next):
 #   1. 17 keypoints, 1-shot, 100 steps: naive vs fast (fast: max_batch 17;
-#      map_features exact and cached).
+#      map modes ExactMaps and CachedMaps).
 #      The naive path costs ~17x the fast one per step; NAIVE_STEPS (default
 #      10) steps are timed for it and its steps/s is what to compare.
 #   2. 17 keypoints, 5-shot, 100 steps, fast only, max_batch 85 and 32.
@@ -67,9 +67,9 @@ BENCH=("$PY" tools/analysis/benchmark_episode.py)
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 1 --steps "$NAIVE_STEPS" \
     --paths naive fast --max-batch 17 --out "$OUT/k17_s1_naive_vs_fast.json"
 # 1b. fast path, the paper's 100 steps; exact maps and the cached-features
-#     approximation (test_cfg.map_features='cached').
+#     approximation (model.fitter.map_mode=dict(type='CachedMaps')).
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 1 --steps "$STEPS" \
-    --paths fast --max-batch 17 --map-features exact cached \
+    --paths fast --max-batch 17 --map-mode ExactMaps CachedMaps \
     --out "$OUT/k17_s1_fast.json"
 # 2. 5-shot (85 pairs). max_batch 85 = one call per step; 32 splits some
 #    keypoints' shots across chunks (exact since 57b18d3's per-pair weights).
@@ -114,7 +114,7 @@ for path in sorted(glob.glob(f'{out}/*.json')):
               f'{r["peak_mem_mb"] / 1024:>9.1f}'
               f'{r["episode_s"] * EPISODES / 3600:>12.1f}'
               f'{per_ep * EPISODES / 3600:>17.1f}')
-        if flops and r.get('map_features', 'exact') == 'exact' \
+        if flops and r.get('map_mode', 'ExactMaps') == 'ExactMaps' \
                 and r['steps_per_s']:
             pairs = rep['config']['keypoints'] * rep['config']['shots']
             tflops = flops['unet_fwd_bwd'] * pairs * r['steps_per_s'] / 1e3

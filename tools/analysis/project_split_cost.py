@@ -86,6 +86,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def exact_run(run: dict) -> bool:
+    """Whether a benchmark_episode.py run used exact maps (``map_mode``;
+    reports written before the nested config name it ``map_features``)."""
+    return run.get('map_mode', run.get('map_features', 'exact')) in (
+        'ExactMaps', 'exact')
+
+
 def memory_points(paths: Sequence[str],
                   checkpointing: bool = False
                   ) -> Tuple[List[Tuple[int, float]], List[str]]:
@@ -104,7 +111,7 @@ def memory_points(paths: Sequence[str],
                             'benchmark_episode.py report (a JSON object)')
         for run in report.get('runs', []):
             if (run.get('path') == 'fast' and not run.get('oom')
-                    and run.get('map_features', 'exact') == 'exact'
+                    and exact_run(run)
                     and bool(run.get('gradient_checkpointing')) ==
                     checkpointing
                     and run.get('peak_mem_mb') is not None):

@@ -156,8 +156,8 @@ class EpisodicPCK(BaseMetric):
                 f'{self._key(thrs[head])} = {100 * fit[head]:.1f} % '
                 f'< {100 * FIT_WARN_PCK:.0f} % (map loss {out["fit_map_loss_vs_zero"]:.2f} x '
                 'that of an all-zero map). Query PCK is then no measure of '
-                'the features. Knobs: model.test_cfg.steps, .lr, '
-                '.prompt_init_std, model.head.map_loss, the Gaussian sigma '
+                'the features. Knobs: model.fitter.steps, .lr, '
+                '.prompt_init_std, model.head.loss, the Gaussian sigma '
                 "(GenerateTarget's encoder) -- see docs/method.md and "
                 'tools/analysis/fit_check.py.')
         return out

@@ -11,12 +11,11 @@ from torch import Tensor
 
 from mmppm.utils import load_sd_components, load_text_components
 from mmppm.utils.errors import UserError
-from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, cross_attn_map,
-                     diffusion_target, infer_map_hw, logit_sensitivity)
-from .attn_processors import (AttentionStore, CrossAttnMapProcessor,
-                              normed_context)
+from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, diffusion_target,
+                     logit_sensitivity)
+from .attn_processors import AttentionStore, CrossAttnMapProcessor
 from .sd_families import pooled_dim, sd_family, sdxl_time_ids
-from .text_prompts import text_embeddings
+from .text_prompts import empty_text_context, text_embeddings
 
 
 class LayerQueries(NamedTuple):
@@ -63,8 +62,9 @@ class SDCrossAttnBackbone(BaseModule):
     - ``layer_maps``: per-layer maps ``{name: [B, T, h_l, w_l]}`` (paper Eq. 2),
     - ``maps``: their bilinear upsampling to ``map_size`` averaged over the
       layers (Eq. 3), ``[B, T, H, W]``,
-    - ``noise_pred``: the UNet's noise prediction ``[B, 4, h, w]`` (for the
-      diffusion loss, Eq. 1).
+    - ``dm_pred``: the UNet's prediction ``[B, 4, h, w]`` (the noise for an
+      epsilon model, v for a v-prediction one; the diffusion loss, Eq. 1,
+      compares it with the target :meth:`add_noise` returns).
 
     Args:
         pretrained (str): Hub id or local diffusers folder. Defaults to
@@ -167,8 +167,8 @@ class SDCrossAttnBackbone(BaseModule):
         self.empty_text_embedding: Optional[Tensor] = None
         pooled = None
         if context_layout == 'empty_text':
-            self.empty_text_embedding, pooled = self._encode_empty_text(
-                parts)  # [1, 77, c], SDXL: [1, P]
+            self.empty_text_embedding, pooled = empty_text_context(
+                parts, self.family)  # [1, 77, c], SDXL: [1, P]
         # SDXL's added conditions (pooled text embedding, time ids): the
         # empty prompt's with the 'empty_text' layout, else zeros
         self.added_cond: Optional[Dict[str, Tensor]] = None
@@ -226,7 +226,7 @@ class SDCrossAttnBackbone(BaseModule):
             self._compiled_forward = compiled
 
     def _run_unet(self, noisy_latents: Tensor, context: Tensor) -> Tensor:
-        """``noise_pred`` of the UNet at ``self.timestep`` (compiled if
+        """The UNet's prediction (``dm_pred``) at ``self.timestep`` (compiled if
         ``compile_cfg`` was given)."""
         t = torch.full((noisy_latents.shape[0], ),
                        self.timestep,
@@ -319,31 +319,6 @@ class SDCrossAttnBackbone(BaseModule):
                 f'{tokens.shape[-1]}-channel tokens but the UNet takes '
                 f'{self.cross_attention_dim} (cross_attention_dim)')
         return tokens
-
-    @torch.no_grad()
-    def _encode_empty_text(self, parts: dict
-                           ) -> Tuple[Tensor, Optional[Tensor]]:
-        """The empty prompt's context ``[1, 77, c]`` as the model's own
-        pipeline encodes it, and (SDXL) its pooled embedding ``[1, P]``:
-        SDXL concatenates the penultimate states of both text encoders and
-        pools with the second (as ``StableDiffusionXLPipeline``)."""
-
-        def ids(tokenizer):
-            return tokenizer([''],
-                             padding='max_length',
-                             max_length=tokenizer.model_max_length,
-                             truncation=True,
-                             return_tensors='pt').input_ids
-
-        if self.family != 'sdxl':
-            return parts['text_encoder'](ids(parts['tokenizer']))[0], None
-        states, pooled = [], None
-        for enc, tok in (('text_encoder', 'tokenizer'),
-                         ('text_encoder_2', 'tokenizer_2')):
-            out = parts[enc](ids(parts[tok]), output_hidden_states=True)
-            states.append(out.hidden_states[-2])
-            pooled = out[0]
-        return torch.cat(states, dim=-1), pooled
 
     # --------------------------------------------------------------- compute
     @property
@@ -459,16 +434,16 @@ class SDCrossAttnBackbone(BaseModule):
 
         Returns:
             dict: ``maps`` ``[B, T, H, W]``, ``layer_maps`` (dict of
-            ``[B, T, h_l, w_l]``) and ``noise_pred`` ``[B, 4, h, w]``.
+            ``[B, T, h_l, w_l]``) and ``dm_pred`` ``[B, 4, h, w]``.
         """
         context, tokens = self.build_context(prompts)
         noisy_latents = self._begin_forward(noisy_latents, tokens)
-        noise_pred = self._run_unet(noisy_latents, context)
+        dm_pred = self._run_unet(noisy_latents, context)
         layer_maps = {n: self.store.maps[n] for n in self.layer_names}
         if map_size is None:
             map_size = self.input_size[::-1]
         maps = aggregate_layer_maps(layer_maps, map_size)
-        return dict(maps=maps, layer_maps=layer_maps, noise_pred=noise_pred)
+        return dict(maps=maps, layer_maps=layer_maps, dm_pred=dm_pred)
 
     # ------------------------------------------------- cached-feature path
     @torch.no_grad()
@@ -480,8 +455,9 @@ class SDCrossAttnBackbone(BaseModule):
         spatially constant ``to_out(to_v(P))`` per layer, and the map of layer
         l is ``sigmoid(q_l . to_k_l(P) / (heads * sqrt(d)))``. Computing
         ``q_l`` once per image with a neutral context turns every later map
-        into matrix products (:meth:`maps_from_queries`), ignoring the
-        prompt's (small) effect on the features themselves.
+        into matrix products (:func:`mmppm.models.map_modes.
+        maps_from_queries`), ignoring the prompt's (small) effect on the
+        features themselves.
 
         Args:
             noisy_latents (Tensor): ``[B, C, h, w]``.
@@ -502,37 +478,6 @@ class SDCrossAttnBackbone(BaseModule):
                  for n in self.layer_names}, latent_hw)
         finally:
             self.store.reset(latent_hw, tokens)
-
-    def maps_from_queries(self, cached: LayerQueries, prompts: Tensor,
-                          image_ids: Tensor, prompt_ids: Tensor,
-                          map_size: Sequence[int]) -> Tensor:
-        """Multi-layer maps of (image, prompt) pairs from cached queries.
-
-        Args:
-            cached (LayerQueries): From :meth:`layer_queries`.
-            prompts (Tensor): Context tokens ``[P, 1, c]``.
-            image_ids (Tensor): ``[M]`` image of each pair.
-            prompt_ids (Tensor): ``[M]`` prompt of each pair.
-            map_size (Sequence[int]): ``(H, W)``.
-
-        Returns:
-            Tensor: ``[M, H, W]``.
-        """
-        context, tokens = self.build_context(prompts)
-        layer_maps = {}
-        for name in self.layer_names:
-            attn = self.unet.get_submodule(name[:-len('.processor')])
-            q = cached.queries[name]  # [B, N, inner]
-            k = attn.to_k(normed_context(attn, context))[:, tokens].to(
-                q.dtype)  # [P, T, inner]
-            # all (image, prompt) scores at once, then the pairs
-            maps = cross_attn_map(
-                q, k.reshape(1, -1, k.shape[-1]).expand(q.shape[0], -1, -1),
-                attn.heads, self.store.reduction)  # [B, P*T, N]
-            maps = maps[image_ids, prompt_ids]  # [M, N]
-            h, w = infer_map_hw(q.shape[1], cached.latent_hw)
-            layer_maps[name] = maps.reshape(-1, 1, h, w)
-        return aggregate_layer_maps(layer_maps, map_size)[:, 0]
 
     @torch.no_grad()
     def logit_sensitivity(self, cached: LayerQueries) -> float:

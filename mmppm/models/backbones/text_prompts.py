@@ -1,6 +1,7 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Context tokens from text: a keypoint's name as a pseudo prompt."""
-from typing import Sequence
+"""Context tokens from text: a keypoint's name as a pseudo prompt, and the
+empty prompt's context (``context_layout='empty_text'``)."""
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -37,3 +38,35 @@ def text_embeddings(tokenizer, text_encoder, texts: Sequence[str]) -> Tensor:
         states = text_encoder(torch.tensor([ids], device=device))[0]
         out.append(states[0, 1:len(ids) - 1].mean(0))
     return torch.stack(out)
+
+
+@torch.no_grad()
+def empty_text_context(parts: dict,
+                       family: str) -> Tuple[Tensor, Optional[Tensor]]:
+    """The empty prompt's context ``[1, 77, c]`` as the model's own
+    pipeline encodes it, and (SDXL) its pooled embedding ``[1, P]``: SDXL
+    concatenates the penultimate states of both text encoders and pools
+    with the second (as ``StableDiffusionXLPipeline``).
+
+    Args:
+        parts (dict): The SD folder's ``text_encoder`` and ``tokenizer``
+            (SDXL: also ``text_encoder_2`` and ``tokenizer_2``).
+        family (str): :func:`.sd_families.sd_family` of the model.
+    """
+
+    def ids(tokenizer):
+        return tokenizer([''],
+                         padding='max_length',
+                         max_length=tokenizer.model_max_length,
+                         truncation=True,
+                         return_tensors='pt').input_ids
+
+    if family != 'sdxl':
+        return parts['text_encoder'](ids(parts['tokenizer']))[0], None
+    states, pooled = [], None
+    for enc, tok in (('text_encoder', 'tokenizer'),
+                     ('text_encoder_2', 'tokenizer_2')):
+        out = parts[enc](ids(parts[tok]), output_hidden_states=True)
+        states.append(out.hidden_states[-2])
+        pooled = out[0]
+    return torch.cat(states, dim=-1), pooled

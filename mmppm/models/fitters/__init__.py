@@ -1,5 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The prompt fit of PPM (paper Eq. 4), as a component of its own."""
 from .prompt_fitter import FitResult, PromptFitter, check_early_stop
+from .reference import naive_episode
 
-__all__ = ['FitResult', 'PromptFitter', 'check_early_stop']
+__all__ = ['FitResult', 'PromptFitter', 'check_early_stop', 'naive_episode']

@@ -11,7 +11,8 @@ from torch import Tensor
 from mmppm.utils import check_finite
 from mmppm.utils.errors import UserError
 from mmppm.utils.numerics import is_finite_number, is_int
-from ..map_modes import FitPairs, MapMode
+from ..builder import build_component
+from ..map_modes import FitPairs, MapMode, neutral_queries
 from ..utils import loss_plateaued, prompt_pair_weights
 
 
@@ -64,7 +65,10 @@ class PromptFitter:
     pairs per chunk: each chunk's gradient is taken at once and its graph
     freed, so memory is that of one chunk and the sum equals one batch.
     Works the same for PPM and PPM+CPT (the mode rebuilds the CPT context
-    per chunk). Built by :class:`PPMEstimator` from its ``test_cfg``.
+    per chunk). Built by :class:`PPMEstimator` from its ``fitter`` config
+    (``model.fitter=dict(type='PromptFitter', steps=..., map_mode=dict(
+    type='ExactMaps', max_batch=...))``); the query maps use the same map
+    mode.
 
     Args:
         steps (int): Adam steps. Defaults to 100 (paper: not given).
@@ -77,8 +81,17 @@ class PromptFitter:
         early_stop (dict, optional): ``dict(patience, min_rel_improvement)``:
             stop once the map loss has not improved by that fraction over
             ``patience`` steps. Defaults to None.
+        map_mode (dict): The registered
+            :class:`~mmppm.models.map_modes.MapMode` computing the maps of
+            the fit and of the queries: ``dict(type='ExactMaps')`` (the
+            paper: one UNet pass per (prompt, image) pair), ``'CachedMaps'``
+            (queries cached once per image, maps by matmul, no L_dm: fast,
+            approximate) or ``'SharedContextMaps'`` (all prompts as tokens
+            of one context, one UNet pass per image: fast, approximate),
+            each with its ``max_batch``. Defaults to
+            ``dict(type='ExactMaps')``.
         what (str): Config path named in errors. Defaults to
-            ``'model.test_cfg'``.
+            ``'model.fitter'``.
     """
 
     def __init__(self,
@@ -87,7 +100,8 @@ class PromptFitter:
                  prompt_init_std: float = 1.0,
                  prompt_scale: Union[None, float, str] = None,
                  early_stop: Optional[dict] = None,
-                 what: str = 'model.test_cfg') -> None:
+                 map_mode: dict = dict(type='ExactMaps'),
+                 what: str = 'model.fitter') -> None:
         if not is_int(steps) or steps < 0:
             raise UserError(f'{what}.steps must be an integer >= 0, got '
                             f'{steps!r}')
@@ -106,6 +120,9 @@ class PromptFitter:
         self.prompt_init_std = float(prompt_init_std)
         self.prompt_scale = prompt_scale
         self.early_stop = check_early_stop(early_stop, f'{what}.early_stop')
+        #: Unbound: :meth:`MapMode.bind` gives it the backbone and context.
+        self.map_mode: MapMode = build_component(map_mode, MapMode,
+                                                 f'{what}.map_mode')
 
     @torch.no_grad()
     def scale_for(self, mode: MapMode, support_latents: Tensor) -> float:
@@ -113,19 +130,16 @@ class PromptFitter:
         given, or for ``'auto'`` the inverse of the supports' map logit
         spread per unit of context token
         (:meth:`SDCrossAttnBackbone.logit_sensitivity`, one feature pass
-        under a neutral prompt with fixed noise)."""
+        under the raw neutral prompt with fixed noise,
+        :func:`~mmppm.models.map_modes.neutral_queries`)."""
         if self.prompt_scale is None:
             return 1.
         if self.prompt_scale != 'auto':
             return float(self.prompt_scale)
-        backbone = mode.backbone
-        noisy, _ = backbone.add_noise(support_latents,
-                                      torch.Generator().manual_seed(0))
-        c = backbone.cross_attention_dim
-        with mode.autocast(support_latents.device):
-            cached = backbone.layer_queries(
-                noisy, support_latents.new_zeros(len(noisy), 1, c))
-        return 1. / max(backbone.logit_sensitivity(cached), 1e-6)
+        cached = neutral_queries(mode.backbone, support_latents,
+                                 torch.Generator().manual_seed(0),
+                                 autocast=mode.autocast)
+        return 1. / max(mode.backbone.logit_sensitivity(cached), 1e-6)
 
     def plateaued(self, map_losses: List[float]) -> bool:
         """The early-stop rule on the map losses so far."""
@@ -153,8 +167,9 @@ class PromptFitter:
         """Optimise one prompt per keypoint on the supports.
 
         Args:
-            mode (MapMode): How maps are computed (backbone and context
-                inside).
+            mode (MapMode): How maps are computed, bound to the backbone
+                and context (:meth:`MapMode.bind` of :attr:`map_mode`, or
+                another mode).
             head: The ``PromptMatchingHead`` whose ``loss`` is minimised.
             support_latents (Tensor): ``[S, C, h, w]`` from
                 ``SDCrossAttnBackbone.encode``.

@@ -9,7 +9,9 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
-from ..utils import MAP_LOSSES, argmax_2d, map_loss
+from ..builder import build_component
+from ..losses import MapLoss
+from ..utils import argmax_2d
 
 SUBPIXEL_MODES = (None, 'quarter', 'dark')
 
@@ -19,16 +21,23 @@ class PromptMatchingHead(BaseModule):
     """Loss of paper Eq. 4 / Eq. 6 and argmax decoding of attention maps.
 
     The loss of one prompt is the mean, over the images in which its keypoint
-    is visible, of ``MSE(map, gaussian target) + loss_dm_weight *
-    MSE(noise_pred, noise)``.
+    is visible, of ``loss(map, gaussian target) + loss_dm_weight *
+    MSE(dm_pred, dm_target)`` (the map loss is paper Eq. 4's MSE by
+    default; the diffusion target is the noise, or v for a v-prediction
+    SD).
+
+    The head owns its map loss, as mmpose heads own theirs: the prompt
+    fit (PPM) and CPT training minimise the same ``head.loss``, and the
+    fit diagnostics score the supports with it.
 
     Args:
+        loss (dict): The map objective, a registered
+            :class:`~mmppm.models.losses.MapLoss`: ``dict(type=
+            'MSEMapLoss')`` (paper Eq. 4, default), ``'BalancedMSEMapLoss'``
+            (foreground-weighted) or ``'NormalizedCEMapLoss'``
+            (cross-entropy of maps normalised over pixels). See
+            docs/method.md.
         loss_dm_weight (float): lambda_dm. Defaults to 1.0.
-        map_loss (str): Map objective, one of
-            :data:`mmppm.models.utils.MAP_LOSSES`: ``'mse'`` (paper Eq. 4,
-            default), ``'balanced_mse'`` (foreground-weighted) or
-            ``'normalized_ce'`` (cross-entropy of maps normalised over
-            pixels). See docs/method.md.
         subpixel (str, optional): Sub-pixel refinement of the argmax:
             None (default), ``'quarter'`` (mmpose ``refine_keypoints``) or
             ``'dark'`` (mmpose ``refine_keypoints_dark``).
@@ -37,8 +46,8 @@ class PromptMatchingHead(BaseModule):
     """
 
     def __init__(self,
+                 loss: dict = dict(type='MSEMapLoss'),
                  loss_dm_weight: float = 1.0,
-                 map_loss: str = 'mse',
                  subpixel: Optional[str] = None,
                  dark_kernel: int = 11,
                  init_cfg: Optional[dict] = None) -> None:
@@ -49,10 +58,7 @@ class PromptMatchingHead(BaseModule):
         if loss_dm_weight < 0:
             raise UserError(f'loss_dm_weight must be >= 0, got '
                              f'{loss_dm_weight}')
-        if map_loss not in MAP_LOSSES:
-            raise UserError(f'map_loss={map_loss!r} is not one of '
-                             f'{MAP_LOSSES}')
-        self.map_loss = map_loss
+        self.loss_module = build_component(loss, MapLoss, 'model.head.loss')
         self.loss_dm_weight = float(loss_dm_weight)
         self.subpixel = subpixel
         self.dark_kernel = dark_kernel
@@ -60,8 +66,8 @@ class PromptMatchingHead(BaseModule):
     def loss(self,
              maps: Tensor,
              targets: Tensor,
-             noise_pred: Optional[Tensor],
-             noise: Optional[Tensor],
+             dm_pred: Optional[Tensor],
+             dm_target: Optional[Tensor],
              pair_weights: Tensor,
              dm_weights: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Prompt-matching loss over (prompt, image) pairs (paper Eq. 4).
@@ -69,9 +75,11 @@ class PromptMatchingHead(BaseModule):
         Args:
             maps (Tensor): ``[N, H, W]`` maps of the pairs.
             targets (Tensor): ``[N, H, W]`` Gaussian targets.
-            noise_pred (Tensor, optional): ``[M, 4, h, w]``; None skips the
-                diffusion term.
-            noise (Tensor, optional): ``[M, 4, h, w]``.
+            dm_pred (Tensor, optional): ``[M, 4, h, w]`` the UNet's
+                prediction; None skips the diffusion term.
+            dm_target (Tensor, optional): ``[M, 4, h, w]`` its regression
+                target (paper Eq. 1): the noise for an epsilon model, v for
+                a v-prediction one (:meth:`SDCrossAttnBackbone.add_noise`).
             pair_weights (Tensor): ``[N]`` from
                 :func:`mmppm.models.utils.prompt_pair_weights` (computed over
                 all pairs, so chunked sums equal one batch).
@@ -84,13 +92,13 @@ class PromptMatchingHead(BaseModule):
             the loss).
         """
         pair_weights = pair_weights.to(maps.device)
-        loss_map = map_loss(maps, targets, self.map_loss)  # [N]
+        loss_map = self.loss_module(maps, targets)  # [N]
         losses = dict(loss_map=(loss_map * pair_weights).sum())
-        if noise_pred is not None and self.loss_dm_weight > 0:
+        if dm_pred is not None and self.loss_dm_weight > 0:
             weights = pair_weights if dm_weights is None else dm_weights.to(
                 maps.device)
-            loss_dm = (noise_pred.float() -
-                       noise.float()).pow(2).flatten(1).mean(1)
+            loss_dm = (dm_pred.float() -
+                       dm_target.float()).pow(2).flatten(1).mean(1)
             losses['loss_dm'] = self.loss_dm_weight * (loss_dm *
                                                        weights).sum()
         return losses

@@ -1,15 +1,12 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Ways of computing prompt maps (``test_cfg.map_features``)."""
-from .base import FitPairs, MapMode, chunks, num_chunks
-from .cached import CachedMaps
+"""Ways of computing prompt maps (``model.fitter.map_mode``,
+``model.train_cfg.map_mode``): registered :class:`MapMode` classes."""
+from .base import FitPairs, MapMode, chunks, neutral_queries, num_chunks
+from .cached import CachedMaps, maps_from_queries
 from .exact import ExactMaps
 from .shared_context import SharedContextMaps
 
-#: ``test_cfg.map_features`` value -> mode class.
-MAP_MODES = dict(
-    exact=ExactMaps, cached=CachedMaps, shared_context=SharedContextMaps)
-
 __all__ = [
-    'CachedMaps', 'ExactMaps', 'FitPairs', 'MAP_MODES', 'MapMode',
-    'SharedContextMaps', 'chunks', 'num_chunks'
+    'CachedMaps', 'ExactMaps', 'FitPairs', 'MapMode', 'SharedContextMaps',
+    'chunks', 'maps_from_queries', 'neutral_queries', 'num_chunks'
 ]

@@ -1,9 +1,14 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """What every way of computing prompt maps shares."""
+import copy
+from contextlib import nullcontext
 from typing import Callable, Iterator, NamedTuple, Optional, Sequence
 
 import torch
 from torch import Tensor
+
+from mmppm.utils.errors import UserError
+from mmppm.utils.numerics import is_int
 
 
 class FitPairs(NamedTuple):
@@ -39,9 +44,11 @@ def num_chunks(n: int, size: int) -> int:
 class MapMode:
     """How prompt maps are computed, during the fit and on queries.
 
-    A mode is given the backbone, the prompt -> context function (Phi under
-    CPT), the largest number of (prompt, image) pairs per UNet call and an
-    autocast factory. Subclasses implement:
+    A mode is a registered component built from a config entry
+    (``model.fitter.map_mode=dict(type='ExactMaps', max_batch=8)``, CPT's
+    ``model.train_cfg.map_mode``); :meth:`bind` gives it the backbone, the
+    prompt -> context function (Phi under CPT) and an autocast factory.
+    Subclasses implement:
 
     - :meth:`prepare`: per-episode state of the support latents (computed
       once, e.g. cached queries);
@@ -54,21 +61,40 @@ class MapMode:
       passes those make (pure arithmetic on the sizes, for reports).
 
     Args:
-        backbone (SDCrossAttnBackbone): The frozen SD.
-        context (Callable): Prompts ``[N, 1, c]`` -> UNet context tokens.
-        max_batch (int): Max (prompt, image) pairs per UNet call.
-        autocast (Callable): ``autocast(device)`` context manager factory.
+        max_batch (int): Max (prompt, image) pairs per UNet call (gradient
+            accumulation beyond it: same result). Defaults to 64.
+        what (str): Config path named in errors. Defaults to
+            ``'model.fitter.map_mode'``.
     """
 
     #: Whether the fit's loss has the diffusion term (paper Eq. 1).
     has_diffusion_loss = True
 
-    def __init__(self, backbone, context: Callable, max_batch: int,
-                 autocast: Callable) -> None:
-        self.backbone = backbone
-        self.context = context
-        self.max_batch = max_batch
-        self.autocast = autocast
+    def __init__(self, max_batch: int = 64,
+                 what: str = 'model.fitter.map_mode') -> None:
+        if not is_int(max_batch) or max_batch < 1:
+            raise UserError(f'{what}.max_batch must be an integer >= 1, got '
+                            f'{max_batch!r}')
+        self.max_batch = int(max_batch)
+        self.backbone = None
+        self.context: Optional[Callable] = None
+        self.autocast: Optional[Callable] = None
+
+    def bind(self, backbone, context: Callable,
+             autocast: Optional[Callable] = None) -> 'MapMode':
+        """A copy of this mode computing maps with these parts.
+
+        Args:
+            backbone (SDCrossAttnBackbone): The frozen SD.
+            context (Callable): Prompts ``[N, 1, c]`` -> UNet context tokens.
+            autocast (Callable, optional): ``autocast(device)`` context
+                manager factory. Defaults to none (full precision).
+        """
+        bound = copy.copy(self)
+        bound.backbone = backbone
+        bound.context = context
+        bound.autocast = autocast or (lambda device: nullcontext())
+        return bound
 
     def prepare(self, latents: Tensor,
                 generator: torch.Generator) -> Optional[object]:
@@ -131,3 +157,29 @@ class MapMode:
             with self.autocast(device):
                 maps.append(pair_maps(img_ids[sl], prompt_ids[sl]).float())
         return torch.cat(maps).reshape(num_images, num_prompts, *map_size)
+
+
+@torch.no_grad()
+def neutral_queries(backbone,
+                    latents: Tensor,
+                    generator: Optional[torch.Generator],
+                    context: Optional[Callable] = None,
+                    autocast: Optional[Callable] = None):
+    """Queries of the captured layers under the neutral (zero) prompt.
+
+    The latents ``[B, C, h, w]`` are noised with ``generator``; the UNet
+    runs once with an all-zero one-token prompt, through ``context`` (Phi
+    under CPT) if given, else as it is
+    (:meth:`SDCrossAttnBackbone.layer_queries`). What
+    :class:`~.cached.CachedMaps` computes its maps from and what the
+    fitter's ``prompt_scale='auto'`` measures the logit spread of.
+
+    Returns:
+        LayerQueries: ``{layer: [B, N_l, inner_l]}`` and the latent size.
+    """
+    noisy, _ = backbone.add_noise(latents, generator)
+    zeros = latents.new_zeros(latents.shape[0], 1,
+                              backbone.cross_attention_dim)
+    with (autocast or (lambda device: nullcontext()))(latents.device):
+        neutral = zeros if context is None else context(zeros)
+        return backbone.layer_queries(noisy, neutral)

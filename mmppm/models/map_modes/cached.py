@@ -3,34 +3,71 @@
 from typing import Iterator, Sequence
 
 import torch
+from mmpose.registry import MODELS
 from torch import Tensor
 
-from .base import FitPairs, MapMode, chunks
+from ..backbones.attn_processors import normed_context
+from ..utils import aggregate_layer_maps, cross_attn_map, infer_map_hw
+from .base import FitPairs, MapMode, chunks, neutral_queries
 
 
+def maps_from_queries(backbone, cached, prompts: Tensor, image_ids: Tensor,
+                      prompt_ids: Tensor, map_size: Sequence[int]) -> Tensor:
+    """Multi-layer maps of (image, prompt) pairs from cached queries.
+
+    With a one-token context the map of layer l is
+    ``sigmoid(q_l . to_k_l(P) / (heads * sqrt(d)))``: given the queries
+    ``q_l`` of each image (:meth:`SDCrossAttnBackbone.layer_queries`), every
+    map is a matrix product with the prompt's keys, no UNet pass.
+
+    Args:
+        backbone (SDCrossAttnBackbone): Its layers' ``to_k`` and heads.
+        cached (LayerQueries): From :meth:`SDCrossAttnBackbone.
+            layer_queries` (or :func:`~.base.neutral_queries`).
+        prompts (Tensor): Context tokens ``[P, 1, c]``.
+        image_ids (Tensor): ``[M]`` image of each pair.
+        prompt_ids (Tensor): ``[M]`` prompt of each pair.
+        map_size (Sequence[int]): ``(H, W)``.
+
+    Returns:
+        Tensor: ``[M, H, W]``.
+    """
+    context, tokens = backbone.build_context(prompts)
+    layer_maps = {}
+    for name in backbone.layer_names:
+        attn = backbone.unet.get_submodule(name[:-len('.processor')])
+        q = cached.queries[name]  # [B, N, inner]
+        k = attn.to_k(normed_context(attn, context))[:, tokens].to(
+            q.dtype)  # [P, T, inner]
+        # all (image, prompt) scores at once, then the pairs
+        maps = cross_attn_map(
+            q, k.reshape(1, -1, k.shape[-1]).expand(q.shape[0], -1, -1),
+            attn.heads, backbone.store.reduction)  # [B, P*T, N]
+        maps = maps[image_ids, prompt_ids]  # [M, N]
+        h, w = infer_map_hw(q.shape[1], cached.latent_hw)
+        layer_maps[name] = maps.reshape(-1, 1, h, w)
+    return aggregate_layer_maps(layer_maps, map_size)[:, 0]
+
+
+@MODELS.register_module()
 class CachedMaps(MapMode):
     """With a one-token context the prompt reaches a layer's map only
     through ``to_k(P)``; the layer queries ``q_l`` depend on it only through
     the spatially constant ``to_out(to_v(P))`` of earlier layers. Caching
     ``q_l`` once per image under a neutral (zero) prompt makes every map a
-    matrix product (:meth:`SDCrossAttnBackbone.maps_from_queries`).
-    Approximate (the prompt's effect on the features is ignored) and without
-    the diffusion term; about 100x faster than :class:`ExactMaps`
-    (docs/benchmark.md)."""
+    matrix product (:func:`maps_from_queries`). Approximate (the prompt's
+    effect on the features is ignored) and without the diffusion term;
+    about 100x faster than :class:`ExactMaps` (docs/benchmark.md)."""
 
     has_diffusion_loss = False
 
-    @torch.no_grad()
-    def prepare(self, latents: Tensor, generator: torch.Generator) -> dict:
-        """Cached per-layer queries of the noised latents (see
-        :meth:`SDCrossAttnBackbone.layer_queries`)."""
-        noisy, _ = self.backbone.add_noise(latents, generator)
-        c = self.backbone.cross_attention_dim
-        with self.autocast(latents.device):
-            neutral = self.context(latents.new_zeros(latents.shape[0], 1, c))
-            return self.backbone.layer_queries(noisy, neutral)
+    def prepare(self, latents: Tensor, generator: torch.Generator):
+        """Cached per-layer queries of the noised latents under the neutral
+        prompt through the context (:func:`~.base.neutral_queries`)."""
+        return neutral_queries(self.backbone, latents, generator,
+                               self.context, self.autocast)
 
-    def fit_terms(self, state: dict, prompts: Tensor, pairs: FitPairs,
+    def fit_terms(self, state, prompts: Tensor, pairs: FitPairs,
                   generator: torch.Generator) -> Iterator[dict]:
         map_size = tuple(pairs.targets.shape[-2:])
         for sl in chunks(len(pairs), self.max_batch):
@@ -39,11 +76,11 @@ class CachedMaps(MapMode):
             # be shared between chunks
             context = self.context(prompts)
             with self.autocast(pairs.targets.device):
-                maps = self.backbone.maps_from_queries(
-                    state, context, pairs.img_ids[sl], pairs.kpt_ids[sl],
-                    map_size)
-            yield dict(maps=maps, targets=pairs.targets[sl], noise_pred=None,
-                       noise=None, pair_weights=pairs.weights[sl])
+                maps = maps_from_queries(self.backbone, state, context,
+                                         pairs.img_ids[sl],
+                                         pairs.kpt_ids[sl], map_size)
+            yield dict(maps=maps, targets=pairs.targets[sl], dm_pred=None,
+                       dm_target=None, pair_weights=pairs.weights[sl])
 
     def fit_unet_calls(self, steps: int, num_pairs: int,
                        num_images: int) -> int:
@@ -60,5 +97,5 @@ class CachedMaps(MapMode):
         context = self.context(prompts)
         return self.all_pair_maps(
             latents.shape[0], prompts.shape[0], map_size, latents.device,
-            lambda q, k: self.backbone.maps_from_queries(
-                cached, context, q, k, map_size))
+            lambda q, k: maps_from_queries(self.backbone, cached, context, q,
+                                           k, map_size))

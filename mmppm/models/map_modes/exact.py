@@ -3,11 +3,13 @@
 from typing import Iterator, Sequence
 
 import torch
+from mmpose.registry import MODELS
 from torch import Tensor
 
 from .base import FitPairs, MapMode, chunks, num_chunks
 
 
+@MODELS.register_module()
 class ExactMaps(MapMode):
     """Every (prompt, image) pair runs the UNet with the prompt as its
     context (paper Eq. 2-4), ``max_batch`` pairs per call; the support is
@@ -15,7 +17,7 @@ class ExactMaps(MapMode):
 
     def fit_terms(self, state: Tensor, prompts: Tensor, pairs: FitPairs,
                   generator: torch.Generator) -> Iterator[dict]:
-        noisy, noise = self.backbone.add_noise(state, generator)
+        noisy, dm_target = self.backbone.add_noise(state, generator)
         map_size = tuple(pairs.targets.shape[-2:])
         for sl in chunks(len(pairs), self.max_batch):
             k, s = pairs.kpt_ids[sl], pairs.img_ids[sl]
@@ -23,7 +25,7 @@ class ExactMaps(MapMode):
                 out = self.backbone(noisy[s], self.context(prompts[k]),
                                     map_size)
             yield dict(maps=out['maps'][:, 0], targets=pairs.targets[sl],
-                       noise_pred=out['noise_pred'], noise=noise[s],
+                       dm_pred=out['dm_pred'], dm_target=dm_target[s],
                        pair_weights=pairs.weights[sl])
 
     def fit_unet_calls(self, steps: int, num_pairs: int,

@@ -3,11 +3,13 @@
 from typing import Iterator, Sequence
 
 import torch
+from mmpose.registry import MODELS
 from torch import Tensor
 
 from .base import FitPairs, MapMode, chunks, num_chunks
 
 
+@MODELS.register_module()
 class SharedContextMaps(MapMode):
     """One UNet pass per image and step whose context holds all K prompts.
 
@@ -21,14 +23,14 @@ class SharedContextMaps(MapMode):
 
     def fit_terms(self, state: Tensor, prompts: Tensor, pairs: FitPairs,
                   generator: torch.Generator) -> Iterator[dict]:
-        noisy, noise = self.backbone.add_noise(state, generator)
+        noisy, dm_target = self.backbone.add_noise(state, generator)
         num_images = state.shape[0]
         with self.autocast(state.device):
             out = self.backbone(noisy, self._context(prompts, num_images),
                                 tuple(pairs.targets.shape[-2:]))
         yield dict(maps=out['maps'][pairs.img_ids, pairs.kpt_ids],
-                   targets=pairs.targets, noise_pred=out['noise_pred'],
-                   noise=noise, pair_weights=pairs.weights,
+                   targets=pairs.targets, dm_pred=out['dm_pred'],
+                   dm_target=dm_target, pair_weights=pairs.weights,
                    dm_weights=torch.full((num_images, ), 1. / num_images,
                                          device=state.device))
 

@@ -2,14 +2,14 @@
 """Category-shared Prompt Training (paper Eq. 5-6) beside the estimator:
 the training loss over base keypoints and the checks a CPT checkpoint must
 pass before it is loaded (docs/cpt.md)."""
-from contextlib import nullcontext
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
-from ..map_modes import MAP_MODES, FitPairs
+from ..builder import build_component
+from ..map_modes import FitPairs, MapMode
 from ..utils import prompt_pair_weights
 from .episodes import split_episode, support_targets
 
@@ -41,7 +41,7 @@ def pair_loss(model, latents: Tensor, prompts: Tensor, pairs: FitPairs,
               ) -> Dict[str, Tensor]:
     """The PPM loss of (prompt, image) pairs with gradients to the prompts
     and to ``Phi`` / ``P_bar``: the head's loss of the terms the map mode of
-    ``train_cfg.map_features`` yields (the fit's own computation,
+    ``train_cfg.map_mode`` yields (the fit's own computation,
     :mod:`mmppm.models.map_modes`), all pairs in one chunk (one graph, as
     a training step back-propagates it) and without autocast.
 
@@ -55,9 +55,9 @@ def pair_loss(model, latents: Tensor, prompts: Tensor, pairs: FitPairs,
     """
     if not len(pairs):  # nothing visible: a zero loss on the graph
         return dict(loss_map=model.context(prompts).sum() * 0.)
-    mode = MAP_MODES[model.train_cfg['map_features']](
-        model.backbone, model.context, len(pairs),
-        lambda device: nullcontext())
+    mode = build_component(
+        dict(model.train_cfg['map_mode'], max_batch=len(pairs)), MapMode,
+        'model.train_cfg.map_mode').bind(model.backbone, model.context)
     state = mode.prepare(latents, generator)
     (terms, ) = mode.fit_terms(state, prompts, pairs, generator)
     return model.head.loss(**terms)
@@ -66,7 +66,7 @@ def pair_loss(model, latents: Tensor, prompts: Tensor, pairs: FitPairs,
 def cpt_loss(model, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
     """Paper Eq. 6 on single base instances: the PPM loss of every visible
     keypoint's base prompt ``P^k`` through ``Phi([P_bar, P^k])``, exact
-    (with L_dm) or from cached queries (``train_cfg.map_features``)."""
+    (with L_dm) or from cached queries (``train_cfg.map_mode``)."""
     if model.base_prompts is None or model.prompt_encoder is None:
         raise RuntimeError(
             'Training needs a prompt_encoder (CPT) and '

@@ -9,7 +9,7 @@ from mmengine.structures import InstanceData, PixelData
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
-from ..utils import crop_to_image, map_loss, map_loss_vs_zero
+from ..utils import crop_to_image, map_loss_vs_zero
 
 
 def split_episode(samples: Sequence) -> Tuple[list, list]:
@@ -130,8 +130,8 @@ def fit_diagnostics(head, support_maps: Tensor, supports: list,
     keypoints, _ = head.decode(support_maps)  # [S, K, 2] crop px
 
     def objective(m, t):
-        return map_loss(torch.from_numpy(m), torch.from_numpy(t),
-                        head.map_loss).numpy()
+        return head.loss_module(torch.from_numpy(m),
+                                torch.from_numpy(t)).numpy()
 
     return dict(
         fit_keypoints=to_image_pixels(keypoints, supports, np.float64),

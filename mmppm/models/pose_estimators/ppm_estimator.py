@@ -11,14 +11,15 @@ from torch import Tensor
 
 from mmppm.utils.errors import UserError
 from ..data_preprocessors import build_data_preprocessor
-from ..fitters import FitResult
-from ..map_modes import MAP_MODES, MapMode
+from ..builder import build_component
+from ..fitters import FitResult, PromptFitter
+from ..map_modes import MapMode
 from .cpt import (check_cpt_state_dict, check_prompt_encoder_ready,
                   cpt_loss, episodic_cpt_loss)
 from .episodes import fit_diagnostics as support_fit_diagnostics
 from .episodes import (pack_query_predictions, split_episode,
                        support_targets, supports_as_queries)
-from .ppm_cfg import check_test_cfg, check_train_cfg, fitter_cfg
+from .ppm_cfg import check_moved_keys, check_test_cfg, check_train_cfg
 
 
 @MODELS.register_module()
@@ -29,8 +30,9 @@ class PPMEstimator(BaseModel):
     PromptFitter` learns one pseudo prompt per keypoint on the support
     image(s) so that its cross-attention map matches a Gaussian heatmap of
     the keypoint (paper Eq. 4); each prompt's map on every query is decoded
-    by the head (its argmax). A map mode (``test_cfg.map_features``,
-    :mod:`mmppm.models.map_modes`) computes the maps; support latents are
+    by the head (its argmax). The fitter's map mode
+    (``fitter.map_mode``, :mod:`mmppm.models.map_modes`) computes the maps
+    of the fit and of the queries; support latents are
     encoded once per episode. Everything an episode produces travels in its
     query samples: predictions, the fit's losses and, with fit diagnostics,
     the supports' own predictions (scored by the metric: docs/method.md).
@@ -42,20 +44,24 @@ class PPMEstimator(BaseModel):
 
     Args:
         backbone (dict): :class:`SDCrossAttnBackbone` config.
-        head (dict): :class:`PromptMatchingHead` config.
+        head (dict): :class:`PromptMatchingHead` config (its ``loss``: the
+            map objective).
+        fitter (dict): :class:`PromptFitter` config: the fit's steps, lr,
+            prompt init and scale, early stop and ``map_mode``. Defaults to
+            ``dict(type='PromptFitter')`` (its defaults).
         prompt_encoder (dict, optional): e.g. :class:`SharedPromptMLP`
             (CPT). None: plain PPM, the context is the prompt itself.
         data_preprocessor (dict, optional): Defaults to
             ``EpisodeDataPreprocessor``.
         train_cfg (dict, optional): See ``ppm_cfg.DEFAULT_TRAIN_CFG``.
-        test_cfg (dict, optional): See ``ppm_cfg.DEFAULT_TEST_CFG`` (its fit
-            keys build the :class:`PromptFitter`).
+        test_cfg (dict, optional): See ``ppm_cfg.DEFAULT_TEST_CFG``.
         init_cfg (dict, optional): mmengine init config.
     """
 
     def __init__(self,
                  backbone: dict,
                  head: dict = dict(type='PromptMatchingHead'),
+                 fitter: dict = dict(type='PromptFitter'),
                  prompt_encoder: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
@@ -66,7 +72,8 @@ class PPMEstimator(BaseModel):
             init_cfg=init_cfg)
         self.test_cfg = check_test_cfg(test_cfg)
         self.train_cfg = check_train_cfg(train_cfg)
-        self.fitter = MODELS.build(fitter_cfg(self.test_cfg))
+        check_moved_keys(head, 'model.head')
+        self.fitter = build_component(fitter, PromptFitter, 'model.fitter')
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
         c = self.backbone.cross_attention_dim
@@ -106,11 +113,10 @@ class PPMEstimator(BaseModel):
             enabled=dtype is not None and device.type == 'cuda')
 
     def map_mode(self) -> MapMode:
-        """The configured way of computing maps (``test_cfg.map_features``
-        with ``test_cfg.max_batch`` pairs per UNet call)."""
-        return MAP_MODES[self.test_cfg['map_features']](
-            self.backbone, self.context, self.test_cfg['max_batch'],
-            self.autocast)
+        """The configured way of computing maps (``fitter.map_mode``),
+        bound to the backbone, the context and ``test_cfg.amp_dtype``."""
+        return self.fitter.map_mode.bind(self.backbone, self.context,
+                                         self.autocast)
 
     def fit_prompts(self, support_latents: Tensor, targets: Tensor,
                     visible: Tensor, generator: torch.Generator,

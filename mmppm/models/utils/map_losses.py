@@ -2,14 +2,14 @@
 """Map-matching objectives of the prompt fit (paper Eq. 4 and options).
 
 Each takes maps and Gaussian targets ``[N, H, W]`` and returns one loss per
-(prompt, image) pair ``[N]``. docs/method.md compares them.
+(prompt, image) pair ``[N]``; the registered losses of
+:mod:`mmppm.models.losses` wrap them. docs/method.md compares them.
 """
 from typing import Callable, Optional
 
 import numpy as np
 from torch import Tensor
 
-MAP_LOSSES = ('mse', 'balanced_mse', 'normalized_ce')
 _EPS = 1e-8
 
 
@@ -44,17 +44,6 @@ def normalized_ce_map_loss(maps: Tensor, targets: Tensor) -> Tensor:
     t = t / t.sum(1, keepdim=True).clamp(min=_EPS)
     log_p = m.log() - m.sum(1, keepdim=True).log()
     return -(t * log_p).sum(1)
-
-
-def map_loss(maps: Tensor, targets: Tensor, kind: str = 'mse') -> Tensor:
-    """Per-pair map loss ``[N]`` of one of :data:`MAP_LOSSES`."""
-    if kind == 'mse':
-        return mse_map_loss(maps, targets)
-    if kind == 'balanced_mse':
-        return balanced_mse_map_loss(maps, targets)
-    if kind == 'normalized_ce':
-        return normalized_ce_map_loss(maps, targets)
-    raise ValueError(f'Unknown map loss {kind!r}; choose one of {MAP_LOSSES}')
 
 
 def map_loss_vs_zero(maps: np.ndarray,

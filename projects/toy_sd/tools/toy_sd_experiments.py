@@ -34,9 +34,9 @@ NAMES = 'configs/ppm/ppm_toy-sd_1shot_toy_name-prompts.py'
 CPT = 'configs/cpt/ppm_cpt_toy-sd_toy.py'
 FM = 'configs/baselines/feature-matching_toy-sd_1shot_toy.py'
 COPY = 'configs/baselines/support-copy_1shot_toy.py'
-EXACT = 'model.test_cfg.map_features=exact'
-PAPER = ('model.head.map_loss=mse', 'model.test_cfg.lr=0.002',
-         'model.test_cfg.prompt_init_std=1.0', 'model.test_cfg.steps=100')
+EXACT = 'model.fitter.map_mode.type=ExactMaps'
+PAPER = ('model.head.loss.type=MSEMapLoss', 'model.fitter.lr=0.002',
+         'model.fitter.prompt_init_std=1.0', 'model.fitter.steps=100')
 
 
 def attn2_groups(pretrained: str) -> dict:
@@ -58,7 +58,7 @@ def experiment_rows(group: str, sd: str, checkpoint: str):
             Row('PPM, cached maps', PPM),
             Row('PPM, exact maps', PPM, None, (EXACT, )),
             Row('PPM from the names, cached maps', NAMES, None,
-                ('model.test_cfg.steps=50', )),
+                ('model.fitter.steps=50', )),
             Row('PPM+CPT, cached maps', CPT, checkpoint),
             Row('feature matching (DIFT-style)', FM),
             Row('support copy', COPY),
@@ -86,7 +86,7 @@ def experiment_rows(group: str, sd: str, checkpoint: str):
         ]
         rows += [
             Row('map objective: mse', PPM, None,
-                ('model.head.map_loss=mse', )),
+                ('model.head.loss.type=MSEMapLoss', )),
             Row('map objective: normalized_ce (default)', PPM),
             Row("paper's recipe, cached maps", PPM, None, PAPER),
             Row("paper's recipe, exact maps", PPM, None, PAPER + (EXACT, )),
@@ -97,10 +97,10 @@ def experiment_rows(group: str, sd: str, checkpoint: str):
             Row('exact', PPM, None, (EXACT, )),
             Row('cached (default)', PPM),
             Row('shared_context', PPM, None,
-                ('model.test_cfg.map_features=shared_context', )),
+                ('model.fitter.map_mode.type=SharedContextMaps', )),
             Row('cached + early stop (patience 5, 1 %)', PPM, None,
-                ('model.test_cfg.early_stop.patience=5',
-                 'model.test_cfg.early_stop.min_rel_improvement=0.01')),
+                ('model.fitter.early_stop.patience=5',
+                 'model.fitter.early_stop.min_rel_improvement=0.01')),
         ]
     raise ValueError(f'unknown group {group!r}')
 

@@ -50,7 +50,7 @@ def test_forward_shapes(backbone):
     zt, prompts = _inputs(backbone, batch=2, tokens=3)
     out = backbone(zt, prompts, map_size=(20, 24))
     assert out['maps'].shape == (2, 3, 20, 24)
-    assert out['noise_pred'].shape == zt.shape
+    assert out['dm_pred'].shape == zt.shape
     assert set(out['layer_maps']) == set(backbone.layer_names)
     shapes = {tuple(m.shape[-2:]) for m in out['layer_maps'].values()}
     assert shapes == {(8, 8), (4, 4)}
@@ -85,9 +85,9 @@ def test_layer_map_equals_hand_computation(backbone):
 
 
 @pytest.mark.parametrize('tokens', [1, 3])
-def test_noise_pred_equals_default_processors(backbone, random_sd_dir, tokens):
+def test_dm_pred_equals_default_processors(backbone, random_sd_dir, tokens):
     zt, prompts = _inputs(backbone, tokens=tokens, seed=2)
-    ours = backbone(zt, prompts)['noise_pred']
+    ours = backbone(zt, prompts)['dm_pred']
     reference = load_sd_components(random_sd_dir)['unet']  # diffusers defaults
     t = torch.full((zt.shape[0], ), 10)
     with torch.no_grad():
@@ -100,7 +100,7 @@ def test_one_token_shortcut_equals_general_path(backbone, random_sd_dir):
         random_sd_dir, input_size=(64, 64), one_token_shortcut=False)
     zt, prompts = _inputs(backbone, tokens=1, seed=3)
     fast, slow = backbone(zt, prompts), general(zt, prompts)
-    torch.testing.assert_close(fast['noise_pred'], slow['noise_pred'],
+    torch.testing.assert_close(fast['dm_pred'], slow['dm_pred'],
                                atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(fast['maps'], slow['maps'], atol=1e-6,
                                rtol=1e-5)
@@ -115,7 +115,7 @@ def test_gradients_reach_prompts_only(backbone):
     (g_map, ) = torch.autograd.grad(out['maps'].mean(), prompts,
                                     retain_graph=True)
     assert g_map.abs().sum() > 0
-    out['noise_pred'].pow(2).mean().backward()
+    out['dm_pred'].pow(2).mean().backward()
     assert prompts.grad.abs().sum() > 0
     for module in (backbone.unet, backbone.vae):
         assert all(p.grad is None for p in module.parameters())
@@ -129,7 +129,7 @@ def test_gradient_checkpointing_same_gradients(backbone, random_sd_dir):
     for model in (backbone, ckpt):
         p = prompts.clone().requires_grad_(True)
         out = model(zt, p)
-        (out['maps'].mean() + out['noise_pred'].pow(2).mean()).backward()
+        (out['maps'].mean() + out['dm_pred'].pow(2).mean()).backward()
         grads.append(p.grad)
     torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-4)
 
@@ -150,13 +150,13 @@ def test_compiled_unet_same_maps_and_gradients(backbone, random_sd_dir):
         for model in (backbone, compiled):
             p = prompts.clone().requires_grad_(True)
             out = model(zt, p)
-            (out['maps'].mean() + out['noise_pred'].pow(2).mean()).backward()
+            (out['maps'].mean() + out['dm_pred'].pow(2).mean()).backward()
             outs.append(out)
             grads.append(p.grad)
         torch.testing.assert_close(outs[0]['maps'], outs[1]['maps'],
                                    atol=1e-6, rtol=1e-5)
-        torch.testing.assert_close(outs[0]['noise_pred'],
-                                   outs[1]['noise_pred'], atol=1e-5,
+        torch.testing.assert_close(outs[0]['dm_pred'],
+                                   outs[1]['dm_pred'], atol=1e-5,
                                    rtol=1e-5)
         torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-4)
     compiled_forward = compiled._compiled_forward

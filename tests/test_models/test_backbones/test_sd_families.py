@@ -64,7 +64,8 @@ def test_ppm_fits_and_predicts_on_every_replica(replica_dirs, arch):
              backbone=dict(type='SDCrossAttnBackbone',
                            pretrained=replica_dirs[arch],
                            input_size=(64, 64)),
-             test_cfg=dict(steps=3, lr=0.05, map_features='exact')))
+             fitter=dict(type='PromptFitter', steps=3, lr=0.05,
+                         map_mode=dict(type='ExactMaps'))))
     images, samples = make_episode(shots=1, queries=2, k=3)
     results = model.predict_episode(images, samples)
     losses = results[0].metainfo['fit_losses']

@@ -4,24 +4,25 @@ import pytest
 import torch
 
 from mmppm.models.heads import PromptMatchingHead
+from mmppm.models.losses import NormalizedCEMapLoss
 
 
 def test_loss_is_the_pair_weighted_sum():
     head = PromptMatchingHead(loss_dm_weight=2.0)
     maps = torch.zeros(2, 4, 4)
     targets = torch.ones(2, 4, 4)  # MSE 1 per pair
-    noise_pred = torch.zeros(2, 1, 2, 2)
-    noise = torch.full((2, 1, 2, 2), 3.)  # MSE 9 per pair
-    losses = head.loss(maps, targets, noise_pred, noise,
+    dm_pred = torch.zeros(2, 1, 2, 2)
+    dm_target = torch.full((2, 1, 2, 2), 3.)  # MSE 9 per pair
+    losses = head.loss(maps, targets, dm_pred, dm_target,
                        torch.tensor([0.5, 0.25]))
     assert float(losses['loss_map']) == pytest.approx(0.75)
     assert float(losses['loss_dm']) == pytest.approx(2.0 * 9 * 0.75)
     # the diffusion term can have its own weights (one per image)
-    losses = head.loss(maps, targets, noise_pred[:1], noise[:1],
+    losses = head.loss(maps, targets, dm_pred[:1], dm_target[:1],
                        torch.tensor([0.5, 0.25]), dm_weights=torch.ones(1))
     assert float(losses['loss_dm']) == pytest.approx(18.)
     assert 'loss_dm' not in PromptMatchingHead(loss_dm_weight=0.).loss(
-        maps, targets, noise_pred, noise, torch.ones(2))
+        maps, targets, dm_pred, dm_target, torch.ones(2))
 
 
 def test_argmax_decoding_and_scores():
@@ -48,7 +49,20 @@ def test_subpixel_refinement_moves_towards_the_heavier_side(subpixel):
 def test_bad_head_config():
     with pytest.raises(ValueError, match='subpixel'):
         PromptMatchingHead(subpixel='cubic')
-    with pytest.raises(ValueError, match='map_loss'):
-        PromptMatchingHead(map_loss='l1')
+    with pytest.raises(ValueError, match=(
+            r"^model.head.loss.type='L1' is not a registered MapLoss; "
+            r"valid: \['BalancedMSEMapLoss', 'MSEMapLoss', "
+            r"'NormalizedCEMapLoss'\]$")):
+        PromptMatchingHead(loss=dict(type='L1'))
+    with pytest.raises(ValueError, match=(
+            r"^Unknown model.head.loss keys \['weight'\] for "
+            r"type='MSEMapLoss'; valid: \[\]$")):
+        PromptMatchingHead(loss=dict(type='MSEMapLoss', weight=2))
     with pytest.raises(ValueError, match='loss_dm_weight'):
         PromptMatchingHead(loss_dm_weight=-1)
+
+
+def test_head_builds_its_loss_from_config():
+    head = PromptMatchingHead(loss=dict(type='NormalizedCEMapLoss'))
+    assert isinstance(head.loss_module, NormalizedCEMapLoss)
+    assert not list(head.state_dict())  # no weights: checkpoints unchanged

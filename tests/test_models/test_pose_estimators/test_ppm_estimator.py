@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmpose.registry import MODELS
 
-from mmppm.models.map_modes import MAP_MODES, ExactMaps
+from mmppm.models.map_modes import ExactMaps, maps_from_queries
 from mmppm.models.utils import crop_to_image
 from mmppm.testing.ppm_configs import build_ppm_estimator as build_model
 from mmppm.testing.synthetic_episodes import CROP, make_episode, make_sample
@@ -89,54 +89,6 @@ def test_five_shot_runs_and_batches(random_sd_dir):
                                whole[0].metainfo['fit_losses'], rtol=1e-5)
 
 
-def naive_fit(model, latents, targets, visible, generator):
-    """Reference: one prompt at a time, one UNet call per (keypoint, shot)."""
-    cfg = model.test_cfg
-    s_num, k_num = visible.shape
-    c = model.backbone.cross_attention_dim
-    prompts = torch.randn(k_num, 1, c, generator=generator) * \
-        cfg['prompt_init_std']
-    prompts = [p.clone().requires_grad_(True) for p in prompts]
-    opts = [torch.optim.Adam([p], lr=cfg['lr']) for p in prompts]
-    totals = []
-    for _ in range(cfg['steps']):
-        noise = torch.randn(latents.shape, generator=generator)
-        t = torch.full((s_num, ), model.backbone.timestep)
-        noisy = model.backbone.scheduler.add_noise(latents, noise, t)
-        total = 0.
-        for k in range(k_num):
-            shots = [s for s in range(s_num) if visible[s, k] > 0]
-            loss = 0.
-            for s in shots:
-                out = model.backbone(noisy[s:s + 1], prompts[k][None],
-                                     targets.shape[-2:])
-                loss = loss + ((out['maps'][0, 0] - targets[s, k])**2).mean(
-                ) + ((out['noise_pred'] - noise[s:s + 1])**2).mean()
-            loss = loss / len(shots)
-            opts[k].zero_grad()
-            loss.backward()
-            opts[k].step()
-            total += float(loss)
-        totals.append(total)
-    return torch.cat([p.detach() for p in prompts]), totals
-
-
-def test_fast_path_equals_per_keypoint_loop(random_sd_dir):
-    model = build_model(random_sd_dir, steps=3)
-    vis = torch.tensor([[1., 1., 1.], [1., 0., 1.]])
-    g = torch.Generator().manual_seed(0)
-    images = torch.rand(2, 3, CROP, CROP, generator=g) * 2 - 1
-    latents = model.backbone.encode(images)
-    targets = torch.rand(2, 3, CROP, CROP, generator=g)
-    fit = model.fit_prompts(latents, targets, vis,
-                            torch.Generator().manual_seed(7))
-    fast, fast_losses = fit.prompts, fit.losses
-    slow, slow_losses = naive_fit(model, latents, targets, vis,
-                                  torch.Generator().manual_seed(7))
-    np.testing.assert_allclose(fast_losses, slow_losses, rtol=1e-4)
-    torch.testing.assert_close(fast, slow[:, None], atol=1e-4, rtol=1e-4)
-
-
 def test_nan_loss_names_the_episode(random_sd_dir, monkeypatch):
     model = build_model(random_sd_dir)
     images, samples = make_episode()
@@ -160,14 +112,14 @@ def test_cached_maps_equal_exact_maps_for_the_caching_context(random_sd_dir):
     noisy, _ = b.add_noise(latents, g)
     ctx = torch.randn(1, 1, b.cross_attention_dim, generator=g)
     queries = b.layer_queries(noisy, ctx.expand(2, -1, -1))
-    cached = b.maps_from_queries(queries, ctx, torch.tensor([0, 1]),
-                                 torch.tensor([0, 0]), (CROP, CROP))
+    cached = maps_from_queries(b, queries, ctx, torch.tensor([0, 1]),
+                               torch.tensor([0, 0]), (CROP, CROP))
     exact = b(noisy, ctx.expand(2, -1, -1), (CROP, CROP))['maps'][:, 0]
     torch.testing.assert_close(cached, exact, atol=1e-5, rtol=1e-4)
 
 
 def test_cached_mode_runs(random_sd_dir):
-    model = build_model(random_sd_dir, map_features='cached', steps=5)
+    model = build_model(random_sd_dir, map_mode='CachedMaps', steps=5)
     images, samples = make_episode(seed=5)
     results = model.predict_episode(images, samples)
     assert len(results) == 2
@@ -201,8 +153,8 @@ def test_support_copy_baseline_known_answer():
 def test_bad_test_cfg(random_sd_dir):
     with pytest.raises(ValueError, match='Unknown test_cfg keys'):
         build_model(random_sd_dir, stepz=3)
-    with pytest.raises(ValueError, match='map_features'):
-        build_model(random_sd_dir, map_features='fast')
+    with pytest.raises(ValueError, match='map_mode.type='):
+        build_model(random_sd_dir, map_mode='fast')
 
 
 def test_support_without_heatmaps_names_the_fix(random_sd_dir):
@@ -214,7 +166,7 @@ def test_support_without_heatmaps_names_the_fix(random_sd_dir):
 
 
 def test_shared_context_variant(random_sd_dir):
-    model = build_model(random_sd_dir, map_features='shared_context', steps=8)
+    model = build_model(random_sd_dir, map_mode='SharedContextMaps', steps=8)
     images, samples = make_episode(shots=2, queries=2, seed=6,
                                    vis=[[1, 1, 0], [1, 0, 1]])
     results = model.predict_episode(images, samples)
@@ -224,9 +176,9 @@ def test_shared_context_variant(random_sd_dir):
     assert len(losses) == 8 and losses[-1] < losses[0]
 
 
-@pytest.mark.parametrize('map_features', ['exact', 'shared_context'])
+@pytest.mark.parametrize('map_mode', ['ExactMaps', 'SharedContextMaps'])
 def test_early_stop_ends_the_optimisation_on_a_plateau(random_sd_dir,
-                                                       map_features):
+                                                       map_mode):
     # No step can improve the map loss by 99.9%: the optimisation stops
     # after patience + 1 steps; without early_stop it takes all 6.
     images, samples = make_episode()
@@ -235,7 +187,7 @@ def test_early_stop_ends_the_optimisation_on_a_plateau(random_sd_dir,
         stop = None if patience is None else dict(
             patience=patience, min_rel_improvement=0.999)
         model = build_model(random_sd_dir, steps=6, early_stop=stop,
-                            map_features=map_features)
+                            map_mode=map_mode)
         meta = model.predict_episode(images, samples)[0].metainfo
         assert len(meta['fit_map_losses']) == len(meta['fit_losses'])
         steps[patience] = len(meta['fit_losses'])
@@ -274,7 +226,7 @@ def build_cpt_model(sd_dir):
              backbone=dict(type='SDCrossAttnBackbone', pretrained=sd_dir,
                            input_size=(64, 64)),
              prompt_encoder=dict(type='SharedPromptMLP'),
-             test_cfg=dict(steps=1)))
+             fitter=dict(type='PromptFitter', steps=1)))
 
 
 def test_cpt_model_without_loaded_encoder_is_an_error(random_sd_dir):
@@ -332,11 +284,12 @@ def fit_inputs(shots=2, queries=3, k=3):
     return images, targets, visible
 
 
-@pytest.mark.parametrize('map_features', sorted(MAP_MODES))
+@pytest.mark.parametrize('map_mode',
+                         ['CachedMaps', 'ExactMaps', 'SharedContextMaps'])
 def test_unet_calls_count_the_passes_made(random_sd_dir, monkeypatch,
-                                          map_features):
+                                          map_mode):
     model = build_model(random_sd_dir, steps=2, max_batch=2,
-                        map_features=map_features)
+                        map_mode=map_mode)
     images, targets, visible = fit_inputs()
     latents = model.backbone.encode(images)
     calls = []
@@ -359,15 +312,16 @@ def test_fitter_and_mode_built_apart_equal_the_configured_ones(
     values than the model's config give what a model configured with those
     values gives, and the model's test_cfg is not touched."""
     from mmppm.models.fitters import PromptFitter
+    from mmppm.models.map_modes import SharedContextMaps
     model = build_model(random_sd_dir)
     configured = build_model(random_sd_dir, steps=2, max_batch=2,
-                             map_features='shared_context')
+                             map_mode='SharedContextMaps')
     before = dict(model.test_cfg)
     images, targets, visible = fit_inputs()
-    mode = MAP_MODES['shared_context'](model.backbone, model.context, 2,
-                                       model.autocast)
-    fitter = PromptFitter(steps=2, lr=model.test_cfg['lr'],
-                          prompt_init_std=model.test_cfg['prompt_init_std'])
+    mode = SharedContextMaps(max_batch=2).bind(model.backbone, model.context,
+                                               model.autocast)
+    fitter = PromptFitter(steps=2, lr=model.fitter.lr,
+                          prompt_init_std=model.fitter.prompt_init_std)
     results = []
     for m, fit_mode, fit_with in [(configured, configured.map_mode(),
                                    configured.fitter), (model, mode, fitter)]:
@@ -382,16 +336,16 @@ def test_fitter_and_mode_built_apart_equal_the_configured_ones(
     torch.testing.assert_close(results[0][2], results[1][2])
     assert model.test_cfg == before  # nothing written into test_cfg
     assert isinstance(model.map_mode(), ExactMaps)
-    with pytest.raises(ValueError, match='map_features'):
-        build_model(random_sd_dir, map_features='fast')
+    with pytest.raises(ValueError, match='map_mode.type='):
+        build_model(random_sd_dir, map_mode='fast')
     with pytest.raises(ValueError, match='max_batch'):
         build_model(random_sd_dir, max_batch=0)
     with pytest.raises(ValueError, match='steps'):
         PromptFitter(steps=-1)
 
 
-@pytest.mark.parametrize('map_features', ['cached', 'exact'])
-def test_cpt_fit_with_more_pairs_than_max_batch(random_sd_dir, map_features):
+@pytest.mark.parametrize('map_mode', ['CachedMaps', 'ExactMaps'])
+def test_cpt_fit_with_more_pairs_than_max_batch(random_sd_dir, map_mode):
     """PPM+CPT chunked over max_batch: no graph shared between chunks
     (cached maps failed with 'backward through the graph a second time'),
     and the chunked fit equals the one-chunk fit."""
@@ -402,9 +356,10 @@ def test_cpt_fit_with_more_pairs_than_max_batch(random_sd_dir, map_features):
                  backbone=dict(type='SDCrossAttnBackbone',
                                pretrained=random_sd_dir, input_size=(64, 64)),
                  prompt_encoder=dict(type='SharedPromptMLP'),
-                 test_cfg=dict(steps=2, lr=0.05, max_batch=max_batch,
-                               map_features=map_features,
-                               allow_untrained_prompt_encoder=True)))
+                 fitter=dict(type='PromptFitter', steps=2, lr=0.05,
+                             map_mode=dict(type=map_mode,
+                                           max_batch=max_batch)),
+                 test_cfg=dict(allow_untrained_prompt_encoder=True)))
         images, targets, visible = fit_inputs()
         latents = model.backbone.encode(images[:2])
         with torch.enable_grad():

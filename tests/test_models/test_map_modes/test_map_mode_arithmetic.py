@@ -1,5 +1,6 @@
 """Map modes: chunk and UNet-call arithmetic (known answers; the count of
-the passes the modes make is tested in test_ppm_estimator.py)."""
+the passes the modes make is tested in test_ppm_estimator.py), building from
+the registry and binding."""
 import pytest
 
 from mmppm.models.map_modes import (CachedMaps, ExactMaps, SharedContextMaps,
@@ -27,6 +28,31 @@ def test_num_chunks_known_answers(n, size, expected):
 ])
 def test_unet_calls_known_answers(mode, max_batch, expected):
     num_queries = 5 if mode is SharedContextMaps else 1
-    m = mode(None, None, max_batch, None)  # arithmetic only
+    m = mode(max_batch=max_batch)  # arithmetic only: unbound
     assert m.unet_calls(steps=2, num_pairs=3, num_supports=1,
                         num_queries=num_queries, num_prompts=3) == expected
+
+
+@pytest.mark.parametrize('mode', [CachedMaps, ExactMaps, SharedContextMaps])
+def test_modes_are_registered_and_built_from_config(mode):
+    from mmpose.registry import MODELS
+    built = MODELS.build(dict(type=mode.__name__, max_batch=3))
+    assert type(built) is mode and built.max_batch == 3
+    assert mode().max_batch == 64  # the default, written once
+
+
+def test_bind_gives_a_bound_copy():
+    mode = ExactMaps(max_batch=2)
+    bound = mode.bind('backbone', 'context')
+    assert (bound.backbone, bound.context, bound.max_batch) == (
+        'backbone', 'context', 2)
+    assert mode.backbone is None  # the configured mode stays unbound
+    with bound.autocast('cpu'):  # default: a no-op context
+        pass
+
+
+def test_bad_max_batch_names_the_config_path():
+    with pytest.raises(ValueError, match=(
+            r'^model.fitter.map_mode.max_batch must be an integer >= 1, '
+            r'got 0$')):
+        ExactMaps(max_batch=0)
