@@ -29,14 +29,15 @@ setup(
     long_description_content_type='text/markdown',
     # mmppm, and the side projects of projects/ (imported by their configs'
     # custom_imports as projects.<name>, as mmpose's projects/).
-    packages=find_packages(include=('mmppm', 'mmppm.*', 'projects',
-                                    'projects.*')),
+    packages=find_packages(
+        include=('mmppm', 'mmppm.*', 'projects', 'projects.*')),
     python_requires='>=3.9',
     license='Apache License 2.0',
     # mmpose and torch are installed by tools/install.sh (mmpose without
     # its dependency chumpy, torch from a pinned build); see
     # docs/installation.md.
     install_requires=parse_requirements('requirements/runtime.txt'),
-    extras_require=dict(tests=parse_requirements('requirements/tests.txt'),
-                        webui=parse_requirements('requirements/webui.txt')),
+    extras_require=dict(
+        tests=parse_requirements('requirements/tests.txt'),
+        webui=parse_requirements('requirements/webui.txt')),
     zip_safe=False)

@@ -5,7 +5,8 @@
 # model.train_cfg.num_base_keypoints (K, the base prompts) is left None:
 # tools/train.py sets it to the keypoints of all categories of the train file
 # (python tools/misc/count_base_keypoints.py ANN_FILE prints it). Test time
-# needs no K: the checkpoint's base prompts are not used (the paper drops them).
+# needs no K: the checkpoint's base prompts are not used (the paper drops
+# them).
 # One departure from the paper's recipe, from the toy study (docs/cpt.md):
 # the base prompts P^k learn at the test-time fit's lr (2e-3 = 4 x the 5e-4
 # of P_bar and Phi); at one lr for all, Phi does the base prompts' work and
@@ -29,8 +30,9 @@ test_dataloader = dict(dataset=dict(ann_file=f'{ann_prefix}_test.json'))
 
 # best checkpoint by validation PCK@0.2 (save_best='PCK' in default_runtime);
 # validation metrics logged at their iteration (not 'epoch 0')
-default_hooks = dict(checkpoint=dict(interval=5000, max_keep_ckpts=2),
-                     logger=dict(log_metric_by_epoch=False))
+default_hooks = dict(
+    checkpoint=dict(interval=5000, max_keep_ckpts=2),
+    logger=dict(log_metric_by_epoch=False))
 
 # P^k at the test-time fit's lr (model.fitter.lr = 2e-3)
 optim_wrapper = dict(

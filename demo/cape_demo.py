@@ -20,7 +20,6 @@ With a real Stable Diffusion add
 (a hub id or a local diffusers folder). See docs/inference.md.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -33,29 +32,49 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.splitlines()[1:]))
     parser.add_argument('--config', required=True, help='model config file')
-    parser.add_argument('--checkpoint', default=None,
-                        help='trained weights (CPT); plain PPM needs none')
-    parser.add_argument('--support', nargs='+', required=True,
-                        metavar='IMG', help='support image(s)')
     parser.add_argument(
-        '--support-keypoints', required=True, metavar='FILE',
+        '--checkpoint',
+        default=None,
+        help='trained weights (CPT); plain PPM needs none')
+    parser.add_argument(
+        '--support',
+        nargs='+',
+        required=True,
+        metavar='IMG',
+        help='support image(s)')
+    parser.add_argument(
+        '--support-keypoints',
+        required=True,
+        metavar='FILE',
         help='COCO-style JSON (one annotation per support image; its bbox '
         'and category skeleton are used) or .npy/.txt/.csv with [K, 2|3] '
         '(one support) or [S, K, 2|3] (x, y[, visibility])')
-    parser.add_argument('--query', nargs='+', required=True,
-                        metavar='IMG|DIR', help='query image(s) or folder(s)')
+    parser.add_argument(
+        '--query',
+        nargs='+',
+        required=True,
+        metavar='IMG|DIR',
+        help='query image(s) or folder(s)')
     parser.add_argument('--save-dir', default='outputs/cape_demo')
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
-        '--skeleton', nargs='+', default=None, metavar='I-J',
+        '--skeleton',
+        nargs='+',
+        default=None,
+        metavar='I-J',
         help='0-based links, e.g. 0-1 1-2 (default: the JSON category '
         'skeleton, if any)')
-    parser.add_argument('--show-maps', action='store_true',
-                        help='also write <name>_maps.png')
-    parser.add_argument('--show-kpt-idx', action='store_true',
-                        help='write keypoint indices on the picture')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default={},
+        '--show-maps', action='store_true', help='also write <name>_maps.png')
+    parser.add_argument(
+        '--show-kpt-idx',
+        action='store_true',
+        help='write keypoint indices on the picture')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
         help='config overrides, e.g. model.backbone.pretrained=PATH_OR_ID '
         'model.fitter.steps=100')
     return parser.parse_args(argv)
@@ -88,8 +107,8 @@ def parse_skeleton(links):
         return [[int(i) for i in link.replace(',', '-').split('-')]
                 for link in links]
     except ValueError:
-        raise UserError(f'--skeleton expects pairs like 0-1, got {links}'
-                        ) from None
+        raise UserError(
+            f'--skeleton expects pairs like 0-1, got {links}') from None
 
 
 def run(args):
@@ -98,11 +117,11 @@ def run(args):
     from mmppm.apis import (inference_cape, init_cape_model, load_image,
                             read_coco_support)
     from mmppm.engine.cli import writable_dir
+    from mmppm.utils.errors import MissingFileError
     from mmppm.utils.file_names import unique_stems
     from mmppm.visualization import (crop_image, draw_keypoints,
                                      draw_maps_grid, save_rgb,
                                      skeleton_zero_based)
-    from mmppm.utils.errors import MissingFileError
     writable_dir(args.save_dir, '--save-dir')  # before the work, not after
     queries = list_queries(args.query)
     keypoints, bboxes, skeleton, names = args.support_keypoints, None, [], []
@@ -115,13 +134,16 @@ def run(args):
         skeleton, names = ann['skeleton'], ann['keypoint_names']
     model = init_cape_model(args.config, args.checkpoint, args.device,
                             args.cfg_options)
-    results = inference_cape(model, args.support, keypoints, queries,
-                             support_bboxes=bboxes,
-                             return_heatmaps=args.show_maps)
+    results = inference_cape(
+        model,
+        args.support,
+        keypoints,
+        queries,
+        support_bboxes=bboxes,
+        return_heatmaps=args.show_maps)
     num_kpts = results[0].pred_instances.keypoints.shape[1]
     if args.skeleton:
-        skeleton = skeleton_zero_based(parse_skeleton(args.skeleton),
-                                       num_kpts)
+        skeleton = skeleton_zero_based(parse_skeleton(args.skeleton), num_kpts)
     if len(names) != num_kpts:
         names = []
     os.makedirs(args.save_dir, exist_ok=True)
@@ -132,8 +154,11 @@ def run(args):
         scores = res.pred_instances.keypoint_scores[0]
         written = [
             save_rgb(
-                draw_keypoints(img, kpts, skeleton=skeleton,
-                               show_kpt_idx=args.show_kpt_idx),
+                draw_keypoints(
+                    img,
+                    kpts,
+                    skeleton=skeleton,
+                    show_kpt_idx=args.show_kpt_idx),
                 osp.join(args.save_dir, f'{name}_pred.png'))
         ]
         if args.show_maps:
@@ -142,17 +167,21 @@ def run(args):
                               meta['input_size'])
             maps = np.asarray(res.pred_fields.heatmaps.cpu())
             written.append(
-                save_rgb(draw_maps_grid(crop, maps, names or None),
-                         osp.join(args.save_dir, f'{name}_maps.png')))
+                save_rgb(
+                    draw_maps_grid(crop, maps, names or None),
+                    osp.join(args.save_dir, f'{name}_maps.png')))
         summary.append(
-            dict(query=path,
-                 keypoints=np.round(kpts, 2).tolist(),
-                 scores=np.round(scores, 4).tolist(),
-                 files=written))
+            dict(
+                query=path,
+                keypoints=np.round(kpts, 2).tolist(),
+                scores=np.round(scores, 4).tolist(),
+                files=written))
     out = osp.join(args.save_dir, 'predictions.json')
     from mmppm.utils.atomic_io import atomic_write_json
-    atomic_write_json(out, dict(keypoint_names=names, skeleton=skeleton,
-                                queries=summary), indent=1)
+    atomic_write_json(
+        out,
+        dict(keypoint_names=names, skeleton=skeleton, queries=summary),
+        indent=1)
     return summary
 
 

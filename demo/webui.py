@@ -26,19 +26,28 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.splitlines()[1:]))
     parser.add_argument('config', help='model config file')
-    parser.add_argument('--checkpoint', default=None,
-                        help='trained weights (PPM+CPT); plain PPM needs none')
+    parser.add_argument(
+        '--checkpoint',
+        default=None,
+        help='trained weights (PPM+CPT); plain PPM needs none')
     parser.add_argument('--port', type=int, default=7860)
-    parser.add_argument('--host', default='127.0.0.1',
-                        help='address to listen on (default: this machine '
-                        'only)')
+    parser.add_argument(
+        '--host',
+        default='127.0.0.1',
+        help='address to listen on (default: this machine '
+        'only)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
-        '--examples', default=None, metavar='DIR',
+        '--examples',
+        default=None,
+        metavar='DIR',
         help='images offered as query picks (default: the toy test images, '
         f'generated into {TOY_DATA} if absent)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default={},
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
         help='config overrides, e.g. model.backbone.pretrained=PATH_OR_ID '
         'model.fitter.steps=100')
     return parser.parse_args(argv)
@@ -50,8 +59,10 @@ def default_examples() -> list:
     from mmppm.datasets import generate_toy_mp100, load_coco_json
     files = generate_toy_mp100(TOY_DATA, seed=0)
     data = load_coco_json(files['test'])
-    return [osp.join(TOY_DATA, 'images', img['file_name'])
-            for img in data['images']]
+    return [
+        osp.join(TOY_DATA, 'images', img['file_name'])
+        for img in data['images']
+    ]
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -84,15 +95,19 @@ def main(argv=None):
     check_port_free(args.host, args.port)
     model = init_cape_model(args.config, args.checkpoint, args.device,
                             args.cfg_options)
-    examples = (example_images(args.examples, limit=48)
-                if args.examples else default_examples()[:48])
-    page = build_app(model, examples,
-                     title=f'mmppm -- {osp.basename(args.config)}')
+    examples = (
+        example_images(args.examples, limit=48)
+        if args.examples else default_examples()[:48])
+    page = build_app(
+        model, examples, title=f'mmppm -- {osp.basename(args.config)}')
     print(f'mmppm web page: http://{args.host}:{args.port}', flush=True)
     try:
-        page.queue().launch(server_name=args.host, server_port=args.port,
-                            show_error=False, quiet=True,
-                            max_file_size=MAX_UPLOAD)
+        page.queue().launch(
+            server_name=args.host,
+            server_port=args.port,
+            show_error=False,
+            quiet=True,
+            max_file_size=MAX_UPLOAD)
     except OSError as e:
         sys.exit(f'error: cannot serve on {args.host}:{args.port} ({e}); '
                  'choose another port with --port')

@@ -30,8 +30,9 @@ def load_tool():
 
     def load(relpath: str):
         top = relpath.split('/')[0]
-        return load_script(relpath if top in ('tools', 'demo', 'projects')
-                           else 'tools/' + relpath)
+        return load_script(
+            relpath if top in ('tools', 'demo',
+                               'projects') else 'tools/' + relpath)
 
     return load
 
@@ -74,6 +75,7 @@ def one_line_error(capsys):
     ``run_tool``, check it fails as a user error (exit 1, one ``error:``
     line and the debug hint) and return that line."""
     import pytest as _pytest
+
     from mmppm.engine.cli import run_tool
 
     def run(main, argv):

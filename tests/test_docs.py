@@ -17,8 +17,10 @@ def relative_links(path):
     """The targets of a markdown file's ``[text](target)`` links that point
     into the repository (no URL, no bare ``#anchor``), without anchors."""
     text = open(path, encoding='utf-8').read()
-    return [t.split('#')[0] for t in LINK.findall(text)
-            if not re.match(r'[a-z]+:', t) and not t.startswith('#')]
+    return [
+        t.split('#')[0] for t in LINK.findall(text)
+        if not re.match(r'[a-z]+:', t) and not t.startswith('#')
+    ]
 
 
 def test_every_docs_page_is_in_the_index():
@@ -27,9 +29,11 @@ def test_every_docs_page_is_in_the_index():
     assert pages - index == set()
 
 
-@pytest.mark.parametrize('page', PAGES,
-                         ids=[osp.relpath(p, REPO) for p in PAGES])
+@pytest.mark.parametrize(
+    'page', PAGES, ids=[osp.relpath(p, REPO) for p in PAGES])
 def test_relative_links_open_existing_files(page):
-    missing = [t for t in relative_links(page)
-               if not osp.exists(osp.join(osp.dirname(page), t))]
+    missing = [
+        t for t in relative_links(page)
+        if not osp.exists(osp.join(osp.dirname(page), t))
+    ]
     assert missing == []

@@ -33,13 +33,13 @@ def toy_rows(full: bool = False, random_sd: bool = False):
     +FIVE_SHOT); ``full`` adds exact maps, ``random_sd`` the tiny random
     SD."""
     from mmppm.analysis.toy_runs import MAIN_ROWS, Row
-    keys = ['words', 'ppm'] + (['ppm_exact'] if full else []) + [
-        'cpt', 'fm', 'copy'
-    ]
+    keys = ['words', 'ppm'
+            ] + (['ppm_exact'] if full else []) + ['cpt', 'fm', 'copy']
     rows = [MAIN_ROWS[k] for k in keys]
     if random_sd:
-        rows.append(Row('PPM (tiny random SD)',
-                        'configs/ppm/ppm_random-sd_1shot_toy.py'))
+        rows.append(
+            Row('PPM (tiny random SD)',
+                'configs/ppm/ppm_random-sd_1shot_toy.py'))
     return rows
 
 
@@ -56,27 +56,33 @@ def ensure_inputs(data_dir: str, random_sd_dir: str = None) -> None:
     if random_sd_dir and not osp.isfile(
             osp.join(random_sd_dir, 'model_index.json')):
         from mmppm.testing.random_sd import save_random_sd
-        print(f'Building a tiny random-weight SD in {random_sd_dir}',
-              flush=True)
+        print(
+            f'Building a tiny random-weight SD in {random_sd_dir}', flush=True)
         save_random_sd(random_sd_dir, arch='tiny', seed=0)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs/toy'))
-    parser.add_argument('--full', action='store_true',
-                        help='also run PPM with exact maps (minutes)')
-    parser.add_argument('--random-sd', action='store_true',
-                        help='also run PPM with a tiny random-weight SD')
-    parser.add_argument('--shots', type=int, nargs='+', default=[1, 5],
-                        choices=[1, 5])
+    parser.add_argument(
+        '--full',
+        action='store_true',
+        help='also run PPM with exact maps (minutes)')
+    parser.add_argument(
+        '--random-sd',
+        action='store_true',
+        help='also run PPM with a tiny random-weight SD')
+    parser.add_argument(
+        '--shots', type=int, nargs='+', default=[1, 5], choices=[1, 5])
     args = parser.parse_args(argv)
     os.chdir(REPO)  # configs use paths relative to the repository root
-    from mmppm.analysis.toy_runs import (FIVE_SHOT, format_table, run_rows)
-    ensure_inputs('data/toy_mp100', 'data/random_sd' if args.random_sd else None)
+    from mmppm.analysis.toy_runs import FIVE_SHOT, format_table, run_rows
+    ensure_inputs('data/toy_mp100',
+                  'data/random_sd' if args.random_sd else None)
     rows = [
-        r._replace(name=f'{r.name}, {shots}-shot',
-                   options=tuple(r.options) + (FIVE_SHOT if shots == 5 else ()))
+        r._replace(
+            name=f'{r.name}, {shots}-shot',
+            options=tuple(r.options) + (FIVE_SHOT if shots == 5 else ()))
         for shots in args.shots for r in toy_rows(args.full, args.random_sd)
     ]
     results = run_rows(rows, args.work_dir)

@@ -14,8 +14,9 @@ from mmppm.engine.cli import run_tool
 from mmppm.engine.test_entry import (NO_CHECKPOINT, SaveMetricHook, main,
                                      merge_args, parse_args)
 
-__all__ = ['NO_CHECKPOINT', 'SaveMetricHook', 'main', 'merge_args',
-           'parse_args']
+__all__ = [
+    'NO_CHECKPOINT', 'SaveMetricHook', 'main', 'merge_args', 'parse_args'
+]
 
 if __name__ == '__main__':
     run_tool(main)

@@ -1,6 +1,6 @@
 default_scope = 'mmpose'
-custom_imports = dict(imports=['mmppm', 'mmppm.engine'],
-                      allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmppm', 'mmppm.engine'], allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

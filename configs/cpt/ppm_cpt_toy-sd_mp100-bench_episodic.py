@@ -12,8 +12,7 @@
 _base_ = ['./ppm_cpt_toy-sd_mp100-bench_paper.py']
 
 model = dict(
-    prompt_encoder=dict(residual=True),
-    train_cfg=dict(recipe='episodic'))
+    prompt_encoder=dict(residual=True), train_cfg=dict(recipe='episodic'))
 
 # episodes of base categories (the val loader's episodes, drawn from the
 # train file), the queries with Gaussian targets
@@ -34,5 +33,5 @@ train_dataloader = dict(
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(max_iters=300, val_interval=50)
-default_hooks = dict(logger=dict(interval=10),
-                     checkpoint=dict(interval=50, max_keep_ckpts=1))
+default_hooks = dict(
+    logger=dict(interval=10), checkpoint=dict(interval=50, max_keep_ckpts=1))

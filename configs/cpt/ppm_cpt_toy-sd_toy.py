@@ -27,8 +27,10 @@ bench_root = 'data/toy_mp100_bench/seed0/'
 # fit's prompts
 model = dict(
     prompt_encoder=dict(_delete_=True, type='SharedPromptMLP'),  # P_bar, Phi
-    train_cfg=dict(num_base_keypoints=None, prompt_init_std=0.1,
-                   map_mode=dict(type='CachedMaps')))
+    train_cfg=dict(
+        num_base_keypoints=None,
+        prompt_init_std=0.1,
+        map_mode=dict(type='CachedMaps')))
 train_dataloader = dict(dataset=dict(data_root=bench_root))
 val_dataloader = dict(
     dataset=dict(data_root=bench_root, num_episodes=2, num_queries=5))
@@ -40,8 +42,9 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'base_prompts': dict(lr_mult=50.)}))
 randomness = dict(seed=0)
 train_cfg = dict(max_iters=2000, val_interval=250)
-default_hooks = dict(logger=dict(interval=25, log_metric_by_epoch=False),
-                     checkpoint=dict(interval=250, max_keep_ckpts=1))
+default_hooks = dict(
+    logger=dict(interval=25, log_metric_by_epoch=False),
+    checkpoint=dict(interval=250, max_keep_ckpts=1))
 log_processor = dict(window_size=10)
 # gradient norms and update sizes of base prompts, P_bar and Phi every 25
 # iterations (docs/cpt.md, "Diagnosis")

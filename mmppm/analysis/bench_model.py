@@ -26,10 +26,12 @@ def add_sd_args(parser: argparse.ArgumentParser, default_arch: str) -> None:
         default=osp.join('work_dirs', 'random_sd'),
         help='where random SD folders are kept (<cache-dir>/<arch>-seed<s>; '
         'relative to the working directory)')
-    parser.add_argument('--sd-seed', type=int, default=0,
-                        help='seed of the random SD weights')
-    parser.add_argument('--rebuild-sd', action='store_true',
-                        help='rebuild the random SD folder even if present')
+    parser.add_argument(
+        '--sd-seed', type=int, default=0, help='seed of the random SD weights')
+    parser.add_argument(
+        '--rebuild-sd',
+        action='store_true',
+        help='rebuild the random SD folder even if present')
 
 
 def resolve_pretrained(args) -> str:
@@ -37,10 +39,9 @@ def resolve_pretrained(args) -> str:
         return args.pretrained
     from mmppm.testing.random_sd import save_random_sd
     folder = osp.join(args.cache_dir, f'{args.arch}-seed{args.sd_seed}')
-    if args.rebuild_sd or not osp.isfile(
-            osp.join(folder, 'model_index.json')):
-        print(f'Building a random-weight {args.arch} SD in {folder}',
-              flush=True)
+    if args.rebuild_sd or not osp.isfile(osp.join(folder, 'model_index.json')):
+        print(
+            f'Building a random-weight {args.arch} SD in {folder}', flush=True)
         save_random_sd(folder, arch=args.arch, seed=args.sd_seed)
     return folder
 
@@ -57,9 +58,10 @@ def build_model(pretrained: str,
     """A ``PPMEstimator`` on ``pretrained`` at a square SD input size
     (``components``: parts built in memory instead, see
     ``SDCrossAttnBackbone``)."""
-    import mmppm  # noqa: F401  (registers the modules)
     from mmengine.registry import DefaultScope
     from mmpose.registry import MODELS
+
+    import mmppm  # noqa: F401  (registers the modules)
     with DefaultScope.overwrite_default_scope('mmpose'):
         model = MODELS.build(
             dict(

@@ -31,7 +31,8 @@ import numpy as np
 SeedScores = Dict[Tuple[Hashable, int], float]
 
 
-def episode_scores(queries: Iterable[dict], thr_index: int,
+def episode_scores(queries: Iterable[dict],
+                   thr_index: int,
                    key: str = 'pck') -> SeedScores:
     """Per-episode scores from per-query records.
 
@@ -56,10 +57,15 @@ def episode_scores(queries: Iterable[dict], thr_index: int,
     ids: Dict[Hashable, List[int]] = {}
     for cat, episode_id in per_episode:
         ids.setdefault(cat, []).append(episode_id)
-    rank = {(cat, e): i for cat, eps in ids.items()
-            for i, e in enumerate(sorted(eps))}
-    return {(cat, rank[cat, e]): float(np.mean(v))
-            for (cat, e), v in per_episode.items()}
+    rank = {
+        (cat, e): i
+        for cat, eps in ids.items()
+        for i, e in enumerate(sorted(eps))
+    }
+    return {
+        (cat, rank[cat, e]): float(np.mean(v))
+        for (cat, e), v in per_episode.items()
+    }
 
 
 def paired_scores(a: SeedScores, b: SeedScores) -> SeedScores:
@@ -102,8 +108,9 @@ def bootstrap_means(seeds: Sequence[SeedScores],
         cat = rng.integers(0, num_cats, (num_samples, num_cats))  # [B, C]
         width = table.shape[1]
         # episode j of each drawn category: floor(u * its count) < count
-        ep = (rng.random((num_samples, num_cats, width)) *
-              counts[cat][..., None]).astype(int)  # [B, C, E]
+        ep = (rng.random(
+            (num_samples, num_cats, width)) * counts[cat][..., None]).astype(
+                int)  # [B, C, E]
         vals = table[cat[..., None], ep]  # [B, C, E]
         valid = np.arange(width) < counts[cat][..., None]  # [B, C, E]
         total += np.where(valid, vals, 0.).sum((1, 2)) / valid.sum((1, 2))

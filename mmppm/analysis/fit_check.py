@@ -88,25 +88,25 @@ def keypoint_rows(result, supports: Sequence, episode_id: int,
             x1, y1, x2, y2 = truth['support_bboxes'][s]
             px_per_image_px = float(m['input_size'][0]) / float(
                 m['input_scale'][0])
-            parts.append(peak_contrast(
-                maps[s:s + 1], gt_crop[None],
-                0.2 * max(x2 - x1, y2 - y1) * px_per_image_px))
+            parts.append(
+                peak_contrast(maps[s:s + 1], gt_crop[None],
+                              0.2 * max(x2 - x1, y2 - y1) * px_per_image_px))
         contrast = tuple(np.concatenate(p) for p in zip(*parts))
     rows = []
     for k in range(errors.shape[1]):
         shots = ~np.isnan(errors[:, k])
         if not shots.any():
             continue
-        row = dict(episode=episode_id,
-                   category=category,
-                   keypoint=k,
-                   error=round(float(errors[shots, k].mean()), 4),
-                   fitted=bool(fitted(errors[shots, k]).all()))
+        row = dict(
+            episode=episode_id,
+            category=category,
+            keypoint=k,
+            error=round(float(errors[shots, k].mean()), 4),
+            fitted=bool(fitted(errors[shots, k]).all()))
         if contrast is not None:
-            row.update(peak_at_gt=round(float(contrast[0][shots, k].mean()),
-                                        4),
-                       best_elsewhere=round(
-                           float(contrast[1][shots, k].mean()), 4))
+            row.update(
+                peak_at_gt=round(float(contrast[0][shots, k].mean()), 4),
+                best_elsewhere=round(float(contrast[1][shots, k].mean()), 4))
         rows.append(row)
     return rows
 
@@ -119,6 +119,7 @@ def check_ppm_config(cfg: Config) -> None:
         UserError: Naming the config's model type or the missing section.
     """
     from mmengine.registry import DefaultScope
+
     from mmppm.models.pose_estimators import PPMEstimator
     model = cfg.get('model')
     kind = model.get('type') if isinstance(model, dict) else None
@@ -164,7 +165,7 @@ def run_fit_check(cfg: Config,
     if oracle is not None:
         if oracle not in ORACLES:
             raise UserError(f'Unknown oracle {oracle!r}; choose one of '
-                             f'{sorted(ORACLES)}')
+                            f'{sorted(ORACLES)}')
         cfg.model.backbone.type = 'OracleSDBackbone'
         cfg.model.backbone.oracle = dict(ORACLES[oracle])
     cfg.model.setdefault('test_cfg', {})['fit_diagnostics'] = True
@@ -178,18 +179,20 @@ def run_fit_check(cfg: Config,
     fit, queries, ratios, rows = [], [], [], []
     start = time.perf_counter()
     for idx in range(len(dataset)):
-        batch = model.data_preprocessor(episode_collate([dataset[idx]]),
-                                        False)
+        batch = model.data_preprocessor(episode_collate([dataset[idx]]), False)
         samples = batch['data_samples'][0]
-        results = model.predict_episode(batch['inputs'][0], samples,
-                                        output_heatmaps=True,
-                                        fit_diagnostics=True)
+        results = model.predict_episode(
+            batch['inputs'][0],
+            samples,
+            output_heatmaps=True,
+            fit_diagnostics=True)
         meta = results[0].metainfo
         fit.append(fit_pck(fit_errors(meta), DEFAULT_THRS))
         ratios.append(meta['fit_map_loss_vs_zero'])
         queries.append(query_pck(results))
         rows.extend(
-            keypoint_rows(results[0], split_episode(samples)[0],
+            keypoint_rows(results[0],
+                          split_episode(samples)[0],
                           int(meta.get('episode_id', idx)),
                           str(meta.get('category_name', '?'))))
         print_log(
@@ -206,20 +209,28 @@ def run_fit_check(cfg: Config,
         episodes=len(dataset),
         queries=int(len(queries)),
         seconds=round(time.perf_counter() - start, 1),
-        config=dict(oracle=cfg.model.backbone.get('oracle'),
-                    test_cfg=dict(model.test_cfg),
-                    fitter=dict(steps=model.fitter.steps, lr=model.fitter.lr,
-                                prompt_init_std=model.fitter.prompt_init_std,
-                                map_mode=type(model.fitter.map_mode).__name__),
-                    map_loss=type(model.head.loss_module).__name__,
-                    loss_dm_weight=model.head.loss_dm_weight),
+        config=dict(
+            oracle=cfg.model.backbone.get('oracle'),
+            test_cfg=dict(model.test_cfg),
+            fitter=dict(
+                steps=model.fitter.steps,
+                lr=model.fitter.lr,
+                prompt_init_std=model.fitter.prompt_init_std,
+                map_mode=type(model.fitter.map_mode).__name__),
+            map_loss=type(model.head.loss_module).__name__,
+            loss_dm_weight=model.head.loss_dm_weight),
         keypoints=rows)
 
 
 @torch.no_grad()
-def objective_along(model, latents: torch.Tensor, targets: torch.Tensor,
-                    visible: torch.Tensor, start: torch.Tensor,
-                    end: torch.Tensor, alphas, seed: int = 0) -> np.ndarray:
+def objective_along(model,
+                    latents: torch.Tensor,
+                    targets: torch.Tensor,
+                    visible: torch.Tensor,
+                    start: torch.Tensor,
+                    end: torch.Tensor,
+                    alphas,
+                    seed: int = 0) -> np.ndarray:
     """The prompt fit's objective (paper Eq. 4, the configured map loss and
     diffusion term) on the supports at ``(1 - a) start + a end`` for each
     ``a`` of ``alphas``; prompts ``[K, 1, c]``. Same noise at every point."""
@@ -228,7 +239,8 @@ def objective_along(model, latents: torch.Tensor, targets: torch.Tensor,
     device = latents.device
     kpt_ids, img_ids = torch.nonzero(visible.t() > 0, as_tuple=True)
     kpt_ids, img_ids = kpt_ids.to(device), img_ids.to(device)
-    pairs = FitPairs(kpt_ids, img_ids, targets.to(device)[img_ids, kpt_ids],
+    pairs = FitPairs(kpt_ids, img_ids,
+                     targets.to(device)[img_ids, kpt_ids],
                      prompt_pair_weights(kpt_ids, visible.shape[1], 'sum'))
     mode = model.map_mode()
     values = []
@@ -273,8 +285,7 @@ def fit_landscape(cfg: Config,
     model.to(device).eval()
     curves, norms, pcks = [], dict(fit=[], name=[]), dict(fit=[], name=[])
     for idx in range(len(dataset)):
-        batch = model.data_preprocessor(episode_collate([dataset[idx]]),
-                                        False)
+        batch = model.data_preprocessor(episode_collate([dataset[idx]]), False)
         images, samples = batch['inputs'][0], batch['data_samples'][0]
         supports, _ = split_episode(samples)
         shots = len(supports)
@@ -296,25 +307,25 @@ def fit_landscape(cfg: Config,
             maps = model.query_maps(latents, prompts, map_size,
                                     torch.Generator().manual_seed(seed))
             crop_xy, _ = model.head.decode(maps)
-            errors = support_errors(to_image_pixels(crop_xy, supports,
-                                                    np.float64),
-                                    truth['support_keypoints'],
-                                    truth['support_bboxes'],
-                                    truth['support_keypoints_visible'])
+            errors = support_errors(
+                to_image_pixels(crop_xy, supports,
+                                np.float64), truth['support_keypoints'],
+                truth['support_bboxes'], truth['support_keypoints_visible'])
             pcks[key].append(float(fit_pck(errors, (0.2, ))[0]))
         print_log(
             f'landscape episode {idx + 1}/{len(dataset)}: objective fit '
             f'{curves[-1][0]:.4g} -> names {curves[-1][-1]:.4g}; fit PCK@0.2 '
             f'{pcks["fit"][-1]:.2f} vs {pcks["name"][-1]:.2f}',
             logger='current')
-    return dict(alphas=[float(a) for a in alphas],
-                objective=[c.tolist() for c in curves],
-                mean_objective=np.mean(curves, axis=0).tolist(),
-                fit_norm=float(np.mean(norms['fit'])),
-                name_norm=float(np.mean(norms['name'])),
-                fit_pck=float(np.mean(pcks['fit'])),
-                name_pck=float(np.mean(pcks['name'])),
-                episodes=len(dataset))
+    return dict(
+        alphas=[float(a) for a in alphas],
+        objective=[c.tolist() for c in curves],
+        mean_objective=np.mean(curves, axis=0).tolist(),
+        fit_norm=float(np.mean(norms['fit'])),
+        name_norm=float(np.mean(norms['name'])),
+        fit_pck=float(np.mean(pcks['fit'])),
+        name_pck=float(np.mean(pcks['name'])),
+        episodes=len(dataset))
 
 
 def summary_lines(result: dict) -> List[str]:
@@ -325,8 +336,7 @@ def summary_lines(result: dict) -> List[str]:
     lines = [
         f"{'':10s}" + ''.join(f'{"PCK@" + t:>10s}' for t in fit),
         f"{'fit':10s}" + ''.join(f'{100 * v:10.2f}' for v in fit.values()),
-        f"{'query':10s}" + ''.join(f'{100 * v:10.2f}'
-                                   for v in query.values()),
+        f"{'query':10s}" + ''.join(f'{100 * v:10.2f}' for v in query.values()),
         f"map loss vs all-zero map: {result['map_loss_vs_zero']:.3f} "
         '(1 = no better than zeros, 0 = perfect)',
         f"keypoints fitted (found on their own supports within PCK@0.2): "

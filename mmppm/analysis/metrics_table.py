@@ -44,8 +44,7 @@ def _read_json_or_lines(path: str) -> List[dict]:
 
 
 def _has_pck(record: dict) -> bool:
-    return any(SUMMARY_KEY.search(k) or CATEGORY_KEY.search(k)
-               for k in record)
+    return any(SUMMARY_KEY.search(k) or CATEGORY_KEY.search(k) for k in record)
 
 
 def find_metrics(path: str) -> Tuple[dict, str]:
@@ -64,8 +63,10 @@ def find_metrics(path: str) -> Tuple[dict, str]:
         ValueError: The file holds no PCK metrics.
     """
     if osp.isdir(path):
-        candidates = sorted(glob.glob(osp.join(path, '*', '*.json')),
-                            key=osp.getmtime, reverse=True)
+        candidates = sorted(
+            glob.glob(osp.join(path, '*', '*.json')),
+            key=osp.getmtime,
+            reverse=True)
         for file in candidates:
             stem = osp.splitext(osp.basename(file))[0]
             if stem != osp.basename(osp.dirname(file)):
@@ -81,12 +82,12 @@ def find_metrics(path: str) -> Tuple[dict, str]:
     records = [r for r in _read_json_or_lines(path) if _has_pck(r)]
     if not records:
         raise UserError(f'{path} holds no PCK metrics (keys like PCK, mPCK, '
-                         'PCK@0.20/<category>)')
+                        'PCK@0.20/<category>)')
     return records[-1], path
 
 
-def per_category_pck(metrics: dict) -> Tuple[Dict[str, Dict[str, float]],
-                                             Dict[str, float]]:
+def per_category_pck(
+        metrics: dict) -> Tuple[Dict[str, Dict[str, float]], Dict[str, float]]:
     """Split metrics into per-category and overall values (fractions).
 
     Args:
@@ -117,7 +118,9 @@ def table_rows(cats: Dict[str, Dict[str, float]],
                overall: Dict[str, float]) -> Tuple[List[str], List[list]]:
     """Header and rows (percent, 2 decimals): one row per category, then
     the mean over categories and the overall value over all queries."""
-    thrs = sorted({t for v in cats.values() for t in v},
+    thrs = sorted({t
+                   for v in cats.values()
+                   for t in v},
                   key=lambda t: float(t[4:]))
     header = ['category'] + thrs
     rows = [[name] + [_pct(vals.get(t)) for t in thrs]
@@ -139,12 +142,16 @@ def _pct(value) -> str:
 def to_markdown(header: List[str], rows: List[list],
                 overall: Dict[str, float]) -> str:
     """A markdown table (values in %) with the overall metrics below."""
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '|'.join(['---'] + ['---:'] * (len(header) - 1)) + '|']
+    lines = [
+        '| ' + ' | '.join(header) + ' |',
+        '|' + '|'.join(['---'] + ['---:'] * (len(header) - 1)) + '|'
+    ]
     lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
     if overall:
-        lines += ['', 'Overall (%): ' + ', '.join(
-            f'{k} {_pct(v)}' for k, v in overall.items())]
+        lines += [
+            '', 'Overall (%): ' + ', '.join(f'{k} {_pct(v)}'
+                                            for k, v in overall.items())
+        ]
     return '\n'.join(lines) + '\n'
 
 
@@ -157,7 +164,8 @@ def to_csv(header: List[str], rows: List[list]) -> str:
 
 
 def plot_per_category(cats: Dict[str, Dict[str, float]],
-                      overall: Dict[str, float], out_file: str,
+                      overall: Dict[str, float],
+                      out_file: str,
                       thr: str = None) -> str:
     """Horizontal bar chart of per-category PCK (%), overall as a line.
 
@@ -173,7 +181,7 @@ def plot_per_category(cats: Dict[str, Dict[str, float]],
     import matplotlib.pyplot as plt
     if not cats:
         raise UserError('No per-category PCK to plot (EpisodicPCK with '
-                         'per_category=True writes PCK@0.20/<category>)')
+                        'per_category=True writes PCK@0.20/<category>)')
     thr = thr or next(iter(next(iter(cats.values()))))
     names = [n for n, v in cats.items() if thr in v]
     values = [100 * cats[n][thr] for n in names]
@@ -184,8 +192,11 @@ def plot_per_category(cats: Dict[str, Dict[str, float]],
     ax.set_xlim(0, 100)
     ax.set_xlabel(f'{thr} (%)')
     if thr in overall:
-        ax.axvline(100 * overall[thr], color='tab:red', linestyle='--',
-                   label=f'all queries {100 * overall[thr]:.2f}')
+        ax.axvline(
+            100 * overall[thr],
+            color='tab:red',
+            linestyle='--',
+            label=f'all queries {100 * overall[thr]:.2f}')
         ax.legend(loc='lower right', fontsize=8)
     for i, v in enumerate(values):
         ax.text(min(v + 1, 88), i, f'{v:.1f}', va='center', fontsize=7)
@@ -195,8 +206,8 @@ def plot_per_category(cats: Dict[str, Dict[str, float]],
     return out_file
 
 
-def write_tables(cats: Dict[str, Dict[str, float]],
-                 overall: Dict[str, float], stem: str) -> List[str]:
+def write_tables(cats: Dict[str, Dict[str, float]], overall: Dict[str, float],
+                 stem: str) -> List[str]:
     """Write ``<stem>.md``, ``<stem>.csv`` and, with per-category values,
     the bar chart ``<stem>.png``.
 

@@ -45,17 +45,18 @@ def peak_memory(device: torch.device):
         yield rec
         torch.cuda.synchronize(device)
         peak = torch.cuda.max_memory_allocated(device)
-        rec.update(mem_kind='cuda_max_memory_allocated',
-                   peak_mem_mb=peak / 2**20,
-                   peak_mem_delta_mb=(peak - base) / 2**20)
+        rec.update(
+            mem_kind='cuda_max_memory_allocated',
+            peak_mem_mb=peak / 2**20,
+            peak_mem_delta_mb=(peak - base) / 2**20)
         return
     reset = _reset_cpu_peak()
     base = _proc_status_kb('VmRSS')
     yield rec
     peak = _proc_status_kb('VmHWM')
     if base is None or peak is None:
-        rec.update(mem_kind='unavailable', peak_mem_mb=None,
-                   peak_mem_delta_mb=None)
+        rec.update(
+            mem_kind='unavailable', peak_mem_mb=None, peak_mem_delta_mb=None)
         return
     rec.update(
         mem_kind='cpu_peak_rss' if reset else 'cpu_peak_rss_since_start',

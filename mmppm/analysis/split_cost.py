@@ -23,8 +23,8 @@ from mmppm.models.map_modes import maps_from_queries
 #: forward + backward to the prompt (``exact``: one step of one pair), UNet
 #: forward (one query map), and for ``cached`` one feature pass and the map
 #: arithmetic of one pair (forward + backward, forward).
-PIECES = ('vae_encode', 'unet_fwd_bwd', 'unet_fwd', 'features',
-          'maps_fwd_bwd', 'maps_fwd')
+PIECES = ('vae_encode', 'unet_fwd_bwd', 'unet_fwd', 'features', 'maps_fwd_bwd',
+          'maps_fwd')
 
 
 def episode_flops(pieces: Dict[str, float], keypoints: int, shots: int,
@@ -113,14 +113,15 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
     def fwd_bwd():
         p = prompt.clone().requires_grad_(True)
         res = backbone(noisy, model.context(p), map_size)
-        loss = sum(head.loss(res['maps'][:, 0], target, res['dm_pred'],
-                             dm_target, weight).values())
+        loss = sum(
+            head.loss(res['maps'][:, 0], target, res['dm_pred'], dm_target,
+                      weight).values())
         loss.backward()  # (autograd.grad trips FlopCounterMode)
 
     def maps_fwd_bwd():
         p = prompt.clone().requires_grad_(True)
-        maps = maps_from_queries(backbone, cached, model.context(p), ids,
-                                 ids, map_size)
+        maps = maps_from_queries(backbone, cached, model.context(p), ids, ids,
+                                 map_size)
         loss = sum(head.loss(maps, target, None, None, weight).values())
         loss.backward()  # (autograd.grad trips FlopCounterMode)
 

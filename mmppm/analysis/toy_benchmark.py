@@ -31,13 +31,14 @@ CPT_PAPER = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper.py'
 #: paper's recipe and by the episodic one; the checkpoints ship in
 #: data/toy_sd.
 CPT_ROWS: Dict[str, Row] = {
-    'phi0': Row('PPM through an untrained Phi (paper form)', CPT_PAPER,
-                None, ('model.test_cfg.allow_untrained_prompt_encoder=True',
-                       )),
-    'cpt_paper': Row('PPM+CPT, paper recipe (one lr)', CPT_PAPER,
-                     'data/toy_sd/cpt_toy_paper.pth'),
-    'cpt_episodic': Row(
-        'PPM+CPT, episodic recipe (residual Phi)',
+    'phi0':
+    Row('PPM through an untrained Phi (paper form)', CPT_PAPER, None,
+        ('model.test_cfg.allow_untrained_prompt_encoder=True', )),
+    'cpt_paper':
+    Row('PPM+CPT, paper recipe (one lr)', CPT_PAPER,
+        'data/toy_sd/cpt_toy_paper.pth'),
+    'cpt_episodic':
+    Row('PPM+CPT, episodic recipe (residual Phi)',
         'configs/cpt/ppm_cpt_toy-sd_mp100-bench_episodic.py',
         'data/toy_sd/cpt_toy_episodic.pth'),
 }
@@ -54,8 +55,7 @@ CLAIMS = (
     ('untrained Phi - PPM', ('phi0', None), ('ppm', None)),
     ('PPM+CPT (paper recipe) - PPM', ('cpt_paper', None), ('ppm', None)),
     ('PPM+CPT (episodic) - PPM', ('cpt_episodic', None), ('ppm', None)),
-    ('PPM+CPT - PPM+CPT (paper recipe)', ('cpt', None),
-     ('cpt_paper', None)),
+    ('PPM+CPT - PPM+CPT (paper recipe)', ('cpt', None), ('cpt_paper', None)),
     ('PPM - feature matching', ('ppm', None), ('fm', None)),
     ('exact - cached maps', ('ppm_exact', None), ('ppm', None)),
     ('PPM 5-shot - 1-shot', ('ppm', 5), ('ppm', 1)),
@@ -72,9 +72,13 @@ class Run(NamedTuple):
     queries: int
 
 
-def plan_runs(seeds: Sequence[int], shots: Sequence[int], rows: Sequence[str],
-              episodes: Dict[int, int], queries: int,
-              exact_seeds: Sequence[int], exact_shots: Sequence[int],
+def plan_runs(seeds: Sequence[int],
+              shots: Sequence[int],
+              rows: Sequence[str],
+              episodes: Dict[int, int],
+              queries: int,
+              exact_seeds: Sequence[int],
+              exact_shots: Sequence[int],
               exact_episodes: Optional[int] = None) -> List[Run]:
     """The runs: cheapest first within a seed, seeds in order, the exact
     maps (the costliest) last.
@@ -137,12 +141,14 @@ def run_command(run: Run, work_dir: str, data_dir: str, sd: str,
     ] + options
 
 
-def execute(run: Run, cmd: List[str], work_dir: str,
+def execute(run: Run,
+            cmd: List[str],
+            work_dir: str,
             threads: Optional[int] = None) -> Tuple[float, str]:
     """Run one command, its console output to ``console.log`` in the run's
     folder; return its wall time and what its test loop says it computed
-    and replayed (:func:`replay_summary`). The first complete run's time is kept
-    in ``timing.json`` (a rerun that replays its episodes is not a cost).
+    and replayed (:func:`replay_summary`). The first complete run's time is
+    kept in ``timing.json`` (a rerun that replays its episodes is not a cost).
     ``threads``: the process's OpenMP threads (unless OMP_NUM_THREADS is
     set), so that parallel runs do not oversubscribe the cores."""
     out = run_dir(work_dir, run)
@@ -152,8 +158,8 @@ def execute(run: Run, cmd: List[str], work_dir: str,
         env.setdefault('OMP_NUM_THREADS', str(threads))
     start = time.time()
     with open(osp.join(out, 'console.log'), 'w', encoding='utf-8') as log:
-        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT,
-                              env=env)
+        proc = subprocess.run(
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     seconds = time.time() - start
     with open(osp.join(out, 'console.log'), encoding='utf-8') as f:
         console = f.read()
@@ -173,25 +179,29 @@ def execute(run: Run, cmd: List[str], work_dir: str,
 def replay_summary(console: str) -> str:
     """``'<n> computed, <m> replayed'`` from a test run's console output
     (``ResumableTestLoop``'s closing line), or ``''``."""
-    found = re.findall(r'ResumableTestLoop: (\d+) batches computed, (\d+) '
-                       r'replayed', console)
+    found = re.findall(
+        r'ResumableTestLoop: (\d+) batches computed, (\d+) '
+        r'replayed', console)
     return f'{found[-1][0]} computed, {found[-1][1]} replayed' if found \
         else ''
 
 
-def run_all(runs: Sequence[Run], work_dir: str, data_dir: str, sd: str,
-            cpt_checkpoint: str, jobs: int = 1, log=print) -> None:
+def run_all(runs: Sequence[Run],
+            work_dir: str,
+            data_dir: str,
+            sd: str,
+            cpt_checkpoint: str,
+            jobs: int = 1,
+            log=print) -> None:
     """Run every run (``jobs`` at a time) with a progress line and ETA."""
     start = time.time()
     done = 0
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {
-            pool.submit(execute, r,
-                        run_command(r, work_dir, data_dir, sd,
-                                    cpt_checkpoint), work_dir, threads): r
-            for r in runs
-        }
+        futures = {}
+        for r in runs:
+            command = run_command(r, work_dir, data_dir, sd, cpt_checkpoint)
+            futures[pool.submit(execute, r, command, work_dir, threads)] = r
         for fut in as_completed(futures):
             r = futures[fut]
             seconds, replayed = fut.result()
@@ -203,8 +213,8 @@ def run_all(runs: Sequence[Run], work_dir: str, data_dir: str, sd: str,
                 f'{elapsed / 60:.1f} min, ETA {eta / 60:.1f} min')
 
 
-def load_scores(run: Run, work_dir: str) -> Tuple[bs.SeedScores,
-                                                  Optional[float]]:
+def load_scores(run: Run,
+                work_dir: str) -> Tuple[bs.SeedScores, Optional[float]]:
     """A finished run's per-episode PCK@0.2 and its mean fit PCK@0.2."""
     path = osp.join(run_dir(work_dir, run), 'results.queries.json')
     if not osp.isfile(path):
@@ -217,8 +227,8 @@ def load_scores(run: Run, work_dir: str) -> Tuple[bs.SeedScores,
     thr = [i for i, t in enumerate(data['thrs'])
            if abs(t - THRESHOLD) < 1e-9][0]
     fit = bs.episode_scores(data['queries'], thr, 'fit_pck')
-    return (bs.episode_scores(data['queries'], thr),
-            bs.point_estimate([fit]) if fit else None)
+    return (bs.episode_scores(data['queries'],
+                              thr), bs.point_estimate([fit]) if fit else None)
 
 
 def _cell(mean: float, low: float, high: float) -> str:
@@ -231,11 +241,12 @@ def _pick(a: Dict[int, Dict[int, bs.SeedScores]],
     seeds in common; among those, equal counts (the same episodes) first,
     then the largest."""
     return max(((ea, eb) for ea in a for eb in b),
-               key=lambda p: (len(set(a[p[0]]) & set(b[p[1]])),
-                              p[0] == p[1], p[0] + p[1]))
+               key=lambda p:
+               (len(set(a[p[0]]) & set(b[p[1]])), p[0] == p[1], p[0] + p[1]))
 
 
-def summarise(runs: Sequence[Run], work_dir: str,
+def summarise(runs: Sequence[Run],
+              work_dir: str,
               num_samples: int = 10000) -> dict:
     """The benchmark's table: rows with intervals, per-seed values, fit
     PCK and cost; the claims' paired differences with verdicts; the
@@ -255,21 +266,29 @@ def summarise(runs: Sequence[Run], work_dir: str,
         timing = osp.join(run_dir(work_dir, r), 'timing.json')
         if osp.isfile(timing):
             with open(timing, encoding='utf-8') as f:
-                seconds.setdefault(group, {})[r.seed] = json.load(
-                    f)['seconds']
+                seconds.setdefault(group, {})[r.seed] = json.load(f)['seconds']
     table = []
     for (key, shots), by_count in scores.items():
         for count, by_seed in by_count.items():
             seeds = sorted(by_seed)
             mean, low, high = bs.mean_interval([by_seed[s] for s in seeds],
                                                num_samples=num_samples)
-            table.append(dict(
-                key=key, name=ROWS[key].name, shots=shots, seeds=seeds,
-                episodes=len(by_seed[seeds[0]]), mean=mean, low=low,
-                high=high,
-                per_seed={s: bs.point_estimate([by_seed[s]]) for s in seeds},
-                fit=fits.get((key, shots, count), {}),
-                seconds=seconds.get((key, shots, count), {})))
+            table.append(
+                dict(
+                    key=key,
+                    name=ROWS[key].name,
+                    shots=shots,
+                    seeds=seeds,
+                    episodes=len(by_seed[seeds[0]]),
+                    mean=mean,
+                    low=low,
+                    high=high,
+                    per_seed={
+                        s: bs.point_estimate([by_seed[s]])
+                        for s in seeds
+                    },
+                    fit=fits.get((key, shots, count), {}),
+                    seconds=seconds.get((key, shots, count), {})))
     claims = []
     for name, (a, a_shots), (b, b_shots) in CLAIMS:
         for shots in ((None, ) if a_shots else (1, 5)):
@@ -278,33 +297,46 @@ def summarise(runs: Sequence[Run], work_dir: str,
                 continue
             ea, eb = _pick(scores[ka], scores[kb])
             sa, sb = scores[ka][ea], scores[kb][eb]
-            diffs = {s: bs.paired_scores(sa[s], sb[s])
-                     for s in sorted(set(sa) & set(sb))}
+            diffs = {
+                s: bs.paired_scores(sa[s], sb[s])
+                for s in sorted(set(sa) & set(sb))
+            }
             diffs = {s: d for s, d in diffs.items() if d}
             if not diffs:
                 continue
-            mean, low, high = bs.mean_interval(list(diffs.values()),
-                                               num_samples=num_samples)
+            mean, low, high = bs.mean_interval(
+                list(diffs.values()), num_samples=num_samples)
             cats = bs.per_category_means(diffs)
-            claims.append(dict(
-                name=name if shots is None else f'{name}, {shots}-shot',
-                mean=mean, low=low, high=high,
-                verdict=bs.verdict(low, high), seeds=sorted(diffs),
-                episodes=sum(len(d) for d in diffs.values()),
-                per_category=dict(sorted(cats.items(),
-                                         key=lambda kv: kv[1]))))
-    return dict(threshold=THRESHOLD, num_samples=num_samples, rows=table,
-                claims=claims)
+            claims.append(
+                dict(
+                    name=name if shots is None else f'{name}, {shots}-shot',
+                    mean=mean,
+                    low=low,
+                    high=high,
+                    verdict=bs.verdict(low, high),
+                    seeds=sorted(diffs),
+                    episodes=sum(len(d) for d in diffs.values()),
+                    per_category=dict(
+                        sorted(cats.items(), key=lambda kv: kv[1]))))
+    return dict(
+        threshold=THRESHOLD,
+        num_samples=num_samples,
+        rows=table,
+        claims=claims)
 
 
 def format_markdown(summary: dict) -> str:
     """The summary as the markdown tables of docs/toy_benchmark.md."""
-    out = ['| row | shots | PCK@0.2 % [95 % CI] | per seed | fit PCK@0.2 % '
-           '| episodes / seed | s per seed |', '| --- | ---: | ---: | --- | '
-           '--- | ---: | ---: |']
-    for r in sorted(summary['rows'],
-                    key=lambda r: (r['shots'], list(ROWS).index(r['key']),
-                                   -r['episodes'])):
+    out = [
+        '| row | shots | PCK@0.2 % [95 % CI] | per seed | fit PCK@0.2 % '
+        '| episodes / seed | s per seed |', '| --- | ---: | ---: | --- | '
+        '--- | ---: | ---: |'
+    ]
+
+    def order(r):
+        return r['shots'], list(ROWS).index(r['key']), -r['episodes']
+
+    for r in sorted(summary['rows'], key=order):
         per_seed = ', '.join(f'{100 * v:.1f}' for v in r['per_seed'].values())
         fit = ', '.join(f'{100 * v:.1f}' for v in r['fit'].values()) or '-'
         secs = list(r['seconds'].values())
@@ -313,9 +345,11 @@ def format_markdown(summary: dict) -> str:
                    f"{per_seed} (seeds {', '.join(map(str, r['seeds']))}) | "
                    f"{fit} | {r['episodes']} | "
                    f"{sum(secs) / len(secs) if secs else float('nan'):.0f} |")
-    out += ['', '| claim (A - B > 0) | difference, PCK@0.2 points [95 % CI] '
-            '| verdict | seeds | paired episodes | lowest / highest '
-            'categories |', '| --- | ---: | --- | --- | ---: | --- |']
+    out += [
+        '', '| claim (A - B > 0) | difference, PCK@0.2 points [95 % CI] '
+        '| verdict | seeds | paired episodes | lowest / highest '
+        'categories |', '| --- | ---: | --- | --- | ---: | --- |'
+    ]
     for c in summary['claims']:
         cats = list(c['per_category'].items())
         ends = ', '.join(f'{k} {100 * v:+.1f}' for k, v in cats[:2]) + \
@@ -334,8 +368,8 @@ def checkpoint_of(key: str, cpt_checkpoint: str) -> Optional[str]:
 
 def check_inputs(sd: str, cpt_checkpoint: str, rows: Sequence[str]) -> None:
     """The toy SD and the CPT checkpoints exist (before any run starts)."""
-    if any(k not in NO_SD for k in rows) and not osp.isfile(
-            osp.join(sd, 'model_index.json')):
+    if any(k not in NO_SD
+           for k in rows) and not osp.isfile(osp.join(sd, 'model_index.json')):
         raise MissingFileError(
             f'no diffusion model at {sd} ({sd}/model_index.json missing): '
             'pass --sd with a diffusers folder (the shipped one is '
@@ -354,8 +388,8 @@ def check_inputs(sd: str, cpt_checkpoint: str, rows: Sequence[str]) -> None:
 
 def write_report(summary: dict, work_dir: str) -> Tuple[str, str]:
     """``benchmark.json`` and ``benchmark.md`` in ``work_dir``."""
-    js, md = osp.join(work_dir, 'benchmark.json'), osp.join(
-        work_dir, 'benchmark.md')
+    js, md = osp.join(work_dir,
+                      'benchmark.json'), osp.join(work_dir, 'benchmark.md')
     atomic_write_json(js, summary)
     atomic_write(md, format_markdown(summary) + '\n')
     return js, md

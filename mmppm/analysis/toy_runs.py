@@ -30,17 +30,22 @@ PPM = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
 #: :data:`FIVE_SHOT`), by key: ``make toy`` (``tools/run_toy.py``) and the
 #: toy benchmark (:mod:`.toy_benchmark`) run the same ones.
 MAIN_ROWS: Dict[str, Row] = {
-    'words': Row('word prompts (no fit)',
-                 'configs/ppm/ppm_toy-sd_1shot_toy_name-prompts.py'),
-    'ppm': Row('PPM (cached maps)', PPM),
-    'ppm_exact': Row('PPM (exact maps)', PPM, None,
-                     ('model.fitter.map_mode.type=ExactMaps', )),
-    'cpt': Row('PPM+CPT (P^k at the fit lr; cached maps)',
-               'configs/cpt/ppm_cpt_toy-sd_toy.py',
-               'data/toy_sd/cpt_toy.pth'),
-    'fm': Row('feature matching (DIFT-style)',
-              'configs/baselines/feature-matching_toy-sd_1shot_toy.py'),
-    'copy': Row('support copy', 'configs/baselines/support-copy_1shot_toy.py'),
+    'words':
+    Row('word prompts (no fit)',
+        'configs/ppm/ppm_toy-sd_1shot_toy_name-prompts.py'),
+    'ppm':
+    Row('PPM (cached maps)', PPM),
+    'ppm_exact':
+    Row('PPM (exact maps)', PPM, None,
+        ('model.fitter.map_mode.type=ExactMaps', )),
+    'cpt':
+    Row('PPM+CPT (P^k at the fit lr; cached maps)',
+        'configs/cpt/ppm_cpt_toy-sd_toy.py', 'data/toy_sd/cpt_toy.pth'),
+    'fm':
+    Row('feature matching (DIFT-style)',
+        'configs/baselines/feature-matching_toy-sd_1shot_toy.py'),
+    'copy':
+    Row('support copy', 'configs/baselines/support-copy_1shot_toy.py'),
 }
 
 
@@ -53,8 +58,9 @@ def pick(metrics: dict, key: str) -> Optional[float]:
 def row_tag(row: Row) -> str:
     """A work-dir name for the row: config stem + override values."""
     stem = osp.splitext(osp.basename(row.config))[0]
-    values = ['_'.join(o.split('=', 1)[-1].split(',')[:2]) for o in
-              row.options]
+    values = [
+        '_'.join(o.split('=', 1)[-1].split(',')[:2]) for o in row.options
+    ]
     tag = '_'.join([stem] + values)
     return ''.join(c if c.isalnum() or c in '-_.' else '-' for c in tag)
 
@@ -119,7 +125,9 @@ def _last_lines(path: str, n: int) -> List[str]:
         return [line.rstrip() for line in f if line.strip()][-n:]
 
 
-def run_rows(rows: Sequence[Row], work_dir: str, log: Callable = print,
+def run_rows(rows: Sequence[Row],
+             work_dir: str,
+             log: Callable = print,
              tail: int = 20) -> List[Dict]:
     """Run each row through the test entry of ``tools/test.py`` (resumable:
     a rerun replays finished episodes); return ``name``, ``metrics`` and
@@ -145,11 +153,11 @@ def run_rows(rows: Sequence[Row], work_dir: str, log: Callable = print,
         with _output_to(console):
             try:
                 from mmppm.engine.test_entry import main as test_main
-                test_main([row.config] +
-                          ([row.checkpoint] if row.checkpoint else []) +
-                          ['--work-dir', out_dir, '--out', out] +
-                          (['--cfg-options', *row.options]
-                           if row.options else []))
+                test_main(
+                    [row.config] +
+                    ([row.checkpoint] if row.checkpoint else []) +
+                    ['--work-dir', out_dir, '--out', out] +
+                    (['--cfg-options', *row.options] if row.options else []))
             except (Exception, SystemExit) as err:
                 if not (isinstance(err, SystemExit) and not err.code):
                     traceback.print_exc()
@@ -193,13 +201,16 @@ def format_table(results: Sequence[Dict],
         cells.append(f"{r['seconds']:.0f} s")
         lines.append(cells)
     if markdown:
-        out = ['| ' + ' | '.join(head) + ' |',
-               '| ' + ' | '.join('---' for _ in head) + ' |']
+        out = [
+            '| ' + ' | '.join(head) + ' |',
+            '| ' + ' | '.join('---' for _ in head) + ' |'
+        ]
         out += ['| ' + ' | '.join(c) + ' |' for c in lines]
         return '\n'.join(out)
     width = max(len(c[0]) for c in lines + [head]) + 1
-    fmt = [f'{h:{width}s}' if i == 0 else f'{h:>13s}'
-           for i, h in enumerate(head)]
+    fmt = [
+        f'{h:{width}s}' if i == 0 else f'{h:>13s}' for i, h in enumerate(head)
+    ]
     out = [''.join(fmt)]
     for c in lines:
         out.append(''.join(f'{x:{width}s}' if i == 0 else f'{x:>13s}'

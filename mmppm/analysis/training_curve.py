@@ -167,8 +167,8 @@ def plot_curves(train: Sequence[dict],
 
 
 #: The panels of :func:`plot_study`: validation key and axis label.
-STUDY_PANELS = (('PCK', 'val PCK@0.2 (%)'),
-                ('fit_PCK@0.20', 'val fit PCK@0.2 (%)'))
+STUDY_PANELS = (('PCK', 'val PCK@0.2 (%)'), ('fit_PCK@0.20',
+                                             'val fit PCK@0.2 (%)'))
 
 
 def plot_study(runs: Sequence[Tuple[str, Sequence[dict]]],

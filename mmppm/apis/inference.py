@@ -15,8 +15,8 @@ from typing import Callable, List, Optional, Sequence, Union
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.logging import print_log
 from mmengine.dataset import Compose
+from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.utils import import_modules_from_strings
 from mmpose.structures import PoseDataSample
@@ -25,9 +25,9 @@ from mmppm.datasets import pack_episode
 from mmppm.datasets.coco_schema import annotation_keypoints, check_bbox
 from mmppm.datasets.json_io import read_json_object
 from mmppm.utils.errors import MissingFileError, UserError, first_line
-from mmppm.utils.image_decoder import (MAX_IMAGE_PIXELS,  # noqa: F401
-                                       check_image_size, decode_image,
-                                       max_image_pixels)
+from mmppm.utils.image_decoder import MAX_IMAGE_PIXELS  # noqa: F401
+from mmppm.utils.image_decoder import max_image_pixels  # noqa: F401
+from mmppm.utils.image_decoder import check_image_size, decode_image
 from mmppm.visualization import skeleton_zero_based
 
 ImageLike = Union[str, Path, np.ndarray]
@@ -89,15 +89,15 @@ def check_device(device: str) -> None:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as e:
         raise UserError(f'device {device!r} is not a torch device '
-                         f'({first_line(e)}); use cpu or cuda') from None
+                        f'({first_line(e)}); use cpu or cuda') from None
     if dev.type == 'cuda':
         if not torch.cuda.is_available():
             raise UserError(f'device {device!r}: no CUDA GPU is available '
-                             '(torch.cuda.is_available() is False); use '
-                             '--device cpu')
+                            '(torch.cuda.is_available() is False); use '
+                            '--device cpu')
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise UserError(f'device {device!r}: this machine has '
-                             f'{torch.cuda.device_count()} CUDA device(s)')
+                            f'{torch.cuda.device_count()} CUDA device(s)')
 
 
 def _load_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
@@ -108,14 +108,18 @@ def _load_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
         raise MissingFileError(f'Checkpoint not found: {checkpoint}')
     register_checkpoint_safe_globals()
     try:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent')
+        load_checkpoint(
+            model,
+            checkpoint,
+            map_location='cpu',
+            strict=True,
+            logger='silent')
     except (RuntimeError, ValueError, KeyError) as e:
         raise UserError(f'Checkpoint {checkpoint} does not fit the model '
-                         f'built from the config: {first_line(e)}') from None
+                        f'built from the config: {first_line(e)}') from None
     except Exception as e:  # not a checkpoint at all (pickle, zip errors)
         raise UserError(f'Cannot read checkpoint {checkpoint}: '
-                         f'{type(e).__name__}: {first_line(e)}') from None
+                        f'{type(e).__name__}: {first_line(e)}') from None
 
 
 # ----------------------------------------------------------------- inputs
@@ -132,7 +136,7 @@ def check_image_array(img: np.ndarray, what: str) -> np.ndarray:
         img = img[..., None].repeat(3, axis=2)
     if img.ndim != 3 or img.shape[2] != 3 or min(img.shape[:2]) < 1:
         raise UserError(f'{what}: expected a BGR array [H, W, 3], got '
-                         f'shape {tuple(img.shape)}')
+                        f'shape {tuple(img.shape)}')
     check_image_size(img.shape[1], img.shape[0], what)
     if img.dtype != np.uint8:
         if np.issubdtype(img.dtype, np.floating):
@@ -141,10 +145,9 @@ def check_image_array(img: np.ndarray, what: str) -> np.ndarray:
                     'use img.round().clip(0, 255).astype(np.uint8)')
         else:
             hint = ('16-bit? use (img // 257).astype(np.uint8)'
-                    if img.dtype == np.uint16 else
-                    'convert it to 8-bit BGR')
+                    if img.dtype == np.uint16 else 'convert it to 8-bit BGR')
         raise UserError(f'{what}: expected a uint8 BGR image (0-255), got '
-                         f'{img.dtype}; {hint}')
+                        f'{img.dtype}; {hint}')
     return img
 
 
@@ -201,7 +204,7 @@ def read_coco_support(ann_file: str,
     anns = [a for a in data.get('annotations') or [] if a.get('keypoints')]
     if not anns:
         raise UserError(f'{ann_file} has no "annotations" with "keypoints" '
-                         '(COCO format expected)')
+                        '(COCO format expected)')
     images = {img['id']: img for img in data.get('images') or []}
     if support_imgs is not None:
         names = [
@@ -227,8 +230,8 @@ def read_coco_support(ann_file: str,
     counts = [len(a['keypoints']) for a in anns]
     if len(set(counts)) != 1:
         raise UserError(f'{ann_file}: keypoint counts differ between '
-                         f'annotations or are not multiples of 3: '
-                         f'{[c / 3 for c in counts]}')
+                        f'annotations or are not multiples of 3: '
+                        f'{[c / 3 for c in counts]}')
     kpts = np.stack(rows)  # [S, K, 3]
     num_kpts = kpts.shape[1]
     bboxes = None
@@ -256,8 +259,8 @@ def load_support_keypoints(path: str) -> np.ndarray:
     try:
         if path.endswith('.npy'):
             return np.load(path, allow_pickle=False)
-        return np.loadtxt(path, delimiter=',' if path.endswith('.csv') else
-                          None, ndmin=2)
+        return np.loadtxt(
+            path, delimiter=',' if path.endswith('.csv') else None, ndmin=2)
     except ValueError as e:
         raise UserError(f'Cannot read keypoints from {path}: {e}') from None
 
@@ -269,39 +272,39 @@ def _keypoints_array(kpts, num_shots: int, visible) -> tuple:
         counts = [len(k) for k in kpts]
         if len(set(counts)) > 1:
             raise UserError('support_keypoints: the support images have '
-                             f'different keypoint counts {counts}')
+                            f'different keypoint counts {counts}')
     try:
         kpts = np.asarray(kpts, dtype=np.float32)
     except (ValueError, TypeError) as e:
         raise UserError('support_keypoints: expected numbers of shape '
-                         f'[S, K, 2|3]: {e}') from None
+                        f'[S, K, 2|3]: {e}') from None
     given_shape = tuple(kpts.shape)
     if kpts.ndim == 2:
         kpts = kpts[None]
     if kpts.ndim != 3 or kpts.shape[2] not in (2, 3) or kpts.shape[1] < 1:
         raise UserError('support_keypoints: expected [K, 2], [K, 3], '
-                         f'[S, K, 2] or [S, K, 3], got shape {given_shape}')
+                        f'[S, K, 2] or [S, K, 3], got shape {given_shape}')
     if kpts.shape[0] != num_shots:
         raise UserError(f'support_keypoints has {kpts.shape[0]} sets of '
-                         f'keypoints for {num_shots} support images')
+                        f'keypoints for {num_shots} support images')
     vis = (kpts[..., 2] > 0).astype(np.float32) if kpts.shape[2] == 3 \
         else np.ones(kpts.shape[:2], dtype=np.float32)
     if visible is not None:
         given = np.asarray(visible, dtype=np.float32)
         if given.size != vis.size:
             raise UserError(f'support_visible has {given.size} values; '
-                             f'support_keypoints has {vis.size} keypoints '
-                             f'(shape {tuple(vis.shape)})')
+                            f'support_keypoints has {vis.size} keypoints '
+                            f'(shape {tuple(vis.shape)})')
         vis = (given.reshape(vis.shape) > 0).astype(np.float32)
     bad = np.argwhere(~np.isfinite(kpts[..., :2]).all(axis=-1))
     if len(bad):
         s, k = (int(v) for v in bad[0])
         raise UserError(f'support_keypoints: support {s} keypoint {k} is '
-                         f'{tuple(float(v) for v in kpts[s, k, :2])} (NaN or '
-                         f'infinite; {len(bad)} such keypoint(s))')
+                        f'{tuple(float(v) for v in kpts[s, k, :2])} (NaN or '
+                        f'infinite; {len(bad)} such keypoint(s))')
     if not (vis > 0).any(axis=1).all():
         raise UserError('Every support image needs at least one visible '
-                         'keypoint')
+                        'keypoint')
     return kpts[..., :2].copy(), vis
 
 
@@ -333,13 +336,13 @@ def _bboxes(bboxes, images: List[np.ndarray], what: str) -> np.ndarray:
         arr = arr[None]
     if arr.shape != (len(images), 4):
         raise UserError(f'{what}: expected {len(images)} boxes [x1, y1, x2, '
-                         f'y2], got shape {tuple(np.shape(bboxes))}')
+                        f'y2], got shape {tuple(np.shape(bboxes))}')
     if not np.isfinite(arr).all():
         raise UserError(f'{what}: boxes must be finite numbers, got '
-                         f'{arr.tolist()}')
+                        f'{arr.tolist()}')
     if ((arr[:, 2] <= arr[:, 0]) | (arr[:, 3] <= arr[:, 1])).any():
         raise UserError(f'{what}: boxes must be xyxy with x2 > x1, y2 > y1, '
-                         f'got {arr.tolist()}')
+                        f'got {arr.tolist()}')
     return arr
 
 
@@ -349,8 +352,8 @@ def _test_pipelines(cfg: Config) -> tuple:
     dataset = cfg.test_dataloader.dataset
     support = Compose(build_pipeline(dataset.pipeline))
     query = dataset.get('query_pipeline')
-    return support, (support if query is None else Compose(
-        build_pipeline(query)))
+    return support, (
+        support if query is None else Compose(build_pipeline(query)))
 
 
 def build_cape_episode(cfg: Config,
@@ -402,47 +405,54 @@ def build_cape_episode(cfg: Config,
     ]
     num_kpts = kpts.shape[1]
     support_pipeline, query_pipeline = _test_pipelines(cfg)
-    meta = dict(episode_id=0, num_shots=len(supports), category_id=0,
-                category_name='custom', num_keypoints=num_kpts)
+    meta = dict(
+        episode_id=0,
+        num_shots=len(supports),
+        category_id=0,
+        category_name='custom',
+        num_keypoints=num_kpts)
     infos = {}
     jobs = (('support', supports, support_list,
-             _bboxes(support_bboxes, supports, 'support_bboxes')),
-            ('query', queries, query_list,
-             _bboxes(query_bboxes, queries, 'query_bboxes')))
+             _bboxes(support_bboxes, supports,
+                     'support_bboxes')), ('query', queries, query_list,
+                                          _bboxes(query_bboxes, queries,
+                                                  'query_bboxes')))
     for role, imgs, sources, boxes in jobs:
         infos[role] = []
         for i, (img, src) in enumerate(zip(imgs, sources)):
-            info = dict(img=img,
-                        img_path=None if isinstance(src, np.ndarray) else
-                        str(src),
-                        id=i,
-                        img_id=i,
-                        bbox=boxes[i:i + 1],
-                        bbox_score=np.ones(1, dtype=np.float32),
-                        category_id=0,
-                        num_keypoints=num_kpts,
-                        flip_indices=list(range(num_kpts)),
-                        dataset_name='custom')
+            info = dict(
+                img=img,
+                img_path=None if isinstance(src, np.ndarray) else str(src),
+                id=i,
+                img_id=i,
+                bbox=boxes[i:i + 1],
+                bbox_score=np.ones(1, dtype=np.float32),
+                category_id=0,
+                num_keypoints=num_kpts,
+                flip_indices=list(range(num_kpts)),
+                dataset_name='custom')
             if role == 'support':
-                info.update(keypoints=kpts[i:i + 1].copy(),
-                            keypoints_visible=vis[i:i + 1].copy())
+                info.update(
+                    keypoints=kpts[i:i + 1].copy(),
+                    keypoints_visible=vis[i:i + 1].copy())
             infos[role].append(info)
     return pack_episode(infos['support'], infos['query'], support_pipeline,
                         query_pipeline, meta)
 
 
 @torch.no_grad()
-def inference_cape(model: torch.nn.Module,
-                   support_imgs: ImagesLike,
-                   support_keypoints,
-                   query_imgs: ImagesLike,
-                   support_bboxes=None,
-                   query_bboxes=None,
-                   support_visible=None,
-                   return_heatmaps: bool = False,
-                   fit_diagnostics: Optional[bool] = None,
-                   progress: Optional[Callable[[int, int], None]] = None
-                   ) -> List[PoseDataSample]:
+def inference_cape(
+    model: torch.nn.Module,
+    support_imgs: ImagesLike,
+    support_keypoints,
+    query_imgs: ImagesLike,
+    support_bboxes=None,
+    query_bboxes=None,
+    support_visible=None,
+    return_heatmaps: bool = False,
+    fit_diagnostics: Optional[bool] = None,
+    progress: Optional[Callable[[int, int],
+                                None]] = None) -> List[PoseDataSample]:
     """Find the support keypoints in the query images.
 
     Args:
@@ -481,15 +491,17 @@ def inference_cape(model: torch.nn.Module,
     cfg = getattr(model, 'cfg', None)
     if cfg is None:
         raise UserError('model has no .cfg (the config with the test '
-                         'pipelines): build it with init_cape_model')
+                        'pipelines): build it with init_cape_model')
     episode = build_cape_episode(cfg, support_imgs, support_keypoints,
                                  query_imgs, support_bboxes, query_bboxes,
                                  support_visible)
     data = model.data_preprocessor(
-        dict(inputs=[episode['inputs']],
-             data_samples=[episode['data_samples']]), False)
-    return model.predict_episode(data['inputs'][0],
-                                 data['data_samples'][0],
-                                 output_heatmaps=return_heatmaps,
-                                 fit_diagnostics=fit_diagnostics,
-                                 progress=progress)
+        dict(
+            inputs=[episode['inputs']],
+            data_samples=[episode['data_samples']]), False)
+    return model.predict_episode(
+        data['inputs'][0],
+        data['data_samples'][0],
+        output_heatmaps=return_heatmaps,
+        fit_diagnostics=fit_diagnostics,
+        progress=progress)

@@ -49,30 +49,33 @@ def dist_env_from_launcher(
     env = os.environ if environ is None else environ
     port = env.get('MASTER_PORT', _DEFAULT_PORT)
     if launcher == 'pytorch':
-        out = dict(RANK=env['RANK'],
-                   WORLD_SIZE=env['WORLD_SIZE'],
-                   LOCAL_RANK=env.get('LOCAL_RANK', '0'),
-                   MASTER_ADDR=env.get('MASTER_ADDR', '127.0.0.1'),
-                   MASTER_PORT=port)
+        out = dict(
+            RANK=env['RANK'],
+            WORLD_SIZE=env['WORLD_SIZE'],
+            LOCAL_RANK=env.get('LOCAL_RANK', '0'),
+            MASTER_ADDR=env.get('MASTER_ADDR', '127.0.0.1'),
+            MASTER_PORT=port)
     elif launcher == 'slurm':
         addr = env.get('MASTER_ADDR')
         if addr is None:
             node_list = env['SLURM_NODELIST']
             addr = subprocess.getoutput(
                 f'scontrol show hostname {node_list} | head -n1')
-        out = dict(RANK=env['SLURM_PROCID'],
-                   WORLD_SIZE=env['SLURM_NTASKS'],
-                   LOCAL_RANK=env.get('SLURM_LOCALID', '0'),
-                   MASTER_ADDR=addr,
-                   MASTER_PORT=port)
+        out = dict(
+            RANK=env['SLURM_PROCID'],
+            WORLD_SIZE=env['SLURM_NTASKS'],
+            LOCAL_RANK=env.get('SLURM_LOCALID', '0'),
+            MASTER_ADDR=addr,
+            MASTER_PORT=port)
     elif launcher == 'mpi':
         if 'MASTER_ADDR' not in env:
             raise KeyError('The environment variable MASTER_ADDR is not set')
-        out = dict(RANK=env['OMPI_COMM_WORLD_RANK'],
-                   WORLD_SIZE=env['OMPI_COMM_WORLD_SIZE'],
-                   LOCAL_RANK=env.get('OMPI_COMM_WORLD_LOCAL_RANK', '0'),
-                   MASTER_ADDR=env['MASTER_ADDR'],
-                   MASTER_PORT=port)
+        out = dict(
+            RANK=env['OMPI_COMM_WORLD_RANK'],
+            WORLD_SIZE=env['OMPI_COMM_WORLD_SIZE'],
+            LOCAL_RANK=env.get('OMPI_COMM_WORLD_LOCAL_RANK', '0'),
+            MASTER_ADDR=env['MASTER_ADDR'],
+            MASTER_PORT=port)
     else:
         raise UserError(f'Unknown launcher {launcher!r}')
     return out
@@ -99,11 +102,11 @@ def adapt_cfg_for_cpu_distributed(cfg: Config) -> None:
 
     wrapper_cfg = cfg.get('model_wrapper_cfg')
     if wrapper_cfg is None:
-        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel',
-                                     device_ids=None,
-                                     broadcast_buffers=False,
-                                     find_unused_parameters=cfg.get(
-                                         'find_unused_parameters', False))
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
         return
     wrapper_type = wrapper_cfg.get('type', 'MMDistributedDataParallel')
     if isinstance(wrapper_type, str):
@@ -141,9 +144,8 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     kwargs = {}
     if timeout is not None:
         kwargs['timeout'] = datetime.timedelta(seconds=timeout)
-    torch_dist.init_process_group(backend='gloo',
-                                  init_method='env://',
-                                  **kwargs)
+    torch_dist.init_process_group(
+        backend='gloo', init_method='env://', **kwargs)
     print_log(
         f'CUDA unavailable: initialised a gloo process group '
         f'(rank {torch_dist.get_rank()}/{torch_dist.get_world_size()}) for '

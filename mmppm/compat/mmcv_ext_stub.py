@@ -1,10 +1,12 @@
-"""A stand-in for mmcv's compiled operators when only ``mmcv-lite`` is installed.
+"""A stand-in for mmcv's compiled operators when only ``mmcv-lite`` is
+installed.
 
 mmpose 1.3 imports ``mmcv.ops`` at module level (``edpose_head.py``,
-``deformable_detr_layers.py``), and ``mmcv.ops`` loads the compiled ``mmcv._ext``
-library at import. ``mmcv-lite`` (the pure-Python build of mmcv 2.1, the only one
-with a wheel for current torch) has no such library, so ``import mmpose.models``
-fails although no PPM component ever calls a compiled mmcv operator.
+``deformable_detr_layers.py``), and ``mmcv.ops`` loads the compiled
+``mmcv._ext`` library at import. ``mmcv-lite`` (the pure-Python build of mmcv
+2.1, the only one with a wheel for current torch) has no such library, so
+``import mmpose.models`` fails although no PPM component ever calls a
+compiled mmcv operator.
 
 :func:`install_mmcv_ext_stub` registers a module ``mmcv._ext`` whose every
 attribute is a function raising a clear error when *called*. Importing works;
@@ -25,10 +27,11 @@ import os
 import sys
 import types
 
-_MSG = ('mmcv compiled operator "{name}" is not available: mmppm was installed '
-        'with mmcv-lite (pure Python). PPM does not need compiled mmcv ops; if '
-        'you use an mmpose model that does, install a full mmcv 2.1 build '
-        '(see docs/installation.md, "GPU install").')
+_MSG = (
+    'mmcv compiled operator "{name}" is not available: mmppm was installed '
+    'with mmcv-lite (pure Python). PPM does not need compiled mmcv ops; if '
+    'you use an mmpose model that does, install a full mmcv 2.1 build '
+    '(see docs/installation.md, "GPU install").')
 
 
 class _MissingExt(types.ModuleType):
@@ -86,8 +89,8 @@ class _StubLoader:
         return stub
 
     def exec_module(self, module) -> None:
-        module.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext',
-                                                         loader=None)
+        module.__spec__ = importlib.machinery.ModuleSpec(
+            'mmcv._ext', loader=None)
 
 
 class StubFinder:

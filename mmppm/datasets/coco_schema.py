@@ -65,10 +65,17 @@ def check_bbox(box, where: str) -> None:
                         'numbers [x, y, width, height]')
 
 
+def _expected(types) -> str:
+    """What a field of the given type check must hold, in words."""
+    if types is _NUMBER:
+        return 'a number'
+    return 'a string' if types is str else 'an integer or string id'
+
+
 def _entry(kind: str, index: int, item) -> str:
     ident = item.get('id') if isinstance(item, dict) else None
-    return f'{kind}[{index}]' + (f' (id {ident!r})' if ident is not None
-                                 else '')
+    return f'{kind}[{index}]' + (f' (id {ident!r})'
+                                 if ident is not None else '')
 
 
 def _check_ids(ann_file: str, kind: str, items: List[dict]) -> None:
@@ -94,29 +101,30 @@ def check_coco_keypoints(data: dict, ann_file: str) -> None:
     Raises:
         ValueError: The first problem found, in one line.
     """
-    for kind, fields in (('images', dict(id=None, file_name=str,
-                                          width=_NUMBER, height=_NUMBER)),
-                         ('categories', dict(id=None)),
-                         ('annotations', dict(id=None, image_id=None,
-                                              category_id=None))):
+    for kind, fields in (('images',
+                          dict(
+                              id=None,
+                              file_name=str,
+                              width=_NUMBER,
+                              height=_NUMBER)), ('categories', dict(id=None)),
+                         ('annotations',
+                          dict(id=None, image_id=None, category_id=None))):
         for i, item in enumerate(data[kind]):
             if not isinstance(item, dict):
                 raise UserError(f'{ann_file}: {kind}[{i}] is a '
-                                 f'{type(item).__name__}, not an object')
+                                f'{type(item).__name__}, not an object')
             for field, types in fields.items():
                 if field not in item:
                     raise UserError(f'{ann_file}: {_entry(kind, i, item)} '
-                                     f'has no "{field}"')
+                                    f'has no "{field}"')
                 value = item[field]
                 bad = (types is _NUMBER and not is_number(value)) or (
                     types is str and not isinstance(value, str)) or (
                         types is None and not isinstance(value, (int, str)))
                 if bad:
-                    raise UserError(
-                        f'{ann_file}: {_entry(kind, i, item)} has '
-                        f'"{field}": {value!r}; expected '
-                        f'{"a number" if types is _NUMBER else "a string" if types is str else "an integer or string id"}'
-                    )
+                    raise UserError(f'{ann_file}: {_entry(kind, i, item)} has '
+                                    f'"{field}": {value!r}; expected '
+                                    f'{_expected(types)}')
             if kind == 'images' and not (item['width'] > 0
                                          and item['height'] > 0):
                 raise UserError(
@@ -137,9 +145,8 @@ def check_coco_keypoints(data: dict, ann_file: str) -> None:
         if len(counter) > 1:  # the majority's K is right, the rest are not
             k, n = counter.most_common(1)[0]
             odd = [(a.get('id'), len(a['keypoints']) // 3)
-                   for a in data['annotations']
-                   if a['category_id'] == cat_id and 'keypoints' in a
-                   and len(a['keypoints']) // 3 != k]
+                   for a in data['annotations'] if a['category_id'] == cat_id
+                   and 'keypoints' in a and len(a['keypoints']) // 3 != k]
             more = f' (also ids {[i for i, _ in odd[1:6]]})' if len(
                 odd) > 1 else ''
             raise UserError(

@@ -44,14 +44,15 @@ _CLOTHES = ('long_sleeved_dress', 'long_sleeved_outwear', 'long_sleeved_shirt',
             'short_sleeved_shirt', 'shorts', 'skirt', 'sling', 'sling_dress',
             'trousers', 'vest', 'vest_dress')
 
-_GROUPS = dict(human_body=('person', 'hand'),
-               human_face=('face', ),
-               animal_body=_ANIMAL_BODY,
-               animal_face=_ANIMAL_FACE,
-               clothes=_CLOTHES,
-               furniture=('bed', 'chair', 'sofa', 'swivelchair', 'table'),
-               vehicle=('bus', 'car', 'suv'),
-               insect=('fly', 'locust'))
+_GROUPS = dict(
+    human_body=('person', 'hand'),
+    human_face=('face', ),
+    animal_body=_ANIMAL_BODY,
+    animal_face=_ANIMAL_FACE,
+    clothes=_CLOTHES,
+    furniture=('bed', 'chair', 'sofa', 'swivelchair', 'table'),
+    vehicle=('bus', 'car', 'suv'),
+    insect=('fly', 'locust'))
 
 #: MP-100 category name -> super-category (ours; 99 names for 100
 #: categories: two categories, ids 18 (19 points, AFLW) and 40 (68 points,
@@ -78,9 +79,10 @@ def load_supercategory_table(path: Optional[str] = None) -> Dict[str, str]:
 def merge_coco(datasets: Iterable[dict]) -> dict:
     """Union of COCO dicts; images, annotations and categories deduplicated
     by id (first occurrence kept, first-occurrence order)."""
-    merged = dict(images=OrderedDict(),
-                  annotations=OrderedDict(),
-                  categories=OrderedDict())
+    merged = dict(
+        images=OrderedDict(),
+        annotations=OrderedDict(),
+        categories=OrderedDict())
     for data in datasets:
         for key in merged:
             for item in data[key]:
@@ -111,12 +113,12 @@ def split_by_supercategory(data: dict,
     unknown = sorted({c['name'] for c in data['categories']} - set(table))
     if unknown:
         raise UserError('Categories missing from the super-category table: '
-                         f'{unknown}')
+                        f'{unknown}')
     present = {table[c['name']] for c in data['categories']}
     for role, sc in (('held_out', held_out), ('val', val)):
         if sc not in present:
             raise UserError(f'{role} super-category "{sc}" has no '
-                             f'category; present: {sorted(present)}')
+                            f'category; present: {sorted(present)}')
 
     def role_of(cat: dict) -> str:
         sc = table[cat['name']]

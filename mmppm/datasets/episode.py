@@ -39,8 +39,7 @@ def pack_episode(support_infos: Sequence[dict],
         [np.asarray(info['keypoints_visible']) for info in support_infos],
         axis=0)  # [S, K]
     inputs, samples = [], []
-    for role, infos, pipeline in (('support', support_infos,
-                                   support_pipeline),
+    for role, infos, pipeline in (('support', support_infos, support_pipeline),
                                   ('query', query_infos, query_pipeline)):
         for info in infos:
             packed = run(pipeline, info)

@@ -26,5 +26,5 @@ def read_json_object(path: str, what: str = 'JSON file') -> dict:
         raise UserError(f'{what} {path} is not valid JSON: {e}') from None
     if not isinstance(data, dict):
         raise UserError(f'{what} {path} must hold a JSON object, got '
-                         f'{type(data).__name__}')
+                        f'{type(data).__name__}')
     return data

@@ -71,7 +71,7 @@ def load_coco_json(ann_file: str) -> dict:
     for key in ('images', 'annotations', 'categories'):
         if not isinstance(data.get(key), list):
             raise UserError(f'Annotation file {ann_file} has no "{key}" '
-                             'list (COCO format expected)')
+                            'list (COCO format expected)')
     check_coco_keypoints(data, ann_file)
     return data
 
@@ -118,13 +118,13 @@ def parse_mp100_instances(data: dict,
     """
     categories = OrderedDict()
     for cat in data['categories']:
-        categories[cat['id']] = dict(id=cat['id'],
-                                     name=cat.get('name', str(cat['id'])),
-                                     supercategory=cat.get('supercategory'),
-                                     keypoints=list(
-                                         cat.get('keypoints') or []),
-                                     skeleton=list(cat.get('skeleton') or []),
-                                     num_keypoints=None)
+        categories[cat['id']] = dict(
+            id=cat['id'],
+            name=cat.get('name', str(cat['id'])),
+            supercategory=cat.get('supercategory'),
+            keypoints=list(cat.get('keypoints') or []),
+            skeleton=list(cat.get('skeleton') or []),
+            num_keypoints=None)
 
     # K per category from the annotations; every annotation must agree.
     for ann in data['annotations']:
@@ -238,10 +238,11 @@ def sample_episodes(instances_per_category: Dict[int, List[int]],
         for _ in range(num_episodes):
             drawn = rng.sample(inst_ids, need)
             episodes.append(
-                dict(episode_id=len(episodes),
-                     category_id=cat_id,
-                     support_idx=drawn[:shots],
-                     query_idx=drawn[shots:]))
+                dict(
+                    episode_id=len(episodes),
+                    category_id=cat_id,
+                    support_idx=drawn[:shots],
+                    query_idx=drawn[shots:]))
     return episodes
 
 
@@ -315,15 +316,17 @@ class MP100Dataset(BaseDataset):
         self.categories: Dict[int, dict] = OrderedDict()
         if test_mode is None:
             test_mode = self.episodic
-        super().__init__(ann_file=ann_file,
-                         metainfo=metainfo,
-                         data_root=data_root,
-                         data_prefix=data_prefix or dict(img='images/'),
-                         pipeline=build_pipeline(pipeline),
-                         test_mode=test_mode,
-                         **kwargs)
-        self.query_pipeline = (self.pipeline if query_pipeline is None else
-                               Compose(build_pipeline(query_pipeline)))
+        super().__init__(
+            ann_file=ann_file,
+            metainfo=metainfo,
+            data_root=data_root,
+            data_prefix=data_prefix or dict(img='images/'),
+            pipeline=build_pipeline(pipeline),
+            test_mode=test_mode,
+            **kwargs)
+        self.query_pipeline = (
+            self.pipeline if query_pipeline is None else Compose(
+                build_pipeline(query_pipeline)))
 
     @property
     def num_total_keypoints(self) -> int:
@@ -337,14 +340,14 @@ class MP100Dataset(BaseDataset):
         self.instances, self.categories = parse_mp100_instances(
             data, self.ann_file, self.data_prefix.get('img', ''),
             self._metainfo.get('dataset_name', 'mp100'))
-        self._metainfo.update(classes=tuple(c['name']
-                                            for c in self.categories.values()),
-                              category_ids=tuple(self.categories),
-                              num_keypoints_per_category={
-                                  cid: c['num_keypoints']
-                                  for cid, c in self.categories.items()
-                              },
-                              num_total_keypoints=self.num_total_keypoints)
+        self._metainfo.update(
+            classes=tuple(c['name'] for c in self.categories.values()),
+            category_ids=tuple(self.categories),
+            num_keypoints_per_category={
+                cid: c['num_keypoints']
+                for cid, c in self.categories.items()
+            },
+            num_total_keypoints=self.num_total_keypoints)
         if not self.episodic:
             return list(self.instances)  # mmengine clears data_list
         per_cat = OrderedDict((cid, []) for cid in self.categories)
@@ -411,19 +414,21 @@ class MP100Dataset(BaseDataset):
         if not self.episodic:
             packed = self._run(self.pipeline, info)
             packed['data_samples'].set_metainfo(
-                dict(keypoint_offset=info['keypoint_offset'],
-                     num_keypoints=info['num_keypoints'],
-                     category_id=info['category_id'],
-                     category_name=info['category_name']))
+                dict(
+                    keypoint_offset=info['keypoint_offset'],
+                    num_keypoints=info['num_keypoints'],
+                    category_id=info['category_id'],
+                    category_name=info['category_name']))
             return packed
 
         support, query = info['support'], info['query']
         cat = self.categories[info['category_id']]
-        meta = dict(episode_id=info['episode_id'],
-                    num_shots=len(support),
-                    category_id=cat['id'],
-                    category_name=cat['name'],
-                    num_keypoints=cat['num_keypoints'],
-                    keypoint_names=list(cat['keypoints']))
-        return pack_episode(support, query, self.pipeline,
-                            self.query_pipeline, meta, self._run)
+        meta = dict(
+            episode_id=info['episode_id'],
+            num_shots=len(support),
+            category_id=cat['id'],
+            category_name=cat['name'],
+            num_keypoints=cat['num_keypoints'],
+            keypoint_names=list(cat['keypoints']))
+        return pack_episode(support, query, self.pipeline, self.query_pipeline,
+                            meta, self._run)

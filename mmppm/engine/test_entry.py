@@ -79,8 +79,9 @@ class SaveMetricHook(Hook):
     def _format(self) -> str:
         """mmengine's format for the file's extension (json by default)."""
         ext = self.out_file.rsplit('.', 1)[-1].lower()
-        return {'yml': 'yaml'}.get(ext, ext) if ext in (
-            'json', 'yaml', 'yml') else 'json'
+        return {
+            'yml': 'yaml'
+        }.get(ext, ext) if ext in ('json', 'yaml', 'yml') else 'json'
 
 
 def main(argv=None):

@@ -27,10 +27,11 @@ def parse_args(argv=None):
         const='auto',
         help='If a checkpoint path is given, resume from it; if not, try to '
         'auto resume from the latest checkpoint in the work directory.')
-    parser.add_argument('--amp',
-                        action='store_true',
-                        default=False,
-                        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        default=False,
+        help='enable automatic-mixed-precision training')
     add_common_args(parser)
     return finish_args(parser.parse_args(argv))
 

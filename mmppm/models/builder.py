@@ -30,7 +30,9 @@ def _init_keys(cls: type) -> Optional[List[str]]:
     return [p.name for p in params if p.name not in ('self', 'what')]
 
 
-def build_component(cfg, base: type, what: str,
+def build_component(cfg,
+                    base: type,
+                    what: str,
                     default_args: Optional[dict] = None):
     """Build ``cfg`` (``dict(type=..., **args)``) from ``MODELS``.
 
@@ -56,8 +58,7 @@ def build_component(cfg, base: type, what: str,
         raise UserError(f"{what}.type={cfg['type']!r} is not a registered "
                         f'{base.__name__}; valid: {valid}')
     keys = _init_keys(cls)
-    unknown = sorted(set(cfg) - {'type'} -
-                     set(cfg if keys is None else keys))
+    unknown = sorted(set(cfg) - {'type'} - set(cfg if keys is None else keys))
     if unknown:
         raise UserError(f"Unknown {what} keys {unknown} for "
                         f"type={cls.__name__!r}; valid: {sorted(keys)}")

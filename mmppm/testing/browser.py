@@ -58,5 +58,5 @@ def click_image_pixel(driver, x: float, y: float, scale: float) -> None:
     r = min(w / nw, h / nh, 1)
     dx = (w - nw * r) / 2 + ((x + 0.5) * scale - 0.5) * r
     dy = (h - nh * r) / 2 + ((y + 0.5) * scale - 0.5) * r
-    ActionChains(driver).move_to_element_with_offset(
-        img, int(round(dx - w / 2)), int(round(dy - h / 2))).click().perform()
+    ActionChains(driver).move_to_element_with_offset(img, int(
+        round(dx - w / 2)), int(round(dy - h / 2))).click().perform()

@@ -27,14 +27,14 @@ from mmengine.registry import DATASETS as ENGINE_DATASETS
 from mmengine.registry import HOOKS as ENGINE_HOOKS
 from mmengine.registry import MODELS as ENGINE_MODELS
 from mmengine.structures import InstanceData
+from mmpose.registry import DATASETS, METRICS, MODELS
+from mmpose.structures import PoseDataSample
 from torch import nn
 from torch.utils.data import Dataset
 
 import mmppm  # noqa: F401  (mmcv ext stand-in before mmpose.models)
 from mmppm.engine.runner import iter_data_elements
 from mmppm.utils.errors import MissingFileError
-from mmpose.registry import DATASETS, METRICS, MODELS
-from mmpose.structures import PoseDataSample
 
 
 @ENGINE_MODELS.register_module(force=True)
@@ -82,8 +82,9 @@ class DumpParamsHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        torch.save(dict(params=state, iter=runner.iter),
-                   osp.join(runner.work_dir, f'params_rank{get_rank()}.pt'))
+        torch.save(
+            dict(params=state, iter=runner.iter),
+            osp.join(runner.work_dir, f'params_rank{get_rank()}.pt'))
 
 
 @ENGINE_HOOKS.register_module(force=True)
@@ -93,16 +94,18 @@ class SnapshotHook(Hook):
 
     def before_train(self, runner):
         import copy
+
         from mmengine.model import is_model_wrapper
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        self.snapshot = dict(iter=runner.iter,
-                             params={
-                                 k: v.detach().clone()
-                                 for k, v in model.state_dict().items()
-                             },
-                             optimizer=copy.deepcopy(
-                                 runner.optim_wrapper.optimizer.state_dict()))
+        self.snapshot = dict(
+            iter=runner.iter,
+            params={
+                k: v.detach().clone()
+                for k, v in model.state_dict().items()
+            },
+            optimizer=copy.deepcopy(
+                runner.optim_wrapper.optimizer.state_dict()))
 
 
 # ---------------------------------------------------------------------------
@@ -125,7 +128,9 @@ class FakeEpisodeDataset(Dataset):
 
     metainfo = dict(dataset_name='fake_episodes')
 
-    def __init__(self, n: int = 6, num_queries: int = 2,
+    def __init__(self,
+                 n: int = 6,
+                 num_queries: int = 2,
                  missing_image_at: int = -1):
         self.n = n
         self.num_queries = num_queries
@@ -138,10 +143,11 @@ class FakeEpisodeDataset(Dataset):
         if idx == self.missing_image_at:
             # as MP100Dataset._check_image: a missing file is the user's
             raise MissingFileError(f'Image file not found: ep{idx:03d}.jpg '
-                                    f'(episode {idx})')
+                                   f'(episode {idx})')
         samples = [
-            PoseDataSample(metainfo=dict(
-                episode_id=f'ep{idx:03d}', role=role, episode_index=idx))
+            PoseDataSample(
+                metainfo=dict(
+                    episode_id=f'ep{idx:03d}', role=role, episode_index=idx))
             for role in ['support'] + ['query'] * self.num_queries
         ]
         return dict(inputs=torch.tensor(float(idx)), data_samples=samples)
@@ -204,7 +210,8 @@ class FakeEpisodeMetric(BaseMetric):
     def compute_metrics(self, results):
         results = sorted(results, key=lambda r: r[0])
         flat = np.concatenate([k.reshape(-1) for _, k in results])
-        return dict(mean=float(flat.mean()),
-                    num_episodes=len(results),
-                    num_queries=sum(len(k) for _, k in results),
-                    digest=float(np.sum(flat * np.arange(1, flat.size + 1))))
+        return dict(
+            mean=float(flat.mean()),
+            num_episodes=len(results),
+            num_queries=sum(len(k) for _, k in results),
+            digest=float(np.sum(flat * np.arange(1, flat.size + 1))))

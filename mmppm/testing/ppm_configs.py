@@ -12,10 +12,11 @@ from mmengine.config import Config
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOY_CONFIG = osp.join(REPO, 'configs', 'ppm', 'ppm_random-sd_1shot_toy.py')
 CROP = 64  # crop, map and SD input size of the tests
-TOY_KWARGS = dict(seed=0,
-                  num_categories=(1, 1, 1),
-                  instances_per_category=6,
-                  num_keypoints=(5, 6))
+TOY_KWARGS = dict(
+    seed=0,
+    num_categories=(1, 1, 1),
+    instances_per_category=6,
+    num_keypoints=(5, 6))
 
 
 def small_config(sd_dir: str, data_root: str, steps: int = 2) -> Config:
@@ -30,11 +31,12 @@ def small_config(sd_dir: str, data_root: str, steps: int = 2) -> Config:
             if t['type'] == 'TopdownAffine':
                 t['input_size'] = (CROP, CROP)
             if t['type'] == 'GenerateTarget':
-                t['encoder'] = dict(t['encoder'],
-                                    input_size=(CROP, CROP),
-                                    heatmap_size=(CROP, CROP))
-    dataset.update(data_root=str(data_root) + '/', num_episodes=2,
-                   num_queries=2)
+                t['encoder'] = dict(
+                    t['encoder'],
+                    input_size=(CROP, CROP),
+                    heatmap_size=(CROP, CROP))
+    dataset.update(
+        data_root=str(data_root) + '/', num_episodes=2, num_queries=2)
     cfg.log_level = 'WARNING'
     return cfg
 
@@ -42,7 +44,6 @@ def small_config(sd_dir: str, data_root: str, steps: int = 2) -> Config:
 def write_config(cfg: Config, path) -> str:
     cfg.dump(str(path))
     return str(path)
-
 
 
 #: ``PromptFitter`` arguments among :func:`build_ppm_estimator`'s keywords.
@@ -58,8 +59,11 @@ def build_ppm_estimator(sd_dir: str,
     seed 0; fitter arguments in ``cfg`` (:data:`FIT_KEYS`) go to
     ``model.fitter``, the rest to ``model.test_cfg``."""
     from mmpose.registry import MODELS
-    fitter = dict(type='PromptFitter', steps=3, lr=0.05,
-                  map_mode=dict(type=map_mode, max_batch=max_batch))
+    fitter = dict(
+        type='PromptFitter',
+        steps=3,
+        lr=0.05,
+        map_mode=dict(type=map_mode, max_batch=max_batch))
     fitter.update({k: cfg.pop(k) for k in FIT_KEYS if k in cfg})
     return MODELS.build(
         dict(

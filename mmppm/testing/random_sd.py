@@ -1,8 +1,9 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""Random-weight Stable Diffusion folders for tests, the toy demo and benchmarks.
+"""Random-weight Stable Diffusion folders for tests, the toy demo and
+benchmarks.
 
-:func:`save_random_sd` builds a UNet, VAE, DDPM scheduler (and optionally a CLIP
-text encoder and tokenizer) from configs, as diffusers' own tests do, and
+:func:`save_random_sd` builds a UNet, VAE, DDPM scheduler (and optionally a
+CLIP text encoder and tokenizer) from configs, as diffusers' own tests do, and
 writes them with ``save_pretrained`` in the layout of a diffusers Stable
 Diffusion folder. They are then loaded back through the same
 ``from_pretrained`` path that real weights take
@@ -50,8 +51,11 @@ TINY_VAE = dict(
     layers_per_block=1,
     norm_num_groups=8,
     latent_channels=4)
-TINY_TEXT = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                 num_attention_heads=4)
+TINY_TEXT = dict(
+    hidden_size=32,
+    intermediate_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=4)
 # The VAE of SD 1.x, 2.x and SDXL (one architecture; SDXL's scaling differs).
 SD_VAE = dict(
     block_out_channels=(128, 256, 512, 512),
@@ -72,9 +76,13 @@ SD21_UNET = dict(
     use_linear_projection=True,
     norm_num_groups=32)
 # OpenCLIP ViT-H/14's text tower as SD 2.x ships it (23 of its 24 layers).
-SD21_TEXT = dict(hidden_size=1024, intermediate_size=4096,
-                 num_hidden_layers=23, num_attention_heads=16,
-                 hidden_act='gelu', projection_dim=512)
+SD21_TEXT = dict(
+    hidden_size=1024,
+    intermediate_size=4096,
+    num_hidden_layers=23,
+    num_attention_heads=16,
+    hidden_act='gelu',
+    projection_dim=512)
 
 ARCHS: Dict[str, dict] = dict(
     tiny=dict(
@@ -95,8 +103,11 @@ ARCHS: Dict[str, dict] = dict(
             layers_per_block=1,
             norm_num_groups=8,
             latent_channels=4),
-        text=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                  num_attention_heads=4),
+        text=dict(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4),
         calibrate_vae=True,
         qk_gain=QK_GAIN),
     mid=dict(
@@ -117,8 +128,11 @@ ARCHS: Dict[str, dict] = dict(
             layers_per_block=1,
             norm_num_groups=32,
             latent_channels=4),
-        text=dict(hidden_size=256, intermediate_size=512, num_hidden_layers=2,
-                  num_attention_heads=4),
+        text=dict(
+            hidden_size=256,
+            intermediate_size=512,
+            num_hidden_layers=2,
+            num_attention_heads=4),
         calibrate_vae=True,
         qk_gain=QK_GAIN),
     sd15=dict(
@@ -142,8 +156,11 @@ ARCHS: Dict[str, dict] = dict(
             layers_per_block=2,
             norm_num_groups=32,
             latent_channels=4),
-        text=dict(hidden_size=768, intermediate_size=3072,
-                  num_hidden_layers=12, num_attention_heads=12),
+        text=dict(
+            hidden_size=768,
+            intermediate_size=3072,
+            num_hidden_layers=12,
+            num_attention_heads=12),
         calibrate_vae=False,
         qk_gain=1.0),
     **{
@@ -242,16 +259,25 @@ ARCHS: Dict[str, dict] = dict(
             addition_time_embed_dim=256,
             projection_class_embeddings_input_dim=2816,
             norm_num_groups=32),
-        vae=dict(SD_VAE, sample_size=1024, scaling_factor=0.13025,
-                 force_upcast=True),
-        text=dict(hidden_size=768, intermediate_size=3072,
-                  num_hidden_layers=12, num_attention_heads=12),
-        text_2=dict(hidden_size=1280, intermediate_size=5120,
-                    num_hidden_layers=32, num_attention_heads=20,
-                    hidden_act='gelu', projection_dim=1280),
+        vae=dict(
+            SD_VAE,
+            sample_size=1024,
+            scaling_factor=0.13025,
+            force_upcast=True),
+        text=dict(
+            hidden_size=768,
+            intermediate_size=3072,
+            num_hidden_layers=12,
+            num_attention_heads=12),
+        text_2=dict(
+            hidden_size=1280,
+            intermediate_size=5120,
+            num_hidden_layers=32,
+            num_attention_heads=20,
+            hidden_act='gelu',
+            projection_dim=1280),
         calibrate_vae=False,
-        qk_gain=1.0)
-)
+        qk_gain=1.0))
 
 # The DDPM schedule of Stable Diffusion 1.x.
 SCHEDULER_CFG = dict(
@@ -315,7 +341,7 @@ def arch_family(arch: str) -> str:
     (``'sd1'``, ``'sd2'`` or ``'sdxl'``)."""
     if arch not in ARCHS:
         raise UserError(f'Unknown SD architecture {arch!r}; choose one of '
-                         f'{sorted(ARCHS)}')
+                        f'{sorted(ARCHS)}')
     if 'sdxl' in arch:
         return 'sdxl'
     return 'sd2' if 'sd21' in arch else 'sd1'
@@ -338,8 +364,8 @@ def build_random_sd_parts(arch: str,
     with torch.device(device):
         unet = UNet2DConditionModel(**cfg['unet'])
         vae = AutoencoderKL(**cfg['vae'])
-    scheduler = DDPMScheduler(**dict(SCHEDULER_CFG, **cfg.get('scheduler',
-                                                              {})))
+    scheduler = DDPMScheduler(
+        **dict(SCHEDULER_CFG, **cfg.get('scheduler', {})))
     return dict(unet=unet, vae=vae, scheduler=scheduler)
 
 
@@ -377,7 +403,7 @@ def save_random_sd(out_dir: str,
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
     if arch not in ARCHS:
         raise UserError(f'Unknown SD architecture {arch!r}; choose one of '
-                         f'{sorted(ARCHS)}')
+                        f'{sorted(ARCHS)}')
     cfg = ARCHS[arch]
     calibrate_vae = cfg['calibrate_vae'] if calibrate_vae is None \
         else calibrate_vae
@@ -393,7 +419,8 @@ def save_random_sd(out_dir: str,
     if calibrate_vae:
         vae.register_to_config(scaling_factor=_unit_std_scaling(vae, seed))
     vae.save_pretrained(osp.join(out_dir, 'vae'))
-    scheduler = DDPMScheduler(**dict(SCHEDULER_CFG, **cfg.get('scheduler', {})))
+    scheduler = DDPMScheduler(
+        **dict(SCHEDULER_CFG, **cfg.get('scheduler', {})))
     scheduler.save_pretrained(osp.join(out_dir, 'scheduler'))
     index = dict(
         _class_name='StableDiffusionXLPipeline'
@@ -406,8 +433,7 @@ def save_random_sd(out_dir: str,
     if with_text_encoder:
         from transformers import (CLIPTextConfig, CLIPTextModel,
                                   CLIPTextModelWithProjection)
-        encoders = [('text_encoder', 'tokenizer', CLIPTextModel,
-                     cfg['text'])]
+        encoders = [('text_encoder', 'tokenizer', CLIPTextModel, cfg['text'])]
         if 'text_2' in cfg:
             encoders.append(('text_encoder_2', 'tokenizer_2',
                              CLIPTextModelWithProjection, cfg['text_2']))

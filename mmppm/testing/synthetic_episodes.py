@@ -31,12 +31,11 @@ def make_sample(role, kpts, vis, center=(50., 40.), scale=(64., 64.)):
 
 def make_episode(shots=1, queries=2, k=3, seed=0, vis=None):
     rng = np.random.RandomState(seed)
-    images = torch.from_numpy(rng.rand(shots + queries, 3, CROP,
-                                       CROP).astype(np.float32)) * 2 - 1
+    images = torch.from_numpy(
+        rng.rand(shots + queries, 3, CROP, CROP).astype(np.float32)) * 2 - 1
     samples = []
     for i in range(shots + queries):
         kp = rng.uniform(4, CROP - 4, size=(k, 2))
         v = np.ones(k) if vis is None or i >= shots else vis[i]
-        samples.append(
-            make_sample('support' if i < shots else 'query', kp, v))
+        samples.append(make_sample('support' if i < shots else 'query', kp, v))
     return images, samples

@@ -60,11 +60,8 @@ def torchrun(script: str, *args, nproc: int = 2):
         f'--master_port={free_port()}',
         osp.join(REPO, 'tools', script), *args, '--launcher', 'pytorch'
     ]
-    proc = subprocess.run(cmd,
-                          env=tool_env(),
-                          capture_output=True,
-                          text=True,
-                          timeout=180)
+    proc = subprocess.run(
+        cmd, env=tool_env(), capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 
@@ -73,5 +70,5 @@ def rank_params(work_dir: str, rank: int) -> dict:
     """What :class:`mmppm.testing.fakes.DumpParamsHook` saved for
     ``rank``."""
     import torch
-    return torch.load(osp.join(work_dir, f'params_rank{rank}.pt'),
-                      weights_only=True)
+    return torch.load(
+        osp.join(work_dir, f'params_rank{rank}.pt'), weights_only=True)

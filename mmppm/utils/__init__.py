@@ -8,8 +8,8 @@ from .sd_loading import (SDWeightsNotFoundError, load_sd_components,
                          load_text_components)
 
 __all__ = [
-    'MissingFileError', 'SDWeightsNotFoundError', 'UserError',
-    'check_finite', 'has_compiled_mmcv_ops', 'install_mmcv_ext_stub',
-    'load_sd_components', 'load_text_components',
-    'register_checkpoint_safe_globals', 'setup_cpu_distributed', 'to_numpy'
+    'MissingFileError', 'SDWeightsNotFoundError', 'UserError', 'check_finite',
+    'has_compiled_mmcv_ops', 'install_mmcv_ext_stub', 'load_sd_components',
+    'load_text_components', 'register_checkpoint_safe_globals',
+    'setup_cpu_distributed', 'to_numpy'
 ]

@@ -59,8 +59,8 @@ def atomic_write(path: str, data: Union[bytes, str]) -> None:
     path = osp.abspath(osp.expanduser(str(path)))
     folder = osp.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder,
-                               prefix=TEMP_PREFIX + osp.basename(path) + '.')
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix=TEMP_PREFIX + osp.basename(path) + '.')
     try:
         with os.fdopen(fd, 'wb') as f:
             _write_all(f, data, path)
@@ -80,8 +80,8 @@ def atomic_write_json(path: str, obj: Any, **kwargs) -> None:
 
 
 @contextlib.contextmanager
-def atomic_folder(path: str, keep_previous: Optional[str] = None
-                  ) -> Iterator[str]:
+def atomic_folder(path: str,
+                  keep_previous: Optional[str] = None) -> Iterator[str]:
     """Build a folder under a temporary name; on success it replaces
     ``path`` whole, on failure it is removed and ``path`` is unchanged.
 
@@ -97,8 +97,8 @@ def atomic_folder(path: str, keep_previous: Optional[str] = None
     path = osp.abspath(osp.expanduser(str(path)))
     parent = osp.dirname(path)
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(dir=parent,
-                           prefix=TEMP_PREFIX + osp.basename(path) + '.')
+    tmp = tempfile.mkdtemp(
+        dir=parent, prefix=TEMP_PREFIX + osp.basename(path) + '.')
     try:
         yield tmp
         old = None

@@ -32,8 +32,8 @@ def count_base_keypoints(ann_file: str) -> int:
     """
     from mmppm.datasets.mp100_dataset import (load_coco_json,
                                               parse_mp100_instances)
-    _, categories = parse_mp100_instances(load_coco_json(ann_file), ann_file,
-                                          '')
+    _, categories = parse_mp100_instances(
+        load_coco_json(ann_file), ann_file, '')
     return sum(c['num_keypoints'] for c in categories.values())
 
 
@@ -45,7 +45,7 @@ def train_ann_file(cfg: Config) -> str:
         dataset = dataset.dataset  # dataset wrappers
     if 'ann_file' not in dataset:
         raise UserError('Cannot find train_dataloader.dataset.ann_file; set '
-                         'model.train_cfg.num_base_keypoints yourself')
+                        'model.train_cfg.num_base_keypoints yourself')
     ann_file = dataset.ann_file
     data_root = dataset.get('data_root') or ''
     return ann_file if osp.isabs(ann_file) else osp.join(data_root, ann_file)

@@ -16,8 +16,8 @@ from .errors import ConfigError
 
 def nearest(word: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest choice, or ``''``."""
-    match = difflib.get_close_matches(str(word), [str(c) for c in choices],
-                                      n=1, cutoff=0.6)
+    match = difflib.get_close_matches(
+        str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean {match[0]!r}?" if match else ''
 
 
@@ -95,7 +95,8 @@ def _explicit_arguments(cls) -> Optional[set]:
         except (TypeError, ValueError):
             return None
         names |= {
-            p.name for p in params
+            p.name
+            for p in params
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         } - {'self'}
         if not any(p.kind == p.VAR_KEYWORD for p in params):
@@ -132,10 +133,9 @@ def check_component(cfg: dict, registry, where: str) -> None:
     accepted = accepted - {'what'}
     for key in cfg:
         if key != 'type' and key not in accepted:
-            raise ConfigError(
-                f'{where} ({kind}) has no argument {key!r}'
-                f'{nearest(key, accepted)} (valid: '
-                f'{", ".join(sorted(accepted))})')
+            raise ConfigError(f'{where} ({kind}) has no argument {key!r}'
+                              f'{nearest(key, accepted)} (valid: '
+                              f'{", ".join(sorted(accepted))})')
 
 
 def _check_pipeline(pipeline, where: str, registry) -> None:
@@ -159,10 +159,13 @@ def _check_moved_model_keys(model: dict) -> None:
                 raise ConfigError(f'{what}.{key} moved to {new}')
 
 
-def check_components(cfg, sections: Sequence[str] = (
-        'model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
-        'val_evaluator', 'test_evaluator', 'train_cfg', 'val_cfg',
-        'test_cfg')) -> None:
+def check_components(
+    cfg,
+    sections: Sequence[str] = ('model', 'train_dataloader', 'val_dataloader',
+                               'test_dataloader', 'val_evaluator',
+                               'test_evaluator', 'train_cfg', 'val_cfg',
+                               'test_cfg')
+) -> None:
     """Check the model (and its parts), the datasets and their pipelines,
     the evaluators, the loops (``test_cfg=dict(type='ResumableTestLoop',
     cache_dir=...)``) and custom hooks of a config before the Runner builds

@@ -158,8 +158,7 @@ def measure_image(source: Union[str, bytes], what: str) -> ImageHeader:
     return header
 
 
-def decode_image(source: Union[str, bytes], what: str = 'image'
-                 ) -> np.ndarray:
+def decode_image(source: Union[str, bytes], what: str = 'image') -> np.ndarray:
     """A BGR uint8 ``[H, W, 3]`` image from a file or its bytes, measured
     first (:func:`measure_image`).
 

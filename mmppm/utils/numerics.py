@@ -44,8 +44,8 @@ def is_int(value) -> bool:
 def is_number(value) -> bool:
     """A real number (Python or numpy; ``True`` is not one), finite or not:
     a config value, a JSON field (``"3"`` and ``null`` are not numbers)."""
-    return isinstance(value, (int, float, np.number)) and not isinstance(
-        value, bool)
+    return isinstance(value,
+                      (int, float, np.number)) and not isinstance(value, bool)
 
 
 def is_finite_number(value) -> bool:

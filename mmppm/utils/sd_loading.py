@@ -44,8 +44,8 @@ HOW_TO_GET = (
 
 
 def _is_offline() -> bool:
-    return os.environ.get('HF_HUB_OFFLINE', '0').lower() in ('1', 'true',
-                                                               'yes', 'on')
+    return os.environ.get('HF_HUB_OFFLINE',
+                          '0').lower() in ('1', 'true', 'yes', 'on')
 
 
 def _looks_like_path(pretrained: str) -> bool:
@@ -81,14 +81,15 @@ def check_folder_kind(folder: str) -> None:
     names it."""
     name = module = None
     try:
-        with open(osp.join(folder, 'model_index.json'),
-                  encoding='utf-8') as f:
+        with open(osp.join(folder, 'model_index.json'), encoding='utf-8') as f:
             name, module = pipeline_name(json.load(f))
     except (OSError, ValueError):
         pass
     if module is not None:
-        missing = [sub for sub in REQUIRED_SUBFOLDERS
-                   if not osp.isdir(osp.join(folder, sub))]
+        missing = [
+            sub for sub in REQUIRED_SUBFOLDERS
+            if not osp.isdir(osp.join(folder, sub))
+        ]
         if missing:
             raise SDWeightsNotFoundError(
                 f'{folder!r} holds a custom pipeline {name} (module '
@@ -110,13 +111,13 @@ def check_folder_kind(folder: str) -> None:
 def _check_folder(folder: str, subfolders) -> None:
     if not osp.isdir(folder):
         raise SDWeightsNotFoundError(
-            f'Stable Diffusion folder not found: {folder!r}. '
-            + HOW_TO_GET.format(id='runwayml/stable-diffusion-v1-5'))
+            f'Stable Diffusion folder not found: {folder!r}. ' +
+            HOW_TO_GET.format(id='runwayml/stable-diffusion-v1-5'))
     missing = []
     for sub in subfolders:
-        cfg_name = ('tokenizer_config.json' if sub.startswith('tokenizer')
-                    else 'scheduler_config.json' if sub == 'scheduler' else
-                    'config.json')
+        cfg_name = (
+            'tokenizer_config.json' if sub.startswith('tokenizer') else
+            'scheduler_config.json' if sub == 'scheduler' else 'config.json')
         if not osp.isfile(osp.join(folder, sub, cfg_name)):
             missing.append(f'{sub}/{cfg_name}')
     if missing:
@@ -139,8 +140,10 @@ def check_sd_folder(pretrained: str, with_text_encoder: bool = False) -> None:
     if _looks_like_path(pretrained):
         if osp.isdir(pretrained):
             check_folder_kind(pretrained)
-        _check_folder(pretrained, REQUIRED_SUBFOLDERS + (
-            TEXT_SUBFOLDERS if with_text_encoder else ()))
+        _check_folder(
+            pretrained,
+            REQUIRED_SUBFOLDERS + (TEXT_SUBFOLDERS if with_text_encoder else
+                                   ()))
 
 
 def is_sdxl_folder(folder: str) -> bool:
@@ -175,20 +178,23 @@ def load_sd_components(pretrained: str,
             available (offline and not cached, or unknown).
     """
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
-    subfolders = REQUIRED_SUBFOLDERS + (TEXT_SUBFOLDERS
-                                        if with_text_encoder else ())
+    subfolders = REQUIRED_SUBFOLDERS + (
+        TEXT_SUBFOLDERS if with_text_encoder else ())
     load = _part_loader(pretrained, subfolders, revision)
     parts = dict(
-        unet=load(UNet2DConditionModel, 'unet', torch_dtype=torch_dtype,
-                  variant=variant),
-        vae=load(AutoencoderKL, 'vae', torch_dtype=torch_dtype,
-                 variant=variant),
+        unet=load(
+            UNet2DConditionModel,
+            'unet',
+            torch_dtype=torch_dtype,
+            variant=variant),
+        vae=load(
+            AutoencoderKL, 'vae', torch_dtype=torch_dtype, variant=variant),
         scheduler=load(DDPMScheduler, 'scheduler'))
     if with_text_encoder:
         sdxl = parts['unet'].config.get('addition_embed_type') == 'text_time'
         check_text_width(pretrained, parts['unet'].config, sdxl)
-        parts.update(load_text_components(pretrained, revision, torch_dtype,
-                                          sdxl=sdxl))
+        parts.update(
+            load_text_components(pretrained, revision, torch_dtype, sdxl=sdxl))
     return parts
 
 
@@ -202,16 +208,20 @@ def load_text_components(pretrained: str,
     of :func:`load_sd_components`."""
     from transformers import (CLIPTextModel, CLIPTextModelWithProjection,
                               CLIPTokenizer)
-    load = _part_loader(pretrained, TEXT_SUBFOLDERS +
-                        (SDXL_TEXT_SUBFOLDERS if sdxl else ()), revision)
-    parts = dict(text_encoder=load(CLIPTextModel, 'text_encoder',
-                                   torch_dtype=torch_dtype),
-                 tokenizer=load(CLIPTokenizer, 'tokenizer'))
+    load = _part_loader(
+        pretrained, TEXT_SUBFOLDERS + (SDXL_TEXT_SUBFOLDERS if sdxl else ()),
+        revision)
+    parts = dict(
+        text_encoder=load(
+            CLIPTextModel, 'text_encoder', torch_dtype=torch_dtype),
+        tokenizer=load(CLIPTokenizer, 'tokenizer'))
     if sdxl:
-        parts.update(text_encoder_2=load(CLIPTextModelWithProjection,
-                                         'text_encoder_2',
-                                         torch_dtype=torch_dtype),
-                     tokenizer_2=load(CLIPTokenizer, 'tokenizer_2'))
+        parts.update(
+            text_encoder_2=load(
+                CLIPTextModelWithProjection,
+                'text_encoder_2',
+                torch_dtype=torch_dtype),
+            tokenizer_2=load(CLIPTokenizer, 'tokenizer_2'))
     return parts
 
 
@@ -219,8 +229,7 @@ def _read_config(folder: str, sub: str) -> Optional[dict]:
     """``folder/sub/config.json`` as a dict, or None (absent, unreadable:
     the loader names that)."""
     try:
-        with open(osp.join(folder, sub, 'config.json'),
-                  encoding='utf-8') as f:
+        with open(osp.join(folder, sub, 'config.json'), encoding='utf-8') as f:
             cfg = json.load(f)
     except (OSError, ValueError):
         return None
@@ -332,9 +341,8 @@ def _part_loader(pretrained: str, subfolders, revision: Optional[str]):
                        'use a local folder.')
             raise SDWeightsNotFoundError(
                 f'Could not load "{sub}" of Stable Diffusion from {where}: '
-                f'{type(e).__name__}: {first_line(e)}.{offline} '
-                + HOW_TO_GET.format(
-                    id=pretrained if not is_local else
-                    'runwayml/stable-diffusion-v1-5')) from e
+                f'{type(e).__name__}: {first_line(e)}.{offline} ' +
+                HOW_TO_GET.format(id=pretrained if not is_local else
+                                  'runwayml/stable-diffusion-v1-5')) from e
 
     return load

@@ -106,8 +106,7 @@ _HALF = 'needs a CUDA GPU (this machine has none)'
 #: The values checked before a run starts: the mmengine / mmpose settings
 #: the configs set and the arguments of the project's components.
 VALUE_RULES: Tuple[ValueRule, ...] = (
-    ValueRule('*_dataloader.batch_size', positive_int, 'an integer >= 1',
-              '1'),
+    ValueRule('*_dataloader.batch_size', positive_int, 'an integer >= 1', '1'),
     ValueRule('*_dataloader.num_workers', non_negative_int,
               'an integer >= 0 (0: load in the main process)', '0'),
     ValueRule('*_dataloader.dataset.shots', positive_int,
@@ -116,10 +115,10 @@ VALUE_RULES: Tuple[ValueRule, ...] = (
               'an integer >= 1 (queries per episode)', '15'),
     ValueRule('*_dataloader.dataset.num_episodes', positive_int,
               'an integer >= 1 (episodes per category)', '200'),
-    ValueRule('train_dataloader.dataset.mode', one_of('train', 'val'),
-              "'train' (one sample per instance: the paper's CPT) or 'val' "
-              "(episodes: model.train_cfg.recipe='episodic') for training",
-              'train'),
+    ValueRule(
+        'train_dataloader.dataset.mode', one_of('train', 'val'),
+        "'train' (one sample per instance: the paper's CPT) or 'val' "
+        "(episodes: model.train_cfg.recipe='episodic') for training", 'train'),
     ValueRule('val_dataloader.dataset.mode', one_of('val', 'test'),
               "'val' or 'test' (episodes) for validation", 'val'),
     ValueRule('test_dataloader.dataset.mode', one_of('val', 'test'),
@@ -151,8 +150,7 @@ VALUE_RULES: Tuple[ValueRule, ...] = (
               '0.002'),
     ValueRule('optim_wrapper.optimizer.lr', positive_number,
               'a finite number > 0', '0.0005'),
-    ValueRule('train_cfg.max_iters', positive_int, 'an integer >= 1',
-              '2000'),
+    ValueRule('train_cfg.max_iters', positive_int, 'an integer >= 1', '2000'),
     ValueRule('train_cfg.max_epochs', positive_int, 'an integer >= 1', '1'),
     ValueRule('*_cfg.fp16', fp16_flag, f'True or False (True {_HALF})',
               'False'),
@@ -164,8 +162,9 @@ def _type_name(entry) -> str:
     return kind if isinstance(kind, str) else getattr(kind, '__name__', '')
 
 
-def find_values(node, pattern: str, prefix: str = '') -> Iterator[
-        Tuple[str, object]]:
+def find_values(node,
+                pattern: str,
+                prefix: str = '') -> Iterator[Tuple[str, object]]:
     """``(dotted key, value)`` of every key of ``node`` that ``pattern``
     matches (module docstring); list entries are named by their index, as
     ``--cfg-options`` writes them."""
@@ -212,17 +211,18 @@ def check_timestep(cfg) -> None:
     timestep, folder = backbone.get('timestep'), backbone.get('pretrained')
     if not is_int(timestep) or not isinstance(folder, str):
         return
-    path = osp.join(osp.expanduser(folder), 'scheduler',
-                    'scheduler_config.json')
+    path = osp.join(
+        osp.expanduser(folder), 'scheduler', 'scheduler_config.json')
     try:
         with open(path, encoding='utf-8') as f:
             steps = json.load(f).get('num_train_timesteps')
     except (OSError, ValueError, AttributeError):
         return
     if is_int(steps) and not timestep < steps:
-        rule = ValueRule('model.backbone.timestep', non_negative_int,
-                         f'an integer in [0, {steps}) (the scheduler of '
-                         f'{folder} has {steps} timesteps)', '10')
+        rule = ValueRule(
+            'model.backbone.timestep', non_negative_int,
+            f'an integer in [0, {steps}) (the scheduler of '
+            f'{folder} has {steps} timesteps)', '10')
         raise ConfigError(value_message(rule.pattern, timestep, rule))
 
 

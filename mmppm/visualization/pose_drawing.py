@@ -19,20 +19,19 @@ from mmengine.structures import InstanceData
 from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import get_warp_matrix
 
+from mmppm.compat.mmpose_drawing import patch_opencv_draw_circles
 from mmppm.utils.errors import UserError
 from mmppm.utils.numerics import is_int
-from mmppm.compat.mmpose_drawing import patch_opencv_draw_circles
 
 VISUALIZER_NAME = 'mmppm_cape_visualizer'
 
 
 def keypoint_colors(num_keypoints: int) -> np.ndarray:
     """``[K, 3]`` distinct RGB colours (golden-ratio hues)."""
-    return np.array([
-        [int(255 * c) for c in colorsys.hsv_to_rgb((i * 0.618034) % 1., 0.9,
-                                                    1.)]
-        for i in range(num_keypoints)
-    ], dtype=np.uint8).reshape(-1, 3)
+    return np.array([[
+        int(255 * c) for c in colorsys.hsv_to_rgb((i * 0.618034) % 1., 0.9, 1.)
+    ] for i in range(num_keypoints)],
+                    dtype=np.uint8).reshape(-1, 3)
 
 
 def skeleton_zero_based(skeleton: Optional[Sequence],
@@ -60,11 +59,12 @@ def skeleton_zero_based(skeleton: Optional[Sequence],
         links.append([int(link[0]), int(link[1])])
     if links and min(min(link) for link in links) >= 1:
         links = [[a - 1, b - 1] for a, b in links]
-    bad = [link for link in links if max(link) >= num_keypoints or
-           min(link) < 0]
+    bad = [
+        link for link in links if max(link) >= num_keypoints or min(link) < 0
+    ]
     if bad:
         raise UserError(f'Skeleton link {bad[0]} (0-based) refers to a '
-                         f'keypoint outside 0..{num_keypoints - 1}')
+                        f'keypoint outside 0..{num_keypoints - 1}')
     return links
 
 
@@ -76,8 +76,7 @@ def get_visualizer(visualizer=None):
     return PoseLocalVisualizer.get_instance(VISUALIZER_NAME)
 
 
-def clamp_to_image(keypoints: np.ndarray, width: int,
-                   height: int) -> tuple:
+def clamp_to_image(keypoints: np.ndarray, width: int, height: int) -> tuple:
     """Keypoints clamped into the image, and which were outside.
 
     Args:
@@ -98,8 +97,8 @@ def clamp_to_image(keypoints: np.ndarray, width: int,
 def label_panel(image: np.ndarray, text: str) -> np.ndarray:
     """Write ``text`` on a white band above an RGB image."""
     band = np.full((22, image.shape[1], 3), 255, dtype=np.uint8)
-    cv2.putText(band, text, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(band, text, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0),
+                1, cv2.LINE_AA)
     return np.concatenate([band, image], axis=0)
 
 
@@ -149,13 +148,17 @@ def draw_keypoints(image: np.ndarray,
     sample = PoseDataSample(pred_instances=inst)
     rgb = np.ascontiguousarray(image[..., ::-1])
     out = np.ascontiguousarray(
-        vis.add_datasample('cape', rgb, sample, draw_gt=False,
-                           draw_pred=True, show_kpt_idx=show_kpt_idx,
-                           kpt_thr=0.5))
+        vis.add_datasample(
+            'cape',
+            rgb,
+            sample,
+            draw_gt=False,
+            draw_pred=True,
+            show_kpt_idx=show_kpt_idx,
+            kpt_thr=0.5))
     for k in np.flatnonzero(visible > 0.5):
         centre = tuple(int(round(v)) for v in kpts[k])
-        cv2.circle(out, centre, vis.radius + 1, (20, 20, 20), 1,
-                   cv2.LINE_AA)
+        cv2.circle(out, centre, vis.radius + 1, (20, 20, 20), 1, cv2.LINE_AA)
         if outside[k]:
             cv2.drawMarker(out, centre, (0, 0, 0), cv2.MARKER_TRIANGLE_UP,
                            4 * vis.radius + 2, 3)
@@ -165,7 +168,8 @@ def draw_keypoints(image: np.ndarray,
 
 
 def crop_image(image: np.ndarray, center: Sequence[float],
-               scale: Sequence[float], input_size: Sequence[int]) -> np.ndarray:
+               scale: Sequence[float],
+               input_size: Sequence[int]) -> np.ndarray:
     """The crop mmpose's ``TopdownAffine`` (no rotation, no UDP) makes.
 
     Args:
@@ -174,9 +178,11 @@ def crop_image(image: np.ndarray, center: Sequence[float],
         input_size (Sequence[int]): Crop ``(w, h)``.
     """
     w, h = int(input_size[0]), int(input_size[1])
-    warp = get_warp_matrix(np.asarray(center, dtype=np.float32).reshape(-1),
-                           np.asarray(scale, dtype=np.float32).reshape(-1),
-                           0., output_size=(w, h))
+    warp = get_warp_matrix(
+        np.asarray(center, dtype=np.float32).reshape(-1),
+        np.asarray(scale, dtype=np.float32).reshape(-1),
+        0.,
+        output_size=(w, h))
     return cv2.warpAffine(image, warp, (w, h), flags=cv2.INTER_LINEAR)
 
 
@@ -214,12 +220,13 @@ def draw_maps_grid(crop: np.ndarray,
     crop_h, crop_w = crop.shape[:2]
     cell_h = int(round(cell_size * crop_h / crop_w))
     label_h = 18
-    grid = np.full((nrows * (cell_h + label_h), ncols * cell_size, 3), 255,
+    grid = np.full((nrows * (cell_h + label_h), ncols * cell_size, 3),
+                   255,
                    dtype=np.uint8)
     base = cv2.resize(crop, (cell_size, cell_h))
     for k in range(num_kpts):
-        m = cv2.resize(maps[k], (cell_size, cell_h),
-                       interpolation=cv2.INTER_LINEAR)
+        m = cv2.resize(
+            maps[k], (cell_size, cell_h), interpolation=cv2.INTER_LINEAR)
         lo, hi = float(m.min()), float(m.max())
         norm = (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
         heat = cv2.applyColorMap((255 * norm).astype(np.uint8),

@@ -25,9 +25,7 @@ from mmppm.utils.atomic_io import atomic_write_json
 from mmppm.utils.errors import PageError, UserError, first_line
 from mmppm.utils.file_names import IMG_EXTENSIONS, unique_stems
 from mmppm.visualization import save_rgb
-
-from .render import (display_scale, draw_query, draw_query_maps,
-                     draw_support)
+from .render import display_scale, draw_query, draw_query_maps, draw_support
 from .results import fit_rows, fit_table, predictions_to_coco
 from .support_set import SupportSet
 
@@ -44,7 +42,6 @@ INTRO = """# Few-shot keypoints (mmppm: PPM, Peng et al., ECCV 2024)
 3. Press **Run**: a prompt is fitted to each keypoint on the supports
    (paper Eq. 4) and matched in the queries (Eq. 5).
 """
-
 
 #: Seconds a browser session's support set is kept after its last use.
 SESSION_TTL_S = 3600
@@ -89,10 +86,12 @@ def keypoint_rows(support: SupportSet, s: Optional[int]) -> List[list]:
     for k, name in enumerate(support.names):
         x, y = img.keypoints[k]
         placed = not np.isnan(x)
-        rows.append([k, name, round(float(x), 1) if placed else '-',
-                     round(float(y), 1) if placed else '-',
-                     'yes' if img.visible[k] else
-                     ('no' if placed else 'not placed')])
+        rows.append([
+            k, name,
+            round(float(x), 1) if placed else '-',
+            round(float(y), 1) if placed else '-', 'yes' if img.visible[k] else
+            ('no' if placed else 'not placed')
+        ])
     return rows
 
 
@@ -106,8 +105,8 @@ def support_view(support: SupportSet, s: Optional[int]) -> tuple:
     if s is None or not 0 <= s < len(support.images):
         return None, []
     img = support.images[s]
-    return (draw_support(img, support.skeleton, display_scale(img.image)),
-            keypoint_rows(support, s))
+    return (draw_support(img, support.skeleton,
+                         display_scale(img.image)), keypoint_rows(support, s))
 
 
 def click_position(support: SupportSet, s: Optional[int],
@@ -177,8 +176,11 @@ def query_list(uploaded: Optional[Sequence[str]],
     return paths
 
 
-def run_episode(model, support: SupportSet, query_paths: Sequence[str],
-                out_dir: str, progress=None) -> dict:
+def run_episode(model,
+                support: SupportSet,
+                query_paths: Sequence[str],
+                out_dir: str,
+                progress=None) -> dict:
     """Fit on the supports, predict the queries, write the pictures and
     ``predictions.json`` into ``out_dir``.
 
@@ -190,9 +192,15 @@ def run_episode(model, support: SupportSet, query_paths: Sequence[str],
     images, kpts, boxes = support.arrays()
     queries = [read_upload(path, 'Query ') for path in query_paths]
     start = time.perf_counter()
-    results = inference_cape(model, images, kpts, queries,
-                             support_bboxes=boxes, return_heatmaps=True,
-                             fit_diagnostics=True, progress=progress)
+    results = inference_cape(
+        model,
+        images,
+        kpts,
+        queries,
+        support_bboxes=boxes,
+        return_heatmaps=True,
+        fit_diagnostics=True,
+        progress=progress)
     seconds = time.perf_counter() - start
     rows = fit_rows(results[0], support.names)
     names = unique_stems(query_paths)
@@ -200,22 +208,27 @@ def run_episode(model, support: SupportSet, query_paths: Sequence[str],
     for name, img, res in zip(names, queries, results):
         kp = res.pred_instances.keypoints[0]
         maps = np.asarray(res.pred_fields.heatmaps.cpu())
-        pictures.append((save_rgb(draw_query(img, kp, support.skeleton),
-                                  osp.join(out_dir, f'{name}_pred.png')),
-                         name))
+        pictures.append((save_rgb(
+            draw_query(img, kp, support.skeleton),
+            osp.join(out_dir, f'{name}_pred.png')), name))
         grids.append((save_rgb(
             draw_query_maps(img, res.metainfo, maps, support.names),
             osp.join(out_dir, f'{name}_maps.png')), name))
     predictions = predictions_to_coco(
         support, [osp.basename(p) for p in query_paths],
-        [(q.shape[1], q.shape[0]) for q in queries],
-        [r.pred_instances.keypoints[0] for r in results],
+        [(q.shape[1], q.shape[0])
+         for q in queries], [r.pred_instances.keypoints[0] for r in results],
         [r.pred_instances.keypoint_scores[0] for r in results], rows)
     json_path = osp.join(out_dir, 'predictions.json')
     atomic_write_json(json_path, predictions, indent=1)
     files = [json_path] + [p for p, _ in pictures] + [p for p, _ in grids]
-    return dict(results=pictures, maps=grids, fit=rows, files=files,
-                predictions=predictions, seconds=seconds)
+    return dict(
+        results=pictures,
+        maps=grids,
+        fit=rows,
+        files=files,
+        predictions=predictions,
+        seconds=seconds)
 
 
 def run_summary(out: dict, num_queries: int) -> str:
@@ -254,8 +267,10 @@ def example_images(folder: Optional[str], limit: int = 24) -> List[str]:
         return []
     found = []
     for root, _, files in sorted(os.walk(folder)):
-        found += [osp.join(root, f) for f in sorted(files)
-                  if f.lower().endswith(IMG_EXTENSIONS)]
+        found += [
+            osp.join(root, f) for f in sorted(files)
+            if f.lower().endswith(IMG_EXTENSIONS)
+        ]
     return found[:limit]
 
 
@@ -263,8 +278,12 @@ def example_images(folder: Optional[str], limit: int = 24) -> List[str]:
 def image_uploader(label: str, elem_id: str):
     """A drop zone for several images."""
     import gradio as gr
-    return gr.File(label=label, file_count='multiple', file_types=['image'],
-                   height=110, elem_id=elem_id)
+    return gr.File(
+        label=label,
+        file_count='multiple',
+        file_types=['image'],
+        height=110,
+        elem_id=elem_id)
 
 
 def build_app(model, examples: Sequence[str] = (), title: str = 'mmppm'):
@@ -321,9 +340,10 @@ def build_app(model, examples: Sequence[str] = (), title: str = 'mmppm'):
         support = support.copy()
         k = _selected(selected)
         state = support.toggle_visible(_shown(s), k)
-        return edited(support, s, f'Keypoint {k} is '
-                      f'{"" if state else "not "}visible on support image '
-                      f'{s + 1}')
+        return edited(
+            support, s, f'Keypoint {k} is '
+            f'{"" if state else "not "}visible on support image '
+            f'{s + 1}')
 
     @page_errors
     def on_clear_box(support, s):
@@ -379,76 +399,108 @@ def build_app(model, examples: Sequence[str] = (), title: str = 'mmppm'):
         # after its last use, not kept for the server's lifetime
         support = gr.State(SupportSet(), time_to_live=SESSION_TTL_S)
         gr.Markdown(INTRO)
-        message = gr.Markdown('Start by uploading a support image.',
-                              elem_id='message')
+        message = gr.Markdown(
+            'Start by uploading a support image.', elem_id='message')
         with gr.Row():
             with gr.Column():
                 gr.Markdown('## 1. Supports')
                 support_files = image_uploader('Add support images',
                                                'support-files')
-                pick = gr.Dropdown(label='Support image shown', choices=[],
-                                   value=None, elem_id='support-pick')
-                canvas = gr.Image(label='Click to annotate', type='numpy',
-                                  interactive=False, format='png',
-                                  elem_id='support-canvas', height=500,
-                                  buttons=['fullscreen'])
-                mode = gr.Radio(list(CLICK_MODES), value=CLICK_MODES[0],
-                                label='A click on the picture will',
-                                elem_id='click-mode')
+                pick = gr.Dropdown(
+                    label='Support image shown',
+                    choices=[],
+                    value=None,
+                    elem_id='support-pick')
+                canvas = gr.Image(
+                    label='Click to annotate',
+                    type='numpy',
+                    interactive=False,
+                    format='png',
+                    elem_id='support-canvas',
+                    height=500,
+                    buttons=['fullscreen'])
+                mode = gr.Radio(
+                    list(CLICK_MODES),
+                    value=CLICK_MODES[0],
+                    label='A click on the picture will',
+                    elem_id='click-mode')
                 with gr.Row():
-                    selected = gr.Number(label='Selected keypoint', value=0,
-                                         precision=0, minimum=0,
-                                         elem_id='selected')
+                    selected = gr.Number(
+                        label='Selected keypoint',
+                        value=0,
+                        precision=0,
+                        minimum=0,
+                        elem_id='selected')
                     remove_kpt = gr.Button('Remove keypoint', size='sm')
-                    toggle = gr.Button('Visible / not visible here',
-                                       size='sm')
+                    toggle = gr.Button('Visible / not visible here', size='sm')
                 with gr.Row():
                     clear_box = gr.Button('Clear box', size='sm')
-                    remove_img = gr.Button('Remove this support image',
-                                           size='sm')
-                table = gr.Dataframe(headers=KPT_HEADERS, interactive=False,
-                                     label='Keypoints on this support',
-                                     elem_id='keypoint-table')
-                names = gr.Textbox(label='Keypoint names (comma-separated, '
-                                   'in order)', elem_id='names')
-                skeleton = gr.Textbox(label='Skeleton links (e.g. 0-1 1-2)',
-                                      elem_id='skeleton')
-                apply_names = gr.Button('Apply names and skeleton',
-                                        size='sm')
+                    remove_img = gr.Button(
+                        'Remove this support image', size='sm')
+                table = gr.Dataframe(
+                    headers=KPT_HEADERS,
+                    interactive=False,
+                    label='Keypoints on this support',
+                    elem_id='keypoint-table')
+                names = gr.Textbox(
+                    label='Keypoint names (comma-separated, '
+                    'in order)',
+                    elem_id='names')
+                skeleton = gr.Textbox(
+                    label='Skeleton links (e.g. 0-1 1-2)', elem_id='skeleton')
+                apply_names = gr.Button('Apply names and skeleton', size='sm')
                 with gr.Row():
-                    save = gr.Button('Save support set', size='sm',
-                                     elem_id='save-support')
-                    load = gr.UploadButton('Load support set',
-                                           file_types=['.json'], size='sm',
-                                           elem_id='load-support')
-                saved = gr.File(label='Saved support set', interactive=False,
-                                height=60, elem_id='saved-support')
+                    save = gr.Button(
+                        'Save support set', size='sm', elem_id='save-support')
+                    load = gr.UploadButton(
+                        'Load support set',
+                        file_types=['.json'],
+                        size='sm',
+                        elem_id='load-support')
+                saved = gr.File(
+                    label='Saved support set',
+                    interactive=False,
+                    height=60,
+                    elem_id='saved-support')
             with gr.Column():
                 gr.Markdown('## 2. Queries')
                 query_files = image_uploader('Query images', 'query-files')
                 picked = gr.Dropdown(
-                    label='... or pick bundled images', multiselect=True,
+                    label='... or pick bundled images',
+                    multiselect=True,
                     choices=[(osp.basename(p), p) for p in examples],
-                    value=[], elem_id='query-picks')
+                    value=[],
+                    elem_id='query-picks')
                 run = gr.Button('3. Run', variant='primary', elem_id='run')
-                results = gr.Gallery(label='Predicted keypoints',
-                                     elem_id='results', format='png',
-                                     columns=3, height='auto')
-                fit = gr.Dataframe(headers=FIT_HEADERS, interactive=False,
-                                   label='Fit check: each prompt decoded on '
-                                   'its own supports (error / object size; '
-                                   'fitted = within PCK@0.2)',
-                                   elem_id='fit-table')
-                maps = gr.Gallery(label='Attention map of every keypoint',
-                                  elem_id='maps', format='png', columns=2,
-                                  height='auto')
-                downloads = gr.File(label='Downloads (predictions.json and '
-                                    'PNGs)', file_count='multiple',
-                                    interactive=False, height=160,
-                                    elem_id='downloads')
+                results = gr.Gallery(
+                    label='Predicted keypoints',
+                    elem_id='results',
+                    format='png',
+                    columns=3,
+                    height='auto')
+                fit = gr.Dataframe(
+                    headers=FIT_HEADERS,
+                    interactive=False,
+                    label='Fit check: each prompt decoded on '
+                    'its own supports (error / object size; '
+                    'fitted = within PCK@0.2)',
+                    elem_id='fit-table')
+                maps = gr.Gallery(
+                    label='Attention map of every keypoint',
+                    elem_id='maps',
+                    format='png',
+                    columns=2,
+                    height='auto')
+                downloads = gr.File(
+                    label='Downloads (predictions.json and '
+                    'PNGs)',
+                    file_count='multiple',
+                    interactive=False,
+                    height=160,
+                    elem_id='downloads')
                 with gr.Accordion('predictions.json', open=False):
-                    pred_json = gr.Code(language='json',
-                                        elem_id='predictions-json')
+                    pred_json = gr.Code(
+                        language='json', elem_id='predictions-json')
 
         view = [canvas, table]
         support_files.upload(on_upload, [support, support_files],

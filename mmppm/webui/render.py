@@ -11,7 +11,6 @@ import cv2
 import numpy as np
 
 from mmppm.visualization import crop_image, draw_keypoints, draw_maps_grid
-
 from .support_set import SupportImage
 
 
@@ -21,7 +20,8 @@ def display_scale(image: np.ndarray, min_side: int = 480) -> float:
     return max(1., min_side / max(image.shape[:2]))
 
 
-def draw_support(img: SupportImage, skeleton: Sequence = (),
+def draw_support(img: SupportImage,
+                 skeleton: Sequence = (),
                  scale: float = 1.) -> np.ndarray:
     """RGB picture of one support, enlarged ``scale`` times: numbered
     keypoints, a grey cross for keypoints marked not visible, the object
@@ -31,10 +31,15 @@ def draw_support(img: SupportImage, skeleton: Sequence = (),
     kpts = (np.nan_to_num(img.keypoints) + 0.5) * scale - 0.5
     placed = ~np.isnan(img.keypoints[:, 0])
     if img.visible.any():
-        links = [link for link in skeleton
-                 if all(img.visible[i] for i in link)]
-        out = draw_keypoints(image, kpts, img.visible.astype(np.float32),
-                             links, show_kpt_idx=True)
+        links = [
+            link for link in skeleton if all(img.visible[i] for i in link)
+        ]
+        out = draw_keypoints(
+            image,
+            kpts,
+            img.visible.astype(np.float32),
+            links,
+            show_kpt_idx=True)
     else:
         out = np.ascontiguousarray(image[..., ::-1])
     size = max(image.shape[:2])
@@ -57,18 +62,20 @@ def draw_support(img: SupportImage, skeleton: Sequence = (),
     return out
 
 
-def draw_query(image: np.ndarray, keypoints: np.ndarray,
+def draw_query(image: np.ndarray,
+               keypoints: np.ndarray,
                skeleton: Sequence = ()) -> np.ndarray:
     """RGB picture of one query with its predicted keypoints."""
-    return draw_keypoints(image, keypoints, skeleton=list(skeleton),
-                          show_kpt_idx=True)
+    return draw_keypoints(
+        image, keypoints, skeleton=list(skeleton), show_kpt_idx=True)
 
 
-def draw_query_maps(image: np.ndarray, meta: dict, maps: np.ndarray,
+def draw_query_maps(image: np.ndarray,
+                    meta: dict,
+                    maps: np.ndarray,
                     names: Optional[Sequence[str]] = None) -> np.ndarray:
     """RGB grid of every keypoint's attention map over the query crop."""
     crop = crop_image(image, meta['input_center'], meta['input_scale'],
                       meta['input_size'])
     labels = [f'{k}: {n}' for k, n in enumerate(names)] if names else None
     return draw_maps_grid(crop, maps, labels)
-

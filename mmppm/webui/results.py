@@ -9,7 +9,8 @@ from mmppm.evaluation.functional import fit_errors, fitted
 from .support_set import SupportSet, category_entry
 
 
-def predictions_to_coco(support: SupportSet, query_names: Sequence[str],
+def predictions_to_coco(support: SupportSet,
+                        query_names: Sequence[str],
                         query_sizes: Sequence[tuple],
                         keypoints: Sequence[np.ndarray],
                         scores: Sequence[np.ndarray],
@@ -37,19 +38,24 @@ def predictions_to_coco(support: SupportSet, query_names: Sequence[str],
             zip(query_names, query_sizes, keypoints, scores)):
         kpts = np.asarray(kpts, np.float64)
         score = np.asarray(score, np.float64)
-        images.append(dict(id=i + 1, file_name=name, width=int(w),
-                           height=int(h)))
+        images.append(
+            dict(id=i + 1, file_name=name, width=int(w), height=int(h)))
         triples = np.concatenate([kpts, np.full((len(kpts), 1), 2.)], 1)
         annotations.append(
-            dict(id=i + 1, image_id=i + 1, category_id=1,
-                 keypoints=[float(v) for v in triples.reshape(-1)],
-                 keypoint_scores=[float(v) for v in score],
-                 score=float(score.mean()) if score.size else 0.,
-                 num_keypoints=len(kpts)))
-    return dict(images=images, annotations=annotations,
-                categories=[category_entry(support.names, support.skeleton)],
-                support=support.to_coco(embed_images=False),
-                fit=fit or [])
+            dict(
+                id=i + 1,
+                image_id=i + 1,
+                category_id=1,
+                keypoints=[float(v) for v in triples.reshape(-1)],
+                keypoint_scores=[float(v) for v in score],
+                score=float(score.mean()) if score.size else 0.,
+                num_keypoints=len(kpts)))
+    return dict(
+        images=images,
+        annotations=annotations,
+        categories=[category_entry(support.names, support.skeleton)],
+        support=support.to_coco(embed_images=False),
+        fit=fit or [])
 
 
 def fit_rows(result, names: Sequence[str], thr: float = 0.2) -> List[dict]:
@@ -81,9 +87,13 @@ def fit_rows(result, names: Sequence[str], thr: float = 0.2) -> List[dict]:
     for k, name in enumerate(names):
         counted = ~np.isnan(errors[:, k])
         worst = float(errors[counted, k].max()) if counted.any() else None
-        rows.append(dict(keypoint=k, name=name, error=worst,
-                         fitted=None if worst is None else bool(
-                             fitted(errors[counted, k], thr).all())))
+        rows.append(
+            dict(
+                keypoint=k,
+                name=name,
+                error=worst,
+                fitted=None if worst is None else bool(
+                    fitted(errors[counted, k], thr).all())))
     return rows
 
 

@@ -78,9 +78,11 @@ class SupportSet:
         """Append a BGR image; returns its index."""
         k = self.num_keypoints
         self.images.append(
-            SupportImage(image=image, name=name,
-                         keypoints=np.full((k, 2), np.nan, np.float32),
-                         visible=np.zeros(k, dtype=bool)))
+            SupportImage(
+                image=image,
+                name=name,
+                keypoints=np.full((k, 2), np.nan, np.float32),
+                visible=np.zeros(k, dtype=bool)))
         return len(self.images) - 1
 
     def remove_image(self, s: int) -> None:
@@ -90,7 +92,7 @@ class SupportSet:
     def _image(self, s: int) -> SupportImage:
         if not 0 <= s < len(self.images):
             raise UserError(f'There is no support image {s + 1} (the set '
-                             f'has {len(self.images)})')
+                            f'has {len(self.images)})')
         return self.images[s]
 
     def _point(self, s: int, x: float, y: float) -> SupportImage:
@@ -98,7 +100,7 @@ class SupportSet:
         if not img.inside(x, y):
             w, h = img.size
             raise UserError(f'({x:.0f}, {y:.0f}) is outside support image '
-                             f'{s + 1} ({w} x {h} pixels)')
+                            f'{s + 1} ({w} x {h} pixels)')
         return img
 
     # --------------------------------------------------------- keypoints
@@ -118,7 +120,8 @@ class SupportSet:
         self.names.append(name or f'kpt{k}')
         for img in self.images:
             img.keypoints = np.vstack(
-                [img.keypoints, np.full((1, 2), np.nan, np.float32)])
+                [img.keypoints,
+                 np.full((1, 2), np.nan, np.float32)])
             img.visible = np.append(img.visible, False)
         return k
 
@@ -146,21 +149,21 @@ class SupportSet:
         self._check_keypoint(k)
         if np.isnan(img.keypoints[k, 0]):
             raise UserError(f'Keypoint {k} is not placed on support image '
-                             f'{s + 1}: click it there first')
+                            f'{s + 1}: click it there first')
         img.visible[k] = not img.visible[k]
         return bool(img.visible[k])
 
     def _check_keypoint(self, k: int) -> None:
         if not 0 <= k < self.num_keypoints:
             raise UserError(f'There is no keypoint {k} (keypoints are '
-                             f'numbered 0..{self.num_keypoints - 1})')
+                            f'numbered 0..{self.num_keypoints - 1})')
 
     def set_names(self, text: str) -> None:
         """Names from a comma-separated list (missing ones keep theirs)."""
         given = [n.strip() for n in text.split(',')] if text.strip() else []
         if len(given) > self.num_keypoints:
             raise UserError(f'{len(given)} names for {self.num_keypoints} '
-                             'keypoints')
+                            'keypoints')
         for k, name in enumerate(given):
             if name:
                 self.names[k] = name
@@ -172,13 +175,13 @@ class SupportSet:
             parts = token.split('-')
             if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
                 raise UserError(f'Skeleton: expected links like 0-1 1-2, '
-                                 f'got "{token}"')
+                                f'got "{token}"')
             links.append([int(parts[0]), int(parts[1])])
         bad = [link for link in links if max(link) >= self.num_keypoints]
         if bad:
             raise UserError(f'Skeleton link {bad[0][0]}-{bad[0][1]} names a '
-                             'keypoint that does not exist (keypoints are '
-                             f'0..{self.num_keypoints - 1})')
+                            'keypoint that does not exist (keypoints are '
+                            f'0..{self.num_keypoints - 1})')
         self.skeleton = links
 
     # --------------------------------------------------------------- box
@@ -192,7 +195,7 @@ class SupportSet:
         (x0, y0), img.corner = img.corner, None
         if abs(x - x0) < 2 or abs(y - y0) < 2:
             raise UserError('The box is too small: click two opposite '
-                             'corners of the object')
+                            'corners of the object')
         img.bbox = [min(x0, x), min(y0, y), max(x0, x), max(y0, y)]
         return img.bbox
 
@@ -207,17 +210,17 @@ class SupportSet:
             raise UserError('Add a support image first')
         if not self.num_keypoints:
             raise UserError('Place at least one keypoint: click on the '
-                             'support image')
+                            'support image')
         for s, img in enumerate(self.images):
             if not img.visible.any():
                 raise UserError(f'Support image {s + 1} ({img.name}) has no '
-                                 'visible keypoint: place one or remove the '
-                                 'image')
+                                'visible keypoint: place one or remove the '
+                                'image')
         seen = np.any([img.visible for img in self.images], axis=0)
         if not seen.all():
             k = int(np.flatnonzero(~seen)[0])
             raise UserError(f'Keypoint {k} ({self.names[k]}) is visible on '
-                             'no support image: place it or remove it')
+                            'no support image: place it or remove it')
 
     def arrays(self) -> tuple:
         """``(images, keypoints [S, K, 3], bboxes [S, 4] xyxy)`` for
@@ -225,14 +228,16 @@ class SupportSet:
         keypoints at 0, 0 with visibility 0)."""
         self.check_ready()
         kpts = np.stack([
-            np.concatenate([np.nan_to_num(img.keypoints),
-                            img.visible[:, None].astype(np.float32)], 1)
-            for img in self.images
+            np.concatenate([
+                np.nan_to_num(img.keypoints), img.visible[:, None].astype(
+                    np.float32)
+            ], 1) for img in self.images
         ]).astype(np.float32)
         boxes = np.array([
             img.bbox if img.bbox is not None else [0, 0, *img.size]
             for img in self.images
-        ], dtype=np.float32)
+        ],
+                         dtype=np.float32)
         return [img.image for img in self.images], kpts, boxes
 
     # --------------------------------------------------------------- IO
@@ -251,15 +256,28 @@ class SupportSet:
             kpts = []
             for (x, y), v in zip(img.keypoints, img.visible):
                 placed = not np.isnan(x)
-                kpts += [float(x) if placed else 0.,
-                         float(y) if placed else 0., 2 if v else 0]
+                kpts += [
+                    float(x) if placed else 0.,
+                    float(y) if placed else 0., 2 if v else 0
+                ]
             annotations.append(
-                dict(id=i + 1, image_id=i + 1, category_id=1,
-                     keypoints=kpts, num_keypoints=int(img.visible.sum()),
-                     bbox=[float(x1), float(y1), float(x2 - x1),
-                           float(y2 - y1)], iscrowd=0))
-        return dict(images=images, annotations=annotations,
-                    categories=[category_entry(self.names, self.skeleton)])
+                dict(
+                    id=i + 1,
+                    image_id=i + 1,
+                    category_id=1,
+                    keypoints=kpts,
+                    num_keypoints=int(img.visible.sum()),
+                    bbox=[
+                        float(x1),
+                        float(y1),
+                        float(x2 - x1),
+                        float(y2 - y1)
+                    ],
+                    iscrowd=0))
+        return dict(
+            images=images,
+            annotations=annotations,
+            categories=[category_entry(self.names, self.skeleton)])
 
     @classmethod
     def from_coco(cls, data: dict, what: str = 'support set') -> 'SupportSet':
@@ -267,8 +285,8 @@ class SupportSet:
         if not isinstance(data, dict) or not isinstance(
                 data.get('annotations'), list) or not data['annotations']:
             raise UserError(f'{what}: not a saved support set (a COCO '
-                             'keypoint file with "images" and '
-                             '"annotations")')
+                            'keypoint file with "images" and '
+                            '"annotations")')
         if not isinstance(data.get('images'), list) or not all(
                 isinstance(i, dict) for i in data['images']):
             raise UserError(f'{what}: "images" must be a list of objects')
@@ -276,18 +294,18 @@ class SupportSet:
         cats = data.get('categories') or [{}]
         if not isinstance(cats, list) or not isinstance(cats[0], dict):
             raise UserError(f'{what}: "categories" must be a list of '
-                             'objects')
+                            'objects')
         out = cls()
         counts = set()
         for i, ann in enumerate(data['annotations']):
             if not isinstance(ann, dict):
                 raise UserError(f'{what}: annotations[{i}] is a '
-                                 f'{type(ann).__name__}, not an object')
+                                f'{type(ann).__name__}, not an object')
             where = f'{what}: annotation {ann.get("id", i)}'
             img = images.get(ann.get('image_id'))
             if img is None or IMAGE_DATA_KEY not in img:
                 raise UserError(f'{where} has no embedded image (save the '
-                                 'set from the web page)')
+                                'set from the web page)')
             kpts = annotation_keypoints(ann, where)  # [K, 3]
             if not len(kpts):
                 raise UserError(f'{where} has 0 keypoint values (not x, y, '
@@ -298,23 +316,24 @@ class SupportSet:
             xy[~vis & (xy == 0).all(1)] = np.nan
             box = ann.get('bbox')
             if box is not None and not (
-                    isinstance(box, list) and len(box) == 4 and all(
-                        is_finite_number(v) for v in box) and box[2] > 0
-                    and box[3] > 0):
+                    isinstance(box, list) and len(box) == 4
+                    and all(is_finite_number(v)
+                            for v in box) and box[2] > 0 and box[3] > 0):
                 raise UserError(f'{where}: "bbox" must be 4 finite numbers '
-                                 f'[x, y, width > 0, height > 0], got {box}')
+                                f'[x, y, width > 0, height > 0], got {box}')
             out.images.append(
                 SupportImage(
                     image=decode_png(img[IMAGE_DATA_KEY],
                                      f'{what}: image {img.get("id")}'),
-                    name=str(img.get('file_name', f'support{len(out.images)}'
-                                     )),
-                    keypoints=xy, visible=vis,
+                    name=str(
+                        img.get('file_name', f'support{len(out.images)}')),
+                    keypoints=xy,
+                    visible=vis,
                     bbox=None if box is None else
                     [box[0], box[1], box[0] + box[2], box[1] + box[3]]))
         if len(counts) != 1:
             raise UserError(f'{what}: images have different keypoint '
-                             f'counts {sorted(counts)}')
+                            f'counts {sorted(counts)}')
         for s, img in enumerate(out.images):
             for k in np.flatnonzero(img.visible):
                 if not img.inside(*img.keypoints[k]):
@@ -326,8 +345,7 @@ class SupportSet:
                         f'{w} x {h} image')
         k = counts.pop()
         names = list(cats[0].get('keypoints') or [])
-        out.names = names if len(names) == k else [f'kpt{i}' for i in
-                                                   range(k)]
+        out.names = names if len(names) == k else [f'kpt{i}' for i in range(k)]
         try:
             out.skeleton = skeleton_zero_based(cats[0].get('skeleton'), k)
         except UserError as e:
@@ -337,9 +355,12 @@ class SupportSet:
 
 def category_entry(names: Sequence[str], skeleton: Sequence) -> dict:
     """COCO category with keypoint names and a 1-based skeleton."""
-    return dict(id=1, name='custom', supercategory='custom',
-                keypoints=list(names),
-                skeleton=[[int(a) + 1, int(b) + 1] for a, b in skeleton])
+    return dict(
+        id=1,
+        name='custom',
+        supercategory='custom',
+        keypoints=list(names),
+        skeleton=[[int(a) + 1, int(b) + 1] for a, b in skeleton])
 
 
 def encode_png(image: np.ndarray) -> str:
@@ -355,7 +376,7 @@ def decode_png(text: str, what: str) -> np.ndarray:
     from mmppm.utils.image_decoder import decode_image
     if not isinstance(text, str):
         raise UserError(f'{what}: the embedded image must be a base64 '
-                         f'string, got {type(text).__name__}')
+                        f'string, got {type(text).__name__}')
     try:
         raw = base64.b64decode(text, validate=True)
     except (ValueError, TypeError):

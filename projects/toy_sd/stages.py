@@ -8,8 +8,8 @@ Both stages train on the captioned pretraining scenes of the toy world
 factor, writes it with ``save_pretrained`` and a picture of reconstructions;
 stage 2 trains the UNet and the text encoder on its latents
 (``projects/toy_sd/configs/toy-ldm_*.py``) and writes the whole diffusers
-pipeline folder. Each stage resumes from its work dir; the same seeds give the same
-weights.
+pipeline folder. Each stage resumes from its work dir; the same seeds give
+the same weights.
 """
 import time
 from typing import Optional
@@ -94,8 +94,10 @@ def last_losses(work_dir: str) -> dict:
         train, _ = load_scalars(find_scalars(work_dir))
     except FileNotFoundError:  # fewer iterations than the log interval
         return {}
-    return {k: v for k, v in train[-1].items()
-            if k.startswith('loss')} if train else {}
+    return {
+        k: v
+        for k, v in train[-1].items() if k.startswith('loss')
+    } if train else {}
 
 
 def train_vae(cfg: Config, grid_path: str, export_dir: str) -> dict:
@@ -115,13 +117,13 @@ def export_vae(runner: Runner, grid_path: str, export_dir: str,
     model.eval()
     images = sample_batch(runner, 16)
     vae = model.vae
-    vae.register_to_config(
-        scaling_factor=unit_std_scaling_factor(vae, images))
+    vae.register_to_config(scaling_factor=unit_std_scaling_factor(vae, images))
     save_grid(images[:8], model.reconstruct(images[:8]), grid_path)
-    info = dict(iters=cfg.train_cfg.max_iters,
-                seconds=round(seconds),
-                final_losses=last_losses(cfg.work_dir),
-                scaling_factor=vae.config.scaling_factor)
+    info = dict(
+        iters=cfg.train_cfg.max_iters,
+        seconds=round(seconds),
+        final_losses=last_losses(cfg.work_dir),
+        scaling_factor=vae.config.scaling_factor)
     export_toy_sd(export_dir, vae, meta=dict(vae=info))
     print_log(f'toy SD stage 1 (VAE) done: {info}', logger='current')
     return info
@@ -133,18 +135,27 @@ def train_ldm(cfg: Config, vae_dir: str, out_dir: str, meta: dict) -> dict:
     runner = Runner.from_cfg(cfg)
     runner.train()
     model = runner.model
-    info = dict(iters=cfg.train_cfg.max_iters,
-                seconds=round(time.time() - start),
-                final_losses=last_losses(cfg.work_dir))
+    info = dict(
+        iters=cfg.train_cfg.max_iters,
+        seconds=round(time.time() - start),
+        final_losses=last_losses(cfg.work_dir))
     meta = dict(meta, unet=info)
-    export_toy_sd(out_dir, model.vae, model.unet, model.text_encoder,
-                  model.tokenizer, meta=meta)
-    print_log(f'toy SD stage 2 (UNet) done: {info}; written to {out_dir}',
-              logger='current')
+    export_toy_sd(
+        out_dir,
+        model.vae,
+        model.unet,
+        model.text_encoder,
+        model.tokenizer,
+        meta=meta)
+    print_log(
+        f'toy SD stage 2 (UNet) done: {info}; written to {out_dir}',
+        logger='current')
     return info
 
 
-def export_checkpoint(cfg: Config, checkpoint: str, out_dir: str,
+def export_checkpoint(cfg: Config,
+                      checkpoint: str,
+                      out_dir: str,
                       meta: Optional[dict] = None) -> str:
     """Write the SD folder of a stage-2 training checkpoint (e.g. an
     intermediate ``iter_N.pth`` of a run), as :func:`train_ldm` writes the
@@ -154,11 +165,13 @@ def export_checkpoint(cfg: Config, checkpoint: str, out_dir: str,
     from mmpose.registry import MODELS
     init_default_scope('mmpose')
     model = MODELS.build(cfg.model)
-    ckpt = load_checkpoint(model, checkpoint, map_location='cpu',
-                           strict=True)
+    ckpt = load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     iters = int(ckpt.get('meta', {}).get('iter', -1))
-    export_toy_sd(out_dir, model.vae, model.unet, model.text_encoder,
-                  model.tokenizer,
-                  meta=dict(meta or {}, unet=dict(iters=iters,
-                                                  checkpoint=checkpoint)))
+    export_toy_sd(
+        out_dir,
+        model.vae,
+        model.unet,
+        model.text_encoder,
+        model.tokenizer,
+        meta=dict(meta or {}, unet=dict(iters=iters, checkpoint=checkpoint)))
     return out_dir

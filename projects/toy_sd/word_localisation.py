@@ -34,19 +34,23 @@ HELD_OUT_START = 10**7
 MODES = ('caption', 'word', 'cached')
 
 
-def held_out_scenes(num: int, world_seed: int = 0,
+def held_out_scenes(num: int,
+                    world_seed: int = 0,
                     crop_size: int = 128) -> List[dict]:
     """``num`` scenes no training draws: full captions, no jitter."""
     return [
-        render_scene(world_seed, HELD_OUT_START + i, crop_size=crop_size,
-                     word_dropout=0., caption_dropout=0., augment=None)
-        for i in range(num)
+        render_scene(
+            world_seed,
+            HELD_OUT_START + i,
+            crop_size=crop_size,
+            word_dropout=0.,
+            caption_dropout=0.,
+            augment=None) for i in range(num)
     ]
 
 
 def argmax_hits(maps: np.ndarray, own_blobs: Sequence[np.ndarray],
-                all_blobs: np.ndarray, radius: float) -> Dict[str,
-                                                              np.ndarray]:
+                all_blobs: np.ndarray, radius: float) -> Dict[str, np.ndarray]:
     """Own-blob and any-blob hits of each word's map argmax.
 
     Args:
@@ -67,8 +71,9 @@ def argmax_hits(maps: np.ndarray, own_blobs: Sequence[np.ndarray],
         d = np.linalg.norm(points[:, None] - centres[None, :, :2], axis=-1)
         return d.min(-1) < radius
 
-    own = np.array([near(xy[i:i + 1], np.asarray(b))[0]
-                    for i, b in enumerate(own_blobs)], bool)
+    own = np.array(
+        [near(xy[i:i + 1], np.asarray(b))[0] for i, b in enumerate(own_blobs)],
+        bool)
     return dict(own=own, any=near(xy, np.asarray(all_blobs)))
 
 
@@ -128,15 +133,16 @@ def word_localisation(pretrained: str,
     unknown = set(modes) - set(MODES)
     if unknown:
         raise UserError(f'unknown modes {sorted(unknown)}; choose from '
-                         f'{MODES}')
+                        f'{MODES}')
     text = load_text_components(pretrained)
     tokenizer, encoder = text['tokenizer'], text['text_encoder'].eval()
     probe = render_scene(world_seed, HELD_OUT_START)['image']
     size = int(probe.shape[0])
-    backbone = SDCrossAttnBackbone(pretrained=pretrained,
-                                   timestep=timestep,
-                                   input_size=(size, size),
-                                   layers=layers)
+    backbone = SDCrossAttnBackbone(
+        pretrained=pretrained,
+        timestep=timestep,
+        input_size=(size, size),
+        layers=layers)
     scenes = held_out_scenes(num_scenes, world_seed, size)
     hits = {m: dict(own=[], any=[]) for m in modes}
     chance = []
@@ -176,9 +182,10 @@ def word_localisation(pretrained: str,
                 h = argmax_hits(m, scene['blobs'], all_blobs, radius * size)
                 hits[mode]['own'].append(h['own'])
                 hits[mode]['any'].append(h['any'])
-    out = dict(num_scenes=len(scenes),
-               num_words=int(sum(len(s['words']) for s in scenes)),
-               chance_own=float(np.mean(chance)))
+    out = dict(
+        num_scenes=len(scenes),
+        num_words=int(sum(len(s['words']) for s in scenes)),
+        chance_own=float(np.mean(chance)))
     for mode, h in hits.items():
         out[f'{mode}_own'] = float(np.concatenate(h['own']).mean())
         out[f'{mode}_any'] = float(np.concatenate(h['any']).mean())

@@ -8,13 +8,17 @@ from mmppm.analysis import benchmark_stats as bs
 
 def _seed(values_per_cat):
     """{(category, index): score} from {category: [scores]}."""
-    return {(c, i): float(v) for c, vals in values_per_cat.items()
-            for i, v in enumerate(vals)}
+    return {
+        (c, i): float(v)
+        for c, vals in values_per_cat.items()
+        for i, v in enumerate(vals)
+    }
 
 
 def _random_seed(rng, cats=6, episodes=4, shift=0.):
-    return _seed({f'c{c}': rng.uniform(0, 1, episodes) + shift
-                  for c in range(cats)})
+    return _seed(
+        {f'c{c}': rng.uniform(0, 1, episodes) + shift
+         for c in range(cats)})
 
 
 def test_interval_of_a_constant_score_has_zero_width():
@@ -90,8 +94,11 @@ def test_episode_scores_average_queries_and_rank_episodes_per_category():
         dict(category_name='x', episode_id=3, pck=[0.0, 0.25]),
         dict(category_name='y', episode_id=9, pck=[0.0, 1.0], fit_pck=[1, 1]),
     ]
-    assert bs.episode_scores(queries, 1) == {('x', 1): 0.75, ('x', 0): 0.25,
-                                             ('y', 0): 1.0}
+    assert bs.episode_scores(queries, 1) == {
+        ('x', 1): 0.75,
+        ('x', 0): 0.25,
+        ('y', 0): 1.0
+    }
     assert bs.episode_scores(queries, 1, 'fit_pck') == {('y', 0): 1.0}
 
 

@@ -23,8 +23,8 @@ def toy_cfg(data_root, sd_dir, num_categories=None):
 def test_oracle_targets_with_the_delivered_defaults(toy_default_root,
                                                     random_sd_dir, oracle):
     # the toy test split's first episode of each of its 3 categories
-    result = run_fit_check(toy_cfg(toy_default_root, random_sd_dir),
-                           oracle=oracle, episodes=1)
+    result = run_fit_check(
+        toy_cfg(toy_default_root, random_sd_dir), oracle=oracle, episodes=1)
     assert result['episodes'] == 3
     assert result['fit_pck']['0.20'] >= 0.95, result['fit_pck']
     if oracle == 'part':
@@ -51,7 +51,8 @@ def test_fit_check_tool_writes_the_report(toy_default_root, random_sd_dir,
     out = tmp_path / 'fit.json'
     tool.main([
         TOY_CONFIG, '--oracle', 'part', '--episodes', '1', '--out',
-        str(out), '--cfg-options', f'model.backbone.pretrained={random_sd_dir}',
+        str(out), '--cfg-options',
+        f'model.backbone.pretrained={random_sd_dir}',
         f'test_dataloader.dataset.data_root={toy_default_root}',
         'model.fitter.steps=2', 'test_dataloader.dataset.num_queries=1'
     ])

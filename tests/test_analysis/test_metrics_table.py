@@ -13,10 +13,17 @@ from mmppm.analysis.metrics_table import (find_metrics, per_category_pck,
                                           table_rows)
 
 METRICS = {
-    'PCK@0.05': 0.1, 'PCK@0.10': 0.3, 'PCK@0.15': 0.5, 'PCK@0.20': 0.6,
-    'PCK@0.25': 0.7, 'mPCK': 0.44, 'PCK': 0.6,
-    'PCK@0.20/fox_body': 0.75, 'PCK@0.20/bed': 0.25,
-    'PCK@0.20/Tern': 0.5, 'time': 1.5
+    'PCK@0.05': 0.1,
+    'PCK@0.10': 0.3,
+    'PCK@0.15': 0.5,
+    'PCK@0.20': 0.6,
+    'PCK@0.25': 0.7,
+    'mPCK': 0.44,
+    'PCK': 0.6,
+    'PCK@0.20/fox_body': 0.75,
+    'PCK@0.20/bed': 0.25,
+    'PCK@0.20/Tern': 0.5,
+    'time': 1.5
 }
 
 
@@ -42,8 +49,9 @@ def test_tool_on_work_dir(tmp_path, table_tool):
     run.mkdir(parents=True)
     (run / '20260101_000000.json').write_text(json.dumps(METRICS))
     (run / 'other.json').write_text(json.dumps({'PCK': 0.0}))
-    written = table_tool.main([str(tmp_path / 'work'), '--out-dir',
-                               str(tmp_path / 'out')])
+    written = table_tool.main(
+        [str(tmp_path / 'work'), '--out-dir',
+         str(tmp_path / 'out')])
     assert [osp.basename(w) for w in written] == [
         'pck_per_category.md', 'pck_per_category.csv', 'pck_per_category.png'
     ]
@@ -58,9 +66,14 @@ def test_tool_on_work_dir(tmp_path, table_tool):
 
 def test_json_lines_take_last_pck_record(tmp_path):
     path = tmp_path / 'scalars.json'
-    path.write_text(json.dumps({'PCK': 0.1, 'PCK@0.20/a': 0.1}) + '\n' +
-                    json.dumps({'PCK': 0.2, 'PCK@0.20/a': 0.3}) + '\n' +
-                    json.dumps({'loss': 1.0}) + '\n')
+    path.write_text(
+        json.dumps({
+            'PCK': 0.1,
+            'PCK@0.20/a': 0.1
+        }) + '\n' + json.dumps({
+            'PCK': 0.2,
+            'PCK@0.20/a': 0.3
+        }) + '\n' + json.dumps({'loss': 1.0}) + '\n')
     metrics, source = find_metrics(str(path))
     assert metrics['PCK'] == 0.2 and source == str(path)
 

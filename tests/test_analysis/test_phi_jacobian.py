@@ -63,12 +63,14 @@ def test_linear_phi_jacobian_is_the_weight_product():
     encoder.mlp[1] = nn.Identity()
     w1, w2 = encoder.mlp[0].weight.detach(), encoder.mlp[2].weight.detach()
     for prompt in torch.randn(3, C):
-        assert torch.allclose(phi_jacobian(encoder, prompt),
-                              w2 @ w1[:, C:], atol=1e-6)
+        assert torch.allclose(
+            phi_jacobian(encoder, prompt), w2 @ w1[:, C:], atol=1e-6)
     # residual: plus the identity
     encoder.residual = True
-    assert torch.allclose(phi_jacobian(encoder, torch.randn(C)),
-                          torch.eye(C) + w2 @ w1[:, C:], atol=1e-6)
+    assert torch.allclose(
+        phi_jacobian(encoder, torch.randn(C)),
+        torch.eye(C) + w2 @ w1[:, C:],
+        atol=1e-6)
 
 
 def test_gelu_phi_matches_autograd():
@@ -76,8 +78,7 @@ def test_gelu_phi_matches_autograd():
     prompt = torch.randn(C)
     expected = torch.autograd.functional.jacobian(
         lambda p: encoder(p[None, None])[0, 0], prompt)
-    assert torch.allclose(phi_jacobian(encoder, prompt), expected,
-                          atol=1e-6)
+    assert torch.allclose(phi_jacobian(encoder, prompt), expected, atol=1e-6)
 
 
 def test_rank_one_last_layer_collapses_the_prompt_space():
@@ -127,8 +128,9 @@ def test_report_of_a_scaled_rank_one_map():
     assert report['singular_value_ratio_mean'] == pytest.approx(0, abs=1e-7)
     assert report['output_norm_mean'] == pytest.approx(
         float(3 * prompts[:, 0].abs().mean()), rel=1e-5)
-    assert all(isinstance(v, (int, float)) and math.isfinite(v)
-               for v in report.values())
+    assert all(
+        isinstance(v, (int, float)) and math.isfinite(v)
+        for v in report.values())
 
 
 def test_report_needs_n_by_c_prompts():

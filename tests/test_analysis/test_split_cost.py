@@ -5,8 +5,13 @@ import pytest
 from mmppm.analysis.split_cost import (PIECES, episode_flops, fit_memory,
                                        largest_batch_within, seconds_at)
 
-FLOPS = dict(vae_encode=10., unet_fwd_bwd=300., unet_fwd=100., features=100.,
-             maps_fwd_bwd=3., maps_fwd=1.)
+FLOPS = dict(
+    vae_encode=10.,
+    unet_fwd_bwd=300.,
+    unet_fwd=100.,
+    features=100.,
+    maps_fwd_bwd=3.,
+    maps_fwd=1.)
 
 
 def test_episode_flops_known_answers():

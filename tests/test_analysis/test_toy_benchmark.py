@@ -25,8 +25,8 @@ def test_mp100_preset_writes_one_split_of_mp100s_shape(tmp_path):
             assert 8 <= len(ann['keypoints']) // 3 <= 20
         assert set(per_cat.values()) == {20}
     assert counts == dict(train=70, val=10, test=20)
-    assert not (names['train'] & names['val'] or names['train'] & names[
-        'test'] or names['val'] & names['test'])
+    assert not (names['train'] & names['val'] or names['train'] & names['test']
+                or names['val'] & names['test'])
 
 
 def test_unknown_preset_is_a_user_error(tmp_path):
@@ -35,18 +35,29 @@ def test_unknown_preset_is_a_user_error(tmp_path):
 
 
 def test_plan_runs_every_row_per_seed_and_the_exact_row_last():
-    runs = tb.plan_runs([0, 1], [1, 5], ['ppm_exact', 'ppm', 'copy'],
-                        {1: 4, 5: 2}, 15, exact_seeds=[1], exact_shots=[1])
-    assert [(r.seed, r.shots, r.key) for r in runs] == [
-        (0, 1, 'ppm'), (0, 1, 'copy'), (1, 1, 'ppm'), (1, 1, 'copy'),
-        (0, 5, 'ppm'), (0, 5, 'copy'), (1, 5, 'ppm'), (1, 5, 'copy'),
-        (1, 1, 'ppm_exact')]
+    runs = tb.plan_runs([0, 1], [1, 5], ['ppm_exact', 'ppm', 'copy'], {
+        1: 4,
+        5: 2
+    },
+                        15,
+                        exact_seeds=[1],
+                        exact_shots=[1])
+    assert [(r.seed, r.shots, r.key) for r in runs] == [(0, 1, 'ppm'),
+                                                        (0, 1, 'copy'),
+                                                        (1, 1, 'ppm'),
+                                                        (1, 1, 'copy'),
+                                                        (0, 5, 'ppm'),
+                                                        (0, 5, 'copy'),
+                                                        (1, 5, 'ppm'),
+                                                        (1, 5, 'copy'),
+                                                        (1, 1, 'ppm_exact')]
     assert {r.episodes for r in runs if r.shots == 5} == {2}
     # exact maps on fewer episodes: a cached run on the same episodes pairs it
-    runs = tb.plan_runs([0], [1], ['ppm', 'ppm_exact'], {1: 4}, 15, [0], [1],
+    runs = tb.plan_runs([0], [1], ['ppm', 'ppm_exact'], {1: 4},
+                        15, [0], [1],
                         exact_episodes=2)
-    assert [(r.key, r.episodes) for r in runs] == [
-        ('ppm', 4), ('ppm', 2), ('ppm_exact', 2)]
+    assert [(r.key, r.episodes) for r in runs] == [('ppm', 4), ('ppm', 2),
+                                                   ('ppm_exact', 2)]
     with pytest.raises(UserError, match="unknown benchmark row 'pmp'"):
         tb.plan_runs([0], [1], ['pmp'], {1: 1}, 3, [], [])
 
@@ -78,18 +89,19 @@ def test_missing_inputs_are_named_before_any_run(tmp_path):
 def test_cpt_study_rows_carry_their_own_checkpoints(monkeypatch):
     """--cpt-checkpoint is the main table's cpt row's; each CPT study row
     tests its own shipped checkpoint, the untrained-Phi row none."""
-    paper = tb.run_command(tb.Run(1, 1, 'cpt_paper', 4, 15), 'wd', 'dd',
-                           'sd', 'my.pth')
+    paper = tb.run_command(
+        tb.Run(1, 1, 'cpt_paper', 4, 15), 'wd', 'dd', 'sd', 'my.pth')
     assert paper[2:4] == [tb.CPT_PAPER, 'data/toy_sd/cpt_toy_paper.pth']
-    phi0 = tb.run_command(tb.Run(1, 1, 'phi0', 4, 15), 'wd', 'dd', 'sd',
-                          'my.pth')
+    phi0 = tb.run_command(
+        tb.Run(1, 1, 'phi0', 4, 15), 'wd', 'dd', 'sd', 'my.pth')
     assert phi0[2:4] == [tb.CPT_PAPER, '--work-dir']
     assert 'model.test_cfg.allow_untrained_prompt_encoder=True' in phi0
     # a missing study checkpoint is named before any run
     monkeypatch.setitem(tb.ROWS, 'cpt_paper',
                         tb.ROWS['cpt_paper']._replace(checkpoint='gone.pth'))
-    with pytest.raises(UserError, match='no checkpoint at gone.pth '
-                       r'\(row cpt_paper\)'):
+    with pytest.raises(
+            UserError, match='no checkpoint at gone.pth '
+            r'\(row cpt_paper\)'):
         tb.check_inputs('data/toy_sd', 'x.pth', ['ppm', 'cpt_paper'])
 
 
@@ -103,10 +115,13 @@ def test_replay_summary_reads_the_test_loops_closing_line():
 def test_tool_runs_summarises_and_resumes_without_recomputing(
         load_tool, tmp_path, capsys):
     tool = load_tool('analysis/toy_benchmark.py')
-    argv = ['--preset', 'toy', '--seeds', '1', '--shots', '1',
-            '--rows', 'copy', '--episodes-1shot', '2', '--queries', '3',
-            '--bootstrap', '200', '--data-dir', str(tmp_path / 'data'),
-            '--work-dir', str(tmp_path / 'work')]
+    argv = [
+        '--preset', 'toy', '--seeds', '1', '--shots', '1', '--rows', 'copy',
+        '--episodes-1shot', '2', '--queries', '3', '--bootstrap', '200',
+        '--data-dir',
+        str(tmp_path / 'data'), '--work-dir',
+        str(tmp_path / 'work')
+    ]
     first = tool.main(argv)
     out = capsys.readouterr().out
     assert '[1/1]' in out and '6 computed, 0 replayed' in out
@@ -115,8 +130,9 @@ def test_tool_runs_summarises_and_resumes_without_recomputing(
     assert row['episodes'] == 6  # 3 test categories x 2 episodes
     assert row['low'] <= row['mean'] <= row['high']
     # the metric's per-query file carries every query
-    with open(tmp_path / 'work/seed1/1shot/copy_e2_q3/results.queries.json',
-              encoding='utf-8') as f:
+    with open(
+            tmp_path / 'work/seed1/1shot/copy_e2_q3/results.queries.json',
+            encoding='utf-8') as f:
         assert len(json.load(f)['queries']) == 18
 
     again = tool.main(argv)
@@ -129,25 +145,39 @@ def test_tool_runs_summarises_and_resumes_without_recomputing(
 def _write_run(work_dir, run, scores):
     """A finished run's per-query file: one query per episode, its PCK@0.2
     ``scores[category][index]``."""
-    queries = [dict(category_name=cat, category_id=i, episode_id=10 * i + e,
-                    pck=[0.0, 0.0, 0.0, v, 0.0])
-               for i, (cat, vals) in enumerate(scores.items())
-               for e, v in enumerate(vals)]
+    queries = [
+        dict(
+            category_name=cat,
+            category_id=i,
+            episode_id=10 * i + e,
+            pck=[0.0, 0.0, 0.0, v, 0.0])
+        for i, (cat, vals) in enumerate(scores.items())
+        for e, v in enumerate(vals)
+    ]
     path = osp.join(tb.run_dir(str(work_dir), run), 'results.queries.json')
     from mmppm.utils.atomic_io import atomic_write_json
-    atomic_write_json(path, dict(thrs=[0.05, 0.1, 0.15, 0.2, 0.25],
-                                 queries=queries))
+    atomic_write_json(path,
+                      dict(thrs=[0.05, 0.1, 0.15, 0.2, 0.25], queries=queries))
 
 
 def test_summary_pairs_each_claim_on_the_same_episodes(tmp_path):
     ppm4 = {'a': [0.5, 0.6, 0.7, 0.8], 'b': [0.2, 0.3, 0.4, 0.5]}
     ppm2 = {'a': [0.4, 0.9], 'b': [0.1, 0.6]}  # other draws (fewer episodes)
-    runs = tb.plan_runs([0], [1], ['ppm', 'cpt', 'ppm_exact'], {1: 4}, 15,
-                        [0], [1], exact_episodes=2)
-    data = {('ppm', 4): ppm4, ('ppm', 2): ppm2,
-            ('cpt', 4): {c: [v - 0.1 for v in s] for c, s in ppm4.items()},
-            ('ppm_exact', 2): {c: [v + 0.05 for v in s]
-                               for c, s in ppm2.items()}}
+    runs = tb.plan_runs([0], [1], ['ppm', 'cpt', 'ppm_exact'], {1: 4},
+                        15, [0], [1],
+                        exact_episodes=2)
+    data = {
+        ('ppm', 4): ppm4,
+        ('ppm', 2): ppm2,
+        ('cpt', 4): {
+            c: [v - 0.1 for v in s]
+            for c, s in ppm4.items()
+        },
+        ('ppm_exact', 2): {
+            c: [v + 0.05 for v in s]
+            for c, s in ppm2.items()
+        }
+    }
     for r in runs:
         _write_run(tmp_path, r, data[r.key, r.episodes])
     summary = tb.summarise(runs, str(tmp_path), num_samples=200)
@@ -176,7 +206,8 @@ def test_shot_counts_pair_on_the_episode_counts_all_seeds_share():
 
 def test_a_report_of_runs_never_made_names_the_missing_run(tmp_path):
     runs = tb.plan_runs([7], [1], ['ppm'], {1: 4}, 15, [], [])
-    with pytest.raises(UserError,
-                       match='no results for seed 7, 1-shot, ppm .*without '
-                       '--report-only'):
+    with pytest.raises(
+            UserError,
+            match='no results for seed 7, 1-shot, ppm .*without '
+            '--report-only'):
         tb.summarise(runs, str(tmp_path), num_samples=10)

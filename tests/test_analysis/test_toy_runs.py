@@ -3,8 +3,7 @@ import json
 
 import pytest
 
-from mmppm.analysis.toy_runs import (Row, format_table, pick, row_tag,
-                                     run_rows)
+from mmppm.analysis.toy_runs import Row, format_table, pick, row_tag, run_rows
 
 
 def test_pick_reads_a_metric_by_its_last_name():
@@ -15,9 +14,16 @@ def test_pick_reads_a_metric_by_its_last_name():
 
 
 def test_table_in_percent_with_dashes_for_missing_metrics():
-    results = [dict(name='PPM', seconds=12.3,
-                    metrics={'PCK@0.20': 0.875, 'fit_PCK@0.20': 0.5}),
-               dict(name='support copy', seconds=1, metrics={'PCK@0.20': 1})]
+    results = [
+        dict(
+            name='PPM',
+            seconds=12.3,
+            metrics={
+                'PCK@0.20': 0.875,
+                'fit_PCK@0.20': 0.5
+            }),
+        dict(name='support copy', seconds=1, metrics={'PCK@0.20': 1})
+    ]
     text = format_table(results, keys=('PCK@0.20', 'fit_PCK@0.20'))
     lines = text.splitlines()
     assert lines[1].split() == ['PPM', '87.50', '50.00', '12', 's']
@@ -29,10 +35,11 @@ def test_table_in_percent_with_dashes_for_missing_metrics():
 
 def test_row_tags_differ_by_overrides_and_are_safe_folder_names():
     a = row_tag(Row('a', 'configs/ppm/x.py'))
-    b = row_tag(Row('b', 'configs/ppm/x.py', None,
-                    ('model.backbone.timestep=50', )))
-    c = row_tag(Row('c', 'configs/ppm/x.py', None,
-                    ('model.backbone.layers=[a.b,c.d]', )))
+    b = row_tag(
+        Row('b', 'configs/ppm/x.py', None, ('model.backbone.timestep=50', )))
+    c = row_tag(
+        Row('c', 'configs/ppm/x.py', None,
+            ('model.backbone.layers=[a.b,c.d]', )))
     assert a == 'x' and b == 'x_50' and len({a, b, c}) == 3
     assert '/' not in c and '[' not in c
 
@@ -61,8 +68,11 @@ def _fake_test_main(pck, fail=False):
             raise UserError('the toy SD is missing')
         out = argv[argv.index('--out') + 1]
         with open(out, 'w') as f:
-            json.dump({'metrics': {'toy/PCK@0.20': pck,
-                                   'toy/fit_PCK@0.20': 0.5}}, f)
+            json.dump(
+                {'metrics': {
+                    'toy/PCK@0.20': pck,
+                    'toy/fit_PCK@0.20': 0.5
+                }}, f)
 
     return main
 
@@ -105,8 +115,8 @@ def test_a_failing_row_prints_its_log_and_stops_with_exit_status_1(
         monkeypatch, tmp_path, capfd):
     from mmppm.engine.cli import run_tool
     with pytest.raises(SystemExit) as exit_:
-        run_tool(lambda argv: _run_fakes(monkeypatch, tmp_path,
-                                         [0.875, 0.25, 0.5], fail_at=1))
+        run_tool(lambda argv: _run_fakes(
+            monkeypatch, tmp_path, [0.875, 0.25, 0.5], fail_at=1))
     assert exit_.value.code == 1
     out, err = capfd.readouterr()
     log_path = str(tmp_path / 'fake_1' / 'console.log')

@@ -48,8 +48,8 @@ def test_load_scalars_splits_train_and_val(work_dir):
     assert series(val, 'PCK') == ([20, 30], [0.1, 0.2])
     # log_metric_by_epoch=True: val step = epoch (0) -> last train iteration
     epoch_steps = [dict(r, step=0) if 'PCK' in r else r for r in ROWS]
-    (work_dir / 'epoch.json').write_text('\n'.join(map(json.dumps,
-                                                       epoch_steps)))
+    (work_dir / 'epoch.json').write_text('\n'.join(
+        map(json.dumps, epoch_steps)))
     train, val = load_scalars(str(work_dir / 'epoch.json'))
     assert series(val, 'PCK') == ([20, 30], [0.1, 0.2])
     with pytest.raises(FileNotFoundError):
@@ -81,11 +81,17 @@ def test_a_resumed_runs_sessions_are_one_curve(tmp_path):
     """Two sessions: iterations 0-20, then a resume that logs 20 again (a
     different value: the later session wins) and 30."""
     write_session(tmp_path, '20260101_000000', [
-        dict(loss=2., step=10), val_row(10, .5, .6),
-        dict(loss=1.5, step=20), val_row(20, .55, .7)])
+        dict(loss=2., step=10),
+        val_row(10, .5, .6),
+        dict(loss=1.5, step=20),
+        val_row(20, .55, .7)
+    ])
     write_session(tmp_path, '20260101_010000', [
-        dict(loss=1.4, step=20), val_row(20, .57, .7),
-        dict(loss=1.2, step=30), val_row(30, .6, .8)])
+        dict(loss=1.4, step=20),
+        val_row(20, .57, .7),
+        dict(loss=1.2, step=30),
+        val_row(30, .6, .8)
+    ])
     train, val = load_run(str(tmp_path))
     assert series(train, 'loss') == ([10, 20, 30], [2., 1.4, 1.2])
     assert series(val, 'PCK') == ([10, 20, 30], [.5, .57, .6])

@@ -17,14 +17,15 @@ def demo(load_tool):
 
 @pytest.fixture(scope='module')
 def demo_args(random_sd_dir, toy_data, tmp_path_factory):
-    cfg = write_config(small_config(random_sd_dir, toy_data),
-                       tmp_path_factory.mktemp('cfg') / 'small.py')
+    cfg = write_config(
+        small_config(random_sd_dir, toy_data),
+        tmp_path_factory.mktemp('cfg') / 'small.py')
     img_dir = osp.join(toy_data, 'images', 'toy_cat02')
-    return dict(cfg=cfg,
-                img_dir=img_dir,
-                support=osp.join(img_dir, 'toy_cat02_0.jpg'),
-                ann=osp.join(toy_data, 'annotations',
-                             'mp100_split1_test.json'))
+    return dict(
+        cfg=cfg,
+        img_dir=img_dir,
+        support=osp.join(img_dir, 'toy_cat02_0.jpg'),
+        ann=osp.join(toy_data, 'annotations', 'mp100_split1_test.json'))
 
 
 def test_demo_writes_pictures(demo, demo_args, one_thread, tmp_path):
@@ -32,8 +33,8 @@ def test_demo_writes_pictures(demo, demo_args, one_thread, tmp_path):
     queries = [osp.join(a['img_dir'], f'toy_cat02_{i}.jpg') for i in (1, 2)]
     out = tmp_path / 'out'
     demo.main([
-        '--config', a['cfg'], '--support', a['support'],
-        '--support-keypoints', a['ann'], '--query', *queries, '--save-dir',
+        '--config', a['cfg'], '--support', a['support'], '--support-keypoints',
+        a['ann'], '--query', *queries, '--save-dir',
         str(out), '--show-maps', '--skeleton', '0-1', '1-2'
     ])
     preds = json.loads((out / 'predictions.json').read_text())
@@ -56,8 +57,9 @@ def test_demo_npy_keypoints_and_query_folder(demo, demo_args, one_thread,
     out = tmp_path / 'out'
     summary = demo.main([
         '--config', demo_args['cfg'], '--support', demo_args['support'],
-        '--support-keypoints', str(kpts), '--query', demo_args['img_dir'],
-        '--save-dir', str(out)
+        '--support-keypoints',
+        str(kpts), '--query', demo_args['img_dir'], '--save-dir',
+        str(out)
     ])
     assert len(summary) == 6  # every image of the folder
     assert all(len(s['keypoints']) == 3 for s in summary)
@@ -74,19 +76,29 @@ def test_demo_errors_are_one_line(demo, demo_args, tmp_path, case):
     bad.write_text('no image')
     argv = ['--config', a['cfg'], '--save-dir', str(tmp_path / 'o')]
     argv += dict(
-        missing_query=['--support', a['support'], '--support-keypoints',
-                       a['ann'], '--query', str(tmp_path / 'nope.jpg')],
+        missing_query=[
+            '--support', a['support'], '--support-keypoints', a['ann'],
+            '--query',
+            str(tmp_path / 'nope.jpg')
+        ],
         # the JSON holds many annotations, none for a copied file name
-        mismatch=['--support', str(bad), '--support-keypoints', a['ann'],
-                  '--query', a['support']],
-        not_image=['--support', str(bad), '--support-keypoints', str(kpts),
-                   '--query', a['support']])[case]
+        mismatch=[
+            '--support',
+            str(bad), '--support-keypoints', a['ann'], '--query', a['support']
+        ],
+        not_image=[
+            '--support',
+            str(bad), '--support-keypoints',
+            str(kpts), '--query', a['support']
+        ])[case]
     with pytest.raises(SystemExit) as e:
         demo.main(argv)
     msg = str(e.value.code)
     assert msg.startswith('error: ') and '\n' not in msg
-    assert dict(missing_query='nope.jpg', mismatch='keypoint annotations',
-                not_image='not a readable image')[case] in msg
+    assert dict(
+        missing_query='nope.jpg',
+        mismatch='keypoint annotations',
+        not_image='not a readable image')[case] in msg
 
 
 def test_save_dir_is_checked_before_the_run(demo, demo_args, tmp_path,
@@ -100,9 +112,12 @@ def test_save_dir_is_checked_before_the_run(demo, demo_args, tmp_path,
     monkeypatch.setattr('mmppm.apis.init_cape_model',
                         lambda *x, **k: built.append(1))
     with pytest.raises(SystemExit) as e:
-        demo.main(['--config', a['cfg'], '--support', a['support'],
-                   '--support-keypoints', a['ann'], '--query', a['support'],
-                   '--save-dir', str(taken)])
+        demo.main([
+            '--config', a['cfg'], '--support', a['support'],
+            '--support-keypoints', a['ann'], '--query', a['support'],
+            '--save-dir',
+            str(taken)
+        ])
     assert str(e.value.code) == (f'error: --save-dir {taken} is a file, not '
                                  'a folder: choose another path')
     assert not built and taken.read_text() == 'mine'
@@ -110,8 +125,8 @@ def test_save_dir_is_checked_before_the_run(demo, demo_args, tmp_path,
 
 def test_colliding_query_names_get_distinct_outputs(tmp_path):
     from mmppm.utils.file_names import unique_stems
-    assert unique_stems(['x/a.jpg', 'y/a.jpg', 'a_2.jpg']) == ['a', 'a_3',
-                                                               'a_2']
+    assert unique_stems(['x/a.jpg', 'y/a.jpg',
+                         'a_2.jpg']) == ['a', 'a_3', 'a_2']
     assert unique_stems(['a_2.jpg', 'a.jpg', 'a.png']) == ['a_2', 'a', 'a_3']
     names = unique_stems(['b.jpg', 'b.jpg', 'b_2.jpg', 'b_3.jpg', 'b.jpg'])
     assert len(set(names)) == 5 and names[2:4] == ['b_2', 'b_3']
@@ -123,7 +138,10 @@ def test_a_missing_support_image_is_named_as_such(demo, demo_args, tmp_path):
     a = demo_args
     missing = tmp_path / 'nope.jpg'
     with pytest.raises(SystemExit) as e:
-        demo.main(['--config', a['cfg'], '--support', str(missing),
-                   '--support-keypoints', a['ann'], '--query', a['support'],
-                   '--save-dir', str(tmp_path / 'o')])
+        demo.main([
+            '--config', a['cfg'], '--support',
+            str(missing), '--support-keypoints', a['ann'], '--query',
+            a['support'], '--save-dir',
+            str(tmp_path / 'o')
+        ])
     assert str(e.value.code) == f'error: support image 0 not found: {missing}'

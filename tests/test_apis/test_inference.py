@@ -58,7 +58,8 @@ def test_keypoints_in_original_pixels(model, monkeypatch):
     (res, ) = inference_cape(model, WIDE, KPTS, WIDE)
     np.testing.assert_allclose(
         res.pred_instances.keypoints[0],
-        [[37.5, 112.5], [100., 50.], [-25., -75.]], atol=1e-4)
+        [[37.5, 112.5], [100., 50.], [-25., -75.]],
+        atol=1e-4)
     np.testing.assert_allclose(res.pred_instances.keypoint_scores, 1.)
     assert res.pred_instances.keypoints.shape == (1, 3, 2)
 
@@ -66,12 +67,16 @@ def test_keypoints_in_original_pixels(model, monkeypatch):
 def test_query_bbox_sets_the_crop(model, monkeypatch):
     # bbox (10, 20)-(50, 60): centre (30, 40), scale 40 * 1.25 = 50.
     peak_maps(monkeypatch, model, [(32, 32), (0, 0), (48, 16)])
-    res = inference_cape(model, WIDE, KPTS, [WIDE, WIDE],
-                         query_bboxes=[[0, 0, 200, 100], [10, 20, 50, 60]])
+    res = inference_cape(
+        model,
+        WIDE,
+        KPTS, [WIDE, WIDE],
+        query_bboxes=[[0, 0, 200, 100], [10, 20, 50, 60]])
     assert len(res) == 2
-    np.testing.assert_allclose(res[1].pred_instances.keypoints[0],
-                               [[30., 40.], [5., 15.], [42.5, 27.5]],
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        res[1].pred_instances.keypoints[0],
+        [[30., 40.], [5., 15.], [42.5, 27.5]],
+        atol=1e-4)
 
 
 def test_episode_matches_benchmark_pipeline(cfg):
@@ -97,8 +102,9 @@ def test_episode_matches_benchmark_pipeline(cfg):
         np.testing.assert_allclose(a.input_center, b.input_center)
         np.testing.assert_allclose(a.input_scale, b.input_scale)
         if a.episode_role == 'support':
-            assert torch.equal(torch.as_tensor(a.gt_fields.heatmaps),
-                               torch.as_tensor(b.gt_fields.heatmaps))
+            assert torch.equal(
+                torch.as_tensor(a.gt_fields.heatmaps),
+                torch.as_tensor(b.gt_fields.heatmaps))
         else:
             np.testing.assert_array_equal(a.support_keypoints_visible,
                                           b.support_keypoints_visible)
@@ -109,16 +115,15 @@ def test_full_run_paths_equal_arrays_and_heatmaps(model, toy_data, tmp_path):
     paths = [osp.join(img_dir, f'toy_cat02_{i}.jpg') for i in range(3)]
     ann = osp.join(toy_data, 'annotations', 'mp100_split1_test.json')
     support = read_coco_support(ann, paths[:1])
-    res = inference_cape(model, paths[0], ann, paths[1:],
-                         return_heatmaps=True)
+    res = inference_cape(model, paths[0], ann, paths[1:], return_heatmaps=True)
     assert model.test_cfg['output_heatmaps'] is False  # restored
     num_kpts = support['keypoints'].shape[1]
     assert res[0].pred_fields.heatmaps.shape == (num_kpts, CROP, CROP)
     assert res[0].pred_instances.keypoint_scores.shape == (1, num_kpts)
-    again = inference_cape(model, [cv2.imread(paths[0])],
-                           support['keypoints'], [cv2.imread(p)
-                                                  for p in paths[1:]],
-                           support_bboxes=support['bboxes'])
+    again = inference_cape(
+        model, [cv2.imread(paths[0])],
+        support['keypoints'], [cv2.imread(p) for p in paths[1:]],
+        support_bboxes=support['bboxes'])
     for a, b in zip(res, again):  # same seed, same crops: same answer
         np.testing.assert_allclose(a.pred_instances.keypoints,
                                    b.pred_instances.keypoints)
@@ -127,16 +132,31 @@ def test_full_run_paths_equal_arrays_and_heatmaps(model, toy_data, tmp_path):
 
 def test_read_coco_support_matches_file_names_and_skeleton(tmp_path):
     data = dict(
-        images=[dict(id=1, file_name='a/one.jpg'),
-                dict(id=2, file_name='b/two.jpg')],
-        annotations=[
-            dict(id=10, image_id=1, category_id=5, bbox=[1, 2, 10, 20],
-                 keypoints=[1, 1, 2, 2, 2, 0, 3, 3, 1]),
-            dict(id=11, image_id=2, category_id=5, bbox=[0, 0, 5, 5],
-                 keypoints=[4, 4, 2, 5, 5, 2, 6, 6, 2]),
+        images=[
+            dict(id=1, file_name='a/one.jpg'),
+            dict(id=2, file_name='b/two.jpg')
         ],
-        categories=[dict(id=5, name='x', keypoints=['p', 'q', 'r'],
-                         skeleton=[[1, 2], [2, 3]])])
+        annotations=[
+            dict(
+                id=10,
+                image_id=1,
+                category_id=5,
+                bbox=[1, 2, 10, 20],
+                keypoints=[1, 1, 2, 2, 2, 0, 3, 3, 1]),
+            dict(
+                id=11,
+                image_id=2,
+                category_id=5,
+                bbox=[0, 0, 5, 5],
+                keypoints=[4, 4, 2, 5, 5, 2, 6, 6, 2]),
+        ],
+        categories=[
+            dict(
+                id=5,
+                name='x',
+                keypoints=['p', 'q', 'r'],
+                skeleton=[[1, 2], [2, 3]])
+        ])
     ann = tmp_path / 'support.json'
     ann.write_text(json.dumps(data))
     out = read_coco_support(str(ann), ['/elsewhere/two.jpg', 'one.jpg'])
@@ -158,9 +178,8 @@ def test_bad_inputs_give_one_line_errors(model, tmp_path):
     not_image = tmp_path / 'notes.jpg'
     not_image.write_text('not an image')
     cases = [
-        (FileNotFoundError, 'missing.jpg',
-         lambda: inference_cape(model, str(tmp_path / 'missing.jpg'), KPTS,
-                                WIDE)),
+        (FileNotFoundError, 'missing.jpg', lambda: inference_cape(
+            model, str(tmp_path / 'missing.jpg'), KPTS, WIDE)),
         (ValueError, 'not a readable image',
          lambda: inference_cape(model, WIDE, KPTS, str(not_image))),
         (ValueError, 'different keypoint counts [3, 2]',
@@ -173,9 +192,8 @@ def test_bad_inputs_give_one_line_errors(model, tmp_path):
          lambda: inference_cape(model, WIDE, KPTS, np.zeros((4, 4, 5)))),
         (ValueError, 'query_bboxes',
          lambda: inference_cape(model, WIDE, KPTS, WIDE, query_bboxes=[1, 2])),
-        (ValueError, 'support_visible has 2 values',
-         lambda: inference_cape(model, WIDE, KPTS, WIDE,
-                                support_visible=[1, 0])),
+        (ValueError, 'support_visible has 2 values', lambda: inference_cape(
+            model, WIDE, KPTS, WIDE, support_visible=[1, 0])),
         (FileNotFoundError, 'Support keypoint file not found',
          lambda: inference_cape(model, WIDE, str(tmp_path / 'k.json'), WIDE)),
     ]
@@ -253,10 +271,17 @@ def test_bad_boxes_are_named(model, tmp_path):
     with pytest.raises(ValueError) as e:
         inference_cape(model, WIDE, KPTS, WIDE, support_bboxes=nan_box)
     assert 'support_bboxes: boxes must be finite numbers' in one_line(e)
-    ann = dict(images=[dict(id=1, file_name='s.png', width=200, height=100)],
-               annotations=[dict(id=5, image_id=1, category_id=1,
-                                 bbox=[1, 2], keypoints=[20, 30, 2])],
-               categories=[dict(id=1, name='x', keypoints=['a'])])
+    ann = dict(
+        images=[dict(id=1, file_name='s.png', width=200, height=100)],
+        annotations=[
+            dict(
+                id=5,
+                image_id=1,
+                category_id=1,
+                bbox=[1, 2],
+                keypoints=[20, 30, 2])
+        ],
+        categories=[dict(id=1, name='x', keypoints=['a'])])
     path = tmp_path / 'support.json'
     path.write_text(json.dumps(ann))
     with pytest.raises(ValueError) as e:

@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 
 import mmppm.testing.fakes  # noqa: F401  (registers the fake model/dataset)
 from mmppm.compat.checkpoint_compat import (history_buffer_getattr,
-                                           register_checkpoint_safe_globals)
+                                            register_checkpoint_safe_globals)
 
 
 @pytest.fixture(autouse=True)
@@ -30,24 +30,26 @@ def _weights_only_default(monkeypatch):
 def make_runner(work_dir, max_iters, load_from=None, resume=False):
     return Runner.from_cfg(
         Config(
-            dict(model=dict(type='FakeRegressor', init_w=0.5),
-                 work_dir=str(work_dir),
-                 experiment_name=f'ckpt_{uuid.uuid4().hex}',
-                 default_scope='mmengine',
-                 log_level='WARNING',
-                 train_dataloader=dict(
-                     dataset=dict(type='FakeRegressionDataset', n=8),
-                     sampler=dict(type='DefaultSampler', shuffle=False),
-                     batch_size=4,
-                     num_workers=0,
-                     collate_fn=dict(type='default_collate')),
-                 optim_wrapper=dict(optimizer=dict(type='Adam', lr=0.1)),
-                 train_cfg=dict(by_epoch=False, max_iters=max_iters),
-                 default_hooks=dict(checkpoint=dict(
-                     type='CheckpointHook', interval=2, by_epoch=False)),
-                 custom_hooks=[dict(type='SnapshotHook')],
-                 load_from=load_from,
-                 resume=resume)))
+            dict(
+                model=dict(type='FakeRegressor', init_w=0.5),
+                work_dir=str(work_dir),
+                experiment_name=f'ckpt_{uuid.uuid4().hex}',
+                default_scope='mmengine',
+                log_level='WARNING',
+                train_dataloader=dict(
+                    dataset=dict(type='FakeRegressionDataset', n=8),
+                    sampler=dict(type='DefaultSampler', shuffle=False),
+                    batch_size=4,
+                    num_workers=0,
+                    collate_fn=dict(type='default_collate')),
+                optim_wrapper=dict(optimizer=dict(type='Adam', lr=0.1)),
+                train_cfg=dict(by_epoch=False, max_iters=max_iters),
+                default_hooks=dict(
+                    checkpoint=dict(
+                        type='CheckpointHook', interval=2, by_epoch=False)),
+                custom_hooks=[dict(type='SnapshotHook')],
+                load_from=load_from,
+                resume=resume)))
 
 
 def snapshot(runner):
@@ -102,10 +104,8 @@ def test_load_from_and_resume_restore_exactly(tmp_path):
     assert loaded.iter == 1
 
     # resume from iter 2: parameters, optimizer state, iteration restored ...
-    resumed = make_runner(tmp_path / 'c',
-                          max_iters=4,
-                          load_from=ckpt2,
-                          resume=True)
+    resumed = make_runner(
+        tmp_path / 'c', max_iters=4, load_from=ckpt2, resume=True)
     resumed.train()
     start = snapshot(resumed)
     assert start['iter'] == 2
@@ -114,8 +114,9 @@ def test_load_from_and_resume_restore_exactly(tmp_path):
     assert start['optimizer']['param_groups'] == ref_opt['param_groups']
     assert start['optimizer']['state'].keys() == ref_opt['state'].keys()
     for k, v in ref_opt['state'][0].items():
-        assert torch.equal(torch.as_tensor(start['optimizer']['state'][0][k]),
-                           torch.as_tensor(v)), k
+        assert torch.equal(
+            torch.as_tensor(start['optimizer']['state'][0][k]),
+            torch.as_tensor(v)), k
     # ... and training continues to where the uninterrupted run got.
     assert resumed.iter == 4
     assert torch.equal(resumed.model.w.detach(), ckpt4['state_dict']['w'])
@@ -135,10 +136,11 @@ def test_getattr_is_restricted():
 
 
 def test_numpy_values_roundtrip():
-    value = dict(s=np.float64(1.5),
-                 i=np.int32(3),
-                 a=np.arange(4, dtype=np.float32),
-                 b=np.array([True, False]))
+    value = dict(
+        s=np.float64(1.5),
+        i=np.int32(3),
+        a=np.arange(4, dtype=np.float32),
+        b=np.array([True, False]))
     buf = io.BytesIO()
     torch.save(value, buf)
     buf.seek(0)

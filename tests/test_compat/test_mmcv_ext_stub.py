@@ -7,8 +7,9 @@ import pytest
 from mmppm.utils import has_compiled_mmcv_ops
 
 
-@pytest.mark.skipif(has_compiled_mmcv_ops(),
-                    reason='a full mmcv with compiled ops is installed')
+@pytest.mark.skipif(
+    has_compiled_mmcv_ops(),
+    reason='a full mmcv with compiled ops is installed')
 def test_mmpose_models_before_mmppm_imports():
     code = ('import mmpose.models\n'
             'import mmcv._ext as ext\n'
@@ -21,8 +22,10 @@ def test_mmpose_models_before_mmppm_imports():
             '    raise AssertionError("the stub op did not raise")\n'
             'import mmppm\n'
             'print("ok")\n')
-    proc = subprocess.run([sys.executable, '-c', code], capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run([sys.executable, '-c', code],
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().endswith('ok')
 

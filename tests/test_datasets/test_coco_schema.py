@@ -24,17 +24,21 @@ def test_a_valid_file_loads(tmp_path):
 def test_duplicate_image_ids_name_both_entries(tmp_path):
     data = make_coco()
     data['images'][3]['id'] = data['images'][0]['id']
-    with pytest.raises(ValueError, match=r"ann.json: images\[0\] and "
-                       r"images\[3\] share the id 0: 'cat0/0.jpg' and "
-                       r"'cat0/3.jpg'"):
+    with pytest.raises(
+            ValueError,
+            match=r"ann.json: images\[0\] and "
+            r"images\[3\] share the id 0: 'cat0/0.jpg' and "
+            r"'cat0/3.jpg'"):
         load(tmp_path, data)
 
 
 def test_duplicate_annotation_ids(tmp_path):
     data = make_coco()
     data['annotations'][5]['id'] = data['annotations'][1]['id']
-    with pytest.raises(ValueError, match=r'annotations\[1\] and '
-                       r'annotations\[5\] share the id 1001'):
+    with pytest.raises(
+            ValueError,
+            match=r'annotations\[1\] and '
+            r'annotations\[5\] share the id 1001'):
         load(tmp_path, data)
 
 
@@ -55,29 +59,33 @@ def test_image_fields(tmp_path, field, value, match):
         load(tmp_path, data)
 
 
-@pytest.mark.parametrize('keypoints, match', [
-    (None, 'not a flat list of numbers'),  # "keypoints": null
-    ('1, 2, 2', 'not a flat list of numbers'),
-    ([1, 2, 2, 3, 'x', 2, 5, 6, 2], 'not a flat list of numbers'),
-    ([1, 2, 2, 3, 4], 'has 5 keypoint values, not a multiple of 3'),
-    ([1, float('nan'), 2, 3, 4, 2, 5, 6, 2], 'non-finite keypoint'),
-    ([1, 2, 2, float('inf'), 4, 2, 5, 6, 2], 'non-finite keypoint'),
-])
+@pytest.mark.parametrize(
+    'keypoints, match',
+    [
+        (None, 'not a flat list of numbers'),  # "keypoints": null
+        ('1, 2, 2', 'not a flat list of numbers'),
+        ([1, 2, 2, 3, 'x', 2, 5, 6, 2], 'not a flat list of numbers'),
+        ([1, 2, 2, 3, 4], 'has 5 keypoint values, not a multiple of 3'),
+        ([1, float('nan'), 2, 3, 4, 2, 5, 6, 2], 'non-finite keypoint'),
+        ([1, 2, 2, float('inf'), 4, 2, 5, 6, 2], 'non-finite keypoint'),
+    ])
 def test_keypoint_values(tmp_path, keypoints, match):
     data = make_coco()
     data['annotations'][1]['keypoints'] = keypoints
-    with pytest.raises(ValueError,
-                       match=r'annotations\[1\] \(id 1001\) .*' + match):
+    with pytest.raises(
+            ValueError, match=r'annotations\[1\] \(id 1001\) .*' + match):
         load(tmp_path, data)
 
 
-@pytest.mark.parametrize('bbox', [[5., 10., 60.], [5, 'a', 1, 1],
-                                  [5, float('nan'), 1, 1], 'box'])
+@pytest.mark.parametrize(
+    'bbox', [[5., 10., 60.], [5, 'a', 1, 1], [5, float('nan'), 1, 1], 'box'])
 def test_bbox_values(tmp_path, bbox):
     data = make_coco()
     data['annotations'][2]['bbox'] = bbox
-    with pytest.raises(ValueError, match=r'annotations\[2\] \(id 1002\) has '
-                       r'"bbox": .*expected 4 finite numbers'):
+    with pytest.raises(
+            ValueError,
+            match=r'annotations\[2\] \(id 1002\) has '
+            r'"bbox": .*expected 4 finite numbers'):
         load(tmp_path, data)
 
 
@@ -87,9 +95,11 @@ def test_keypoint_count_mismatch_blames_the_odd_annotation(tmp_path):
     data = make_coco(num_per_cat=(4, 3), ks=(9, 5))
     data['annotations'][0]['keypoints'] = data['annotations'][0][
         'keypoints'][:24]
-    with pytest.raises(ValueError, match=r'annotation id 1000 \(category '
-                       r'"cat0", id 10\) has 8 keypoints but 3 of the '
-                       r"category's 4 annotations have 9"):
+    with pytest.raises(
+            ValueError,
+            match=r'annotation id 1000 \(category '
+            r'"cat0", id 10\) has 8 keypoints but 3 of the '
+            r"category's 4 annotations have 9"):
         load(tmp_path, data)
 
 
@@ -122,13 +132,13 @@ def test_one_keypoint_reader_for_every_door():
 ])
 def test_keypoint_reader_errors_are_one_line(keypoints, message):
     with pytest.raises(UserError) as e:
-        annotation_keypoints(dict(keypoints=keypoints),
-                             'ann.json: annotations[1] (id 1001)')
+        annotation_keypoints(
+            dict(keypoints=keypoints), 'ann.json: annotations[1] (id 1001)')
     assert str(e.value) == message
 
 
-@pytest.mark.parametrize('box', [[1, 2], [1, 2, float('nan'), 3],
-                                 [1, 2, '3', 4], 'x'])
+@pytest.mark.parametrize(
+    'box', [[1, 2], [1, 2, float('nan'), 3], [1, 2, '3', 4], 'x'])
 def test_bbox_check(box):
     check_bbox([1, 2, 3.5, 4], 'a')
     with pytest.raises(UserError) as e:

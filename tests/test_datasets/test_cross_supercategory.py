@@ -57,10 +57,10 @@ def test_build(tmp_path):
     with pytest.raises(ValueError, match='both'):
         build_cross_supercategory(files, held_out='vehicle', val='vehicle')
     with pytest.raises(ValueError, match=r"\['bed', 'car'\]"):
-        build_cross_supercategory(files,
-                                  held_out='vehicle',
-                                  table=dict(person='human_body',
-                                             fly='insect'))
+        build_cross_supercategory(
+            files,
+            held_out='vehicle',
+            table=dict(person='human_body', fly='insect'))
 
 
 def test_tool(tmp_path, monkeypatch):

@@ -11,10 +11,11 @@ from mmppm.datasets import MP100Dataset, load_coco_json
 from mmppm.testing.mp100_fixtures import (make_coco, require_shared_ann_file,
                                           write_json)
 
-CODEC = dict(type='MSRAHeatmap',
-             input_size=(256, 256),
-             heatmap_size=(256, 256),
-             sigma=6)
+CODEC = dict(
+    type='MSRAHeatmap',
+    input_size=(256, 256),
+    heatmap_size=(256, 256),
+    sigma=6)
 SUPPORT_PIPELINE = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale', padding=1.25),
@@ -31,10 +32,11 @@ QUERY_PIPELINE = [
 TRAIN_PIPELINE = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomBBoxTransform',
-         shift_prob=0,
-         scale_factor=(0.85, 1.15),
-         rotate_factor=15),
+    dict(
+        type='RandomBBoxTransform',
+        shift_prob=0,
+        scale_factor=(0.85, 1.15),
+        rotate_factor=15),
     dict(type='TopdownAffine', input_size=(256, 256)),
     dict(type='GenerateTarget', encoder=CODEC),
     dict(type='PackPoseInputs'),
@@ -132,43 +134,46 @@ def test_errors(tmp_path):
                                 'x.json', dict(images=[], categories=[])))
     data = make_coco(num_per_cat=(5, 3), ks=(3, 4))
     with pytest.raises(ValueError, match=r'"cat1" \(id 11\) has 3 valid'):
-        MP100Dataset(ann_file=write_json(tmp_path / 'few.json', data),
-                     mode='test',
-                     shots=1,
-                     num_queries=3)
+        MP100Dataset(
+            ann_file=write_json(tmp_path / 'few.json', data),
+            mode='test',
+            shots=1,
+            num_queries=3)
     data['annotations'][6]['keypoints'] += [1., 1., 2]
-    with pytest.raises(ValueError,
-                       match=r'wrong.json: annotation id 1101 '
-                       r'\(category "cat1", id 11\) has 5 keypoints'):
+    with pytest.raises(
+            ValueError,
+            match=r'wrong.json: annotation id 1101 '
+            r'\(category "cat1", id 11\) has 5 keypoints'):
         MP100Dataset(ann_file=write_json(tmp_path / 'wrong.json', data))
 
 
 def test_missing_image_at_load_time(tmp_path):
     ann_file = write_json(tmp_path / 'a.json', make_coco())
-    ds = MP100Dataset(ann_file=ann_file,
-                      data_root=str(tmp_path),
-                      pipeline=TRAIN_PIPELINE)
+    ds = MP100Dataset(
+        ann_file=ann_file, data_root=str(tmp_path), pipeline=TRAIN_PIPELINE)
     with pytest.raises(FileNotFoundError, match='images/cat0/0.jpg'):
         ds[0]
-    ep = MP100Dataset(ann_file=ann_file,
-                      data_root=str(tmp_path),
-                      mode='val',
-                      num_queries=2,
-                      num_episodes=1,
-                      pipeline=SUPPORT_PIPELINE)
+    ep = MP100Dataset(
+        ann_file=ann_file,
+        data_root=str(tmp_path),
+        mode='val',
+        num_queries=2,
+        num_episodes=1,
+        pipeline=SUPPORT_PIPELINE)
     with pytest.raises(FileNotFoundError, match=r'images/cat0/\d\.jpg'):
         ep[0]
 
 
 def test_toy_episode_through_mmpose_pipeline(toy_root):
-    ds = MP100Dataset(ann_file='annotations/mp100_split1_test.json',
-                      data_root=str(toy_root),
-                      mode='test',
-                      shots=2,
-                      num_queries=3,
-                      num_episodes=2,
-                      pipeline=SUPPORT_PIPELINE,
-                      query_pipeline=QUERY_PIPELINE)
+    ds = MP100Dataset(
+        ann_file='annotations/mp100_split1_test.json',
+        data_root=str(toy_root),
+        mode='test',
+        shots=2,
+        num_queries=3,
+        num_episodes=2,
+        pipeline=SUPPORT_PIPELINE,
+        query_pipeline=QUERY_PIPELINE)
     assert len(ds) == 2 * 2
     out = ds[3]
     inputs, samples = out['inputs'], out['data_samples']
@@ -201,9 +206,10 @@ def test_toy_episode_through_mmpose_pipeline(toy_root):
 
 
 def test_toy_train_mode(toy_root):
-    ds = MP100Dataset(ann_file='annotations/mp100_split1_train.json',
-                      data_root=str(toy_root),
-                      pipeline=TRAIN_PIPELINE)
+    ds = MP100Dataset(
+        ann_file='annotations/mp100_split1_train.json',
+        data_root=str(toy_root),
+        pipeline=TRAIN_PIPELINE)
     assert not ds.test_mode and len(ds) == len(ds.instances) == 16
     ks = [c['num_keypoints'] for c in ds.categories.values()]
     assert ds.num_total_keypoints == sum(ks)
@@ -220,27 +226,33 @@ def test_toy_train_mode(toy_root):
 def test_bad_episode_counts_name_the_config_key(toy_root, key, value):
     from mmppm.datasets import MP100Dataset
     with pytest.raises(ValueError, match=f'{key} must be an integer >= 1'):
-        MP100Dataset(ann_file='annotations/mp100_split1_test.json',
-                     data_root=str(toy_root), mode='test',
-                     **{key: value})
+        MP100Dataset(
+            ann_file='annotations/mp100_split1_test.json',
+            data_root=str(toy_root),
+            mode='test',
+            **{key: value})
 
 
 @pytest.mark.parametrize('content', [b'', b'not a jpeg at all'])
 def test_undecodable_image_is_named(toy_root, tmp_path, content):
     import shutil
+
     from mmppm.datasets import MP100Dataset
     root = tmp_path / 'toy'
     shutil.copytree(toy_root, root)
-    ann = json.loads((root / 'annotations/mp100_split1_test.json')
-                     .read_text())
+    ann = json.loads((root / 'annotations/mp100_split1_test.json').read_text())
     bad = root / 'images' / ann['images'][0]['file_name']
     bad.write_bytes(content)
-    ds = MP100Dataset(ann_file='annotations/mp100_split1_test.json',
-                      data_root=str(root), mode='train',
-                      pipeline=[dict(type='LoadImage')])
-    with pytest.raises(ValueError, match=r'image .*\.jpg \(annotation id '
-                       r'\d+, category "toy_cat\d+"\) is not a readable '
-                       r'image'):  # measured before the pipeline decodes it
+    ds = MP100Dataset(
+        ann_file='annotations/mp100_split1_test.json',
+        data_root=str(root),
+        mode='train',
+        pipeline=[dict(type='LoadImage')])
+    with pytest.raises(
+            ValueError,
+            match=r'image .*\.jpg \(annotation id '
+            r'\d+, category "toy_cat\d+"\) is not a readable '
+            r'image'):  # measured before the pipeline decodes it
         ds[0]
 
 
@@ -252,8 +264,10 @@ def test_pipeline_builds_after_an_mmengine_scoped_runner(tmp_path):
     from mmengine.registry import DefaultScope
     ann_file = write_json(tmp_path / 'a.json', make_coco())
     with DefaultScope.overwrite_default_scope('mmengine'):
-        ds = MP100Dataset(ann_file=ann_file, data_root=str(tmp_path),
-                          pipeline=TRAIN_PIPELINE)
+        ds = MP100Dataset(
+            ann_file=ann_file,
+            data_root=str(tmp_path),
+            pipeline=TRAIN_PIPELINE)
         assert DefaultScope.get_current_instance().scope_name == 'mmengine'
-    assert [type(t).__name__ for t in ds.pipeline.transforms][:1] == [
-        'LoadImage']
+    assert [type(t).__name__
+            for t in ds.pipeline.transforms][:1] == ['LoadImage']

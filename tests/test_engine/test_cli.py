@@ -12,6 +12,7 @@ from mmppm.utils.errors import ToolError
 
 
 class _Failing(torch.utils.data.Dataset):
+
     def __len__(self):
         return 2
 
@@ -39,8 +40,8 @@ def _exit_message(main, capsys, monkeypatch, **env):
     return capsys.readouterr().err
 
 
-def test_disk_full_says_what_is_kept_and_how_to_continue(capsys,
-                                                         monkeypatch):
+def test_disk_full_says_what_is_kept_and_how_to_continue(capsys, monkeypatch):
+
     def main(argv):
         raise OSError(errno.ENOSPC, 'No space left on device', 'w/iter_8.pth')
 
@@ -56,8 +57,8 @@ def test_each_process_reports_its_own_error_once(capsys, monkeypatch):
     def data_error(argv):
         raise MissingFileError('Image file not found: a.jpg')
 
-    err = _exit_message(data_error, capsys, monkeypatch, RANK='1',
-                        WORLD_SIZE='2')
+    err = _exit_message(
+        data_error, capsys, monkeypatch, RANK='1', WORLD_SIZE='2')
     assert err.splitlines()[0] == ('error (process 1): Image file not '
                                    'found: a.jpg')
 
@@ -65,8 +66,8 @@ def test_each_process_reports_its_own_error_once(capsys, monkeypatch):
         raise RuntimeError('[../third_party/gloo/gloo/transport/tcp/pair.cc'
                            ':534] Connection closed by peer [127.0.0.1]:1')
 
-    err = _exit_message(peer_died, capsys, monkeypatch, RANK='0',
-                        WORLD_SIZE='2')
+    err = _exit_message(
+        peer_died, capsys, monkeypatch, RANK='0', WORLD_SIZE='2')
     assert err.splitlines()[0] == (
         'error (process 0): another process of this run failed (its error '
         'is printed by it); this one stopped at a collective operation')
@@ -94,16 +95,19 @@ def test_launcher_pytorch_outside_torchrun(tmp_path, monkeypatch):
         monkeypatch.delenv(key, raising=False)
     cfg = tmp_path / 'c.py'
     cfg.write_text('model = dict()\n')
-    with pytest.raises(ToolError, match='--launcher pytorch needs the '
-                       'environment torchrun sets'):
+    with pytest.raises(
+            ToolError,
+            match='--launcher pytorch needs the '
+            'environment torchrun sets'):
         load_tool_config(str(cfg), None, 'pytorch')
 
 
 def test_cuda_device_without_a_gpu(monkeypatch):
     from mmppm.apis.inference import check_device
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
-    with pytest.raises(ValueError, match="device 'cuda': no CUDA GPU is "
-                       'available'):
+    with pytest.raises(
+            ValueError, match="device 'cuda': no CUDA GPU is "
+            'available'):
         check_device('cuda')
     with pytest.raises(ValueError, match='is not a torch device'):
         check_device('gpu0')
@@ -117,9 +121,10 @@ def test_a_wrongly_typed_unet_config_value_is_named(random_sd_dir, tmp_path):
     cfg = json.loads(cfg_file.read_text())
     cfg['norm_num_groups'] = '8'
     cfg_file.write_text(json.dumps(cfg))
-    with pytest.raises(SDWeightsNotFoundError,
-                       match=r'Could not build "unet" of Stable Diffusion '
-                       r'from .*: TypeError: .*; its unet/config.json holds a '
-                       r'value of the wrong type') as e:
+    with pytest.raises(
+            SDWeightsNotFoundError,
+            match=r'Could not build "unet" of Stable Diffusion '
+            r'from .*: TypeError: .*; its unet/config.json holds a '
+            r'value of the wrong type') as e:
         load_sd_components(str(folder))
     assert '\n' not in str(e.value)

@@ -1,13 +1,11 @@
 """The prediction cache key follows content, not paths."""
+import json
 import os
+import time
 from types import SimpleNamespace
 
-from mmengine.config import Config
-
-import json
-import time
-
 import pytest
+from mmengine.config import Config
 
 from mmppm.engine.runner import fingerprint as fp
 from mmppm.engine.runner.fingerprint import (REMEMBER_MIN_BYTES, HashMemo,
@@ -34,11 +32,13 @@ def _setup(tmp_path):
     ann.write_text('{"images": []}')
     img = tmp_path / 'img.jpg'
     img.write_bytes(b'jpeg v1')
-    cfg = Config(dict(model=dict(backbone=dict(pretrained=str(sd))),
-                      test_dataloader=dict(dataset=dict(type='X')),
-                      load_from=str(ckpt)))
-    dataset = SimpleNamespace(ann_file=str(ann),
-                              instances=[dict(img_path=str(img))])
+    cfg = Config(
+        dict(
+            model=dict(backbone=dict(pretrained=str(sd))),
+            test_dataloader=dict(dataset=dict(type='X')),
+            load_from=str(ckpt)))
+    dataset = SimpleNamespace(
+        ann_file=str(ann), instances=[dict(img_path=str(img))])
     return cfg, dataset, dict(ckpt=ckpt, sd=sd, ann=ann, img=img)
 
 
@@ -50,8 +50,9 @@ def test_same_inputs_same_key(tmp_path):
     cfg, dataset, _ = _setup(tmp_path)
     assert key(cfg, dataset) == key(cfg, dataset)
     parts = prediction_fingerprint(cfg, dataset)
-    assert set(parts) == {'config', 'checkpoint', 'sd_weights',
-                          'annotations', 'images'}
+    assert set(parts) == {
+        'config', 'checkpoint', 'sd_weights', 'annotations', 'images'
+    }
 
 
 def test_replacing_any_input_under_the_same_path_changes_the_key(tmp_path):
@@ -60,8 +61,7 @@ def test_replacing_any_input_under_the_same_path_changes_the_key(tmp_path):
     seen = {before}
     for path, content in ((files['ckpt'], b'weights nan'),
                           (files['sd'] / 'unet' / 'model.safetensors',
-                           b'unet v2'),
-                          (files['ann'], b'{"images": [1]}'),
+                           b'unet v2'), (files['ann'], b'{"images": [1]}'),
                           (files['img'], b'jpeg v2 longer')):
         path.write_bytes(content)
         now = key(cfg, dataset)
@@ -177,8 +177,8 @@ def test_a_hash_is_not_remembered_while_the_file_is_fresh(tmp_path):
     file is hashed every time until it settles."""
     stat = os.stat(tmp_path)
     assert not fp.is_settled(stat, stat.st_ctime_ns + 10**9)
-    assert fp.is_settled(stat, max(stat.st_ctime_ns, stat.st_mtime_ns)
-                         + 3 * 10**9)
+    assert fp.is_settled(stat,
+                         max(stat.st_ctime_ns, stat.st_mtime_ns) + 3 * 10**9)
 
 
 def test_test_cfg_is_in_the_key(tmp_path):
@@ -194,20 +194,25 @@ def test_test_cfg_is_in_the_key(tmp_path):
 @pytest.mark.parametrize('change', [
     'model.backbone.input_size', 'model.fitter.steps',
     'test_dataloader.dataset.shots', 'test_dataloader.collate_fn.type',
-    'test_dataloader.sampler.shuffle', 'test_cfg.fp16',
-    'test_evaluator.thr', 'randomness.seed', 'env_cfg.cudnn_benchmark',
-    'custom_hooks', 'data_preprocessor.mean', 'new_top_level_key'])
+    'test_dataloader.sampler.shuffle', 'test_cfg.fp16', 'test_evaluator.thr',
+    'randomness.seed', 'env_cfg.cudnn_benchmark', 'custom_hooks',
+    'data_preprocessor.mean', 'new_top_level_key'
+])
 def test_every_config_value_the_run_reads_changes_the_key(tmp_path, change):
     """Property: the key covers the whole resolved config that reaches the
     model, the loop and the metric (not a chosen subset)."""
     cfg, dataset, _ = _setup(tmp_path)
-    cfg.merge_from_dict(dict(
-        test_dataloader=dict(batch_size=1, num_workers=0,
-                             sampler=dict(type='DefaultSampler')),
-        test_cfg=dict(type='ResumableTestLoop'),
-        test_evaluator=dict(type='EpisodicPCK'),
-        randomness=dict(seed=0), env_cfg=dict(cudnn_benchmark=False),
-        custom_hooks=[]))
+    cfg.merge_from_dict(
+        dict(
+            test_dataloader=dict(
+                batch_size=1,
+                num_workers=0,
+                sampler=dict(type='DefaultSampler')),
+            test_cfg=dict(type='ResumableTestLoop'),
+            test_evaluator=dict(type='EpisodicPCK'),
+            randomness=dict(seed=0),
+            env_cfg=dict(cudnn_benchmark=False),
+            custom_hooks=[]))
     before = key(cfg, dataset)
     if change == 'custom_hooks':
         cfg.custom_hooks = [dict(type='SomeHook')]
@@ -219,18 +224,21 @@ def test_every_config_value_the_run_reads_changes_the_key(tmp_path, change):
 @pytest.mark.parametrize('change', [
     'work_dir', 'test_cfg.cache_dir', 'test_cfg.log_interval',
     'test_dataloader.num_workers', 'test_dataloader.batch_size',
-    'default_hooks.logger.interval',
-    'model_wrapper_cfg.type', 'show_hook'])
+    'default_hooks.logger.interval', 'model_wrapper_cfg.type', 'show_hook'
+])
 def test_bookkeeping_does_not_change_the_key(tmp_path, change):
     """Where outputs go, logging, workers and pictures do not decide the
     predictions: a rerun with --show-dir or --work-dir still replays."""
     cfg, dataset, _ = _setup(tmp_path)
-    cfg.merge_from_dict(dict(test_cfg=dict(type='ResumableTestLoop'),
-                             test_dataloader=dict(num_workers=0)))
+    cfg.merge_from_dict(
+        dict(
+            test_cfg=dict(type='ResumableTestLoop'),
+            test_dataloader=dict(num_workers=0)))
     before = key(cfg, dataset)
     if change == 'show_hook':
-        cfg.custom_hooks = [dict(type='EpisodeVisualizationHook',
-                                 out_dir='vis')]
+        cfg.custom_hooks = [
+            dict(type='EpisodeVisualizationHook', out_dir='vis')
+        ]
     else:
         cfg.merge_from_dict({change: 'x/y'})
     assert key(cfg, dataset) == before

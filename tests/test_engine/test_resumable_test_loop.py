@@ -12,8 +12,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmengine.structures import InstanceData
-
 from mmpose.structures import PoseDataSample
+
 from mmppm.engine.runner import (PredictionWriter, batch_episode_ids,
                                  group_outputs_by_episode,
                                  read_prediction_records)
@@ -23,21 +23,23 @@ from mmppm.testing.fakes import FakeEpisodeModel  # registers the fakes
 def make_runner(work_dir, n=6, batch_size=1, num_queries=2, **loop_kwargs):
     return Runner.from_cfg(
         Config(
-            dict(model=dict(type='FakeEpisodeModel'),
-                 work_dir=str(work_dir),
-                 experiment_name=f'resumable_{uuid.uuid4().hex}',
-                 default_scope='mmpose',
-                 log_level='WARNING',
-                 test_dataloader=dict(dataset=dict(type='FakeEpisodeDataset',
-                                                   n=n,
-                                                   num_queries=num_queries),
-                                      sampler=dict(type='DefaultSampler',
-                                                   shuffle=False),
-                                      batch_size=batch_size,
-                                      num_workers=0,
-                                      collate_fn=dict(type='pseudo_collate')),
-                 test_cfg=dict(type='ResumableTestLoop', **loop_kwargs),
-                 test_evaluator=dict(type='FakeEpisodeMetric'))))
+            dict(
+                model=dict(type='FakeEpisodeModel'),
+                work_dir=str(work_dir),
+                experiment_name=f'resumable_{uuid.uuid4().hex}',
+                default_scope='mmpose',
+                log_level='WARNING',
+                test_dataloader=dict(
+                    dataset=dict(
+                        type='FakeEpisodeDataset',
+                        n=n,
+                        num_queries=num_queries),
+                    sampler=dict(type='DefaultSampler', shuffle=False),
+                    batch_size=batch_size,
+                    num_workers=0,
+                    collate_fn=dict(type='pseudo_collate')),
+                test_cfg=dict(type='ResumableTestLoop', **loop_kwargs),
+                test_evaluator=dict(type='FakeEpisodeMetric'))))
 
 
 def run_test(runner):
@@ -185,17 +187,21 @@ def test_group_outputs_by_episode():
 
 def test_records_roundtrip_as_plain_json(tmp_path):
     writer = PredictionWriter(str(tmp_path / 'c' / 'x_rank0.jsonl'))
-    sample = PoseDataSample(metainfo=dict(
-        episode_id=3, support_keypoints_visible=np.ones((2, 3), np.float32),
-        fit_pck=np.array([0.5, 1.0]), name='cat', pair=(1, 2)))
+    sample = PoseDataSample(
+        metainfo=dict(
+            episode_id=3,
+            support_keypoints_visible=np.ones((2, 3), np.float32),
+            fit_pck=np.array([0.5, 1.0]),
+            name='cat',
+            pair=(1, 2)))
     sample.pred_instances = InstanceData(
         keypoints=np.array([[[1.25, 2.5]]], np.float32),
         keypoint_scores=torch.tensor([[0.75]]))
     writer.write({'a': [sample]})
     writer.write({7: [1, 'x']})
     writer.close()
-    first = json.loads((tmp_path / 'c' / 'x_rank0.jsonl').read_text()
-                       .splitlines()[0])
+    first = json.loads(
+        (tmp_path / 'c' / 'x_rank0.jsonl').read_text().splitlines()[0])
     assert first['version'] == 2
     records = read_prediction_records(str(tmp_path / 'c'))
     assert records[7] == [1, 'x']
@@ -235,7 +241,16 @@ def test_a_planted_pickle_is_never_loaded(tmp_path, reference):
 
 
 def test_unknown_element_type_in_a_cache_is_rejected(tmp_path):
-    line = json.dumps(dict(version=2, episodes=[['e', [{
-        '__element__': 'os.system', 'metainfo': {}, 'fields': {}}]]]))
+    line = json.dumps(
+        dict(
+            version=2,
+            episodes=[[
+                'e',
+                [{
+                    '__element__': 'os.system',
+                    'metainfo': {},
+                    'fields': {}
+                }]
+            ]]))
     (tmp_path / 'x_rank0.jsonl').write_text(line + '\n')
     assert read_prediction_records(str(tmp_path)) == {}

@@ -54,8 +54,7 @@ def test_support_visibility_and_empty():
 
 
 def test_pck_from_normalised_errors_equals_episodic_pck():
-    from mmppm.evaluation.functional import (normalized_errors,
-                                             pck_from_errors)
+    from mmppm.evaluation.functional import normalized_errors, pck_from_errors
     rng = np.random.default_rng(0)
     for _ in range(20):
         gt = rng.uniform(0, 100, (6, 2))
@@ -67,8 +66,8 @@ def test_pck_from_normalised_errors_equals_episodic_pck():
             pck_from_errors(normalized_errors(pred, gt, bbox), mask),
             episodic_pck(pred, gt, qv, sv, bbox))
     # known answer: errors 0.1 and 0.3, strict below the threshold
-    assert pck_from_errors([0.1, 0.3, 9], [1, 1, 0], [0.1, 0.2, 0.5]
-                           ).tolist() == [0., 0.5, 1.]
+    assert pck_from_errors([0.1, 0.3, 9], [1, 1, 0],
+                           [0.1, 0.2, 0.5]).tolist() == [0., 0.5, 1.]
     assert normalized_errors([[3., 4.]], [[0., 0.]],
                              [0, 0, 50, 10]).tolist() == [0.1]
     assert np.isinf(normalized_errors([[1., 1.]], [[0., 0.]], [0, 0, 0, 0]))

@@ -1,7 +1,6 @@
 """Fit diagnostics: support errors and "fitted" (the PCK rule), peak
 contrast."""
 import numpy as np
-import pytest
 
 from mmppm.evaluation.functional import (fit_pck, fitted, peak_contrast,
                                          support_errors)

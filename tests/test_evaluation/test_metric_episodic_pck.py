@@ -15,12 +15,13 @@ from mmppm.evaluation import EpisodicPCK
 
 
 def _sample(cat_id, name, pred, gt, q_vis, s_vis, bbox, role='query'):
-    s = PoseDataSample(metainfo=dict(category_id=cat_id,
-                                     category_name=name,
-                                     episode_id=0,
-                                     episode_role=role,
-                                     support_keypoints_visible=np.asarray(
-                                         s_vis, dtype=np.float32)))
+    s = PoseDataSample(
+        metainfo=dict(
+            category_id=cat_id,
+            category_name=name,
+            episode_id=0,
+            episode_role=role,
+            support_keypoints_visible=np.asarray(s_vis, dtype=np.float32)))
     s.gt_instances = InstanceData(
         keypoints=np.asarray(gt, dtype=np.float32)[None],
         keypoints_visible=np.asarray(q_vis, dtype=np.float32)[None],
@@ -119,9 +120,11 @@ def test_fit_diagnostics_reported_and_poor_fit_warned():
     samples = []
     for episode_id, fit in ((0, 0.5), (1, 0.9)):
         s = _sample(1, 'a', gt, gt, [1, 1], [[1, 1]], [0, 0, 100, 100])
-        s.set_metainfo(dict(episode_id=episode_id,
-                            fit_pck=np.full(5, fit),
-                            fit_map_loss_vs_zero=fit))
+        s.set_metainfo(
+            dict(
+                episode_id=episode_id,
+                fit_pck=np.full(5, fit),
+                fit_map_loss_vs_zero=fit))
         samples.append(s)
     evaluator = Evaluator(EpisodicPCK())
     evaluator.process(samples)
@@ -147,17 +150,19 @@ def test_good_fit_no_warning():
 def test_no_fit_keys_without_diagnostics():
     gt = np.array([[10., 10.]])
     metric = EpisodicPCK()
-    metric.process({}, [_sample(1, 'a', gt, gt, [1], [[1]],
-                                [0, 0, 10, 10]).to_dict()])
-    assert not any(k.startswith('fit_')
-                   for k in metric.compute_metrics(metric.results))
+    metric.process(
+        {}, [_sample(1, 'a', gt, gt, [1], [[1]], [0, 0, 10, 10]).to_dict()])
+    assert not any(
+        k.startswith('fit_') for k in metric.compute_metrics(metric.results))
 
 
-@pytest.mark.parametrize('thrs, headline, expected', [
-    ((0.05, 0.10, 0.15, 0.20, 0.25), 0.2, 0.5),
-    ((0.3, ), 0.3, 1.0),  # not a default threshold: from the errors
-    ((0.1, 0.2), 0.1, 0.0),
-])
+@pytest.mark.parametrize(
+    'thrs, headline, expected',
+    [
+        ((0.05, 0.10, 0.15, 0.20, 0.25), 0.2, 0.5),
+        ((0.3, ), 0.3, 1.0),  # not a default threshold: from the errors
+        ((0.1, 0.2), 0.1, 0.0),
+    ])
 def test_fit_pck_at_the_metric_own_thresholds(thrs, headline, expected):
     """The supports' normalised errors travel with the predictions, so the
     fit PCK follows the metric's thresholds (was dropped silently)."""
@@ -166,13 +171,14 @@ def test_fit_pck_at_the_metric_own_thresholds(thrs, headline, expected):
     # two supports (boxes 100 px): keypoint 0 off by 15 and 25 px (errors
     # 0.15 and 0.25), keypoint 1 not visible on support 1: not counted
     sup = np.array([[[20., 20.], [60., 60.]], [[30., 30.], [70., 70.]]])
-    s.set_metainfo(dict(
-        fit_map_loss_vs_zero=0.5,
-        fit_keypoints=sup + np.array([[[15., 0.], [0., 0.]],
-                                      [[0., 25.], [0., 0.]]]),
-        support_keypoints=sup,
-        support_bboxes=np.array([[0., 0., 100., 100.]] * 2),
-        support_keypoints_visible=np.array([[1, 1], [1, 0]])))
+    s.set_metainfo(
+        dict(
+            fit_map_loss_vs_zero=0.5,
+            fit_keypoints=sup +
+            np.array([[[15., 0.], [0., 0.]], [[0., 25.], [0., 0.]]]),
+            support_keypoints=sup,
+            support_bboxes=np.array([[0., 0., 100., 100.]] * 2),
+            support_keypoints_visible=np.array([[1, 1], [1, 0]])))
     evaluator = Evaluator(EpisodicPCK(thrs=thrs, headline_thr=headline))
     evaluator.process([s])
     m, log = _evaluate_logged(evaluator, 1)
@@ -212,5 +218,5 @@ def test_outfile_prefix_writes_each_querys_scores(tmp_path):
     assert data['queries'][0]['category_name'] == 'a'
     assert data['queries'][0]['episode_id'] == 0
     assert 'fit_pck' not in data['queries'][0]
-    assert [p.name for p in (tmp_path / 'out').iterdir()] == [
-        'run.queries.json']  # no temporary file left beside it
+    assert [p.name for p in (tmp_path / 'out').iterdir()
+            ] == ['run.queries.json']  # no temporary file left beside it

@@ -19,22 +19,28 @@ EPISODIC_CFG = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_episodic.py'
 PAPER_CFG = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper.py'
 TUNED_CFG = 'configs/cpt/ppm_cpt_toy-sd_toy.py'
 
-
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def build_model(sd_dir, prompt_encoder=None, recipe='paper', **test_cfg):
     return MODELS.build(
-        dict(type='PPMEstimator',
-             backbone=dict(type='SDCrossAttnBackbone', pretrained=sd_dir,
-                           input_size=(64, 64)),
-             head=dict(type='PromptMatchingHead',
-                       loss=dict(type='NormalizedCEMapLoss')),
-             fitter=dict(type='PromptFitter', steps=4, lr=0.05,
-                         map_mode=dict(type='CachedMaps', max_batch=64)),
-             prompt_encoder=prompt_encoder,
-             train_cfg=dict(recipe=recipe, map_mode=dict(type='CachedMaps')),
-             test_cfg=dict(dict(seed=0), **test_cfg)))
+        dict(
+            type='PPMEstimator',
+            backbone=dict(
+                type='SDCrossAttnBackbone',
+                pretrained=sd_dir,
+                input_size=(64, 64)),
+            head=dict(
+                type='PromptMatchingHead',
+                loss=dict(type='NormalizedCEMapLoss')),
+            fitter=dict(
+                type='PromptFitter',
+                steps=4,
+                lr=0.05,
+                map_mode=dict(type='CachedMaps', max_batch=64)),
+            prompt_encoder=prompt_encoder,
+            train_cfg=dict(recipe=recipe, map_mode=dict(type='CachedMaps')),
+            test_cfg=dict(dict(seed=0), **test_cfg)))
 
 
 def spy_fits(model, monkeypatch):
@@ -51,9 +57,10 @@ def spy_fits(model, monkeypatch):
 
 
 def test_episodic_inner_fit_is_the_test_time_fit(random_sd_dir, monkeypatch):
-    model = build_model(random_sd_dir,
-                        dict(type='SharedPromptMLP', residual=False),
-                        recipe='episodic')
+    model = build_model(
+        random_sd_dir,
+        dict(type='SharedPromptMLP', residual=False),
+        recipe='episodic')
     images, samples = make_episode(shots=1, queries=2, k=3, seed=4)
     fits = spy_fits(model, monkeypatch)
     episode_id = samples[0].metainfo['episode_id']
@@ -65,8 +72,8 @@ def test_episodic_inner_fit_is_the_test_time_fit(random_sd_dir, monkeypatch):
     model.predict_episode(images, samples, fit_diagnostics=False)
     train_fit, test_fit = fits
     assert train_fit.steps == test_fit.steps == 4
-    torch.testing.assert_close(train_fit.prompts, test_fit.prompts,
-                               rtol=0, atol=0)
+    torch.testing.assert_close(
+        train_fit.prompts, test_fit.prompts, rtol=0, atol=0)
     assert train_fit.losses == test_fit.losses
     # the query loss reaches P_bar and Phi, not through the fit (first order)
     losses['loss_map'].backward()
@@ -76,8 +83,8 @@ def test_episodic_inner_fit_is_the_test_time_fit(random_sd_dir, monkeypatch):
     assert all(p.grad is not None for p in encoder.mlp.parameters())
     assert float(losses['fit_steps']) == 4
     # per prompt: the fit's loss sums over the 3 keypoints' prompts
-    assert float(losses['fit_map']) == pytest.approx(
-        train_fit.map_losses[-1] / 3)
+    assert float(losses['fit_map']) == pytest.approx(train_fit.map_losses[-1] /
+                                                     3)
 
 
 def test_identity_phi_is_plain_ppm(random_sd_dir):
@@ -110,8 +117,7 @@ def test_identity_phi_is_plain_ppm(random_sd_dir):
 
 def test_per_group_learning_rates_reach_the_optimiser(random_sd_dir):
     cfg = Config.fromfile(TUNED_CFG)
-    model = build_model(random_sd_dir,
-                        dict(type='SharedPromptMLP'))
+    model = build_model(random_sd_dir, dict(type='SharedPromptMLP'))
     c = model.backbone.cross_attention_dim
     model.base_prompts = torch.nn.Parameter(torch.zeros(7, 1, c))
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -144,20 +150,22 @@ def test_recipe_and_train_dataset_must_agree():
 
 def test_recipe_values_are_checked(random_sd_dir):
     with pytest.raises(UserError, match="recipe must be one of"):
-        build_model(random_sd_dir, dict(type='SharedPromptMLP'),
-                    recipe='episodik')
+        build_model(
+            random_sd_dir, dict(type='SharedPromptMLP'), recipe='episodik')
     with pytest.raises(UserError, match='leave model.train_cfg.num_base'):
         MODELS.build(
-            dict(type='PPMEstimator',
-                 backbone=dict(type='SDCrossAttnBackbone',
-                               pretrained=random_sd_dir,
-                               input_size=(64, 64)),
-                 prompt_encoder=dict(type='SharedPromptMLP'),
-                 train_cfg=dict(recipe='episodic', num_base_keypoints=5)))
+            dict(
+                type='PPMEstimator',
+                backbone=dict(
+                    type='SDCrossAttnBackbone',
+                    pretrained=random_sd_dir,
+                    input_size=(64, 64)),
+                prompt_encoder=dict(type='SharedPromptMLP'),
+                train_cfg=dict(recipe='episodic', num_base_keypoints=5)))
 
 
 def test_a_recipe_fed_the_other_data_names_the_fix(random_sd_dir):
-    model = build_model(random_sd_dir, dict(type='SharedPromptMLP'),
-                        recipe='episodic')
+    model = build_model(
+        random_sd_dir, dict(type='SharedPromptMLP'), recipe='episodic')
     with pytest.raises(UserError, match='needs a train dataset of episodes'):
         model.loss(torch.zeros(2, 3, 32, 32), [])

@@ -41,11 +41,12 @@ def _one_thread_and_safe_checkpoints():
 @pytest.fixture(scope='module')
 def toy_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('toy_cpt')
-    generate_toy_mp100(root,
-                       seed=0,
-                       num_categories=(3, 1, 1),
-                       instances_per_category=6,
-                       num_keypoints=(4, 8))
+    generate_toy_mp100(
+        root,
+        seed=0,
+        num_categories=(3, 1, 1),
+        instances_per_category=6,
+        num_keypoints=(4, 8))
     return str(root)
 
 
@@ -66,9 +67,8 @@ def make_cfg(work_dir, toy_root, sd_dir, max_iters=2, **overrides):
     cfg.model.backbone.pretrained = sd_dir
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        interval=2,
-                                        by_epoch=False)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=2, by_epoch=False)
     cfg.default_hooks.logger.interval = 1
     cfg.custom_hooks = [dict(type='SnapshotHook')]
     fresh_names(cfg, work_dir)
@@ -166,8 +166,7 @@ def test_only_trainable_params_optimised_and_saved(toy_root, random_sd_dir,
     }
     lr_of = {id(p): g['lr'] for g in groups for p in g['params']}
     assert lr_of[id(model.base_prompts)] == pytest.approx(4 * 5e-4)
-    assert lr_of[id(model.prompt_encoder.shared_prompt)] == pytest.approx(
-        5e-4)
+    assert lr_of[id(model.prompt_encoder.shared_prompt)] == pytest.approx(5e-4)
     # they moved, SD did not
     for name in TRAINABLE:
         assert not torch.equal(start[name], model.state_dict()[name]), name
@@ -176,9 +175,10 @@ def test_only_trainable_params_optimised_and_saved(toy_root, random_sd_dir,
     for name, value in sd_before.items():
         assert torch.equal(value, sd_after[name]), name
 
-    ckpt = torch.load(osp.join(cfg.work_dir, 'iter_2.pth'),
-                      map_location='cpu',
-                      weights_only=False)
+    ckpt = torch.load(
+        osp.join(cfg.work_dir, 'iter_2.pth'),
+        map_location='cpu',
+        weights_only=False)
     assert set(ckpt['state_dict']) == TRAINABLE
     assert ckpt['meta']['iter'] == 2
     for name, value in ckpt['state_dict'].items():
@@ -194,12 +194,13 @@ def test_resume_restores_params_optimizer_and_iter(toy_root, random_sd_dir,
     ckpt_path = osp.join(cfg.work_dir, 'iter_2.pth')
     ckpt = torch.load(ckpt_path, map_location='cpu', weights_only=False)
 
-    cfg = make_cfg(tmp_path / 'w',
-                   toy_root,
-                   random_sd_dir,
-                   max_iters=4,
-                   resume=True,
-                   load_from=ckpt_path)
+    cfg = make_cfg(
+        tmp_path / 'w',
+        toy_root,
+        random_sd_dir,
+        max_iters=4,
+        resume=True,
+        load_from=ckpt_path)
     runner = Runner.from_cfg(cfg)
     runner.train()
     start = snapshot(runner)
@@ -243,9 +244,10 @@ def test_checkpoint_of_another_split_is_a_clear_error(cpt_checkpoint,
     other.model.train_cfg.num_base_keypoints = k + 7  # e.g. another split
     other.load_from = path
     runner = Runner.from_cfg(other)
-    with pytest.raises(ValueError,
-                       match=rf'base_prompts has shape \({k}, 1, 32\).*'
-                       r'num_base_keypoints'):
+    with pytest.raises(
+            ValueError,
+            match=rf'base_prompts has shape \({k}, 1, 32\).*'
+            r'num_base_keypoints'):
         runner.load_or_resume()
     # the same checkpoint under the right K loads
     same = fresh_names(copy.deepcopy(cfg), tmp_path / 'w2')
@@ -293,25 +295,40 @@ def test_test_time_ignores_base_prompts(cpt_checkpoint, tmp_path):
 
 
 def final_params(runner):
-    return {k: v.detach().clone()
-            for k, v in bare(runner.model).state_dict().items()}
+    return {
+        k: v.detach().clone()
+        for k, v in bare(runner.model).state_dict().items()
+    }
 
 
 def test_resumed_run_equals_an_uninterrupted_one(toy_root, random_sd_dir,
                                                  tmp_path):
     hooks = [dict(type='SnapshotHook'), dict(type='RandomStateHook')]
     straight = Runner.from_cfg(
-        make_cfg(tmp_path / 'a', toy_root, random_sd_dir, max_iters=4,
-                 custom_hooks=hooks))
+        make_cfg(
+            tmp_path / 'a',
+            toy_root,
+            random_sd_dir,
+            max_iters=4,
+            custom_hooks=hooks))
     straight.train()
     first = Runner.from_cfg(
-        make_cfg(tmp_path / 'b', toy_root, random_sd_dir, max_iters=2,
-                 custom_hooks=hooks))
+        make_cfg(
+            tmp_path / 'b',
+            toy_root,
+            random_sd_dir,
+            max_iters=2,
+            custom_hooks=hooks))
     first.train()
     resumed = Runner.from_cfg(
-        make_cfg(tmp_path / 'b', toy_root, random_sd_dir, max_iters=4,
-                 custom_hooks=hooks, resume=True,
-                 load_from=osp.join(str(tmp_path / 'b'), 'iter_2.pth')))
+        make_cfg(
+            tmp_path / 'b',
+            toy_root,
+            random_sd_dir,
+            max_iters=4,
+            custom_hooks=hooks,
+            resume=True,
+            load_from=osp.join(str(tmp_path / 'b'), 'iter_2.pth')))
     resumed.train()
     a, b = final_params(straight), final_params(resumed)
     for name in a:
@@ -319,18 +336,22 @@ def test_resumed_run_equals_an_uninterrupted_one(toy_root, random_sd_dir,
 
 
 def test_non_finite_loss_stops_before_any_checkpoint(toy_root, random_sd_dir,
-                                                    tmp_path):
-    cfg = make_cfg(tmp_path / 'w', toy_root, random_sd_dir, max_iters=4,
-                   custom_hooks=[dict(type='FiniteLossHook')])
+                                                     tmp_path):
+    cfg = make_cfg(
+        tmp_path / 'w',
+        toy_root,
+        random_sd_dir,
+        max_iters=4,
+        custom_hooks=[dict(type='FiniteLossHook')])
     cfg.optim_wrapper.optimizer.lr = 1e20
-    with pytest.raises(FloatingPointError,
-                       match=r'iteration \d.*loss=nan.*loss_map'):
+    with pytest.raises(
+            FloatingPointError, match=r'iteration \d.*loss=nan.*loss_map'):
         Runner.from_cfg(cfg).train()
     for name in ('iter_2.pth', 'iter_4.pth'):
         path = osp.join(cfg.work_dir, name)
         if osp.isfile(path):  # saved before the loss went NaN: finite
-            state = torch.load(path, map_location='cpu',
-                               weights_only=False)['state_dict']
+            state = torch.load(
+                path, map_location='cpu', weights_only=False)['state_dict']
             assert all(torch.isfinite(v).all() for v in state.values())
 
 
@@ -338,10 +359,13 @@ def test_cpt_checkpoint_in_a_plain_ppm_config_is_an_error(
         cpt_checkpoint, random_sd_dir):
     path, _ = cpt_checkpoint
     from mmpose.registry import MODELS
-    plain = MODELS.build(dict(
-        type='PPMEstimator',
-        backbone=dict(type='SDCrossAttnBackbone', pretrained=random_sd_dir,
-                      input_size=(64, 64))))
+    plain = MODELS.build(
+        dict(
+            type='PPMEstimator',
+            backbone=dict(
+                type='SDCrossAttnBackbone',
+                pretrained=random_sd_dir,
+                input_size=(64, 64))))
     with pytest.raises(ValueError, match='CPT weights.*no prompt_encoder'):
         load_checkpoint(plain, path, map_location='cpu')
 
@@ -366,13 +390,16 @@ def test_a_cpt_checkpoint_with_missing_or_extra_encoder_keys_is_an_error(
         state['prompt_encoder.extra'] = torch.zeros(1)
     broken = tmp_path / 'broken.pth'
     torch.save(ckpt, broken)
-    model = MODELS.build(dict(
-        type='PPMEstimator',
-        backbone=dict(type='SDCrossAttnBackbone', pretrained=random_sd_dir,
-                      input_size=(64, 64)),
-        prompt_encoder=dict(type='SharedPromptMLP')))
-    with pytest.raises(ValueError, match='does not match the config.*' +
-                       match):
+    model = MODELS.build(
+        dict(
+            type='PPMEstimator',
+            backbone=dict(
+                type='SDCrossAttnBackbone',
+                pretrained=random_sd_dir,
+                input_size=(64, 64)),
+            prompt_encoder=dict(type='SharedPromptMLP')))
+    with pytest.raises(
+            ValueError, match='does not match the config.*' + match):
         load_checkpoint(model, str(broken), map_location='cpu')
     assert not model.prompt_encoder_ready
     load_checkpoint(model, path, map_location='cpu')  # the intact one loads
@@ -402,6 +429,8 @@ def test_cached_cpt_loss_equals_the_exact_map_term_on_the_first_layer(
         losses[mode] = model.loss(data['inputs'], data['data_samples'])
     assert set(losses['CachedMaps']) == {'loss_map'}
     assert 'loss_dm' in losses['ExactMaps']
-    torch.testing.assert_close(losses['CachedMaps']['loss_map'],
-                               losses['ExactMaps']['loss_map'], rtol=1e-4,
-                               atol=1e-6)
+    torch.testing.assert_close(
+        losses['CachedMaps']['loss_map'],
+        losses['ExactMaps']['loss_map'],
+        rtol=1e-4,
+        atol=1e-6)

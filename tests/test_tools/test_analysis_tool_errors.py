@@ -50,8 +50,9 @@ def test_fit_check_refuses_a_non_ppm_config(load_tool, capsys, one_line_error):
 def test_fit_check_checks_cfg_options(load_tool, capsys, one_line_error):
     tool = load_tool('analysis/fit_check.py')
     config = osp.join(REPO, 'configs/ppm/ppm_random-sd_1shot_toy.py')
-    line = one_line_error(tool.main, [
-        config, '--cfg-options', 'test_dataloader.dataset.mode=train'])
+    line = one_line_error(
+        tool.main,
+        [config, '--cfg-options', 'test_dataloader.dataset.mode=train'])
     assert line == (
         "error: test_dataloader.dataset.mode='train' is not allowed: it must "
         "be 'val' or 'test' (episodes) for testing; fix it in the config or "
@@ -59,8 +60,11 @@ def test_fit_check_checks_cfg_options(load_tool, capsys, one_line_error):
 
 
 # ------------------------------------------------------ plot_training_curve
-ROWS = [dict(loss=1.4, step=10), dict(loss=1.3, step=20),
-        dict(loss=1.2, step=30)]
+ROWS = [
+    dict(loss=1.4, step=10),
+    dict(loss=1.3, step=20),
+    dict(loss=1.2, step=30)
+]
 
 
 def test_plot_a_killed_runs_scalars(load_tool, tmp_path, capsys):
@@ -76,13 +80,14 @@ def test_plot_a_killed_runs_scalars(load_tool, tmp_path, capsys):
     assert osp.isfile(out)
 
 
-def test_plot_a_damaged_scalars_file_is_one_line(load_tool, tmp_path,
-                                                 capsys, one_line_error):
+def test_plot_a_damaged_scalars_file_is_one_line(load_tool, tmp_path, capsys,
+                                                 one_line_error):
     tool = load_tool('analysis/plot_training_curve.py')
     path = tmp_path / 'scalars.json'
     path.write_text('{"loss": 1}\nnot json\n{"loss": 2}\n')
-    line = one_line_error(tool.main,
-                          [str(path), '--out', str(tmp_path / 'c.png')])
+    line = one_line_error(
+        tool.main,
+        [str(path), '--out', str(tmp_path / 'c.png')])
     assert line == (
         f"error: {path}: line 2 is not a JSON object ('not json'); this is "
         'not an mmengine scalars.json, or it was edited: pass the work dir '
@@ -90,15 +95,19 @@ def test_plot_a_damaged_scalars_file_is_one_line(load_tool, tmp_path,
 
 
 # ------------------------------------------------------------ metrics_table
-def test_metrics_table_out_dir_is_a_file(load_tool, tmp_path, capsys, one_line_error):
+def test_metrics_table_out_dir_is_a_file(load_tool, tmp_path, capsys,
+                                         one_line_error):
     tool = load_tool('analysis/metrics_table.py')
     metrics = tmp_path / 'metrics.json'
-    metrics.write_text(json.dumps({'PCK': 0.5, 'PCK@0.20': 0.5,
-                                   'PCK@0.20/bed': 0.5}))
+    metrics.write_text(
+        json.dumps({
+            'PCK': 0.5,
+            'PCK@0.20': 0.5,
+            'PCK@0.20/bed': 0.5
+        }))
     a_file = tmp_path / 'tables'
     a_file.write_text('mine')
-    line = one_line_error(tool.main,
-                          [str(metrics), '--out-dir', str(a_file)])
+    line = one_line_error(tool.main, [str(metrics), '--out-dir', str(a_file)])
     assert line == (f'error: --out-dir {a_file} is a file, not a folder: '
                     'choose another path')
 
@@ -113,16 +122,17 @@ def test_metrics_table_out_dir_is_a_file(load_tool, tmp_path, capsys, one_line_e
 def test_projection_argument_ranges(load_tool, capsys, flag, value, allowed):
     """Were: a ZeroDivisionError traceback, negative GPU-hours."""
     proj = load_tool('analysis/project_split_cost.py')
-    assert argparse_error(capsys, proj.main,
-                          ['--arch', 'tiny', flag, value]).endswith(
+    assert argparse_error(capsys, proj.main, [
+        '--arch', 'tiny', flag, value
+    ]).endswith(
         f"error: argument {flag}: '{value}' is not allowed: give {allowed}")
 
 
-def test_projection_missing_memory_report(load_tool, tmp_path, capsys, one_line_error):
+def test_projection_missing_memory_report(load_tool, tmp_path, capsys,
+                                          one_line_error):
     proj = load_tool('analysis/project_split_cost.py')
     missing = str(tmp_path / 'bench.json')
-    line = one_line_error(proj.main,
-                          ['--no-flops', '--memory-json', missing])
+    line = one_line_error(proj.main, ['--no-flops', '--memory-json', missing])
     assert line == f'error: --memory-json report not found: {missing}'
 
 
@@ -133,17 +143,18 @@ def _main_calls(path):
     tree = ast.parse(open(path, encoding='utf-8').read())
     for node in tree.body:
         if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test):
-            return [ast.unparse(n) for n in ast.walk(node)
-                    if isinstance(n, ast.Call)]
+            return [
+                ast.unparse(n) for n in ast.walk(node)
+                if isinstance(n, ast.Call)
+            ]
     return None
 
 
 SCRIPTS = sorted(
-    osp.relpath(osp.join(root, f), REPO)
-    for top in ['tools', 'demo'] + glob.glob(
-        osp.join(REPO, 'projects', '*', 'tools'))
-    for root, _, files in os.walk(osp.join(REPO, top))
-    for f in files if f.endswith('.py'))
+    osp.relpath(osp.join(root, f), REPO) for top in ['tools', 'demo'] +
+    glob.glob(osp.join(REPO, 'projects', '*', 'tools'))
+    for root, _, files in os.walk(osp.join(REPO, top)) for f in files
+    if f.endswith('.py'))
 
 
 @pytest.mark.parametrize('script', SCRIPTS)
@@ -161,11 +172,17 @@ def test_a_missing_pretrained_is_one_line_from_the_command_line(tmp_path):
     import subprocess
     import sys
     missing = str(tmp_path / 'missing')
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools/analysis/benchmark_episode.py'),
-         '--pretrained', missing],
-        capture_output=True, text=True, timeout=300, cwd=str(tmp_path),
-        env=dict(os.environ, HF_HUB_OFFLINE='1', PYTHONPATH=REPO))
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'tools/analysis/benchmark_episode.py'), '--pretrained',
+        missing
+    ],
+                          capture_output=True,
+                          text=True,
+                          timeout=300,
+                          cwd=str(tmp_path),
+                          env=dict(
+                              os.environ, HF_HUB_OFFLINE='1', PYTHONPATH=REPO))
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert lines[-1] == HINT

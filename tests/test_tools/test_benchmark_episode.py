@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+
 @pytest.fixture(scope='module')
 def bench(load_tool):
     return load_tool('analysis/benchmark_episode.py')
@@ -15,8 +16,8 @@ def run(bench, random_sd_dir, tmp_path, *extra):
     out = tmp_path / 'bench.json'
     report = bench.main([
         '--pretrained', random_sd_dir, '--keypoints', '3', '--steps', '2',
-        '--queries', '1', '--input-size', '64', '--crop-size', '64',
-        '--out', str(out), *extra
+        '--queries', '1', '--input-size', '64', '--crop-size', '64', '--out',
+        str(out), *extra
     ])
     with open(out) as f:
         saved = json.load(f)
@@ -24,18 +25,17 @@ def run(bench, random_sd_dir, tmp_path, *extra):
 
 
 RUN_FIELDS = ('label', 'path', 'max_batch', 'gradient_checkpointing',
-              'map_mode',
-              'dtype', 'warmup_s', 'episode_s', 'encode_s', 'fit_s', 'query_s',
-              'steps_per_s', 'query_images_per_s', 'peak_mem_mb',
-              'peak_mem_delta_mb', 'mem_kind', 'unet_calls', 'losses')
+              'map_mode', 'dtype', 'warmup_s', 'episode_s', 'encode_s',
+              'fit_s', 'query_s', 'steps_per_s', 'query_images_per_s',
+              'peak_mem_mb', 'peak_mem_delta_mb', 'mem_kind', 'unet_calls',
+              'losses')
 
 
 def test_naive_and_fast_agree(bench, random_sd_dir, tmp_path):
     _, saved = run(bench, random_sd_dir, tmp_path, '--max-batch', '64', '2')
     runs = saved['runs']
-    assert [r['label'] for r in runs] == [
-        'naive (full attn)', 'fast b=64', 'fast b=2'
-    ]
+    assert [r['label']
+            for r in runs] == ['naive (full attn)', 'fast b=64', 'fast b=2']
     for r in runs:
         for field in RUN_FIELDS:
             assert field in r, field
@@ -49,8 +49,8 @@ def test_naive_and_fast_agree(bench, random_sd_dir, tmp_path):
     # b=64: 2 + 1; b=2: 2 x ceil(3/2) + ceil(3/2).
     assert [r['unet_calls'] for r in runs] == [9, 3, 6]
     for r in runs[1:]:
-        assert r['speedup_episode'] == pytest.approx(
-            naive['episode_s'] / r['episode_s'])
+        assert r['speedup_episode'] == pytest.approx(naive['episode_s'] /
+                                                     r['episode_s'])
         assert r['losses'] == pytest.approx(naive['losses'], rel=1e-4)
     assert len(saved['comparisons']) == 2
     for c in saved['comparisons']:
@@ -114,16 +114,20 @@ def test_targets_are_the_support_pipelines(bench):
     codec = bench.support_codec(32)
     cfg = Config.fromfile(bench.EPISODE_DATASET_CFG)
     # the support pipeline's GenerateTarget encoder, at the asked crop
-    assert dict(cfg.support_pipeline[3].encoder, input_size=(32, 32),
-                heatmap_size=(32, 32)) == dict(
-                    type='MSRAHeatmap', input_size=(32, 32),
-                    heatmap_size=(32, 32), sigma=codec.sigma)
-    heatmaps, _ = generate_gaussian_heatmaps(
-        (32, 32), np.array([[[3., 1.]]]), np.ones((1, 1)), codec.sigma)
+    assert dict(
+        cfg.support_pipeline[3].encoder,
+        input_size=(32, 32),
+        heatmap_size=(32, 32)) == dict(
+            type='MSRAHeatmap',
+            input_size=(32, 32),
+            heatmap_size=(32, 32),
+            sigma=codec.sigma)
+    heatmaps, _ = generate_gaussian_heatmaps((32, 32), np.array([[[3., 1.]]]),
+                                             np.ones((1, 1)), codec.sigma)
     assert codec.sigma == cfg.heatmap_sigma
     assert heatmaps[0, 1, 3] == 1.0  # peak at (x=3, y=1)
-    assert np.array_equal(codec.encode(np.array([[[3., 1.]]]))['heatmaps'],
-                          heatmaps)
+    assert np.array_equal(
+        codec.encode(np.array([[[3., 1.]]]))['heatmaps'], heatmaps)
     ep = bench.make_episode(2, 1, 1, 32, seed=0)
     peak = ep['targets'][0, 0].argmax()
     assert ep['targets'][0, 0].flatten()[peak] == 1.0
@@ -164,7 +168,9 @@ def test_cached_map_mode_flagged(bench, random_sd_dir, tmp_path):
     runs = {r['label']: r for r in saved['runs']}
     assert runs['fast b=64 CachedMaps']['map_mode'] == 'CachedMaps'
     assert runs['fast b=64 CachedMaps']['unet_calls'] == 2  # supports, queries
-    flags = {c['fast']: (c['expected_to_match'], c['losses_match'])
-             for c in saved['comparisons']}
+    flags = {
+        c['fast']: (c['expected_to_match'], c['losses_match'])
+        for c in saved['comparisons']
+    }
     assert flags['fast b=64'] == (True, True)
     assert flags['fast b=64 CachedMaps'][0] is False

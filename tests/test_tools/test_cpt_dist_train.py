@@ -40,14 +40,16 @@ log_level = 'WARNING'
 """
 
 
-def test_two_process_cpt_train_save_resume(tmp_path, random_sd_dir, monkeypatch):
+def test_two_process_cpt_train_save_resume(tmp_path, random_sd_dir,
+                                           monkeypatch):
     monkeypatch.setenv('OMP_NUM_THREADS', '1')  # 2 processes, 2 cores
     root = tmp_path / 'toy'
-    generate_toy_mp100(root,
-                       seed=0,
-                       num_categories=(3, 1, 1),
-                       instances_per_category=8,
-                       num_keypoints=(4, 8))
+    generate_toy_mp100(
+        root,
+        seed=0,
+        num_categories=(3, 1, 1),
+        instances_per_category=8,
+        num_keypoints=(4, 8))
     cfg = tmp_path / 'cpt_dist.py'
     cfg.write_text(
         CFG.format(base=TOY_CFG, root=str(root) + '/', sd=random_sd_dir))
@@ -59,9 +61,10 @@ def test_two_process_cpt_train_save_resume(tmp_path, random_sd_dir, monkeypatch)
     assert set(first[0]['params']) == CPT_KEYS  # no SD weight
     for key in CPT_KEYS:
         assert torch.equal(first[0]['params'][key], first[1]['params'][key])
-    ckpt = torch.load(osp.join(work_dir, 'iter_2.pth'),
-                      map_location='cpu',
-                      weights_only=False)
+    ckpt = torch.load(
+        osp.join(work_dir, 'iter_2.pth'),
+        map_location='cpu',
+        weights_only=False)
     assert set(ckpt['state_dict']) == CPT_KEYS
     for key in CPT_KEYS:
         assert torch.equal(ckpt['state_dict'][key], first[0]['params'][key])

@@ -6,7 +6,6 @@ import os.path as osp
 
 import pytest
 
-
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'cpt', 'ppm_cpt_toy-sd_toy.py')
 CHECKPOINT = osp.join(REPO, 'data', 'toy_sd', 'cpt_toy.pth')
@@ -25,8 +24,10 @@ def tool(load_tool):
 
 def test_trained_and_untrained_reports(tool, tmp_path, capsys):
     out = tmp_path / 'report.json'
-    tool.main([CONFIG, CHECKPOINT, 'untrained', '--num-prompts', '4',
-               '--out', str(out)])
+    tool.main([
+        CONFIG, CHECKPOINT, 'untrained', '--num-prompts', '4', '--out',
+        str(out)
+    ])
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith('4 prompts ~ N(0, 0.1^2) in c = 128')
     assert printed[1].startswith(f'{CHECKPOINT}: effective rank ')
@@ -45,7 +46,8 @@ def test_trained_and_untrained_reports(tool, tmp_path, capsys):
     assert 1 <= trained['effective_rank_min'] <= 128
 
 
-def test_missing_checkpoint_is_one_line(tool, tmp_path, capsys, one_line_error):
+def test_missing_checkpoint_is_one_line(tool, tmp_path, capsys,
+                                        one_line_error):
     missing = str(tmp_path / 'nope.pth')
     line = one_line_error(tool.main, [CONFIG, 'untrained', missing])
     assert line == (
@@ -54,7 +56,8 @@ def test_missing_checkpoint_is_one_line(tool, tmp_path, capsys, one_line_error):
         'the freshly initialised encoder')
 
 
-def test_not_a_checkpoint_and_not_a_cpt_config(tool, tmp_path, capsys, one_line_error):
+def test_not_a_checkpoint_and_not_a_cpt_config(tool, tmp_path, capsys,
+                                               one_line_error):
     junk = tmp_path / 'junk.pth'
     junk.write_bytes(b'not a checkpoint')
     line = one_line_error(tool.main, [CONFIG, str(junk)])

@@ -11,13 +11,17 @@ import torch
 def resumed_run(tmp_path):
     """A run of two sessions, three validations in all (how they are read
     as one curve: tests/test_analysis/test_training_curve.py)."""
-    for stamp, steps in (('20260101_000000', (10, 20)),
-                         ('20260101_010000', (30, ))):
+    for stamp, steps in (('20260101_000000', (10, 20)), ('20260101_010000',
+                                                         (30, ))):
         vis = tmp_path / stamp / 'vis_data'
         vis.mkdir(parents=True)
-        rows = [row for step in steps for row in (
-            dict(loss=1., step=step),
-            {'PCK': .5, 'fit_PCK@0.20': .6, 'step': step})]
+        rows = [
+            row for step in steps for row in (dict(loss=1., step=step), {
+                'PCK': .5,
+                'fit_PCK@0.20': .6,
+                'step': step
+            })
+        ]
         (vis / 'scalars.json').write_text('\n'.join(map(json.dumps, rows)))
     return tmp_path
 
@@ -26,15 +30,18 @@ def test_study_figure(load_tool, resumed_run, tmp_path, capsys,
                       one_line_error):
     tool = load_tool('analysis/cpt_study_figure.py')
     out = tmp_path / 'fig' / 'study.png'
-    tool.main(['--run', f'a={resumed_run}', '--run', f'b={resumed_run}',
-               '--reference', 'PPM=55', '--out', str(out)])
+    tool.main([
+        '--run', f'a={resumed_run}', '--run', f'b={resumed_run}',
+        '--reference', 'PPM=55', '--out',
+        str(out)
+    ])
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert capsys.readouterr().out.strip() == (
         f'{out}: a (3 validations), b (3 validations)')
     line = one_line_error(tool.main, ['--run', str(resumed_run)])
     assert line == f"error: --run {str(resumed_run)!r} must be LABEL=VALUE"
-    line = one_line_error(tool.main, ['--run', f'a={resumed_run}',
-                                      '--reference', 'PPM=high'])
+    line = one_line_error(
+        tool.main, ['--run', f'a={resumed_run}', '--reference', 'PPM=high'])
     assert line == "error: --reference 'PPM=high': 'high' is not a number"
 
 
@@ -43,9 +50,12 @@ def test_publish_keeps_weights_and_meta_only(load_tool, tmp_path, capsys,
     tool = load_tool('misc/publish_checkpoint.py')
     weights = {'prompt_encoder.shared_prompt': torch.arange(4.)}
     src = tmp_path / 'iter_5.pth'
-    torch.save(dict(meta=dict(iter=5), state_dict=weights,
-                    optimizer=dict(state={}, param_groups=[]),
-                    message_hub=dict(log_scalars={})), src)
+    torch.save(
+        dict(
+            meta=dict(iter=5),
+            state_dict=weights,
+            optimizer=dict(state={}, param_groups=[]),
+            message_hub=dict(log_scalars={})), src)
     out = tmp_path / 'published.pth'
     tool.main([str(src), str(out)])
     published = torch.load(out, weights_only=True)

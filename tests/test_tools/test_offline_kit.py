@@ -75,8 +75,10 @@ def test_every_source_patch_belongs_to_a_wheel_built_from_source():
 def test_every_runtime_requirement_is_shipped_brought_or_skipped():
     pins, lists = read_pins()
     node = {norm(n) for n in lists['node'].split()}
-    skip = {norm(re.match(r'\s*([\w.-]+)', part).group(1))
-            for part in lists['skip'].split(',')}
+    skip = {
+        norm(re.match(r'\s*([\w.-]+)', part).group(1))
+        for part in lists['skip'].split(',')
+    }
     assert not node & set(pins), 'the kit ships what the node brings'
     for name in requirement_names('runtime.txt') | {'mmpose'}:
         assert name in pins or name in node or name in skip, name
@@ -85,9 +87,13 @@ def test_every_runtime_requirement_is_shipped_brought_or_skipped():
 
 
 def test_stub_pth_line_installs_the_finder():
-    line = subprocess.run(
-        [sys.executable, osp.join(REPO, 'mmppm/compat/mmcv_ext_stub.py'),
-         '--pth-line'], capture_output=True, text=True, check=True).stdout
+    line = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'mmppm/compat/mmcv_ext_stub.py'), '--pth-line'
+    ],
+                          capture_output=True,
+                          text=True,
+                          check=True).stdout
     assert osp.join(REPO, 'mmppm/compat/mmcv_ext_stub.py') in line
     code = line.strip() + ('\nimport sys\nassert any(getattr(f, "__mmppm_stub'
                            '__", False) for f in sys.meta_path)')
@@ -104,7 +110,9 @@ def kit(tmp_path):
 
 def launch(*args):
     proc = subprocess.run(['bash', LAUNCHER, *map(str, args)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True,
+                          text=True,
+                          timeout=60)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -154,7 +162,9 @@ def test_launcher_refuses_a_folder_it_did_not_make(kit, tmp_path):
 
 def test_kit_builder_refuses_a_folder_that_holds_no_kit(tmp_path):
     (tmp_path / 'notes.txt').write_text('mine')
-    proc = subprocess.run(['bash', MAKER, str(tmp_path)], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(['bash', MAKER, str(tmp_path)],
+                          capture_output=True,
+                          text=True,
+                          timeout=60)
     assert proc.returncode == 2 and 'holds no kit' in proc.stderr
     assert [p.name for p in tmp_path.iterdir()] == ['notes.txt']

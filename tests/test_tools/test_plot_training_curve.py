@@ -7,8 +7,13 @@ import json
 def test_plot_writes_png(load_tool, tmp_path, capsys):
     vis = tmp_path / '20260101_000000' / 'vis_data'
     vis.mkdir(parents=True)
-    rows = [dict(loss=1.4, loss_map=0.25, loss_dm=1.15, step=10),
-            {'PCK@0.20': 0.1, 'PCK': 0.1, 'step': 10}]
+    rows = [
+        dict(loss=1.4, loss_map=0.25, loss_dm=1.15, step=10), {
+            'PCK@0.20': 0.1,
+            'PCK': 0.1,
+            'step': 10
+        }
+    ]
     (vis / 'scalars.json').write_text('\n'.join(map(json.dumps, rows)))
     out = tmp_path / 'curve.png'
     load_tool('analysis/plot_training_curve.py').main(

@@ -16,18 +16,37 @@ def proj(load_tool):
 
 def test_memory_points_from_benchmark_reports(proj, tmp_path):
     runs = [
-        dict(path='naive', max_batch=1, peak_mem_mb=9., oom=False,
-             mem_kind='cpu_peak_rss'),
-        dict(path='fast', max_batch=1, peak_mem_mb=10., oom=False,
-             map_mode='ExactMaps', gradient_checkpointing=False,
-             mem_kind='cpu_peak_rss'),
+        dict(
+            path='naive',
+            max_batch=1,
+            peak_mem_mb=9.,
+            oom=False,
+            mem_kind='cpu_peak_rss'),
+        dict(
+            path='fast',
+            max_batch=1,
+            peak_mem_mb=10.,
+            oom=False,
+            map_mode='ExactMaps',
+            gradient_checkpointing=False,
+            mem_kind='cpu_peak_rss'),
         dict(path='fast', max_batch=2, peak_mem_mb=None, oom=True),
-        dict(path='fast', max_batch=2, peak_mem_mb=8., oom=False,
-             map_mode='ExactMaps', gradient_checkpointing=True,
-             mem_kind='cpu_peak_rss'),
-        dict(path='fast', max_batch=4, peak_mem_mb=16., oom=False,
-             map_mode='ExactMaps', gradient_checkpointing=False,
-             mem_kind='cpu_peak_rss'),
+        dict(
+            path='fast',
+            max_batch=2,
+            peak_mem_mb=8.,
+            oom=False,
+            map_mode='ExactMaps',
+            gradient_checkpointing=True,
+            mem_kind='cpu_peak_rss'),
+        dict(
+            path='fast',
+            max_batch=4,
+            peak_mem_mb=16.,
+            oom=False,
+            map_mode='ExactMaps',
+            gradient_checkpointing=False,
+            mem_kind='cpu_peak_rss'),
     ]
     path = tmp_path / 'bench.json'
     path.write_text(json.dumps(dict(runs=runs)))
@@ -43,7 +62,8 @@ def test_random_sd_projection(proj, random_sd_dir, tmp_path):
         '--pretrained', random_sd_dir, '--input-size', '64', '--crop-size',
         '32', '--keypoints', '3', '--shots', '1', '2', '--steps', '10',
         '--queries', '2', '--episodes', '100', '--sustained-tflops', '1',
-        '--out', str(out)
+        '--out',
+        str(out)
     ])
     saved = json.loads(out.read_text())
     g = saved['pieces_gflop']
@@ -58,16 +78,18 @@ def test_random_sd_projection(proj, random_sd_dir, tmp_path):
     expected = episode_flops(pieces, 3, 2, 2, 10, 'exact') / 1e12
     assert rows[(2, 'exact')]['tflop_per_episode'] == pytest.approx(expected)
     p = rows[(2, 'exact')]['projected']['1.0']
-    assert p['gpu_hours_per_split'] == pytest.approx(
-        p['s_per_episode'] * 100 / 3600)
+    assert p['gpu_hours_per_split'] == pytest.approx(p['s_per_episode'] * 100 /
+                                                     3600)
     assert 'not a measurement' in report['kind']
 
 
 def test_meta_device_count_equals_the_saved_model_count(proj, random_sd_dir):
     """--arch counts on the meta device (nothing computed or written): the
     same FLOPs as the same architecture saved and loaded with weights."""
-    args = ['--input-size', '64', '--crop-size', '32', '--keypoints', '2',
-            '--shots', '1', '--steps', '1', '--queries', '1']
+    args = [
+        '--input-size', '64', '--crop-size', '32', '--keypoints', '2',
+        '--shots', '1', '--steps', '1', '--queries', '1'
+    ]
     meta = proj.main(['--arch', 'tiny'] + args)
     real = proj.main(['--pretrained', random_sd_dir] + args)
     assert meta['pieces_gflop'] == pytest.approx(real['pieces_gflop'])
@@ -75,22 +97,35 @@ def test_meta_device_count_equals_the_saved_model_count(proj, random_sd_dir):
 
 
 def test_memory_only_projection_with_checkpointing(proj, tmp_path):
+
     def run(b, peak, ckpt):
-        return dict(path='fast', max_batch=b, peak_mem_mb=peak, oom=False,
-                    map_mode='ExactMaps', gradient_checkpointing=ckpt,
-                    mem_kind='cpu_peak_rss')
+        return dict(
+            path='fast',
+            max_batch=b,
+            peak_mem_mb=peak,
+            oom=False,
+            map_mode='ExactMaps',
+            gradient_checkpointing=ckpt,
+            mem_kind='cpu_peak_rss')
 
     path = tmp_path / 'bench.json'
-    path.write_text(json.dumps(dict(runs=[
-        run(1, 3000., False), run(2, 5000., False),
-        run(1, 2000., True), run(2, 2500., True), run(4, 3500., True)])))
+    path.write_text(
+        json.dumps(
+            dict(runs=[
+                run(1, 3000., False),
+                run(2, 5000., False),
+                run(1, 2000., True),
+                run(2, 2500., True),
+                run(4, 3500., True)
+            ])))
     plain = proj.main(['--no-flops', '--memory-json', str(path)])['memory']
     assert plain['base_mb'] == pytest.approx(1000.)
     assert plain['per_pair_mb'] == pytest.approx(2000.)
     assert plain['largest_max_batch'] == 11  # (24576 - 1000) / 2000
-    ckpt = proj.main(['--no-flops', '--memory-json', str(path),
-                      '--memory-checkpointing',
-                      '--memory-budget-gb', '4'])['memory']
+    ckpt = proj.main([
+        '--no-flops', '--memory-json',
+        str(path), '--memory-checkpointing', '--memory-budget-gb', '4'
+    ])['memory']
     assert ckpt['base_mb'] == pytest.approx(1500.)
     assert ckpt['per_pair_mb'] == pytest.approx(500.)
     assert ckpt['largest_max_batch'] == 5  # (4096 - 1500) / 500

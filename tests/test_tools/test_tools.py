@@ -9,8 +9,8 @@ import sys
 import pytest
 import torch
 
-from mmppm.testing.tool_runs import (REPO, free_port, load_script,
-                                     rank_params, tool_env, torchrun)
+from mmppm.testing.tool_runs import (REPO, free_port, load_script, rank_params,
+                                     tool_env, torchrun)
 
 TRAIN_CFG = """
 custom_imports = dict(imports=['mmppm.testing.fakes'],
@@ -181,8 +181,12 @@ def test_two_process_resumable_test_matches_single_process(tmp_path):
 
 def run_train_tool(*argv):
     return subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'train.py'), *argv],
-        env=tool_env(), capture_output=True, text=True, timeout=300)
+        [sys.executable,
+         osp.join(REPO, 'tools', 'train.py'), *argv],
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=300)
 
 
 def test_a_used_work_dir_needs_resume(tmp_path):
@@ -217,18 +221,17 @@ def test_resume_skips_a_truncated_latest_checkpoint(tmp_path):
     train = load_script('tools/train.py')
     args = train.parse_args([cfg, '--work-dir', str(work_dir), '--resume'])
     from mmppm.engine.cli import load_tool_config
-    cfg_obj = train.merge_args(load_tool_config(cfg, str(work_dir), 'none'),
-                               args)
-    assert cfg_obj.resume and cfg_obj.load_from == str(work_dir /
-                                                       'iter_2.pth')
+    cfg_obj = train.merge_args(
+        load_tool_config(cfg, str(work_dir), 'none'), args)
+    assert cfg_obj.resume and cfg_obj.load_from == str(work_dir / 'iter_2.pth')
 
 
 def test_run_toy_rows_name_existing_configs():
     run_toy = load_script('tools/run_toy.py')
     rows = run_toy.toy_rows(full=True, random_sd=True)
     assert [r.name for r in rows][:3] == [
-        'word prompts (no fit)', 'PPM (cached maps)',
-        'PPM (exact maps)']
+        'word prompts (no fit)', 'PPM (cached maps)', 'PPM (exact maps)'
+    ]
     for r in rows:
         assert osp.isfile(osp.join(REPO, r.config)), r.config
 
@@ -236,9 +239,14 @@ def test_run_toy_rows_name_existing_configs():
 def test_a_failing_distributed_run_reports_in_two_lines(tmp_path):
     env = dict(tool_env(), PYTHON=sys.executable, PORT=free_port())
     proc = subprocess.run([
-        'bash', osp.join(REPO, 'tools', 'dist_test.sh'),
+        'bash',
+        osp.join(REPO, 'tools', 'dist_test.sh'),
         str(tmp_path / 'nope.py'), '2'
-    ], env=env, capture_output=True, text=True, timeout=300)
+    ],
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 1
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert 'Traceback' not in proc.stderr
@@ -250,8 +258,7 @@ def test_a_failing_distributed_run_reports_in_two_lines(tmp_path):
             or 'failed (exit code 1)' in errors[1])
 
 
-def test_unwritable_work_dir_and_cache_dir_fail_before_any_episode(
-        tmp_path):
+def test_unwritable_work_dir_and_cache_dir_fail_before_any_episode(tmp_path):
     """A --work-dir that cannot be created (a read-only folder as a user;
     here a path under a file, which fails for root too) was an OSError
     traceback; an uncreatable cache_dir failed after the first batch."""
@@ -269,11 +276,15 @@ def test_unwritable_work_dir_and_cache_dir_fail_before_any_episode(
         writable_dir(str(blocker), 'x')
     assert writable_dir(str(tmp_path / 'new' / 'dir'), 'x')
     out = tmp_path / 'm.json'
-    with pytest.raises(ToolError, match=r'the prediction cache folder '
-                       r'\(test_cfg.cache_dir\) .* cannot be written'):
+    with pytest.raises(
+            ToolError,
+            match=r'the prediction cache folder '
+            r'\(test_cfg.cache_dir\) .* cannot be written'):
         load_script('tools/test.py').main([
-            cfg, '--work-dir', str(tmp_path / 'w'), '--out', str(out),
-            '--cfg-options', f'test_cfg.cache_dir={blocker}/cache'])
+            cfg, '--work-dir',
+            str(tmp_path / 'w'), '--out',
+            str(out), '--cfg-options', f'test_cfg.cache_dir={blocker}/cache'
+        ])
     assert not out.exists()
 
 
@@ -288,11 +299,15 @@ def test_resume_with_only_damaged_checkpoints_is_one_line(tmp_path):
     proc = run_train_tool(cfg, '--work-dir', str(work_dir), '--resume')
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr
-    errors = [l for l in proc.stderr.splitlines() if l.startswith('error')]
-    assert errors == [f'error: --resume: no checkpoint in {work_dir} can be '
-                      'loaded (all 2 are damaged, e.g. by a run killed while '
-                      'saving): move them away to start afresh, or pass a '
-                      'good one as --resume PATH']
+    errors = [
+        line for line in proc.stderr.splitlines() if line.startswith('error')
+    ]
+    assert errors == [
+        f'error: --resume: no checkpoint in {work_dir} can be '
+        'loaded (all 2 are damaged, e.g. by a run killed while '
+        'saving): move them away to start afresh, or pass a '
+        'good one as --resume PATH'
+    ]
 
 
 def test_an_error_only_rank_1_hits_is_printed_once_by_rank_1(tmp_path):
@@ -302,18 +317,31 @@ def test_an_error_only_rank_1_hits_is_printed_once_by_rank_1(tmp_path):
     points at the error above, which is there."""
     cfg = write(tmp_path / 'toy_test.py', TEST_CFG)
     env = dict(tool_env(), PYTHON=sys.executable, PORT=free_port())
-    proc = subprocess.run([
-        'bash', osp.join(REPO, 'tools', 'dist_test.sh'), cfg, '2',
-        '--work-dir', str(tmp_path / 'w'), '--cfg-options',
-        # DefaultSampler without shuffle: rank 1 gets episodes 1, 3, 5
-        'test_dataloader.dataset.missing_image_at=3'
-    ], env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            'bash',
+            osp.join(REPO, 'tools', 'dist_test.sh'),
+            cfg,
+            '2',
+            '--work-dir',
+            str(tmp_path / 'w'),
+            '--cfg-options',
+            # DefaultSampler without shuffle: rank 1 gets episodes 1, 3, 5
+            'test_dataloader.dataset.missing_image_at=3'
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300)
     assert proc.returncode == 1
-    errors = [line for line in proc.stderr.splitlines()
-              if line.startswith('error')]
+    errors = [
+        line for line in proc.stderr.splitlines() if line.startswith('error')
+    ]
     own = [e for e in errors if 'ep003.jpg' in e]
-    assert own == ['error (process 1): Image file not found: ep003.jpg '
-                   '(episode 3)'], proc.stderr[-3000:]
+    assert own == [
+        'error (process 1): Image file not found: ep003.jpg '
+        '(episode 3)'
+    ], proc.stderr[-3000:]
     # both stop: rank 1 on its error, rank 0 at the broken collective
     assert errors[-1].startswith('error: process'), errors
     assert 'printed above' in errors[-1]
@@ -329,11 +357,13 @@ def tiny_disk(tmp_path):
     """A 12 KiB tmpfs: a disk that fills up (root only; skipped otherwise)."""
     mount = tmp_path / 'disk'
     mount.mkdir()
-    proc = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=12k',
-                           'tmpfs', str(mount)], capture_output=True)
+    proc = subprocess.run(
+        ['mount', '-t', 'tmpfs', '-o', 'size=12k', 'tmpfs',
+         str(mount)],
+        capture_output=True)
     if proc.returncode != 0:
-        pytest.skip('cannot mount a small tmpfs here (needs root): '
-                    + proc.stderr.decode()[:80])
+        pytest.skip('cannot mount a small tmpfs here (needs root): ' +
+                    proc.stderr.decode()[:80])
     yield mount
     subprocess.run(['umount', str(mount)], capture_output=True)
 
@@ -347,8 +377,9 @@ def test_a_full_disk_is_one_line_saying_what_is_kept(tmp_path, tiny_disk):
                           '--cfg-options',
                           f'default_hooks.checkpoint.out_dir={tiny_disk}')
     assert proc.returncode == 1, proc.stderr[-2000:]
-    errors = [line for line in proc.stderr.splitlines()
-              if line.startswith('error')]
+    errors = [
+        line for line in proc.stderr.splitlines() if line.startswith('error')
+    ]
     assert len(errors) == 1 and errors[0].startswith(
         'error: disk full while writing'), proc.stderr[-2000:]
     assert 'rerun the same command' in errors[0]
@@ -362,6 +393,7 @@ def test_a_full_disk_is_one_line_saying_what_is_kept(tmp_path, tiny_disk):
 def _fill_disk_at(monkeypatch, name):
     """The disk fills up half-way through writing the file ``name``."""
     import errno
+
     from mmppm.utils import atomic_io
     real = atomic_io._write_all
 
@@ -380,8 +412,7 @@ def _train_in_process(argv):
 
 
 def _final_params(work_dir):
-    return torch.load(osp.join(work_dir, 'params_rank0.pt'),
-                      weights_only=True)
+    return torch.load(osp.join(work_dir, 'params_rank0.pt'), weights_only=True)
 
 
 @pytest.mark.parametrize('full_at', ['iter_2.pth', 'iter_4.pth'])
@@ -394,10 +425,11 @@ def test_a_disk_full_during_a_save_keeps_the_previous_state(
     previous checkpoint (mmengine removes it first). Now a failed save
     leaves no file and the previous checkpoints as they were, and --resume
     continues to the same weights as an uninterrupted run."""
-    cfg = write(tmp_path / 'toy_train.py', TRAIN_CFG + (
-        'default_hooks = dict(checkpoint=dict(type="CheckpointHook", '
-        'interval=2, by_epoch=False, max_keep_ckpts=1))\n'
-        'randomness = dict(seed=0)\n'))
+    cfg = write(
+        tmp_path / 'toy_train.py', TRAIN_CFG +
+        ('default_hooks = dict(checkpoint=dict(type="CheckpointHook", '
+         'interval=2, by_epoch=False, max_keep_ckpts=1))\n'
+         'randomness = dict(seed=0)\n'))
     work_dir = tmp_path / 'work'
     _fill_disk_at(monkeypatch, full_at)
     with pytest.raises(SystemExit):
@@ -412,12 +444,11 @@ def test_a_disk_full_during_a_save_keeps_the_previous_state(
         assert kept == [] and not (work_dir / 'last_checkpoint').exists()
     else:  # the previous checkpoint, whole, and named by last_checkpoint
         assert kept == ['iter_2.pth']
-        assert (work_dir / 'last_checkpoint').read_text() == str(
-            work_dir / 'iter_2.pth')
+        assert (work_dir / 'last_checkpoint').read_text() == str(work_dir /
+                                                                 'iter_2.pth')
     _train_in_process([cfg, '--work-dir', str(work_dir), '--resume'])
     _train_in_process([cfg, '--work-dir', str(tmp_path / 'clean')])
-    resumed, clean = _final_params(work_dir), _final_params(tmp_path /
-                                                            'clean')
+    resumed, clean = _final_params(work_dir), _final_params(tmp_path / 'clean')
     assert resumed['iter'] == clean['iter'] == 4
     for k in clean['params']:
         assert torch.equal(resumed['params'][k], clean['params'][k]), k
@@ -426,9 +457,13 @@ def test_a_disk_full_during_a_save_keeps_the_previous_state(
 
 def test_the_plain_checkpoint_hook_is_made_atomic():
     from mmengine.config import Config
+
     from mmppm.engine.hooks import use_atomic_checkpoints
-    cfg = Config(dict(default_hooks=dict(checkpoint=dict(
-        type='CheckpointHook', interval=3, max_keep_ckpts=2))))
+    cfg = Config(
+        dict(
+            default_hooks=dict(
+                checkpoint=dict(
+                    type='CheckpointHook', interval=3, max_keep_ckpts=2))))
     use_atomic_checkpoints(cfg)
     assert cfg.default_hooks.checkpoint == dict(
         type='mmpose.AtomicCheckpointHook', interval=3, max_keep_ckpts=2)

@@ -11,9 +11,10 @@ from mmppm.utils.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(
-    str(p) for p in [*(REPO / 'configs').rglob('*.py'),
-                     *(REPO / 'projects').glob('*/configs/**/*.py')]
-    if '_base_' not in p.parts)
+    str(p) for p in [
+        *(REPO / 'configs').rglob('*.py'), *(
+            REPO / 'projects').glob('*/configs/**/*.py')
+    ] if '_base_' not in p.parts)
 TOY = str(REPO / 'configs/ppm/ppm_toy-sd_1shot_toy.py')
 
 
@@ -42,52 +43,57 @@ def test_override_of_a_missing_key(key, match):
 
 def test_new_component_arguments_and_list_indices_are_allowed():
     cfg = Config.fromfile(TOY)
-    check_override_keys(cfg, {'model.backbone.gradient_checkpointing': True,
-                              'test_dataloader.dataset.pipeline.0.x': 1,
-                              'work_dir': 'w'})
+    check_override_keys(
+        cfg, {
+            'model.backbone.gradient_checkpointing': True,
+            'test_dataloader.dataset.pipeline.0.x': 1,
+            'work_dir': 'w'
+        })
     with pytest.raises(ConfigError, match='has only'):
         check_override_keys(cfg, {'test_dataloader.dataset.pipeline.99.x': 1})
 
 
-@pytest.mark.parametrize('edit, match', [
-    (('test_dataloader', 'dataset', 'num_episode', 3),
-     r"test_dataloader.dataset \(MP100Dataset\) has no argument "
-     r"'num_episode'; did you mean 'num_episodes'\?"),
-    (('model', 'backbone', 'pretrainedd', 'x'),
-     r"model.backbone \(SDCrossAttnBackbone\) has no argument 'pretrainedd'"
-     r"; did you mean 'pretrained'\?"),
-    (('test_evaluator', 'thrz', (0.1, )),
-     r"test_evaluator \(EpisodicPCK\) has no argument 'thrz'; did you mean "
-     r"'thrs'\?"),
-    (('model', 'type', 'Nope'),
-     r"model.type='Nope' is not a registered model type"),
-    (('test_evaluator', 'type', 'EpisodicPCKK'),
-     r"not a registered metric type; did you mean 'EpisodicPCK'\?"),
-    (('test_dataloader', 'dataset', 'pipeline', 'abc'),
-     r'test_dataloader.dataset.pipeline must be a list of transform'),
-    # the test loop's arguments (was: a TypeError once the Runner built it)
-    (('test_cfg', 'cache_dirr', '/tmp/x'),
-     r"test_cfg \(ResumableTestLoop\) has no argument 'cache_dirr'; did you "
-     r"mean 'cache_dir'\?"),
-    (('test_cfg', 'type', 'ResumableTestLoopp'),
-     r"test_cfg.type='ResumableTestLoopp' is not a registered loop type"),
-    # the nested PPM components, and the keys of the flat layout
-    (('model', 'fitter', 'map_mode', 'type', 'Cached'),
-     r"model.fitter.map_mode.type='Cached' is not a registered model type; "
-     r"did you mean 'CachedMaps'\?"),
-    (('model', 'fitter', 'stepz', 3),
-     r"model.fitter \(PromptFitter\) has no argument 'stepz'; did you mean "
-     r"'steps'\?"),
-    (('model', 'head', 'loss', 'type', 'MSEMapLos'),
-     r"model.head.loss.type='MSEMapLos' is not a registered model type; "
-     r"did you mean 'MSEMapLoss'\?"),
-    (('model', 'test_cfg', 'steps', 3),
-     r'^model.test_cfg.steps moved to model.fitter.steps$'),
-    (('model', 'test_cfg', 'map_features', 'exact'),
-     r'^model.test_cfg.map_features moved to model.fitter.map_mode'),
-    (('model', 'head', 'map_loss', 'mse'),
-     r'^model.head.map_loss moved to model.head.loss'),
-])
+@pytest.mark.parametrize(
+    'edit, match',
+    [
+        (('test_dataloader', 'dataset', 'num_episode', 3),
+         r"test_dataloader.dataset \(MP100Dataset\) has no argument "
+         r"'num_episode'; did you mean 'num_episodes'\?"),
+        (('model', 'backbone', 'pretrainedd', 'x'),
+         r"model.backbone \(SDCrossAttnBackbone\) has no argument "
+         r"'pretrainedd'; did you mean 'pretrained'\?"),
+        (('test_evaluator', 'thrz', (0.1, )),
+         r"test_evaluator \(EpisodicPCK\) has no argument 'thrz'; did you "
+         r"mean 'thrs'\?"),
+        (('model', 'type', 'Nope'),
+         r"model.type='Nope' is not a registered model type"),
+        (('test_evaluator', 'type', 'EpisodicPCKK'),
+         r"not a registered metric type; did you mean 'EpisodicPCK'\?"),
+        (('test_dataloader', 'dataset', 'pipeline', 'abc'),
+         r'test_dataloader.dataset.pipeline must be a list of transform'),
+        # the test loop's arguments (was: a TypeError once the Runner built it)
+        (('test_cfg', 'cache_dirr', '/tmp/x'),
+         r"test_cfg \(ResumableTestLoop\) has no argument 'cache_dirr'; "
+         r"did you mean 'cache_dir'\?"),
+        (('test_cfg', 'type', 'ResumableTestLoopp'),
+         r"test_cfg.type='ResumableTestLoopp' is not a registered loop type"),
+        # the nested PPM components, and the keys of the flat layout
+        (('model', 'fitter', 'map_mode', 'type', 'Cached'),
+         r"model.fitter.map_mode.type='Cached' is not a registered model "
+         r"type; did you mean 'CachedMaps'\?"),
+        (('model', 'fitter', 'stepz', 3),
+         r"model.fitter \(PromptFitter\) has no argument 'stepz'; did you "
+         r"mean 'steps'\?"),
+        (('model', 'head', 'loss', 'type', 'MSEMapLos'),
+         r"model.head.loss.type='MSEMapLos' is not a registered model type; "
+         r"did you mean 'MSEMapLoss'\?"),
+        (('model', 'test_cfg', 'steps', 3),
+         r'^model.test_cfg.steps moved to model.fitter.steps$'),
+        (('model', 'test_cfg', 'map_features', 'exact'),
+         r'^model.test_cfg.map_features moved to model.fitter.map_mode'),
+        (('model', 'head', 'map_loss', 'mse'),
+         r'^model.head.map_loss moved to model.head.loss'),
+    ])
 def test_component_typos(edit, match):
     cfg = Config.fromfile(TOY)
     *path, key, value = edit
@@ -102,8 +108,10 @@ def test_component_typos(edit, match):
 def test_a_transform_typo_is_named():
     cfg = Config.fromfile(TOY)
     cfg.test_dataloader.dataset.pipeline[1]['paddingg'] = 1.25
-    with pytest.raises(ConfigError, match=r"pipeline\[1\] "
-                       r"\(GetBBoxCenterScale\) has no argument 'paddingg'"):
+    with pytest.raises(
+            ConfigError,
+            match=r"pipeline\[1\] "
+            r"\(GetBBoxCenterScale\) has no argument 'paddingg'"):
         check_components(cfg)
 
 
@@ -126,7 +134,10 @@ def test_test_tool_stops_before_building_anything(option, match, tmp_path,
 
 def test_new_nested_settings_are_allowed_but_near_misses_are_not():
     cfg = Config.fromfile(TOY)
-    check_override_keys(cfg, {'model.fitter.early_stop.patience': 3,
-                              'model.test_cfg.prompt_init': 'names'})
+    check_override_keys(
+        cfg, {
+            'model.fitter.early_stop.patience': 3,
+            'model.test_cfg.prompt_init': 'names'
+        })
     with pytest.raises(ConfigError, match="did you mean 'num_episodes'"):
         check_override_keys(cfg, {'test_dataloader.dataset.num_episode': 3})

@@ -28,9 +28,9 @@ def test_every_user_error_is_caught_as_one_and_as_its_builtin(cls, builtins):
 
 def test_the_classes_live_here_only():
     defined = {
-        name for name, obj in vars(errors).items()
-        if isinstance(obj, type) and issubclass(obj, Exception)
-        and obj.__module__ == errors.__name__
+        name
+        for name, obj in vars(errors).items() if isinstance(obj, type)
+        and issubclass(obj, Exception) and obj.__module__ == errors.__name__
     }
     assert defined == {
         'UserError', 'MissingFileError', 'SDWeightsNotFoundError',

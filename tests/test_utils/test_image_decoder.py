@@ -22,8 +22,9 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return (struct.pack('>I', len(data)) + kind + data
-            + struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (struct.pack('>I', len(data)) + kind + data +
+            struct.pack('>I',
+                        zlib.crc32(kind + data) & 0xFFFFFFFF))
 
 
 def constant_png(width: int, height: int) -> bytes:
@@ -32,17 +33,16 @@ def constant_png(width: int, height: int) -> bytes:
     row = b'\x00' + b'\x00' * ((width + 7) // 8)
     comp = zlib.compressobj(9)
     idat = b''.join(comp.compress(row) for _ in range(height)) + comp.flush()
-    return (b'\x89PNG\r\n\x1a\n'
-            + _chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 1, 0, 0,
-                                          0, 0))
-            + _chunk(b'IDAT', idat) + _chunk(b'IEND', b''))
+    return (b'\x89PNG\r\n\x1a\n' + _chunk(
+        b'IHDR', struct.pack('>IIBBBBB', width, height, 1, 0, 0, 0, 0)) +
+            _chunk(b'IDAT', idat) + _chunk(b'IEND', b''))
 
 
 def radiance_hdr(width: int, height: int) -> bytes:
     """A Radiance .hdr header (Pillow cannot read it; OpenCV decodes it)
     and flat run-length pixels."""
-    head = (b'#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n'
-            + f'-Y {height} +X {width}\n'.encode())
+    head = (b'#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n' +
+            f'-Y {height} +X {width}\n'.encode())
     return head + b'\x80\x80\x80\x80' * min(width * height, 4096)
 
 
@@ -56,8 +56,10 @@ def bomb(tmp_path_factory):
 @pytest.fixture
 def no_decoding(monkeypatch):
     """OpenCV must not be asked to decode anything."""
+
     def refuse(*args, **kwargs):
         raise AssertionError('the image was decoded')
+
     monkeypatch.setattr(cv2, 'imdecode', refuse)
     monkeypatch.setattr(cv2, 'imread', refuse)
 
@@ -93,21 +95,24 @@ def test_a_16000_square_png_is_refused_at_every_door(bomb, no_decoding):
 def test_the_dataset_measures_its_images_before_the_pipeline(bomb):
     from mmppm.datasets.mp100_dataset import MP100Dataset
     inst = dict(img_path=str(bomb), id=7, category_name='chair')
-    with pytest.raises(UserError, match=r'image .*huge.png \(annotation id 7, '
-                       r'category "chair"\) is 16000 x 16000'):
+    with pytest.raises(
+            UserError,
+            match=r'image .*huge.png \(annotation id 7, '
+            r'category "chair"\) is 16000 x 16000'):
         MP100Dataset._check_image(inst)
 
 
 @pytest.mark.parametrize('name', ['sky.hdr', 'sky.png'])
-def test_a_radiance_hdr_is_refused_under_any_name(tmp_path, name,
-                                                  no_decoding):
+def test_a_radiance_hdr_is_refused_under_any_name(tmp_path, name, no_decoding):
     """Case 6: Pillow cannot read its header, so no size was checked and
     OpenCV decoded 10000 x 10000."""
     from mmppm.apis import load_image
     path = tmp_path / name
     path.write_bytes(radiance_hdr(10000, 10000))
-    with pytest.raises(UserError, match=f'{name} is not a readable image: '
-                       'not one of the allowed formats'):
+    with pytest.raises(
+            UserError,
+            match=f'{name} is not a readable image: '
+            'not one of the allowed formats'):
         load_image(str(path), 'support image')
     assert ALLOWED_FORMATS == ('JPEG', 'PNG', 'BMP', 'WEBP')
 
@@ -117,8 +122,10 @@ def test_the_limit_can_be_overridden(bomb, tmp_path, monkeypatch):
     cv2.imwrite(str(small), np.zeros((40, 60, 3), np.uint8))
     assert decode_image(str(small)).shape == (40, 60, 3)
     monkeypatch.setenv('MMPPM_MAX_IMAGE_PIXELS', '1000')
-    with pytest.raises(UserError, match='60 x 40 = 0 megapixels, above the '
-                       'limit of 0 megapixels: resize it first'):
+    with pytest.raises(
+            UserError,
+            match='60 x 40 = 0 megapixels, above the '
+            'limit of 0 megapixels: resize it first'):
         decode_image(str(small))
     monkeypatch.setenv('MMPPM_MAX_IMAGE_PIXELS', str(300_000_000))
     assert tuple(measure_image(str(bomb), 'x')) == ('PNG', 16000, 16000)
@@ -137,11 +144,18 @@ def test_opencvs_own_cap_is_set_before_cv2_loads(tmp_path):
             f'try: cv2.imread({str(small)!r})\n'
             'except cv2.error as e: print("pixels <= CV_IO_MAX_IMAGE_PIXELS" '
             'in str(e))')
-    env = dict(os.environ, MMPPM_MAX_IMAGE_PIXELS='1000', HF_HUB_OFFLINE='1',
-               PYTHONPATH=REPO)
+    env = dict(
+        os.environ,
+        MMPPM_MAX_IMAGE_PIXELS='1000',
+        HF_HUB_OFFLINE='1',
+        PYTHONPATH=REPO)
     env.pop('OPENCV_IO_MAX_IMAGE_PIXELS', None)
-    out = subprocess.run([sys.executable, '-c', code], env=env, cwd=REPO,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, '-c', code],
+                         env=env,
+                         cwd=REPO,
+                         capture_output=True,
+                         text=True,
+                         timeout=120)
     assert out.stdout.split() == ['1000', 'True'], out.stderr[-500:]
 
 
@@ -155,8 +169,10 @@ def test_a_truncated_jpeg_is_refused(tmp_path):
     assert decode_image(str(whole)).shape == (64, 64, 3)
     cut = tmp_path / 'cut.jpg'
     cut.write_bytes(buf.tobytes()[:len(buf) // 2])
-    with pytest.raises(UserError, match='cut.jpg: the JPEG has no end '
-                       'marker .*re-copy or re-save it'):
+    with pytest.raises(
+            UserError,
+            match='cut.jpg: the JPEG has no end '
+            'marker .*re-copy or re-save it'):
         decode_image(str(cut), 'query image')
 
 
@@ -165,9 +181,11 @@ def test_a_strip_is_refused(tmp_path, no_decoding):
     image."""
     path = tmp_path / 'strip.png'
     path.write_bytes(constant_png(20000, 1))
-    with pytest.raises(UserError, match='strip.png is 20000 x 1 pixels: an '
-                       'image needs sides of at least 8 pixels and at most '
-                       '20:1 proportions'):
+    with pytest.raises(
+            UserError,
+            match='strip.png is 20000 x 1 pixels: an '
+            'image needs sides of at least 8 pixels and at most '
+            '20:1 proportions'):
         decode_image(str(path), 'query image')
 
 
@@ -191,8 +209,9 @@ def test_no_other_code_decodes_images_itself():
                     continue
                 path = osp.join(root, name)
                 text = open(path, encoding='utf-8').read()
-                if any(call in text for call in (
-                        'cv2.imread(', 'cv2.imdecode(', 'Image.open(',
-                        'imfrombytes(')):
+                if any(
+                        call in text
+                        for call in ('cv2.imread(', 'cv2.imdecode(',
+                                     'Image.open(', 'imfrombytes(')):
                     found.add(osp.relpath(path, REPO))
     assert found == allowed

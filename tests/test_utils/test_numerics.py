@@ -32,19 +32,20 @@ def test_grad_tensor_is_fine():
     check_finite((w * 2).sum(), 'x')
 
 
-@pytest.mark.parametrize('value, integer, number, finite', [
-    (3, True, True, True),
-    (np.int64(3), True, True, True),
-    (2.0, False, True, True),
-    (np.float32(0.5), False, True, True),
-    (math.nan, False, True, False),
-    (math.inf, False, True, False),
-    (True, False, False, False),  # a bool is a Python int, never a count
-    ('3', False, False, False),
-    (None, False, False, False),
-])
-def test_what_counts_as_an_integer_or_a_number(value, integer, number,
-                                               finite):
+@pytest.mark.parametrize(
+    'value, integer, number, finite',
+    [
+        (3, True, True, True),
+        (np.int64(3), True, True, True),
+        (2.0, False, True, True),
+        (np.float32(0.5), False, True, True),
+        (math.nan, False, True, False),
+        (math.inf, False, True, False),
+        (True, False, False, False),  # a bool is a Python int, never a count
+        ('3', False, False, False),
+        (None, False, False, False),
+    ])
+def test_what_counts_as_an_integer_or_a_number(value, integer, number, finite):
     assert is_int(value) is integer
     assert is_number(value) is number
     assert is_finite_number(value) is finite

@@ -31,10 +31,11 @@ def _edit_index(folder, **values):
 
 
 def test_pipeline_name():
-    assert pipeline_name({'_class_name': 'StableDiffusionPipeline'}) == (
-        'StableDiffusionPipeline', None)
-    assert pipeline_name({'_class_name': ['my_pipe', 'MyPipeline']}) == (
-        'MyPipeline', 'my_pipe')
+    assert pipeline_name({'_class_name': 'StableDiffusionPipeline'
+                          }) == ('StableDiffusionPipeline', None)
+    assert pipeline_name({'_class_name':
+                          ['my_pipe',
+                           'MyPipeline']}) == ('MyPipeline', 'my_pipe')
     assert pipeline_name({}) == (None, None)
     assert pipeline_name([]) == (None, None)
 
@@ -67,8 +68,10 @@ def test_a_truncated_text_encoder_is_named(sd_copy):
     with open(path, 'wb') as f:
         f.write(data[:len(data) // 2])
     with pytest.raises(SDWeightsNotFoundError) as exc:
-        SDCrossAttnBackbone(pretrained=sd_copy, input_size=(64, 64),
-                            context_layout='empty_text')
+        SDCrossAttnBackbone(
+            pretrained=sd_copy,
+            input_size=(64, 64),
+            context_layout='empty_text')
     msg = str(exc.value)
     assert msg.startswith(
         f'Could not load "text_encoder" of Stable Diffusion from {sd_copy!r}'
@@ -81,16 +84,25 @@ def test_a_truncated_text_encoder_is_named(sd_copy):
 def test_a_text_encoder_narrower_than_the_unet_context_is_named(sd_copy):
     """Was a RuntimeError from the UNet's cross-attention."""
     from transformers import CLIPTextConfig, CLIPTextModel
-    narrow = CLIPTextModel(CLIPTextConfig(
-        vocab_size=64, max_position_embeddings=77, bos_token_id=0,
-        eos_token_id=1, pad_token_id=1, hidden_size=16,
-        intermediate_size=32, num_hidden_layers=1, num_attention_heads=2))
+    narrow = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=64,
+            max_position_embeddings=77,
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2))
     shutil.rmtree(osp.join(sd_copy, 'text_encoder'))
     narrow.save_pretrained(osp.join(sd_copy, 'text_encoder'))
     assert text_width(sd_copy) == 16
     with pytest.raises(SDWeightsNotFoundError) as exc:
-        SDCrossAttnBackbone(pretrained=sd_copy, input_size=(64, 64),
-                            context_layout='empty_text')
+        SDCrossAttnBackbone(
+            pretrained=sd_copy,
+            input_size=(64, 64),
+            context_layout='empty_text')
     assert str(exc.value) == (
         f'{sd_copy!r}: its text encoder gives 16-wide tokens (text_encoder/'
         'config.json hidden_size) but its UNet takes a 32-wide context '

@@ -13,9 +13,10 @@ from mmppm.utils.value_checks import (VALUE_RULES, check_values, find_values,
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(
-    str(p) for p in [*(REPO / 'configs').rglob('*.py'),
-                     *(REPO / 'projects').glob('*/configs/**/*.py')]
-    if '_base_' not in p.parts)
+    str(p) for p in [
+        *(REPO / 'configs').rglob('*.py'), *(
+            REPO / 'projects').glob('*/configs/**/*.py')
+    ] if '_base_' not in p.parts)
 TOY = str(REPO / 'configs/ppm/ppm_toy-sd_1shot_toy.py')
 CPT = str(REPO / 'configs/cpt/ppm_cpt_toy-sd_toy.py')
 
@@ -39,26 +40,29 @@ def test_every_shipped_config_passes(path):
 
 def test_find_values_names_list_entries_by_index_and_type():
     cfg = Config.fromfile(TOY)
-    found = dict(find_values(
-        cfg, '*_dataloader.dataset.*pipeline.[TopdownAffine].input_size'))
+    found = dict(
+        find_values(
+            cfg, '*_dataloader.dataset.*pipeline.[TopdownAffine].input_size'))
     assert found == {
         'val_dataloader.dataset.pipeline.2.input_size': (256, 256),
         'val_dataloader.dataset.query_pipeline.2.input_size': (256, 256),
         'test_dataloader.dataset.pipeline.2.input_size': (256, 256),
-        'test_dataloader.dataset.query_pipeline.2.input_size': (256, 256)}
+        'test_dataloader.dataset.query_pipeline.2.input_size': (256, 256)
+    }
 
 
-@pytest.mark.parametrize('value, ok', [
-    ((0.2, ), True), ([0.05, 1.0], True), ((0.2, float('nan')), False),
-    ((0.2, -1), False), ((0.2, 'a'), False), ((), False), (0.2, False),
-    ((0.2, 1.5), False), ((True, ), False)])
+@pytest.mark.parametrize('value, ok', [((0.2, ), True), ([0.05, 1.0], True),
+                                       ((0.2, float('nan')), False),
+                                       ((0.2, -1), False), ((0.2, 'a'), False),
+                                       ((), False), (0.2, False),
+                                       ((0.2, 1.5), False), ((True, ), False)])
 def test_thresholds(value, ok):
     assert thresholds(value) is ok
 
 
-@pytest.mark.parametrize('value, ok', [
-    ((256, 256), True), (128, True), ((0, 0), False), ((256, ), False),
-    ((256.0, 256), False), ('256', False)])
+@pytest.mark.parametrize('value, ok', [((256, 256), True), (128, True),
+                                       ((0, 0), False), ((256, ), False),
+                                       ((256.0, 256), False), ('256', False)])
 def test_size_pair(value, ok):
     assert size_pair(value) is ok
 
@@ -77,8 +81,7 @@ CASES = [
      fix('test_dataloader.dataset.pipeline.3.encoder.sigma', -2, SIGMA,
          '2.0')),
     (TOY, 'test_dataloader.dataset.pipeline.3.encoder.sigma', 0,
-     fix('test_dataloader.dataset.pipeline.3.encoder.sigma', 0, SIGMA,
-         '2.0')),
+     fix('test_dataloader.dataset.pipeline.3.encoder.sigma', 0, SIGMA, '2.0')),
     (CPT, 'train_dataloader.dataset.pipeline.4.encoder.sigma', 0.0,
      fix('train_dataloader.dataset.pipeline.4.encoder.sigma', 0.0, SIGMA,
          '2.0')),
@@ -96,11 +99,9 @@ CASES = [
          '"(256,256)"')),
     (TOY, 'model.backbone.timestep', 'abc',
      fix('model.backbone.timestep', 'abc',
-         "an integer >= 0 (below the scheduler's num_train_timesteps)",
-         '10')),
+         "an integer >= 0 (below the scheduler's num_train_timesteps)", '10')),
     (TOY, 'model.head.loss_dm_weight', 'abc',
-     fix('model.head.loss_dm_weight', 'abc', 'a finite number >= 0',
-         '1.0')),
+     fix('model.head.loss_dm_weight', 'abc', 'a finite number >= 0', '1.0')),
     (CPT, 'train_dataloader.batch_size', 0,
      fix('train_dataloader.batch_size', 0, 'an integer >= 1', '1')),
     (TOY, 'test_dataloader.dataset.num_queries', 0,
@@ -115,8 +116,10 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize('cfg_file, key, value, message', CASES,
-                         ids=[f'{c[1]}={c[2]!r}' for c in CASES])
+@pytest.mark.parametrize(
+    'cfg_file, key, value, message',
+    CASES,
+    ids=[f'{c[1]}={c[2]!r}' for c in CASES])
 def test_bad_value_is_one_line_naming_key_and_fix(cfg_file, key, value,
                                                   message):
     cfg = Config.fromfile(cfg_file)
@@ -144,8 +147,7 @@ def test_half_precision_only_where_the_device_supports_it(
     with pytest.raises(ConfigError) as exc:
         check_values(cfg)
     assert str(exc.value) == fix(key, value, allowed, example)
-    monkeypatch.setattr(value_checks, 'half_precision_available',
-                        lambda: True)
+    monkeypatch.setattr(value_checks, 'half_precision_available', lambda: True)
     check_values(cfg)
 
 
@@ -163,22 +165,26 @@ def test_every_rule_has_an_example_it_accepts():
 TOOL_CASES = [('test.py', cfg, f'{key}={cli}', message)
               for (cfg, key, _, message), cli in zip(CASES, [
                   '(0.2,nan)', '(0.2,-1)', '(0.2,a)', '-2', '0', '0.0', '0',
-                  '-1', 'train', '(0,0)', 'abc', 'abc', '0'])]
+                  '-1', 'train', '(0,0)', 'abc', 'abc', '0'
+              ])]
 TOOL_CASES = [('train.py' if cfg == CPT else tool, cfg, option, message)
               for tool, cfg, option, message in TOOL_CASES] + [
-    ('test.py', TOY, 'test_cfg.fp16=True',
-     fix('test_cfg.fp16', True, f'True or False (True {HALF})', 'False')),
-    ('test.py', TOY, 'model.backbone.torch_dtype=float16',
-     fix('model.backbone.torch_dtype', 'float16',
-         f"'float32' (float16 / bfloat16 {HALF})", 'float32')),
-    ('test.py', TOY, 'model.backbone.torch_dtype=bfloat16',
-     fix('model.backbone.torch_dtype', 'bfloat16',
-         f"'float32' (float16 / bfloat16 {HALF})", 'float32')),
-]
+                  ('test.py', TOY, 'test_cfg.fp16=True',
+                   fix('test_cfg.fp16', True, f'True or False (True {HALF})',
+                       'False')),
+                  ('test.py', TOY, 'model.backbone.torch_dtype=float16',
+                   fix('model.backbone.torch_dtype', 'float16',
+                       f"'float32' (float16 / bfloat16 {HALF})", 'float32')),
+                  ('test.py', TOY, 'model.backbone.torch_dtype=bfloat16',
+                   fix('model.backbone.torch_dtype', 'bfloat16',
+                       f"'float32' (float16 / bfloat16 {HALF})", 'float32')),
+              ]
 
 
-@pytest.mark.parametrize('tool, cfg_file, option, message', TOOL_CASES,
-                         ids=[c[2] for c in TOOL_CASES])
+@pytest.mark.parametrize(
+    'tool, cfg_file, option, message',
+    TOOL_CASES,
+    ids=[c[2] for c in TOOL_CASES])
 def test_tools_stop_before_building(tmp_path, load_tool, toy_default_root,
                                     monkeypatch, tool, cfg_file, option,
                                     message):
@@ -190,9 +196,11 @@ def test_tools_stop_before_building(tmp_path, load_tool, toy_default_root,
     loader = 'train_dataloader' if tool == 'train.py' else 'test_dataloader'
     with pytest.raises(SystemExit) as exc:
         load_tool(tool).main([
-            cfg_file, '--work-dir', str(tmp_path), '--cfg-options',
+            cfg_file, '--work-dir',
+            str(tmp_path), '--cfg-options',
             'model.backbone.pretrained=/nonexistent/sd',
-            f'{loader}.dataset.data_root={toy_default_root}', option])
+            f'{loader}.dataset.data_root={toy_default_root}', option
+        ])
     assert str(exc.value) == f'error: {message}'
 
 
@@ -200,11 +208,14 @@ def test_timestep_beyond_the_folders_scheduler(random_sd_dir):
     """The scheduler's range is read from the SD folder before any weights
     load (was: checked only after the UNet and VAE had loaded)."""
     cfg = Config.fromfile(TOY)
-    cfg.merge_from_dict({'model.backbone.pretrained': random_sd_dir,
-                         'model.backbone.timestep': 1000})
-    message = fix('model.backbone.timestep', 1000,
-                  f'an integer in [0, 1000) (the scheduler of {random_sd_dir} '
-                  'has 1000 timesteps)', '10')
+    cfg.merge_from_dict({
+        'model.backbone.pretrained': random_sd_dir,
+        'model.backbone.timestep': 1000
+    })
+    message = fix(
+        'model.backbone.timestep', 1000,
+        f'an integer in [0, 1000) (the scheduler of {random_sd_dir} '
+        'has 1000 timesteps)', '10')
     with pytest.raises(ConfigError) as exc:
         check_values(cfg)
     assert str(exc.value) == message

@@ -37,13 +37,13 @@ def test_draw_keypoints_colours_visible_points_only():
 
 def test_crop_image_matches_topdown_affine():
     from mmpose.datasets.transforms import TopdownAffine
-    img = np.random.default_rng(0).integers(0, 255, (90, 130, 3),
-                                            dtype=np.uint8)
+    img = np.random.default_rng(0).integers(
+        0, 255, (90, 130, 3), dtype=np.uint8)
     center, scale = np.array([[60., 40.]]), np.array([[70., 70.]])
     ref = TopdownAffine(input_size=(32, 32))(
         dict(img=img.copy(), bbox_center=center, bbox_scale=scale))
-    np.testing.assert_array_equal(crop_image(img, center, scale, (32, 32)),
-                                  ref['img'])
+    np.testing.assert_array_equal(
+        crop_image(img, center, scale, (32, 32)), ref['img'])
 
 
 def test_maps_grid_layout_and_peak_marker():
@@ -67,8 +67,8 @@ def test_side_by_side_and_save(tmp_path):
 
 def test_keypoints_outside_the_image_are_drawn_on_the_border():
     from mmppm.visualization import clamp_to_image, draw_keypoints
-    clamped, outside = clamp_to_image(np.array([[10., -160.], [50., 20.]]),
-                                      100, 80)
+    clamped, outside = clamp_to_image(
+        np.array([[10., -160.], [50., 20.]]), 100, 80)
     np.testing.assert_array_equal(clamped, [[10., 0.], [50., 20.]])
     np.testing.assert_array_equal(outside, [True, False])
     img = np.full((80, 100, 3), 128, np.uint8)

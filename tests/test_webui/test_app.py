@@ -3,13 +3,15 @@ click coordinates, bad uploads, the run summary."""
 import numpy as np
 import pytest
 
-gr = pytest.importorskip('gradio', reason='the webui extra is not installed '
-                         '(tools/install.sh installs requirements/webui.txt)')
+gr = pytest.importorskip(
+    'gradio',
+    reason='the webui extra is not installed '
+    '(tools/install.sh installs requirements/webui.txt)')
 
 from mmppm.webui import SupportSet  # noqa: E402
-from mmppm.webui.app import (PageError, add_support_images,  # noqa: E402
-                             click, click_position, page_errors, query_list,
-                             run_summary)
+from mmppm.webui.app import add_support_images  # noqa: E402
+from mmppm.webui.app import (PageError, click, click_position, page_errors,
+                             query_list, run_summary)
 
 
 def test_page_errors_turn_exceptions_into_one_message():
@@ -75,9 +77,13 @@ def test_bad_uploads_are_named(tmp_path):
 
 
 def test_run_summary_names_keypoints_not_learnt():
-    out = dict(seconds=2.04, fit=[dict(keypoint=0, fitted=True),
-                                  dict(keypoint=1, fitted=False),
-                                  dict(keypoint=2, fitted=None)])
+    out = dict(
+        seconds=2.04,
+        fit=[
+            dict(keypoint=0, fitted=True),
+            dict(keypoint=1, fitted=False),
+            dict(keypoint=2, fitted=None)
+        ])
     text = run_summary(out, 2)
     assert text.startswith('Done in 2.0 s: 2 queries, 1/2 keypoints fitted')
     assert 'Not learnt: keypoint(s) 1 ' in text
@@ -88,35 +94,43 @@ def test_a_support_set_file_too_large_is_refused(tmp_path, monkeypatch):
     path = tmp_path / 'support_set.json'
     path.write_text('{}' + ' ' * 100)
     monkeypatch.setattr(app, 'MAX_SUPPORT_SET_BYTES', 50)
-    with pytest.raises(app.PageError, match='support_set.json is 0 MB, '
-                       'above the 0 MB a support set may have'):
+    with pytest.raises(
+            app.PageError,
+            match='support_set.json is 0 MB, '
+            'above the 0 MB a support set may have'):
         app.load_support_file(str(path))
 
 
 def test_uploads_larger_than_the_pixel_limit_say_so(tmp_path, monkeypatch):
     import cv2
     import numpy as np
+
     from mmppm.webui import app
     path = tmp_path / 'huge.png'
     cv2.imwrite(str(path), np.zeros((50, 80, 3), np.uint8))
     monkeypatch.setenv('MMPPM_MAX_IMAGE_PIXELS', '100')
-    with pytest.raises(app.PageError, match=r'image huge.png is 80 x 50 = '
-                       r'0 megapixels, above the limit'):
+    with pytest.raises(
+            app.PageError,
+            match=r'image huge.png is 80 x 50 = '
+            r'0 megapixels, above the limit'):
         app.read_upload(str(path))
 
 
-def test_a_port_in_use_fails_before_anything_loads_or_prints(capsys,
-                                                             load_tool):
+def test_a_port_in_use_fails_before_anything_loads_or_prints(
+        capsys, load_tool):
     import socket
     demo = load_tool('demo/webui.py')
     with socket.socket() as taken:
         taken.bind(('127.0.0.1', 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(SystemExit, match=f'cannot serve on 127.0.0.1:'
-                           f'{port} .*choose another port'):
-            demo.main(['configs/ppm/ppm_toy-sd_1shot_toy.py', '--port',
-                       str(port)])
+        with pytest.raises(
+                SystemExit,
+                match=f'cannot serve on 127.0.0.1:'
+                f'{port} .*choose another port'):
+            demo.main(
+                ['configs/ppm/ppm_toy-sd_1shot_toy.py', '--port',
+                 str(port)])
     assert 'mmppm web page: http' not in capsys.readouterr().out
 
 

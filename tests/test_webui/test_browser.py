@@ -67,10 +67,15 @@ def server(browser_ready, toy_default_root, tmp_path_factory):
     shutil.copy(osp.join(toy_default_root, 'images', QUERY), examples)
     port = _free_port()
     log = open(tmp_path_factory.mktemp('log') / 'webui.log', 'w+')
-    proc = subprocess.Popen(
-        [sys.executable, 'demo/webui.py', CONFIG, '--port', str(port),
-         '--examples', str(examples)], cwd=REPO, stdout=log,
-        stderr=subprocess.STDOUT, env=dict(os.environ, HF_HUB_OFFLINE='1'))
+    proc = subprocess.Popen([
+        sys.executable, 'demo/webui.py', CONFIG, '--port',
+        str(port), '--examples',
+        str(examples)
+    ],
+                            cwd=REPO,
+                            stdout=log,
+                            stderr=subprocess.STDOUT,
+                            env=dict(os.environ, HF_HUB_OFFLINE='1'))
     url = f'http://127.0.0.1:{port}/'
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -100,32 +105,31 @@ def driver(browser_ready):
     drv.quit()
 
 
-def test_annotate_run_and_download(server, driver, toy_default_root,
-                                   tmp_path):
+def test_annotate_run_and_download(server, driver, toy_default_root, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     from mmppm.apis import inference_cape, init_cape_model, load_image
-    from mmppm.webui import SupportSet
     from mmppm.testing.browser import click_image_pixel, message, upload
+    from mmppm.webui import SupportSet
     from mmppm.webui.render import display_scale
     images = osp.join(toy_default_root, 'images')
     wait = WebDriverWait(driver, 60)
     driver.get(server)
-    wait.until(lambda d: d.find_elements(
-        By.CSS_SELECTOR, '#support-files input[type=file]'))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR,
+                                         '#support-files input[type=file]'))
     upload(driver, 'support-files', osp.join(images, SUPPORT))
     wait.until(lambda d: 'Support image 1 added' in message(d))
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR,
-                                         '#support-canvas img'))
+    wait.until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, '#support-canvas img'))
     scale = display_scale(load_image(osp.join(images, SUPPORT)))
     for k, (x, y) in enumerate(CLICKS):
         click_image_pixel(driver, x, y, scale)
         wait.until(lambda d, k=k: f'Keypoint {k} placed' in message(d))
     upload(driver, 'query-files', osp.join(images, QUERY))
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR,
-                                         '#query-files .file-preview, '
-                                         '#query-files table'))
+    wait.until(lambda d: d.find_elements(
+        By.CSS_SELECTOR, '#query-files .file-preview, '
+        '#query-files table'))
     driver.find_element(By.CSS_SELECTOR, '#run').click()
     WebDriverWait(driver, 300).until(
         lambda d: 'Done in' in message(d) or 'error' in message(d).lower())
@@ -136,8 +140,9 @@ def test_annotate_run_and_download(server, driver, toy_default_root,
         osp.basename(a.get_attribute('href')): a.get_attribute('href')
         for a in driver.find_elements(By.CSS_SELECTOR, '#downloads a')
     }
-    assert {'predictions.json', 'toy_cat10_1_pred.png',
-            'toy_cat10_1_maps.png'} <= set(links), links
+    assert {
+        'predictions.json', 'toy_cat10_1_pred.png', 'toy_cat10_1_maps.png'
+    } <= set(links), links
     with urllib.request.urlopen(links['predictions.json']) as f:
         pred = json.loads(f.read())
     with urllib.request.urlopen(links['toy_cat10_1_pred.png']) as f:
@@ -151,22 +156,24 @@ def test_annotate_run_and_download(server, driver, toy_default_root,
     assert pred['images'][0]['file_name'] == osp.basename(QUERY)
     assert len(pred['fit']) == 3
 
-    model = init_cape_model(osp.join(REPO, CONFIG),
-                            cfg_options={'model.backbone.pretrained':
-                                         osp.join(REPO, 'data/toy_sd')})
+    model = init_cape_model(
+        osp.join(REPO, CONFIG),
+        cfg_options={
+            'model.backbone.pretrained': osp.join(REPO, 'data/toy_sd')
+        })
     ref = inference_cape(model, osp.join(images, SUPPORT), support,
                          osp.join(images, QUERY))[0]
     got = np.array(pred['annotations'][0]['keypoints']).reshape(-1, 3)
-    np.testing.assert_allclose(got[:, :2], ref.pred_instances.keypoints[0],
-                               atol=1e-3)
-    np.testing.assert_allclose(pred['annotations'][0]['keypoint_scores'],
-                               ref.pred_instances.keypoint_scores[0],
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        got[:, :2], ref.pred_instances.keypoints[0], atol=1e-3)
+    np.testing.assert_allclose(
+        pred['annotations'][0]['keypoint_scores'],
+        ref.pred_instances.keypoint_scores[0],
+        atol=1e-4)
 
     # the annotated support set downloads as a file the page can reload
     driver.find_element(By.CSS_SELECTOR, '#save-support').click()
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR,
-                                         '#saved-support a'))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#saved-support a'))
     href = driver.find_element(By.CSS_SELECTOR,
                                '#saved-support a').get_attribute('href')
     with urllib.request.urlopen(href) as f:
@@ -180,8 +187,8 @@ def test_annotate_run_and_download(server, driver, toy_default_root,
     driver.get(server)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#run'))
     upload(driver, 'load-support', str(path))
-    wait.until(lambda d: 'Loaded 1 support image(s) with 3 keypoints' in
-               message(d))
+    wait.until(
+        lambda d: 'Loaded 1 support image(s) with 3 keypoints' in message(d))
     assert driver.find_elements(By.CSS_SELECTOR, '#support-canvas img')
 
 

@@ -12,10 +12,12 @@ def test_fit_rows_use_the_worst_counted_support_and_the_pck_rule():
     gt = np.array([[[50., 50.]] * 4, [[40., 40.]] * 4])  # [S=2, K=4, 2]
     dx = np.array([[10., 30., 5., 30.], [19., 1., 50., 20.]])
     pred = gt + np.stack([dx, np.zeros_like(dx)], -1)
-    result = PoseDataSample(metainfo=dict(
-        fit_keypoints=pred, support_keypoints=gt,
-        support_bboxes=np.array([[0., 0., 100., 100.]] * 2),
-        support_keypoints_visible=np.array([[1, 1, 0, 1], [1, 0, 0, 1]])))
+    result = PoseDataSample(
+        metainfo=dict(
+            fit_keypoints=pred,
+            support_keypoints=gt,
+            support_bboxes=np.array([[0., 0., 100., 100.]] * 2),
+            support_keypoints_visible=np.array([[1, 1, 0, 1], [1, 0, 0, 1]])))
     rows = fit_rows(result, ['a', 'b', 'c', 'd'])
     assert [r['fitted'] for r in rows] == [True, None, None, False]
     np.testing.assert_allclose([rows[0]['error'], rows[3]['error']],
@@ -38,8 +40,9 @@ def test_predictions_are_coco_with_support_and_fit():
     out = predictions_to_coco(sset, ['q.png'], [(30, 20)],
                               [np.array([[5., 6.], [7., 8.]])],
                               [np.array([0.5, 0.25])], [dict(keypoint=0)])
-    assert out['images'] == [dict(id=1, file_name='q.png', width=30,
-                                  height=20)]
+    assert out['images'] == [
+        dict(id=1, file_name='q.png', width=30, height=20)
+    ]
     ann = out['annotations'][0]
     assert ann['keypoints'] == [5, 6, 2, 7, 8, 2]
     assert ann['keypoint_scores'] == [0.5, 0.25] and ann['score'] == 0.375

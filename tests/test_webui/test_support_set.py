@@ -95,13 +95,17 @@ def test_check_ready_names_what_is_missing():
         sset.check_ready()
     sset.add_image(_image(), 'b.png')
     sset.place(0, 1, 1)
-    with pytest.raises(ValueError, match=r'Support image 2 \(b.png\) has no '
-                       'visible keypoint'):
+    with pytest.raises(
+            ValueError,
+            match=r'Support image 2 \(b.png\) has no '
+            'visible keypoint'):
         sset.check_ready()
     sset.place(1, 2, 2)
     sset.add_keypoint('tail')
-    with pytest.raises(ValueError, match=r'Keypoint 1 \(tail\) is visible on '
-                       'no support image'):
+    with pytest.raises(
+            ValueError,
+            match=r'Keypoint 1 \(tail\) is visible on '
+            'no support image'):
         sset.check_ready()
 
 
@@ -142,7 +146,8 @@ def test_saved_set_round_trips_and_is_a_coco_support_file(tmp_path):
     path.write_text(json.dumps(data))
     ann = read_coco_support(str(path), ['a.png', 'b.png'])
     np.testing.assert_array_equal(
-        ann['keypoints'], [[[1.5, 2.25, 2], [3, 4, 0]], [[5, 6, 2], [0, 0, 0]]])
+        ann['keypoints'],
+        [[[1.5, 2.25, 2], [3, 4, 0]], [[5, 6, 2], [0, 0, 0]]])
     assert ann['keypoint_names'] == ['head', 'tail']
     assert ann['skeleton'] == [[0, 1]]
 
@@ -154,8 +159,8 @@ def test_loading_a_bad_set_says_why():
     sset.place(0, 1, 1)
     sset.place(1, 1, 1)
     data = sset.to_coco()
-    no_images = dict(data, images=[dict(i, mmppm_png_base64=None) for i in
-                                   data['images']])
+    no_images = dict(
+        data, images=[dict(i, mmppm_png_base64=None) for i in data['images']])
     del no_images['images'][0]['mmppm_png_base64']
     with pytest.raises(ValueError, match='no embedded image'):
         SupportSet.from_coco(no_images)
@@ -165,8 +170,10 @@ def test_loading_a_bad_set_says_why():
         SupportSet.from_coco(bad_png)
     outside = json.loads(json.dumps(data))
     outside['annotations'][1]['keypoints'] = [70, 1, 2]
-    with pytest.raises(ValueError, match=r'keypoint 0 of image 2 \(b.png\) at '
-                       r'\(70.0, 1.0\) is outside the 60 x 40 image'):
+    with pytest.raises(
+            ValueError,
+            match=r'keypoint 0 of image 2 \(b.png\) at '
+            r'\(70.0, 1.0\) is outside the 60 x 40 image'):
         SupportSet.from_coco(outside)
 
 
@@ -206,9 +213,10 @@ def test_malformed_sets_name_the_file_and_field(edit, match):
         SupportSet.from_coco(data, 'mine.json')
 
 
-def test_an_embedded_picture_too_large_is_refused_before_decoding(
-        monkeypatch):
+def test_an_embedded_picture_too_large_is_refused_before_decoding(monkeypatch):
     monkeypatch.setenv('MMPPM_MAX_IMAGE_PIXELS', '1000')
-    with pytest.raises(ValueError, match=r'image \d+ is 60 x 40 = 0 '
-                       'megapixels, above the limit'):
+    with pytest.raises(
+            ValueError,
+            match=r'image \d+ is 60 x 40 = 0 '
+            'megapixels, above the limit'):
         SupportSet.from_coco(_saved(), 'mine.json')

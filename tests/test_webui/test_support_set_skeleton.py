@@ -11,8 +11,10 @@ from mmppm.utils.errors import UserError
 from mmppm.visualization import skeleton_zero_based
 from mmppm.webui import SupportSet
 
-gr = pytest.importorskip('gradio', reason='the webui extra is not installed '
-                         '(tools/install.sh installs requirements/webui.txt)')
+gr = pytest.importorskip(
+    'gradio',
+    reason='the webui extra is not installed '
+    '(tools/install.sh installs requirements/webui.txt)')
 
 
 def _saved_with_skeleton(tmp_path, skeleton):

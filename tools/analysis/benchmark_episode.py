@@ -56,17 +56,18 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from mmppm.analysis import (AMP_DTYPES, PhaseTimer, add_sd_args,  # noqa: E402
-                            build_model, peak_memory, resolve_pretrained,
-                            write_json)
+from mmppm.analysis import add_sd_args  # noqa: E402
+from mmppm.analysis import (AMP_DTYPES, PhaseTimer, build_model, peak_memory,
+                            resolve_pretrained, write_json)
 from mmppm.analysis.profiling import sync as _sync  # noqa: E402
 from mmppm.engine.cli import run_tool  # noqa: E402
-from mmppm.engine.cli.arg_types import (non_negative_int,  # noqa: E402
-                                        positive_float, positive_int)
-from mmppm.utils.errors import ToolError  # noqa: E402
+from mmppm.engine.cli.arg_types import non_negative_int  # noqa: E402
+from mmppm.engine.cli.arg_types import positive_float, positive_int
 from mmppm.models.backbones.attn_processors import \
     CrossAttnMapProcessor  # noqa: E402
 from mmppm.models.fitters import PromptFitter, naive_episode  # noqa: E402
+from mmppm.utils.errors import ToolError  # noqa: E402
+
 # the episode dataset config whose support codec makes the targets (this
 # tool lives in the repository's tools/analysis/)
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -92,25 +93,37 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     add_sd_args(parser, default_arch='tiny')
     parser.add_argument('--keypoints', type=positive_int, default=17)
     parser.add_argument('--shots', type=positive_int, default=1)
-    parser.add_argument('--steps', type=non_negative_int, default=5,
-                        help='Adam steps of the prompt optimisation')
+    parser.add_argument(
+        '--steps',
+        type=non_negative_int,
+        default=5,
+        help='Adam steps of the prompt optimisation')
     parser.add_argument('--queries', type=positive_int, default=1)
-    parser.add_argument('--input-size', type=positive_int, default=512,
-                        help='square image size fed to SD (crop resized)')
-    parser.add_argument('--crop-size', type=positive_int, default=256,
-                        help='square crop size; maps and targets live here')
+    parser.add_argument(
+        '--input-size',
+        type=positive_int,
+        default=512,
+        help='square image size fed to SD (crop resized)')
+    parser.add_argument(
+        '--crop-size',
+        type=positive_int,
+        default=256,
+        help='square crop size; maps and targets live here')
     parser.add_argument(
         '--dtype',
         default='fp32',
         choices=sorted(AMP_DTYPES),
         help='autocast dtype of the fast path (PPMEstimator amp_dtype; '
         'CUDA only). The naive path is always fp32')
-    parser.add_argument('--device', default='cpu',
-                        help="'cpu', 'cuda' or 'cuda:N'")
-    parser.add_argument('--max-batch', type=positive_int, nargs='+',
-                        default=[64],
-                        help='fast path: pairs per UNet call; each value is '
-                        'measured')
+    parser.add_argument(
+        '--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N'")
+    parser.add_argument(
+        '--max-batch',
+        type=positive_int,
+        nargs='+',
+        default=[64],
+        help='fast path: pairs per UNet call; each value is '
+        'measured')
     parser.add_argument(
         '--gradient-checkpointing',
         nargs='?',
@@ -141,19 +154,34 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='fast path: torch.compile the UNet forward (backbone '
         'compile_cfg=dict(dynamic=True)); compilation happens in the '
         'untimed warm-up run. The naive path stays eager')
-    parser.add_argument('--paths', nargs='+', default=['naive', 'fast'],
-                        choices=['naive', 'fast'])
-    parser.add_argument('--warmup-steps', type=non_negative_int, default=1,
-                        help='steps of the untimed warm-up run before each '
-                        'measured run (0: no warm-up)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='episode seed (prompt init and noise)')
+    parser.add_argument(
+        '--paths',
+        nargs='+',
+        default=['naive', 'fast'],
+        choices=['naive', 'fast'])
+    parser.add_argument(
+        '--warmup-steps',
+        type=non_negative_int,
+        default=1,
+        help='steps of the untimed warm-up run before each '
+        'measured run (0: no warm-up)')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='episode seed (prompt init and noise)')
     parser.add_argument('--lr', type=positive_float, default=2e-3)
-    parser.add_argument('--loss-rtol', type=positive_float, default=None,
-                        help='tolerance of the naive/fast loss check '
-                        '(default: 1e-4 fp32, 5e-2 bf16, 2e-2 fp16)')
-    parser.add_argument('--threads', type=positive_int, default=None,
-                        help='torch.set_num_threads (CPU)')
+    parser.add_argument(
+        '--loss-rtol',
+        type=positive_float,
+        default=None,
+        help='tolerance of the naive/fast loss check '
+        '(default: 1e-4 fp32, 5e-2 bf16, 2e-2 fp16)')
+    parser.add_argument(
+        '--threads',
+        type=positive_int,
+        default=None,
+        help='torch.set_num_threads (CPU)')
     parser.add_argument('--out', help='write the results as JSON here')
     args = parser.parse_args(argv)
     if args.input_size % 8:
@@ -187,16 +215,14 @@ def make_episode(num_kpts: int, num_shots: int, num_queries: int,
     n = num_shots + num_queries
     low = torch.rand(n, 3, 8, 8, generator=g) * 2 - 1
     images = F.interpolate(
-        low, size=(crop_size, crop_size), mode='bilinear',
-        align_corners=False)
+        low, size=(crop_size, crop_size), mode='bilinear', align_corners=False)
     kpts = (0.15 + 0.7 * torch.rand(num_shots, num_kpts, 2, generator=g)) \
         * (crop_size - 1)
     codec = support_codec(crop_size)
     encoded = [codec.encode(k[None].numpy()) for k in kpts]
     return dict(
         images=images,
-        targets=torch.from_numpy(
-            np.stack([e['heatmaps'] for e in encoded])),
+        targets=torch.from_numpy(np.stack([e['heatmaps'] for e in encoded])),
         visible=torch.from_numpy(
             np.concatenate([e['keypoint_weights'] for e in encoded])))
 
@@ -245,7 +271,8 @@ def naive_attention(backbone, kind: str):
         if kind == 'full':
             from diffusers.models.attention_processor import AttnProcessor
             backbone.unet.set_attn_processor({
-                name: FullCaptureProcessor(name, backbone.store)
+                name:
+                FullCaptureProcessor(name, backbone.store)
                 if name.endswith('attn2.processor') else AttnProcessor()
                 for name in saved
             })
@@ -258,7 +285,11 @@ def naive_attention(backbone, kind: str):
 
 
 # ------------------------------------------------------------------ paths
-def run_naive(model, episode, steps: int, seed: int, timer: PhaseTimer,
+def run_naive(model,
+              episode,
+              steps: int,
+              seed: int,
+              timer: PhaseTimer,
               attention: str = 'full') -> dict:
     """The reference loop: one UNet call per pair, VAE every step, fp32."""
     with naive_attention(model.backbone, attention), \
@@ -269,13 +300,23 @@ def run_naive(model, episode, steps: int, seed: int, timer: PhaseTimer,
 def _naive_loop(model, episode, steps: int, seed: int,
                 timer: PhaseTimer) -> dict:
     set_gradient_checkpointing(model.backbone, False)
-    return naive_episode(model, episode['images'].to(timer.device),
-                         episode['targets'], episode['visible'], steps,
-                         torch.Generator().manual_seed(seed), phase=timer)
+    return naive_episode(
+        model,
+        episode['images'].to(timer.device),
+        episode['targets'],
+        episode['visible'],
+        steps,
+        torch.Generator().manual_seed(seed),
+        phase=timer)
 
 
-def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
-             max_batch: int, checkpointing: bool,
+def run_fast(model,
+             episode,
+             steps: int,
+             seed: int,
+             timer: PhaseTimer,
+             max_batch: int,
+             checkpointing: bool,
              map_mode: str = EXACT) -> dict:
     """The library path, as ``PPMEstimator.predict_episode`` runs it: the
     model's fitter and map-mode classes built with this run's ``steps``,
@@ -284,7 +325,8 @@ def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
     set_one_token_shortcut(backbone, True)
     set_gradient_checkpointing(backbone, checkpointing)
     fitter = PromptFitter(
-        steps=steps, lr=model.fitter.lr,
+        steps=steps,
+        lr=model.fitter.lr,
         prompt_init_std=model.fitter.prompt_init_std,
         prompt_scale=model.fitter.prompt_scale,
         map_mode=dict(type=map_mode, max_batch=max_batch))
@@ -298,8 +340,14 @@ def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
         with timer('encode'):
             latents = backbone.encode(images)  # once per episode
         with timer('fit'), torch.enable_grad():
-            fit = fitter.fit(mode, model.head, latents[:num_shots], targets,
-                             visible, g, what='benchmark episode')
+            fit = fitter.fit(
+                mode,
+                model.head,
+                latents[:num_shots],
+                targets,
+                visible,
+                g,
+                what='benchmark episode')
             prompts = fit.prompts
         with timer('query'), torch.no_grad():
             maps = mode.query_maps(latents[num_shots:], prompts, map_size, g)
@@ -313,8 +361,12 @@ def run_fast(model, episode, steps: int, seed: int, timer: PhaseTimer,
         num_supports=num_shots,
         num_queries=maps.shape[0],
         num_prompts=num_kpts)
-    return dict(losses=losses, prompts=prompts, maps=maps,
-                keypoints=keypoints, unet_calls=calls)
+    return dict(
+        losses=losses,
+        prompts=prompts,
+        maps=maps,
+        keypoints=keypoints,
+        unet_calls=calls)
 
 
 def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:
@@ -322,15 +374,22 @@ def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:
     warmup_s = 0.
     if args.warmup_steps:  # (includes torch.compile's compilation)
         start = time.perf_counter()
-        fn(episode=episode, steps=min(args.warmup_steps, args.steps),
-           seed=args.seed, timer=PhaseTimer(device), **kwargs)
+        fn(episode=episode,
+           steps=min(args.warmup_steps, args.steps),
+           seed=args.seed,
+           timer=PhaseTimer(device),
+           **kwargs)
         _sync(device)
         warmup_s = time.perf_counter() - start
     timer = PhaseTimer(device)
     with peak_memory(device) as mem:
         start = time.perf_counter()
-        result = fn(episode=episode, steps=args.steps, seed=args.seed,
-                    timer=timer, **kwargs)
+        result = fn(
+            episode=episode,
+            steps=args.steps,
+            seed=args.seed,
+            timer=timer,
+            **kwargs)
         _sync(device)
         episode_s = time.perf_counter() - start
     fit_s, query_s = timer.times['fit'], timer.times['query']
@@ -347,31 +406,36 @@ def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:
     return result
 
 
-def measure_or_oom(fn, args, episode, device: torch.device,
-                   **kwargs) -> dict:
+def measure_or_oom(fn, args, episode, device: torch.device, **kwargs) -> dict:
     """:func:`measure`, recording an out-of-memory run instead of raising."""
     what = fn.__name__[len('run_'):]
     if 'max_batch' in kwargs:
         what += f" max_batch={kwargs['max_batch']}" + (
-            ' ckpt' if kwargs.get('checkpointing') else '') + (
-                f" {kwargs['map_mode']}"
-                if kwargs.get('map_mode', EXACT) != EXACT else '')
+            ' ckpt' if kwargs.get('checkpointing')
+            else '') + (f" {kwargs['map_mode']}" if kwargs.get(
+                'map_mode', EXACT) != EXACT else '')
     try:
         res = measure(fn, args, episode, device, **kwargs)
-        print(f"[{what}] episode {res['episode_s']:.3f} s, "
-              f"{_fmt(res['steps_per_s'])} steps/s, peak "
-              f"{_fmt(res['peak_mem_mb'], '.0f')} MB", flush=True)
+        print(
+            f"[{what}] episode {res['episode_s']:.3f} s, "
+            f"{_fmt(res['steps_per_s'])} steps/s, peak "
+            f"{_fmt(res['peak_mem_mb'], '.0f')} MB",
+            flush=True)
         return dict(res, oom=False)
     except torch.OutOfMemoryError as err:
         print(f'out of memory: {str(err).splitlines()[0]}', flush=True)
     if device.type == 'cuda':
         torch.cuda.empty_cache()
-    return dict(oom=True, losses=[], unet_calls=None, **{
-        k: None
-        for k in ('warmup_s', 'episode_s', 'encode_s', 'fit_s', 'query_s',
-                  'steps_per_s', 'query_images_per_s', 'peak_mem_mb',
-                  'peak_mem_delta_mb', 'mem_kind')
-    })
+    return dict(
+        oom=True,
+        losses=[],
+        unet_calls=None,
+        **{
+            k: None
+            for k in ('warmup_s', 'episode_s', 'encode_s', 'fit_s', 'query_s',
+                      'steps_per_s', 'query_images_per_s', 'peak_mem_mb',
+                      'peak_mem_delta_mb', 'mem_kind')
+        })
 
 
 def compare(naive: dict, fast: dict, rtol: float) -> dict:
@@ -456,8 +520,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         torch.set_num_threads(args.threads)
     effective = args.dtype if device.type == 'cuda' else 'fp32'
     if effective != args.dtype:
-        print(f'note: --dtype {args.dtype} is ignored on CPU (PPMEstimator '
-              'autocasts on CUDA only); the fast path runs fp32', flush=True)
+        print(
+            f'note: --dtype {args.dtype} is ignored on CPU (PPMEstimator '
+            'autocasts on CUDA only); the fast path runs fp32',
+            flush=True)
     rtol = args.loss_rtol if args.loss_rtol is not None else \
         LOSS_RTOL[effective]
     load_before = os.getloadavg()
@@ -469,30 +535,51 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
     runs: List[dict] = []
     if 'naive' in args.paths:
-        res = measure_or_oom(run_naive, args, episode, device, model=model,
-                             attention=args.naive_attention)
-        runs.append(dict(res, label=f'naive ({args.naive_attention} attn)',
-                         path='naive', max_batch=1,
-                         map_mode=EXACT,
-                         gradient_checkpointing=False, dtype='fp32'))
+        res = measure_or_oom(
+            run_naive,
+            args,
+            episode,
+            device,
+            model=model,
+            attention=args.naive_attention)
+        runs.append(
+            dict(
+                res,
+                label=f'naive ({args.naive_attention} attn)',
+                path='naive',
+                max_batch=1,
+                map_mode=EXACT,
+                gradient_checkpointing=False,
+                dtype='fp32'))
     if 'fast' in args.paths:
-        ckpt = dict(off=[False], on=[True], both=[False, True])[
-            args.gradient_checkpointing]
+        ckpt = dict(
+            off=[False], on=[True], both=[False,
+                                          True])[args.gradient_checkpointing]
         for mode in args.map_mode:
             for b in args.max_batch:
                 for use_ckpt in ckpt:
                     res = measure_or_oom(
-                        run_fast, args, episode, device, model=model,
-                        max_batch=b, checkpointing=use_ckpt,
+                        run_fast,
+                        args,
+                        episode,
+                        device,
+                        model=model,
+                        max_batch=b,
+                        checkpointing=use_ckpt,
                         map_mode=mode)
                     label = (f"fast b={b}{' ckpt' if use_ckpt else ''}"
                              f"{' compiled' if args.compile else ''}"
                              f"{'' if mode == EXACT else ' ' + mode}")
                     runs.append(
-                        dict(res, label=label, path='fast', max_batch=b,
-                             gradient_checkpointing=use_ckpt,
-                             compiled=args.compile, map_mode=mode,
-                             dtype=effective))
+                        dict(
+                            res,
+                            label=label,
+                            path='fast',
+                            max_batch=b,
+                            gradient_checkpointing=use_ckpt,
+                            compiled=args.compile,
+                            map_mode=mode,
+                            dtype=effective))
 
     naive = next((r for r in runs if r['path'] == 'naive'), None)
     comparisons = []
@@ -501,17 +588,19 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     for r in runs:
         if naive is not None and r is not naive and not r['oom']:
             r['speedup_episode'] = naive['episode_s'] / r['episode_s']
-            r['speedup_steps'] = (r['steps_per_s'] / naive['steps_per_s']
-                                  if r['steps_per_s'] and
-                                  naive['steps_per_s'] else None)
+            r['speedup_steps'] = (
+                r['steps_per_s'] / naive['steps_per_s']
+                if r['steps_per_s'] and naive['steps_per_s'] else None)
             comparisons.append(
-                dict(fast=r['label'],
-                     expected_to_match=r['map_mode'] == EXACT,
-                     **compare(naive, r, rtol)))
-    device_name = (torch.cuda.get_device_name(device) if device.type == 'cuda'
-                   else f'CPU ({platform.processor() or platform.machine()}, '
-                   f'{os.cpu_count()} logical cores, '
-                   f'{torch.get_num_threads()} torch threads)')
+                dict(
+                    fast=r['label'],
+                    expected_to_match=r['map_mode'] == EXACT,
+                    **compare(naive, r, rtol)))
+    device_name = (
+        torch.cuda.get_device_name(device) if device.type == 'cuda' else
+        f'CPU ({platform.processor() or platform.machine()}, '
+        f'{os.cpu_count()} logical cores, '
+        f'{torch.get_num_threads()} torch threads)')
     report = dict(
         config=dict(
             vars(args),
@@ -522,8 +611,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             torch=torch.__version__,
             loadavg_before=load_before,
             loadavg_after=os.getloadavg()),
-        runs=[{k: v for k, v in r.items()
-               if k not in ('prompts', 'maps', 'keypoints')} for r in runs],
+        runs=[{
+            k: v
+            for k, v in r.items() if k not in ('prompts', 'maps', 'keypoints')
+        } for r in runs],
         comparisons=comparisons)
     print_table(report)
     print(f"load average (1/5/15 min) before {load_before}, after "

@@ -24,8 +24,8 @@ import copy
 import os
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-from mmppm.engine.cli.arg_types import (positive_float,  # noqa: E402
-                                        positive_int)
+from mmppm.engine.cli.arg_types import positive_float  # noqa: E402
+from mmppm.engine.cli.arg_types import positive_int
 
 UNTRAINED = 'untrained'
 #: Default ``--words``: keypoint names, then four toy-world caption words
@@ -38,19 +38,30 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='PPM+CPT config file')
     parser.add_argument(
-        'checkpoints', nargs='+', metavar='CHECKPOINT',
+        'checkpoints',
+        nargs='+',
+        metavar='CHECKPOINT',
         help=f'CPT checkpoint(s); {UNTRAINED!r}: the freshly initialised '
         'encoder')
-    parser.add_argument('--num-prompts', type=positive_int, default=64,
-                        help='random prompts the Jacobian is taken at')
-    parser.add_argument('--prompt-std', type=positive_float, default=0.1,
-                        help='std of the random prompts (the fit\'s '
-                        'prompt_init_std)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the random prompts')
-    parser.add_argument('--words', nargs='+', default=list(DEFAULT_WORDS),
-                        help='words whose text-encoder token norms are '
-                        'shown')
+    parser.add_argument(
+        '--num-prompts',
+        type=positive_int,
+        default=64,
+        help='random prompts the Jacobian is taken at')
+    parser.add_argument(
+        '--prompt-std',
+        type=positive_float,
+        default=0.1,
+        help='std of the random prompts (the fit\'s '
+        'prompt_init_std)')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the random prompts')
+    parser.add_argument(
+        '--words',
+        nargs='+',
+        default=list(DEFAULT_WORDS),
+        help='words whose text-encoder token norms are '
+        'shown')
     parser.add_argument('--out', help='write the report as JSON here')
     return parser.parse_args(argv)
 
@@ -121,8 +132,8 @@ def main(argv=None):
     print(f'{args.num_prompts} prompts ~ N(0, {args.prompt_std:g}^2) in '
           f'c = {c} channels (seed {args.seed}); ' +
           (f'text-token norm {float(norms.mean()):.3g} over '
-           f'{len(args.words)} words' if norms is not None else
-           f'no token norms: {why}'))
+           f'{len(args.words)} words'
+           if norms is not None else f'no token norms: {why}'))
     results = []
     for name in args.checkpoints:
         if name == UNTRAINED:

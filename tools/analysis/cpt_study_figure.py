@@ -31,10 +31,16 @@ def labelled(text: str, what: str):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--run', action='append', required=True,
-                        help='LABEL=WORK_DIR (repeat)')
-    parser.add_argument('--reference', action='append', default=[],
-                        help='LABEL=PCK in %% (repeat)')
+    parser.add_argument(
+        '--run',
+        action='append',
+        required=True,
+        help='LABEL=WORK_DIR (repeat)')
+    parser.add_argument(
+        '--reference',
+        action='append',
+        default=[],
+        help='LABEL=PCK in %% (repeat)')
     parser.add_argument('--out', default='cpt_study.png')
     args = parser.parse_args(argv)
     runs = [labelled(r, '--run') for r in args.run]
@@ -49,8 +55,8 @@ def main(argv=None):
     loaded = [(label, load_run(work_dir)[1]) for label, work_dir in runs]
     writable_dir(osp.dirname(osp.abspath(args.out)), '--out folder')
     plot_study(loaded, refs, args.out)
-    print(f'{args.out}: ' + ', '.join(
-        f'{label} ({len(val)} validations)' for label, val in loaded))
+    print(f'{args.out}: ' + ', '.join(f'{label} ({len(val)} validations)'
+                                      for label, val in loaded))
 
 
 if __name__ == '__main__':

@@ -29,9 +29,9 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from mmppm.analysis.fit_check import (ORACLES, check_ppm_config,
-                                      fit_landscape, landscape_lines,
-                                      run_fit_check, summary_lines)
+from mmppm.analysis.fit_check import (ORACLES, check_ppm_config, fit_landscape,
+                                      landscape_lines, run_fit_check,
+                                      summary_lines)
 from mmppm.engine.cli import load_tool_config, run_tool
 from mmppm.engine.cli.arg_types import positive_int
 from mmppm.utils.config_checks import check_components, merge_cfg_options
@@ -41,16 +41,26 @@ from mmppm.utils.value_checks import check_values
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='PPM config file')
-    parser.add_argument('--oracle', choices=sorted(ORACLES),
-                        help='replace the diffusion model by an oracle')
-    parser.add_argument('--landscape', action='store_true',
-                        help='the fit objective between the fitted and the '
-                        'keypoint-name prompts')
-    parser.add_argument('--episodes', type=positive_int,
-                        help='episodes per category (default: the config)')
+    parser.add_argument(
+        '--oracle',
+        choices=sorted(ORACLES),
+        help='replace the diffusion model by an oracle')
+    parser.add_argument(
+        '--landscape',
+        action='store_true',
+        help='the fit objective between the fitted and the '
+        'keypoint-name prompts')
+    parser.add_argument(
+        '--episodes',
+        type=positive_int,
+        help='episodes per category (default: the config)')
     parser.add_argument('--out', help='write the result as JSON here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        default={}, help='override config values (k=v)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='override config values (k=v)')
     return parser.parse_args(argv)
 
 
@@ -65,8 +75,7 @@ def main(argv=None):
         result = fit_landscape(cfg, episodes=args.episodes)
         print('\n'.join(landscape_lines(result)))
     else:
-        result = run_fit_check(cfg, oracle=args.oracle,
-                               episodes=args.episodes)
+        result = run_fit_check(cfg, oracle=args.oracle, episodes=args.episodes)
         print('\n'.join(summary_lines(result)))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)

@@ -23,8 +23,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('path', metavar='WORK_DIR_OR_JSON')
     parser.add_argument('--out-dir', default=None)
-    parser.add_argument('--name', default='pck_per_category',
-                        help='output file stem')
+    parser.add_argument(
+        '--name', default='pck_per_category', help='output file stem')
     return parser.parse_args(argv)
 
 
@@ -32,8 +32,8 @@ def main(argv=None):
     args = parse_args(argv)
     metrics, source = find_metrics(args.path)
     cats, overall = per_category_pck(metrics)
-    out_dir = writable_dir(args.out_dir or osp.dirname(osp.abspath(source)),
-                           '--out-dir')
+    out_dir = writable_dir(
+        args.out_dir or osp.dirname(osp.abspath(source)), '--out-dir')
     written = write_tables(cats, overall, osp.join(out_dir, args.name))
     print(f'metrics from {source}')
     print(to_markdown(*table_rows(cats, overall), overall))

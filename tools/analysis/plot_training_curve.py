@@ -22,9 +22,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('path', help='work dir or a scalars.json file')
     parser.add_argument('--out', default='training_curve.png')
-    parser.add_argument('--loss-keys',
-                        nargs='+',
-                        default=['loss', 'loss_map', 'loss_dm'])
+    parser.add_argument(
+        '--loss-keys', nargs='+', default=['loss', 'loss_map', 'loss_dm'])
     parser.add_argument('--val-keys', nargs='+', default=['PCK'])
     parser.add_argument('--title', default='')
     args = parser.parse_args(argv)

@@ -43,44 +43,61 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import torch  # noqa: E402
 
 from mmppm import analysis as bench  # noqa: E402  (shared tool helpers)
-from mmppm.analysis.split_cost import (PIECES, count_pieces,  # noqa: E402
-                                       episode_flops, fit_memory,
+from mmppm.analysis.split_cost import count_pieces  # noqa: E402
+from mmppm.analysis.split_cost import (PIECES, episode_flops, fit_memory,
                                        largest_batch_within, seconds_at)
 from mmppm.engine.cli import require_file, run_tool  # noqa: E402
-from mmppm.engine.cli.arg_types import (non_negative_int,  # noqa: E402
-                                        positive_float, positive_int)
+from mmppm.engine.cli.arg_types import non_negative_int  # noqa: E402
+from mmppm.engine.cli.arg_types import positive_float, positive_int
 from mmppm.utils.errors import ToolError  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     bench.add_sd_args(parser, default_arch='sd15')
     parser.add_argument('--input-size', type=positive_int, default=512)
     parser.add_argument('--crop-size', type=positive_int, default=256)
     parser.add_argument('--keypoints', type=positive_int, default=17)
-    parser.add_argument('--shots', type=positive_int, nargs='+',
-                        default=[1, 5])
-    parser.add_argument('--queries', type=positive_int, default=15,
-                        help='queries per episode (MP-100 protocol: 15)')
-    parser.add_argument('--steps', type=non_negative_int, default=100,
-                        help='optimisation steps (paper default: 100)')
-    parser.add_argument('--episodes', type=positive_int, default=4000,
-                        help='episodes per split (20 categories x 200)')
-    parser.add_argument('--sustained-tflops', type=positive_float, nargs='+',
-                        default=[200., 400.],
-                        help='assumed sustained TFLOP/s of the GPU')
-    parser.add_argument('--memory-json', nargs='+', default=[],
-                        help='benchmark_episode.py reports to fit peak '
-                        'memory per max_batch from')
-    parser.add_argument('--memory-checkpointing', action='store_true',
-                        help='fit the runs with gradient checkpointing '
-                        '(default: the runs without)')
-    parser.add_argument('--memory-budget-gb', type=positive_float,
-                        default=24.)
-    parser.add_argument('--no-flops', action='store_true',
-                        help='skip the FLOP count (memory projection only; '
-                        'no model is loaded)')
+    parser.add_argument(
+        '--shots', type=positive_int, nargs='+', default=[1, 5])
+    parser.add_argument(
+        '--queries',
+        type=positive_int,
+        default=15,
+        help='queries per episode (MP-100 protocol: 15)')
+    parser.add_argument(
+        '--steps',
+        type=non_negative_int,
+        default=100,
+        help='optimisation steps (paper default: 100)')
+    parser.add_argument(
+        '--episodes',
+        type=positive_int,
+        default=4000,
+        help='episodes per split (20 categories x 200)')
+    parser.add_argument(
+        '--sustained-tflops',
+        type=positive_float,
+        nargs='+',
+        default=[200., 400.],
+        help='assumed sustained TFLOP/s of the GPU')
+    parser.add_argument(
+        '--memory-json',
+        nargs='+',
+        default=[],
+        help='benchmark_episode.py reports to fit peak '
+        'memory per max_batch from')
+    parser.add_argument(
+        '--memory-checkpointing',
+        action='store_true',
+        help='fit the runs with gradient checkpointing '
+        '(default: the runs without)')
+    parser.add_argument('--memory-budget-gb', type=positive_float, default=24.)
+    parser.add_argument(
+        '--no-flops',
+        action='store_true',
+        help='skip the FLOP count (memory projection only; '
+        'no model is loaded)')
     parser.add_argument('--threads', type=positive_int, default=None)
     parser.add_argument('--out', help='write the projection as JSON here')
     return parser.parse_args(argv)
@@ -89,13 +106,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def exact_run(run: dict) -> bool:
     """Whether a benchmark_episode.py run used exact maps (``map_mode``;
     reports written before the nested config name it ``map_features``)."""
-    return run.get('map_mode', run.get('map_features', 'exact')) in (
-        'ExactMaps', 'exact')
+    return run.get('map_mode', run.get('map_features',
+                                       'exact')) in ('ExactMaps', 'exact')
 
 
-def memory_points(paths: Sequence[str],
-                  checkpointing: bool = False
-                  ) -> Tuple[List[Tuple[int, float]], List[str]]:
+def memory_points(
+        paths: Sequence[str],
+        checkpointing: bool = False
+) -> Tuple[List[Tuple[int, float]], List[str]]:
     """``(max_batch, peak MB)`` of the exact fast runs in benchmark reports
     (those with gradient checkpointing if ``checkpointing``)."""
     points, kinds = [], set()
@@ -111,9 +129,8 @@ def memory_points(paths: Sequence[str],
                             'benchmark_episode.py report (a JSON object)')
         for run in report.get('runs', []):
             if (run.get('path') == 'fast' and not run.get('oom')
-                    and exact_run(run)
-                    and bool(run.get('gradient_checkpointing')) ==
-                    checkpointing
+                    and exact_run(run) and bool(
+                        run.get('gradient_checkpointing')) == checkpointing
                     and run.get('peak_mem_mb') is not None):
                 points.append((run['max_batch'], run['peak_mem_mb']))
                 kinds.add(run['mem_kind'])
@@ -133,23 +150,27 @@ def project_flops(args) -> dict:
         from mmppm.testing.random_sd import build_random_sd_parts
         pretrained = f'random {args.arch} (meta device)'
         components = build_random_sd_parts(args.arch, 'meta')
-    model = bench.build_model(pretrained, args.input_size,
-                              components=components)
+    model = bench.build_model(
+        pretrained, args.input_size, components=components)
     pieces = count_pieces(model, args.input_size, args.crop_size)
     rows = []
     for shots in args.shots:
         for variant in ('exact', 'cached'):
-            flops = episode_flops(pieces, args.keypoints, shots,
-                                  args.queries, args.steps, variant)
+            flops = episode_flops(pieces, args.keypoints, shots, args.queries,
+                                  args.steps, variant)
             rows.append(
-                dict(shots=shots, variant=variant, tflop_per_episode=flops /
-                     1e12, projected={
-                         str(t): dict(
-                             s_per_episode=seconds_at(flops, t),
-                             gpu_hours_per_split=seconds_at(flops, t) *
-                             args.episodes / 3600)
-                         for t in args.sustained_tflops
-                     }))
+                dict(
+                    shots=shots,
+                    variant=variant,
+                    tflop_per_episode=flops / 1e12,
+                    projected={
+                        str(t):
+                        dict(
+                            s_per_episode=seconds_at(flops, t),
+                            gpu_hours_per_split=seconds_at(flops, t) *
+                            args.episodes / 3600)
+                        for t in args.sustained_tflops
+                    }))
     sd = args.pretrained or f'random {args.arch}'
     print(f'\nCounted GFLOP (SD {sd}, input {args.input_size}, one image or '
           'one (prompt, image) pair):')
@@ -170,15 +191,18 @@ def project_flops(args) -> dict:
             line += (f"{p['s_per_episode']:>13.3g}"
                      f"{p['gpu_hours_per_split']:>13.3g}")
         print(line)
-    return dict(pretrained_path=pretrained,
-                pieces_gflop={k: v / 1e9 for k, v in pieces.items()},
-                episodes=rows)
+    return dict(
+        pretrained_path=pretrained,
+        pieces_gflop={
+            k: v / 1e9
+            for k, v in pieces.items()
+        },
+        episodes=rows)
 
 
 def project_memory(args) -> dict:
     """Fit peak memory per ``max_batch`` from benchmark reports; print."""
-    points, kinds = memory_points(args.memory_json,
-                                  args.memory_checkpointing)
+    points, kinds = memory_points(args.memory_json, args.memory_checkpointing)
     try:
         base, per_pair = fit_memory(points)
     except ValueError as err:
@@ -194,10 +218,14 @@ def project_memory(args) -> dict:
           f'{per_pair:.0f} MB per pair in a UNet call; largest max_batch '
           f'within {args.memory_budget_gb:g} GB: {best} (projection; the '
           'peak does not grow with K x S, chunks of max_batch pairs)')
-    return dict(kind='projected from ' + ', '.join(kinds),
-                gradient_checkpointing=args.memory_checkpointing,
-                points=points, base_mb=base, per_pair_mb=per_pair,
-                budget_mb=budget, largest_max_batch=best)
+    return dict(
+        kind='projected from ' + ', '.join(kinds),
+        gradient_checkpointing=args.memory_checkpointing,
+        points=points,
+        base_mb=base,
+        per_pair_mb=per_pair,
+        budget_mb=budget,
+        largest_max_batch=best)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:

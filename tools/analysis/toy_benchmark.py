@@ -31,41 +31,69 @@ def parse_args(argv=None):
     from mmppm.datasets.toy_world.toy_mp100 import PRESETS
     from mmppm.engine.cli.arg_types import positive_int
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
-                        help='toy data seeds (default: 0 1 2)')
-    parser.add_argument('--shots', type=int, nargs='+', default=[1, 5],
-                        choices=[1, 5])
-    parser.add_argument('--rows', nargs='+', default=list(ROWS),
-                        choices=list(ROWS))
-    parser.add_argument('--exact-seeds', type=int, nargs='*', default=[0],
-                        help='seeds on which the exact-maps row runs (it '
-                        'costs ~12x the cached row; default: 0)')
-    parser.add_argument('--exact-shots', type=int, nargs='*', default=[1],
-                        choices=[1, 5])
-    parser.add_argument('--exact-episodes', type=positive_int, default=2,
-                        help='episodes per test category of the exact-maps '
-                        'row (a cached-maps run on the same episodes is '
-                        'added for the paired difference; default: 2)')
-    parser.add_argument('--episodes-1shot', type=positive_int, default=4,
-                        help='episodes per test category, 1-shot')
-    parser.add_argument('--episodes-5shot', type=positive_int, default=2,
-                        help='episodes per test category, 5-shot')
-    parser.add_argument('--queries', type=positive_int, default=15,
-                        help='queries per episode (MP-100: 15)')
-    parser.add_argument('--jobs', type=positive_int, default=1,
-                        help='test runs at a time')
-    parser.add_argument('--bootstrap', type=positive_int, default=10000,
-                        help='bootstrap replicates')
-    parser.add_argument('--preset', default='mp100', choices=sorted(PRESETS),
-                        help="the toy data's shape (generate_toy_mp100 "
-                        "presets: 'mp100' 70 / 10 / 20 categories, 'toy' "
-                        "make toy's 8 / 2 / 3)")
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=[0, 1, 2],
+        help='toy data seeds (default: 0 1 2)')
+    parser.add_argument(
+        '--shots', type=int, nargs='+', default=[1, 5], choices=[1, 5])
+    parser.add_argument(
+        '--rows', nargs='+', default=list(ROWS), choices=list(ROWS))
+    parser.add_argument(
+        '--exact-seeds',
+        type=int,
+        nargs='*',
+        default=[0],
+        help='seeds on which the exact-maps row runs (it '
+        'costs ~12x the cached row; default: 0)')
+    parser.add_argument(
+        '--exact-shots', type=int, nargs='*', default=[1], choices=[1, 5])
+    parser.add_argument(
+        '--exact-episodes',
+        type=positive_int,
+        default=2,
+        help='episodes per test category of the exact-maps '
+        'row (a cached-maps run on the same episodes is '
+        'added for the paired difference; default: 2)')
+    parser.add_argument(
+        '--episodes-1shot',
+        type=positive_int,
+        default=4,
+        help='episodes per test category, 1-shot')
+    parser.add_argument(
+        '--episodes-5shot',
+        type=positive_int,
+        default=2,
+        help='episodes per test category, 5-shot')
+    parser.add_argument(
+        '--queries',
+        type=positive_int,
+        default=15,
+        help='queries per episode (MP-100: 15)')
+    parser.add_argument(
+        '--jobs', type=positive_int, default=1, help='test runs at a time')
+    parser.add_argument(
+        '--bootstrap',
+        type=positive_int,
+        default=10000,
+        help='bootstrap replicates')
+    parser.add_argument(
+        '--preset',
+        default='mp100',
+        choices=sorted(PRESETS),
+        help="the toy data's shape (generate_toy_mp100 "
+        "presets: 'mp100' 70 / 10 / 20 categories, 'toy' "
+        "make toy's 8 / 2 / 3)")
     parser.add_argument('--sd', default='data/toy_sd')
     parser.add_argument('--cpt-checkpoint', default='data/toy_sd/cpt_toy.pth')
     parser.add_argument('--data-dir', default='data/toy_mp100_bench')
     parser.add_argument('--work-dir', default='work_dirs/toy_benchmark')
-    parser.add_argument('--report-only', action='store_true',
-                        help='only summarise the finished runs')
+    parser.add_argument(
+        '--report-only',
+        action='store_true',
+        help='only summarise the finished runs')
     return parser.parse_args(argv)
 
 
@@ -74,20 +102,29 @@ def main(argv=None):
     os.chdir(REPO)  # configs use paths relative to the repository root
     from mmppm.analysis import toy_benchmark as tb
     from mmppm.datasets import generate_toy_mp100
-    runs = tb.plan_runs(args.seeds, args.shots, args.rows,
-                        {1: args.episodes_1shot, 5: args.episodes_5shot},
-                        args.queries, args.exact_seeds, args.exact_shots,
-                        args.exact_episodes)
+    runs = tb.plan_runs(args.seeds, args.shots, args.rows, {
+        1: args.episodes_1shot,
+        5: args.episodes_5shot
+    }, args.queries, args.exact_seeds, args.exact_shots, args.exact_episodes)
     if not args.report_only:
         tb.check_inputs(args.sd, args.cpt_checkpoint, args.rows)
         for seed in args.seeds:
-            generate_toy_mp100(tb.data_root(args.data_dir, seed), seed=seed,
-                               preset=args.preset)
-        print(f'{len(runs)} test runs ({args.jobs} at a time); logs in '
-              f'{args.work_dir}/seed*/*shot/*/console.log', flush=True)
-        tb.run_all(runs, args.work_dir, args.data_dir, args.sd,
-                   args.cpt_checkpoint, args.jobs,
-                   log=lambda m: print(m, flush=True))
+            generate_toy_mp100(
+                tb.data_root(args.data_dir, seed),
+                seed=seed,
+                preset=args.preset)
+        print(
+            f'{len(runs)} test runs ({args.jobs} at a time); logs in '
+            f'{args.work_dir}/seed*/*shot/*/console.log',
+            flush=True)
+        tb.run_all(
+            runs,
+            args.work_dir,
+            args.data_dir,
+            args.sd,
+            args.cpt_checkpoint,
+            args.jobs,
+            log=lambda m: print(m, flush=True))
     summary = tb.summarise(runs, args.work_dir, args.bootstrap)
     summary['args'] = vars(args)
     js, md = tb.write_report(summary, args.work_dir)

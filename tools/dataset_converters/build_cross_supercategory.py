@@ -15,9 +15,10 @@ import argparse
 import json
 from pathlib import Path
 
-from mmppm.datasets.cross_supercategory import (
-    DEFAULT_VAL_SUPERCATEGORY, HELD_OUT_CHOICES, build_cross_supercategory,
-    load_supercategory_table)
+from mmppm.datasets.cross_supercategory import (DEFAULT_VAL_SUPERCATEGORY,
+                                                HELD_OUT_CHOICES,
+                                                build_cross_supercategory,
+                                                load_supercategory_table)
 from mmppm.engine.cli import run_tool, writable_dir
 
 
@@ -33,9 +34,10 @@ def parse_args(argv=None):
         help='split files to merge (default: the 15 files of --ann-dir)')
     parser.add_argument('--held-out', required=True, choices=HELD_OUT_CHOICES)
     parser.add_argument('--val', default=DEFAULT_VAL_SUPERCATEGORY)
-    parser.add_argument('--table',
-                        help='JSON {category name: super-category} to use '
-                        'instead of the built-in table')
+    parser.add_argument(
+        '--table',
+        help='JSON {category name: super-category} to use '
+        'instead of the built-in table')
     parser.add_argument('--out-dir', help='output folder (default: --ann-dir)')
     return parser.parse_args(argv)
 
@@ -48,11 +50,11 @@ def main(argv=None):
         str(ann_dir / f'mp100_split{i}_{s}.json') for i in range(1, 6)
         for s in ('train', 'val', 'test')
     ]
-    splits = build_cross_supercategory(ann_files,
-                                       held_out=args.held_out,
-                                       val=args.val,
-                                       table=load_supercategory_table(
-                                           args.table))
+    splits = build_cross_supercategory(
+        ann_files,
+        held_out=args.held_out,
+        val=args.val,
+        table=load_supercategory_table(args.table))
     out_dir = Path(args.out_dir or ann_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for role, data in splits.items():

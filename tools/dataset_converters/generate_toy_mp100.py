@@ -2,7 +2,8 @@
 """Generate the toy MP-100-format dataset (see docs/dataset_prep.md).
 
 Examples:
-    python tools/dataset_converters/generate_toy_mp100.py --out-dir data/toy_mp100
+    python tools/dataset_converters/generate_toy_mp100.py \
+        --out-dir data/toy_mp100
     # one MP-100 split's shape (70 / 10 / 20 categories, 8-20 keypoints),
     # the toy benchmark's data (docs/toy_benchmark.md)
     python tools/dataset_converters/generate_toy_mp100.py --preset mp100 \\
@@ -20,26 +21,27 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out-dir', default='data/toy_mp100')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--preset',
-                        default='toy',
-                        choices=sorted(PRESETS),
-                        help="category counts, instances and keypoint "
-                        "range: 'toy' (8 / 2 / 3 categories, make toy's) or "
-                        "'mp100' (70 / 10 / 20, one MP-100 split's shape); "
-                        'the options below override single values')
-    parser.add_argument('--num-categories',
-                        type=positive_int,
-                        nargs=3,
-                        metavar=('TRAIN', 'VAL', 'TEST'))
+    parser.add_argument(
+        '--preset',
+        default='toy',
+        choices=sorted(PRESETS),
+        help="category counts, instances and keypoint "
+        "range: 'toy' (8 / 2 / 3 categories, make toy's) or "
+        "'mp100' (70 / 10 / 20, one MP-100 split's shape); "
+        'the options below override single values')
+    parser.add_argument(
+        '--num-categories',
+        type=positive_int,
+        nargs=3,
+        metavar=('TRAIN', 'VAL', 'TEST'))
     parser.add_argument('--instances-per-category', type=positive_int)
-    parser.add_argument('--num-keypoints',
-                        type=positive_int,
-                        nargs=2,
-                        metavar=('MIN', 'MAX'))
-    parser.add_argument('--force',
-                        action='store_true',
-                        help='regenerate even if a matching dataset exists, '
-                        'and overwrite annotation files it did not write')
+    parser.add_argument(
+        '--num-keypoints', type=positive_int, nargs=2, metavar=('MIN', 'MAX'))
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='regenerate even if a matching dataset exists, '
+        'and overwrite annotation files it did not write')
     return parser.parse_args(argv)
 
 
@@ -51,10 +53,8 @@ def generate(args):
         given = getattr(args, key)
         if given is not None:
             values[key] = tuple(given) if isinstance(given, list) else given
-    return generate_toy_mp100(args.out_dir,
-                              seed=args.seed,
-                              force=args.force,
-                              **values)
+    return generate_toy_mp100(
+        args.out_dir, seed=args.seed, force=args.force, **values)
 
 
 def main(argv=None):

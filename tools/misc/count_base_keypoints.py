@@ -11,7 +11,6 @@ Example:
 """
 import argparse
 
-
 from mmppm.engine.cli import run_tool
 from mmppm.utils.base_keypoints import count_base_keypoints
 

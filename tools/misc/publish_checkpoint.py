@@ -35,6 +35,7 @@ def main(argv=None):
         raise UserError(f'{args.checkpoint} is not a loadable checkpoint '
                         f'({problem}): pass a .pth written by tools/train.py')
     import torch
+
     from mmppm.utils.atomic_io import atomic_write
     ckpt = torch.load(args.checkpoint, map_location='cpu', weights_only=True)
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:

@@ -73,8 +73,9 @@ def save_screenshot(driver, path: str, width: int) -> None:
     time.sleep(1)
     png = driver.get_screenshot_as_png()
     img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    cv2.imwrite(path, cv2.resize(img, None, fx=0.7, fy=0.7,
-                                 interpolation=cv2.INTER_AREA))
+    cv2.imwrite(
+        path,
+        cv2.resize(img, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA))
     print(f'wrote {path}')
 
 
@@ -86,7 +87,7 @@ def main(argv=None):
     from mmppm.apis import load_image
     from mmppm.datasets import generate_toy_mp100
     from mmppm.testing.browser import (chromium_driver, click_image_pixel,
-                                     message, upload)
+                                       message, upload)
     from mmppm.webui.render import display_scale
     generate_toy_mp100(TOY_DATA, seed=0)
     images = osp.abspath(osp.join(TOY_DATA, 'images'))

@@ -12,6 +12,7 @@ train_pipeline = [
     for step in _base_.train_pipeline
 ]
 
-train_dataloader = dict(num_workers=0, persistent_workers=False,
-                        dataset=dict(data_root='data/toy_mp100/',
-                                     pipeline=train_pipeline))
+train_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(data_root='data/toy_mp100/', pipeline=train_pipeline))

@@ -1,9 +1,9 @@
-# CPT schedule (paper section 4, docs/cpt.md): Adam lr 5e-4 on P_bar, Phi and the base prompts
-# (the only parameters: SD is frozen outside the module tree), batch 4 per
-# GPU x 2 GPUs as in the paper. The paper gives no iteration count or lr decay:
-# 20k iterations (~13 passes over a split's ~12k training instances at batch
-# 8) at a constant lr are our choice; the best checkpoint is picked on the
-# validation episodes (EpisodicPCK 'PCK', i.e. PCK@0.2).
+# CPT schedule (paper section 4, docs/cpt.md): Adam lr 5e-4 on P_bar, Phi and
+# the base prompts (the only parameters: SD is frozen outside the module tree),
+# batch 4 per GPU x 2 GPUs as in the paper. The paper gives no iteration count
+# or lr decay: 20k iterations (~13 passes over a split's ~12k training
+# instances at batch 8) at a constant lr are our choice; the best checkpoint is
+# picked on the validation episodes (EpisodicPCK 'PCK', i.e. PCK@0.2).
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=5e-4))
 param_scheduler = []  # constant learning rate
 

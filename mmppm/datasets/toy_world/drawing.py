@@ -62,15 +62,16 @@ def make_template(rng: np.random.Generator, num_kpts: int) -> dict:
     ]
     shapes = [int(s) for s in rng.permutation(num_kpts) % 4]
     limb_colour = tuple(int(c) for c in rng.integers(60, 200, 3))
-    return dict(points=pts,
-                parents=parents,
-                colours=colours,
-                shapes=shapes,
-                limb_colour=limb_colour,
-                words=[
-                    blob_word(hue, i % 2 == 0, shape)
-                    for i, (hue, shape) in enumerate(zip(hues, shapes))
-                ])
+    return dict(
+        points=pts,
+        parents=parents,
+        colours=colours,
+        shapes=shapes,
+        limb_colour=limb_colour,
+        words=[
+            blob_word(hue, i % 2 == 0, shape)
+            for i, (hue, shape) in enumerate(zip(hues, shapes))
+        ])
 
 
 def draw_blob(draw: ImageDraw.ImageDraw, xy: np.ndarray, r: float,

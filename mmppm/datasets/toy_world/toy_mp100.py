@@ -39,10 +39,16 @@ SPLITS = ('train', 'val', 'test')
 #: at 24, 53 % at 28, 84 % at 40), so MP-100's 21-68 keypoint categories
 #: have no toy counterpart.
 PRESETS = {
-    'toy': dict(num_categories=(8, 2, 3), instances_per_category=20,
-                num_keypoints=(5, 20)),
-    'mp100': dict(num_categories=(70, 10, 20), instances_per_category=20,
-                  num_keypoints=(8, 20)),
+    'toy':
+    dict(
+        num_categories=(8, 2, 3),
+        instances_per_category=20,
+        num_keypoints=(5, 20)),
+    'mp100':
+    dict(
+        num_categories=(70, 10, 20),
+        instances_per_category=20,
+        num_keypoints=(8, 20)),
 }
 
 
@@ -90,7 +96,7 @@ def generate_toy_mp100(out_dir: Union[str, Path] = 'data/toy_mp100',
     if preset is not None:
         if preset not in PRESETS:
             raise UserError(f'unknown toy preset {preset!r}; choose one of '
-                             f'{sorted(PRESETS)}')
+                            f'{sorted(PRESETS)}')
         num_categories = PRESETS[preset]['num_categories']
         instances_per_category = PRESETS[preset]['instances_per_category']
         num_keypoints = PRESETS[preset]['num_keypoints']
@@ -99,13 +105,14 @@ def generate_toy_mp100(out_dir: Union[str, Path] = 'data/toy_mp100',
         s: str(out_dir / 'annotations' / f'{split_name}_{s}.json')
         for s in SPLITS
     }
-    meta = dict(version=TOY_VERSION,
-                seed=seed,
-                num_categories=list(num_categories),
-                instances_per_category=instances_per_category,
-                num_keypoints=list(num_keypoints),
-                img_size=list(img_size),
-                split_name=split_name)
+    meta = dict(
+        version=TOY_VERSION,
+        seed=seed,
+        num_categories=list(num_categories),
+        instances_per_category=instances_per_category,
+        num_keypoints=list(num_keypoints),
+        img_size=list(img_size),
+        split_name=split_name)
     meta_file = out_dir / 'toy_mp100_meta.json'
     if not force and meta_file.is_file() and all(
             osp.isfile(f) for f in ann_files.values()):
@@ -133,13 +140,14 @@ def generate_toy_mp100(out_dir: Union[str, Path] = 'data/toy_mp100',
             tpl = make_template(rng, k)
             name = f'toy_cat{cat_idx:02d}'
             coco['categories'].append(
-                dict(supercategory='toy',
-                     id=cat_idx + 1,
-                     name=name,
-                     keypoints=list(tpl['words']),
-                     skeleton=[[p + 1, i + 1]
-                               for i, p in enumerate(tpl['parents'])
-                               if p >= 0]))
+                dict(
+                    supercategory='toy',
+                    id=cat_idx + 1,
+                    name=name,
+                    keypoints=list(tpl['words']),
+                    skeleton=[[p + 1, i + 1]
+                              for i, p in enumerate(tpl['parents'])
+                              if p >= 0]))
             (out_dir / 'images' / name).mkdir(parents=True, exist_ok=True)
             for n in range(instances_per_category):
                 img, kpts, bbox, _ = make_instance(rng, tpl, img_size)
@@ -147,19 +155,21 @@ def generate_toy_mp100(out_dir: Union[str, Path] = 'data/toy_mp100',
                 img.save(out_dir / 'images' / file_name, quality=92)
                 img_id = (cat_idx + 1) * 1000 + n
                 coco['images'].append(
-                    dict(id=img_id,
-                         file_name=file_name,
-                         height=img.height,
-                         width=img.width))
+                    dict(
+                        id=img_id,
+                        file_name=file_name,
+                        height=img.height,
+                        width=img.width))
                 coco['annotations'].append(
-                    dict(keypoints=[_r(v) for v in kpts.reshape(-1)],
-                         image_id=img_id,
-                         id=img_id + 1000000,
-                         num_keypoints=int((kpts[:, 2] > 0).sum()),
-                         bbox=[_r(v) for v in bbox],
-                         iscrowd=0,
-                         area=_r(bbox[2] * bbox[3]),
-                         category_id=cat_idx + 1))
+                    dict(
+                        keypoints=[_r(v) for v in kpts.reshape(-1)],
+                        image_id=img_id,
+                        id=img_id + 1000000,
+                        num_keypoints=int((kpts[:, 2] > 0).sum()),
+                        bbox=[_r(v) for v in bbox],
+                        iscrowd=0,
+                        area=_r(bbox[2] * bbox[3]),
+                        category_id=cat_idx + 1))
             cat_idx += 1
         atomic_write_json(ann_files[split], coco)
     atomic_write_json(meta_file, meta)

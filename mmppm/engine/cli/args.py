@@ -14,8 +14,8 @@ def tool_parser(description: str, config_help: str) -> argparse.ArgumentParser:
     """A parser with the config file and ``--work-dir``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('config', help=config_help)
-    parser.add_argument('--work-dir',
-                        help='the folder of logs, checkpoints and results')
+    parser.add_argument(
+        '--work-dir', help='the folder of logs, checkpoints and results')
     return parser
 
 
@@ -30,8 +30,8 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         'model.backbone.pretrained=/data/sd15 test_dataloader.dataset.'
         'shots=5); a list as key="[a,b]". A key that does not extend an '
         'entry of the config is an error naming the nearest one.')
-    parser.add_argument('--launcher', choices=LAUNCHERS, default='none',
-                        help='job launcher')
+    parser.add_argument(
+        '--launcher', choices=LAUNCHERS, default='none', help='job launcher')
     # torch.distributed.launch passes --local-rank (torch >= 2.0).
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 

@@ -73,6 +73,7 @@ def checkpoint_problem(path: str) -> Optional[str]:
     and mmppm's allow-list: nothing in it can run code).
     """
     import torch
+
     from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
     register_checkpoint_safe_globals()
     try:
@@ -139,11 +140,12 @@ def find_resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
             last = f.read().strip()
         if last and not osp.isabs(last) and not osp.isfile(last):
             last = osp.join(work_dir, osp.basename(last))
-    candidates = sorted(glob.glob(osp.join(work_dir, '*.pth')),
-                        key=_iteration, reverse=True)
+    candidates = sorted(
+        glob.glob(osp.join(work_dir, '*.pth')), key=_iteration, reverse=True)
     if last:
-        candidates = [last] + [c for c in candidates
-                               if osp.abspath(c) != osp.abspath(last)]
+        candidates = [last] + [
+            c for c in candidates if osp.abspath(c) != osp.abspath(last)
+        ]
     warnings = []
     for path in candidates:
         problem = checkpoint_problem(path) if osp.isfile(path) else 'missing'

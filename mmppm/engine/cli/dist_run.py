@@ -30,9 +30,9 @@ def main(argv=None) -> None:
     except ChildFailedError as e:
         # a process torchrun stopped (SIGTERM) after another failed did not
         # fail itself
-        failed = sorted((r, f) for r, f in e.failures.items()
-                        if f.exitcode != -signal.SIGTERM) or sorted(
-                            e.failures.items())
+        failed = sorted(
+            (r, f) for r, f in e.failures.items()
+            if f.exitcode != -signal.SIGTERM) or sorted(e.failures.items())
         rank, first = e.get_first_failure()
         code = first.exitcode if first.exitcode > 0 else 1
         if len(failed) == 1:
@@ -43,8 +43,9 @@ def main(argv=None) -> None:
             codes = ', '.join(str(f.exitcode) for _, f in failed)
             what = (f'processes {ranks} failed (exit codes {codes}); their '
                     'errors are printed above')
-        print(f"error: {what} (MMPPM_DEBUG=1 shows torchrun's report)",
-              file=sys.stderr)
+        print(
+            f"error: {what} (MMPPM_DEBUG=1 shows torchrun's report)",
+            file=sys.stderr)
         sys.exit(code)
 
 

@@ -70,6 +70,7 @@ def end_distributed(finished: bool = False) -> None:
     """
     try:
         import gc
+
         import torch.distributed as dist
         if not (dist.is_available() and dist.is_initialized()):
             return

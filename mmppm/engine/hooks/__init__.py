@@ -10,7 +10,7 @@ from .random_state_hook import (RandomStateHook, capture_random_states,
 
 __all__ = [
     'AtomicCheckpointHook', 'BestCheckpointLinkHook', 'CPTDiagnosticsHook',
-    'EpisodeVisualizationHook', 'FiniteLossHook',
-    'RandomStateHook', 'capture_random_states', 'restore_random_states',
-    'cpt_parameter_groups', 'use_atomic_checkpoints'
+    'EpisodeVisualizationHook', 'FiniteLossHook', 'RandomStateHook',
+    'capture_random_states', 'restore_random_states', 'cpt_parameter_groups',
+    'use_atomic_checkpoints'
 ]

@@ -33,14 +33,20 @@ class AtomicCheckpointHook(CheckpointHook):
     backend for a local ``out_dir``.
     """
 
-    def __init__(self, *args, backend_args=None, file_client_args=None,
+    def __init__(self,
+                 *args,
+                 backend_args=None,
+                 file_client_args=None,
                  **kwargs) -> None:
         out_dir = kwargs.get('out_dir')
         if backend_args is None and file_client_args is None and (
                 out_dir is None or '://' not in str(out_dir)):
             backend_args = dict(backend='mmppm_atomic_local')
-        super().__init__(*args, backend_args=backend_args,
-                         file_client_args=file_client_args, **kwargs)
+        super().__init__(
+            *args,
+            backend_args=backend_args,
+            file_client_args=file_client_args,
+            **kwargs)
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         """Save, publish in ``last_checkpoint``, then drop the oldest (the
@@ -50,8 +56,8 @@ class AtomicCheckpointHook(CheckpointHook):
         before = (list(keep or ()), self.last_ckpt,
                   hub.get_info('keep_ckpt_ids'), hub.get_info('last_ckpt'))
         dropped = None
-        if self.max_keep_ckpts > 0 and not (
-                self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and
+                                            self.keep_ckpt_ids[-1] == step):
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 dropped = self.keep_ckpt_ids.popleft()  # a bounded deque
             self.keep_ckpt_ids.append(step)
@@ -78,15 +84,15 @@ class AtomicCheckpointHook(CheckpointHook):
                 keep.clear()
                 keep.extend(before[0])
             self.last_ckpt = before[1]
-            for key, value in (('keep_ckpt_ids', before[2]),
-                               ('last_ckpt', before[3])):
+            for key, value in (('keep_ckpt_ids', before[2]), ('last_ckpt',
+                                                              before[3])):
                 if value is not None:
                     hub.update_info(key, value)
             raise
         if not is_main_process():
             return
-        atomic_write(osp.join(runner.work_dir, 'last_checkpoint'),
-                     str(self.last_ckpt))
+        atomic_write(
+            osp.join(runner.work_dir, 'last_checkpoint'), str(self.last_ckpt))
         if dropped is not None:
             path = self.file_backend.join_path(
                 self.out_dir, self.filename_tmpl.format(dropped))

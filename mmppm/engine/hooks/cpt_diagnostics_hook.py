@@ -210,8 +210,8 @@ class CPTDiagnosticsHook(Hook):
     def _current_loss_scale(runner) -> float:
         """The AMP loss scale the coming backward pass multiplies the
         gradients by (1 without AMP)."""
-        scaler = getattr(getattr(runner, 'optim_wrapper', None),
-                         'loss_scaler', None)
+        scaler = getattr(
+            getattr(runner, 'optim_wrapper', None), 'loss_scaler', None)
         if scaler is None or not hasattr(scaler, 'get_scale'):
             return 1.0
         if hasattr(scaler, 'is_enabled') and not scaler.is_enabled():

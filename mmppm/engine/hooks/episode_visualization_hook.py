@@ -11,9 +11,8 @@ from mmpose.registry import HOOKS
 
 from mmppm.utils import to_numpy
 from mmppm.utils.errors import UserError
-from mmppm.visualization import (draw_keypoints, draw_maps_grid,
-                                 label_panel, save_rgb, side_by_side,
-                                 skeleton_zero_based)
+from mmppm.visualization import (draw_keypoints, draw_maps_grid, label_panel,
+                                 save_rgb, side_by_side, skeleton_zero_based)
 
 
 @HOOKS.register_module()
@@ -74,7 +73,9 @@ class EpisodeVisualizationHook(Hook):
         dataset = getattr(runner.test_dataloader, 'dataset', None)
         self._categories = getattr(dataset, 'categories', None) or {}
 
-    def before_test_iter(self, runner, batch_idx: int,
+    def before_test_iter(self,
+                         runner,
+                         batch_idx: int,
                          data_batch=None) -> None:
         """Ask for the maps of the episodes to draw: an ``output_heatmaps``
         flag in their first sample's metainfo (the model reads it; its
@@ -88,11 +89,15 @@ class EpisodeVisualizationHook(Hook):
 
     def after_test(self, runner) -> None:
         if self.saved:
-            print_log(f'EpisodeVisualizationHook: {len(self.saved)} pictures '
-                      f'of {self.num_drawn} episodes in {self.root}',
-                      logger='current')
+            print_log(
+                f'EpisodeVisualizationHook: {len(self.saved)} pictures '
+                f'of {self.num_drawn} episodes in {self.root}',
+                logger='current')
 
-    def after_test_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_test_iter(self,
+                        runner,
+                        batch_idx: int,
+                        data_batch=None,
                         outputs: Optional[Sequence] = None) -> None:
         if self.num_drawn >= self.max_episodes or not data_batch:
             return
@@ -117,62 +122,72 @@ class EpisodeVisualizationHook(Hook):
             return []
 
     def _image(self, meta: dict):
-        from mmppm.utils.image_decoder import decode_image
         from mmppm.utils.errors import UserError
+        from mmppm.utils.image_decoder import decode_image
         path = meta.get('img_path')
         try:
             return decode_image(str(path), 'image')
         except UserError as e:  # missing or refused: no picture of it
-            print_log(f'EpisodeVisualizationHook: cannot read image {path} '
-                      f'({e})', logger='current')
+            print_log(
+                f'EpisodeVisualizationHook: cannot read image {path} '
+                f'({e})',
+                logger='current')
             return None
 
     def _draw_episode(self, crops: np.ndarray, samples: Sequence,
                       preds: Sequence) -> None:
         meta = samples[0].metainfo
         name = re.sub(r'[^\w.-]+', '_', str(meta.get('category_name', '')))
-        folder = osp.join(self.root,
-                          f'episode_{int(meta.get("episode_id", 0)):05d}_'
-                          f'{name}')
+        folder = osp.join(
+            self.root, f'episode_{int(meta.get("episode_id", 0)):05d}_'
+            f'{name}')
         supports = [
-            s for s in samples
-            if s.metainfo.get('episode_role') == 'support'
+            s for s in samples if s.metainfo.get('episode_role') == 'support'
         ]
-        num_kpts = int(meta.get('num_keypoints') or
-                       to_numpy(supports[0].gt_instances.keypoints).shape[1])
+        num_kpts = int(
+            meta.get('num_keypoints')
+            or to_numpy(supports[0].gt_instances.keypoints).shape[1])
         skeleton = self._skeleton(meta, num_kpts)
         draw = dict(skeleton=skeleton, show_kpt_idx=self.show_kpt_idx)
 
         def gt_picture(img, sample):
             gt = sample.gt_instances
-            return draw_keypoints(img, to_numpy(gt.keypoints)[0],
+            return draw_keypoints(img,
+                                  to_numpy(gt.keypoints)[0],
                                   to_numpy(gt.keypoints_visible)[0], **draw)
 
         for i, sample in enumerate(supports):
             img = self._image(sample.metainfo)
             if img is not None:
                 self.saved.append(
-                    save_rgb(gt_picture(img, sample),
-                             osp.join(folder, f'support_{i}.png')))
+                    save_rgb(
+                        gt_picture(img, sample),
+                        osp.join(folder, f'support_{i}.png')))
         num_q = len(preds) if self.max_queries is None else min(
             len(preds), self.max_queries)
         for j, pred in enumerate(preds[:num_q]):
             img = self._image(pred.metainfo)
             if img is not None:
-                panels = [label_panel(draw_keypoints(img, to_numpy(
-                    pred.pred_instances.keypoints)[0], **draw),
-                    'prediction')]
+                panels = [
+                    label_panel(
+                        draw_keypoints(
+                            img,
+                            to_numpy(pred.pred_instances.keypoints)[0],
+                            **draw), 'prediction')
+                ]
                 if 'gt_instances' in pred and \
                         'keypoints' in pred.gt_instances:
-                    panels.insert(0, label_panel(gt_picture(img, pred),
-                                                 'ground truth'))
+                    panels.insert(
+                        0, label_panel(gt_picture(img, pred), 'ground truth'))
                 self.saved.append(
-                    save_rgb(side_by_side(panels),
-                             osp.join(folder, f'query_{j}.png')))
+                    save_rgb(
+                        side_by_side(panels), osp.join(folder,
+                                                       f'query_{j}.png')))
             if self.draw_maps and 'pred_fields' in pred and \
                     'heatmaps' in pred.pred_fields:
                 crop = crops[len(supports) + j].transpose(1, 2, 0)
-                grid = draw_maps_grid(np.ascontiguousarray(crop),
-                                      to_numpy(pred.pred_fields.heatmaps))
+                grid = draw_maps_grid(
+                    np.ascontiguousarray(crop),
+                    to_numpy(pred.pred_fields.heatmaps))
                 self.saved.append(
                     save_rgb(grid, osp.join(folder, f'query_{j}_maps.png')))

@@ -17,11 +17,14 @@ def capture_random_states() -> dict:
     version, py_state, py_gauss = random.getstate()
     states = dict(
         torch=torch.get_rng_state(),
-        numpy=dict(kind=kind, keys=torch.from_numpy(keys.astype(np.int64)),
-                   pos=int(pos), has_gauss=int(has_gauss),
-                   gauss=float(gauss)),
-        python=dict(version=version, state=torch.tensor(py_state),
-                    gauss=py_gauss))
+        numpy=dict(
+            kind=kind,
+            keys=torch.from_numpy(keys.astype(np.int64)),
+            pos=int(pos),
+            has_gauss=int(has_gauss),
+            gauss=float(gauss)),
+        python=dict(
+            version=version, state=torch.tensor(py_state), gauss=py_gauss))
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         states['cuda'] = torch.cuda.get_rng_state_all()
     return states
@@ -36,8 +39,8 @@ def restore_random_states(states: dict, numpy: bool = True) -> None:
         np.random.set_state((n['kind'], n['keys'].numpy().astype(np.uint32),
                              n['pos'], n['has_gauss'], n['gauss']))
     p = states['python']
-    random.setstate((p['version'], tuple(int(v) for v in p['state']),
-                     p['gauss']))
+    random.setstate(
+        (p['version'], tuple(int(v) for v in p['state']), p['gauss']))
     if 'cuda' in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states['cuda'])
 
@@ -70,7 +73,9 @@ class RandomStateHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._pending = checkpoint.get('meta', {}).get('random_states')
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch=None) -> None:
         if self._pending is not None:
             restore_random_states(self._pending, numpy=False)

@@ -2,9 +2,8 @@
 """A model wrapper for distributed test runs that never syncs gradients."""
 from typing import Union
 
-from torch import nn
-
 from mmpose.registry import MODEL_WRAPPERS
+from torch import nn
 
 
 @MODEL_WRAPPERS.register_module()

@@ -53,8 +53,10 @@ def sha256_file(path: str) -> str:
 def stat_identity(stat: os.stat_result) -> list:
     """What a remembered hash is valid for: device, inode, size,
     modification and status-change time in nanoseconds."""
-    return [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns,
-            stat.st_ctime_ns]
+    return [
+        stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns,
+        stat.st_ctime_ns
+    ]
 
 
 def is_settled(stat: os.stat_result, now_ns: int) -> bool:
@@ -123,8 +125,7 @@ class HashMemo:
             return
         from mmppm.utils.atomic_io import atomic_write_json
         try:
-            atomic_write_json(self.path,
-                              dict(version=1, files=self._entries))
+            atomic_write_json(self.path, dict(version=1, files=self._entries))
         except OSError:
             pass
         self._dirty = False
@@ -184,8 +185,8 @@ def hub_snapshot(repo_id: str, revision: Optional[str]) -> Optional[str]:
     files ``from_pretrained`` read), or None if none is cached."""
     try:
         from huggingface_hub import snapshot_download
-        return snapshot_download(repo_id, revision=revision,
-                                 local_files_only=True)
+        return snapshot_download(
+            repo_id, revision=revision, local_files_only=True)
     except Exception:  # not cached, not a valid id, no hub library
         return None
 
@@ -258,8 +259,10 @@ def run_fingerprint(config_digest: str,
         checkpoint=one_file(load_from),
         sd_weights=_short(weights_fingerprint(pretrained, revision, memo)),
         annotations=one_file(ann_file),
-        images=_short(content_fingerprint(
-            resolve_path(p) for p in image_paths)) if image_paths else None)
+        images=_short(
+            content_fingerprint(
+                resolve_path(p)
+                for p in image_paths)) if image_paths else None)
     memo.save()
     return parts
 

@@ -22,7 +22,6 @@ import numpy as np
 import torch
 from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement, InstanceData, PixelData
-
 from mmpose.structures import PoseDataSample
 
 _VERSION = 2
@@ -46,22 +45,31 @@ def to_jsonable(value: Any) -> Any:
             k: to_jsonable(v)
             for k, v in value.items() if k not in SKIPPED_FIELDS
         }
-        return {'__element__': name,
-                'metainfo': to_jsonable(dict(value.metainfo)),
-                'fields': fields}
+        return {
+            '__element__': name,
+            'metainfo': to_jsonable(dict(value.metainfo)),
+            'fields': fields
+        }
     if isinstance(value, torch.Tensor):
         return dict(to_jsonable(value.detach().cpu().numpy()), torch=True)
     if isinstance(value, np.ndarray):
-        return {'__array__': value.tolist(), 'dtype': str(value.dtype),
-                'shape': list(value.shape)}
+        return {
+            '__array__': value.tolist(),
+            'dtype': str(value.dtype),
+            'shape': list(value.shape)
+        }
     if isinstance(value, np.generic):
         return to_jsonable(np.asarray(value))
     if isinstance(value, dict):
-        return {'__dict__': [[to_jsonable(k), to_jsonable(v)]
-                             for k, v in value.items()]}
+        return {
+            '__dict__':
+            [[to_jsonable(k), to_jsonable(v)] for k, v in value.items()]
+        }
     if isinstance(value, (list, tuple)):
-        return {'__list__': [to_jsonable(v) for v in value],
-                'tuple': isinstance(value, tuple)}
+        return {
+            '__list__': [to_jsonable(v) for v in value],
+            'tuple': isinstance(value, tuple)
+        }
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError(f'cannot cache a {type(value).__name__}')
@@ -80,13 +88,15 @@ def from_jsonable(value: Any) -> Any:
             element.set_field(from_jsonable(v), k)
         return element
     if '__array__' in value:
-        array = np.asarray(value['__array__'],
-                           dtype=np.dtype(value['dtype'])).reshape(
-                               value['shape'])
+        array = np.asarray(
+            value['__array__'],
+            dtype=np.dtype(value['dtype'])).reshape(value['shape'])
         return torch.from_numpy(array) if value.get('torch') else array
     if '__dict__' in value:
-        return {from_jsonable(k): from_jsonable(v)
-                for k, v in value['__dict__']}
+        return {
+            from_jsonable(k): from_jsonable(v)
+            for k, v in value['__dict__']
+        }
     if '__list__' in value:
         items = [from_jsonable(v) for v in value['__list__']]
         return tuple(items) if value.get('tuple') else items
@@ -151,9 +161,10 @@ class PredictionWriter:
                 as plain data (nothing is written then).
         """
         line = json.dumps(
-            dict(version=_VERSION,
-                 episodes=[[to_jsonable(k), to_jsonable(v)]
-                           for k, v in episodes.items()])) + '\n'
+            dict(
+                version=_VERSION,
+                episodes=[[to_jsonable(k), to_jsonable(v)]
+                          for k, v in episodes.items()])) + '\n'
         if self._file is None:
             os.makedirs(osp.dirname(self.path), exist_ok=True)
             self._file = open(self.path, 'a', encoding='utf-8')

@@ -22,9 +22,8 @@ from mmengine.runner.amp import autocast
 # The same loss bookkeeping as mmengine's TestLoop (mmengine 0.10.x).
 from mmengine.runner.loops import _parse_losses, _update_losses
 from mmengine.structures import BaseDataElement
-from torch.utils.data import DataLoader
-
 from mmpose.registry import LOOPS
+from torch.utils.data import DataLoader
 
 from mmppm.engine.cli import writable_dir
 from .fingerprint import cache_key, config_fingerprint, run_fingerprint
@@ -132,16 +131,21 @@ def prediction_config(cfg: Any) -> Dict[str, Any]:
     cfg = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
     keyed = {k: v for k, v in cfg.items() if k not in UNKEYED_CONFIG}
     if isinstance(keyed.get('test_cfg'), dict):
-        keyed['test_cfg'] = {k: v for k, v in keyed['test_cfg'].items()
-                             if k not in UNKEYED_LOOP}
+        keyed['test_cfg'] = {
+            k: v
+            for k, v in keyed['test_cfg'].items() if k not in UNKEYED_LOOP
+        }
     if isinstance(keyed.get('test_dataloader'), dict):
         keyed['test_dataloader'] = {
-            k: v for k, v in keyed['test_dataloader'].items()
-            if k not in UNKEYED_LOADER}
+            k: v
+            for k, v in keyed['test_dataloader'].items()
+            if k not in UNKEYED_LOADER
+        }
     if isinstance(keyed.get('custom_hooks'), (list, tuple)):
         keyed['custom_hooks'] = [
             h for h in keyed['custom_hooks']
-            if not (isinstance(h, dict) and h.get('type') in UNKEYED_HOOKS)]
+            if not (isinstance(h, dict) and h.get('type') in UNKEYED_HOOKS)
+        ]
         if not keyed['custom_hooks']:  # none left: as if none were set
             del keyed['custom_hooks']
     return keyed
@@ -245,8 +249,8 @@ class ResumableTestLoop(TestLoop):
         writable_dir(self.cache_dir, 'the prediction cache folder '
                      '(test_cfg.cache_dir)')
 
-        self.cached = (read_prediction_records(self.cache_dir)
-                       if self.resume else {})
+        self.cached = (
+            read_prediction_records(self.cache_dir) if self.resume else {})
         # No process starts writing before all have read.
         barrier()
         print_log(
@@ -284,9 +288,8 @@ class ResumableTestLoop(TestLoop):
             idx (int): The batch index on this process.
             data_batch (Sequence[dict]): Batch of data from dataloader.
         """
-        self.runner.call_hook('before_test_iter',
-                              batch_idx=idx,
-                              data_batch=data_batch)
+        self.runner.call_hook(
+            'before_test_iter', batch_idx=idx, data_batch=data_batch)
         episode_ids = batch_episode_ids(data_batch, self.id_key)
         if all(episode_id in self.cached for episode_id in episode_ids):
             outputs = []
@@ -308,10 +311,11 @@ class ResumableTestLoop(TestLoop):
                 self._log_progress(idx)
 
         self.evaluator.process(data_samples=outputs, data_batch=data_batch)
-        self.runner.call_hook('after_test_iter',
-                              batch_idx=idx,
-                              data_batch=data_batch,
-                              outputs=outputs)
+        self.runner.call_hook(
+            'after_test_iter',
+            batch_idx=idx,
+            data_batch=data_batch,
+            outputs=outputs)
 
     def _record(self, outputs: Sequence, episode_ids: List) -> None:
         grouped = group_outputs_by_episode(outputs, episode_ids, self.id_key)
@@ -329,9 +333,10 @@ class ResumableTestLoop(TestLoop):
             self.writer.write(grouped)
         except TypeError as e:  # outputs that are not plain data
             if not self._warned_unattributable:
-                print_log(f'ResumableTestLoop: outputs not cached ({e}).',
-                          logger='current',
-                          level=logging.WARNING)
+                print_log(
+                    f'ResumableTestLoop: outputs not cached ({e}).',
+                    logger='current',
+                    level=logging.WARNING)
                 self._warned_unattributable = True
 
     def _log_progress(self, idx: int) -> None:

@@ -6,7 +6,6 @@ from .fit_diagnostics import (FIT_DIAGNOSTIC_KEYS, fit_errors, fit_pck, fitted,
 
 __all__ = [
     'DEFAULT_THRS', 'FIT_DIAGNOSTIC_KEYS', 'episodic_pck', 'episodic_pck_mask',
-    'fit_errors', 'fit_pck',
-    'fitted', 'normalized_errors', 'pck_from_errors', 'peak_contrast',
-    'support_errors'
+    'fit_errors', 'fit_pck', 'fitted', 'normalized_errors', 'pck_from_errors',
+    'peak_contrast', 'support_errors'
 ]

@@ -71,7 +71,8 @@ def normalized_errors(pred: np.ndarray, gt: np.ndarray,
     return np.linalg.norm(pred - gt, axis=-1) / norm
 
 
-def pck_from_errors(errors: np.ndarray, mask: np.ndarray,
+def pck_from_errors(errors: np.ndarray,
+                    mask: np.ndarray,
                     thrs: Sequence[float] = DEFAULT_THRS) -> np.ndarray:
     """PCK at each threshold from normalised errors [K] and the keypoints
     that count [K]: the fraction of counted errors strictly below the

@@ -15,8 +15,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from mmppm.utils.numerics import to_numpy
-from .episodic_pck import (DEFAULT_THRS, episodic_pck_mask,
-                           normalized_errors, pck_from_errors)
+from .episodic_pck import (DEFAULT_THRS, episodic_pck_mask, normalized_errors,
+                           pck_from_errors)
 
 
 def support_errors(pred: np.ndarray, gt: np.ndarray, bboxes: np.ndarray,

@@ -74,7 +74,7 @@ class EpisodicPCK(BaseMetric):
         self.thrs = tuple(float(t) for t in thrs)
         if not any(np.isclose(headline_thr, t) for t in self.thrs):
             raise UserError(f'headline_thr {headline_thr} is not one of '
-                             f'thrs {self.thrs}')
+                            f'thrs {self.thrs}')
         self.headline_thr = float(headline_thr)
         self.per_category = per_category
         self.outfile_prefix = outfile_prefix
@@ -107,13 +107,11 @@ class EpisodicPCK(BaseMetric):
             if ds.get('fit_keypoints') is not None:  # fit diagnostics
                 # the supports predicted by their own prompts, scored as
                 # queries at this metric's thresholds
-                record['fit_pck_at_thrs'] = fit_pck(fit_errors(ds),
-                                                    self.thrs)
+                record['fit_pck_at_thrs'] = fit_pck(fit_errors(ds), self.thrs)
                 record['fit_loss_vs_zero'] = float(
                     ds.get('fit_map_loss_vs_zero', np.nan))
             elif ds.get('fit_pck') is not None:  # cached by an older mmppm
-                record['fit_pck'] = to_numpy(ds['fit_pck']).astype(
-                    np.float64)
+                record['fit_pck'] = to_numpy(ds['fit_pck']).astype(np.float64)
                 record['fit_loss_vs_zero'] = float(
                     ds.get('fit_map_loss_vs_zero', np.nan))
             episodes.setdefault(episode_id, []).append(record)
@@ -126,8 +124,7 @@ class EpisodicPCK(BaseMetric):
         """``fit_PCK@<headline>`` and ``fit_map_loss_vs_zero``: how well the
         prompts reproduced their own supports (mean over queries, i.e. over
         episodes), with a warning naming the knobs when the fit is poor."""
-        fits = [r for r in results
-                if 'fit_pck' in r or 'fit_pck_at_thrs' in r]
+        fits = [r for r in results if 'fit_pck' in r or 'fit_pck_at_thrs' in r]
         if not fits:
             return {}
         if all('fit_pck_at_thrs' in r for r in fits):  # at this metric's
@@ -136,8 +133,9 @@ class EpisodicPCK(BaseMetric):
         else:  # predictions without per-keypoint errors: DEFAULT_THRS
             thrs = DEFAULT_THRS
             fit = np.stack([r['fit_pck'] for r in fits]).mean(axis=0)
-        matches = [i for i, t in enumerate(thrs)
-                   if np.isclose(t, self.headline_thr)]
+        matches = [
+            i for i, t in enumerate(thrs) if np.isclose(t, self.headline_thr)
+        ]
         if not matches:
             logger.warning(
                 f'fit PCK is not reported: these predictions carry it at '
@@ -146,15 +144,17 @@ class EpisodicPCK(BaseMetric):
             return {}
         head = matches[0]
         out = {
-            f'fit_{self._key(thrs[head])}': float(fit[head]),
-            'fit_map_loss_vs_zero': float(
-                np.nanmean([r['fit_loss_vs_zero'] for r in fits])),
+            f'fit_{self._key(thrs[head])}':
+            float(fit[head]),
+            'fit_map_loss_vs_zero':
+            float(np.nanmean([r['fit_loss_vs_zero'] for r in fits])),
         }
         if out[f'fit_{self._key(thrs[head])}'] < FIT_WARN_PCK:
             logger.warning(
                 f'The prompts did not fit their own supports: fit '
                 f'{self._key(thrs[head])} = {100 * fit[head]:.1f} % '
-                f'< {100 * FIT_WARN_PCK:.0f} % (map loss {out["fit_map_loss_vs_zero"]:.2f} x '
+                f'< {100 * FIT_WARN_PCK:.0f} % (map loss '
+                f'{out["fit_map_loss_vs_zero"]:.2f} x '
                 'that of an all-zero map). Query PCK is then no measure of '
                 'the features. Knobs: model.fitter.steps, .lr, '
                 '.prompt_init_std, model.head.loss, the Gaussian sigma '
@@ -167,10 +167,11 @@ class EpisodicPCK(BaseMetric):
         (atomically: a reader never sees half a file)."""
         records = []
         for r in results:
-            rec = dict(category_id=r['category_id'],
-                       category_name=r['category_name'],
-                       episode_id=r['episode_id'],
-                       pck=[float(v) for v in r['pck']])
+            rec = dict(
+                category_id=r['category_id'],
+                category_name=r['category_name'],
+                episode_id=r['episode_id'],
+                pck=[float(v) for v in r['pck']])
             if 'fit_pck_at_thrs' in r:
                 rec['fit_pck'] = [float(v) for v in r['fit_pck_at_thrs']]
             records.append(rec)

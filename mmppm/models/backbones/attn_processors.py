@@ -98,8 +98,8 @@ class CrossAttnMapProcessor:
             query = self.recorded_query(attn, query, (h, w))
             if store.keep_queries:
                 store.queries[self.name] = query
-            maps = cross_attn_map(query, key[:, store.token_slice],
-                                  attn.heads, store.reduction)  # [B, T', N]
+            maps = cross_attn_map(query, key[:, store.token_slice], attn.heads,
+                                  store.reduction)  # [B, T', N]
             store.maps[self.name] = maps.reshape(batch, maps.shape[1], h, w)
 
         value = attn.to_v(context)  # [B, T, inner]
@@ -113,8 +113,8 @@ class CrossAttnMapProcessor:
             out = out + residual
         return out / attn.rescale_output_factor
 
-    def recorded_query(self, attn, query: Tensor,
-                       hw: Tuple[int, int]) -> Tensor:
+    def recorded_query(self, attn, query: Tensor, hw: Tuple[int,
+                                                            int]) -> Tensor:
         """The query of a recorded layer, ``[B, h*w, inner]``: ``to_q`` of
         the features here; a subclass may add known codes to it (the
         diagnostic models of docs/method.md, "Fit diagnostics")."""
@@ -135,7 +135,7 @@ def normed_context(attn, context: Tensor) -> Tensor:
 
 
 def sdpa(attn, query: Tensor, key: Tensor, value: Tensor,
-          attention_mask: Optional[Tensor]) -> Tensor:
+         attention_mask: Optional[Tensor]) -> Tensor:
     """Multi-head scaled dot-product attention, as ``AttnProcessor2_0``."""
     batch = query.shape[0]
     if attention_mask is not None:

@@ -29,21 +29,25 @@ class LayerQueries(NamedTuple):
     queries: Dict[str, Tensor]
     latent_hw: Tuple[int, int]
 
+
 CONTEXT_LAYOUTS = ('prompt', 'empty_text')
 
 
 def _check_input_size(input_size) -> Tuple[int, int]:
     """``(w, h)`` of the SD input: two positive integers, multiples of 8
     (the VAE's and UNet's downsampling)."""
-    ok = (isinstance(input_size, (list, tuple)) and len(input_size) == 2
-          and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
-                  and v % 8 == 0 for v in input_size))
+    ok = (
+        isinstance(input_size, (list, tuple)) and len(input_size) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 and v %
+            8 == 0 for v in input_size))
     if not ok:
         raise UserError(
             'model.backbone.input_size must be (width, height), two positive '
             f'integers that are multiples of 8, e.g. (512, 512); got '
             f'{input_size!r}')
     return tuple(input_size)
+
+
 _DTYPES = dict(
     float32=torch.float32, float16=torch.float16, bfloat16=torch.bfloat16)
 
@@ -59,7 +63,8 @@ class SDCrossAttnBackbone(BaseModule):
 
     A forward takes noisy latents and pseudo-prompt tokens and returns
 
-    - ``layer_maps``: per-layer maps ``{name: [B, T, h_l, w_l]}`` (paper Eq. 2),
+    - ``layer_maps``: per-layer maps ``{name: [B, T, h_l, w_l]}``
+      (paper Eq. 2),
     - ``maps``: their bilinear upsampling to ``map_size`` averaged over the
       layers (Eq. 3), ``[B, T, H, W]``,
     - ``dm_pred``: the UNet's prediction ``[B, 4, h, w]`` (the noise for an
@@ -84,7 +89,8 @@ class SDCrossAttnBackbone(BaseModule):
             :func:`mmppm.models.utils.cross_attn_map`. Defaults to
             ``'head_mean'``.
         context_layout (str): ``'prompt'``: the context is the prompt tokens
-            alone (default; the paper's ``P`` in R^{1x1xc}). ``'empty_text'``: the tokens follow the CLIP
+            alone (default; the paper's ``P`` in R^{1x1xc}).
+            ``'empty_text'``: the tokens follow the CLIP
             embedding of the empty prompt (needs ``text_encoder`` and
             ``tokenizer`` in ``pretrained``; used once, then dropped).
         one_token_shortcut (bool): With a one-token context compute the
@@ -127,13 +133,13 @@ class SDCrossAttnBackbone(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if map_reduction not in MAP_REDUCTIONS:
             raise UserError(f'map_reduction={map_reduction!r} is not one of '
-                             f'{MAP_REDUCTIONS}')
+                            f'{MAP_REDUCTIONS}')
         if context_layout not in CONTEXT_LAYOUTS:
             raise UserError(f'context_layout={context_layout!r} is not one '
-                             f'of {CONTEXT_LAYOUTS}')
+                            f'of {CONTEXT_LAYOUTS}')
         if torch_dtype not in _DTYPES:
             raise UserError(f'torch_dtype={torch_dtype!r} is not one of '
-                             f'{sorted(_DTYPES)}')
+                            f'{sorted(_DTYPES)}')
         self.pretrained = pretrained
         self.timestep = int(timestep)
         self.input_size = _check_input_size(input_size)
@@ -177,8 +183,7 @@ class SDCrossAttnBackbone(BaseModule):
             self.added_cond = dict(
                 text_embeds=pooled if pooled is not None else torch.zeros(
                     1, dim),
-                time_ids=sdxl_time_ids(self.input_size[1],
-                                       self.input_size[0]))
+                time_ids=sdxl_time_ids(self.input_size[1], self.input_size[0]))
 
         all_attn2 = [
             n for n in self.unet.attn_processors
@@ -213,7 +218,7 @@ class SDCrossAttnBackbone(BaseModule):
             return torch.compile(self.unet.forward, **compile_cfg)
         except (TypeError, RuntimeError) as err:
             raise UserError(f'compile_cfg={compile_cfg!r} is not accepted '
-                             f'by torch.compile: {err}') from err
+                            f'by torch.compile: {err}') from err
 
     @contextmanager
     def eager_unet(self):
@@ -239,8 +244,8 @@ class SDCrossAttnBackbone(BaseModule):
                 k: v.to(noisy_latents).expand(noisy_latents.shape[0], -1)
                 for k, v in self.added_cond.items()
             }
-        return forward(noisy_latents, t, encoder_hidden_states=context,
-                       **extra).sample
+        return forward(
+            noisy_latents, t, encoder_hidden_states=context, **extra).sample
 
     # ------------------------------------------------------------------ parts
     @property
@@ -294,7 +299,7 @@ class SDCrossAttnBackbone(BaseModule):
             names.append(full)
         if not names:
             raise UserError('`layers` is empty: choose at least one attn2 '
-                             'layer (or None for all)')
+                            'layer (or None for all)')
         return names
 
     @torch.no_grad()
@@ -306,13 +311,13 @@ class SDCrossAttnBackbone(BaseModule):
         ``tokenizer/`` of ``pretrained``) and kept, frozen, outside the
         module tree."""
         if 'text_encoder' not in self._frozen:
-            parts = load_text_components(self.pretrained,
-                                         torch_dtype=self.dtype)
+            parts = load_text_components(
+                self.pretrained, torch_dtype=self.dtype)
             encoder = parts['text_encoder'].requires_grad_(False).eval()
             self._frozen['text_encoder'] = encoder.to(self.unet.device)
             self._tokenizer = parts['tokenizer']
-        tokens = text_embeddings(self._tokenizer,
-                                 self._frozen['text_encoder'], texts)
+        tokens = text_embeddings(self._tokenizer, self._frozen['text_encoder'],
+                                 texts)
         if tokens.shape[-1] != self.cross_attention_dim:
             raise UserError(
                 f'the text encoder of {self.pretrained!r} gives '
@@ -390,12 +395,14 @@ class SDCrossAttnBackbone(BaseModule):
         """What the UNet predicts (``scheduler.config.prediction_type``)."""
         return str(self.scheduler.config.get('prediction_type', 'epsilon'))
 
-    def _begin_forward(self, noisy_latents: Tensor, tokens: slice,
+    def _begin_forward(self,
+                       noisy_latents: Tensor,
+                       tokens: slice,
                        keep_queries: bool = False) -> Tensor:
         """Reset the map store for a UNet forward; returns the UNet's
         input (a subclass planting known codes strips them here)."""
-        self.store.reset(noisy_latents.shape[-2:], tokens,
-                         keep_queries=keep_queries)
+        self.store.reset(
+            noisy_latents.shape[-2:], tokens, keep_queries=keep_queries)
         return noisy_latents
 
     def build_context(self, prompts: Tensor) -> Tuple[Tensor, slice]:
@@ -419,11 +426,12 @@ class SDCrossAttnBackbone(BaseModule):
         n = empty.shape[1]
         return torch.cat([empty, prompts], dim=1), slice(n, None)
 
-    def forward(self,
-                noisy_latents: Tensor,
-                prompts: Tensor,
-                map_size: Optional[Sequence[int]] = None
-                ) -> Dict[str, Union[Tensor, Dict[str, Tensor]]]:
+    def forward(
+        self,
+        noisy_latents: Tensor,
+        prompts: Tensor,
+        map_size: Optional[Sequence[int]] = None
+    ) -> Dict[str, Union[Tensor, Dict[str, Tensor]]]:
         """Run the UNet with prompt tokens and collect their maps.
 
         Args:
@@ -468,8 +476,7 @@ class SDCrossAttnBackbone(BaseModule):
             latent size.
         """
         context, tokens = self.build_context(context)
-        latents = self._begin_forward(noisy_latents, tokens,
-                                      keep_queries=True)
+        latents = self._begin_forward(noisy_latents, tokens, keep_queries=True)
         latent_hw = tuple(latents.shape[-2:])
         try:
             self._run_unet(latents, context)

@@ -27,7 +27,11 @@ from mmppm.utils.sd_loading import SUPPORTED
 from ..utils import PREDICTION_TYPES
 
 SD_FAMILIES = ('sd1', 'sd2', 'sdxl', 'custom')
-def sd_family(unet_config, vae_config, scheduler_config,
+
+
+def sd_family(unet_config,
+              vae_config,
+              scheduler_config,
               where: str = 'the model') -> str:
     """The family of a loaded SD (one of :data:`SD_FAMILIES`), or one error
     naming what was found when PPM cannot serve it."""
@@ -50,7 +54,7 @@ def sd_family(unet_config, vae_config, scheduler_config,
         found.append(f'prediction_type={prediction!r}')
     if found:
         raise UserError(f'{where} is not a UNet PPM can serve: '
-                         f"{'; '.join(found)}. PPM serves {SUPPORTED}")
+                        f"{'; '.join(found)}. PPM serves {SUPPORTED}")
     if extra == 'text_time':
         return 'sdxl'
     dim = int(unet_config.cross_attention_dim)

@@ -29,12 +29,12 @@ def text_embeddings(tokenizer, text_encoder, texts: Sequence[str]) -> Tensor:
     device = next(text_encoder.parameters()).device
     out = []
     for text in texts:
-        ids = tokenizer(str(text),
-                        truncation=True,
-                        max_length=tokenizer.model_max_length).input_ids
+        ids = tokenizer(
+            str(text), truncation=True,
+            max_length=tokenizer.model_max_length).input_ids
         if len(ids) < 3:
             raise UserError(f'{text!r} has no tokens to embed (an empty '
-                             'name?)')
+                            'name?)')
         states = text_encoder(torch.tensor([ids], device=device))[0]
         out.append(states[0, 1:len(ids) - 1].mean(0))
     return torch.stack(out)
@@ -64,8 +64,8 @@ def empty_text_context(parts: dict,
     if family != 'sdxl':
         return parts['text_encoder'](ids(parts['tokenizer']))[0], None
     states, pooled = [], None
-    for enc, tok in (('text_encoder', 'tokenizer'),
-                     ('text_encoder_2', 'tokenizer_2')):
+    for enc, tok in (('text_encoder', 'tokenizer'), ('text_encoder_2',
+                                                     'tokenizer_2')):
         out = parts[enc](ids(parts[tok]), output_hidden_states=True)
         states.append(out.hidden_states[-2])
         pooled = out[0]

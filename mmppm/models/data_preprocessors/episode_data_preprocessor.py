@@ -50,7 +50,8 @@ class EpisodeDataPreprocessor(BaseDataPreprocessor):
         return dict(inputs=batch, data_samples=data.get('data_samples'))
 
 
-def build_data_preprocessor(cfg: Optional[Union[dict, nn.Module]]) -> nn.Module:
+def build_data_preprocessor(
+        cfg: Optional[Union[dict, nn.Module]]) -> nn.Module:
     """Build a model's data preprocessor in mmpose's registry scope.
 
     mmengine's ``BaseModel`` would build a config dict in mmengine's own

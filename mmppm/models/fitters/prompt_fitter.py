@@ -136,16 +136,18 @@ class PromptFitter:
             return 1.
         if self.prompt_scale != 'auto':
             return float(self.prompt_scale)
-        cached = neutral_queries(mode.backbone, support_latents,
-                                 torch.Generator().manual_seed(0),
-                                 autocast=mode.autocast)
+        cached = neutral_queries(
+            mode.backbone,
+            support_latents,
+            torch.Generator().manual_seed(0),
+            autocast=mode.autocast)
         return 1. / max(mode.backbone.logit_sensitivity(cached), 1e-6)
 
     def plateaued(self, map_losses: List[float]) -> bool:
         """The early-stop rule on the map losses so far."""
         cfg = self.early_stop
-        stop = cfg is not None and loss_plateaued(
-            map_losses, cfg['patience'], cfg['min_rel_improvement'])
+        stop = cfg is not None and loss_plateaued(map_losses, cfg['patience'],
+                                                  cfg['min_rel_improvement'])
         if stop:
             print_log(
                 f'early stop after {len(map_losses)}/{self.steps} steps (map '

@@ -23,14 +23,14 @@ from torch import Tensor
 from ..utils import diffusion_target
 
 
-def naive_episode(model,
-                  images: Tensor,
-                  targets: Tensor,
-                  visible: Tensor,
-                  steps: int,
-                  generator: torch.Generator,
-                  phase: Optional[Callable[[str], ContextManager]] = None
-                  ) -> dict:
+def naive_episode(
+        model,
+        images: Tensor,
+        targets: Tensor,
+        visible: Tensor,
+        steps: int,
+        generator: torch.Generator,
+        phase: Optional[Callable[[str], ContextManager]] = None) -> dict:
     """Fit prompts on the supports and map them on the queries, naively.
 
     Args:
@@ -61,9 +61,9 @@ def naive_episode(model,
     c = backbone.cross_attention_dim
     calls = 0
     with phase('fit'):
-        prompts = (torch.randn(num_kpts, 1, c, generator=g) *
-                   model.fitter.prompt_init_std).to(device).requires_grad_(
-                       True)
+        prompts = (
+            torch.randn(num_kpts, 1, c, generator=g) *
+            model.fitter.prompt_init_std).to(device).requires_grad_(True)
         optimizer = torch.optim.Adam([prompts], lr=model.fitter.lr)
         losses = []
         for _ in range(steps):
@@ -79,12 +79,11 @@ def naive_episode(model,
             for k in range(num_kpts):
                 shots = [s for s in range(num_shots) if visible[s, k] > 0]
                 for s in shots:
-                    out = backbone(noisy[s:s + 1], prompts[k:k + 1],
-                                   map_size)
+                    out = backbone(noisy[s:s + 1], prompts[k:k + 1], map_size)
                     calls += 1
                     loss = (F.mse_loss(out['maps'][0, 0], targets[s, k]) +
-                            lam * F.mse_loss(out['dm_pred'],
-                                             target[s:s + 1])) / len(shots)
+                            lam * F.mse_loss(out['dm_pred'], target[s:s + 1])
+                            ) / len(shots)
                     loss.backward()
                     total += float(loss.detach())
             optimizer.step()
@@ -100,10 +99,13 @@ def naive_episode(model,
             maps = torch.empty(num_q, num_kpts, *map_size, device=device)
             for q in range(num_q):
                 for k in range(num_kpts):
-                    out = backbone(noisy[q:q + 1], prompts[k:k + 1],
-                                   map_size)
+                    out = backbone(noisy[q:q + 1], prompts[k:k + 1], map_size)
                     calls += 1
                     maps[q, k] = out['maps'][0, 0].float()
             keypoints, _ = model.head.decode(maps)
-    return dict(losses=losses, prompts=prompts.detach(), maps=maps,
-                keypoints=keypoints, unet_calls=calls)
+    return dict(
+        losses=losses,
+        prompts=prompts.detach(),
+        maps=maps,
+        keypoints=keypoints,
+        unet_calls=calls)

@@ -54,10 +54,10 @@ class PromptMatchingHead(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if subpixel not in SUBPIXEL_MODES:
             raise UserError(f'subpixel={subpixel!r} is not one of '
-                             f'{SUBPIXEL_MODES}')
+                            f'{SUBPIXEL_MODES}')
         if loss_dm_weight < 0:
             raise UserError(f'loss_dm_weight must be >= 0, got '
-                             f'{loss_dm_weight}')
+                            f'{loss_dm_weight}')
         self.loss_module = build_component(loss, MapLoss, 'model.head.loss')
         self.loss_dm_weight = float(loss_dm_weight)
         self.subpixel = subpixel
@@ -99,8 +99,7 @@ class PromptMatchingHead(BaseModule):
                 maps.device)
             loss_dm = (dm_pred.float() -
                        dm_target.float()).pow(2).flatten(1).mean(1)
-            losses['loss_dm'] = self.loss_dm_weight * (loss_dm *
-                                                       weights).sum()
+            losses['loss_dm'] = self.loss_dm_weight * (loss_dm * weights).sum()
         return losses
 
     def decode(self, maps: Tensor) -> Tuple[np.ndarray, np.ndarray]:

@@ -70,7 +70,8 @@ class MapMode:
     #: Whether the fit's loss has the diffusion term (paper Eq. 1).
     has_diffusion_loss = True
 
-    def __init__(self, max_batch: int = 64,
+    def __init__(self,
+                 max_batch: int = 64,
                  what: str = 'model.fitter.map_mode') -> None:
         if not is_int(max_batch) or max_batch < 1:
             raise UserError(f'{what}.max_batch must be an integer >= 1, got '
@@ -80,7 +81,9 @@ class MapMode:
         self.context: Optional[Callable] = None
         self.autocast: Optional[Callable] = None
 
-    def bind(self, backbone, context: Callable,
+    def bind(self,
+             backbone,
+             context: Callable,
              autocast: Optional[Callable] = None) -> 'MapMode':
         """A copy of this mode computing maps with these parts.
 
@@ -144,14 +147,14 @@ class MapMode:
 
     def all_pair_maps(self, num_images: int, num_prompts: int,
                       map_size: Sequence[int], device: torch.device,
-                      pair_maps: Callable[[Tensor, Tensor], Tensor]
-                      ) -> Tensor:
+                      pair_maps: Callable[[Tensor, Tensor], Tensor]) -> Tensor:
         """Maps ``[I, P, H, W]`` of every (image, prompt) pair, computed
         ``max_batch`` pairs at a time by ``pair_maps(image_ids,
         prompt_ids) -> [M, H, W]``."""
-        img_ids = torch.arange(num_images,
-                               device=device).repeat_interleave(num_prompts)
-        prompt_ids = torch.arange(num_prompts, device=device).repeat(num_images)
+        img_ids = torch.arange(
+            num_images, device=device).repeat_interleave(num_prompts)
+        prompt_ids = torch.arange(
+            num_prompts, device=device).repeat(num_images)
         maps = []
         for sl in chunks(len(img_ids), self.max_batch):
             with self.autocast(device):

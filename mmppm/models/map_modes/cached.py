@@ -40,9 +40,10 @@ def maps_from_queries(backbone, cached, prompts: Tensor, image_ids: Tensor,
         k = attn.to_k(normed_context(attn, context))[:, tokens].to(
             q.dtype)  # [P, T, inner]
         # all (image, prompt) scores at once, then the pairs
-        maps = cross_attn_map(
-            q, k.reshape(1, -1, k.shape[-1]).expand(q.shape[0], -1, -1),
-            attn.heads, backbone.store.reduction)  # [B, P*T, N]
+        maps = cross_attn_map(q,
+                              k.reshape(1, -1, k.shape[-1]).expand(
+                                  q.shape[0], -1, -1), attn.heads,
+                              backbone.store.reduction)  # [B, P*T, N]
         maps = maps[image_ids, prompt_ids]  # [M, N]
         h, w = infer_map_hw(q.shape[1], cached.latent_hw)
         layer_maps[name] = maps.reshape(-1, 1, h, w)
@@ -64,8 +65,8 @@ class CachedMaps(MapMode):
     def prepare(self, latents: Tensor, generator: torch.Generator):
         """Cached per-layer queries of the noised latents under the neutral
         prompt through the context (:func:`~.base.neutral_queries`)."""
-        return neutral_queries(self.backbone, latents, generator,
-                               self.context, self.autocast)
+        return neutral_queries(self.backbone, latents, generator, self.context,
+                               self.autocast)
 
     def fit_terms(self, state, prompts: Tensor, pairs: FitPairs,
                   generator: torch.Generator) -> Iterator[dict]:
@@ -77,10 +78,14 @@ class CachedMaps(MapMode):
             context = self.context(prompts)
             with self.autocast(pairs.targets.device):
                 maps = maps_from_queries(self.backbone, state, context,
-                                         pairs.img_ids[sl],
-                                         pairs.kpt_ids[sl], map_size)
-            yield dict(maps=maps, targets=pairs.targets[sl], dm_pred=None,
-                       dm_target=None, pair_weights=pairs.weights[sl])
+                                         pairs.img_ids[sl], pairs.kpt_ids[sl],
+                                         map_size)
+            yield dict(
+                maps=maps,
+                targets=pairs.targets[sl],
+                dm_pred=None,
+                dm_target=None,
+                pair_weights=pairs.weights[sl])
 
     def fit_unet_calls(self, steps: int, num_pairs: int,
                        num_images: int) -> int:
@@ -96,6 +101,6 @@ class CachedMaps(MapMode):
         cached = self.prepare(latents, generator)
         context = self.context(prompts)
         return self.all_pair_maps(
-            latents.shape[0], prompts.shape[0], map_size, latents.device,
-            lambda q, k: maps_from_queries(self.backbone, cached, context, q,
-                                           k, map_size))
+            latents.shape[0], prompts.shape[0], map_size,
+            latents.device, lambda q, k: maps_from_queries(
+                self.backbone, cached, context, q, k, map_size))

@@ -24,9 +24,12 @@ class ExactMaps(MapMode):
             with self.autocast(state.device):
                 out = self.backbone(noisy[s], self.context(prompts[k]),
                                     map_size)
-            yield dict(maps=out['maps'][:, 0], targets=pairs.targets[sl],
-                       dm_pred=out['dm_pred'], dm_target=dm_target[s],
-                       pair_weights=pairs.weights[sl])
+            yield dict(
+                maps=out['maps'][:, 0],
+                targets=pairs.targets[sl],
+                dm_pred=out['dm_pred'],
+                dm_target=dm_target[s],
+                pair_weights=pairs.weights[sl])
 
     def fit_unet_calls(self, steps: int, num_pairs: int,
                        num_images: int) -> int:
@@ -42,6 +45,6 @@ class ExactMaps(MapMode):
         context = self.context(prompts)  # [K, 1, c]
         noisy, _ = self.backbone.add_noise(latents, generator)
         return self.all_pair_maps(
-            latents.shape[0], prompts.shape[0], map_size, latents.device,
-            lambda q, k: self.backbone(noisy[q], context[k], map_size)[
-                'maps'][:, 0])
+            latents.shape[0], prompts.shape[0],
+            map_size, latents.device, lambda q, k: self.backbone(
+                noisy[q], context[k], map_size)['maps'][:, 0])

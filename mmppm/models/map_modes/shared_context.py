@@ -28,11 +28,15 @@ class SharedContextMaps(MapMode):
         with self.autocast(state.device):
             out = self.backbone(noisy, self._context(prompts, num_images),
                                 tuple(pairs.targets.shape[-2:]))
-        yield dict(maps=out['maps'][pairs.img_ids, pairs.kpt_ids],
-                   targets=pairs.targets, dm_pred=out['dm_pred'],
-                   dm_target=dm_target, pair_weights=pairs.weights,
-                   dm_weights=torch.full((num_images, ), 1. / num_images,
-                                         device=state.device))
+        yield dict(
+            maps=out['maps'][pairs.img_ids, pairs.kpt_ids],
+            targets=pairs.targets,
+            dm_pred=out['dm_pred'],
+            dm_target=dm_target,
+            pair_weights=pairs.weights,
+            dm_weights=torch.full((num_images, ),
+                                  1. / num_images,
+                                  device=state.device))
 
     def fit_unet_calls(self, steps: int, num_pairs: int,
                        num_images: int) -> int:

@@ -37,8 +37,7 @@ class OracleSDBackbone(SDCrossAttnBackbone):
 
     def _map_processor(self, name: str, store: Optional[AttentionStore],
                        one_token_shortcut: bool) -> CrossAttnMapProcessor:
-        return OracleMapProcessor(name, store, one_token_shortcut,
-                                  self._scene)
+        return OracleMapProcessor(name, store, one_token_shortcut, self._scene)
 
     def split_scene(self, latents: Tensor) -> Tuple[Tensor, Tensor]:
         """The UNet latent ``[B, 4, h, w]`` and the codes ``[B, c, h, w]``
@@ -57,7 +56,8 @@ class OracleSDBackbone(SDCrossAttnBackbone):
                                   self.cross_attention_dim)
         return torch.cat([latents, scene.to(latents)], dim=1)
 
-    def add_noise(self, latents: Tensor,
+    def add_noise(self,
+                  latents: Tensor,
                   generator: Optional[torch.Generator] = None
                   ) -> Tuple[Tensor, Tensor]:
         """Noise on the UNet channels only; the codes pass unchanged."""
@@ -65,7 +65,9 @@ class OracleSDBackbone(SDCrossAttnBackbone):
         noisy, target = super().add_noise(latents, generator)
         return torch.cat([noisy, scene], dim=1), target
 
-    def _begin_forward(self, noisy_latents: Tensor, tokens: slice,
+    def _begin_forward(self,
+                       noisy_latents: Tensor,
+                       tokens: slice,
                        keep_queries: bool = False) -> Tensor:
         latents, self._scene.codes = self.split_scene(noisy_latents)
         return super()._begin_forward(latents, tokens, keep_queries)

@@ -38,8 +38,8 @@ class OracleMapProcessor(CrossAttnMapProcessor):
         super().__init__(name, store, one_token_shortcut)
         self.scene = scene
 
-    def recorded_query(self, attn, query: Tensor,
-                       hw: Tuple[int, int]) -> Tensor:
+    def recorded_query(self, attn, query: Tensor, hw: Tuple[int,
+                                                            int]) -> Tensor:
         if self.scene.codes is None:
             return query
         return query + scene_queries(attn, self.scene.codes, hw,

@@ -43,11 +43,13 @@ class PartOracle:
 
     needs_keypoints = True
 
-    def __init__(self, sigma: float = 1.0, gain: float = 4.0,
+    def __init__(self,
+                 sigma: float = 1.0,
+                 gain: float = 4.0,
                  seed: int = 0) -> None:
         if sigma <= 0 or gain <= 0:
             raise UserError(f'PartOracle needs sigma > 0 and gain > 0, got '
-                             f'{sigma}, {gain}')
+                            f'{sigma}, {gain}')
         self.sigma = float(sigma)
         self.gain = float(gain)
         self.seed = int(seed)
@@ -83,7 +85,10 @@ class PartOracle:
             scenes.append(codes)
         return torch.stack(scenes)
 
-    def ideal_prompt(self, index: int, num_kpts: int, code_dim: int,
+    def ideal_prompt(self,
+                     index: int,
+                     num_kpts: int,
+                     code_dim: int,
                      contrast: float = 3.0) -> Tensor:
         """``[1, c]`` prompt of keypoint ``index``: logit ``+gain*contrast``
         on the keypoint, ``-gain*contrast`` away from every keypoint."""

@@ -43,15 +43,16 @@ class PositionalOracle:
                  seed: int = 0) -> None:
         if num_freqs < 1 or max_freq <= 0 or gain <= 0:
             raise UserError('PositionalOracle needs num_freqs >= 1, '
-                             f'max_freq > 0 and gain > 0, got {num_freqs}, '
-                             f'{max_freq}, {gain}')
+                            f'max_freq > 0 and gain > 0, got {num_freqs}, '
+                            f'{max_freq}, {gain}')
         self.num_freqs = int(num_freqs)
         self.gain = float(gain)
         self.seed = int(seed)
         radii = max_freq * torch.logspace(-math.log10(4), 0, num_freqs)
         angles = torch.arange(num_freqs) * math.pi * (3 - math.sqrt(5))
-        self.freqs = torch.stack([radii * torch.cos(angles),
-                                  radii * torch.sin(angles)], -1)  # [F, 2]
+        self.freqs = torch.stack(
+            [radii * torch.cos(angles), radii * torch.sin(angles)],
+            -1)  # [F, 2]
 
     def basis(self, code_dim: int) -> Tensor:
         """Embedding E of the ``2F + 1`` features in prompt space, ``[2F+1,
@@ -65,8 +66,11 @@ class PositionalOracle:
         codes = torch.einsum('dc,dhw->chw', self.basis(code_dim), feats)
         return codes[None].expand(num_images, -1, -1, -1).contiguous()
 
-    def ideal_prompt(self, xy: Sequence[float], latent_hw: Tuple[int, int],
-                     code_dim: int, contrast: float = 3.0) -> Tensor:
+    def ideal_prompt(self,
+                     xy: Sequence[float],
+                     latent_hw: Tuple[int, int],
+                     code_dim: int,
+                     contrast: float = 3.0) -> Tensor:
         """A prompt ``[1, c]`` whose logit peaks at ``xy`` (latent pixels).
 
         Logit ``gain * contrast * (2 k(x - xy) - 1)``: ``+gain * contrast``

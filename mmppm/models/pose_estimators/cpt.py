@@ -36,9 +36,12 @@ def base_keypoint_pairs(data_samples: Sequence, num_base: int,
             torch.cat(pair_targets).to(device))
 
 
-def pair_loss(model, latents: Tensor, prompts: Tensor, pairs: FitPairs,
-              generator: Optional[torch.Generator] = None
-              ) -> Dict[str, Tensor]:
+def pair_loss(
+        model,
+        latents: Tensor,
+        prompts: Tensor,
+        pairs: FitPairs,
+        generator: Optional[torch.Generator] = None) -> Dict[str, Tensor]:
     """The PPM loss of (prompt, image) pairs with gradients to the prompts
     and to ``Phi`` / ``P_bar``: the head's loss of the terms the map mode of
     ``train_cfg.map_mode`` yields (the fit's own computation,
@@ -78,9 +81,9 @@ def cpt_loss(model, inputs: Tensor, data_samples: list) -> Dict[str, Tensor]:
     img_ids, prompt_ids, pair_targets = base_keypoint_pairs(
         data_samples, num_base, device)
     # one context per pair: pair i is prompt i of base_prompts[prompt_ids]
-    pairs = FitPairs(torch.arange(len(prompt_ids), device=device), img_ids,
-                     pair_targets,
-                     prompt_pair_weights(prompt_ids, num_base, 'mean'))
+    pairs = FitPairs(
+        torch.arange(len(prompt_ids), device=device), img_ids, pair_targets,
+        prompt_pair_weights(prompt_ids, num_base, 'mean'))
     return pair_loss(model, latents, model.base_prompts[prompt_ids], pairs)
 
 
@@ -91,8 +94,9 @@ def episode_generator(model, index: int) -> torch.Generator:
     from mmengine.dist import get_rank
     from mmengine.logging import MessageHub
     it = int(MessageHub.get_current_instance().get_info('iter', 0) or 0)
-    seed = (model.train_cfg['seed'] * 1_000_003 + it * 1009 +
-            get_rank() * 101 + index)
+    seed = (
+        model.train_cfg['seed'] * 1_000_003 + it * 1009 + get_rank() * 101 +
+        index)
     return torch.Generator().manual_seed(seed % (2**63))
 
 
@@ -135,29 +139,34 @@ def episodic_cpt_loss(model, inputs: List[Tensor],
         targets, visible = support_targets(supports)
         category = samples[0].metainfo.get('category_name', '?')
         with torch.enable_grad():
-            fit = model.fit_prompts(latents[:num_shots], targets, visible,
-                                    generator,
-                                    what=f'training episode ({category})')
+            fit = model.fit_prompts(
+                latents[:num_shots],
+                targets,
+                visible,
+                generator,
+                what=f'training episode ({category})')
         q_targets, q_visible = support_targets(queries)
         kpt_ids, img_ids = torch.nonzero(q_visible.t() > 0, as_tuple=True)
         device = latents.device
         kpt_ids, img_ids = kpt_ids.to(device), img_ids.to(device)
-        pairs = FitPairs(kpt_ids, img_ids,
-                         q_targets.to(device)[img_ids, kpt_ids],
-                         prompt_pair_weights(kpt_ids, q_visible.shape[1],
-                                             'mean'))
-        losses = pair_loss(model, latents[num_shots:],
-                           fit.prompts.to(device), pairs, generator)
+        pairs = FitPairs(
+            kpt_ids, img_ids,
+            q_targets.to(device)[img_ids, kpt_ids],
+            prompt_pair_weights(kpt_ids, q_visible.shape[1], 'mean'))
+        losses = pair_loss(model, latents[num_shots:], fit.prompts.to(device),
+                           pairs, generator)
         total = total + sum(losses.values())
         # the fit's loss sums over prompts; per prompt, as loss_map
         num_fitted = int((visible.sum(0) > 0).sum())
-        fit_map += (fit.map_losses[-1] / max(num_fitted, 1)
-                    if fit.map_losses else float('nan'))
+        fit_map += (
+            fit.map_losses[-1] /
+            max(num_fitted, 1) if fit.map_losses else float('nan'))
         steps += fit.steps
     n = len(inputs)
-    return dict(loss_map=total / n,
-                fit_map=torch.tensor(fit_map / n),
-                fit_steps=torch.tensor(steps / n))
+    return dict(
+        loss_map=total / n,
+        fit_map=torch.tensor(fit_map / n),
+        fit_steps=torch.tensor(steps / n))
 
 
 def check_cpt_state_dict(model, state_dict: dict, prefix: str) -> bool:

@@ -79,7 +79,8 @@ def supports_as_queries(images: Tensor, supports: Sequence):
     return torch.cat([images[:num_shots], images[:num_shots]]), queries
 
 
-def to_image_pixels(keypoints: np.ndarray, samples: Sequence,
+def to_image_pixels(keypoints: np.ndarray,
+                    samples: Sequence,
                     dtype=np.float32) -> np.ndarray:
     """Keypoints ``[N, K, 2]`` in crop pixels -> each sample's original
     image pixels (the inverse of its crop transform)."""
@@ -139,5 +140,8 @@ def fit_diagnostics(head, support_maps: Tensor, supports: list,
                                               targets.cpu().numpy(),
                                               visible.cpu().numpy(),
                                               objective),
-        **{k: v for k, v in support_ground_truth(supports).items()
-           if k != 'support_keypoints_visible'})
+        **{
+            k: v
+            for k, v in support_ground_truth(supports).items()
+            if k != 'support_keypoints_visible'
+        })

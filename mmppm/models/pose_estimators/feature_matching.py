@@ -28,13 +28,16 @@ def sample_features(features: Tensor, xy: np.ndarray,
         Tensor: ``[K, C]``.
     """
     w, h = crop_size
-    grid = torch.as_tensor(xy, dtype=features.dtype,
-                           device=features.device).clone()
+    grid = torch.as_tensor(
+        xy, dtype=features.dtype, device=features.device).clone()
     # pixel centres -> [-1, 1] (align_corners=False convention)
     grid[:, 0] = (grid[:, 0] + 0.5) / w * 2 - 1
     grid[:, 1] = (grid[:, 1] + 0.5) / h * 2 - 1
-    out = F.grid_sample(features[None], grid[None, :, None], mode='bilinear',
-                        align_corners=False)  # [1, C, K, 1]
+    out = F.grid_sample(
+        features[None],
+        grid[None, :, None],
+        mode='bilinear',
+        align_corners=False)  # [1, C, K, 1]
     return out[0, :, :, 0].t()
 
 
@@ -103,15 +106,16 @@ class FeatureMatchingBaseline(BaseModel):
         modules = dict(self.backbone.unet.named_modules())
         unknown = [n for n in feature_layers if n not in modules]
         if unknown or not feature_layers:
-            valid = ', '.join(n for n in modules
-                              if n.count('.') <= 1 and n.endswith(
-                                  tuple('0123456789')) or n == 'mid_block')
+            valid = ', '.join(
+                n for n in modules
+                if n.count('.') <= 1 and n.endswith(tuple('0123456789'))
+                or n == 'mid_block')
             raise UserError(
                 f'FeatureMatchingBaseline: feature_layers {list(unknown)} '
                 f'are not modules of the UNet (choose e.g. from: {valid})')
         if int(ensemble) < 1:
             raise UserError(f'FeatureMatchingBaseline: ensemble must be >= '
-                             f'1, got {ensemble!r}')
+                            f'1, got {ensemble!r}')
         self.feature_layers = list(feature_layers)
         self.ensemble = int(ensemble)
         self.seed = int(seed)
@@ -137,11 +141,15 @@ class FeatureMatchingBaseline(BaseModel):
                 feats = [captured[n].float() for n in self.feature_layers]
                 size = max((f.shape[-2:] for f in feats), key=lambda s: s[0])
                 feats = torch.cat([
-                    F.normalize(F.interpolate(f, size=tuple(size),
-                                              mode='bilinear',
-                                              align_corners=False), dim=1)
-                    for f in feats
-                ], dim=1)
+                    F.normalize(
+                        F.interpolate(
+                            f,
+                            size=tuple(size),
+                            mode='bilinear',
+                            align_corners=False),
+                        dim=1) for f in feats
+                ],
+                                  dim=1)
                 total = feats if total is None else total + feats
         finally:
             for hook in hooks:
@@ -175,12 +183,14 @@ class FeatureMatchingBaseline(BaseModel):
             visible.append(
                 torch.as_tensor(
                     np.asarray(sample.gt_instances.keypoints_visible)[0] > 0))
-        reference = mean_reference(torch.stack(vectors),
-                                   torch.stack(visible).to(feats.device))
+        reference = mean_reference(
+            torch.stack(vectors),
+            torch.stack(visible).to(feats.device))
         maps = cosine_maps(feats[num_shots:], reference)  # [Q, K, h, w]
-        maps = F.interpolate(maps, size=(h, w), mode='bilinear',
-                             align_corners=False)
+        maps = F.interpolate(
+            maps, size=(h, w), mode='bilinear', align_corners=False)
         xy, scores = argmax_2d(maps)
-        return pack_query_predictions(
-            queries, xy.cpu().numpy(), scores.float().cpu().numpy(),
-            maps if self.output_heatmaps else None)
+        return pack_query_predictions(queries,
+                                      xy.cpu().numpy(),
+                                      scores.float().cpu().numpy(),
+                                      maps if self.output_heatmaps else None)

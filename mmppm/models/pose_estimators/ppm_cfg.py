@@ -50,14 +50,15 @@ DEFAULT_TRAIN_CFG = dict(
 #: one-line error saying so).
 MOVED_KEYS: Dict[str, Dict[str, str]] = {
     'model.test_cfg':
-    dict(steps='model.fitter.steps',
-         lr='model.fitter.lr',
-         prompt_init_std='model.fitter.prompt_init_std',
-         prompt_scale='model.fitter.prompt_scale',
-         early_stop='model.fitter.early_stop',
-         max_batch='model.fitter.map_mode.max_batch',
-         map_features="model.fitter.map_mode (dict(type='ExactMaps'), "
-         "'CachedMaps' or 'SharedContextMaps')"),
+    dict(
+        steps='model.fitter.steps',
+        lr='model.fitter.lr',
+        prompt_init_std='model.fitter.prompt_init_std',
+        prompt_scale='model.fitter.prompt_scale',
+        early_stop='model.fitter.early_stop',
+        max_batch='model.fitter.map_mode.max_batch',
+        map_features="model.fitter.map_mode (dict(type='ExactMaps'), "
+        "'CachedMaps' or 'SharedContextMaps')"),
     'model.train_cfg':
     dict(map_features="model.train_cfg.map_mode (dict(type='ExactMaps') "
          "or 'CachedMaps')"),

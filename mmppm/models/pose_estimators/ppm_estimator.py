@@ -10,15 +10,15 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
-from ..data_preprocessors import build_data_preprocessor
 from ..builder import build_component
+from ..data_preprocessors import build_data_preprocessor
 from ..fitters import FitResult, PromptFitter
 from ..map_modes import MapMode
-from .cpt import (check_cpt_state_dict, check_prompt_encoder_ready,
-                  cpt_loss, episodic_cpt_loss)
+from .cpt import (check_cpt_state_dict, check_prompt_encoder_ready, cpt_loss,
+                  episodic_cpt_loss)
 from .episodes import fit_diagnostics as support_fit_diagnostics
-from .episodes import (pack_query_predictions, split_episode,
-                       support_targets, supports_as_queries)
+from .episodes import (pack_query_predictions, split_episode, support_targets,
+                       supports_as_queries)
 from .ppm_cfg import check_moved_keys, check_test_cfg, check_train_cfg
 
 
@@ -118,16 +118,26 @@ class PPMEstimator(BaseModel):
         return self.fitter.map_mode.bind(self.backbone, self.context,
                                          self.autocast)
 
-    def fit_prompts(self, support_latents: Tensor, targets: Tensor,
-                    visible: Tensor, generator: torch.Generator,
+    def fit_prompts(self,
+                    support_latents: Tensor,
+                    targets: Tensor,
+                    visible: Tensor,
+                    generator: torch.Generator,
                     what: str = 'episode',
                     progress: Optional[Callable[[int, int], None]] = None,
                     init: Optional[Tensor] = None) -> FitResult:
         """Learn one prompt per keypoint on the supports (paper Eq. 4):
         :meth:`PromptFitter.fit` with the configured map mode and head."""
-        return self.fitter.fit(self.map_mode(), self.head, support_latents,
-                               targets, visible, generator, init=init,
-                               progress=progress, what=what)
+        return self.fitter.fit(
+            self.map_mode(),
+            self.head,
+            support_latents,
+            targets,
+            visible,
+            generator,
+            init=init,
+            progress=progress,
+            what=what)
 
     @torch.no_grad()
     def query_maps(self, latents: Tensor, prompts: Tensor,
@@ -137,7 +147,9 @@ class PPMEstimator(BaseModel):
         return self.map_mode().query_maps(latents, prompts, map_size,
                                           generator)
 
-    def name_prompts(self, metainfo: dict, num_kpts: int,
+    def name_prompts(self,
+                     metainfo: dict,
+                     num_kpts: int,
                      what: str = 'episode') -> Tensor:
         """Prompts ``[K, 1, c]`` from the keypoint names in ``metainfo``
         (``keypoint_names``: the category's ``keypoints`` list), encoded by
@@ -192,18 +204,20 @@ class PPMEstimator(BaseModel):
         results = []
         for images, samples in zip(inputs, data_samples):
             flag = samples[0].metainfo.get('output_heatmaps')
-            results.extend(self.predict_episode(
-                images, samples,
-                output_heatmaps=None if flag is None else bool(flag)))
+            results.extend(
+                self.predict_episode(
+                    images,
+                    samples,
+                    output_heatmaps=None if flag is None else bool(flag)))
         return results
 
-    def predict_episode(self,
-                        images: Tensor,
-                        samples: list,
-                        output_heatmaps: Optional[bool] = None,
-                        fit_diagnostics: Optional[bool] = None,
-                        progress: Optional[Callable[[int, int], None]] = None
-                        ) -> list:
+    def predict_episode(
+            self,
+            images: Tensor,
+            samples: list,
+            output_heatmaps: Optional[bool] = None,
+            fit_diagnostics: Optional[bool] = None,
+            progress: Optional[Callable[[int, int], None]] = None) -> list:
         """Fit prompts on the supports of one episode; predict its queries.
 
         Args:
@@ -249,26 +263,35 @@ class PPMEstimator(BaseModel):
             init = self.name_prompts(samples[0].metainfo, visible.shape[1],
                                      what)
         with torch.enable_grad():
-            fit = self.fit_prompts(latents[:num_shots], targets, visible,
-                                   generator, what, progress, init=init)
+            fit = self.fit_prompts(
+                latents[:num_shots],
+                targets,
+                visible,
+                generator,
+                what,
+                progress,
+                init=init)
         input_size = queries[0].metainfo['input_size']  # (w, h)
         map_size = (int(input_size[1]), int(input_size[0]))
         maps = self.query_maps(latents[num_shots:], fit.prompts, map_size,
                                generator)  # [Q, K, H, W]
         keypoints, scores = self.head.decode(maps)
-        meta = dict(fit_losses=fit.losses, fit_map_losses=fit.map_losses,
-                    fit_steps=fit.steps)
+        meta = dict(
+            fit_losses=fit.losses,
+            fit_map_losses=fit.map_losses,
+            fit_steps=fit.steps)
         support_maps = None
         if fit_diagnostics:
             # its own generator: query predictions do not depend on it
-            support_maps = self.query_maps(
-                latents[:num_shots], fit.prompts, map_size,
-                torch.Generator().manual_seed(seed))
-            meta.update(support_fit_diagnostics(self.head, support_maps,
-                                                supports, targets, visible))
-        results = pack_query_predictions(
-            queries, keypoints, scores, maps if output_heatmaps else None,
-            meta)
+            support_maps = self.query_maps(latents[:num_shots], fit.prompts,
+                                           map_size,
+                                           torch.Generator().manual_seed(seed))
+            meta.update(
+                support_fit_diagnostics(self.head, support_maps, supports,
+                                        targets, visible))
+        results = pack_query_predictions(queries, keypoints, scores,
+                                         maps if output_heatmaps else None,
+                                         meta)
         if output_heatmaps and support_maps is not None:
             for out in results:
                 out.fit_fields = PixelData(

@@ -45,22 +45,20 @@ class SupportCopyBaseline(BaseModel):
                 crop_kpts.append(
                     image_to_crop(
                         np.asarray(s.gt_instances.keypoints)[0],
-                        m['input_center'], m['input_scale'],
-                        m['input_size']))
+                        m['input_center'], m['input_scale'], m['input_size']))
                 weights.append(
                     np.asarray(s.gt_instances.keypoints_visible)[0] > 0)
-            crop_kpts, weights = np.stack(crop_kpts), np.stack(
-                weights).astype(np.float32)[..., None]
+            crop_kpts, weights = np.stack(crop_kpts), np.stack(weights).astype(
+                np.float32)[..., None]
             mean = (crop_kpts * weights).sum(0) / np.maximum(
                 weights.sum(0), 1)  # [K, 2]
             for q in queries:
                 m = q.metainfo
                 out = copy.copy(q)
                 out.pred_instances = InstanceData(
-                    keypoints=crop_to_image(mean, m['input_center'],
-                                            m['input_scale'],
-                                            m['input_size'])[None].astype(
-                                                np.float32),
+                    keypoints=crop_to_image(
+                        mean, m['input_center'], m['input_scale'],
+                        m['input_size'])[None].astype(np.float32),
                     keypoint_scores=weights.max(0)[None, :, 0])
                 results.append(out)
         return results

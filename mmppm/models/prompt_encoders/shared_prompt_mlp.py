@@ -1,5 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""CPT: the category-shared prompt and the MLP over [P_bar, P] (paper Eq. 5)."""
+"""CPT: the category-shared prompt and the MLP over [P_bar, P] (paper
+Eq. 5)."""
 from typing import Optional
 
 import torch
@@ -42,7 +43,7 @@ class SharedPromptMLP(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if embed_dims is None:
             raise UserError('SharedPromptMLP needs embed_dims (the UNet '
-                             'cross_attention_dim)')
+                            'cross_attention_dim)')
         hidden_dims = embed_dims if hidden_dims is None else hidden_dims
         self.embed_dims = embed_dims
         self.shared_prompt = nn.Parameter(

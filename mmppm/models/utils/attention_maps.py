@@ -72,8 +72,8 @@ def cross_attn_logits(query: Tensor, key: Tensor, heads: int) -> Tensor:
     return scores / (heads * math.sqrt(d_head))
 
 
-def infer_map_hw(num_pixels: int, latent_hw: Tuple[int, int]) -> Tuple[int,
-                                                                       int]:
+def infer_map_hw(num_pixels: int, latent_hw: Tuple[int,
+                                                   int]) -> Tuple[int, int]:
     """Height and width of a UNet feature map from its pixel count.
 
     UNet levels downsample the latent by powers of two, so the level's shape

@@ -7,7 +7,8 @@ import torch
 from torch import Tensor
 
 
-def prompt_pair_weights(prompt_ids: Tensor, num_prompts: int,
+def prompt_pair_weights(prompt_ids: Tensor,
+                        num_prompts: int,
                         reduction: str = 'sum') -> Tensor:
     """Weight of each (prompt, image) pair in the prompt-matching loss.
 
@@ -49,13 +50,13 @@ def argmax_2d(maps: Tensor) -> Tuple[Tensor, Tensor]:
     """
     h, w = maps.shape[-2:]
     vals, idx = maps.flatten(-2).max(dim=-1)
-    xy = torch.stack([idx % w, torch.div(idx, w, rounding_mode='floor')],
-                     dim=-1)
+    xy = torch.stack(
+        [idx % w, torch.div(idx, w, rounding_mode='floor')], dim=-1)
     return xy.to(torch.float32), vals
 
 
-def crop_to_image(keypoints: np.ndarray, center: np.ndarray,
-                  scale: np.ndarray, input_size) -> np.ndarray:
+def crop_to_image(keypoints: np.ndarray, center: np.ndarray, scale: np.ndarray,
+                  input_size) -> np.ndarray:
     """Map keypoints from crop pixels back to original image pixels.
 
     Inverse of mmpose's ``TopdownAffine`` without rotation (as mmpose's
@@ -76,8 +77,8 @@ def crop_to_image(keypoints: np.ndarray, center: np.ndarray,
     return keypoints / input_size * scale + center - 0.5 * scale
 
 
-def image_to_crop(keypoints: np.ndarray, center: np.ndarray,
-                  scale: np.ndarray, input_size) -> np.ndarray:
+def image_to_crop(keypoints: np.ndarray, center: np.ndarray, scale: np.ndarray,
+                  input_size) -> np.ndarray:
     """Map keypoints from original image pixels to crop pixels.
 
     The inverse of :func:`crop_to_image`.

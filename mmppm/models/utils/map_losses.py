@@ -76,7 +76,9 @@ def map_loss_vs_zero(maps: np.ndarray,
     maps = np.asarray(maps, np.float64)[mask]
     targets = np.asarray(targets, np.float64)[mask]
     if loss_fn is None:
+
         def loss_fn(m, t):
             return ((m - t)**2).reshape(len(m), -1).sum(1)
+
     zero = float(np.sum(loss_fn(np.zeros_like(maps), targets)))
     return float(np.sum(loss_fn(maps, targets)) / max(zero, 1e-12))

@@ -55,8 +55,8 @@ def fourier_position_codes(height: int, width: int, freqs: Tensor) -> Tensor:
     return torch.cat([ones, feats], -1).permute(2, 0, 1).contiguous()
 
 
-def part_codes(keypoints: np.ndarray, visible: np.ndarray,
-               hw: Tuple[int, int], sigma: float) -> Tensor:
+def part_codes(keypoints: np.ndarray, visible: np.ndarray, hw: Tuple[int, int],
+               sigma: float) -> Tensor:
     """Per-keypoint Gaussian blobs on a map: ``[K, h, w]``.
 
     Args:

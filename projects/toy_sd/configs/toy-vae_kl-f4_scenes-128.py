@@ -1,6 +1,7 @@
 # Stage 1 of the toy SD: AutoencoderKL with 4x downsampling (128 px crops of
-# the captioned pretraining scenes -> 32 x 32 x 4 latents; captions unused). No mid-block attention: fully convolutional, so it
-# trains on 64 px patches (4x cheaper) and runs on any size. L1 + 1e-6 KL.
+# the captioned pretraining scenes -> 32 x 32 x 4 latents; captions unused).
+# No mid-block attention: fully convolutional, so it trains on 64 px patches
+# (4x cheaper) and runs on any size. L1 + 1e-6 KL.
 # Run through projects/toy_sd/tools/train_toy_sd.py (README.md).
 _base_ = ['./toy_sd_runtime.py']
 

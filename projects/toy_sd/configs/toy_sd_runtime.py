@@ -1,16 +1,16 @@
 # Runtime shared by the two stages of the toy SD (README.md):
 # iteration-based training, no validation, one checkpoint kept.
 default_scope = 'mmpose'
-custom_imports = dict(imports=['mmppm', 'mmppm.engine', 'projects.toy_sd'],
-                      allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmppm', 'mmppm.engine', 'projects.toy_sd'],
+    allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=25),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', interval=250, by_epoch=False,
-        max_keep_ckpts=1),
+        type='CheckpointHook', interval=250, by_epoch=False, max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 custom_hooks = [dict(type='FiniteLossHook'), dict(type='RandomStateHook')]
@@ -42,7 +42,9 @@ train_dataloader = dict(
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type='CaptionedToyScenes',
-        seed=0,  # the world's seed (projects/toy_sd/tools/train_toy_sd.py --world-seed)
+        # the world's seed (projects/toy_sd/tools/train_toy_sd.py
+        # --world-seed)
+        seed=0,
         crop_size=sd_input_size,
         num_keypoints=(3, 20),
         word_dropout=0.1,
@@ -52,8 +54,11 @@ train_dataloader = dict(
 # (projects/toy_sd/tools/train_toy_sd.py stretches begin/end to --vae-iters /
 # --unet-iters).
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
-         end=100),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=2000,
-         eta_min_ratio=0.1),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=False,
+        begin=100,
+        end=2000,
+        eta_min_ratio=0.1),
 ]

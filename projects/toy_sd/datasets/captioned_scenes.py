@@ -76,8 +76,8 @@ def jpeg_round_trip(img: Image.Image, quality: int = 92) -> np.ndarray:
     """The image as the toy MP-100 files hold it (JPEG), BGR uint8."""
     buf = io.BytesIO()
     img.save(buf, format='JPEG', quality=quality)
-    return cv2.imdecode(np.frombuffer(buf.getvalue(), np.uint8),
-                        cv2.IMREAD_COLOR)
+    return cv2.imdecode(
+        np.frombuffer(buf.getvalue(), np.uint8), cv2.IMREAD_COLOR)
 
 
 def caption_of(words: Sequence[str], rng: np.random.Generator,
@@ -126,13 +126,15 @@ def render_scene(seed: int,
     img, kpts, bbox, radius = make_instance(rng, tpl, img_size)
     warp = crop_transform(bbox, rng if augment else None, crop_size,
                           **(augment or {}))
-    crop = cv2.warpAffine(jpeg_round_trip(img), warp, (crop_size, crop_size),
-                          flags=cv2.INTER_LINEAR)
+    crop = cv2.warpAffine(
+        jpeg_round_trip(img),
+        warp, (crop_size, crop_size),
+        flags=cv2.INTER_LINEAR)
     visible = kpts[:, 2] > 0
     xy = cv2.transform(kpts[None, :, :2].astype(np.float32), warp)[0]
     scale = float(np.sqrt(abs(np.linalg.det(warp[:, :2]))))
-    words = caption_of([tpl['words'][i] for i in np.flatnonzero(visible)],
-                       rng, word_dropout, caption_dropout)
+    words = caption_of([tpl['words'][i] for i in np.flatnonzero(visible)], rng,
+                       word_dropout, caption_dropout)
     blobs = []
     for word in words:
         ids = [i for i in np.flatnonzero(visible) if tpl['words'][i] == word]
@@ -164,34 +166,37 @@ class CaptionedToyScenes(torch.utils.data.Dataset):
             (p 0.5).
     """
 
-    def __init__(self,
-                 seed: int = 0,
-                 length: int = 10**6,
-                 crop_size: int = 128,
-                 num_keypoints: Tuple[int, int] = (3, 20),
-                 img_size: Tuple[int, int] = (176, 256),
-                 word_dropout: float = 0.1,
-                 caption_dropout: float = 0.1,
-                 augment: Optional[dict] = dict(
-                     scale_range=(0.75, 1.25),
-                     rotate=45.,
-                     rotate_prob=0.6,
-                     shift=0.1,
-                     shift_prob=0.5)) -> None:
-        for name, p in (('word_dropout', word_dropout),
-                        ('caption_dropout', caption_dropout)):
+    def __init__(
+        self,
+        seed: int = 0,
+        length: int = 10**6,
+        crop_size: int = 128,
+        num_keypoints: Tuple[int, int] = (3, 20),
+        img_size: Tuple[int, int] = (176, 256),
+        word_dropout: float = 0.1,
+        caption_dropout: float = 0.1,
+        augment: Optional[dict] = dict(
+            scale_range=(0.75, 1.25),
+            rotate=45.,
+            rotate_prob=0.6,
+            shift=0.1,
+            shift_prob=0.5)
+    ) -> None:
+        for name, p in (('word_dropout', word_dropout), ('caption_dropout',
+                                                         caption_dropout)):
             if not 0 <= p <= 1:
                 raise UserError(f'CaptionedToyScenes: {name} must be in '
-                                 f'[0, 1], got {p!r}')
+                                f'[0, 1], got {p!r}')
         if int(length) < 1:
             raise UserError(
                 f'CaptionedToyScenes: length must be >= 1, got {length!r}')
-        self.kwargs = dict(crop_size=int(crop_size),
-                           num_keypoints=tuple(num_keypoints),
-                           img_size=tuple(img_size),
-                           word_dropout=float(word_dropout),
-                           caption_dropout=float(caption_dropout),
-                           augment=dict(augment) if augment else None)
+        self.kwargs = dict(
+            crop_size=int(crop_size),
+            num_keypoints=tuple(num_keypoints),
+            img_size=tuple(img_size),
+            word_dropout=float(word_dropout),
+            caption_dropout=float(caption_dropout),
+            augment=dict(augment) if augment else None)
         self.seed = int(seed)
         self.length = int(length)
 
@@ -201,10 +206,11 @@ class CaptionedToyScenes(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> dict:
         scene = render_scene(self.seed, int(index), **self.kwargs)
         sample = PoseDataSample(
-            metainfo=dict(caption=scene['caption'],
-                          words=scene['words'],
-                          word_blobs=scene['blobs'],
-                          scene_index=int(index)))
+            metainfo=dict(
+                caption=scene['caption'],
+                words=scene['words'],
+                word_blobs=scene['blobs'],
+                scene_index=int(index)))
         inputs = torch.from_numpy(
             np.ascontiguousarray(scene['image'].transpose(2, 0, 1)))
         return dict(inputs=inputs, data_samples=sample)

@@ -22,6 +22,5 @@ from .vae_trainer import ToyVAETrainer
 __all__ = [
     'GroundingAttnProcessor', 'ToyLDMTrainer', 'ToyVAETrainer', 'softmax_ce',
     'balanced_bce', 'blob_masks', 'build_text_encoder', 'build_tokenizer',
-    'encode_text', 'export_toy_sd', 'grounding_losses',
-    'sample_timesteps'
+    'encode_text', 'export_toy_sd', 'grounding_losses', 'sample_timesteps'
 ]

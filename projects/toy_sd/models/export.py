@@ -64,10 +64,12 @@ def export_toy_sd(out_dir: str,
     with atomic_folder(out_dir, keep_previous) as tmp:
         _write_pipeline(tmp, vae, unet, text_encoder, tokenizer, meta)
     if keep_previous and osp.isdir(keep_previous):
-        print_log(f'The previous {out_dir} held files this export does not '
-                  f'write ({", ".join(foreign_files(keep_previous))}): it is '
-                  f'kept as {keep_previous}', logger='current',
-                  level=logging.WARNING)
+        print_log(
+            f'The previous {out_dir} held files this export does not '
+            f'write ({", ".join(foreign_files(keep_previous))}): it is '
+            f'kept as {keep_previous}',
+            logger='current',
+            level=logging.WARNING)
     return out_dir
 
 
@@ -78,8 +80,9 @@ def _write_pipeline(out_dir: str, vae, unet, text_encoder, tokenizer,
     index_file = osp.join(out_dir, 'model_index.json')
     if unet is None:
         vae.save_pretrained(osp.join(out_dir, 'vae'))
-        index = dict(_class_name='StableDiffusionPipeline',
-                     vae=['diffusers', 'AutoencoderKL'])
+        index = dict(
+            _class_name='StableDiffusionPipeline',
+            vae=['diffusers', 'AutoencoderKL'])
     else:
         if text_encoder is None or tokenizer is None:
             raise ValueError('a UNet is exported with its text encoder and '

@@ -76,17 +76,14 @@ def balanced_bce(logits: Tensor, masks: Tensor) -> Tensor:
     """Binary cross-entropy of ``sigmoid(logits)`` toward the masks, the
     blob's pixels and the rest weighted equally, per word ``[M]``."""
     logits = logits.float()
-    pos = (masks * F.softplus(-logits)).sum(-1) / masks.sum(-1).clamp(
-        min=1e-6)
-    neg = ((1 - masks) * F.softplus(logits)).sum(-1) / (1 - masks).sum(
-        -1).clamp(min=1e-6)
+    pos = (masks * F.softplus(-logits)).sum(-1) / masks.sum(-1).clamp(min=1e-6)
+    neg = ((1 - masks) *
+           F.softplus(logits)).sum(-1) / (1 - masks).sum(-1).clamp(min=1e-6)
     return 0.5 * (pos + neg)
 
 
-def grounding_losses(layer_logits: Dict[str, Tensor],
-                     sample_ids: Tensor,
-                     token_ids: Tensor,
-                     blobs: List[Tensor],
+def grounding_losses(layer_logits: Dict[str, Tensor], sample_ids: Tensor,
+                     token_ids: Tensor, blobs: List[Tensor],
                      latent_hw: Tuple[int, int],
                      crop_size: int) -> Dict[str, Tensor]:
     """Both grounding terms, averaged over words and layers.
@@ -111,13 +108,14 @@ def grounding_losses(layer_logits: Dict[str, Tensor],
     for logits in layer_logits.values():
         hw = infer_map_hw(logits.shape[-1], latent_hw)
         if hw not in masks_at:
-            masks_at[hw] = blob_masks(blobs, hw, crop_size).flatten(1).to(
-                logits.device)
+            masks_at[hw] = blob_masks(blobs, hw,
+                                      crop_size).flatten(1).to(logits.device)
         picked = logits[sample_ids, token_ids]  # [M, N]
         ce.append(softmax_ce(picked, masks_at[hw]).mean())
         bce.append(balanced_bce(picked, masks_at[hw]).mean())
-    return dict(loss_ground_ce=torch.stack(ce).mean(),
-                loss_ground_bce=torch.stack(bce).mean())
+    return dict(
+        loss_ground_ce=torch.stack(ce).mean(),
+        loss_ground_bce=torch.stack(bce).mean())
 
 
 class GroundingAttnProcessor:

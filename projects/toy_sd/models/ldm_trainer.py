@@ -15,12 +15,16 @@ from .grounding import GroundingAttnProcessor, grounding_losses
 from .text import build_text_encoder, build_tokenizer, encode_text
 
 
-def sample_timesteps(batch: int, num_train_timesteps: int, low_t_prob: float,
-                     low_t_max: int, generator=None) -> Tensor:
+def sample_timesteps(batch: int,
+                     num_train_timesteps: int,
+                     low_t_prob: float,
+                     low_t_max: int,
+                     generator=None) -> Tensor:
     """``t`` per sample: with ``low_t_prob`` uniform in ``[0, low_t_max)``
     (where PPM reads its maps, t = 10), else uniform over the schedule as
     SD 1.x."""
-    full = torch.randint(0, num_train_timesteps, (batch, ), generator=generator)
+    full = torch.randint(
+        0, num_train_timesteps, (batch, ), generator=generator)
     low = torch.randint(0, max(1, low_t_max), (batch, ), generator=generator)
     pick = torch.rand(batch, generator=generator) < low_t_prob
     return torch.where(pick, low, full)
@@ -86,8 +90,8 @@ class ToyLDMTrainer(BaseModel):
         c = int(self.unet.config.cross_attention_dim)
         self.tokenizer = build_tokenizer(
             list(words) if words is not None else all_words(), max_length)
-        self.text_encoder = build_text_encoder(len(self.tokenizer), c,
-                                               max_length, **text_encoder)
+        self.text_encoder = build_text_encoder(
+            len(self.tokenizer), c, max_length, **text_encoder)
         vae = AutoencoderKL.from_pretrained(vae_pretrained, subfolder='vae')
         vae.requires_grad_(False).eval()
         self._frozen = dict(vae=vae)
@@ -148,8 +152,8 @@ class ToyLDMTrainer(BaseModel):
                     token_ids.append(j + 1)  # after BOS; one token a word
                     picked.append(torch.as_tensor(blob))
         device = context.device
-        return (context, torch.tensor(sample_ids, dtype=torch.long,
-                                      device=device),
+        return (context,
+                torch.tensor(sample_ids, dtype=torch.long, device=device),
                 torch.tensor(token_ids, dtype=torch.long,
                              device=device), picked)
 
@@ -159,10 +163,9 @@ class ToyLDMTrainer(BaseModel):
             latents = latents * self.vae.config.scaling_factor
         context, sample_ids, token_ids, blobs = self._contexts(data_samples)
         noise = torch.randn_like(latents)
-        t = sample_timesteps(len(latents),
-                             self.scheduler.config.num_train_timesteps,
-                             self.low_t_prob, self.low_t_max).to(
-                                 latents.device)
+        t = sample_timesteps(
+            len(latents), self.scheduler.config.num_train_timesteps,
+            self.low_t_prob, self.low_t_max).to(latents.device)
         noisy = self.scheduler.add_noise(latents, noise, t)
         self.logits.clear()
         pred = self.unet(noisy, t, encoder_hidden_states=context).sample
@@ -170,8 +173,7 @@ class ToyLDMTrainer(BaseModel):
                                   tuple(latents.shape[-2:]),
                                   int(images.shape[-1]))
         self.logits.clear()
-        return dict(loss_dm=(pred - noise).pow(2).mean(),
-                    loss_ground_ce=self.ground_ce_weight *
-                    ground['loss_ground_ce'],
-                    loss_ground_bce=self.ground_bce_weight *
-                    ground['loss_ground_bce'])
+        return dict(
+            loss_dm=(pred - noise).pow(2).mean(),
+            loss_ground_ce=self.ground_ce_weight * ground['loss_ground_ce'],
+            loss_ground_bce=self.ground_bce_weight * ground['loss_ground_bce'])

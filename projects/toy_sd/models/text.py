@@ -40,18 +40,18 @@ def build_tokenizer(words: Sequence[str], max_length: int):
     bpe.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     bpe.train_from_iterator(
         list(words),
-        trainers.BpeTrainer(vocab_size=10**6,
-                            min_frequency=1,
-                            end_of_word_suffix='</w>',
-                            show_progress=False))
+        trainers.BpeTrainer(
+            vocab_size=10**6,
+            min_frequency=1,
+            end_of_word_suffix='</w>',
+            show_progress=False))
     learnt = bpe.get_vocab()
     vocab: Dict[str, int] = {BOS: 0, EOS: 1}
     for piece in sorted(learnt, key=learnt.get):
         vocab.setdefault(piece, len(vocab))
     merges = [tuple(m) for m in json.loads(bpe.to_str())['model']['merges']]
-    tokenizer = CLIPTokenizer(vocab=vocab,
-                              merges=merges,
-                              model_max_length=int(max_length))
+    tokenizer = CLIPTokenizer(
+        vocab=vocab, merges=merges, model_max_length=int(max_length))
     split = [w for w in words if len(tokenizer(w).input_ids) != 3]
     if split:  # BPE learnt on the words themselves always keeps them whole
         raise RuntimeError(f'words not kept whole by the tokenizer: {split}')
@@ -66,27 +66,28 @@ def build_text_encoder(vocab_size: int,
                        intermediate_size: int = None):
     """A ``CLIPTextModel`` (random weights) for the toy tokenizer."""
     from transformers import CLIPTextConfig, CLIPTextModel
-    cfg = CLIPTextConfig(vocab_size=int(vocab_size),
-                         hidden_size=int(hidden_size),
-                         intermediate_size=int(intermediate_size
-                                               or 2 * hidden_size),
-                         num_hidden_layers=int(num_hidden_layers),
-                         num_attention_heads=int(num_attention_heads),
-                         max_position_embeddings=int(max_length),
-                         projection_dim=int(hidden_size),
-                         bos_token_id=0,
-                         eos_token_id=1,
-                         pad_token_id=1)
+    cfg = CLIPTextConfig(
+        vocab_size=int(vocab_size),
+        hidden_size=int(hidden_size),
+        intermediate_size=int(intermediate_size or 2 * hidden_size),
+        num_hidden_layers=int(num_hidden_layers),
+        num_attention_heads=int(num_attention_heads),
+        max_position_embeddings=int(max_length),
+        projection_dim=int(hidden_size),
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=1)
     return CLIPTextModel(cfg)
 
 
 def encode_text(tokenizer, text_encoder, texts: Sequence[str]) -> Tensor:
     """``last_hidden_state`` ``[B, max_length, c]`` of the texts, as the SD
     pipeline encodes prompts (padded to ``model_max_length``)."""
-    ids = tokenizer(list(texts),
-                    padding='max_length',
-                    max_length=tokenizer.model_max_length,
-                    truncation=True,
-                    return_tensors='pt').input_ids
+    ids = tokenizer(
+        list(texts),
+        padding='max_length',
+        max_length=tokenizer.model_max_length,
+        truncation=True,
+        return_tensors='pt').input_ids
     device = next(text_encoder.parameters()).device
     return text_encoder(ids.to(device))[0]

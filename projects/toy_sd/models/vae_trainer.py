@@ -61,9 +61,8 @@ class ToyVAETrainer(BaseModel):
             return images
         ys = torch.randint(0, h - p + 1, (len(images), )).tolist()
         xs = torch.randint(0, w - p + 1, (len(images), )).tolist()
-        return torch.stack([
-            img[:, y:y + p, x:x + p] for img, y, x in zip(images, ys, xs)
-        ])
+        return torch.stack(
+            [img[:, y:y + p, x:x + p] for img, y, x in zip(images, ys, xs)])
 
     def loss(self, images: Tensor) -> Dict[str, Tensor]:
         """``loss_rec`` (L1) and ``loss_kl`` of images ``[B, 3, H, W]``."""

@@ -43,11 +43,15 @@ def attn2_groups(pretrained: str) -> dict:
     """The UNet's ``attn2`` layer names by part (down / mid / up)."""
     from diffusers import UNet2DConditionModel
     unet = UNet2DConditionModel.from_pretrained(pretrained, subfolder='unet')
-    names = [n[:-len('.processor')] for n in unet.attn_processors
-             if n.endswith('attn2.processor')]
-    return {part: [n for n in names if n.startswith(prefix)]
-            for part, prefix in (('down', 'down_blocks'), ('mid', 'mid_block'),
-                                 ('up', 'up_blocks'))}
+    names = [
+        n[:-len('.processor')] for n in unet.attn_processors
+        if n.endswith('attn2.processor')
+    ]
+    return {
+        part: [n for n in names if n.startswith(prefix)]
+        for part, prefix in (('down', 'down_blocks'), ('mid', 'mid_block'),
+                             ('up', 'up_blocks'))
+    }
 
 
 def experiment_rows(group: str, sd: str, checkpoint: str):
@@ -64,8 +68,9 @@ def experiment_rows(group: str, sd: str, checkpoint: str):
             Row('support copy', COPY),
         ]
         return [r._replace(name=f'{r.name}, 1-shot') for r in one] + [
-            r._replace(name=f'{r.name}, 5-shot',
-                       options=tuple(r.options) + FIVE_SHOT) for r in one
+            r._replace(
+                name=f'{r.name}, 5-shot', options=tuple(r.options) + FIVE_SHOT)
+            for r in one
         ]
     if group == 'ablations':
         layers = attn2_groups(sd)
@@ -81,8 +86,7 @@ def experiment_rows(group: str, sd: str, checkpoint: str):
         ]
         rows += [
             Row(f'lambda_dm = {w}, exact maps', PPM, None,
-                (EXACT, f'model.head.loss_dm_weight={w}'))
-            for w in (0.0, 1.0)
+                (EXACT, f'model.head.loss_dm_weight={w}')) for w in (0.0, 1.0)
         ]
         rows += [
             Row('map objective: mse', PPM, None,
@@ -107,42 +111,59 @@ def experiment_rows(group: str, sd: str, checkpoint: str):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--groups', nargs='+',
-                        default=['main', 'ablations', 'speed'],
-                        choices=['main', 'ablations', 'speed'])
+    parser.add_argument(
+        '--groups',
+        nargs='+',
+        default=['main', 'ablations', 'speed'],
+        choices=['main', 'ablations', 'speed'])
     parser.add_argument('--split', default='test', choices=['test', 'val'])
-    parser.add_argument('--sd', default='data/toy_sd',
-                        help='the toy SD folder (model.backbone.pretrained)')
+    parser.add_argument(
+        '--sd',
+        default='data/toy_sd',
+        help='the toy SD folder (model.backbone.pretrained)')
     parser.add_argument('--cpt-checkpoint', default='data/toy_sd/cpt_toy.pth')
-    parser.add_argument('--episodes', type=positive_int,
-                        help='episodes per category (default: the config)')
-    parser.add_argument('--only', nargs='+', default=[],
-                        help='run only the rows whose name contains one of '
-                        'these (e.g. "exact")')
-    parser.add_argument('--exclude', nargs='+', default=[],
-                        help='skip the rows whose name contains one of these')
-    parser.add_argument('--work-dir',
-                        default=osp.join(REPO, 'work_dirs/toy_experiments'))
+    parser.add_argument(
+        '--episodes',
+        type=positive_int,
+        help='episodes per category (default: the config)')
+    parser.add_argument(
+        '--only',
+        nargs='+',
+        default=[],
+        help='run only the rows whose name contains one of '
+        'these (e.g. "exact")')
+    parser.add_argument(
+        '--exclude',
+        nargs='+',
+        default=[],
+        help='skip the rows whose name contains one of these')
+    parser.add_argument(
+        '--work-dir', default=osp.join(REPO, 'work_dirs/toy_experiments'))
     parser.add_argument('--out', help='write the results as JSON here')
     args = parser.parse_args(argv)
     os.chdir(REPO)
     from mmppm.analysis.toy_runs import format_table, run_rows
     common = []
     if args.split == 'val':
-        common += ['test_dataloader.dataset.ann_file='
-                   'annotations/mp100_split1_val.json',
-                   'test_dataloader.dataset.mode=val']
+        common += [
+            'test_dataloader.dataset.ann_file='
+            'annotations/mp100_split1_val.json',
+            'test_dataloader.dataset.mode=val'
+        ]
     if args.episodes is not None:
         common.append(f'test_dataloader.dataset.num_episodes={args.episodes}')
     results = {}
     for group in args.groups:
         rows = [  # support copy has no SD to point at
-            r._replace(options=tuple(r.options) + tuple(common) + (
-                () if r.config == COPY else
-                (f'model.backbone.pretrained={args.sd}', )))
+            r._replace(
+                options=tuple(r.options) + tuple(common) +
+                (() if r.config == COPY else
+                 (f'model.backbone.pretrained={args.sd}', )))
             for r in experiment_rows(group, args.sd, args.cpt_checkpoint)
-            if (not args.only or any(w in r.name for w in args.only))
-            and not any(w in r.name for w in args.exclude)
+            if (not args.only or any(
+                w in r.name
+                for w in args.only)) and not any(w in r.name
+                                                 for w in args.exclude)
         ]
         results[group] = run_rows(
             rows, osp.join(args.work_dir, f'{args.split}_{group}'))

@@ -36,12 +36,16 @@ def generated_figure(pretrained: str, out: str, seed: int, num: int = 6):
     from projects.toy_sd.word_localisation import held_out_scenes
     pipe = StableDiffusionPipeline.from_pretrained(pretrained)
     pipe.set_progress_bar_config(disable=True)
-    scenes = [s for s in held_out_scenes(3 * num) if 3 <= len(s['words']) <=
-              8][:num]
+    scenes = [
+        s for s in held_out_scenes(3 * num) if 3 <= len(s['words']) <= 8
+    ][:num]
     captions = [s['caption'] for s in scenes]
-    images = pipe(captions, num_inference_steps=50, guidance_scale=4.0,
-                  generator=torch.Generator().manual_seed(seed),
-                  output_type='np').images
+    images = pipe(
+        captions,
+        num_inference_steps=50,
+        guidance_scale=4.0,
+        generator=torch.Generator().manual_seed(seed),
+        output_type='np').images
     top, bottom = [], []
     for scene, image in zip(scenes, images):
         top.append(_label(scene['image'], 'scene'))
@@ -53,7 +57,10 @@ def generated_figure(pretrained: str, out: str, seed: int, num: int = 6):
     return captions
 
 
-def word_maps_figure(pretrained: str, out: str, seed: int, num: int = 3,
+def word_maps_figure(pretrained: str,
+                     out: str,
+                     seed: int,
+                     num: int = 3,
                      words_per_scene: int = 5):
     """Each row: a held-out scene and the maps of its first words."""
     import cv2
@@ -65,10 +72,12 @@ def word_maps_figure(pretrained: str, out: str, seed: int, num: int = 3,
     from projects.toy_sd.models import encode_text
     from projects.toy_sd.word_localisation import held_out_scenes, scene_images
     text = load_text_components(pretrained)
-    backbone = SDCrossAttnBackbone(pretrained=pretrained, timestep=10,
-                                   input_size=(128, 128))
-    scenes = [s for s in held_out_scenes(4 * num)
-              if len(s['words']) >= words_per_scene][:num]
+    backbone = SDCrossAttnBackbone(
+        pretrained=pretrained, timestep=10, input_size=(128, 128))
+    scenes = [
+        s for s in held_out_scenes(4 * num)
+        if len(s['words']) >= words_per_scene
+    ][:num]
     latents = backbone.encode(scene_images(scenes))
     noisy, _ = backbone.add_noise(latents, torch.Generator().manual_seed(seed))
     context = encode_text(text['tokenizer'], text['text_encoder'].eval(),
@@ -88,8 +97,8 @@ def word_maps_figure(pretrained: str, out: str, seed: int, num: int = 3,
             cv2.drawMarker(cell, (int(x), int(y)), (255, 255, 255),
                            cv2.MARKER_CROSS, 10, 2)
             for bx, by, r in scene['blobs'][j]:
-                cv2.circle(cell, (int(bx), int(by)), int(r) + 3,
-                           (255, 255, 255), 1)
+                cv2.circle(cell, (int(bx), int(by)),
+                           int(r) + 3, (255, 255, 255), 1)
             cells.append(_label(cell, word))
         rows.append(np.concatenate(cells, 1))
     cv2.imwrite(out, np.concatenate(rows, 0))
@@ -103,9 +112,9 @@ def check_inputs(pretrained: str, out_dir: str) -> None:
     Raises:
         UserError: Naming the folder or ``--out-dir`` and the fix.
     """
-    from mmppm.utils.sd_loading import check_sd_folder, is_sdxl_folder
     from mmppm.engine.cli import writable_dir
     from mmppm.utils.errors import ToolError
+    from mmppm.utils.sd_loading import check_sd_folder, is_sdxl_folder
     check_sd_folder(pretrained, with_text_encoder=True)
     if is_sdxl_folder(pretrained):
         raise ToolError(

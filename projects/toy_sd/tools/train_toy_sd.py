@@ -46,32 +46,47 @@ LDM_CONFIG = osp.join(PROJECT, 'configs',
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/toy_sd')
-    parser.add_argument('--out',
-                        help='the diffusers folder to write (default: '
-                        'WORK_DIR/sd)')
-    parser.add_argument('--overwrite-shipped', action='store_true',
-                        help='allow --out to be the shipped model '
-                        f'({osp.relpath(SHIPPED, REPO)})')
+    parser.add_argument(
+        '--out',
+        help='the diffusers folder to write (default: '
+        'WORK_DIR/sd)')
+    parser.add_argument(
+        '--overwrite-shipped',
+        action='store_true',
+        help='allow --out to be the shipped model '
+        f'({osp.relpath(SHIPPED, REPO)})')
     parser.add_argument('--vae-iters', type=positive_int)
     parser.add_argument('--unet-iters', type=positive_int)
-    parser.add_argument('--unet-stop-at', type=positive_int,
-                        help='end stage 2 at this iteration of its '
-                        '--unet-iters schedule')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='training seed (weights, noise, batches)')
-    parser.add_argument('--world-seed', type=int, default=0,
-                        help='seed of the captioned scenes')
+    parser.add_argument(
+        '--unet-stop-at',
+        type=positive_int,
+        help='end stage 2 at this iteration of its '
+        '--unet-iters schedule')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='training seed (weights, noise, batches)')
+    parser.add_argument(
+        '--world-seed',
+        type=int,
+        default=0,
+        help='seed of the captioned scenes')
     parser.add_argument('--resume', action='store_true')
-    parser.add_argument('--stage', choices=['all', 'vae', 'unet'],
-                        default='all')
-    parser.add_argument('--vae-dir',
-                        help='stage-1 VAE folder for the UNet stage '
-                        '(default: WORK_DIR/vae_export, where stage 1 '
-                        'writes it)')
+    parser.add_argument(
+        '--stage', choices=['all', 'vae', 'unet'], default='all')
+    parser.add_argument(
+        '--vae-dir',
+        help='stage-1 VAE folder for the UNet stage '
+        '(default: WORK_DIR/vae_export, where stage 1 '
+        'writes it)')
     parser.add_argument('--vae-config', default=VAE_CONFIG)
     parser.add_argument('--ldm-config', default=LDM_CONFIG)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='overrides of the UNet stage config')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='overrides of the UNet stage config')
     args = parser.parse_args(argv)
     if args.out is None:
         args.out = osp.join(args.work_dir, 'sd')
@@ -107,11 +122,15 @@ def stage_configs(args, vae_work: str, unet_work: str, vae_dir: str) -> dict:
         cfgs['vae'] = stage_config(args.vae_config, vae_work, args.world_seed,
                                    args.vae_iters, args.seed, args.resume)
     if args.stage in ('all', 'unet'):
-        cfgs['unet'] = stage_config(args.ldm_config, unet_work,
-                                    args.world_seed, args.unet_iters,
-                                    args.seed, args.resume,
-                                    stop_at=args.unet_stop_at,
-                                    vae_pretrained=osp.abspath(vae_dir))
+        cfgs['unet'] = stage_config(
+            args.ldm_config,
+            unet_work,
+            args.world_seed,
+            args.unet_iters,
+            args.seed,
+            args.resume,
+            stop_at=args.unet_stop_at,
+            vae_pretrained=osp.abspath(vae_dir))
         merge_cfg_options(cfgs['unet'], args.cfg_options)
     for cfg in cfgs.values():
         check_components(cfg)
@@ -128,8 +147,8 @@ def main(argv=None):
                  'default is WORK_DIR/sd), or add --overwrite-shipped to '
                  'replace it')
     index = osp.join(args.out, 'model_index.json')
-    if osp.exists(args.out) and (not osp.isfile(index) or '_mmppm_toy_sd'
-                                 not in open(index).read()):
+    if osp.exists(args.out) and (not osp.isfile(index)
+                                 or '_mmppm_toy_sd' not in open(index).read()):
         sys.exit(f'error: {args.out} exists and was not written by this '
                  'tool; choose another --out')
     vae_dir = args.vae_dir or osp.join(args.work_dir, 'vae_export')
@@ -150,13 +169,15 @@ def main(argv=None):
                    ('loss', 'loss_rec', 'loss_kl'), 'toy SD: VAE')
     if 'unet' in cfgs:
         cfg = cfgs['unet']
-        meta['command'] = ('python projects/toy_sd/tools/train_toy_sd.py ' +
-                           ' '.join(argv if argv is not None else sys.argv[1:]))
+        meta['command'] = (
+            'python projects/toy_sd/tools/train_toy_sd.py ' +
+            ' '.join(argv if argv is not None else sys.argv[1:]))
         train_ldm(cfg, vae_dir, args.out, meta)
-        plot_stage(unet_work, osp.join(args.work_dir, 'unet_loss.png'),
-                   ('loss', 'loss_dm', 'loss_ground_ce', 'loss_ground_bce'),
-                   'toy SD: UNet + text encoder (noise prediction, '
-                   'grounding)')
+        plot_stage(
+            unet_work, osp.join(args.work_dir, 'unet_loss.png'),
+            ('loss', 'loss_dm', 'loss_ground_ce', 'loss_ground_bce'),
+            'toy SD: UNet + text encoder (noise prediction, '
+            'grounding)')
 
 
 if __name__ == '__main__':

@@ -19,8 +19,8 @@ import json
 import os
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
-from mmppm.engine.cli.arg_types import (non_negative_int,  # noqa: E402
-                                        positive_int)
+from mmppm.engine.cli.arg_types import non_negative_int  # noqa: E402
+from mmppm.engine.cli.arg_types import positive_int
 
 
 def parse_args(argv=None):
@@ -29,8 +29,8 @@ def parse_args(argv=None):
     parser.add_argument('pretrained', help='diffusers SD folder')
     parser.add_argument('--scenes', type=positive_int, default=64)
     parser.add_argument('--timestep', type=non_negative_int, default=10)
-    parser.add_argument('--modes', nargs='+', default=list(MODES),
-                        choices=MODES)
+    parser.add_argument(
+        '--modes', nargs='+', default=list(MODES), choices=MODES)
     parser.add_argument('--radius', type=float, default=0.1)
     parser.add_argument('--world-seed', type=int, default=0)
     parser.add_argument('--out', help='write the result as JSON here')
@@ -43,9 +43,13 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from projects.toy_sd.word_localisation import word_localisation
-    result = word_localisation(args.pretrained, args.scenes,
-                               args.world_seed, args.timestep,
-                               modes=args.modes, radius=args.radius)
+    result = word_localisation(
+        args.pretrained,
+        args.scenes,
+        args.world_seed,
+        args.timestep,
+        modes=args.modes,
+        radius=args.radius)
     print(f"{result['num_words']} words in {result['num_scenes']} held-out "
           f"scenes, t = {args.timestep}, hit radius {args.radius} x crop; "
           f"chance (own blob) {100 * result['chance_own']:.1f} %")

@@ -82,7 +82,9 @@ def test_keypoint_names_are_the_blobs_words(toy_root):
     """Known answer: a keypoint drawn bright red as a ring is named
     'brightredring'; the names are world words, read off the image."""
     import colorsys
+
     import numpy as np
+
     from mmppm.datasets.toy_world import HUES, all_words, hue_bin
     data = _load(toy_root / 'annotations' / 'mp100_split1_train.json')
     cat = data['categories'][0]
@@ -100,7 +102,7 @@ def test_keypoint_names_are_the_blobs_words(toy_root):
         assert sat > 0.6
         assert name.startswith('bright') == (val > 0.8)
         tone = 'bright' if name.startswith('bright') else 'dark'
-        assert abs((hue_bin(hue) - HUES.index(name[len(tone):-6]) + 6) % 12
-                   - 6) <= 1  # JPEG may move a hue near a bin edge
+        assert abs((hue_bin(hue) - HUES.index(name[len(tone):-6]) + 6) % 12 -
+                   6) <= 1  # JPEG may move a hue near a bin edge
         checked += 1
     assert checked >= 1

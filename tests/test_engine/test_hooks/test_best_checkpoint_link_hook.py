@@ -17,8 +17,10 @@ class _Hub:
 
 
 def _runner(work_dir, best):
-    return SimpleNamespace(work_dir=str(work_dir), message_hub=_Hub(best),
-                           logger=logging.getLogger('test_best_link'))
+    return SimpleNamespace(
+        work_dir=str(work_dir),
+        message_hub=_Hub(best),
+        logger=logging.getLogger('test_best_link'))
 
 
 def test_link_follows_the_best_checkpoint(tmp_path):

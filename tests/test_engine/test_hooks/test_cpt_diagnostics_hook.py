@@ -11,8 +11,7 @@ import torch
 import torch.nn as nn
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
-from mmengine.runner import get_priority
-from mmengine.runner import LogProcessor
+from mmengine.runner import LogProcessor, get_priority
 
 from mmppm.engine.hooks import CPTDiagnosticsHook, cpt_parameter_groups
 from mmppm.models.prompt_encoders.shared_prompt_mlp import SharedPromptMLP
@@ -49,8 +48,8 @@ def _runner(model, **kwargs):
 
 def _group_grad_norms(model):
     """By hand: the L2 norm of each group's ``.grad``."""
-    groups = dict(base_prompts=[model.base_prompts] if model.base_prompts
-                  is not None else [])
+    groups = dict(base_prompts=[model.base_prompts] if model.
+                  base_prompts is not None else [])
     if model.prompt_encoder is not None:
         groups['shared_prompt'] = [model.prompt_encoder.shared_prompt]
         groups['phi'] = list(model.prompt_encoder.mlp.parameters())
@@ -99,22 +98,26 @@ def test_norms_of_the_logging_iterations():
     expected = _train(hook, runner, 2)
     logged = _logged(runner.message_hub)
     groups = ('base_prompts', 'shared_prompt', 'phi')
-    assert set(logged) == {f'train/{m}_{g}' for g in groups
-                           for m in ('grad_norm', 'update', 'rel_update')}
+    assert set(logged) == {
+        f'train/{m}_{g}'
+        for g in groups
+        for m in ('grad_norm', 'update', 'rel_update')
+    }
     for g in groups:
         grad = expected[1][g]
         assert grad > 0
-        assert logged[f'train/grad_norm_{g}'] == pytest.approx(grad,
-                                                               rel=1e-5)
-        assert logged[f'train/update_{g}'] == pytest.approx(LR * grad,
-                                                            rel=1e-4)
+        assert logged[f'train/grad_norm_{g}'] == pytest.approx(grad, rel=1e-5)
+        assert logged[f'train/update_{g}'] == pytest.approx(
+            LR * grad, rel=1e-4)
     # relative: over the norm before iteration 1's step (after iteration 0)
     model = ToyCPT()
     torch.optim.SGD(model.parameters(), lr=LR).zero_grad()
     model.loss(torch.full((3, 1, 4), 0.5)).backward()
     torch.optim.SGD(model.parameters(), lr=LR).step()
-    size = math.sqrt(sum(float(p.detach().pow(2).sum())
-                         for p in model.prompt_encoder.mlp.parameters()))
+    size = math.sqrt(
+        sum(
+            float(p.detach().pow(2).sum())
+            for p in model.prompt_encoder.mlp.parameters()))
     assert logged['train/rel_update_phi'] == pytest.approx(
         LR * expected[1]['phi'] / size, rel=1e-4)
 
@@ -149,16 +152,17 @@ def test_groups_the_model_lacks_are_skipped():
     runner = _runner(ToyCPT(encoder=False))
     expected = _train(CPTDiagnosticsHook(interval=1), runner, 1)
     logged = _logged(runner.message_hub)
-    assert set(logged) == {'train/grad_norm_base_prompts',
-                           'train/update_base_prompts',
-                           'train/rel_update_base_prompts'}
+    assert set(logged) == {
+        'train/grad_norm_base_prompts', 'train/update_base_prompts',
+        'train/rel_update_base_prompts'
+    }
     assert logged['train/grad_norm_base_prompts'] == pytest.approx(
         expected[0]['base_prompts'], rel=1e-5)
     # no base prompts: the encoder's groups only
     runner = _runner(ToyCPT(base=False))
     _train(CPTDiagnosticsHook(interval=1), runner, 1)
-    assert {k.rsplit('_', 1)[-1] for k in _logged(runner.message_hub)} == {
-        'prompt', 'phi'}
+    assert {k.rsplit('_', 1)[-1]
+            for k in _logged(runner.message_hub)} == {'prompt', 'phi'}
     # neither (plain PPM at test time): nothing, and no error
     runner = _runner(ToyCPT(base=False, encoder=False))
     hook = CPTDiagnosticsHook(interval=1)
@@ -190,12 +194,11 @@ def test_frozen_or_gradient_less_group():
 
 
 def test_amp_loss_scale_is_divided_out():
-    scaler = SimpleNamespace(get_scale=lambda: 1024.0,
-                             is_enabled=lambda: True)
-    runner = _runner(ToyCPT(), optim_wrapper=SimpleNamespace(
-        loss_scaler=scaler))
-    expected = _train(CPTDiagnosticsHook(interval=1), runner, 1,
-                      loss_scale=1024.0)
+    scaler = SimpleNamespace(get_scale=lambda: 1024.0, is_enabled=lambda: True)
+    runner = _runner(
+        ToyCPT(), optim_wrapper=SimpleNamespace(loss_scaler=scaler))
+    expected = _train(
+        CPTDiagnosticsHook(interval=1), runner, 1, loss_scale=1024.0)
     assert _logged(runner.message_hub)['train/grad_norm_phi'] == \
         pytest.approx(expected[0]['phi'], rel=1e-5)
 
@@ -214,8 +217,8 @@ def test_log_lines_show_the_latest_grad_norm():
     assert tag['grad_norm_phi'] == latest != pytest.approx(mean)
     # a second train() does not add them twice
     CPTDiagnosticsHook(interval=1).before_train(runner)
-    assert [c['data_src'] for c in processor.custom_cfg].count(
-        'grad_norm_phi') == 1
+    assert [c['data_src']
+            for c in processor.custom_cfg].count('grad_norm_phi') == 1
 
 
 def test_priority_and_interval():
@@ -250,12 +253,15 @@ def test_in_an_mmengine_runner(tmp_path):
         train_dataloader=dict(
             dataset=[dict(inputs=torch.tensor(0.5))] * 8,
             sampler=dict(type='DefaultSampler', shuffle=False),
-            collate_fn=pseudo_collate, batch_size=1, num_workers=0),
+            collate_fn=pseudo_collate,
+            batch_size=1,
+            num_workers=0),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=LR)),
         train_cfg=dict(by_epoch=False, max_iters=4),
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=2,
-                                       log_metric_by_epoch=False),
-                           checkpoint=None),
+        default_hooks=dict(
+            logger=dict(
+                type='LoggerHook', interval=2, log_metric_by_epoch=False),
+            checkpoint=None),
         custom_hooks=[dict(type='CPTDiagnosticsHook', interval=2)],
         default_scope='mmpose',
         experiment_name=f'cpt-diag-{uuid.uuid4().hex}')

@@ -21,8 +21,11 @@ def test_runner_draws_first_episode_only(random_sd_dir, toy_data, one_thread,
     cfg = small_config(random_sd_dir, toy_data)
     cfg.work_dir = str(tmp_path / 'work')
     cfg.custom_hooks = [
-        dict(type='EpisodeVisualizationHook', max_episodes=1, max_queries=1,
-             out_dir=str(tmp_path / 'vis'))
+        dict(
+            type='EpisodeVisualizationHook',
+            max_episodes=1,
+            max_queries=1,
+            out_dir=str(tmp_path / 'vis'))
     ]
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
@@ -44,8 +47,8 @@ def test_runner_draws_first_episode_only(random_sd_dir, toy_data, one_thread,
 def test_tools_test_show_dir(random_sd_dir, toy_data, one_thread, load_tool,
                              tmp_path):
     tool = load_tool('test.py')
-    cfg = write_config(small_config(random_sd_dir, toy_data),
-                       tmp_path / 'small.py')
+    cfg = write_config(
+        small_config(random_sd_dir, toy_data), tmp_path / 'small.py')
     work = tmp_path / 'work'
     tool.main([cfg, '--work-dir', str(work), '--show-dir', 'vis'])
     (vis, ) = glob.glob(str(work / '*' / 'vis'))  # {work_dir}/{timestamp}/

@@ -17,8 +17,8 @@ def _inputs(backbone, batch=2, tokens=1, seed=0):
     g = torch.Generator().manual_seed(seed)
     images = torch.rand(batch, 3, 64, 64, generator=g) * 2 - 1
     zt, _ = backbone.add_noise(backbone.encode(images), g)
-    prompts = torch.randn(batch, tokens, backbone.cross_attention_dim,
-                          generator=g)
+    prompts = torch.randn(
+        batch, tokens, backbone.cross_attention_dim, generator=g)
     return zt, prompts
 
 
@@ -100,10 +100,10 @@ def test_one_token_shortcut_equals_general_path(backbone, random_sd_dir):
         random_sd_dir, input_size=(64, 64), one_token_shortcut=False)
     zt, prompts = _inputs(backbone, tokens=1, seed=3)
     fast, slow = backbone(zt, prompts), general(zt, prompts)
-    torch.testing.assert_close(fast['dm_pred'], slow['dm_pred'],
-                               atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(fast['maps'], slow['maps'], atol=1e-6,
-                               rtol=1e-5)
+    torch.testing.assert_close(
+        fast['dm_pred'], slow['dm_pred'], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        fast['maps'], slow['maps'], atol=1e-6, rtol=1e-5)
 
 
 def test_gradients_reach_prompts_only(backbone):
@@ -112,8 +112,8 @@ def test_gradients_reach_prompts_only(backbone):
     out = backbone(zt, prompts)
     # The map term alone must give the prompt a gradient (sigmoid, not
     # softmax: a softmax over one token would be constant).
-    (g_map, ) = torch.autograd.grad(out['maps'].mean(), prompts,
-                                    retain_graph=True)
+    (g_map, ) = torch.autograd.grad(
+        out['maps'].mean(), prompts, retain_graph=True)
     assert g_map.abs().sum() > 0
     out['dm_pred'].pow(2).mean().backward()
     assert prompts.grad.abs().sum() > 0
@@ -153,11 +153,10 @@ def test_compiled_unet_same_maps_and_gradients(backbone, random_sd_dir):
             (out['maps'].mean() + out['dm_pred'].pow(2).mean()).backward()
             outs.append(out)
             grads.append(p.grad)
-        torch.testing.assert_close(outs[0]['maps'], outs[1]['maps'],
-                                   atol=1e-6, rtol=1e-5)
-        torch.testing.assert_close(outs[0]['dm_pred'],
-                                   outs[1]['dm_pred'], atol=1e-5,
-                                   rtol=1e-5)
+        torch.testing.assert_close(
+            outs[0]['maps'], outs[1]['maps'], atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(
+            outs[0]['dm_pred'], outs[1]['dm_pred'], atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(grads[0], grads[1], atol=1e-6, rtol=1e-4)
     compiled_forward = compiled._compiled_forward
     with compiled.eager_unet():
@@ -174,8 +173,8 @@ def test_bad_compile_cfg(random_sd_dir):
 
 def test_layer_subset_and_names_without_suffix(backbone, random_sd_dir):
     short = backbone.layer_names[0][:-len('.processor')]
-    sub = SDCrossAttnBackbone(random_sd_dir, input_size=(64, 64),
-                              layers=[short])
+    sub = SDCrossAttnBackbone(
+        random_sd_dir, input_size=(64, 64), layers=[short])
     zt, prompts = _inputs(backbone, seed=6)
     out = sub(zt, prompts, map_size=(8, 8))
     assert list(out['layer_maps']) == [short + '.processor']
@@ -193,8 +192,8 @@ def test_unknown_layer_lists_valid_names(random_sd_dir):
 
 
 def test_empty_text_layout(random_sd_dir):
-    b = SDCrossAttnBackbone(random_sd_dir, input_size=(64, 64),
-                            context_layout='empty_text')
+    b = SDCrossAttnBackbone(
+        random_sd_dir, input_size=(64, 64), context_layout='empty_text')
     assert b.empty_text_embedding.shape == (1, 77, b.cross_attention_dim)
     zt, prompts = _inputs(b, tokens=2, seed=7)
     context, tokens = b.build_context(prompts)
@@ -225,8 +224,8 @@ def test_missing_folder_error(tmp_path):
 
 def test_incomplete_folder_error(tmp_path):
     (tmp_path / 'unet').mkdir()
-    with pytest.raises(SDWeightsNotFoundError,
-                       match=r'incomplete.*vae/config\.json'):
+    with pytest.raises(
+            SDWeightsNotFoundError, match=r'incomplete.*vae/config\.json'):
         load_sd_components(str(tmp_path))
 
 

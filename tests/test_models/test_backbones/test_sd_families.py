@@ -16,20 +16,17 @@ from mmppm.utils import SDWeightsNotFoundError
 
 REPLICAS = ('tiny', 'tiny-sd21-base', 'tiny-sd21', 'tiny-sdxl')
 
-
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 @pytest.fixture(scope='module')
 def replica_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp('replicas')
-    return {a: save_random_sd(str(root / a), arch=a, seed=0)
-            for a in REPLICAS}
+    return {a: save_random_sd(str(root / a), arch=a, seed=0) for a in REPLICAS}
 
 
 def test_replicas_keep_their_family_structure():
-    assert [arch_family(a) for a in REPLICAS] == ['sd1', 'sd2', 'sd2',
-                                                  'sdxl']
+    assert [arch_family(a) for a in REPLICAS] == ['sd1', 'sd2', 'sd2', 'sdxl']
     assert ARCHS['tiny-sd21']['scheduler']['prediction_type'] == \
         'v_prediction'
     for real, tiny in (('sd21', 'tiny-sd21'), ('sdxl', 'tiny-sdxl')):
@@ -60,42 +57,52 @@ def test_published_architectures_on_the_meta_device():
 def test_ppm_fits_and_predicts_on_every_replica(replica_dirs, arch):
     from mmppm.testing.synthetic_episodes import make_episode
     model = MODELS.build(
-        dict(type='PPMEstimator',
-             backbone=dict(type='SDCrossAttnBackbone',
-                           pretrained=replica_dirs[arch],
-                           input_size=(64, 64)),
-             fitter=dict(type='PromptFitter', steps=3, lr=0.05,
-                         map_mode=dict(type='ExactMaps'))))
+        dict(
+            type='PPMEstimator',
+            backbone=dict(
+                type='SDCrossAttnBackbone',
+                pretrained=replica_dirs[arch],
+                input_size=(64, 64)),
+            fitter=dict(
+                type='PromptFitter',
+                steps=3,
+                lr=0.05,
+                map_mode=dict(type='ExactMaps'))))
     images, samples = make_episode(shots=1, queries=2, k=3)
     results = model.predict_episode(images, samples)
     losses = results[0].metainfo['fit_losses']
     assert len(losses) == 3 and all(np.isfinite(losses))
     assert results[0].pred_instances.keypoints.shape == (1, 3, 2)
     assert model.backbone.family == {
-        'tiny': 'custom', 'tiny-sd21-base': 'custom', 'tiny-sd21': 'custom',
-        'tiny-sdxl': 'sdxl'}[arch]
+        'tiny': 'custom',
+        'tiny-sd21-base': 'custom',
+        'tiny-sd21': 'custom',
+        'tiny-sdxl': 'sdxl'
+    }[arch]
 
 
 def test_v_prediction_target_is_hand_computed(replica_dirs):
-    backbone = SDCrossAttnBackbone(pretrained=replica_dirs['tiny-sd21'],
-                                   input_size=(64, 64), timestep=10)
+    backbone = SDCrossAttnBackbone(
+        pretrained=replica_dirs['tiny-sd21'], input_size=(64, 64), timestep=10)
     assert backbone.prediction_type == 'v_prediction'
-    latents = torch.randn(2, 4, 8, 8, generator=torch.Generator().manual_seed(1))
+    latents = torch.randn(
+        2, 4, 8, 8, generator=torch.Generator().manual_seed(1))
     noisy, target = backbone.add_noise(latents,
                                        torch.Generator().manual_seed(0))
-    noise = torch.randn(latents.shape, generator=torch.Generator().manual_seed(0))
+    noise = torch.randn(
+        latents.shape, generator=torch.Generator().manual_seed(0))
     a = backbone.scheduler.alphas_cumprod[10]
-    torch.testing.assert_close(noisy, a.sqrt() * latents +
-                               (1 - a).sqrt() * noise)
-    torch.testing.assert_close(target, a.sqrt() * noise -
-                               (1 - a).sqrt() * latents)
+    torch.testing.assert_close(noisy,
+                               a.sqrt() * latents + (1 - a).sqrt() * noise)
+    torch.testing.assert_close(target,
+                               a.sqrt() * noise - (1 - a).sqrt() * latents)
     # diffusers' own velocity agrees
     t = torch.full((2, ), 10)
     torch.testing.assert_close(
         target, backbone.scheduler.get_velocity(latents, noise, t))
     # the diffusion term of the head compares the UNet output with it
-    eps = SDCrossAttnBackbone(pretrained=replica_dirs['tiny-sd21-base'],
-                              input_size=(64, 64))
+    eps = SDCrossAttnBackbone(
+        pretrained=replica_dirs['tiny-sd21-base'], input_size=(64, 64))
     _, eps_target = eps.add_noise(latents, torch.Generator().manual_seed(0))
     torch.testing.assert_close(eps_target, noise)
 
@@ -114,9 +121,10 @@ def test_diffusion_target_arithmetic():
 @pytest.mark.parametrize('layout', ['prompt', 'empty_text'])
 def test_sdxl_forward_receives_its_added_conditions(replica_dirs, layout,
                                                     monkeypatch):
-    backbone = SDCrossAttnBackbone(pretrained=replica_dirs['tiny-sdxl'],
-                                   input_size=(64, 48),
-                                   context_layout=layout)
+    backbone = SDCrossAttnBackbone(
+        pretrained=replica_dirs['tiny-sdxl'],
+        input_size=(64, 48),
+        context_layout=layout)
     seen = {}
     forward = backbone.unet.forward
 
@@ -149,8 +157,8 @@ def _folder_with(tmp_path, name, index=None, subfolders=()):
 @pytest.mark.parametrize('index, subs, match', [
     (dict(_class_name='FluxPipeline'), ('transformer', ), 'FluxPipeline'),
     (None, ('transformer', 'vae'), 'transformer-based'),
-    (dict(_class_name='StableDiffusionInpaintPipeline'), ('unet', ),
-     'inpainting UNet'),
+    (dict(_class_name='StableDiffusionInpaintPipeline'),
+     ('unet', ), 'inpainting UNet'),
 ])
 def test_unsupported_folders_give_one_line(tmp_path, index, subs, match):
     folder = _folder_with(tmp_path, 'model', index, subs)
@@ -164,16 +172,19 @@ def test_a_nine_channel_unet_is_named(replica_dirs, tmp_path):
     from diffusers import UNet2DConditionModel
     folder = shutil.copytree(replica_dirs['tiny'], tmp_path / 'inpaint')
     shutil.rmtree(folder / 'unet')
-    UNet2DConditionModel(**dict(ARCHS['tiny']['unet'], in_channels=9)
-                         ).save_pretrained(folder / 'unet')
-    with pytest.raises(ValueError,
-                       match='9 input channels for 4-channel latents'):
+    UNet2DConditionModel(
+        **dict(ARCHS['tiny']['unet'], in_channels=9)).save_pretrained(folder /
+                                                                      'unet')
+    with pytest.raises(
+            ValueError, match='9 input channels for 4-channel latents'):
         SDCrossAttnBackbone(pretrained=str(folder))
 
 
-@pytest.mark.parametrize('size', ['big', (128, ), (100, 128), (0, 64),
-                                  (64.0, 64)])
+@pytest.mark.parametrize('size',
+                         ['big', (128, ), (100, 128), (0, 64), (64.0, 64)])
 def test_bad_input_size_is_named(replica_dirs, size):
-    with pytest.raises(ValueError, match=r'model.backbone.input_size must '
-                       r'be \(width, height\), two positive integers'):
+    with pytest.raises(
+            ValueError,
+            match=r'model.backbone.input_size must '
+            r'be \(width, height\), two positive integers'):
         SDCrossAttnBackbone(pretrained=replica_dirs['tiny'], input_size=size)

@@ -16,8 +16,10 @@ def test_bgr_uint8_to_rgb_in_minus_one_one():
 def test_episodes_stay_one_stack_each():
     a = torch.zeros(3, 3, 2, 2, dtype=torch.uint8)  # S + Q = 3
     b = torch.full((4, 3, 2, 2), 255, dtype=torch.uint8)
-    batch = episode_collate([dict(inputs=a, data_samples=['s', 'q', 'q']),
-                             dict(inputs=b, data_samples=list('sqqq'))])
+    batch = episode_collate([
+        dict(inputs=a, data_samples=['s', 'q', 'q']),
+        dict(inputs=b, data_samples=list('sqqq'))
+    ])
     assert batch['data_samples'] == [['s', 'q', 'q'], list('sqqq')]
     out = EpisodeDataPreprocessor()(batch)['inputs']
     assert [x.shape[0] for x in out] == [3, 4]

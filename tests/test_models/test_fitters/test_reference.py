@@ -13,12 +13,17 @@ CROP = 32
 
 def build_model(sd_dir, steps, max_batch):
     return MODELS.build(
-        dict(type='PPMEstimator',
-             backbone=dict(type='SDCrossAttnBackbone', pretrained=sd_dir,
-                           input_size=(64, 64)),
-             fitter=dict(type='PromptFitter', steps=steps, lr=0.05,
-                         map_mode=dict(type='ExactMaps',
-                                       max_batch=max_batch))))
+        dict(
+            type='PPMEstimator',
+            backbone=dict(
+                type='SDCrossAttnBackbone',
+                pretrained=sd_dir,
+                input_size=(64, 64)),
+            fitter=dict(
+                type='PromptFitter',
+                steps=steps,
+                lr=0.05,
+                map_mode=dict(type='ExactMaps', max_batch=max_batch))))
 
 
 def fast_episode(model, images, targets, visible, seed):
@@ -31,8 +36,8 @@ def fast_episode(model, images, targets, visible, seed):
     maps = model.query_maps(latents[num_shots:], fit.prompts,
                             tuple(targets.shape[-2:]), g)
     keypoints, _ = model.head.decode(maps)
-    return dict(losses=fit.losses, prompts=fit.prompts, maps=maps,
-                keypoints=keypoints)
+    return dict(
+        losses=fit.losses, prompts=fit.prompts, maps=maps, keypoints=keypoints)
 
 
 @pytest.mark.parametrize('max_batch', [64, 2])
@@ -48,10 +53,10 @@ def test_fast_exact_path_equals_the_naive_loop(random_sd_dir, max_batch):
     assert naive['unet_calls'] == 3 * 5 + 2 * 3
     assert len(naive['losses']) == 3
     assert fast['losses'] == pytest.approx(naive['losses'], rel=1e-4)
-    torch.testing.assert_close(fast['prompts'], naive['prompts'], atol=1e-4,
-                               rtol=1e-4)
-    torch.testing.assert_close(fast['maps'], naive['maps'], atol=1e-5,
-                               rtol=1e-4)
+    torch.testing.assert_close(
+        fast['prompts'], naive['prompts'], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(
+        fast['maps'], naive['maps'], atol=1e-5, rtol=1e-4)
 
 
 def test_naive_loop_phases_are_reported(random_sd_dir):
@@ -60,6 +65,7 @@ def test_naive_loop_phases_are_reported(random_sd_dir):
     seen = []
 
     class Phase:
+
         def __init__(self, name):
             seen.append(name)
 
@@ -69,9 +75,14 @@ def test_naive_loop_phases_are_reported(random_sd_dir):
         def __exit__(self, *exc):
             return False
 
-    out = naive_episode(model, images, torch.zeros(1, 2, CROP, CROP),
-                        torch.ones(1, 2), 1, torch.Generator().manual_seed(0),
-                        phase=Phase)
+    out = naive_episode(
+        model,
+        images,
+        torch.zeros(1, 2, CROP, CROP),
+        torch.ones(1, 2),
+        1,
+        torch.Generator().manual_seed(0),
+        phase=Phase)
     assert seen == ['fit', 'encode', 'query']
     assert out['maps'].shape == (1, 2, CROP, CROP)
     assert out['keypoints'].shape == (1, 2, 2)

@@ -18,8 +18,13 @@ def test_loss_is_the_pair_weighted_sum():
     assert float(losses['loss_map']) == pytest.approx(0.75)
     assert float(losses['loss_dm']) == pytest.approx(2.0 * 9 * 0.75)
     # the diffusion term can have its own weights (one per image)
-    losses = head.loss(maps, targets, dm_pred[:1], dm_target[:1],
-                       torch.tensor([0.5, 0.25]), dm_weights=torch.ones(1))
+    losses = head.loss(
+        maps,
+        targets,
+        dm_pred[:1],
+        dm_target[:1],
+        torch.tensor([0.5, 0.25]),
+        dm_weights=torch.ones(1))
     assert float(losses['loss_dm']) == pytest.approx(18.)
     assert 'loss_dm' not in PromptMatchingHead(loss_dm_weight=0.).loss(
         maps, targets, dm_pred, dm_target, torch.ones(2))
@@ -49,14 +54,16 @@ def test_subpixel_refinement_moves_towards_the_heavier_side(subpixel):
 def test_bad_head_config():
     with pytest.raises(ValueError, match='subpixel'):
         PromptMatchingHead(subpixel='cubic')
-    with pytest.raises(ValueError, match=(
-            r"^model.head.loss.type='L1' is not a registered MapLoss; "
-            r"valid: \['BalancedMSEMapLoss', 'MSEMapLoss', "
-            r"'NormalizedCEMapLoss'\]$")):
+    with pytest.raises(
+            ValueError,
+            match=(r"^model.head.loss.type='L1' is not a registered MapLoss; "
+                   r"valid: \['BalancedMSEMapLoss', 'MSEMapLoss', "
+                   r"'NormalizedCEMapLoss'\]$")):
         PromptMatchingHead(loss=dict(type='L1'))
-    with pytest.raises(ValueError, match=(
-            r"^Unknown model.head.loss keys \['weight'\] for "
-            r"type='MSEMapLoss'; valid: \[\]$")):
+    with pytest.raises(
+            ValueError,
+            match=(r"^Unknown model.head.loss keys \['weight'\] for "
+                   r"type='MSEMapLoss'; valid: \[\]$")):
         PromptMatchingHead(loss=dict(type='MSEMapLoss', weight=2))
     with pytest.raises(ValueError, match='loss_dm_weight'):
         PromptMatchingHead(loss_dm_weight=-1)

@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from mmpose.registry import MODELS
 
 from mmppm.models.losses import (BalancedMSEMapLoss, MapLoss, MSEMapLoss,
@@ -13,8 +12,10 @@ from mmppm.models.losses import (BalancedMSEMapLoss, MapLoss, MSEMapLoss,
 from mmppm.models.utils import (balanced_mse_map_loss, map_loss_vs_zero,
                                 mse_map_loss, normalized_ce_map_loss)
 
-LOSSES = dict(mse=MSEMapLoss(), balanced_mse=BalancedMSEMapLoss(),
-              normalized_ce=NormalizedCEMapLoss())
+LOSSES = dict(
+    mse=MSEMapLoss(),
+    balanced_mse=BalancedMSEMapLoss(),
+    normalized_ce=NormalizedCEMapLoss())
 
 
 def map_loss(maps, targets, kind):
@@ -22,8 +23,8 @@ def map_loss(maps, targets, kind):
 
 
 def gaussian(h=16, w=16, x=5., y=9., sigma=2.):
-    ys, xs = torch.meshgrid(torch.arange(h).float(), torch.arange(w).float(),
-                            indexing='ij')
+    ys, xs = torch.meshgrid(
+        torch.arange(h).float(), torch.arange(w).float(), indexing='ij')
     return torch.exp(-((xs - x)**2 + (ys - y)**2) / (2 * sigma**2))[None]
 
 
@@ -38,8 +39,8 @@ def test_perfect_map_is_the_minimum_of_every_objective():
 
 def test_mse_is_the_pixel_mean():
     t = gaussian()
-    assert float(map_loss(torch.zeros_like(t), t, 'mse')) == pytest.approx(
-        float((t**2).mean()))
+    assert float(map_loss(torch.zeros_like(t), t,
+                          'mse')) == pytest.approx(float((t**2).mean()))
 
 
 def test_balanced_mse_weighs_target_and_background_equally():
@@ -57,8 +58,8 @@ def test_normalized_ce_is_the_target_entropy_at_the_optimum_and_scale_free():
     t = gaussian()
     p = t / t.sum()
     entropy = float(-(p * p.log()).sum())
-    assert float(map_loss(t, t, 'normalized_ce')) == pytest.approx(entropy,
-                                                                   rel=1e-5)
+    assert float(map_loss(t, t, 'normalized_ce')) == pytest.approx(
+        entropy, rel=1e-5)
     m = torch.rand_like(t)
     assert float(map_loss(m, t, 'normalized_ce')) == pytest.approx(
         float(map_loss(0.1 * m, t, 'normalized_ce')), rel=1e-5)
@@ -82,14 +83,14 @@ def test_a_new_loss_is_a_registered_subclass():
     from mmppm.models.heads import PromptMatchingHead
 
     class L1MapLoss(MapLoss):
-        per_pair = staticmethod(
-            lambda m, t: (m - t).abs().flatten(1).mean(1))
+        per_pair = staticmethod(lambda m, t: (m - t).abs().flatten(1).mean(1))
 
     MODELS.register_module(module=L1MapLoss, force=True)
     try:
         head = PromptMatchingHead(loss=dict(type='L1MapLoss'))
-        out = head.loss(torch.zeros(2, 4, 4), torch.ones(2, 4, 4), None,
-                        None, torch.tensor([0.5, 0.25]))
+        out = head.loss(
+            torch.zeros(2, 4, 4), torch.ones(2, 4, 4), None, None,
+            torch.tensor([0.5, 0.25]))
         assert float(out['loss_map']) == pytest.approx(0.75)
     finally:
         MODELS.module_dict.pop('L1MapLoss')

@@ -13,8 +13,11 @@ SIZE = 32
 
 @pytest.fixture(scope='module')
 def backbone(random_sd_dir):
-    return MODELS.build(dict(type='SDCrossAttnBackbone',
-                             pretrained=random_sd_dir, input_size=(64, 64)))
+    return MODELS.build(
+        dict(
+            type='SDCrossAttnBackbone',
+            pretrained=random_sd_dir,
+            input_size=(64, 64)))
 
 
 def latents_of(backbone, n=2, seed=0):
@@ -30,17 +33,19 @@ def test_neutral_queries_are_the_zero_prompts_queries(backbone):
         noisy, torch.zeros(2, 1, backbone.cross_attention_dim))
     assert got.latent_hw == want.latent_hw
     for name in want.queries:
-        torch.testing.assert_close(got.queries[name], want.queries[name],
-                                   rtol=0, atol=0)
+        torch.testing.assert_close(
+            got.queries[name], want.queries[name], rtol=0, atol=0)
     # through a context function (Phi under CPT): its zero-prompt output
-    doubled = neutral_queries(backbone, latents,
-                              torch.Generator().manual_seed(3),
-                              context=lambda p: p + 1)
+    doubled = neutral_queries(
+        backbone,
+        latents,
+        torch.Generator().manual_seed(3),
+        context=lambda p: p + 1)
     ones = backbone.layer_queries(
         noisy, torch.ones(2, 1, backbone.cross_attention_dim))
     for name in ones.queries:
-        torch.testing.assert_close(doubled.queries[name], ones.queries[name],
-                                   rtol=0, atol=0)
+        torch.testing.assert_close(
+            doubled.queries[name], ones.queries[name], rtol=0, atol=0)
 
 
 def test_cached_maps_equal_exact_ones_for_the_neutral_prompt(backbone):

@@ -15,22 +15,28 @@ def test_num_chunks_known_answers(n, size, expected):
     assert len(list(chunks(n, size))) == expected
 
 
-@pytest.mark.parametrize('mode,max_batch,expected', [
-    # 2 steps x ceil(3 pairs / b) + ceil(1 query x 3 prompts / b)
-    (ExactMaps, 64, 2 + 1),
-    (ExactMaps, 2, 2 * 2 + 2),
-    # one feature pass for the supports, one for the queries
-    (CachedMaps, 64, 2),
-    (CachedMaps, 1, 2),
-    # one pass per step (all supports), ceil(5 queries / b)
-    (SharedContextMaps, 64, 2 + 1),
-    (SharedContextMaps, 2, 2 + 3),
-])
+@pytest.mark.parametrize(
+    'mode,max_batch,expected',
+    [
+        # 2 steps x ceil(3 pairs / b) + ceil(1 query x 3 prompts / b)
+        (ExactMaps, 64, 2 + 1),
+        (ExactMaps, 2, 2 * 2 + 2),
+        # one feature pass for the supports, one for the queries
+        (CachedMaps, 64, 2),
+        (CachedMaps, 1, 2),
+        # one pass per step (all supports), ceil(5 queries / b)
+        (SharedContextMaps, 64, 2 + 1),
+        (SharedContextMaps, 2, 2 + 3),
+    ])
 def test_unet_calls_known_answers(mode, max_batch, expected):
     num_queries = 5 if mode is SharedContextMaps else 1
     m = mode(max_batch=max_batch)  # arithmetic only: unbound
-    assert m.unet_calls(steps=2, num_pairs=3, num_supports=1,
-                        num_queries=num_queries, num_prompts=3) == expected
+    assert m.unet_calls(
+        steps=2,
+        num_pairs=3,
+        num_supports=1,
+        num_queries=num_queries,
+        num_prompts=3) == expected
 
 
 @pytest.mark.parametrize('mode', [CachedMaps, ExactMaps, SharedContextMaps])
@@ -44,15 +50,17 @@ def test_modes_are_registered_and_built_from_config(mode):
 def test_bind_gives_a_bound_copy():
     mode = ExactMaps(max_batch=2)
     bound = mode.bind('backbone', 'context')
-    assert (bound.backbone, bound.context, bound.max_batch) == (
-        'backbone', 'context', 2)
+    assert (bound.backbone, bound.context, bound.max_batch) == ('backbone',
+                                                                'context', 2)
     assert mode.backbone is None  # the configured mode stays unbound
     with bound.autocast('cpu'):  # default: a no-op context
         pass
 
 
 def test_bad_max_batch_names_the_config_path():
-    with pytest.raises(ValueError, match=(
-            r'^model.fitter.map_mode.max_batch must be an integer >= 1, '
-            r'got 0$')):
+    with pytest.raises(
+            ValueError,
+            match=(
+                r'^model.fitter.map_mode.max_batch must be an integer >= 1, '
+                r'got 0$')):
         ExactMaps(max_batch=0)

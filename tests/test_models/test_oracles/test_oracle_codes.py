@@ -46,8 +46,10 @@ def test_fourier_codes_kernel_peaks_at_the_same_pixel():
 
 
 def test_part_codes_blob_at_keypoint_and_none_when_invisible():
-    blobs = part_codes(np.array([[2.5, 1.5], [0.5, 0.5]]), np.array([1, 0]),
-                       (4, 6), sigma=1.0)
+    blobs = part_codes(
+        np.array([[2.5, 1.5], [0.5, 0.5]]),
+        np.array([1, 0]), (4, 6),
+        sigma=1.0)
     assert blobs.shape == (2, 4, 6)
     assert float(blobs[0, 1, 2]) == pytest.approx(1.0)  # pixel centre
     assert float(blobs[0, 1, 3]) == pytest.approx(math.exp(-0.5))

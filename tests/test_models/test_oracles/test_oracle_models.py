@@ -13,17 +13,24 @@ CROP = 64
 def backbone(sd_dir, oracle):
     if oracle is None:  # the production backbone
         return MODELS.build(
-            dict(type='SDCrossAttnBackbone', pretrained=sd_dir,
-                 input_size=(CROP, CROP)))
+            dict(
+                type='SDCrossAttnBackbone',
+                pretrained=sd_dir,
+                input_size=(CROP, CROP)))
     return MODELS.build(
-        dict(type='OracleSDBackbone', pretrained=sd_dir,
-             input_size=(CROP, CROP), oracle=oracle))
+        dict(
+            type='OracleSDBackbone',
+            pretrained=sd_dir,
+            input_size=(CROP, CROP),
+            oracle=oracle))
 
 
 def sample(kpts, vis):
-    s = PoseDataSample(metainfo=dict(
-        input_size=(CROP, CROP), input_center=np.array([32., 32.]),
-        input_scale=np.array([64., 64.])))
+    s = PoseDataSample(
+        metainfo=dict(
+            input_size=(CROP, CROP),
+            input_center=np.array([32., 32.]),
+            input_scale=np.array([64., 64.])))
     s.gt_instances = InstanceData(
         keypoints=np.asarray(kpts, np.float32)[None],
         keypoints_visible=np.asarray(vis, np.float32)[None])
@@ -43,8 +50,8 @@ def test_part_oracle_ideal_prompt_finds_keypoint_n_on_every_image(
     b = backbone(random_sd_dir, dict(type='PartOracle', gain=4.0))
     kpts = [[[12., 40.], [50., 10.], [30., 30.]],
             [[44., 20.], [16., 52.], [36., 8.]]]
-    images = torch.rand(2, 3, CROP, CROP, generator=torch.Generator()
-                        .manual_seed(1)) * 2 - 1
+    images = torch.rand(
+        2, 3, CROP, CROP, generator=torch.Generator().manual_seed(1)) * 2 - 1
     latents = b.encode(images, [sample(k, [1, 1, 1]) for k in kpts])
     assert latents.shape[1] == 4 + b.cross_attention_dim  # codes travel
     c = b.cross_attention_dim

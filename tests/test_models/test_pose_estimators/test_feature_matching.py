@@ -16,8 +16,8 @@ def test_sample_features_of_a_ramp_gives_the_point_back():
     ramp = torch.arange(8, dtype=torch.float32) * 4 + 1.5
     feats = torch.stack([ramp.expand(8, 8), ramp[:, None].expand(8, 8)])
     xy = np.array([[9.5, 17.5], [12., 20.], [5.5, 26.]], np.float32)
-    np.testing.assert_allclose(sample_features(feats, xy, (32, 32)).numpy(),
-                               xy, atol=1e-5)
+    np.testing.assert_allclose(
+        sample_features(feats, xy, (32, 32)).numpy(), xy, atol=1e-5)
 
 
 def test_cosine_maps_and_mean_reference():
@@ -35,10 +35,13 @@ def test_known_answer_with_unique_features(random_sd_dir, monkeypatch):
     """Every location has its own code (identical in support and query):
     each query keypoint lands where the support's is, in crop terms."""
     model = MODELS.build(
-        dict(type='FeatureMatchingBaseline',
-             backbone=dict(type='SDCrossAttnBackbone',
-                           pretrained=random_sd_dir, input_size=(64, 64)),
-             feature_layers=['up_blocks.0']))
+        dict(
+            type='FeatureMatchingBaseline',
+            backbone=dict(
+                type='SDCrossAttnBackbone',
+                pretrained=random_sd_dir,
+                input_size=(64, 64)),
+            feature_layers=['up_blocks.0']))
     codes = torch.eye(64).reshape(64, 8, 8)  # [C, h, w]
 
     def unique_features(latents, generator):
@@ -46,24 +49,30 @@ def test_known_answer_with_unique_features(random_sd_dir, monkeypatch):
 
     monkeypatch.setattr(model, 'features', unique_features)
     crop_xy = np.array([[9.5, 17.5], [25.5, 5.5], [5.5, 29.5]], np.float32)
-    support = make_sample('support', crop_xy, [1, 1, 1], center=(16, 16),
-                          scale=(32, 32))  # crop = image
-    query = make_sample('query', crop_xy * 0, [1, 1, 1], center=(100, 60),
-                        scale=(64, 64))
+    support = make_sample(
+        'support', crop_xy, [1, 1, 1], center=(16, 16),
+        scale=(32, 32))  # crop = image
+    query = make_sample(
+        'query', crop_xy * 0, [1, 1, 1], center=(100, 60), scale=(64, 64))
     images = torch.zeros(2, 3, CROP, CROP)
     out = model.predict_episode(images, [support, query])[0]
     expected = crop_to_image(crop_xy, (100, 60), (64, 64), (CROP, CROP))
-    np.testing.assert_allclose(out.pred_instances.keypoints[0], expected,
-                               atol=1.5)  # half a crop pixel x 2
+    np.testing.assert_allclose(
+        out.pred_instances.keypoints[0], expected,
+        atol=1.5)  # half a crop pixel x 2
 
 
 def test_real_features_run_and_unknown_layers_are_named(random_sd_dir):
     from mmppm.testing.synthetic_episodes import make_episode
     model = MODELS.build(
-        dict(type='FeatureMatchingBaseline',
-             backbone=dict(type='SDCrossAttnBackbone',
-                           pretrained=random_sd_dir, input_size=(64, 64)),
-             feature_layers=['up_blocks.0', 'up_blocks.1'], ensemble=2))
+        dict(
+            type='FeatureMatchingBaseline',
+            backbone=dict(
+                type='SDCrossAttnBackbone',
+                pretrained=random_sd_dir,
+                input_size=(64, 64)),
+            feature_layers=['up_blocks.0', 'up_blocks.1'],
+            ensemble=2))
     images, samples = make_episode(shots=2, queries=2, k=3)
     results = model.predict_episode(images, samples)
     assert len(results) == 2
@@ -73,7 +82,10 @@ def test_real_features_run_and_unknown_layers_are_named(random_sd_dir):
                                   again[1].pred_instances.keypoints)
     with pytest.raises(ValueError, match="'up_blocks.9'.*choose e.g."):
         MODELS.build(
-            dict(type='FeatureMatchingBaseline',
-                 backbone=dict(type='SDCrossAttnBackbone',
-                               pretrained=random_sd_dir, input_size=(64, 64)),
-                 feature_layers=['up_blocks.9']))
+            dict(
+                type='FeatureMatchingBaseline',
+                backbone=dict(
+                    type='SDCrossAttnBackbone',
+                    pretrained=random_sd_dir,
+                    input_size=(64, 64)),
+                feature_layers=['up_blocks.9']))

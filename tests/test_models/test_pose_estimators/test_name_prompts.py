@@ -19,12 +19,13 @@ def worded_sd_dir(tmp_path_factory):
     """The tiny random SD with a text encoder of the toy world's words."""
     from mmppm.testing.random_sd import save_random_sd
     out = save_random_sd(
-        osp.join(tmp_path_factory.mktemp('worded_sd'), 'sd'), arch='tiny',
+        osp.join(tmp_path_factory.mktemp('worded_sd'), 'sd'),
+        arch='tiny',
         seed=0)
     tokenizer = build_tokenizer(all_words(), 24)
     torch.manual_seed(0)
-    build_text_encoder(len(tokenizer), 32, 24).save_pretrained(
-        osp.join(out, 'text_encoder'))
+    build_text_encoder(len(tokenizer), 32,
+                       24).save_pretrained(osp.join(out, 'text_encoder'))
     tokenizer.save_pretrained(osp.join(out, 'tokenizer'))
     return out
 
@@ -36,10 +37,9 @@ def named_episode(names=NAMES, **kwargs):
     return images, samples
 
 
-def test_zero_steps_predict_with_the_name_prompts(worded_sd_dir,
-                                                  monkeypatch):
-    model = build_model(worded_sd_dir, steps=0, prompt_init='names',
-                        fit_diagnostics=False)
+def test_zero_steps_predict_with_the_name_prompts(worded_sd_dir, monkeypatch):
+    model = build_model(
+        worded_sd_dir, steps=0, prompt_init='names', fit_diagnostics=False)
     expected = model.backbone.embed_texts(NAMES)[:, None]
     assert tuple(expected.shape) == (3, 1, 32)
     seen = {}
@@ -58,8 +58,12 @@ def test_zero_steps_predict_with_the_name_prompts(worded_sd_dir,
 def test_the_fit_starts_at_the_names(worded_sd_dir):
     """One step at a tiny lr stays next to the name prompts; a random
     init is far from them."""
-    named = build_model(worded_sd_dir, steps=1, lr=1e-6,
-                        prompt_init='names', fit_diagnostics=False)
+    named = build_model(
+        worded_sd_dir,
+        steps=1,
+        lr=1e-6,
+        prompt_init='names',
+        fit_diagnostics=False)
     images, samples = named_episode()
     start = named.backbone.embed_texts(NAMES)[:, None]
     gen = torch.Generator().manual_seed(0)
@@ -67,8 +71,8 @@ def test_the_fit_starts_at_the_names(worded_sd_dir):
     targets, visible = support_targets(samples[:1])
     init = named.name_prompts(samples[0].metainfo, 3)
     with torch.enable_grad():
-        fitted = named.fit_prompts(latents, targets, visible, gen,
-                                   init=init).prompts
+        fitted = named.fit_prompts(
+            latents, targets, visible, gen, init=init).prompts
     assert (fitted - start).abs().max() < 1e-4
     rand = build_model(worded_sd_dir, steps=0)
     with torch.enable_grad():
@@ -77,8 +81,7 @@ def test_the_fit_starts_at_the_names(worded_sd_dir):
     assert (other - start).abs().max() > 0.1
 
 
-@pytest.mark.parametrize('names', [[], ['darkazurering', '', 'x'],
-                                   ['a', 'b']])
+@pytest.mark.parametrize('names', [[], ['darkazurering', '', 'x'], ['a', 'b']])
 def test_missing_names_are_named(worded_sd_dir, names):
     model = build_model(worded_sd_dir, steps=0, prompt_init='names')
     images, samples = named_episode(names)

@@ -8,7 +8,6 @@ from mmppm.models.utils import crop_to_image
 from mmppm.testing.ppm_configs import build_ppm_estimator as build_model
 from mmppm.testing.synthetic_episodes import CROP, make_episode, make_sample
 
-
 pytestmark = pytest.mark.usefixtures('one_thread')
 
 
@@ -65,8 +64,8 @@ def test_same_seed_same_predictions(random_sd_dir):
 def test_invisible_support_keypoint_changes_nothing(random_sd_dir):
     model = build_model(random_sd_dir)
     images, samples = make_episode(vis=[[1, 0, 1]], seed=2)
-    before = list(model.predict_episode(images, samples)[0]
-                  .metainfo['fit_losses'])
+    before = list(
+        model.predict_episode(images, samples)[0].metainfo['fit_losses'])
     # move the invisible keypoint's target anywhere: the loss is unchanged
     moved = make_sample('support', [[1, 1], [30, 30], [2, 2]], [1, 0, 1])
     moved.gt_instances.keypoints[0][[0, 2]] = \
@@ -85,8 +84,10 @@ def test_five_shot_runs_and_batches(random_sd_dir):
     # max_batch chunks (4 pairs) give the same loss as one batch of 12
     one = build_model(random_sd_dir, steps=2, max_batch=64)
     whole = one.predict_episode(images, samples)
-    np.testing.assert_allclose(results[0].metainfo['fit_losses'],
-                               whole[0].metainfo['fit_losses'], rtol=1e-5)
+    np.testing.assert_allclose(
+        results[0].metainfo['fit_losses'],
+        whole[0].metainfo['fit_losses'],
+        rtol=1e-5)
 
 
 def test_nan_loss_names_the_episode(random_sd_dir, monkeypatch):
@@ -141,13 +142,13 @@ def test_support_copy_baseline_known_answer():
     kp = [[10., 5.], [20., 30.]]
     support = make_sample('support', kp, [1, 1])
     # same crop position, query bbox twice as large and shifted
-    query = make_sample('query', kp, [1, 1], center=(150., 90.),
-                        scale=(128., 128.))
+    query = make_sample(
+        'query', kp, [1, 1], center=(150., 90.), scale=(128., 128.))
     out = model(None, [[support, query]], mode='predict')[0]
     crop = (np.asarray(kp) - (50 - 32, 40 - 32)) / 64 * CROP
     expected = crop / CROP * 128 + np.array([150., 90.]) - 64
-    np.testing.assert_allclose(out.pred_instances.keypoints[0], expected,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        out.pred_instances.keypoints[0], expected, rtol=1e-5)
 
 
 def test_bad_test_cfg(random_sd_dir):
@@ -167,8 +168,8 @@ def test_support_without_heatmaps_names_the_fix(random_sd_dir):
 
 def test_shared_context_variant(random_sd_dir):
     model = build_model(random_sd_dir, map_mode='SharedContextMaps', steps=8)
-    images, samples = make_episode(shots=2, queries=2, seed=6,
-                                   vis=[[1, 1, 0], [1, 0, 1]])
+    images, samples = make_episode(
+        shots=2, queries=2, seed=6, vis=[[1, 1, 0], [1, 0, 1]])
     results = model.predict_episode(images, samples)
     assert len(results) == 2
     assert results[0].pred_instances.keypoints.shape == (1, 3, 2)
@@ -186,8 +187,8 @@ def test_early_stop_ends_the_optimisation_on_a_plateau(random_sd_dir,
     for patience in (None, 1, 3):
         stop = None if patience is None else dict(
             patience=patience, min_rel_improvement=0.999)
-        model = build_model(random_sd_dir, steps=6, early_stop=stop,
-                            map_mode=map_mode)
+        model = build_model(
+            random_sd_dir, steps=6, early_stop=stop, map_mode=map_mode)
         meta = model.predict_episode(images, samples)[0].metainfo
         assert len(meta['fit_map_losses']) == len(meta['fit_losses'])
         steps[patience] = len(meta['fit_losses'])
@@ -197,14 +198,14 @@ def test_early_stop_ends_the_optimisation_on_a_plateau(random_sd_dir,
 def test_early_stop_keeps_the_same_first_steps(random_sd_dir):
     images, samples = make_episode()
     full = build_model(random_sd_dir, steps=6)
-    full_losses = full.predict_episode(images, samples)[0].metainfo[
-        'fit_losses']
+    full_losses = full.predict_episode(images,
+                                       samples)[0].metainfo['fit_losses']
     early = build_model(
         random_sd_dir,
         steps=6,
         early_stop=dict(patience=2, min_rel_improvement=0.999))
-    early_losses = early.predict_episode(images, samples)[0].metainfo[
-        'fit_losses']
+    early_losses = early.predict_episode(images,
+                                         samples)[0].metainfo['fit_losses']
     assert early_losses == full_losses[:3]
 
 
@@ -222,11 +223,14 @@ def test_bad_early_stop_cfg(random_sd_dir, bad, match):
 
 def build_cpt_model(sd_dir):
     return MODELS.build(
-        dict(type='PPMEstimator',
-             backbone=dict(type='SDCrossAttnBackbone', pretrained=sd_dir,
-                           input_size=(64, 64)),
-             prompt_encoder=dict(type='SharedPromptMLP'),
-             fitter=dict(type='PromptFitter', steps=1)))
+        dict(
+            type='PPMEstimator',
+            backbone=dict(
+                type='SDCrossAttnBackbone',
+                pretrained=sd_dir,
+                input_size=(64, 64)),
+            prompt_encoder=dict(type='SharedPromptMLP'),
+            fitter=dict(type='PromptFitter', steps=1)))
 
 
 def test_cpt_model_without_loaded_encoder_is_an_error(random_sd_dir):
@@ -249,8 +253,8 @@ def test_cpt_model_without_loaded_encoder_is_an_error(random_sd_dir):
     ('max_batch', 0, 'max_batch must be an integer'),
     ('prompt_init_std', -1, 'prompt_init_std'),
 ])
-def test_bad_test_cfg_types_fail_when_the_model_is_built(random_sd_dir, key,
-                                                         value, match):
+def test_bad_test_cfg_types_fail_when_the_model_is_built(
+        random_sd_dir, key, value, match):
     with pytest.raises(ValueError, match=match):
         build_model(random_sd_dir, **{key: value})
 
@@ -261,14 +265,16 @@ def test_prompt_scale_none_is_the_raw_prompt_and_auto_inverts_the_spread(
     raw = build_model(random_sd_dir)
     assert raw.fitter.scale_for(raw.map_mode(), torch.zeros(1, 4, 8, 8)) == 1.0
     fixed = build_model(random_sd_dir, prompt_scale=2.5)
-    assert fixed.fitter.scale_for(fixed.map_mode(), torch.zeros(1, 4, 8, 8)) == 2.5
+    assert fixed.fitter.scale_for(fixed.map_mode(), torch.zeros(1, 4, 8,
+                                                                8)) == 2.5
     auto = build_model(random_sd_dir, prompt_scale='auto')
     latents = auto.backbone.encode(images[:1])
     noisy, _ = auto.backbone.add_noise(latents,
                                        torch.Generator().manual_seed(0))
     cached = auto.backbone.layer_queries(noisy, torch.zeros(1, 1, 32))
     spread = auto.backbone.logit_sensitivity(cached)
-    assert auto.fitter.scale_for(auto.map_mode(), latents) == pytest.approx(1 / spread)
+    assert auto.fitter.scale_for(auto.map_mode(),
+                                 latents) == pytest.approx(1 / spread)
     assert len(auto.predict_episode(images, samples)) == 2
     with pytest.raises(ValueError, match='prompt_scale'):
         build_model(random_sd_dir, prompt_scale='big')
@@ -288,8 +294,7 @@ def fit_inputs(shots=2, queries=3, k=3):
                          ['CachedMaps', 'ExactMaps', 'SharedContextMaps'])
 def test_unet_calls_count_the_passes_made(random_sd_dir, monkeypatch,
                                           map_mode):
-    model = build_model(random_sd_dir, steps=2, max_batch=2,
-                        map_mode=map_mode)
+    model = build_model(random_sd_dir, steps=2, max_batch=2, map_mode=map_mode)
     images, targets, visible = fit_inputs()
     latents = model.backbone.encode(images)
     calls = []
@@ -301,34 +306,33 @@ def test_unet_calls_count_the_passes_made(random_sd_dir, monkeypatch,
     fit = model.fit_prompts(latents[:2], targets, visible, g)
     model.query_maps(latents[2:], fit.prompts, (CROP, CROP), g)
     assert fit.steps == 2
-    assert len(calls) == mode.unet_calls(steps=2, num_pairs=5,
-                                         num_supports=2, num_queries=3,
-                                         num_prompts=3)
+    assert len(calls) == mode.unet_calls(
+        steps=2, num_pairs=5, num_supports=2, num_queries=3, num_prompts=3)
 
 
-def test_fitter_and_mode_built_apart_equal_the_configured_ones(
-        random_sd_dir):
+def test_fitter_and_mode_built_apart_equal_the_configured_ones(random_sd_dir):
     """The benchmark's path: a PromptFitter and a map mode built with other
     values than the model's config give what a model configured with those
     values gives, and the model's test_cfg is not touched."""
     from mmppm.models.fitters import PromptFitter
     from mmppm.models.map_modes import SharedContextMaps
     model = build_model(random_sd_dir)
-    configured = build_model(random_sd_dir, steps=2, max_batch=2,
-                             map_mode='SharedContextMaps')
+    configured = build_model(
+        random_sd_dir, steps=2, max_batch=2, map_mode='SharedContextMaps')
     before = dict(model.test_cfg)
     images, targets, visible = fit_inputs()
     mode = SharedContextMaps(max_batch=2).bind(model.backbone, model.context,
                                                model.autocast)
-    fitter = PromptFitter(steps=2, lr=model.fitter.lr,
-                          prompt_init_std=model.fitter.prompt_init_std)
+    fitter = PromptFitter(
+        steps=2,
+        lr=model.fitter.lr,
+        prompt_init_std=model.fitter.prompt_init_std)
     results = []
     for m, fit_mode, fit_with in [(configured, configured.map_mode(),
                                    configured.fitter), (model, mode, fitter)]:
         latents = m.backbone.encode(images)
         g = torch.Generator().manual_seed(0)
-        fit = fit_with.fit(fit_mode, m.head, latents[:2], targets, visible,
-                           g)
+        fit = fit_with.fit(fit_mode, m.head, latents[:2], targets, visible, g)
         maps = fit_mode.query_maps(latents[2:], fit.prompts, (CROP, CROP), g)
         results.append((list(fit.losses), fit.prompts, maps))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-6)
@@ -349,17 +353,23 @@ def test_cpt_fit_with_more_pairs_than_max_batch(random_sd_dir, map_mode):
     """PPM+CPT chunked over max_batch: no graph shared between chunks
     (cached maps failed with 'backward through the graph a second time'),
     and the chunked fit equals the one-chunk fit."""
+
     def fitted(max_batch):
         torch.manual_seed(0)  # the same random Phi in both models
         model = MODELS.build(
-            dict(type='PPMEstimator',
-                 backbone=dict(type='SDCrossAttnBackbone',
-                               pretrained=random_sd_dir, input_size=(64, 64)),
-                 prompt_encoder=dict(type='SharedPromptMLP'),
-                 fitter=dict(type='PromptFitter', steps=2, lr=0.05,
-                             map_mode=dict(type=map_mode,
-                                           max_batch=max_batch)),
-                 test_cfg=dict(allow_untrained_prompt_encoder=True)))
+            dict(
+                type='PPMEstimator',
+                backbone=dict(
+                    type='SDCrossAttnBackbone',
+                    pretrained=random_sd_dir,
+                    input_size=(64, 64)),
+                prompt_encoder=dict(type='SharedPromptMLP'),
+                fitter=dict(
+                    type='PromptFitter',
+                    steps=2,
+                    lr=0.05,
+                    map_mode=dict(type=map_mode, max_batch=max_batch)),
+                test_cfg=dict(allow_untrained_prompt_encoder=True)))
         images, targets, visible = fit_inputs()
         latents = model.backbone.encode(images[:2])
         with torch.enable_grad():

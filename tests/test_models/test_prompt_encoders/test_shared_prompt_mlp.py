@@ -10,8 +10,8 @@ def test_context_is_phi_of_the_shared_and_the_own_prompt():
     prompts = torch.randn(3, 1, 4)
     out = enc(prompts)
     assert out.shape == (3, 1, 4)
-    manual = enc.mlp(torch.cat([enc.shared_prompt.expand(3, 1, 4), prompts],
-                               dim=-1))
+    manual = enc.mlp(
+        torch.cat([enc.shared_prompt.expand(3, 1, 4), prompts], dim=-1))
     torch.testing.assert_close(out, manual)
     # the same prompt gives the same token; another prompt another one
     torch.testing.assert_close(enc(prompts[:1]), out[:1])

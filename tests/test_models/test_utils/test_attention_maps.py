@@ -53,8 +53,10 @@ def test_infer_map_hw_rejects_impossible_size():
 
 def test_aggregate_equals_mean_of_upsampled_layers():
     torch.manual_seed(2)
-    maps = dict(a=torch.rand(2, 3, 4, 4), b=torch.rand(2, 3, 8, 8),
-                c=torch.rand(2, 3, 4, 4))
+    maps = dict(
+        a=torch.rand(2, 3, 4, 4),
+        b=torch.rand(2, 3, 8, 8),
+        c=torch.rand(2, 3, 4, 4))
     expected = sum(
         F.interpolate(m, size=(16, 16), mode='bilinear', align_corners=False)
         for m in maps.values()) / 3
@@ -63,8 +65,8 @@ def test_aggregate_equals_mean_of_upsampled_layers():
     only_b = aggregate_layer_maps(maps, (16, 16), names=['b'])
     torch.testing.assert_close(
         only_b,
-        F.interpolate(maps['b'], size=(16, 16), mode='bilinear',
-                      align_corners=False))
+        F.interpolate(
+            maps['b'], size=(16, 16), mode='bilinear', align_corners=False))
 
 
 def test_logit_sensitivity_known_answers():

@@ -8,8 +8,11 @@ from mmppm.models.utils.latent_scaling import unit_std_scaling_factor
 
 def test_scaled_latents_have_unit_std():
     torch.manual_seed(0)
-    vae = AutoencoderKL(block_out_channels=(4, ), norm_num_groups=2,
-                        latent_channels=2, sample_size=16).eval()
+    vae = AutoencoderKL(
+        block_out_channels=(4, ),
+        norm_num_groups=2,
+        latent_channels=2,
+        sample_size=16).eval()
     images = torch.rand(3, 3, 16, 16) * 2 - 1
     factor = unit_std_scaling_factor(vae, images)
     latents = vae.encode(images).latent_dist.mean

@@ -68,8 +68,8 @@ def test_plain_crop_is_the_ppm_crop():
     centre = warp @ np.array([50., 40., 1.])
     np.testing.assert_allclose(centre, [64, 64], atol=1e-4)
     # the window is 1.25 x the longer side: 100 px -> 128 px
-    np.testing.assert_allclose(np.linalg.det(warp[:, :2]), (1.28)**2,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        np.linalg.det(warp[:, :2]), (1.28)**2, rtol=1e-5)
 
 
 def test_dataset_sample_is_mmpose_shaped():
@@ -96,8 +96,9 @@ def test_pretraining_templates_are_not_the_mp100_categories(toy_root):
     for split in ('train', 'val', 'test'):
         ann = toy_root / 'annotations' / f'mp100_split1_{split}.json'
         with open(ann) as f:
-            names += [tuple(c['keypoints'])
-                      for c in json.load(f)['categories']]
+            names += [
+                tuple(c['keypoints']) for c in json.load(f)['categories']
+            ]
     k_lo, k_hi = TOY_KWARGS['num_keypoints']
     scene_templates = set()
     for i in range(200):

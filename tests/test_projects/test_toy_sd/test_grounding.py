@@ -36,15 +36,15 @@ def test_softmax_ce_is_lowest_for_logits_peaked_on_the_mask():
     assert softmax_ce(flat, mask).item() == pytest.approx(math.log(16))
     assert softmax_ce(peaked, mask) < 1e-3
     # invariant to a constant: only where the word is, not how high
-    torch.testing.assert_close(softmax_ce(peaked + 5, mask),
-                               softmax_ce(peaked, mask))
+    torch.testing.assert_close(
+        softmax_ce(peaked + 5, mask), softmax_ce(peaked, mask))
 
 
 def test_balanced_bce_sets_the_absolute_level():
     mask = torch.zeros(1, 16)
     mask[0, 3] = 1
-    assert balanced_bce(torch.zeros(1, 16), mask).item() == pytest.approx(
-        math.log(2))
+    assert balanced_bce(torch.zeros(1, 16),
+                        mask).item() == pytest.approx(math.log(2))
     good = torch.full((1, 16), -8.)
     good[0, 3] = 8
     assert balanced_bce(good, mask) < 1e-3
@@ -68,8 +68,7 @@ def test_grounding_losses_average_layers_and_words():
 
 def test_processor_output_is_standard_attention_and_records_logits():
     torch.manual_seed(0)
-    attn = Attention(query_dim=16, cross_attention_dim=8, heads=2,
-                     dim_head=8)
+    attn = Attention(query_dim=16, cross_attention_dim=8, heads=2, dim_head=8)
     x, ctx = torch.randn(2, 9, 16), torch.randn(2, 5, 8)
     attn.set_processor(AttnProcessor2_0())
     ref = attn(x, encoder_hidden_states=ctx)

@@ -29,8 +29,8 @@ def test_tokenizer_round_trips_through_from_pretrained(tokenizer, tmp_path):
     ids = loaded(caption, padding='max_length', max_length=24).input_ids
     assert len(ids) == 24 and ids[3:] == [1] * 21  # EOS-padded as CLIP
     # CLIP's normalisation: case does not matter; other words split up
-    assert loaded('DarkAzureRing').input_ids == loaded('darkazurering'
-                                                       ).input_ids
+    assert loaded('DarkAzureRing').input_ids == loaded(
+        'darkazurering').input_ids
     assert len(loaded('azure').input_ids) > 3 or loaded(
         'azure').input_ids[1] != loaded('darkazurering').input_ids[1]
 
@@ -48,8 +48,7 @@ def test_text_encoder_gives_context_of_cross_attention_width(tokenizer):
     # a word's prompt token is its state at the head of a caption (causal
     # encoder: later words do not change it)
     token = text_embeddings(tokenizer, encoder, ['darkazurering'])
-    longer = encode_text(tokenizer, encoder,
-                         ['darkazurering brightreddisc'])
+    longer = encode_text(tokenizer, encoder, ['darkazurering brightreddisc'])
     torch.testing.assert_close(token[0], longer[0, 1].detach())
     with pytest.raises(ValueError, match='no tokens'):
         text_embeddings(tokenizer, encoder, [''])

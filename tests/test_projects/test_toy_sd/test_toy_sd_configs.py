@@ -14,8 +14,9 @@ def test_toy_sd_config_loads(path):
     cfg = Config.fromfile(path)
     assert cfg.model.type in ('ToyVAETrainer', 'ToyLDMTrainer')
     assert cfg.train_cfg.type == 'IterBasedTrainLoop'
-    assert {'FiniteLossHook', 'RandomStateHook'} <= {
-        h['type'] for h in cfg.custom_hooks}
+    assert {'FiniteLossHook',
+            'RandomStateHook'} <= {h['type']
+                                   for h in cfg.custom_hooks}
     # a fixed name would make the UNet stage reuse the VAE stage's visualizer
     # (one process, two Runners) and log its scalars in the VAE's work dir
     assert 'name' not in cfg.visualizer

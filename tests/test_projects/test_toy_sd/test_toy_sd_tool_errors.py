@@ -16,8 +16,9 @@ def figures(load_tool):
 
 def test_figures_missing_folder(figures, tmp_path, capsys, one_line_error):
     missing = str(tmp_path / 'nope')
-    line = one_line_error(figures.main,
-                          [missing, '--out-dir', str(tmp_path / 'out')])
+    line = one_line_error(
+        figures.main,
+        [missing, '--out-dir', str(tmp_path / 'out')])
     assert line.startswith(
         f'error: Stable Diffusion folder not found: {missing!r}. Download '
         'the weights')
@@ -33,20 +34,22 @@ def test_figures_sdxl_folder(figures, random_sd_dir, tmp_path, capsys,
         cfg = json.load(f)
     with open(path, 'w') as f:
         json.dump(dict(cfg, addition_embed_type='text_time'), f)
-    line = one_line_error(figures.main,
-                          [sdxl, '--out-dir', str(tmp_path / 'out')])
+    line = one_line_error(
+        figures.main,
+        [sdxl, '--out-dir', str(tmp_path / 'out')])
     assert line == (
         f'error: {sdxl} holds an SDXL model; these figures are drawn with '
         'StableDiffusionPipeline (SD 1.x / 2.x, one text encoder): pass the '
         'toy SD folder (data/toy_sd) or another SD 1.x / 2.x folder')
 
 
-def test_figures_out_dir_is_a_file(figures, random_sd_dir, tmp_path,
-                                   capsys, one_line_error):
+def test_figures_out_dir_is_a_file(figures, random_sd_dir, tmp_path, capsys,
+                                   one_line_error):
     a_file = tmp_path / 'figures'
     a_file.write_text('mine')
-    line = one_line_error(figures.main,
-                          [random_sd_dir, '--out-dir', str(a_file)])
+    line = one_line_error(
+        figures.main,
+        [random_sd_dir, '--out-dir', str(a_file)])
     assert line == (f'error: --out-dir {a_file} is a file, not a folder: '
                     'choose another path')
     assert a_file.read_text() == 'mine'

@@ -18,9 +18,11 @@ def trained(tmp_path_factory, load_tool, write_tiny_toy_sd_configs):
     vae_cfg, ldm_cfg = write_tiny_toy_sd_configs(tmp)
     tool = load_tool('projects/toy_sd/tools/train_toy_sd.py')
     out = str(tmp / 'sd')
-    tool.main(['--work-dir', str(tmp / 'work'), '--out', out,
-               '--vae-iters', '3', '--unet-iters', '3', '--vae-config',
-               vae_cfg, '--ldm-config', ldm_cfg])
+    tool.main([
+        '--work-dir',
+        str(tmp / 'work'), '--out', out, '--vae-iters', '3', '--unet-iters',
+        '3', '--vae-config', vae_cfg, '--ldm-config', ldm_cfg
+    ])
     return tmp, out, tool, vae_cfg, ldm_cfg
 
 
@@ -32,9 +34,11 @@ def test_writes_a_pipeline_that_generates_from_a_caption(trained):
     assert index['_mmppm_toy_sd']['unet']['iters'] == 3
     assert osp.isfile(tmp / 'work' / 'vae_reconstructions.png')
     pipe = StableDiffusionPipeline.from_pretrained(out)
-    image = pipe('darkazurering brightreddisc', num_inference_steps=2,
-                 generator=torch.Generator().manual_seed(0),
-                 output_type='np').images
+    image = pipe(
+        'darkazurering brightreddisc',
+        num_inference_steps=2,
+        generator=torch.Generator().manual_seed(0),
+        output_type='np').images
     assert image.shape == (1, 32, 32, 3) and np.isfinite(image).all()
 
 
@@ -54,10 +58,13 @@ def test_same_seed_same_weights_and_resume_continues(trained, tmp_path):
     from safetensors.torch import load_file
     tmp, out, tool, vae_cfg, ldm_cfg = trained
     again = str(tmp_path / 'sd')
-    args = ['--work-dir', str(tmp_path / 'work'), '--vae-iters', '3',
-            '--unet-iters', '3', '--vae-config', vae_cfg, '--ldm-config',
-            ldm_cfg]
+    args = [
+        '--work-dir',
+        str(tmp_path / 'work'), '--vae-iters', '3', '--unet-iters', '3',
+        '--vae-config', vae_cfg, '--ldm-config', ldm_cfg
+    ]
     tool.main(args + ['--out', again])
+
     def weights(folder, part):
         return load_file(
             osp.join(folder, part, 'diffusion_pytorch_model.safetensors'))
@@ -71,8 +78,8 @@ def test_same_seed_same_weights_and_resume_continues(trained, tmp_path):
     assert all(torch.equal(a[k], c[k]) for k in a)
 
 
-def test_refuses_a_foreign_out_folder_and_a_missing_vae(trained, tmp_path,
-                                                        capsys):
+def test_refuses_a_foreign_out_folder_and_a_missing_vae(
+        trained, tmp_path, capsys):
     *_, tool, vae_cfg, ldm_cfg = trained
     foreign = tmp_path / 'mine'
     foreign.mkdir()
@@ -80,8 +87,11 @@ def test_refuses_a_foreign_out_folder_and_a_missing_vae(trained, tmp_path,
     with pytest.raises(SystemExit, match='not written by this tool'):
         tool.main(['--out', str(foreign), '--work-dir', str(tmp_path / 'w')])
     with pytest.raises(SystemExit, match='no stage-1 VAE'):
-        tool.main(['--stage', 'unet', '--work-dir', str(tmp_path / 'w2'),
-                   '--out', str(tmp_path / 'o')])
+        tool.main([
+            '--stage', 'unet', '--work-dir',
+            str(tmp_path / 'w2'), '--out',
+            str(tmp_path / 'o')
+        ])
     assert (foreign / 'notes.txt').read_text() == 'keep'
 
 
@@ -97,8 +107,7 @@ def test_word_localisation_counts_the_scenes_words(trained):
     assert 0 < result['chance_own'] < 1
 
 
-def test_resume_skips_a_truncated_newest_checkpoint(trained, tmp_path,
-                                                    capsys):
+def test_resume_skips_a_truncated_newest_checkpoint(trained, tmp_path, capsys):
     """Case 8: --resume with a truncated newest checkpoint was a
     PytorchStreamReader traceback with no fallback (tools/train.py had
     one). Now the same fallback: the one before it, then on to the same
@@ -111,8 +120,12 @@ _base_ = ['{vae_cfg}']
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=2))
 ''')
     work = tmp_path / 'work'
-    args = ['--work-dir', str(work), '--stage', 'vae', '--vae-iters', '3',
-            '--vae-config', str(keep_two), '--out', str(tmp_path / 'sd')]
+    args = [
+        '--work-dir',
+        str(work), '--stage', 'vae', '--vae-iters', '3', '--vae-config',
+        str(keep_two), '--out',
+        str(tmp_path / 'sd')
+    ]
     tool.main(args)
     ckpts = sorted(p.name for p in (work / 'vae').glob('*.pth'))
     assert ckpts == ['iter_2.pth', 'iter_3.pth']
@@ -125,10 +138,11 @@ default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=2))
         in log and 'trying the previous one' in log
 
     def vae(folder):
-        return load_file(osp.join(folder, 'vae',
-                                  'diffusion_pytorch_model.safetensors'))
+        return load_file(
+            osp.join(folder, 'vae', 'diffusion_pytorch_model.safetensors'))
+
     resumed, uninterrupted = vae(work / 'vae_export'), vae(tmp / 'work' /
-                                                          'vae_export')
+                                                           'vae_export')
     assert all(torch.equal(resumed[k], uninterrupted[k]) for k in resumed)
 
 
@@ -143,10 +157,15 @@ def test_the_shipped_model_is_replaced_only_when_asked_by_name(
     shipped = osp.join(REPO, 'data', 'toy_sd')
     index = open(osp.join(shipped, 'model_index.json')).read()
     for out in (shipped, osp.relpath(shipped), shipped + '/'):
-        with pytest.raises(SystemExit, match=r'is the shipped trained model '
-                           r'.*add --overwrite-shipped to replace it'):
-            tool.main(['--work-dir', str(tmp_path / 'w'), '--out', out,
-                       '--vae-iters', '2', '--unet-iters', '2'])
+        with pytest.raises(
+                SystemExit,
+                match=r'is the shipped trained model '
+                r'.*add --overwrite-shipped to replace it'):
+            tool.main([
+                '--work-dir',
+                str(tmp_path / 'w'), '--out', out, '--vae-iters', '2',
+                '--unet-iters', '2'
+            ])
     assert open(osp.join(shipped, 'model_index.json')).read() == index
     assert not (tmp_path / 'w').exists()  # refused before any work
     # asked by name (a stand-in for the shipped folder): the old folder,
@@ -158,14 +177,19 @@ def test_the_shipped_model_is_replaced_only_when_asked_by_name(
     monkeypatch.setattr(tool, 'SHIPPED', str(fake))
     with pytest.raises(SystemExit, match='--overwrite-shipped'):
         tool.main(['--work-dir', str(tmp_path / 'w2'), '--out', str(fake)])
-    tool.main(['--work-dir', str(tmp_path / 'w2'), '--out', str(fake),
-               '--overwrite-shipped', '--vae-iters', '2', '--unet-iters', '2',
-               '--vae-config', vae_cfg, '--ldm-config', ldm_cfg])
+    tool.main([
+        '--work-dir',
+        str(tmp_path / 'w2'), '--out',
+        str(fake), '--overwrite-shipped', '--vae-iters', '2', '--unet-iters',
+        '2', '--vae-config', vae_cfg, '--ldm-config', ldm_cfg
+    ])
     assert not (fake / 'cpt_toy.pth').exists()
-    assert json.load(open(fake / 'model_index.json'))['_mmppm_toy_sd'][
-        'unet']['iters'] == 2
-    previous = [p for p in (tmp_path / 'data').iterdir()
-                if p.name.startswith('toy_sd.previous-')]
+    assert json.load(open(
+        fake / 'model_index.json'))['_mmppm_toy_sd']['unet']['iters'] == 2
+    previous = [
+        p for p in (tmp_path / 'data').iterdir()
+        if p.name.startswith('toy_sd.previous-')
+    ]
     assert len(previous) == 1
     assert (previous[0] / 'cpt_toy.pth').read_bytes() == \
         b'cpt of the old model'
