@@ -46,6 +46,18 @@ def write_config(cfg: Config, path) -> str:
     return str(path)
 
 
+def estimator_cfg(sd_dir: str, **parts) -> dict:
+    """A ``PPMEstimator`` config on the SD in ``sd_dir`` at 64 x 64 pixels;
+    ``parts`` (``fitter``, ``head``, ``prompt_encoder``, ``test_cfg``,
+    ``train_cfg``) as given, the estimator's defaults otherwise."""
+    return dict(
+        type='PPMEstimator',
+        backbone=dict(
+            type='SDCrossAttnBackbone', pretrained=sd_dir,
+            input_size=(64, 64)),
+        **parts)
+
+
 #: ``PromptFitter`` arguments among :func:`build_ppm_estimator`'s keywords.
 FIT_KEYS = ('steps', 'lr', 'prompt_init_std', 'prompt_scale', 'early_stop')
 
@@ -66,11 +78,5 @@ def build_ppm_estimator(sd_dir: str,
         map_mode=dict(type=map_mode, max_batch=max_batch))
     fitter.update({k: cfg.pop(k) for k in FIT_KEYS if k in cfg})
     return MODELS.build(
-        dict(
-            type='PPMEstimator',
-            backbone=dict(
-                type='SDCrossAttnBackbone',
-                pretrained=sd_dir,
-                input_size=(64, 64)),
-            fitter=fitter,
-            test_cfg=dict(dict(seed=0), **cfg)))
+        estimator_cfg(
+            sd_dir, fitter=fitter, test_cfg=dict(dict(seed=0), **cfg)))

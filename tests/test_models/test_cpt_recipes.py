@@ -11,6 +11,7 @@ from mmengine.optim import build_optim_wrapper
 from mmpose.registry import MODELS
 
 import mmppm.models.pose_estimators.cpt as cpt_module
+from mmppm.testing.ppm_configs import estimator_cfg
 from mmppm.testing.synthetic_episodes import make_episode
 from mmppm.utils.errors import ConfigError, UserError
 from mmppm.utils.value_checks import check_values
@@ -24,12 +25,8 @@ pytestmark = pytest.mark.usefixtures('one_thread')
 
 def build_model(sd_dir, prompt_encoder=None, recipe='paper', **test_cfg):
     return MODELS.build(
-        dict(
-            type='PPMEstimator',
-            backbone=dict(
-                type='SDCrossAttnBackbone',
-                pretrained=sd_dir,
-                input_size=(64, 64)),
+        estimator_cfg(
+            sd_dir,
             head=dict(
                 type='PromptMatchingHead',
                 loss=dict(type='NormalizedCEMapLoss')),
@@ -154,12 +151,8 @@ def test_recipe_values_are_checked(random_sd_dir):
             random_sd_dir, dict(type='SharedPromptMLP'), recipe='episodik')
     with pytest.raises(UserError, match='leave model.train_cfg.num_base'):
         MODELS.build(
-            dict(
-                type='PPMEstimator',
-                backbone=dict(
-                    type='SDCrossAttnBackbone',
-                    pretrained=random_sd_dir,
-                    input_size=(64, 64)),
+            estimator_cfg(
+                random_sd_dir,
                 prompt_encoder=dict(type='SharedPromptMLP'),
                 train_cfg=dict(recipe='episodic', num_base_keypoints=5)))
 

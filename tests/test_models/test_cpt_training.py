@@ -16,6 +16,7 @@ from mmengine.runner import Runner, load_checkpoint
 import mmppm.testing.fakes  # noqa: F401  (SnapshotHook)
 from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
 from mmppm.datasets import MP100Dataset, generate_toy_mp100
+from mmppm.testing.ppm_configs import estimator_cfg
 from mmppm.utils.base_keypoints import (count_base_keypoints,
                                         fill_num_base_keypoints)
 
@@ -359,13 +360,7 @@ def test_cpt_checkpoint_in_a_plain_ppm_config_is_an_error(
         cpt_checkpoint, random_sd_dir):
     path, _ = cpt_checkpoint
     from mmpose.registry import MODELS
-    plain = MODELS.build(
-        dict(
-            type='PPMEstimator',
-            backbone=dict(
-                type='SDCrossAttnBackbone',
-                pretrained=random_sd_dir,
-                input_size=(64, 64))))
+    plain = MODELS.build(estimator_cfg(random_sd_dir))
     with pytest.raises(ValueError, match='CPT weights.*no prompt_encoder'):
         load_checkpoint(plain, path, map_location='cpu')
 
@@ -391,13 +386,8 @@ def test_a_cpt_checkpoint_with_missing_or_extra_encoder_keys_is_an_error(
     broken = tmp_path / 'broken.pth'
     torch.save(ckpt, broken)
     model = MODELS.build(
-        dict(
-            type='PPMEstimator',
-            backbone=dict(
-                type='SDCrossAttnBackbone',
-                pretrained=random_sd_dir,
-                input_size=(64, 64)),
-            prompt_encoder=dict(type='SharedPromptMLP')))
+        estimator_cfg(
+            random_sd_dir, prompt_encoder=dict(type='SharedPromptMLP')))
     with pytest.raises(
             ValueError, match='does not match the config.*' + match):
         load_checkpoint(model, str(broken), map_location='cpu')

@@ -6,6 +6,7 @@ import torch
 from mmpose.registry import MODELS
 
 from mmppm.models.fitters import naive_episode
+from mmppm.testing.ppm_configs import estimator_cfg
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 CROP = 32
@@ -13,12 +14,8 @@ CROP = 32
 
 def build_model(sd_dir, steps, max_batch):
     return MODELS.build(
-        dict(
-            type='PPMEstimator',
-            backbone=dict(
-                type='SDCrossAttnBackbone',
-                pretrained=sd_dir,
-                input_size=(64, 64)),
+        estimator_cfg(
+            sd_dir,
             fitter=dict(
                 type='PromptFitter',
                 steps=steps,

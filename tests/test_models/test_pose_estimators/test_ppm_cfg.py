@@ -6,6 +6,7 @@ from mmpose.registry import MODELS
 from mmppm.models.pose_estimators.ppm_cfg import (DEFAULT_TEST_CFG,
                                                   check_test_cfg,
                                                   check_train_cfg)
+from mmppm.testing.ppm_configs import estimator_cfg
 
 
 @pytest.mark.parametrize('key,moved', [
@@ -38,12 +39,8 @@ def test_head_map_loss_says_where_it_moved(random_sd_dir):
                    r"\(dict\(type='MSEMapLoss'\), 'BalancedMSEMapLoss' or "
                    r"'NormalizedCEMapLoss'\)$")):
         MODELS.build(
-            dict(
-                type='PPMEstimator',
-                backbone=dict(
-                    type='SDCrossAttnBackbone',
-                    pretrained=random_sd_dir,
-                    input_size=(64, 64)),
+            estimator_cfg(
+                random_sd_dir,
                 head=dict(type='PromptMatchingHead', map_loss='mse')))
 
 
@@ -76,10 +73,5 @@ def test_unknown_fitter_key_lists_the_valid_ones(random_sd_dir):
            r"'prompt_init_std', 'prompt_scale', 'steps'\]$")
     with pytest.raises(ValueError, match=msg):
         MODELS.build(
-            dict(
-                type='PPMEstimator',
-                backbone=dict(
-                    type='SDCrossAttnBackbone',
-                    pretrained=random_sd_dir,
-                    input_size=(64, 64)),
-                fitter=dict(type='PromptFitter', stepz=3)))
+            estimator_cfg(
+                random_sd_dir, fitter=dict(type='PromptFitter', stepz=3)))

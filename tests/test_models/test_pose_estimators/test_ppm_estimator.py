@@ -6,6 +6,7 @@ from mmpose.registry import MODELS
 from mmppm.models.map_modes import ExactMaps, maps_from_queries
 from mmppm.models.utils import crop_to_image
 from mmppm.testing.ppm_configs import build_ppm_estimator as build_model
+from mmppm.testing.ppm_configs import estimator_cfg
 from mmppm.testing.synthetic_episodes import CROP, make_episode, make_sample
 
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -223,12 +224,8 @@ def test_bad_early_stop_cfg(random_sd_dir, bad, match):
 
 def build_cpt_model(sd_dir):
     return MODELS.build(
-        dict(
-            type='PPMEstimator',
-            backbone=dict(
-                type='SDCrossAttnBackbone',
-                pretrained=sd_dir,
-                input_size=(64, 64)),
+        estimator_cfg(
+            sd_dir,
             prompt_encoder=dict(type='SharedPromptMLP'),
             fitter=dict(type='PromptFitter', steps=1)))
 
@@ -357,12 +354,8 @@ def test_cpt_fit_with_more_pairs_than_max_batch(random_sd_dir, map_mode):
     def fitted(max_batch):
         torch.manual_seed(0)  # the same random Phi in both models
         model = MODELS.build(
-            dict(
-                type='PPMEstimator',
-                backbone=dict(
-                    type='SDCrossAttnBackbone',
-                    pretrained=random_sd_dir,
-                    input_size=(64, 64)),
+            estimator_cfg(
+                random_sd_dir,
                 prompt_encoder=dict(type='SharedPromptMLP'),
                 fitter=dict(
                     type='PromptFitter',
