@@ -11,6 +11,7 @@ from torch import Tensor
 
 from mmppm.utils import load_sd_components, load_text_components
 from mmppm.utils.errors import UserError
+from mmppm.utils.numerics import is_int
 from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, diffusion_target,
                      logit_sensitivity)
 from .attn_processors import AttentionStore, CrossAttnMapProcessor
@@ -37,9 +38,8 @@ def _check_input_size(input_size) -> Tuple[int, int]:
     """``(w, h)`` of the SD input: two positive integers, multiples of 8
     (the VAE's and UNet's downsampling)."""
     ok = (
-        isinstance(input_size, (list, tuple)) and len(input_size) == 2 and all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 and v %
-            8 == 0 for v in input_size))
+        isinstance(input_size, (list, tuple)) and len(input_size) == 2
+        and all(is_int(v) and v > 0 and v % 8 == 0 for v in input_size))
     if not ok:
         raise UserError(
             'model.backbone.input_size must be (width, height), two positive '
