@@ -22,6 +22,15 @@ def registered(base: type) -> List[str]:
                   if isinstance(cls, type) and issubclass(cls, base))
 
 
+def not_registered(what: str, kind, base: type) -> str:
+    """The one-line error for a ``type`` that is not a registered subclass
+    of ``base``: the valid ones, and the nearest to a typo."""
+    from mmppm.utils.config_checks import nearest
+    valid = registered(base)
+    return (f'{what}.type={kind!r} is not a registered {base.__name__} '
+            f'(valid: {valid}){nearest(kind, valid)}')
+
+
 def _init_keys(cls: type) -> Optional[List[str]]:
     """Keyword arguments of ``cls.__init__`` (None if it takes ``**``)."""
     params = inspect.signature(cls.__init__).parameters.values()
@@ -55,8 +64,7 @@ def build_component(cfg,
     if isinstance(cls, str):
         cls = MODELS.get(cls)
     if not (isinstance(cls, type) and issubclass(cls, base)):
-        raise UserError(f"{what}.type={cfg['type']!r} is not a registered "
-                        f'{base.__name__}; valid: {valid}')
+        raise UserError(not_registered(what, cfg['type'], base))
     keys = _init_keys(cls)
     unknown = sorted(set(cfg) - {'type'} - set(cfg if keys is None else keys))
     if unknown:

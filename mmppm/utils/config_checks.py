@@ -104,20 +104,31 @@ def _explicit_arguments(cls) -> Optional[set]:
     return None
 
 
-def check_component(cfg: dict, registry, where: str) -> None:
-    """One component config: its ``type`` is registered and every key is an
-    argument of that class.
+def check_component(cfg: dict,
+                    registry,
+                    where: str,
+                    base: Optional[type] = None) -> None:
+    """One component config: its ``type`` is registered (and, with
+    ``base``, one of its subclasses) and every key is an argument of that
+    class.
 
     Args:
         cfg (dict): A config with ``type``.
         registry: The mmengine registry it is built from (its children and
             parents are searched, as ``build`` does).
         where (str): Its place in the config (``'model.backbone'``).
+        base (type, optional): The class the component must derive from
+            (``MapMode`` for ``model.fitter.map_mode``): another registered
+            type is an error listing the valid ones, as the builder's.
     """
     kind = cfg.get('type')
     if not isinstance(kind, str):
         return  # a class object: nothing to look up
     cls = registry.get(kind)
+    if base is not None and not (inspect.isclass(cls)
+                                 and issubclass(cls, base)):
+        from mmppm.models.builder import not_registered
+        raise ConfigError(not_registered(where, kind, base))
     if cls is None:
         known = sorted(registry.module_dict)
         for child in registry.children.values():
@@ -159,6 +170,24 @@ def _check_moved_model_keys(model: dict) -> None:
                 raise ConfigError(f'{what}.{key} moved to {new}')
 
 
+def _model_parts() -> dict:
+    """The model's nested components: config path -> the class they must
+    derive from (None: any registered model)."""
+    from mmppm.models.fitters import PromptFitter
+    from mmppm.models.losses import MapLoss
+    from mmppm.models.map_modes import MapMode
+    return {
+        'backbone': None,
+        'head': None,
+        'head.loss': MapLoss,
+        'prompt_encoder': None,
+        'data_preprocessor': None,
+        'fitter': PromptFitter,
+        'fitter.map_mode': MapMode,
+        'train_cfg.map_mode': MapMode
+    }
+
+
 def check_components(
     cfg,
     sections: Sequence[str] = ('model', 'train_dataloader', 'val_dataloader',
@@ -185,14 +214,12 @@ def check_components(
         if isinstance(model, dict):
             check_component(model, MODELS, 'model')
             _check_moved_model_keys(model)
-            for part in ('backbone', 'head', 'head.loss', 'prompt_encoder',
-                         'data_preprocessor', 'fitter', 'fitter.map_mode',
-                         'train_cfg.map_mode'):
+            for part, base in _model_parts().items():
                 node = model
                 for key in part.split('.'):
                     node = node.get(key) if isinstance(node, dict) else None
                 if isinstance(node, dict) and 'type' in node:
-                    check_component(node, MODELS, f'model.{part}')
+                    check_component(node, MODELS, f'model.{part}', base)
         for name in sections:
             section = cfg.get(name)
             if not isinstance(section, dict):

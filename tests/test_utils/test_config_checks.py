@@ -79,14 +79,23 @@ def test_new_component_arguments_and_list_indices_are_allowed():
          r"test_cfg.type='ResumableTestLoopp' is not a registered loop type"),
         # the nested PPM components, and the keys of the flat layout
         (('model', 'fitter', 'map_mode', 'type', 'Cached'),
-         r"model.fitter.map_mode.type='Cached' is not a registered model "
-         r"type; did you mean 'CachedMaps'\?"),
+         r"model.fitter.map_mode.type='Cached' is not a registered MapMode "
+         r"\(valid: \['CachedMaps', 'ExactMaps', 'SharedContextMaps'\]\); "
+         r"did you mean 'CachedMaps'\?"),
+        # a registered model of another kind where a map mode must go
+        (('model', 'fitter', 'map_mode', 'type', 'PromptMatchingHead'),
+         r"model.fitter.map_mode.type='PromptMatchingHead' is not a "
+         r"registered MapMode \(valid: "),
         (('model', 'fitter', 'stepz', 3),
          r"model.fitter \(PromptFitter\) has no argument 'stepz'; did you "
          r"mean 'steps'\?"),
         (('model', 'head', 'loss', 'type', 'MSEMapLos'),
-         r"model.head.loss.type='MSEMapLos' is not a registered model type; "
-         r"did you mean 'MSEMapLoss'\?"),
+         r"model.head.loss.type='MSEMapLos' is not a registered MapLoss "
+         r"\(valid: .*\); did you mean 'MSEMapLoss'\?"),
+        (('model', 'head', 'loss', 'type', 'KeypointMSELoss'),
+         r"model.head.loss.type='KeypointMSELoss' is not a registered "
+         r"MapLoss \(valid: \['BalancedMSEMapLoss', 'MSEMapLoss', "
+         r"'NormalizedCEMapLoss'\]\)$"),
         (('model', 'test_cfg', 'steps', 3),
          r'^model.test_cfg.steps moved to model.fitter.steps$'),
         (('model', 'test_cfg', 'map_features', 'exact'),

@@ -32,8 +32,8 @@ def test_map_mode_is_built_from_the_nested_config():
     (dict(steps=-1), r'^model.fitter.steps must be an integer >= 0, got -1$'),
     (dict(lr=0), r'^model.fitter.lr must be a number in \(0, 1000\], got 0$'),
     (dict(map_mode=dict(type='Fast')),
-     r"^model.fitter.map_mode.type='Fast' is not a registered MapMode; "
-     r"valid: \['CachedMaps', 'ExactMaps', 'SharedContextMaps'\]$"),
+     r"^model.fitter.map_mode.type='Fast' is not a registered MapMode "
+     r"\(valid: \['CachedMaps', 'ExactMaps', 'SharedContextMaps'\]\)$"),
     (dict(map_mode=dict(type='ExactMaps', max_bach=4)),
      r"^Unknown model.fitter.map_mode keys \['max_bach'\] for "
      r"type='ExactMaps'; valid: \['max_batch'\]$"),

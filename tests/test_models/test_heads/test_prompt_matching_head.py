@@ -56,9 +56,9 @@ def test_bad_head_config():
         PromptMatchingHead(subpixel='cubic')
     with pytest.raises(
             ValueError,
-            match=(r"^model.head.loss.type='L1' is not a registered MapLoss; "
-                   r"valid: \['BalancedMSEMapLoss', 'MSEMapLoss', "
-                   r"'NormalizedCEMapLoss'\]$")):
+            match=(r"^model.head.loss.type='L1' is not a registered MapLoss "
+                   r"\(valid: \['BalancedMSEMapLoss', 'MSEMapLoss', "
+                   r"'NormalizedCEMapLoss'\]\)$")):
         PromptMatchingHead(loss=dict(type='L1'))
     with pytest.raises(
             ValueError,
