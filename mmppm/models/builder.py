@@ -32,11 +32,11 @@ def not_registered(what: str, kind, base: type) -> str:
 
 
 def _init_keys(cls: type) -> Optional[List[str]]:
-    """Keyword arguments of ``cls.__init__`` (None if it takes ``**``)."""
-    params = inspect.signature(cls.__init__).parameters.values()
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return None
-    return [p.name for p in params if p.name not in ('self', 'what')]
+    """Keyword arguments of ``cls.__init__``, following ``**kwargs`` up the
+    class hierarchy (None where that ends open)."""
+    from mmppm.utils.config_checks import explicit_arguments
+    keys = explicit_arguments(cls)
+    return None if keys is None else sorted(keys - {'what'})
 
 
 def build_component(cfg,

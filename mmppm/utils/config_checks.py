@@ -82,7 +82,7 @@ def merge_cfg_options(cfg, options: Optional[dict]) -> None:
         cfg.merge_from_dict(options)
 
 
-def _explicit_arguments(cls) -> Optional[set]:
+def explicit_arguments(cls) -> Optional[set]:
     """The keyword arguments ``cls`` accepts, following ``**kwargs`` up
     the class hierarchy; None where that ends open (anything accepted)."""
     names = set()
@@ -136,7 +136,7 @@ def check_component(cfg: dict,
         raise ConfigError(
             f'{where}.type={kind!r} is not a registered {registry.name} '
             f'type{nearest(kind, known)}')
-    accepted = _explicit_arguments(cls) if inspect.isclass(cls) else None
+    accepted = explicit_arguments(cls) if inspect.isclass(cls) else None
     if accepted is None:
         return
     # ``what`` (the config path a component names in its errors) is set by
@@ -184,6 +184,8 @@ def _model_parts() -> dict:
         'data_preprocessor': None,
         'fitter': PromptFitter,
         'fitter.map_mode': MapMode,
+        'fitter.warm_start': PromptFitter,
+        'fitter.warm_start.map_mode': MapMode,
         'train_cfg.map_mode': MapMode
     }
 

@@ -2,5 +2,9 @@
 """The prompt fit of PPM (paper Eq. 4), as a component of its own."""
 from .prompt_fitter import FitResult, PromptFitter, check_early_stop
 from .reference import naive_episode
+from .warm_start_fitter import WarmStartFitter
 
-__all__ = ['FitResult', 'PromptFitter', 'check_early_stop', 'naive_episode']
+__all__ = [
+    'FitResult', 'PromptFitter', 'WarmStartFitter', 'check_early_stop',
+    'naive_episode'
+]
