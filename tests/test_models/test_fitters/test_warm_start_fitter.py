@@ -37,7 +37,7 @@ def test_built_from_its_config_with_the_warm_stage_nested():
             type='WarmStartFitter',
             steps=5,
             map_mode=dict(type='SharedContextMaps')))
-    assert isinstance(fitter, PromptFitter)
+    assert type(fitter) is WarmStartFitter and isinstance(fitter, PromptFitter)
     assert type(fitter.map_mode) is SharedContextMaps and fitter.steps == 5
     # the default first stage: 100 steps on cached maps
     assert type(fitter.warm_start.map_mode) is CachedMaps
