@@ -21,33 +21,73 @@ from mmppm.models.map_modes import maps_from_queries
 
 #: The pieces of an episode whose FLOPs are counted: VAE encode, UNet
 #: forward + backward to the prompt (``exact``: one step of one pair), UNet
-#: forward (one query map), and for ``cached`` one feature pass and the map
-#: arithmetic of one pair (forward + backward, forward).
+#: forward (one query map), for ``cached`` one feature pass and the map
+#: arithmetic of one pair (forward + backward, forward), and for
+#: ``shared_context`` one UNet pass of one image with all K prompts as its
+#: context tokens (forward + backward, forward).
 PIECES = ('vae_encode', 'unet_fwd_bwd', 'unet_fwd', 'features', 'maps_fwd_bwd',
-          'maps_fwd')
+          'maps_fwd', 'shared_fwd_bwd', 'shared_fwd')
+#: Map modes :func:`fit_flops` and :func:`query_flops` count.
+MODES = ('exact', 'cached', 'shared_context')
 
 
-def episode_flops(pieces: Dict[str, float], keypoints: int, shots: int,
-                  queries: int, steps: int, variant: str) -> float:
-    """FLOPs of one episode from per-image / per-pair pieces.
+def fit_flops(pieces: Dict[str, float], mode: str, keypoints: int, shots: int,
+              steps: int) -> float:
+    """FLOPs of ``steps`` fit steps over ``keypoints x shots`` pairs.
+
+    ``exact``: one UNet forward + backward per pair and step; ``cached``:
+    one feature pass per support image, then the map arithmetic per pair
+    and step; ``shared_context``: one UNet forward + backward per support
+    image and step, all prompts as its context tokens.
+    """
+    if mode == 'exact':
+        return steps * keypoints * shots * pieces['unet_fwd_bwd']
+    if mode == 'cached':
+        return (shots * pieces['features'] +
+                steps * keypoints * shots * pieces['maps_fwd_bwd'])
+    if mode == 'shared_context':
+        return steps * shots * pieces['shared_fwd_bwd']
+    raise ValueError(f'unknown map mode {mode!r}; one of {MODES}')
+
+
+def query_flops(pieces: Dict[str, float], mode: str, keypoints: int,
+                queries: int) -> float:
+    """FLOPs of the maps of ``keypoints`` prompts on ``queries`` images."""
+    if mode == 'exact':
+        return queries * keypoints * pieces['unet_fwd']
+    if mode == 'cached':
+        return queries * (pieces['features'] + keypoints * pieces['maps_fwd'])
+    if mode == 'shared_context':
+        return queries * pieces['shared_fwd']
+    raise ValueError(f'unknown map mode {mode!r}; one of {MODES}')
+
+
+def episode_flops(pieces: Dict[str, float],
+                  keypoints: int,
+                  shots: int,
+                  queries: int,
+                  steps: int,
+                  variant: str,
+                  warm_steps: int = 0) -> float:
+    """FLOPs of one episode from per-image / per-pair pieces: the VAE
+    encodings, the fit (``warm_steps`` cached steps first, as
+    ``WarmStartFitter``'s default first stage, then ``steps`` in the
+    ``variant`` map mode) and the query maps (in ``variant``).
 
     Args:
         pieces (dict): FLOPs of each of :data:`PIECES` for one image (VAE,
-            features) or one (prompt, image) pair (the rest).
+            features, shared-context passes) or one (prompt, image) pair
+            (the rest).
         keypoints, shots, queries, steps (int): Episode size.
-        variant (str): ``'exact'`` (one UNet pass per pair and step) or
-            ``'cached'`` (one feature pass per image, maps by matmul).
+        variant (str): The map mode, one of :data:`MODES`.
+        warm_steps (int): Cached steps before ``steps``. Defaults to 0.
     """
-    pairs, images = keypoints * shots, shots + queries
-    encode = images * pieces['vae_encode']
-    if variant == 'exact':
-        return (encode + steps * pairs * pieces['unet_fwd_bwd'] +
-                queries * keypoints * pieces['unet_fwd'])
-    if variant == 'cached':
-        return (encode + images * pieces['features'] +
-                steps * pairs * pieces['maps_fwd_bwd'] +
-                queries * keypoints * pieces['maps_fwd'])
-    raise ValueError(f'unknown variant {variant!r}')
+    encode = (shots + queries) * pieces['vae_encode']
+    warm = fit_flops(pieces, 'cached', keypoints, shots,
+                     warm_steps) if warm_steps else 0.
+    return (encode + warm +
+            fit_flops(pieces, variant, keypoints, shots, steps) +
+            query_flops(pieces, variant, keypoints, queries))
 
 
 def seconds_at(flops: float, tflops: float) -> float:
@@ -93,8 +133,12 @@ def count_flops(fn: Callable[[], object]) -> Tuple[int, object]:
     return fc.get_total_flops(), result
 
 
-def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
-    """Counted FLOPs of every piece in :data:`PIECES` (see module doc)."""
+def count_pieces(model,
+                 input_size: int,
+                 crop_size: int,
+                 keypoints: int = 17) -> Dict[str, int]:
+    """Counted FLOPs of every piece in :data:`PIECES` (see module doc);
+    the shared-context passes with ``keypoints`` context tokens."""
     backbone, head = model.backbone, model.head
     device = backbone.unet.device  # 'meta' for a random architecture
     g = torch.Generator().manual_seed(0)
@@ -134,4 +178,23 @@ def count_pieces(model, input_size: int, crop_size: int) -> Dict[str, int]:
         out['maps_fwd'], _ = count_flops(lambda: maps_from_queries(
             backbone, cached, model.context(prompt), ids, ids, map_size))
     out['maps_fwd_bwd'], _ = count_flops(maps_fwd_bwd)
+
+    # shared context: one image, all K prompts as its context tokens, the
+    # K maps' loss and the diffusion term (SharedContextMaps)
+    prompts = torch.randn(1, keypoints, c, generator=g).to(device)
+    targets = target.expand(keypoints, -1, -1)
+    kpt_ids = torch.arange(keypoints, device=device)
+
+    def shared_fwd_bwd():
+        p = prompts.clone().requires_grad_(True)
+        res = backbone(noisy, p, map_size)
+        loss = sum(
+            head.loss(res['maps'][0, kpt_ids], targets, res['dm_pred'],
+                      dm_target, weight.expand(keypoints)).values())
+        loss.backward()
+
+    out['shared_fwd_bwd'], _ = count_flops(shared_fwd_bwd)
+    with torch.no_grad():
+        out['shared_fwd'], _ = count_flops(
+            lambda: backbone(noisy, prompts, map_size))
     return out

@@ -11,7 +11,9 @@ FLOPS = dict(
     unet_fwd=100.,
     features=100.,
     maps_fwd_bwd=3.,
-    maps_fwd=1.)
+    maps_fwd=1.,
+    shared_fwd_bwd=310.,
+    shared_fwd=105.)
 
 
 def test_episode_flops_known_answers():
@@ -21,8 +23,23 @@ def test_episode_flops_known_answers():
         4 * 10 + 4 * 2 * 300 + 3 * 2 * 100
     assert episode_flops(FLOPS, 2, 1, 3, 4, 'cached') == \
         4 * 10 + 4 * 100 + 4 * 2 * 3 + 3 * 2 * 1
-    with pytest.raises(ValueError, match='variant'):
+    # shared context: one pass per image and step (all K prompts as its
+    # tokens), one per query
+    assert episode_flops(FLOPS, 2, 1, 3, 4, 'shared_context') == \
+        4 * 10 + 4 * 1 * 310 + 3 * 105
+    with pytest.raises(ValueError, match='map mode'):
         episode_flops(FLOPS, 2, 1, 3, 4, 'shared')
+
+
+def test_warm_start_adds_the_cached_stage():
+    # 5 cached steps (1 feature pass on the support, 5 x 2 pair steps),
+    # then 4 shared-context steps, queries in shared context
+    assert episode_flops(FLOPS, 2, 1, 3, 4, 'shared_context',
+                         warm_steps=5) == \
+        4 * 10 + (100 + 5 * 2 * 3) + 4 * 310 + 3 * 105
+    # no warm steps: the variant alone
+    assert episode_flops(FLOPS, 2, 5, 3, 4, 'exact', warm_steps=0) == \
+        episode_flops(FLOPS, 2, 5, 3, 4, 'exact')
 
 
 def test_memory_fit_known_answers():

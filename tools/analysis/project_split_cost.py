@@ -44,12 +44,42 @@ import torch  # noqa: E402
 
 from mmppm import analysis as bench  # noqa: E402  (shared tool helpers)
 from mmppm.analysis.split_cost import count_pieces  # noqa: E402
-from mmppm.analysis.split_cost import (PIECES, episode_flops, fit_memory,
-                                       largest_batch_within, seconds_at)
+from mmppm.analysis.split_cost import (MODES, PIECES, episode_flops,
+                                       fit_memory, largest_batch_within,
+                                       seconds_at)
 from mmppm.engine.cli import require_file, run_tool  # noqa: E402
 from mmppm.engine.cli.arg_types import non_negative_int  # noqa: E402
 from mmppm.engine.cli.arg_types import positive_float, positive_int
 from mmppm.utils.errors import ToolError  # noqa: E402
+
+#: The projected variants: the paper's exact path, the two one-pass
+#: approximations, and warm starts (100 cached steps, then a few steps of
+#: another mode: model.fitter=dict(type='WarmStartFitter', ...)).
+DEFAULT_VARIANTS = ('exact', 'cached', 'shared_context',
+                    'shared_context:20:100', 'shared_context:10:100',
+                    'exact:5:100')
+
+
+def variant_spec(text: str) -> Tuple[str, Optional[int], int]:
+    """``MODE[:STEPS[:WARM]]`` -> ``(mode, steps or None, warm)``."""
+    parts = text.split(':')
+    try:
+        if parts[0] not in MODES or len(parts) > 3:
+            raise ValueError
+        steps = int(parts[1]) if len(parts) > 1 else None
+        warm = int(parts[2]) if len(parts) > 2 else 0
+        if (steps is not None and steps < 0) or warm < 0:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'{text!r} is not MODE[:STEPS[:WARM]] with MODE one of '
+            f'{list(MODES)} and STEPS, WARM integers >= 0') from None
+    return parts[0], steps, warm
+
+
+def variant_name(mode: str, steps: int, warm: int) -> str:
+    """``'shared_context 20 (+100 cached)'``."""
+    return f'{mode} {steps}' + (f' (+{warm} cached)' if warm else '')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -70,6 +100,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         type=non_negative_int,
         default=100,
         help='optimisation steps (paper default: 100)')
+    parser.add_argument(
+        '--variants',
+        type=variant_spec,
+        nargs='+',
+        default=[variant_spec(v) for v in DEFAULT_VARIANTS],
+        help='map-mode variants, each MODE[:STEPS[:WARM]]: MODE one of '
+        f'{list(MODES)}, STEPS its fit steps (default --steps), WARM cached '
+        'steps before them (WarmStartFitter; default 0). Default: '
+        f'{" ".join(DEFAULT_VARIANTS)}')
     parser.add_argument(
         '--episodes',
         type=positive_int,
@@ -152,17 +191,25 @@ def project_flops(args) -> dict:
         components = build_random_sd_parts(args.arch, 'meta')
     model = bench.build_model(
         pretrained, args.input_size, components=components)
-    pieces = count_pieces(model, args.input_size, args.crop_size)
+    pieces = count_pieces(model, args.input_size, args.crop_size,
+                          args.keypoints)
     rows = []
     for shots in args.shots:
-        for variant in ('exact', 'cached'):
+        exact = episode_flops(pieces, args.keypoints, shots, args.queries,
+                              args.steps, 'exact')
+        for mode, steps, warm in args.variants:
+            steps = args.steps if steps is None else steps
             flops = episode_flops(pieces, args.keypoints, shots, args.queries,
-                                  args.steps, variant)
+                                  steps, mode, warm)
             rows.append(
                 dict(
                     shots=shots,
-                    variant=variant,
+                    variant=variant_name(mode, steps, warm),
+                    mode=mode,
+                    steps=steps,
+                    warm_steps=warm,
                     tflop_per_episode=flops / 1e12,
+                    less_work_than_exact=exact / flops,
                     projected={
                         str(t):
                         dict(
@@ -179,13 +226,16 @@ def project_flops(args) -> dict:
     print(f'\nProjected cost, K={args.keypoints} Q={args.queries} '
           f'steps={args.steps}, {args.episodes} episodes per split '
           '(assumed sustained throughput; not measured):')
-    head = f"{'shots':>5} {'variant':<8}{'TFLOP/episode':>15}"
+    width = max(len(r['variant']) for r in rows) + 1
+    head = (f"{'shots':>5} {'variant':<{width}}{'TFLOP/episode':>15}"
+            f"{'exact/variant':>15}")
     for t in args.sustained_tflops:
         head += f'{f"s/ep @{t:g}":>13}{f"GPU-h @{t:g}":>13}'
     print(head)
     for r in rows:
-        line = (f"{r['shots']:>5} {r['variant']:<8}"
-                f"{r['tflop_per_episode']:>15.4g}")
+        line = (f"{r['shots']:>5} {r['variant']:<{width}}"
+                f"{r['tflop_per_episode']:>15.4g}"
+                f"{r['less_work_than_exact']:>14.1f}x")
         for t in args.sustained_tflops:
             p = r['projected'][str(t)]
             line += (f"{p['s_per_episode']:>13.3g}"
