@@ -62,7 +62,7 @@ def test_random_sd_projection(proj, random_sd_dir, tmp_path):
         '--pretrained', random_sd_dir, '--input-size', '64', '--crop-size',
         '32', '--keypoints', '3', '--shots', '1', '2', '--steps', '10',
         '--queries', '2', '--episodes', '100', '--sustained-tflops', '1',
-        '--out',
+        '--variants', 'exact', 'cached', 'shared_context:4:6', '--out',
         str(out)
     ])
     saved = json.loads(out.read_text())
@@ -72,12 +72,20 @@ def test_random_sd_projection(proj, random_sd_dir, tmp_path):
     # cached map arithmetic is far cheaper than a UNet pass.
     assert g['unet_fwd_bwd'] > g['unet_fwd'] > 100 * g['maps_fwd']
     rows = {(r['shots'], r['variant']): r for r in saved['episodes']}
-    assert set(rows) == {(1, 'exact'), (1, 'cached'), (2, 'exact'),
-                         (2, 'cached')}
+    warm = 'shared_context 4 (+6 cached)'
+    assert set(rows) == {(s, v)
+                         for s in (1, 2)
+                         for v in ('exact 10', 'cached 10', warm)}
     pieces = {k: v * 1e9 for k, v in g.items()}
     expected = episode_flops(pieces, 3, 2, 2, 10, 'exact') / 1e12
-    assert rows[(2, 'exact')]['tflop_per_episode'] == pytest.approx(expected)
-    p = rows[(2, 'exact')]['projected']['1.0']
+    assert rows[(2,
+                 'exact 10')]['tflop_per_episode'] == pytest.approx(expected)
+    expected = episode_flops(pieces, 3, 2, 2, 4, 'shared_context', 6) / 1e12
+    assert rows[(2, warm)]['tflop_per_episode'] == pytest.approx(expected)
+    assert rows[(2, warm)]['less_work_than_exact'] == pytest.approx(
+        rows[(2, 'exact 10')]['tflop_per_episode'] /
+        rows[(2, warm)]['tflop_per_episode'])
+    p = rows[(2, 'exact 10')]['projected']['1.0']
     assert p['gpu_hours_per_split'] == pytest.approx(p['s_per_episode'] * 100 /
                                                      3600)
     assert 'not a measurement' in report['kind']
@@ -135,3 +143,12 @@ def test_memory_only_projection_with_checkpointing(proj, tmp_path):
     one.write_text(json.dumps(dict(runs=[run(1, 3000., False)])))
     with pytest.raises(ToolError, match='--max-batch 1 2 4'):
         proj.main(['--no-flops', '--memory-json', str(one)])
+
+
+@pytest.mark.parametrize('bad',
+                         ['fast', 'exact:x', 'exact:-1', 'cached:1:2:3'])
+def test_a_bad_variant_is_one_line(proj, bad, capsys):
+    with pytest.raises(SystemExit) as exc:
+        proj.parse_args(['--variants', bad])
+    assert exc.value.code == 2
+    assert 'is not MODE[:STEPS[:WARM]]' in capsys.readouterr().err
