@@ -42,9 +42,25 @@ CPT_ROWS: Dict[str, Row] = {
         'configs/cpt/ppm_cpt_toy-sd_mp100-bench_episodic.py',
         'data/toy_sd/cpt_toy_episodic.pth'),
 }
+WARM = 'configs/ppm/ppm_toy-sd_1shot_toy_warm-shared.py'
+#: The speed variants (docs/benchmark.md), each run like the exact-maps row
+#: (on ``--exact-seeds`` x ``--exact-shots`` with ``--exact-episodes``) so
+#: that ``variant - exact`` is paired on the same episodes.
+SPEED_ROWS: Dict[str, Row] = {
+    'ppm_shared':
+    Row('PPM (shared-context maps)', MAIN_ROWS['ppm'].config, None,
+        ('model.fitter.map_mode.type=SharedContextMaps', )),
+    'ppm_warm10':
+    Row('PPM (cached, then 10 shared-context steps)', WARM),
+    'ppm_warm20':
+    Row('PPM (cached, then 20 shared-context steps)', WARM, None,
+        ('model.fitter.steps=20', )),
+}
+#: Rows that run on the exact-maps row's seeds, shots and episodes.
+EXACT_EPISODE_ROWS = ('ppm_exact', *SPEED_ROWS)
 #: The benchmark's rows: ``make toy``'s (1-shot configs; 5-shot adds
-#: ``shots=5``) and the CPT study's.
-ROWS: Dict[str, Row] = {**MAIN_ROWS, **CPT_ROWS}
+#: ``shots=5``), the CPT study's and the speed variants.
+ROWS: Dict[str, Row] = {**MAIN_ROWS, **CPT_ROWS, **SPEED_ROWS}
 NO_SD = ('copy', )  # rows without a diffusion model to point at
 #: The claims, each ``A - B > 0``: (name, (row A, shots A), (row B, shots
 #: B)); ``shots`` None: at each shot count.
@@ -58,6 +74,11 @@ CLAIMS = (
     ('PPM+CPT - PPM+CPT (paper recipe)', ('cpt', None), ('cpt_paper', None)),
     ('PPM - feature matching', ('ppm', None), ('fm', None)),
     ('exact - cached maps', ('ppm_exact', None), ('ppm', None)),
+    ('shared-context - exact maps', ('ppm_shared', None), ('ppm_exact', None)),
+    ('cached + 10 shared-context steps - exact maps', ('ppm_warm10', None),
+     ('ppm_exact', None)),
+    ('cached + 20 shared-context steps - exact maps', ('ppm_warm20', None),
+     ('ppm_exact', None)),
     ('PPM 5-shot - 1-shot', ('ppm', 5), ('ppm', 1)),
 )
 THRESHOLD = 0.2
@@ -83,10 +104,11 @@ def plan_runs(seeds: Sequence[int],
     """The runs: cheapest first within a seed, seeds in order, the exact
     maps (the costliest) last.
 
-    The exact-maps row runs on ``exact_seeds`` x ``exact_shots`` only, with
-    ``exact_episodes`` episodes per category (default: the shot count's
-    ``episodes``); where that differs, a cached-maps run with the same
-    episodes is added, so that ``exact - cached`` is paired.
+    The exact-maps row and the speed variants (:data:`EXACT_EPISODE_ROWS`)
+    run on ``exact_seeds`` x ``exact_shots`` only, with ``exact_episodes``
+    episodes per category (default: the shot count's ``episodes``); where
+    that differs, a cached-maps run with the same episodes is added, so that
+    ``exact - cached`` is paired (and every variant with exact maps).
     """
     for key in rows:
         if key not in ROWS:
@@ -94,9 +116,12 @@ def plan_runs(seeds: Sequence[int],
                             f'{list(ROWS)}')
     runs = [
         Run(seed, k, key, episodes[k], queries) for k in shots
-        for seed in seeds for key in rows if key != 'ppm_exact'
+        for seed in seeds for key in rows if key not in EXACT_EPISODE_ROWS
     ]
-    if 'ppm_exact' in rows:
+    # the variants first, the exact maps (the costliest) last
+    costly = sorted((key for key in EXACT_EPISODE_ROWS if key in rows),
+                    key=lambda key: key == 'ppm_exact')
+    if costly:
         for k in shots:
             for seed in seeds:
                 if seed not in exact_seeds or k not in exact_shots:
@@ -105,7 +130,7 @@ def plan_runs(seeds: Sequence[int],
                 pair = Run(seed, k, 'ppm', num, queries)
                 if 'ppm' in rows and pair not in runs:
                     runs.append(pair)
-                runs.append(Run(seed, k, 'ppm_exact', num, queries))
+                runs += [Run(seed, k, key, num, queries) for key in costly]
     return runs
 
 

@@ -58,6 +58,19 @@ def test_plan_runs_every_row_per_seed_and_the_exact_row_last():
                         exact_episodes=2)
     assert [(r.key, r.episodes) for r in runs] == [('ppm', 4), ('ppm', 2),
                                                    ('ppm_exact', 2)]
+    # the speed variants run on the exact row's seeds, shots and episodes,
+    # before it, whatever order they are asked in
+    runs = tb.plan_runs([0, 1], [1, 5], ['ppm_exact', 'ppm_warm10', 'ppm'], {
+        1: 4,
+        5: 2
+    },
+                        15, [0], [1],
+                        exact_episodes=2)
+    assert [(r.seed, r.shots, r.key, r.episodes) for r in runs
+            if r.key != 'ppm'] == [(0, 1, 'ppm_warm10', 2),
+                                   (0, 1, 'ppm_exact', 2)]
+    assert tb.plan_runs([0], [1], ['ppm_shared'], {1: 4}, 15, [0], [1],
+                        2) == [tb.Run(0, 1, 'ppm_shared', 2, 15)]
     with pytest.raises(UserError, match="unknown benchmark row 'pmp'"):
         tb.plan_runs([0], [1], ['pmp'], {1: 1}, 3, [], [])
 
