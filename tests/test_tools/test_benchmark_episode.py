@@ -174,3 +174,27 @@ def test_cached_map_mode_flagged(bench, random_sd_dir, tmp_path):
     }
     assert flags['fast b=64'] == (True, True)
     assert flags['fast b=64 CachedMaps'][0] is False
+
+
+def test_warm_start_runs_beside_the_others(bench, random_sd_dir, tmp_path):
+    _, saved = run(bench, random_sd_dir, tmp_path, '--max-batch', '64',
+                   '--map-mode', 'SharedContextMaps', '--warm-start', '3:1',
+                   '--steps', '2', '--warmup-steps', '0')
+    runs = {r['label']: r for r in saved['runs']}
+    warm = runs['fast b=64 SharedContextMaps 1 steps +3 cached']
+    assert warm['warm_steps'] == 3 and len(warm['losses']) == 3 + 1
+    # the cached stage's one feature pass on the support, then one
+    # shared-context pass per step and one for the query
+    assert warm['unet_calls'] == 1 + 1 + 1
+    assert runs['fast b=64 SharedContextMaps']['unet_calls'] == 2 + 1
+    flags = {c['fast']: c for c in saved['comparisons']}
+    warm_cmp = flags['fast b=64 SharedContextMaps 1 steps +3 cached']
+    assert warm_cmp['expected_to_match'] is False
+    assert warm_cmp['loss_max_rel_diff'] is None  # other steps: no pairing
+
+
+@pytest.mark.parametrize('bad', ['3', '3:x', '1:-2', '1:2:3'])
+def test_a_bad_warm_start_is_one_line(bench, bad, capsys):
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--warm-start', bad])
+    assert 'is not WARM:STEPS' in capsys.readouterr().err

@@ -48,7 +48,7 @@ import os.path as osp
 import platform
 import time
 from contextlib import contextmanager
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 
@@ -65,7 +65,7 @@ from mmppm.engine.cli.arg_types import non_negative_int  # noqa: E402
 from mmppm.engine.cli.arg_types import positive_float, positive_int
 from mmppm.models.backbones.attn_processors import \
     CrossAttnMapProcessor  # noqa: E402
-from mmppm.models.fitters import PromptFitter, naive_episode  # noqa: E402
+from mmppm.models.fitters import PromptFitter, WarmStartFitter, naive_episode
 from mmppm.utils.errors import ToolError  # noqa: E402
 
 # the episode dataset config whose support codec makes the targets (this
@@ -85,6 +85,19 @@ def map_mode_names() -> List[str]:
     from mmppm.models.builder import registered
     from mmppm.models.map_modes import MapMode
     return registered(MapMode)
+
+
+def warm_spec(text: str) -> Tuple[int, int]:
+    """``'WARM:STEPS'`` -> ``(warm, steps)``, both integers >= 0."""
+    try:
+        warm, steps = (int(v) for v in text.split(':'))
+        if warm < 0 or steps < 0:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'{text!r} is not WARM:STEPS (two integers >= 0, e.g. 50:10)'
+        ) from None
+    return warm, steps
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -140,6 +153,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help="fast path: the map mode (model.fitter.map_mode.type), each "
         "measured (all but ExactMaps are approximations: not expected to "
         "match naive)")
+    parser.add_argument(
+        '--warm-start',
+        type=warm_spec,
+        nargs='+',
+        default=[],
+        help='fast path, also: WARM:STEPS = WARM cached steps, then STEPS '
+        'steps of each --map-mode (WarmStartFitter), each measured beside '
+        'the --steps runs')
     parser.add_argument(
         '--naive-attention',
         default='full',
@@ -317,19 +338,34 @@ def run_fast(model,
              timer: PhaseTimer,
              max_batch: int,
              checkpointing: bool,
-             map_mode: str = EXACT) -> dict:
+             map_mode: str = EXACT,
+             warm_steps: int = 0) -> dict:
     """The library path, as ``PPMEstimator.predict_episode`` runs it: the
     model's fitter and map-mode classes built with this run's ``steps``,
-    ``max_batch`` and map mode (a registered ``MapMode`` name)."""
+    ``max_batch`` and map mode (a registered ``MapMode`` name); with
+    ``warm_steps``, a ``WarmStartFitter`` whose first stage takes that many
+    cached steps."""
     backbone, device = model.backbone, timer.device
     set_one_token_shortcut(backbone, True)
     set_gradient_checkpointing(backbone, checkpointing)
-    fitter = PromptFitter(
-        steps=steps,
+    fit_cfg = dict(
         lr=model.fitter.lr,
         prompt_init_std=model.fitter.prompt_init_std,
-        prompt_scale=model.fitter.prompt_scale,
-        map_mode=dict(type=map_mode, max_batch=max_batch))
+        prompt_scale=model.fitter.prompt_scale)
+    fitter = PromptFitter(
+        steps=steps,
+        map_mode=dict(type=map_mode, max_batch=max_batch),
+        **fit_cfg)
+    if warm_steps:
+        fitter = WarmStartFitter(
+            warm_start=dict(
+                type='PromptFitter',
+                steps=warm_steps,
+                map_mode=dict(type='CachedMaps', max_batch=max_batch),
+                **fit_cfg),
+            steps=steps,
+            map_mode=dict(type=map_mode, max_batch=max_batch),
+            **fit_cfg)
     mode = fitter.map_mode.bind(backbone, model.context, model.autocast)
     images = episode['images'].to(device)
     targets, visible = episode['targets'], episode['visible']
@@ -355,12 +391,16 @@ def run_fast(model,
     finally:
         set_gradient_checkpointing(backbone, False)
     losses = list(fit.losses)
+    num_pairs = int((visible > 0).sum())
     calls = mode.unet_calls(
-        steps=len(losses),
-        num_pairs=int((visible > 0).sum()),
+        steps=len(losses) - warm_steps,
+        num_pairs=num_pairs,
         num_supports=num_shots,
         num_queries=maps.shape[0],
         num_prompts=num_kpts)
+    if warm_steps:
+        calls += fitter.warm_start.map_mode.fit_unet_calls(
+            warm_steps, num_pairs, num_shots)
     return dict(
         losses=losses,
         prompts=prompts,
@@ -370,12 +410,14 @@ def run_fast(model,
 
 
 def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:
-    """One untimed warm-up run, then one timed run with peak memory."""
+    """One untimed warm-up run, then one timed run with peak memory
+    (``steps`` in ``kwargs``: this run's steps; default ``--steps``)."""
+    steps = kwargs.pop('steps', args.steps)
     warmup_s = 0.
     if args.warmup_steps:  # (includes torch.compile's compilation)
         start = time.perf_counter()
         fn(episode=episode,
-           steps=min(args.warmup_steps, args.steps),
+           steps=min(args.warmup_steps, steps),
            seed=args.seed,
            timer=PhaseTimer(device),
            **kwargs)
@@ -386,7 +428,7 @@ def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:
         start = time.perf_counter()
         result = fn(
             episode=episode,
-            steps=args.steps,
+            steps=steps,
             seed=args.seed,
             timer=timer,
             **kwargs)
@@ -400,7 +442,7 @@ def measure(fn, args, episode, device: torch.device, **kwargs) -> dict:
         encode_s=timer.times.get('encode', 0.),
         fit_s=fit_s,
         query_s=query_s,
-        steps_per_s=args.steps / fit_s if fit_s > 0 else None,
+        steps_per_s=steps / fit_s if fit_s > 0 else None,
         query_images_per_s=num_q / query_s if query_s > 0 else None,
         **mem)
     return result
@@ -442,7 +484,9 @@ def compare(naive: dict, fast: dict, rtol: float) -> dict:
     """Agreement of the fast run with the naive reference."""
     a = torch.tensor(naive['losses'], dtype=torch.float64)
     b = torch.tensor(fast['losses'], dtype=torch.float64)
-    if len(a):
+    if len(a) != len(b):  # another number of steps (a warm start)
+        loss_rel = None
+    elif len(a):
         loss_rel = float(((a - b).abs() / a.abs().clamp(min=1e-12)).max())
     else:
         loss_rel = 0.
@@ -465,7 +509,7 @@ def compare(naive: dict, fast: dict, rtol: float) -> dict:
         keypoint_agreement=float(kp_equal.float().mean()),
         keypoint_agreement_up_to_ties=float((kp_equal | tie).float().mean()),
         loss_rtol=rtol,
-        losses_match=bool(loss_rel <= rtol))
+        losses_match=loss_rel is not None and loss_rel <= rtol)
 
 
 # ------------------------------------------------------------------- main
@@ -496,7 +540,8 @@ def print_table(report: dict) -> None:
               f"{_fmt(r.get('speedup_episode'), '.2f'):>9}")
     for c in report['comparisons']:
         print(f"{c['fast']} vs naive: loss max rel diff "
-              f"{c['loss_max_rel_diff']:.2e} (tol {c['loss_rtol']:.0e}: "
+              f"{_fmt(c['loss_max_rel_diff'], '.2e')} "
+              f"(tol {c['loss_rtol']:.0e}: "
               f"{'OK' if c['losses_match'] else 'MISMATCH'}"
               f"{'' if c['expected_to_match'] else ', approximation'}), "
               "map max abs diff "
@@ -555,7 +600,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         ckpt = dict(
             off=[False], on=[True], both=[False,
                                           True])[args.gradient_checkpointing]
-        for mode in args.map_mode:
+        variants = [(mode, 0, args.steps) for mode in args.map_mode
+                    ] + [(mode, warm, steps) for mode in args.map_mode
+                         for warm, steps in args.warm_start]
+        for mode, warm, steps in variants:
             for b in args.max_batch:
                 for use_ckpt in ckpt:
                     res = measure_or_oom(
@@ -566,10 +614,14 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                         model=model,
                         max_batch=b,
                         checkpointing=use_ckpt,
-                        map_mode=mode)
-                    label = (f"fast b={b}{' ckpt' if use_ckpt else ''}"
-                             f"{' compiled' if args.compile else ''}"
-                             f"{'' if mode == EXACT else ' ' + mode}")
+                        map_mode=mode,
+                        warm_steps=warm,
+                        steps=steps)
+                    label = (
+                        f"fast b={b}{' ckpt' if use_ckpt else ''}"
+                        f"{' compiled' if args.compile else ''}"
+                        f"{'' if mode == EXACT else ' ' + mode}"
+                        f"{f' {steps} steps +{warm} cached' if warm else ''}")
                     runs.append(
                         dict(
                             res,
@@ -579,6 +631,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                             gradient_checkpointing=use_ckpt,
                             compiled=args.compile,
                             map_mode=mode,
+                            warm_steps=warm,
                             dtype=effective))
 
     naive = next((r for r in runs if r['path'] == 'naive'), None)
@@ -594,7 +647,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             comparisons.append(
                 dict(
                     fast=r['label'],
-                    expected_to_match=r['map_mode'] == EXACT,
+                    expected_to_match=(r['map_mode'] == EXACT
+                                       and not r.get('warm_steps')),
                     **compare(naive, r, rtol)))
     device_name = (
         torch.cuda.get_device_name(device) if device.type == 'cuda' else
