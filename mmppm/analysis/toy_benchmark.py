@@ -50,6 +50,10 @@ SPEED_ROWS: Dict[str, Row] = {
     'ppm_shared':
     Row('PPM (shared-context maps)', MAIN_ROWS['ppm'].config, None,
         ('model.fitter.map_mode.type=SharedContextMaps', )),
+    'ppm_shared30':
+    Row('PPM (shared-context maps, 30 steps)', MAIN_ROWS['ppm'].config, None,
+        ('model.fitter.map_mode.type=SharedContextMaps',
+         'model.fitter.steps=30')),
     'ppm_warm10':
     Row('PPM (cached, then 10 shared-context steps)', WARM),
     'ppm_warm20':
@@ -75,6 +79,8 @@ CLAIMS = (
     ('PPM - feature matching', ('ppm', None), ('fm', None)),
     ('exact - cached maps', ('ppm_exact', None), ('ppm', None)),
     ('shared-context - exact maps', ('ppm_shared', None), ('ppm_exact', None)),
+    ('shared-context, 30 steps - exact maps', ('ppm_shared30', None),
+     ('ppm_exact', None)),
     ('cached + 10 shared-context steps - exact maps', ('ppm_warm10', None),
      ('ppm_exact', None)),
     ('cached + 20 shared-context steps - exact maps', ('ppm_warm20', None),
