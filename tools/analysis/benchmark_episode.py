@@ -100,6 +100,13 @@ def warm_spec(text: str) -> Tuple[int, int]:
     return warm, steps
 
 
+def variant_label(steps: int, warm: int, default_steps: int) -> str:
+    """``' 30 steps'`` / ``' 20 steps +50 cached'`` for a run whose steps
+    differ from ``--steps`` or that starts warm; ``''`` otherwise."""
+    label = f' {steps} steps' if warm or steps != default_steps else ''
+    return label + (f' +{warm} cached' if warm else '')
+
+
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Time one synthetic PPM episode, naive vs fast.')
@@ -617,11 +624,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                         map_mode=mode,
                         warm_steps=warm,
                         steps=steps)
-                    label = (
-                        f"fast b={b}{' ckpt' if use_ckpt else ''}"
-                        f"{' compiled' if args.compile else ''}"
-                        f"{'' if mode == EXACT else ' ' + mode}"
-                        f"{f' {steps} steps +{warm} cached' if warm else ''}")
+                    label = (f"fast b={b}{' ckpt' if use_ckpt else ''}"
+                             f"{' compiled' if args.compile else ''}"
+                             f"{'' if mode == EXACT else ' ' + mode}"
+                             f'{variant_label(steps, warm, args.steps)}')
                     runs.append(
                         dict(
                             res,
