@@ -193,6 +193,15 @@ def test_warm_start_runs_beside_the_others(bench, random_sd_dir, tmp_path):
     assert warm_cmp['loss_max_rel_diff'] is None  # other steps: no pairing
 
 
+def test_exact_maps_at_other_steps_are_not_expected_to_match(
+        bench, random_sd_dir, tmp_path):
+    _, saved = run(bench, random_sd_dir, tmp_path, '--max-batch', '64',
+                   '--warm-start', '0:1', '--steps', '2', '--warmup-steps',
+                   '0')
+    flags = {c['fast']: c['expected_to_match'] for c in saved['comparisons']}
+    assert flags == {'fast b=64': True, 'fast b=64 1 steps': False}
+
+
 @pytest.mark.parametrize('bad', ['3', '3:x', '1:-2', '1:2:3'])
 def test_a_bad_warm_start_is_one_line(bench, bad, capsys):
     with pytest.raises(SystemExit):

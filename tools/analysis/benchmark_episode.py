@@ -638,6 +638,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                             compiled=args.compile,
                             map_mode=mode,
                             warm_steps=warm,
+                            steps=steps,
                             dtype=effective))
 
     naive = next((r for r in runs if r['path'] == 'naive'), None)
@@ -654,7 +655,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                 dict(
                     fast=r['label'],
                     expected_to_match=(r['map_mode'] == EXACT
-                                       and not r.get('warm_steps')),
+                                       and not r.get('warm_steps')
+                                       and r.get('steps') == args.steps),
                     **compare(naive, r, rtol)))
     device_name = (
         torch.cuda.get_device_name(device) if device.type == 'cuda' else
