@@ -19,10 +19,12 @@
 #
 # Runs, each a separate process (memory of one does not leak into the next):
 #   1. 17 keypoints, 1-shot, 100 steps: naive vs fast (fast: max_batch 17;
-#      map modes ExactMaps and CachedMaps).
+#      map modes ExactMaps, CachedMaps and SharedContextMaps, each also at
+#      60 % of the steps: the fast variant of docs/benchmark.md).
 #      The naive path costs ~17x the fast one per step; NAIVE_STEPS (default
 #      10) steps are timed for it and its steps/s is what to compare.
-#   2. 17 keypoints, 5-shot, 100 steps, fast only, max_batch 85 and 32.
+#   2. 17 keypoints, 5-shot, 100 steps, fast only, max_batch 85 and 32; the
+#      fast variant (shared-context maps at 60 % of the steps) at 85.
 #   3. 68 keypoints, 5-shot (340 pairs) memory check, fast only, few steps,
 #      max_batch 20 40 80 160, with and without gradient checkpointing.
 #   4. Counted FLOPs of the pieces (project_split_cost.py, CPU side): the
@@ -66,15 +68,21 @@ BENCH=("$PY" tools/analysis/benchmark_episode.py)
 # 1a. naive reference, 17 keypoints 1-shot (fp32 by definition), few steps.
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 1 --steps "$NAIVE_STEPS" \
     --paths naive fast --max-batch 17 --out "$OUT/k17_s1_naive_vs_fast.json"
-# 1b. fast path, the paper's 100 steps; exact maps and the cached-features
-#     approximation (model.fitter.map_mode=dict(type='CachedMaps')).
+# 1b. fast path, the paper's 100 steps; exact maps and the approximations
+#     (model.fitter.map_mode=dict(type='CachedMaps' / 'SharedContextMaps')),
+#     each also at 60 % of the steps (the fast variant's count).
+VARIANT_STEPS=$(( STEPS * 6 / 10 ))
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 1 --steps "$STEPS" \
     --paths fast --max-batch 17 --map-mode ExactMaps CachedMaps \
+    SharedContextMaps --warm-start "0:$VARIANT_STEPS" \
     --out "$OUT/k17_s1_fast.json"
 # 2. 5-shot (85 pairs). max_batch 85 = one call per step; 32 splits some
 #    keypoints' shots across chunks (exact since 57b18d3's per-pair weights).
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 5 --steps "$STEPS" \
     --paths fast --max-batch 85 32 --out "$OUT/k17_s5_fast.json"
+"${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 5 --steps "$STEPS" \
+    --paths fast --max-batch 85 --map-mode SharedContextMaps \
+    --warm-start "0:$VARIANT_STEPS" --out "$OUT/k17_s5_variant.json"
 # 3. 68 keypoints 5-shot: 340 pairs. Peak memory per chunk size, with and
 #    without gradient checkpointing; a few steps suffice for memory and s/step.
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 68 --shots 5 --steps "$MEM_STEPS" \
@@ -106,9 +114,11 @@ for path in sorted(glob.glob(f'{out}/*.json')):
         if r.get('oom'):
             print(f'{path.split("/")[-1]:<28}{r["label"]:<20}  out of memory')
             continue
-        # Projected to the configured STEPS: one-off costs (encode, query)
-        # plus STEPS optimisation steps at the measured rate.
-        per_ep = r['encode_s'] + r['query_s'] + steps / r['steps_per_s']
+        # Projected to the configured STEPS (a run at another step count,
+        # e.g. the fast variant's 60 %, to the same share of them): one-off
+        # costs (encode, query) plus the steps at the measured rate.
+        run_steps = steps * r.get('steps', n) / n
+        per_ep = r['encode_s'] + r['query_s'] + run_steps / r['steps_per_s']
         print(f'{path.split("/")[-1]:<28}{r["label"]:<20}'
               f'{r["episode_s"]:>10.2f}{r["steps_per_s"]:>9.2f}'
               f'{r["peak_mem_mb"] / 1024:>9.1f}'
@@ -122,8 +132,10 @@ for path in sorted(glob.glob(f'{out}/*.json')):
                   f'({flops["unet_fwd_bwd"]:.4g} GFLOP per pair-step, '
                   'counted)')
     for c in rep['comparisons']:
+        rel = c['loss_max_rel_diff']
         print(f'  {c["fast"]} vs naive: loss rel diff '
-              f'{c["loss_max_rel_diff"]:.1e} (tol {c["loss_rtol"]:.0e}, '
+              f'{"-" if rel is None else format(rel, ".1e")} '
+              f'(tol {c["loss_rtol"]:.0e}, '
               f'{"OK" if c["losses_match"] else "MISMATCH"})')
 print(f'GPU-h/split = s/episode x {EPISODES} / 3600 for the measured steps; '
       f'the last column projects each run to {steps} steps.')
