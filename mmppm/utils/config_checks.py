@@ -162,12 +162,12 @@ def _check_pipeline(pipeline, where: str, registry) -> None:
 def _check_moved_model_keys(model: dict) -> None:
     """A key of the flat PPM layout (``model.test_cfg.steps``,
     ``model.head.map_loss``, ...) says where it moved."""
-    from mmppm.models.pose_estimators.ppm_cfg import MOVED_KEYS
+    from mmppm.models.pose_estimators.ppm_cfg import (MOVED_KEYS,
+                                                      check_moved_keys)
     for what in MOVED_KEYS:
         part = model.get(what.split('.')[-1])
-        for key, new in MOVED_KEYS[what].items():
-            if isinstance(part, dict) and key in part:
-                raise ConfigError(f'{what}.{key} moved to {new}')
+        if isinstance(part, dict):
+            check_moved_keys(part, what, ConfigError)
 
 
 def _model_parts() -> dict:

@@ -2,7 +2,7 @@
 """The ``test_cfg`` and ``train_cfg`` of :class:`PPMEstimator`: defaults,
 validation (errors name the key and the fix) and the keys that moved to
 nested components (``model.fitter``, ``model.head.loss``)."""
-from typing import Dict, Optional
+from typing import Dict, Optional, Type
 
 from mmppm.utils.errors import UserError
 from mmppm.utils.numerics import is_int
@@ -71,12 +71,14 @@ TRAIN_MAP_MODES = (ExactMaps, CachedMaps)
 CPT_RECIPES = ('paper', 'episodic')
 
 
-def check_moved_keys(cfg: Optional[dict], what: str) -> None:
+def check_moved_keys(cfg: Optional[dict],
+                     what: str,
+                     error: Type[UserError] = UserError) -> None:
     """A key of the flat layout in ``cfg`` (at config path ``what``) is an
-    error saying where it moved (:data:`MOVED_KEYS`)."""
+    ``error`` saying where it moved (:data:`MOVED_KEYS`)."""
     for key, new in MOVED_KEYS.get(what, {}).items():
         if key in (cfg or {}):
-            raise UserError(f'{what}.{key} moved to {new}')
+            raise error(f'{what}.{key} moved to {new}')
 
 
 def merge_cfg(default: dict, cfg: Optional[dict], what: str) -> dict:
