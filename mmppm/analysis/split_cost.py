@@ -13,7 +13,7 @@ sustained throughput (:func:`seconds_at`). Peak memory is fitted as
 :func:`largest_batch_within`).
 """
 import math
-from typing import Callable, Dict, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import torch
 
@@ -31,22 +31,29 @@ PIECES = ('vae_encode', 'unet_fwd_bwd', 'unet_fwd', 'features', 'maps_fwd_bwd',
 MODES = ('exact', 'cached', 'shared_context')
 
 
-def fit_flops(pieces: Dict[str, float], mode: str, keypoints: int, shots: int,
-              steps: int) -> float:
+def fit_flops(pieces: Dict[str, float],
+              mode: str,
+              keypoints: int,
+              shots: int,
+              steps: int,
+              shots_per_step: Optional[int] = None) -> float:
     """FLOPs of ``steps`` fit steps over ``keypoints x shots`` pairs.
 
     ``exact``: one UNet forward + backward per pair and step; ``cached``:
     one feature pass per support image, then the map arithmetic per pair
     and step; ``shared_context``: one UNet forward + backward per support
-    image and step, all prompts as its context tokens.
+    image and step, all prompts as its context tokens. With
+    ``shots_per_step`` (``PromptFitter``'s), each step works on that many
+    of the shots (the cached features are still computed for all).
     """
+    per_step = shots if shots_per_step is None else min(shots, shots_per_step)
     if mode == 'exact':
-        return steps * keypoints * shots * pieces['unet_fwd_bwd']
+        return steps * keypoints * per_step * pieces['unet_fwd_bwd']
     if mode == 'cached':
         return (shots * pieces['features'] +
-                steps * keypoints * shots * pieces['maps_fwd_bwd'])
+                steps * keypoints * per_step * pieces['maps_fwd_bwd'])
     if mode == 'shared_context':
-        return steps * shots * pieces['shared_fwd_bwd']
+        return steps * per_step * pieces['shared_fwd_bwd']
     raise ValueError(f'unknown map mode {mode!r}; one of {MODES}')
 
 
@@ -68,7 +75,8 @@ def episode_flops(pieces: Dict[str, float],
                   queries: int,
                   steps: int,
                   variant: str,
-                  warm_steps: int = 0) -> float:
+                  warm_steps: int = 0,
+                  shots_per_step: Optional[int] = None) -> float:
     """FLOPs of one episode from per-image / per-pair pieces: the VAE
     encodings, the fit (``warm_steps`` cached steps first, as
     ``WarmStartFitter``'s default first stage, then ``steps`` in the
@@ -81,13 +89,16 @@ def episode_flops(pieces: Dict[str, float],
         keypoints, shots, queries, steps (int): Episode size.
         variant (str): The map mode, one of :data:`MODES`.
         warm_steps (int): Cached steps before ``steps``. Defaults to 0.
+        shots_per_step (int, optional): Shots each step of ``steps`` works
+            on (:func:`fit_flops`). Defaults to all.
     """
     encode = (shots + queries) * pieces['vae_encode']
     warm = fit_flops(pieces, 'cached', keypoints, shots,
                      warm_steps) if warm_steps else 0.
-    return (encode + warm +
-            fit_flops(pieces, variant, keypoints, shots, steps) +
-            query_flops(pieces, variant, keypoints, queries))
+    return (
+        encode + warm +
+        fit_flops(pieces, variant, keypoints, shots, steps, shots_per_step) +
+        query_flops(pieces, variant, keypoints, queries))
 
 
 def seconds_at(flops: float, tflops: float) -> float:

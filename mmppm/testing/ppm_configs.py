@@ -59,7 +59,8 @@ def estimator_cfg(sd_dir: str, **parts) -> dict:
 
 
 #: ``PromptFitter`` arguments among :func:`build_ppm_estimator`'s keywords.
-FIT_KEYS = ('steps', 'lr', 'prompt_init_std', 'prompt_scale', 'early_stop')
+FIT_KEYS = ('steps', 'lr', 'prompt_init_std', 'prompt_scale', 'early_stop',
+            'shots_per_step')
 
 
 def build_ppm_estimator(sd_dir: str,

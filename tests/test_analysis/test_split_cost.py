@@ -42,6 +42,23 @@ def test_warm_start_adds_the_cached_stage():
         episode_flops(FLOPS, 2, 5, 3, 4, 'exact')
 
 
+def test_shots_per_step_counts_the_steps_on_a_subset_of_the_shots():
+    # K=2, S=5, Q=3, T=4, 2 shots per step: 8 images encoded, each step
+    # on 2 of the 5 supports (cached: features of all 5 still computed)
+    assert episode_flops(FLOPS, 2, 5, 3, 4, 'shared_context',
+                         shots_per_step=2) == \
+        8 * 10 + 4 * 2 * 310 + 3 * 105
+    assert episode_flops(FLOPS, 2, 5, 3, 4, 'exact', shots_per_step=2) == \
+        8 * 10 + 4 * 2 * 2 * 300 + 3 * 2 * 100
+    assert episode_flops(FLOPS, 2, 5, 3, 4, 'cached', shots_per_step=2) == \
+        8 * 10 + 5 * 100 + 4 * 2 * 2 * 3 + 3 * (100 + 2 * 1)
+    # as many per step as there are shots (or more): the full fit
+    for per_step in (5, 9):
+        assert episode_flops(FLOPS, 2, 5, 3, 4, 'exact',
+                             shots_per_step=per_step) == \
+            episode_flops(FLOPS, 2, 5, 3, 4, 'exact')
+
+
 def test_memory_fit_known_answers():
     base, per_pair = fit_memory([(1, 1500.), (2, 2000.), (4, 3000.)])
     assert base == pytest.approx(1000.) and per_pair == pytest.approx(500.)

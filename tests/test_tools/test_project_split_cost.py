@@ -62,7 +62,8 @@ def test_random_sd_projection(proj, random_sd_dir, tmp_path):
         '--pretrained', random_sd_dir, '--input-size', '64', '--crop-size',
         '32', '--keypoints', '3', '--shots', '1', '2', '--steps', '10',
         '--queries', '2', '--episodes', '100', '--sustained-tflops', '1',
-        '--variants', 'exact', 'cached', 'shared_context:4:6', '--out',
+        '--variants', 'exact', 'cached', 'shared_context:4:6',
+        'shared_context:10:0:1', '--out',
         str(out)
     ])
     saved = json.loads(out.read_text())
@@ -73,9 +74,10 @@ def test_random_sd_projection(proj, random_sd_dir, tmp_path):
     assert g['unet_fwd_bwd'] > g['unet_fwd'] > 100 * g['maps_fwd']
     rows = {(r['shots'], r['variant']): r for r in saved['episodes']}
     warm = 'shared_context 4 (+6 cached)'
+    one = 'shared_context 10 (1 shots/step)'
     assert set(rows) == {(s, v)
                          for s in (1, 2)
-                         for v in ('exact 10', 'cached 10', warm)}
+                         for v in ('exact 10', 'cached 10', warm, one)}
     pieces = {k: v * 1e9 for k, v in g.items()}
     expected = episode_flops(pieces, 3, 2, 2, 10, 'exact') / 1e12
     assert rows[(2,
@@ -85,6 +87,11 @@ def test_random_sd_projection(proj, random_sd_dir, tmp_path):
     assert rows[(2, warm)]['less_work_than_exact'] == pytest.approx(
         rows[(2, 'exact 10')]['tflop_per_episode'] /
         rows[(2, warm)]['tflop_per_episode'])
+    # one of the two shots per step: the steps cost what they cost 1-shot
+    expected = episode_flops(pieces, 3, 2, 2, 10, 'shared_context', 0,
+                             1) / 1e12
+    assert rows[(2, one)]['tflop_per_episode'] == pytest.approx(expected)
+    assert rows[(2, one)]['shots_per_step'] == 1
     p = rows[(2, 'exact 10')]['projected']['1.0']
     assert p['gpu_hours_per_split'] == pytest.approx(p['s_per_episode'] * 100 /
                                                      3600)
@@ -145,10 +152,11 @@ def test_memory_only_projection_with_checkpointing(proj, tmp_path):
         proj.main(['--no-flops', '--memory-json', str(one)])
 
 
-@pytest.mark.parametrize('bad',
-                         ['fast', 'exact:x', 'exact:-1', 'cached:1:2:3'])
+@pytest.mark.parametrize(
+    'bad', ['fast', 'exact:x', 'exact:-1', 'cached:1:2:0', 'cached:1:2:3:4'])
 def test_a_bad_variant_is_one_line(proj, bad, capsys):
     with pytest.raises(SystemExit) as exc:
         proj.parse_args(['--variants', bad])
     assert exc.value.code == 2
-    assert 'is not MODE[:STEPS[:WARM]]' in capsys.readouterr().err
+    assert 'is not MODE[:STEPS[:WARM[:SHOTS_PER_STEP]]]' in capsys.readouterr(
+    ).err

@@ -60,26 +60,35 @@ DEFAULT_VARIANTS = ('exact', 'cached', 'shared_context',
                     'exact:5:100')
 
 
-def variant_spec(text: str) -> Tuple[str, Optional[int], int]:
-    """``MODE[:STEPS[:WARM]]`` -> ``(mode, steps or None, warm)``."""
+def variant_spec(text: str) -> Tuple[str, Optional[int], int, Optional[int]]:
+    """``MODE[:STEPS[:WARM[:SHOTS_PER_STEP]]]`` -> ``(mode, steps or None,
+    warm, shots_per_step or None)``."""
     parts = text.split(':')
     try:
-        if parts[0] not in MODES or len(parts) > 3:
+        if parts[0] not in MODES or len(parts) > 4:
             raise ValueError
         steps = int(parts[1]) if len(parts) > 1 else None
         warm = int(parts[2]) if len(parts) > 2 else 0
-        if (steps is not None and steps < 0) or warm < 0:
+        per_step = int(parts[3]) if len(parts) > 3 else None
+        if ((steps is not None and steps < 0) or warm < 0
+                or (per_step is not None and per_step < 1)):
             raise ValueError
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f'{text!r} is not MODE[:STEPS[:WARM]] with MODE one of '
-            f'{list(MODES)} and STEPS, WARM integers >= 0') from None
-    return parts[0], steps, warm
+            f'{text!r} is not MODE[:STEPS[:WARM[:SHOTS_PER_STEP]]] with MODE '
+            f'one of {list(MODES)}, STEPS and WARM integers >= 0 and '
+            'SHOTS_PER_STEP an integer >= 1') from None
+    return parts[0], steps, warm, per_step
 
 
-def variant_name(mode: str, steps: int, warm: int) -> str:
-    """``'shared_context 20 (+100 cached)'``."""
-    return f'{mode} {steps}' + (f' (+{warm} cached)' if warm else '')
+def variant_name(mode: str,
+                 steps: int,
+                 warm: int,
+                 shots_per_step: Optional[int] = None) -> str:
+    """``'shared_context 20 (+100 cached)'``, ``'shared_context 100 (2
+    shots/step)'``."""
+    return (f'{mode} {steps}' + (f' (+{warm} cached)' if warm else '') +
+            (f' ({shots_per_step} shots/step)' if shots_per_step else ''))
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -105,9 +114,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         type=variant_spec,
         nargs='+',
         default=[variant_spec(v) for v in DEFAULT_VARIANTS],
-        help='map-mode variants, each MODE[:STEPS[:WARM]]: MODE one of '
-        f'{list(MODES)}, STEPS its fit steps (default --steps), WARM cached '
-        'steps before them (WarmStartFitter; default 0). Default: '
+        help='map-mode variants, each MODE[:STEPS[:WARM[:SHOTS_PER_STEP]]]: '
+        f'MODE one of {list(MODES)}, STEPS its fit steps (default --steps), '
+        'WARM cached steps before them (WarmStartFitter; default 0), '
+        'SHOTS_PER_STEP the shots each of those steps works on '
+        '(model.fitter.shots_per_step; default all). Default: '
         f'{" ".join(DEFAULT_VARIANTS)}')
     parser.add_argument(
         '--episodes',
@@ -197,17 +208,18 @@ def project_flops(args) -> dict:
     for shots in args.shots:
         exact = episode_flops(pieces, args.keypoints, shots, args.queries,
                               args.steps, 'exact')
-        for mode, steps, warm in args.variants:
+        for mode, steps, warm, per_step in args.variants:
             steps = args.steps if steps is None else steps
             flops = episode_flops(pieces, args.keypoints, shots, args.queries,
-                                  steps, mode, warm)
+                                  steps, mode, warm, per_step)
             rows.append(
                 dict(
                     shots=shots,
-                    variant=variant_name(mode, steps, warm),
+                    variant=variant_name(mode, steps, warm, per_step),
                     mode=mode,
                     steps=steps,
                     warm_steps=warm,
+                    shots_per_step=per_step,
                     tflop_per_episode=flops / 1e12,
                     less_work_than_exact=exact / flops,
                     projected={

@@ -12,7 +12,8 @@ from mmppm.utils import check_finite
 from mmppm.utils.errors import UserError
 from mmppm.utils.numerics import is_finite_number, is_int
 from ..builder import build_component
-from ..map_modes import FitPairs, MapMode, neutral_queries
+from ..map_modes import (FitPairs, MapMode, neutral_queries, pairs_on_images,
+                         sample_shots)
 from ..utils import loss_plateaued, prompt_pair_weights
 
 
@@ -81,6 +82,12 @@ class PromptFitter:
         early_stop (dict, optional): ``dict(patience, min_rel_improvement)``:
             stop once the map loss has not improved by that fraction over
             ``patience`` steps. Defaults to None.
+        shots_per_step (int, optional): Each step fits on this many of the
+            support images (those with a visible keypoint), drawn anew from
+            the episode's generator: a k-shot fit at ``shots_per_step / k``
+            of the per-step work (a speed variant, docs/benchmark.md). None
+            or a number >= the shots: every image at every step (the
+            paper; bit-identical). Defaults to None.
         map_mode (dict): The registered
             :class:`~mmppm.models.map_modes.MapMode` computing the maps of
             the fit and of the queries: ``dict(type='ExactMaps')`` (the
@@ -100,6 +107,7 @@ class PromptFitter:
                  prompt_init_std: float = 1.0,
                  prompt_scale: Union[None, float, str] = None,
                  early_stop: Optional[dict] = None,
+                 shots_per_step: Optional[int] = None,
                  map_mode: dict = dict(type='ExactMaps'),
                  what: str = 'model.fitter') -> None:
         if not is_int(steps) or steps < 0:
@@ -115,7 +123,13 @@ class PromptFitter:
                 (is_finite_number(prompt_scale) and prompt_scale > 0)):
             raise UserError(f"{what}.prompt_scale must be None, 'auto' or a "
                             f'number > 0, got {prompt_scale!r}')
+        if shots_per_step is not None and (not is_int(shots_per_step)
+                                           or shots_per_step < 1):
+            raise UserError(f'{what}.shots_per_step must be None or an '
+                            f'integer >= 1, got {shots_per_step!r}')
         self.steps = int(steps)
+        self.shots_per_step = (None if shots_per_step is None else
+                               int(shots_per_step))
         self.lr = float(lr)
         self.prompt_init_std = float(prompt_init_std)
         self.prompt_scale = prompt_scale
@@ -207,14 +221,24 @@ class PromptFitter:
                          targets.to(device)[img_ids, kpt_ids],
                          prompt_pair_weights(kpt_ids, num_kpts, 'sum'))
         state = mode.prepare(support_latents, generator)
+        usable = torch.unique(img_ids)  # images with a visible keypoint
+        subsample = (
+            self.shots_per_step is not None
+            and self.shots_per_step < len(usable))
         losses, map_losses = [], []
         for step in range(self.steps):
+            step_state, step_pairs = state, pairs
+            if subsample:
+                shots = sample_shots(usable, self.shots_per_step, generator)
+                step_state = mode.select_images(state, shots)
+                step_pairs = pairs_on_images(pairs, shots, num_kpts)
             # prompts as a leaf: each chunk's graph is freed after its
             # backward; d loss / d params = scale * d loss / d prompts
             prompts = (params.detach() * scale).requires_grad_(True)
             grad = torch.zeros_like(prompts)
             total = total_map = 0.
-            for terms in mode.fit_terms(state, prompts, pairs, generator):
+            for terms in mode.fit_terms(step_state, prompts, step_pairs,
+                                        generator):
                 terms_loss = head.loss(**terms)
                 loss = sum(terms_loss.values())
                 grad += torch.autograd.grad(loss, prompts)[0]

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from mmppm.utils.errors import UserError
 from mmppm.utils.numerics import is_int
+from ..utils import prompt_pair_weights
 
 
 class FitPairs(NamedTuple):
@@ -28,6 +29,29 @@ class FitPairs(NamedTuple):
 
     def __len__(self) -> int:
         return len(self.kpt_ids)
+
+
+def pairs_on_images(pairs: FitPairs, image_ids: Tensor,
+                    num_prompts: int) -> FitPairs:
+    """The pairs whose support image is one of ``image_ids`` (sorted),
+    their images renumbered to positions in ``image_ids`` and their weights
+    recomputed over these pairs: each prompt's loss is the mean over its
+    visible shots among those images (paper Eq. 4 on a subset of the
+    shots)."""
+    keep = torch.isin(pairs.img_ids, image_ids)
+    kpt_ids = pairs.kpt_ids[keep]
+    return FitPairs(kpt_ids, torch.searchsorted(image_ids,
+                                                pairs.img_ids[keep]),
+                    pairs.targets[keep],
+                    prompt_pair_weights(kpt_ids, num_prompts, 'sum'))
+
+
+def sample_shots(usable: Tensor, num: int,
+                 generator: torch.Generator) -> Tensor:
+    """``num`` of the ``usable`` image indices (sorted), drawn without
+    replacement from ``generator``."""
+    pick = torch.randperm(len(usable), generator=generator)[:num]
+    return usable[pick.to(usable.device)].sort().values
 
 
 def chunks(n: int, size: int) -> Iterator[slice]:
@@ -106,6 +130,13 @@ class MapMode:
         Defaults to the latents themselves.
         """
         return latents
+
+    def select_images(self, state, img_ids: Tensor):
+        """The part of :meth:`prepare`'s ``state`` that belongs to the
+        support images ``img_ids`` (a step on a subset of the shots,
+        ``PromptFitter``'s ``shots_per_step``). Defaults to
+        ``state[img_ids]`` (a tensor of latents)."""
+        return state[img_ids]
 
     def fit_terms(self, state, prompts: Tensor, pairs: FitPairs,
                   generator: torch.Generator) -> Iterator[dict]:

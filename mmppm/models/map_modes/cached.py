@@ -68,6 +68,12 @@ class CachedMaps(MapMode):
         return neutral_queries(self.backbone, latents, generator, self.context,
                                self.autocast)
 
+    def select_images(self, state, img_ids: Tensor):
+        return type(state)({
+            name: q[img_ids]
+            for name, q in state.queries.items()
+        }, state.latent_hw)
+
     def fit_terms(self, state, prompts: Tensor, pairs: FitPairs,
                   generator: torch.Generator) -> Iterator[dict]:
         map_size = tuple(pairs.targets.shape[-2:])
