@@ -193,6 +193,22 @@ def test_warm_start_runs_beside_the_others(bench, random_sd_dir, tmp_path):
     assert warm_cmp['loss_max_rel_diff'] is None  # other steps: no pairing
 
 
+def test_shots_per_step_runs_beside_the_others(bench, random_sd_dir,
+                                              tmp_path):
+    _, saved = run(bench, random_sd_dir, tmp_path, '--keypoints', '2',
+                   '--shots', '3', '--max-batch', '64', '--shots-per-step',
+                   '1', '3', '--steps', '2', '--warmup-steps', '0')
+    runs = {r['label']: r for r in saved['runs']}
+    assert runs['fast b=64 1 shots/step']['shots_per_step'] == 1
+    flags = {c['fast']: c for c in saved['comparisons']}
+    # all three shots per step is the paper's fit: it equals the naive loop
+    assert flags['fast b=64 3 shots/step']['losses_match']
+    assert runs['fast b=64 3 shots/step']['losses'] == \
+        runs['fast b=64']['losses']
+    one = flags['fast b=64 1 shots/step']
+    assert one['expected_to_match'] is False and not one['losses_match']
+
+
 def test_exact_maps_at_other_steps_are_not_expected_to_match(
         bench, random_sd_dir, tmp_path):
     _, saved = run(bench, random_sd_dir, tmp_path, '--max-batch', '64',

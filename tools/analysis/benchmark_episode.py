@@ -100,11 +100,16 @@ def warm_spec(text: str) -> Tuple[int, int]:
     return warm, steps
 
 
-def variant_label(steps: int, warm: int, default_steps: int) -> str:
-    """``' 30 steps'`` / ``' 20 steps +50 cached'`` for a run whose steps
-    differ from ``--steps`` or that starts warm; ``''`` otherwise."""
+def variant_label(steps: int,
+                  warm: int,
+                  default_steps: int,
+                  shots_per_step: Optional[int] = None) -> str:
+    """``' 30 steps'`` / ``' 20 steps +50 cached'`` / ``' 2 shots/step'``
+    for a run whose steps differ from ``--steps``, that starts warm or fits
+    on a subset of the shots per step; ``''`` otherwise."""
     label = f' {steps} steps' if warm or steps != default_steps else ''
-    return label + (f' +{warm} cached' if warm else '')
+    return (label + (f' +{warm} cached' if warm else '') +
+            (f' {shots_per_step} shots/step' if shots_per_step else ''))
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -168,6 +173,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='fast path, also: WARM:STEPS = WARM cached steps, then STEPS '
         'steps of each --map-mode (WarmStartFitter), each measured beside '
         'the --steps runs')
+    parser.add_argument(
+        '--shots-per-step',
+        type=positive_int,
+        nargs='+',
+        default=[],
+        help='fast path, also: each --map-mode at --steps with each step on '
+        'this many of the shots (model.fitter.shots_per_step), each measured '
+        'beside the --steps runs')
     parser.add_argument(
         '--naive-attention',
         default='full',
@@ -346,12 +359,13 @@ def run_fast(model,
              max_batch: int,
              checkpointing: bool,
              map_mode: str = EXACT,
-             warm_steps: int = 0) -> dict:
+             warm_steps: int = 0,
+             shots_per_step: Optional[int] = None) -> dict:
     """The library path, as ``PPMEstimator.predict_episode`` runs it: the
     model's fitter and map-mode classes built with this run's ``steps``,
-    ``max_batch`` and map mode (a registered ``MapMode`` name); with
-    ``warm_steps``, a ``WarmStartFitter`` whose first stage takes that many
-    cached steps."""
+    ``max_batch``, map mode (a registered ``MapMode`` name) and
+    ``shots_per_step``; with ``warm_steps``, a ``WarmStartFitter`` whose
+    first stage takes that many cached steps."""
     backbone, device = model.backbone, timer.device
     set_one_token_shortcut(backbone, True)
     set_gradient_checkpointing(backbone, checkpointing)
@@ -361,6 +375,7 @@ def run_fast(model,
         prompt_scale=model.fitter.prompt_scale)
     fitter = PromptFitter(
         steps=steps,
+        shots_per_step=shots_per_step,
         map_mode=dict(type=map_mode, max_batch=max_batch),
         **fit_cfg)
     if warm_steps:
@@ -607,10 +622,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         ckpt = dict(
             off=[False], on=[True], both=[False,
                                           True])[args.gradient_checkpointing]
-        variants = [(mode, 0, args.steps) for mode in args.map_mode
-                    ] + [(mode, warm, steps) for mode in args.map_mode
-                         for warm, steps in args.warm_start]
-        for mode, warm, steps in variants:
+        variants = ([(mode, 0, args.steps, None) for mode in args.map_mode] +
+                    [(mode, warm, steps, None) for mode in args.map_mode
+                     for warm, steps in args.warm_start] +
+                    [(mode, 0, args.steps, n) for mode in args.map_mode
+                     for n in args.shots_per_step])
+        for mode, warm, steps, per_step in variants:
             for b in args.max_batch:
                 for use_ckpt in ckpt:
                     res = measure_or_oom(
@@ -623,11 +640,13 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                         checkpointing=use_ckpt,
                         map_mode=mode,
                         warm_steps=warm,
+                        shots_per_step=per_step,
                         steps=steps)
-                    label = (f"fast b={b}{' ckpt' if use_ckpt else ''}"
-                             f"{' compiled' if args.compile else ''}"
-                             f"{'' if mode == EXACT else ' ' + mode}"
-                             f'{variant_label(steps, warm, args.steps)}')
+                    label = (
+                        f"fast b={b}{' ckpt' if use_ckpt else ''}"
+                        f"{' compiled' if args.compile else ''}"
+                        f"{'' if mode == EXACT else ' ' + mode}"
+                        f'{variant_label(steps, warm, args.steps, per_step)}')
                     runs.append(
                         dict(
                             res,
@@ -638,6 +657,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                             compiled=args.compile,
                             map_mode=mode,
                             warm_steps=warm,
+                            shots_per_step=per_step,
                             steps=steps,
                             dtype=effective))
 
@@ -656,6 +676,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                     fast=r['label'],
                     expected_to_match=(r['map_mode'] == EXACT
                                        and not r.get('warm_steps')
+                                       and not r.get('shots_per_step')
                                        and r.get('steps') == args.steps),
                     **compare(naive, r, rtol)))
     device_name = (
