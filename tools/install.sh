@@ -12,6 +12,8 @@
 #   TORCH_INDEX_URL extra index for torch/torchvision (e.g. a CUDA wheel index)
 #   MMPPM_NO_BROWSER=1  skip Debian's chromium + chromium-driver (only the
 #                   web page's browser test needs them; it then skips)
+#   MMPPM_MIN_FREE_GB   free disk asked for before a new venv is made
+#                   (default 9: the venv is 6.4 GiB, pip unpacks beside it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -19,6 +21,18 @@ PYTHON=${PYTHON:-python3}
 C=requirements/constraints.txt
 
 start=$(date +%s)
+# Disk first: a full disk otherwise fails deep inside pip, half installed.
+free_gb() { df -Pk "$1" | awk 'NR == 2 { printf "%d", $4 / 1048576 }'; }
+if [ ! -x "$VENV/bin/python" ]; then
+  need=${MMPPM_MIN_FREE_GB:-9}
+  for dir in "$(dirname "$(realpath -m "$VENV")")" "${TMPDIR:-/tmp}"; do
+    have=$(free_gb "$dir")
+    if [ "$have" -lt "$need" ]; then
+      echo "install: only $have GiB free on the disk of $dir; the venv needs about $need GiB (torch, mmpose, diffusers): free space there, or set VENV (venv folder) / TMPDIR (pip's unpacking) to a larger disk" >&2
+      exit 1
+    fi
+  done
+fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c "$C")
 # pip warns about every missing local index folder; keep the log readable.
