@@ -13,7 +13,7 @@
 #   MMPPM_NO_BROWSER=1  skip Debian's chromium + chromium-driver (only the
 #                   web page's browser test needs them; it then skips)
 #   MMPPM_MIN_FREE_GB   free disk asked for before a new venv is made
-#                   (default 9: the venv is 6.4 GiB, pip unpacks beside it)
+#                   (default 7: the venv is 6.4 GiB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -24,7 +24,7 @@ start=$(date +%s)
 # Disk first: a full disk otherwise fails deep inside pip, half installed.
 free_gb() { df -Pk "$1" | awk 'NR == 2 { printf "%d", $4 / 1048576 }'; }
 if [ ! -x "$VENV/bin/python" ]; then
-  need=${MMPPM_MIN_FREE_GB:-9}
+  need=${MMPPM_MIN_FREE_GB:-7}
   for dir in "$(dirname "$(realpath -m "$VENV")")" "${TMPDIR:-/tmp}"; do
     have=$(free_gb "$dir")
     if [ "$have" -lt "$need" ]; then
