@@ -62,6 +62,11 @@ SPEED_ROWS: Dict[str, Row] = {
     Row('PPM (shared-context maps, 3 shots per step)', MAIN_ROWS['ppm'].config,
         None, ('model.fitter.map_mode.type=SharedContextMaps',
                'model.fitter.shots_per_step=3')),
+    'ppm_shared30_2shots':
+    Row('PPM (shared-context maps, 30 steps, 2 shots per step)',
+        MAIN_ROWS['ppm'].config, None,
+        ('model.fitter.map_mode.type=SharedContextMaps',
+         'model.fitter.steps=30', 'model.fitter.shots_per_step=2')),
     'ppm_warm10':
     Row('PPM (cached, then 10 shared-context steps)', WARM),
     'ppm_warm20':
@@ -93,6 +98,8 @@ CLAIMS = (
      ('ppm_shared_2shots', None), ('ppm_exact', None)),
     ('shared-context, 3 shots per step - exact maps',
      ('ppm_shared_3shots', None), ('ppm_exact', None)),
+    ('shared-context, 30 steps, 2 shots per step - exact maps',
+     ('ppm_shared30_2shots', None), ('ppm_exact', None)),
     ('cached + 10 shared-context steps - exact maps', ('ppm_warm10', None),
      ('ppm_exact', None)),
     ('cached + 20 shared-context steps - exact maps', ('ppm_warm20', None),

@@ -24,7 +24,8 @@
 #      The naive path costs ~17x the fast one per step; NAIVE_STEPS (default
 #      10) steps are timed for it and its steps/s is what to compare.
 #   2. 17 keypoints, 5-shot, 100 steps, fast only, max_batch 85 and 32; the
-#      fast variant (shared-context maps at 60 % of the steps) at 85.
+#      fast variants at 85: shared-context maps at 60 % of the steps, and at
+#      all steps with 2 of the 5 shots per step (model.fitter.shots_per_step).
 #   3. 68 keypoints, 5-shot (340 pairs) memory check, fast only, few steps,
 #      max_batch 20 40 80 160, with and without gradient checkpointing.
 #   4. Counted FLOPs of the pieces (project_split_cost.py, CPU side): the
@@ -82,7 +83,8 @@ VARIANT_STEPS=$(( STEPS * 6 / 10 ))
     --paths fast --max-batch 85 32 --out "$OUT/k17_s5_fast.json"
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 17 --shots 5 --steps "$STEPS" \
     --paths fast --max-batch 85 --map-mode SharedContextMaps \
-    --warm-start "0:$VARIANT_STEPS" --out "$OUT/k17_s5_variant.json"
+    --warm-start "0:$VARIANT_STEPS" --shots-per-step 2 \
+    --out "$OUT/k17_s5_variant.json"
 # 3. 68 keypoints 5-shot: 340 pairs. Peak memory per chunk size, with and
 #    without gradient checkpointing; a few steps suffice for memory and s/step.
 "${BENCH[@]}" "${COMMON[@]}" --keypoints 68 --shots 5 --steps "$MEM_STEPS" \

@@ -70,7 +70,8 @@ def test_train_map_mode_is_checked():
 def test_unknown_fitter_key_lists_the_valid_ones(random_sd_dir):
     msg = (r"^Unknown model.fitter keys \['stepz'\] for "
            r"type='PromptFitter'; valid: \['early_stop', 'lr', 'map_mode', "
-           r"'prompt_init_std', 'prompt_scale', 'steps'\]$")
+           r"'prompt_init_std', 'prompt_scale', 'shots_per_step', "
+           r"'steps'\]$")
     with pytest.raises(ValueError, match=msg):
         MODELS.build(
             estimator_cfg(
