@@ -36,3 +36,27 @@ def test_split1_config_builds_60000_queries(shots):
     assert len(dataset) == 20 * 200
     info = dataset.get_data_info(0)
     assert len(info['support']) == shots and len(info['query']) == 15
+
+
+FAST = {
+    1: ('shared-context-60steps', dict(steps=60)),
+    5: ('shared-context-3shots-per-step', dict(shots_per_step=3)),
+}
+
+
+@pytest.mark.parametrize('split', [1, 2, 3, 4, 5])
+@pytest.mark.parametrize('shots', [1, 5])
+def test_fast_configs_change_only_the_fitter(shots, split):
+    """The paper's configs keep exact maps at 100 steps on every shot; the
+    fast variant of each (docs/benchmark.md) changes the fitter alone."""
+    name = f'configs/ppm/ppm_sd15_{shots}shot_mp100-split{split}'
+    paper = Config.fromfile(str(REPO_ROOT / f'{name}.py')).to_dict()
+    suffix, changed = FAST[shots]
+    fast = Config.fromfile(str(REPO_ROOT / f'{name}_{suffix}.py')).to_dict()
+    fitter = paper['model'].pop('fitter')
+    assert fitter['map_mode']['type'] == 'ExactMaps'
+    assert fitter['steps'] == 100 and 'shots_per_step' not in fitter
+    expected = dict(fitter, **changed)
+    expected['map_mode'] = dict(fitter['map_mode'], type='SharedContextMaps')
+    assert fast['model'].pop('fitter') == expected
+    assert fast == paper

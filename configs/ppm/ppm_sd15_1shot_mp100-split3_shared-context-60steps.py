@@ -1,10 +1,10 @@
-# PPM with Stable Diffusion 1.5 on MP-100 split 3, 1-shot, fast
-# variant: shared-context maps (all prompts as the tokens of one context, one
-# UNet pass per support image and step, one per query image) at 60 of the
-# paper's 100 steps. Counted at 512 px, 17 keypoints, 15 queries: 23.4x
-# (1-shot) / 26.9x (5-shot) less work than the exact path. An approximation,
-# measured on the toy benchmark only (docs/benchmark.md, "Speed variants
-# paired with exact maps"); the paper's numbers come from
+# PPM with Stable Diffusion 1.5 on MP-100 split 3, 1-shot, fast variant:
+# shared-context maps (all prompts as the tokens of one context, one UNet
+# pass per support image and step, one per query image) at 60 of the
+# paper's 100 steps. Counted at 512 px, 17 keypoints, 15 queries: 23.4x less
+# work than the exact path (5-shot: the 3-shots-per-step configs). An
+# approximation, measured on the toy benchmark only (docs/benchmark.md,
+# "Speed variants paired with exact maps"); the paper's numbers come from
 # ppm_sd15_1shot_mp100-split3.py (exact maps).
 _base_ = ['./ppm_sd15_1shot_mp100-split3.py']
 
