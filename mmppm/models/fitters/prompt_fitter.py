@@ -12,8 +12,8 @@ from mmppm.utils import check_finite
 from mmppm.utils.errors import UserError
 from mmppm.utils.numerics import is_finite_number, is_int
 from ..builder import build_component
-from ..map_modes import (FitPairs, MapMode, neutral_queries, pairs_on_images,
-                         sample_shots)
+from ..map_modes import (ExactMaps, FitPairs, MapMode, neutral_queries,
+                         pairs_on_images, sample_shots)
 from ..utils import loss_plateaued, prompt_pair_weights
 
 
@@ -137,6 +137,18 @@ class PromptFitter:
         #: Unbound: :meth:`MapMode.bind` gives it the backbone and context.
         self.map_mode: MapMode = build_component(map_mode, MapMode,
                                                  f'{what}.map_mode')
+
+    def approximations(self) -> List[str]:
+        """How this fit departs from the paper's (exact maps, every shot at
+        every step, all steps): ``[]`` for the paper's."""
+        found = []
+        if not isinstance(self.map_mode, ExactMaps):
+            found.append(f'map_mode {type(self.map_mode).__name__}')
+        if self.shots_per_step is not None:
+            found.append(f'{self.shots_per_step} shots per step')
+        if self.early_stop is not None:
+            found.append('early stop')
+        return found
 
     @torch.no_grad()
     def scale_for(self, mode: MapMode, support_latents: Tensor) -> float:

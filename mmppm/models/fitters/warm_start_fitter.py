@@ -1,7 +1,7 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """A prompt fit in two stages: a cheap map mode first, then the fitter's
 own map mode from where it stopped (a speed variant of paper Eq. 4)."""
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 import torch
 from mmpose.registry import MODELS
@@ -45,6 +45,12 @@ class WarmStartFitter(PromptFitter):
         super().__init__(what=what, **kwargs)
         self.warm_start: PromptFitter = build_component(
             warm_start, PromptFitter, f'{what}.warm_start')
+
+    def approximations(self) -> List[str]:
+        return [
+            f'warm start ({self.warm_start.steps} steps, '
+            f'{", ".join(self.warm_start.approximations()) or "exact maps"})'
+        ] + super().approximations()
 
     def fit(self,
             mode: MapMode,

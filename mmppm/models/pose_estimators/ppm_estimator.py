@@ -4,6 +4,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 from mmpose.registry import MODELS
@@ -74,6 +75,14 @@ class PPMEstimator(BaseModel):
         self.train_cfg = check_train_cfg(train_cfg)
         check_moved_keys(head, 'model.head')
         self.fitter = build_component(fitter, PromptFitter, 'model.fitter')
+        if self.fitter.approximations():
+            print_log(
+                'model.fitter is a speed variant ('
+                f"{'; '.join(self.fitter.approximations())}): an "
+                "approximation of the paper's fit (Eq. 4); its accuracy "
+                'against exact maps: docs/benchmark.md, "Speed variants '
+                'paired with exact maps"',
+                logger='current')
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
         c = self.backbone.cross_attention_dim

@@ -2,8 +2,11 @@
 shots. Pinned to what it approximates: with as many shots per step as
 there are usable shots it is the paper's fit bit for bit; with fewer, each
 step sees exactly the drawn shots' pairs with their weights recomputed."""
+import logging
+
 import pytest
 import torch
+from mmengine.logging import MMLogger
 from mmpose.registry import MODELS
 
 from mmppm.models.fitters import PromptFitter
@@ -101,3 +104,37 @@ def test_config_error_names_the_key():
             match=r'^model.fitter.shots_per_step must be None or '
             r'an integer >= 1, got 0$'):
         PromptFitter(shots_per_step=0)
+
+
+def test_speed_variants_name_their_approximations(random_sd_dir):
+    assert PromptFitter().approximations() == []
+    fitter = PromptFitter(
+        shots_per_step=3, map_mode=dict(type='SharedContextMaps'))
+    assert fitter.approximations() == [
+        'map_mode SharedContextMaps', '3 shots per step'
+    ]
+    warm = MODELS.build(dict(type='WarmStartFitter', steps=2))
+    assert warm.approximations() == [
+        'warm start (100 steps, map_mode CachedMaps)'
+    ]
+    # the estimator says so in the log when it is built
+    handler = logging.Handler(logging.INFO)
+    messages = []
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        MODELS.build(
+            estimator_cfg(
+                random_sd_dir,
+                fitter=dict(type='PromptFitter', shots_per_step=3)))
+        MODELS.build(estimator_cfg(random_sd_dir))  # the paper's: silent
+    finally:
+        logger.removeHandler(handler)
+    variant = [m for m in messages if 'speed variant' in m]
+    assert variant == [
+        'model.fitter is a speed variant (3 shots per step): an '
+        "approximation of the paper's fit (Eq. 4); its accuracy against "
+        'exact maps: docs/benchmark.md, "Speed variants paired with exact '
+        'maps"'
+    ]
