@@ -2,10 +2,11 @@
 # shared-context maps (all prompts as the tokens of one context, one UNet
 # pass per support image and step, one per query image) at 60 of the
 # paper's 100 steps. Counted at 512 px, 17 keypoints, 15 queries: 23.4x less
-# work than the exact path (5-shot: the 3-shots-per-step configs). An
-# approximation, measured on the toy benchmark only (docs/benchmark.md,
-# "Speed variants paired with exact maps"); the paper's numbers come from
-# ppm_sd15_1shot_mp100-split1.py (exact maps).
+# work than the exact path. Paired with exact maps on the MP-100-shaped toy
+# benchmark (toy SD; real SD not measured): +2.8 [0.9, 4.8] PCK@0.2 (seed 0),
+# +0.9 [-0.9, 2.5] (seed 1); docs/benchmark.md, "Speed variants paired with
+# exact maps". The paper's numbers come from ppm_sd15_1shot_mp100-split1.py
+# (exact maps).
 _base_ = ['./ppm_sd15_1shot_mp100-split1.py']
 
 model = dict(fitter=dict(steps=60, map_mode=dict(type='SharedContextMaps')))
