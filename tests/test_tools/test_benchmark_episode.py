@@ -193,8 +193,7 @@ def test_warm_start_runs_beside_the_others(bench, random_sd_dir, tmp_path):
     assert warm_cmp['loss_max_rel_diff'] is None  # other steps: no pairing
 
 
-def test_shots_per_step_runs_beside_the_others(bench, random_sd_dir,
-                                              tmp_path):
+def test_shots_per_step_runs_beside_the_others(bench, random_sd_dir, tmp_path):
     _, saved = run(bench, random_sd_dir, tmp_path, '--keypoints', '2',
                    '--shots', '3', '--max-batch', '64', '--shots-per-step',
                    '1', '3', '--steps', '2', '--warmup-steps', '0')
