@@ -4,7 +4,7 @@
 # paper's 100 steps. Counted at 512 px, 17 keypoints, 15 queries: 23.4x less
 # work than the exact path. Paired with exact maps on the MP-100-shaped toy
 # benchmark (toy SD; real SD not measured): +2.8 [0.9, 4.8] PCK@0.2 (seed 0),
-# +0.9 [-0.9, 2.5] (seed 1); docs/benchmark.md, "Speed variants paired with
+# +1.5 [0.0, 3.0] (seeds 1, 2); docs/benchmark.md, "Speed variants paired with
 # exact maps". The paper's numbers come from ppm_sd15_1shot_mp100-split3.py
 # (exact maps).
 _base_ = ['./ppm_sd15_1shot_mp100-split3.py']

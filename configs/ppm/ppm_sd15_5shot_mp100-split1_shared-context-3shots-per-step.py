@@ -4,7 +4,7 @@
 # steps, each on 3 of the 5 support images (drawn anew every step). Counted
 # at 512 px, 17 keypoints, 15 queries: 26.9x less work than the exact path.
 # Paired with exact maps on the MP-100-shaped toy benchmark (toy SD; real SD
-# not measured): +0.1 [-0.6, 0.9] PCK@0.2 (seeds 0 and 1); docs/benchmark.md,
+# not measured): -0.1 [-0.7, 0.5] PCK@0.2 (seeds 0-2); docs/benchmark.md,
 # "Speed variants paired with exact maps". The paper's numbers come from
 # ppm_sd15_5shot_mp100-split1.py (exact maps).
 _base_ = ['./ppm_sd15_5shot_mp100-split1.py']
