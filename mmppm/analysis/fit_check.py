@@ -235,13 +235,7 @@ def objective_along(model,
     diffusion term) on the supports at ``(1 - a) start + a end`` for each
     ``a`` of ``alphas``; prompts ``[K, 1, c]``. Same noise at every point."""
     from mmppm.models.map_modes import FitPairs
-    from mmppm.models.utils import prompt_pair_weights
-    device = latents.device
-    kpt_ids, img_ids = torch.nonzero(visible.t() > 0, as_tuple=True)
-    kpt_ids, img_ids = kpt_ids.to(device), img_ids.to(device)
-    pairs = FitPairs(kpt_ids, img_ids,
-                     targets.to(device)[img_ids, kpt_ids],
-                     prompt_pair_weights(kpt_ids, visible.shape[1], 'sum'))
+    pairs = FitPairs.from_visible(targets, visible, latents.device)
     mode = model.map_mode()
     values = []
     for a in alphas:

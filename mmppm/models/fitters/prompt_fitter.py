@@ -13,8 +13,8 @@ from mmppm.utils.errors import UserError
 from mmppm.utils.numerics import is_finite_number, is_int
 from ..builder import build_component
 from ..map_modes import (ExactMaps, FitPairs, MapMode, neutral_queries,
-                         pairs_on_images, sample_shots)
-from ..utils import loss_plateaued, prompt_pair_weights
+                         sample_shots)
+from ..utils import loss_plateaued
 
 
 class FitResult(NamedTuple):
@@ -226,14 +226,10 @@ class PromptFitter:
             params = init.detach().to(device, params.dtype) / scale
         params.requires_grad_(True)
         optimizer = torch.optim.Adam([params], lr=self.lr)
-        # (keypoint, shot) pairs with a visible keypoint, keypoint-major.
-        kpt_ids, img_ids = torch.nonzero(visible.t() > 0, as_tuple=True)
-        kpt_ids, img_ids = kpt_ids.to(device), img_ids.to(device)
-        pairs = FitPairs(kpt_ids, img_ids,
-                         targets.to(device)[img_ids, kpt_ids],
-                         prompt_pair_weights(kpt_ids, num_kpts, 'sum'))
+        pairs = FitPairs.from_visible(targets, visible, device)
         state = mode.prepare(support_latents, generator)
-        usable = torch.unique(img_ids)  # images with a visible keypoint
+        # images with a visible keypoint: those a step may draw
+        usable = torch.nonzero((visible.cpu() > 0).any(dim=1)).flatten()
         subsample = (
             self.shots_per_step is not None
             and self.shots_per_step < len(usable))
@@ -243,7 +239,8 @@ class PromptFitter:
             if subsample:
                 shots = sample_shots(usable, self.shots_per_step, generator)
                 step_state = mode.select_images(state, shots)
-                step_pairs = pairs_on_images(pairs, shots, num_kpts)
+                step_pairs = FitPairs.from_visible(targets[shots],
+                                                   visible[shots], device)
             # prompts as a leaf: each chunk's graph is freed after its
             # backward; d loss / d params = scale * d loss / d prompts
             prompts = (params.detach() * scale).requires_grad_(True)

@@ -2,7 +2,7 @@
 """Ways of computing prompt maps (``model.fitter.map_mode``,
 ``model.train_cfg.map_mode``): registered :class:`MapMode` classes."""
 from .base import (FitPairs, MapMode, chunks, neutral_queries, num_chunks,
-                   pairs_on_images, sample_shots)
+                   sample_shots)
 from .cached import CachedMaps, maps_from_queries
 from .exact import ExactMaps
 from .shared_context import SharedContextMaps
@@ -10,5 +10,5 @@ from .shared_context import SharedContextMaps
 __all__ = [
     'CachedMaps', 'ExactMaps', 'FitPairs', 'MapMode', 'SharedContextMaps',
     'chunks', 'maps_from_queries', 'neutral_queries', 'num_chunks',
-    'pairs_on_images', 'sample_shots'
+    'sample_shots'
 ]

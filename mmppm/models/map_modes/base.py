@@ -30,20 +30,22 @@ class FitPairs(NamedTuple):
     def __len__(self) -> int:
         return len(self.kpt_ids)
 
-
-def pairs_on_images(pairs: FitPairs, image_ids: Tensor,
-                    num_prompts: int) -> FitPairs:
-    """The pairs whose support image is one of ``image_ids`` (sorted),
-    their images renumbered to positions in ``image_ids`` and their weights
-    recomputed over these pairs: each prompt's loss is the mean over its
-    visible shots among those images (paper Eq. 4 on a subset of the
-    shots)."""
-    keep = torch.isin(pairs.img_ids, image_ids)
-    kpt_ids = pairs.kpt_ids[keep]
-    return FitPairs(kpt_ids, torch.searchsorted(image_ids,
-                                                pairs.img_ids[keep]),
-                    pairs.targets[keep],
-                    prompt_pair_weights(kpt_ids, num_prompts, 'sum'))
+    @classmethod
+    def from_visible(cls,
+                     targets: Tensor,
+                     visible: Tensor,
+                     device: torch.device,
+                     reduction: str = 'sum') -> 'FitPairs':
+        """The (keypoint, image) pairs with a visible keypoint,
+        keypoint-major, on ``device``: targets ``[S, K, H, W]``, visible
+        ``[S, K]``; weights by :func:`prompt_pair_weights` with
+        ``reduction`` (``'sum'``: each prompt's loss is the mean over its
+        visible images, paper Eq. 4)."""
+        kpt_ids, img_ids = torch.nonzero(visible.t() > 0, as_tuple=True)
+        kpt_ids, img_ids = kpt_ids.to(device), img_ids.to(device)
+        return cls(kpt_ids, img_ids,
+                   targets.to(device)[img_ids, kpt_ids],
+                   prompt_pair_weights(kpt_ids, visible.shape[1], reduction))
 
 
 def sample_shots(usable: Tensor, num: int,

@@ -146,13 +146,8 @@ def episodic_cpt_loss(model, inputs: List[Tensor],
                 generator,
                 what=f'training episode ({category})')
         q_targets, q_visible = support_targets(queries)
-        kpt_ids, img_ids = torch.nonzero(q_visible.t() > 0, as_tuple=True)
         device = latents.device
-        kpt_ids, img_ids = kpt_ids.to(device), img_ids.to(device)
-        pairs = FitPairs(
-            kpt_ids, img_ids,
-            q_targets.to(device)[img_ids, kpt_ids],
-            prompt_pair_weights(kpt_ids, q_visible.shape[1], 'mean'))
+        pairs = FitPairs.from_visible(q_targets, q_visible, device, 'mean')
         losses = pair_loss(model, latents[num_shots:], fit.prompts.to(device),
                            pairs, generator)
         total = total + sum(losses.values())

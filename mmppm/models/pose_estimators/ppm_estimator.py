@@ -75,10 +75,11 @@ class PPMEstimator(BaseModel):
         self.train_cfg = check_train_cfg(train_cfg)
         check_moved_keys(head, 'model.head')
         self.fitter = build_component(fitter, PromptFitter, 'model.fitter')
-        if self.fitter.approximations():
+        approximations = self.fitter.approximations()
+        if approximations:
             print_log(
                 'model.fitter is a speed variant ('
-                f"{'; '.join(self.fitter.approximations())}): an "
+                f"{'; '.join(approximations)}): an "
                 "approximation of the paper's fit (Eq. 4); its accuracy "
                 'against exact maps: docs/benchmark.md, "Speed variants '
                 'paired with exact maps"',

@@ -10,7 +10,7 @@ from mmengine.logging import MMLogger
 from mmpose.registry import MODELS
 
 from mmppm.models.fitters import PromptFitter
-from mmppm.models.map_modes import FitPairs, pairs_on_images, sample_shots
+from mmppm.models.map_modes import FitPairs, sample_shots
 from mmppm.testing.ppm_configs import estimator_cfg
 
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -19,18 +19,26 @@ VISIBLE = torch.tensor([[1., 1., 0.], [1., 0., 1.], [0., 0., 0.],
                         [0., 1., 1.]])  # 4 shots, the third without keypoints
 
 
-def test_pairs_on_images_keeps_renumbers_and_reweights():
-    # keypoint-major pairs of VISIBLE: (k, s)
-    kpt_ids = torch.tensor([0, 0, 1, 1, 2, 2])
-    img_ids = torch.tensor([0, 1, 0, 3, 1, 3])
-    targets = torch.arange(6.).reshape(6, 1, 1)
-    pairs = FitPairs(kpt_ids, img_ids, targets, torch.ones(6))
-    sub = pairs_on_images(pairs, torch.tensor([1, 3]), num_prompts=3)
+def test_fit_pairs_of_all_shots_and_of_a_subset():
+    targets = torch.arange(12.).reshape(4, 3, 1, 1)  # [S, K, 1, 1]
+    pairs = FitPairs.from_visible(targets, VISIBLE, torch.device('cpu'))
+    # keypoint-major (k, s) pairs of the visible keypoints
+    assert pairs.kpt_ids.tolist() == [0, 0, 1, 1, 2, 2]
+    assert pairs.img_ids.tolist() == [0, 1, 0, 3, 1, 3]
+    assert pairs.targets.flatten().tolist() == [0., 3., 1., 10., 5., 11.]
+    assert pairs.weights.tolist() == [.5, .5, .5, .5, .5, .5]
+    # a step on shots [1, 3]: their pairs, images renumbered to positions
+    # in [1, 3], each prompt's loss the mean over its visible shots there
+    shots = torch.tensor([1, 3])
+    sub = FitPairs.from_visible(targets[shots], VISIBLE[shots],
+                                torch.device('cpu'))
     assert sub.kpt_ids.tolist() == [0, 1, 2, 2]
-    assert sub.img_ids.tolist() == [0, 1, 0, 1]  # positions in [1, 3]
-    assert sub.targets.flatten().tolist() == [1., 3., 4., 5.]
-    # each prompt's loss: the mean over its visible shots among [1, 3]
+    assert sub.img_ids.tolist() == [0, 1, 0, 1]
+    assert sub.targets.flatten().tolist() == [3., 10., 5., 11.]
     assert sub.weights.tolist() == [1., 1., .5, .5]
+    # CPT's episodic loss weighs by the mean over prompts
+    mean = FitPairs.from_visible(targets, VISIBLE, torch.device('cpu'), 'mean')
+    assert mean.weights.tolist() == pytest.approx([1 / 6] * 6)
 
 
 def test_sample_shots_draws_sorted_subsets_of_the_usable_images():
