@@ -18,11 +18,13 @@ default_hooks = dict(
 
 # Training stops at the first non-finite loss, before a checkpoint is saved;
 # checkpoints carry the random states (a resumed run equals an uninterrupted
-# one); {work_dir}/best.pth links the best checkpoint.
+# one); {work_dir}/best.pth links the best checkpoint; checkpoints record
+# their training categories and a test run refuses them (docs/train_test.md).
 custom_hooks = [
     dict(type='FiniteLossHook'),
     dict(type='RandomStateHook'),
     dict(type='BestCheckpointLinkHook'),
+    dict(type='CategoryHygieneHook'),
 ]
 
 env_cfg = dict(

@@ -114,7 +114,10 @@ def parse_mp100_instances(data: dict,
     Returns:
         tuple: ``(instances, categories)``: the instance dicts (mmpose
         top-down format) and an ordered dict ``category_id -> dict(id, name,
-        supercategory, keypoints, skeleton, num_keypoints)`` in file order.
+        supercategory, keypoints, skeleton, num_keypoints)`` in file order,
+        with the optional per-keypoint lists ``keypoint_kinds`` and
+        ``keypoint_words`` (the toy look-alike world's) where the file
+        gives them.
     """
     categories = OrderedDict()
     for cat in data['categories']:
@@ -124,7 +127,12 @@ def parse_mp100_instances(data: dict,
             supercategory=cat.get('supercategory'),
             keypoints=list(cat.get('keypoints') or []),
             skeleton=list(cat.get('skeleton') or []),
-            num_keypoints=None)
+            num_keypoints=None,
+            **{
+                key: [str(v) for v in cat[key]]
+                for key in ('keypoint_kinds', 'keypoint_words')
+                if isinstance(cat.get(key), list)
+            })
 
     # K per category from the annotations; every annotation must agree.
     for ann in data['annotations']:
@@ -429,6 +437,10 @@ class MP100Dataset(BaseDataset):
             category_id=cat['id'],
             category_name=cat['name'],
             num_keypoints=cat['num_keypoints'],
-            keypoint_names=list(cat['keypoints']))
+            keypoint_names=list(cat['keypoints']),
+            **{
+                key: list(cat[key])
+                for key in ('keypoint_kinds', 'keypoint_words') if key in cat
+            })
         return pack_episode(support, query, self.pipeline, self.query_pipeline,
                             meta, self._run)

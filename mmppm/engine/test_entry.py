@@ -37,6 +37,11 @@ def parse_args(argv=None):
         help='save pictures of the first episodes (supports, queries, '
         'attention maps) there with EpisodeVisualizationHook; a relative '
         'path is inside {work_dir}/{timestamp}/ (as in mmpose).')
+    parser.add_argument(
+        '--allow-train-categories',
+        action='store_true',
+        help='test even where a test category is a training category of '
+        'the checkpoint (a deliberate experiment; refused by default)')
     add_common_args(parser)
     args = finish_args(parser.parse_args(argv))
     if args.checkpoint in NO_CHECKPOINT:
@@ -48,6 +53,10 @@ def merge_args(cfg, args):
     """Merge CLI arguments to config."""
     if args.checkpoint is not None:
         cfg.load_from = args.checkpoint
+    if args.allow_train_categories:
+        for hook in cfg.get('custom_hooks', None) or []:
+            if hook.get('type') == 'CategoryHygieneHook':
+                hook['allow_train_categories'] = True
     if args.show_dir is not None:
         cfg.show_dir = args.show_dir
         # Pictures of the first episodes (relative dirs: in

@@ -220,3 +220,44 @@ def test_outfile_prefix_writes_each_querys_scores(tmp_path):
     assert 'fit_pck' not in data['queries'][0]
     assert [p.name for p in (tmp_path / 'out').iterdir()
             ] == ['run.queries.json']  # no temporary file left beside it
+
+
+def _twin_sample(pred, kinds=True):
+    gt = np.array([[20., 50.], [80., 50.], [50., 10.]])
+    s = _sample(1, 'a', pred, gt, [1, 1, 1], [[1, 1, 1]], [0, 0, 100, 100])
+    s.set_metainfo(dict(keypoint_names=['left eye', 'right eye', 'nose']))
+    if kinds:
+        s.set_metainfo(dict(keypoint_kinds=['twin', 'twin', 'other']))
+    return s, gt
+
+
+def test_swap_rate_and_pck_per_kind(tmp_path):
+    """Every pair swapped: 100 % swaps and twin PCK 0; the ground truth:
+    0 % swaps, every kind 100 %; both written per query."""
+    swapped, gt = _twin_sample(np.array([[80., 50.], [20., 50.], [50., 10.]]))
+    truth, _ = _twin_sample(gt)
+    for samples, swaps, twin_pck in (([swapped], 1.0, 0.0), ([truth], 0.0,
+                                                             1.0)):
+        prefix = str(tmp_path / f'r{swaps}')
+        evaluator = Evaluator(EpisodicPCK(outfile_prefix=prefix))
+        evaluator.process(samples)
+        m = evaluator.evaluate(1)
+        assert m['swap_rate@0.20'] == swaps
+        assert m['PCK@0.20/kind/twin'] == twin_pck
+        assert m['PCK@0.20/kind/other'] == 1.0
+        with open(prefix + '.queries.json') as f:
+            query = json.load(f)['queries'][0]
+        assert query['swaps'] == [int(2 * swaps), 2]
+        assert query['kinds'] == {
+            'twin': [int(2 * twin_pck), 2],
+            'other': [1, 1]
+        }
+    # off: neither key
+    evaluator = Evaluator(EpisodicPCK(swap_rate=False, per_kind=False))
+    evaluator.process([swapped])
+    assert not any('swap' in k or 'kind' in k for k in evaluator.evaluate(1))
+    # no kinds in the metainfo and no twins by name: no key
+    plain = _sample(1, 'a', gt, gt, [1, 1, 1], [[1, 1, 1]], [0, 0, 100, 100])
+    evaluator = Evaluator(EpisodicPCK())
+    evaluator.process([plain])
+    assert not any('swap' in k or 'kind' in k for k in evaluator.evaluate(1))

@@ -75,3 +75,28 @@ def test_publish_keeps_weights_and_meta_only(load_tool, tmp_path, capsys,
     line = one_line_error(tool.main, [str(junk), str(tmp_path / 'x.pth')])
     assert line.startswith(f'error: {junk} is not a loadable checkpoint')
     assert not (tmp_path / 'x.pth').exists()
+
+
+def test_publish_records_the_training_categories(load_tool, tmp_path, toy_root,
+                                                 capsys):
+    """``--train-config``: a checkpoint saved before checkpoints recorded
+    their training categories gets the digests of that config's training
+    file (the shipped data/toy_sd checkpoints were published this way)."""
+    from mmppm.datasets.category_digest import file_category_digests
+    from mmppm.engine.hooks.category_hygiene_hook import META_KEY
+    tool = load_tool('misc/publish_checkpoint.py')
+    src = tmp_path / 'old.pth'
+    torch.save(dict(meta=dict(iter=5), state_dict={'w': torch.ones(1)}), src)
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(f'train_dataloader = dict(dataset=dict(data_root='
+                   f'{str(toy_root) + "/"!r}, ann_file='
+                   "'annotations/mp100_split1_train.json'))\n")
+    out = tmp_path / 'published.pth'
+    tool.main([str(src), str(out), '--train-config', str(cfg)])
+    meta = torch.load(out, weights_only=True)['meta']
+    expected = file_category_digests(
+        str(toy_root / 'annotations' / 'mp100_split1_train.json'))
+    assert meta[META_KEY] == expected
+    assert sorted(expected.values()) == ['toy_cat00', 'toy_cat01']
+    assert capsys.readouterr().out.strip().endswith(
+        '(iteration 5, 2 training categories)')

@@ -26,8 +26,8 @@ import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
-SUPPORT = 'toy_cat10/toy_cat10_0.jpg'
-QUERY = 'toy_cat10/toy_cat10_1.jpg'
+SUPPORT = 'toy_cat80/toy_cat80_0.jpg'
+QUERY = 'toy_cat80/toy_cat80_1.jpg'
 # three of the support's annotated keypoints (kp1..kp3 of the toy file)
 CLICKS = [(69.27, 49.71), (92.84, 36.7), (66.4, 107.56)]
 
@@ -141,11 +141,11 @@ def test_annotate_run_and_download(server, driver, toy_default_root, tmp_path):
         for a in driver.find_elements(By.CSS_SELECTOR, '#downloads a')
     }
     assert {
-        'predictions.json', 'toy_cat10_1_pred.png', 'toy_cat10_1_maps.png'
+        'predictions.json', 'toy_cat80_1_pred.png', 'toy_cat80_1_maps.png'
     } <= set(links), links
     with urllib.request.urlopen(links['predictions.json']) as f:
         pred = json.loads(f.read())
-    with urllib.request.urlopen(links['toy_cat10_1_pred.png']) as f:
+    with urllib.request.urlopen(links['toy_cat80_1_pred.png']) as f:
         assert f.read(8) == b'\x89PNG\r\n\x1a\n'
 
     support = np.array(pred['support']['annotations'][0]['keypoints'],

@@ -4,8 +4,11 @@
 As OpenMMLab's ``publish_model.py``: drops the optimiser and scheduler
 states and the message hub, so a CPT checkpoint ships as its trainable
 tensors (P_bar, Phi, the base prompts) plus ``meta`` (iteration, config,
-seed). Loaded with ``weights_only`` (nothing in it can run code); written
-atomically; never over an existing file.
+seed, the content digests of its training categories). Loaded with
+``weights_only`` (nothing in it can run code); written atomically; never
+over an existing file. ``--train-config`` records the digests of that
+config's training categories in a checkpoint saved before checkpoints
+recorded them (``CategoryHygieneHook``, docs/train_test.md).
 
 Example:
     python tools/misc/publish_checkpoint.py \
@@ -16,6 +19,7 @@ import io
 import os.path as osp
 
 from mmppm.engine.cli import checkpoint_problem, require_file, run_tool
+from mmppm.engine.hooks.category_hygiene_hook import META_KEY
 from mmppm.utils.errors import UserError
 
 KEPT = ('meta', 'state_dict')
@@ -25,8 +29,23 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('checkpoint', help='a checkpoint of tools/train.py')
     parser.add_argument('out', help='the published file (must not exist)')
+    parser.add_argument(
+        '--train-config',
+        help='record the training categories of this config '
+        '(its train_dataloader.dataset annotation file) in meta, where the '
+        'checkpoint has no record')
     args = parser.parse_args(argv)
     require_file(args.checkpoint, 'checkpoint')
+    digests = None
+    if args.train_config:
+        from mmengine.config import Config
+
+        from mmppm.datasets.category_digest import (config_train_file,
+                                                    file_category_digests)
+        require_file(args.train_config, '--train-config')
+        train_file = config_train_file(Config.fromfile(args.train_config))
+        require_file(train_file, 'training annotation file')
+        digests = file_category_digests(train_file)
     if osp.exists(args.out):
         raise UserError(f'{args.out} exists: remove it first or choose '
                         'another name (this tool never writes over a file)')
@@ -41,11 +60,16 @@ def main(argv=None):
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:
         raise UserError(f'{args.checkpoint} holds no state_dict: pass a '
                         'checkpoint written by tools/train.py')
+    meta = ckpt.setdefault('meta', {})
+    if digests is not None and META_KEY not in meta:
+        meta[META_KEY] = digests
     buffer = io.BytesIO()
     torch.save({k: ckpt[k] for k in KEPT if k in ckpt}, buffer)
     atomic_write(args.out, buffer.getvalue())
+    recorded = len(meta.get(META_KEY) or {})
     print(f'{args.out}: {", ".join(sorted(ckpt["state_dict"]))} '
-          f'(iteration {ckpt.get("meta", {}).get("iter", "?")})')
+          f'(iteration {meta.get("iter", "?")}'
+          f'{f", {recorded} training categories" if recorded else ""})')
 
 
 if __name__ == '__main__':

@@ -24,8 +24,8 @@ from mmppm.engine.cli.arg_types import positive_int
 
 CONFIG = 'configs/ppm/ppm_toy-sd_1shot_toy.py'
 TOY_DATA = 'data/toy_mp100'
-SUPPORT = 'toy_cat10/toy_cat10_0.jpg'
-QUERIES = ('toy_cat10/toy_cat10_1.jpg', 'toy_cat10/toy_cat10_2.jpg')
+SUPPORT = 'toy_cat80/toy_cat80_0.jpg'
+QUERIES = ('toy_cat80/toy_cat80_1.jpg', 'toy_cat80/toy_cat80_2.jpg')
 
 
 def parse_args(argv=None):
@@ -51,7 +51,7 @@ def start_server(port: int) -> subprocess.Popen:
     proc = subprocess.Popen([
         sys.executable, 'demo/webui.py', CONFIG, '--port',
         str(port), '--examples',
-        osp.join(TOY_DATA, 'images', 'toy_cat10')
+        osp.join(TOY_DATA, 'images', 'toy_cat80')
     ])
     for _ in range(180):
         try:

@@ -12,7 +12,9 @@ from terminaltables import AsciiTable
 from mmppm.utils import to_numpy
 from mmppm.utils.atomic_io import atomic_write_json
 from mmppm.utils.errors import UserError
-from ..functional import DEFAULT_THRS, episodic_pck, fit_errors, fit_pck
+from ..functional import (DEFAULT_THRS, episodic_pck, episodic_pck_mask,
+                          fit_errors, fit_pck, kind_counts, normalized_errors,
+                          swap_counts, twin_pairs)
 
 #: fit PCK (at the headline threshold) below which a run warns.
 FIT_WARN_PCK = 0.8
@@ -43,6 +45,18 @@ class EpisodicPCK(BaseMetric):
     and ``fit_map_loss_vs_zero``; a fit PCK below 0.8 logs a warning naming
     the knobs.
 
+    Twins and kinds (docs/toy_benchmark.md, "The look-alike world"): with
+    ``swap_rate=True``, where a category's ``keypoint_names`` (metainfo)
+    have left/right twins (:func:`~mmppm.evaluation.functional.twin_pairs`),
+    also ``swap_rate@<headline>``: the share of counted twin keypoints
+    predicted within the headline threshold of their twin instead of
+    themselves (:func:`~mmppm.evaluation.functional.swap_counts`), pooled
+    over queries. With ``per_kind=True``, where the metainfo has
+    ``keypoint_kinds`` (one kind per keypoint, e.g. the look-alike toy
+    world's ``'twin'``, ``'morph'``, ``'unmarked'``, ``'other'``), also
+    ``PCK@<headline>/kind/<kind>``: correct / counted keypoints of that kind,
+    pooled over queries.
+
     Args:
         thrs (Sequence[float]): Thresholds. Defaults to
             (0.05, 0.10, 0.15, 0.20, 0.25).
@@ -56,7 +70,12 @@ class EpisodicPCK(BaseMetric):
             query with ``category_id``, ``category_name``, ``episode_id``,
             ``pck`` (at each of ``thrs``) and, where the model reports it,
             ``fit_pck``; the toy benchmark's intervals are computed from
-            them (docs/toy_benchmark.md). Defaults to None (not written).
+            them (docs/toy_benchmark.md); with twins and kinds, also
+            ``swaps`` (``[swapped, counted]``) and ``kinds`` (``{kind:
+            [correct, counted]}``) at the headline threshold. Defaults to
+            None (not written).
+        swap_rate (bool): Report the twins' swap rate. Defaults to True.
+        per_kind (bool): Report PCK per kind of keypoint. Defaults to True.
         collect_device (str): Defaults to 'cpu'.
         prefix (str, optional): Defaults to None (no prefix).
     """
@@ -68,6 +87,8 @@ class EpisodicPCK(BaseMetric):
                  headline_thr: float = 0.2,
                  per_category: bool = True,
                  outfile_prefix: Optional[str] = None,
+                 swap_rate: bool = True,
+                 per_kind: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -78,6 +99,8 @@ class EpisodicPCK(BaseMetric):
         self.headline_thr = float(headline_thr)
         self.per_category = per_category
         self.outfile_prefix = outfile_prefix
+        self.swap_rate = bool(swap_rate)
+        self.per_kind = bool(per_kind)
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Score each query; store one small record per episode.
@@ -91,19 +114,20 @@ class EpisodicPCK(BaseMetric):
             if ds.get('episode_role', 'query') != 'query':
                 continue
             gt = ds['gt_instances']
-            pck = episodic_pck(
+            query = dict(
                 pred=to_numpy(ds['pred_instances']['keypoints'])[0],
                 gt=to_numpy(gt['keypoints'])[0],
                 query_visible=to_numpy(gt['keypoints_visible'])[0],
                 support_visible=to_numpy(ds['support_keypoints_visible']),
-                bbox=to_numpy(gt['bboxes'])[0],
-                thrs=self.thrs)
+                bbox=to_numpy(gt['bboxes'])[0])
+            pck = episodic_pck(**query, thrs=self.thrs)
             episode_id = int(ds.get('episode_id', -1))
             record = dict(
                 category_id=int(ds['category_id']),
                 category_name=str(ds.get('category_name', ds['category_id'])),
                 episode_id=episode_id,
                 pck=pck.astype(np.float64))
+            record.update(self._twins_and_kinds(ds, query))
             if ds.get('fit_keypoints') is not None:  # fit diagnostics
                 # the supports predicted by their own prompts, scored as
                 # queries at this metric's thresholds
@@ -119,6 +143,42 @@ class EpisodicPCK(BaseMetric):
 
     def _key(self, thr: float) -> str:
         return f'PCK@{thr:.2f}'
+
+    def _twins_and_kinds(self, ds: dict, query: dict) -> dict:
+        """A query's ``swaps`` and ``kinds`` counts at the headline
+        threshold, where the category has twins / kinds and they are on."""
+        out = {}
+        names = ds.get('keypoint_names') or []
+        pairs = twin_pairs(names) if self.swap_rate else []
+        if pairs:
+            out['swaps'] = list(
+                swap_counts(**query, pairs=pairs, thr=self.headline_thr))
+        kinds = ds.get('keypoint_kinds') or []
+        if self.per_kind and len(kinds) == len(query['gt']):
+            errors = normalized_errors(query['pred'], query['gt'],
+                                       query['bbox'])
+            mask = episodic_pck_mask(query['query_visible'],
+                                     query['support_visible'])
+            out['kinds'] = kind_counts(errors < self.headline_thr, mask, kinds)
+        return out
+
+    def _twin_kind_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """``swap_rate@<headline>`` and ``PCK@<headline>/kind/<kind>``,
+        pooled over the queries that have them."""
+        out = {}
+        head = self._key(self.headline_thr)
+        swaps = np.array([r['swaps'] for r in results if 'swaps' in r])
+        if len(swaps) and swaps[:, 1].sum() > 0:
+            out[f'swap_rate@{self.headline_thr:.2f}'] = float(
+                swaps[:, 0].sum() / swaps[:, 1].sum())
+        kinds: Dict[str, np.ndarray] = {}
+        for r in results:
+            for kind, counts in r.get('kinds', {}).items():
+                kinds[kind] = kinds.get(kind, 0) + np.asarray(counts)
+        for kind, (correct, counted) in sorted(kinds.items()):
+            if counted:
+                out[f'{head}/kind/{kind}'] = float(correct / counted)
+        return out
 
     def _fit_metrics(self, results: List[dict], logger) -> Dict[str, float]:
         """``fit_PCK@<headline>`` and ``fit_map_loss_vs_zero``: how well the
@@ -174,6 +234,9 @@ class EpisodicPCK(BaseMetric):
                 pck=[float(v) for v in r['pck']])
             if 'fit_pck_at_thrs' in r:
                 rec['fit_pck'] = [float(v) for v in r['fit_pck_at_thrs']]
+            for key in ('swaps', 'kinds'):
+                if key in r:
+                    rec[key] = r[key]
             records.append(rec)
         atomic_write_json(f'{self.outfile_prefix}.queries.json',
                           dict(thrs=list(self.thrs), queries=records))
@@ -195,6 +258,7 @@ class EpisodicPCK(BaseMetric):
         head = int(np.argmin([abs(t - self.headline_thr) for t in self.thrs]))
         metrics['PCK'] = float(mean[head])
         metrics.update(self._fit_metrics(results, logger))
+        metrics.update(self._twin_kind_metrics(results))
 
         cats = OrderedDict()
         for r, row in zip(results, pck):

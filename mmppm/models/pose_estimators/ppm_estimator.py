@@ -164,8 +164,13 @@ class PPMEstimator(BaseModel):
         """Prompts ``[K, 1, c]`` from the keypoint names in ``metainfo``
         (``keypoint_names``: the category's ``keypoints`` list), encoded by
         the SD folder's text encoder (:meth:`SDCrossAttnBackbone.embed_texts`)
-        (``test_cfg.prompt_init='names'``)."""
-        names = list(metainfo.get('keypoint_names') or [])
+        (``test_cfg.prompt_init='names'``). A category's
+        ``keypoint_words``, where the annotation gives them (the toy
+        look-alike world's caption words, without ``left`` / ``right``), are
+        used instead of its names."""
+        names = list(
+            metainfo.get('keypoint_words') or metainfo.get('keypoint_names')
+            or [])
         if len(names) != num_kpts or not all(str(n).strip() for n in names):
             raise UserError(
                 f"{what}: model.test_cfg.prompt_init='names' needs one "

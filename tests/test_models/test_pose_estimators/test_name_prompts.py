@@ -102,3 +102,16 @@ def test_a_folder_without_text_encoder_is_named(random_sd_dir, tmp_path):
 def test_bad_prompt_init_value(random_sd_dir):
     with pytest.raises(ValueError, match="prompt_init must be one of"):
         build_model(random_sd_dir, prompt_init='words')
+
+
+def test_keypoint_words_take_the_place_of_names(worded_sd_dir):
+    """The look-alike world's twins are named ``left <word>`` / ``right
+    <word>``; their ``keypoint_words`` (the caption words) are the prompts."""
+    model = build_model(worded_sd_dir, steps=0, prompt_init='names')
+    images, samples = named_episode(
+        ['left ' + NAMES[0], 'right ' + NAMES[0], NAMES[2]])
+    words = [NAMES[0], NAMES[0], NAMES[2]]
+    samples[0].set_metainfo(dict(keypoint_words=words))
+    torch.testing.assert_close(
+        model.name_prompts(samples[0].metainfo, 3),
+        model.backbone.embed_texts(words)[:, None])
