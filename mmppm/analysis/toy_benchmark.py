@@ -281,6 +281,54 @@ def load_scores(run: Run,
                               thr), bs.point_estimate([fit]) if fit else None)
 
 
+def load_twin_counts(run: Run, work_dir: str) -> dict:
+    """A finished run's twin and kind counts, summed over its queries
+    (``EpisodicPCK``'s per-query ``swaps`` and ``kinds``): ``swaps``
+    ``[swapped, counted, correct]`` and ``kinds`` ``{kind: [correct,
+    counted]}``; empty where its categories have neither (the first
+    world)."""
+    path = osp.join(run_dir(work_dir, run), 'results.queries.json')
+    with open(path, encoding='utf-8') as f:
+        queries = json.load(f)['queries']
+    out: dict = {}
+    for q in queries:
+        if len(q.get('swaps', ())) == 3:
+            out['swaps'] = [
+                a + b for a, b in zip(out.get('swaps', [0, 0, 0]), q['swaps'])
+            ]
+        for kind, (correct, counted) in q.get('kinds', {}).items():
+            total = out.setdefault('kinds', {}).setdefault(kind, [0, 0])
+            total[0] += correct
+            total[1] += counted
+    return out
+
+
+def twin_summary(counts: Sequence[dict]) -> dict:
+    """Pooled over runs (seeds): ``swap_rate`` (swapped / counted twins),
+    ``either_twin`` ((correct + swapped) / counted: found one of the pair)
+    and ``kinds`` (PCK per kind), each only where counted."""
+    out: dict = {}
+    swaps = [c['swaps'] for c in counts if 'swaps' in c]
+    if swaps and sum(s[1] for s in swaps):
+        swapped, counted, correct = (
+            sum(s[i] for s in swaps) for i in range(3))
+        out.update(
+            swap_rate=swapped / counted,
+            either_twin=(swapped + correct) / counted)
+    kinds: Dict[str, List[int]] = {}
+    for c in counts:
+        for kind, (correct, counted) in c.get('kinds', {}).items():
+            total = kinds.setdefault(kind, [0, 0])
+            total[0] += correct
+            total[1] += counted
+    if kinds:
+        out['kinds'] = {
+            kind: correct / counted
+            for kind, (correct, counted) in sorted(kinds.items()) if counted
+        }
+    return out
+
+
 def _cell(mean: float, low: float, high: float) -> str:
     return f'{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]'
 
@@ -306,8 +354,11 @@ def summarise(runs: Sequence[Run],
     # (key, shots, episodes per category) -> seed -> value
     fits: Dict[Tuple[str, int, int], Dict[int, float]] = {}
     seconds: Dict[Tuple[str, int, int], Dict[int, float]] = {}
+    twins: Dict[Tuple[str, int, int], List[dict]] = {}
     for r in runs:
         s, fit = load_scores(r, work_dir)
+        twins.setdefault((r.key, r.shots, r.episodes),
+                         []).append(load_twin_counts(r, work_dir))
         scores.setdefault((r.key, r.shots), {}).setdefault(r.episodes,
                                                            {})[r.seed] = s
         group = (r.key, r.shots, r.episodes)
@@ -338,7 +389,8 @@ def summarise(runs: Sequence[Run],
                         for s in seeds
                     },
                     fit=fits.get((key, shots, count), {}),
-                    seconds=seconds.get((key, shots, count), {})))
+                    seconds=seconds.get((key, shots, count), {}),
+                    **twin_summary(twins.get((key, shots, count), []))))
     claims = []
     for name, (a, a_shots), (b, b_shots) in CLAIMS:
         for shots in ((None, ) if a_shots else (1, 5)):
@@ -395,6 +447,7 @@ def format_markdown(summary: dict) -> str:
                    f"{per_seed} (seeds {', '.join(map(str, r['seeds']))}) | "
                    f"{fit} | {r['episodes']} | "
                    f"{sum(secs) / len(secs) if secs else float('nan'):.0f} |")
+    out += _twin_table(sorted(summary['rows'], key=order))
     out += [
         '', '| claim (A - B > 0) | difference, PCK@0.2 points [95 % CI] '
         '| verdict | seeds | paired episodes | lowest / highest '
@@ -408,6 +461,31 @@ def format_markdown(summary: dict) -> str:
                    f" | {c['verdict']} | {', '.join(map(str, c['seeds']))} | "
                    f"{c['episodes']} | {ends} |")
     return '\n'.join(out)
+
+
+def _twin_table(rows: Sequence[dict]) -> List[str]:
+    """Swap rate, either-twin rate and PCK per kind of keypoint (pooled over
+    seeds), where the runs' categories have twins or kinds."""
+    rows = [r for r in rows if 'swap_rate' in r or 'kinds' in r]
+    if not rows:
+        return []
+    kinds = sorted({k for r in rows for k in r.get('kinds', {})})
+    out = [
+        '', '| row | shots | twins swapped % | either twin found % | ' +
+        ' | '.join(f'PCK@0.2 {k} %' for k in kinds) + ' |',
+        '| --- | ---: | ---: | ---: |' + ' ---: |' * len(kinds)
+    ]
+
+    def pct(value):
+        return '-' if value is None else f'{100 * value:.1f}'
+
+    for r in rows:
+        cells = [pct(r.get('swap_rate')),
+                 pct(r.get('either_twin'))
+                 ] + [pct(r.get('kinds', {}).get(k)) for k in kinds]
+        out.append(f"| {r['name']} | {r['shots']} | " + ' | '.join(cells) +
+                   ' |')
+    return out
 
 
 def checkpoint_of(key: str, cpt_checkpoint: str) -> Optional[str]:

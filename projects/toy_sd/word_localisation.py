@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
-from .datasets import render_scene
+from .datasets import render_lookalike_scene, render_scene
 
 #: First scene index of the held-out scenes (the training set has 10**6).
 HELD_OUT_START = 10**7
@@ -36,8 +36,19 @@ MODES = ('caption', 'word', 'cached')
 
 def held_out_scenes(num: int,
                     world_seed: int = 0,
-                    crop_size: int = 128) -> List[dict]:
-    """``num`` scenes no training draws: full captions, no jitter."""
+                    crop_size: int = 128,
+                    world: str = 'blobs') -> List[dict]:
+    """``num`` scenes no training draws: full captions, no jitter; of the
+    first toy world (``'blobs'``) or of the look-alike world
+    (``'lookalike'``, :func:`.datasets.render_lookalike_scene`)."""
+    if world == 'lookalike':
+        return [
+            render_lookalike_scene(world_seed, i, crop_size)
+            for i in range(num)
+        ]
+    if world != 'blobs':
+        raise UserError(f"unknown world {world!r}; choose 'blobs' or "
+                        "'lookalike'")
     return [
         render_scene(
             world_seed,
@@ -106,7 +117,8 @@ def word_localisation(pretrained: str,
                       modes: Sequence[str] = MODES,
                       radius: float = 0.1,
                       seed: int = 0,
-                      batch: int = 16) -> Dict[str, float]:
+                      batch: int = 16,
+                      world: str = 'blobs') -> Dict[str, float]:
     """Word-localisation rates of an SD folder with a text encoder.
 
     Args:
@@ -120,10 +132,16 @@ def word_localisation(pretrained: str,
         radius (float): Hit radius as a fraction of the crop side.
         seed (int): Seed of the noise.
         batch (int): Scenes per UNet call.
+        world (str): ``'blobs'`` (the pretraining world's held-out scenes)
+            or ``'lookalike'`` (look-alike instances captioned in their
+            drawn colouring; a twin word's own blobs are both twins).
+            Defaults to 'blobs'.
 
     Returns:
         dict: ``{mode}_own`` and ``{mode}_any`` (fractions of words),
-        ``chance_own``, ``num_words``, ``num_scenes``.
+        ``chance_own``, ``num_words``, ``num_scenes``; in the look-alike
+        world also ``{mode}_own_twin`` (own-blob rate of the twins'
+        words).
     """
     from mmppm.models.backbones import SDCrossAttnBackbone
     from mmppm.models.backbones.text_prompts import text_embeddings
@@ -143,8 +161,8 @@ def word_localisation(pretrained: str,
         timestep=timestep,
         input_size=(size, size),
         layers=layers)
-    scenes = held_out_scenes(num_scenes, world_seed, size)
-    hits = {m: dict(own=[], any=[]) for m in modes}
+    scenes = held_out_scenes(num_scenes, world_seed, size, world)
+    hits = {m: dict(own=[], any=[], twin=[]) for m in modes}
     chance = []
     gen = torch.Generator().manual_seed(seed)
     cached = CachedMaps(max_batch=64).bind(
@@ -182,6 +200,9 @@ def word_localisation(pretrained: str,
                 h = argmax_hits(m, scene['blobs'], all_blobs, radius * size)
                 hits[mode]['own'].append(h['own'])
                 hits[mode]['any'].append(h['any'])
+                if 'twin' in scene:
+                    hits[mode]['twin'].append(h['own'][np.asarray(
+                        scene['twin'], bool)])
     out = dict(
         num_scenes=len(scenes),
         num_words=int(sum(len(s['words']) for s in scenes)),
@@ -189,4 +210,6 @@ def word_localisation(pretrained: str,
     for mode, h in hits.items():
         out[f'{mode}_own'] = float(np.concatenate(h['own']).mean())
         out[f'{mode}_any'] = float(np.concatenate(h['any']).mean())
+        if h['twin']:
+            out[f'{mode}_own_twin'] = float(np.concatenate(h['twin']).mean())
     return out

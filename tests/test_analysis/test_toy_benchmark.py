@@ -224,3 +224,39 @@ def test_a_report_of_runs_never_made_names_the_missing_run(tmp_path):
             match='no results for seed 7, 1-shot, ppm .*without '
             '--report-only'):
         tb.summarise(runs, str(tmp_path), num_samples=10)
+
+
+def test_swap_rate_and_kinds_are_pooled_over_seeds(tmp_path):
+    """Two seeds' per-query twin and kind counts pool into one swap rate,
+    one either-twin rate and PCK per kind; a row without them has none."""
+    from mmppm.utils.atomic_io import atomic_write_json
+    runs = tb.plan_runs([0, 1], [1], ['ppm', 'fm'], {1: 1}, 15, [], [])
+    per_seed = {
+        0: ([1, 4, 2], {
+            'twin': [2, 4]
+        }),
+        1: ([3, 4, 0], {
+            'twin': [0, 4]
+        })
+    }
+    for r in runs:
+        query = dict(
+            category_name='a',
+            category_id=1,
+            episode_id=0,
+            pck=[0, 0, 0, 0.5, 0])
+        if r.key == 'ppm':
+            swaps, kinds = per_seed[r.seed]
+            query.update(swaps=swaps, kinds=kinds)
+        atomic_write_json(
+            osp.join(tb.run_dir(str(tmp_path), r), 'results.queries.json'),
+            dict(thrs=[0.05, 0.1, 0.15, 0.2, 0.25], queries=[query]))
+    summary = tb.summarise(runs, str(tmp_path), num_samples=20)
+    rows = {r['key']: r for r in summary['rows']}
+    assert rows['ppm']['swap_rate'] == pytest.approx(4 / 8)
+    assert rows['ppm']['either_twin'] == pytest.approx(6 / 8)
+    assert rows['ppm']['kinds'] == {'twin': pytest.approx(2 / 8)}
+    assert 'swap_rate' not in rows['fm'] and 'kinds' not in rows['fm']
+    md = tb.format_markdown(summary)
+    assert '| PPM (cached maps) | 1 | 50.0 | 75.0 | 25.0 |' in md
+    assert 'feature matching (DIFT-style) | 1 | -' not in md

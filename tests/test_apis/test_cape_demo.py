@@ -20,17 +20,17 @@ def demo_args(random_sd_dir, toy_data, tmp_path_factory):
     cfg = write_config(
         small_config(random_sd_dir, toy_data),
         tmp_path_factory.mktemp('cfg') / 'small.py')
-    img_dir = osp.join(toy_data, 'images', 'toy_cat02')
+    img_dir = osp.join(toy_data, 'images', 'toy_cat80')
     return dict(
         cfg=cfg,
         img_dir=img_dir,
-        support=osp.join(img_dir, 'toy_cat02_0.jpg'),
+        support=osp.join(img_dir, 'toy_cat80_0.jpg'),
         ann=osp.join(toy_data, 'annotations', 'mp100_split1_test.json'))
 
 
 def test_demo_writes_pictures(demo, demo_args, one_thread, tmp_path):
     a = demo_args
-    queries = [osp.join(a['img_dir'], f'toy_cat02_{i}.jpg') for i in (1, 2)]
+    queries = [osp.join(a['img_dir'], f'toy_cat80_{i}.jpg') for i in (1, 2)]
     out = tmp_path / 'out'
     demo.main([
         '--config', a['cfg'], '--support', a['support'], '--support-keypoints',

@@ -111,8 +111,8 @@ def test_episode_matches_benchmark_pipeline(cfg):
 
 
 def test_full_run_paths_equal_arrays_and_heatmaps(model, toy_data, tmp_path):
-    img_dir = osp.join(toy_data, 'images', 'toy_cat02')
-    paths = [osp.join(img_dir, f'toy_cat02_{i}.jpg') for i in range(3)]
+    img_dir = osp.join(toy_data, 'images', 'toy_cat80')
+    paths = [osp.join(img_dir, f'toy_cat80_{i}.jpg') for i in range(3)]
     ann = osp.join(toy_data, 'annotations', 'mp100_split1_test.json')
     support = read_coco_support(ann, paths[:1])
     res = inference_cape(model, paths[0], ann, paths[1:], return_heatmaps=True)

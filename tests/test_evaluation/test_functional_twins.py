@@ -27,24 +27,24 @@ def test_twin_pairs_by_name(names, pairs):
 def test_every_pair_swapped_is_all_swaps_and_the_truth_none():
     vis, sup = np.ones(3), np.ones((1, 3))
     swapped = GT[[1, 0, 2]]
-    assert swap_counts(swapped, GT, vis, sup, BBOX, PAIRS, 0.2) == (2, 2)
-    assert swap_counts(GT, GT, vis, sup, BBOX, PAIRS, 0.2) == (0, 2)
+    assert swap_counts(swapped, GT, vis, sup, BBOX, PAIRS, 0.2) == (2, 2, 0)
+    assert swap_counts(GT, GT, vis, sup, BBOX, PAIRS, 0.2) == (0, 2, 2)
     # halfway between the twins: near neither -> no swap, but counted
     middle = GT.copy()
     middle[0] = [50, 50]
-    assert swap_counts(middle, GT, vis, sup, BBOX, PAIRS, 0.2) == (0, 2)
+    assert swap_counts(middle, GT, vis, sup, BBOX, PAIRS, 0.2) == (0, 2, 1)
 
 
 def test_swaps_count_where_pck_counts_and_the_twin_is_visible():
     swapped = GT[[1, 0, 2]]
     # keypoint 0 unlabelled in a support: it does not count, 1 still does
     assert swap_counts(swapped, GT, np.ones(3), np.array([[0, 1, 1]]), BBOX,
-                       PAIRS, 0.2) == (1, 1)
+                       PAIRS, 0.2) == (1, 1, 0)
     # keypoint 1 invisible in the query: neither counts (0's twin unseen)
     assert swap_counts(swapped, GT, np.array([1, 0, 1]), np.ones((1, 3)), BBOX,
-                       PAIRS, 0.2) == (0, 0)
+                       PAIRS, 0.2) == (0, 0, 0)
     assert swap_counts(swapped, GT, np.ones(3), np.ones((1, 3)), BBOX, [],
-                       0.2) == (0, 0)
+                       0.2) == (0, 0, 0)
 
 
 def test_kind_counts():

@@ -247,7 +247,7 @@ def test_swap_rate_and_pck_per_kind(tmp_path):
         assert m['PCK@0.20/kind/other'] == 1.0
         with open(prefix + '.queries.json') as f:
             query = json.load(f)['queries'][0]
-        assert query['swaps'] == [int(2 * swaps), 2]
+        assert query['swaps'] == [int(2 * swaps), 2, int(2 * twin_pck)]
         assert query['kinds'] == {
             'twin': [int(2 * twin_pck), 2],
             'other': [1, 1]

@@ -136,17 +136,14 @@ def pose(rng: np.random.Generator, pts: np.ndarray,
     return posed - posed.mean(axis=0)
 
 
-def make_instance(rng: np.random.Generator, tpl: dict,
-                  img_size: Tuple[int, int]) -> tuple:
-    """Render one instance of a template.
+def layout(rng: np.random.Generator, pts: np.ndarray, parents: list, w: int,
+           h: int) -> Tuple[np.ndarray, float, float]:
+    """Pose, rotate (+-60 degrees), scale and place a template's points in
+    a ``w`` x ``h`` image.
 
     Returns:
-        tuple: ``(image, keypoints, bbox, blob_radius)``: the PIL image,
-        ``[K, 3]`` keypoints (x, y, v; occluded ones are ``(0, 0, 0)``), the
-        bbox ``[x, y, w, h]`` and the blobs' radius in pixels.
+        tuple: ``(xy [K, 2], blob radius, margin)`` in pixels.
     """
-    w, h = (int(v) for v in rng.integers(img_size[0], img_size[1] + 1, 2))
-    pts, parents = tpl['points'], tpl['parents']
     k = len(pts)
     # smaller blobs for many keypoints; 4 to ~13 px
     blob = max(4., 0.05 * min(w, h) * min(1., np.sqrt(10 / k)))
@@ -162,22 +159,41 @@ def make_instance(rng: np.random.Generator, tpl: dict,
         [w, h]) - posed.max(axis=0) - margin
     centre = np.where(hi > lo, rng.uniform(lo, np.maximum(hi, lo + 1e-3)),
                       np.array([w, h]) / 2)
-    xy = posed + centre
+    return posed + centre, float(blob), float(margin)
 
-    img = background(rng, w, h)
-    draw = ImageDraw.Draw(img)
-    for i in range(1, k):
-        p, q = xy[parents[i]], xy[i]
-        draw.line(
-            [float(p[0]), float(p[1]),
-             float(q[0]), float(q[1])],
-            fill=tpl['limb_colour'],
-            width=3)
+
+def draw_limbs(draw: ImageDraw.ImageDraw, xy: np.ndarray, parents: list,
+               colour: tuple) -> None:
+    """A 3 px line from each point to its parent."""
+    for i, parent in enumerate(parents):
+        if parent >= 0:
+            p, q = xy[parent], xy[i]
+            draw.line([float(p[0]),
+                       float(p[1]),
+                       float(q[0]),
+                       float(q[1])],
+                      fill=colour,
+                      width=3)
+
+
+def draw_visibility(rng: np.random.Generator, k: int) -> np.ndarray:
+    """Which of ``k`` keypoints stay visible (about 90 %, at least one)."""
     vis = rng.uniform(size=k) > 0.1
     if not vis.any():
         vis[int(rng.integers(k))] = True
-    for i in range(k):
-        draw_blob(draw, xy[i], blob, tpl['colours'][i], tpl['shapes'][i])
+    return vis
+
+
+def occlude(rng: np.random.Generator, draw: ImageDraw.ImageDraw,
+            xy: np.ndarray, vis: np.ndarray, blob: float, w: int, h: int,
+            margin: float) -> tuple:
+    """Grey squares over the invisible keypoints; the annotation.
+
+    Returns:
+        tuple: ``(keypoints [K, 3], bbox [x, y, w, h])``: invisible
+        keypoints are ``(0, 0, 0)``; the bbox spans every point plus
+        ``margin``, clipped to the image.
+    """
     for i in np.flatnonzero(~vis):  # occluder hides the keypoint
         g = int(rng.integers(60, 200))
         r = blob + 2
@@ -186,7 +202,28 @@ def make_instance(rng: np.random.Generator, tpl: dict,
             fill=(g, g, g))
     x0, y0 = np.maximum(xy.min(axis=0) - margin, 0)
     x1, y1 = np.minimum(xy.max(axis=0) + margin, [w - 1, h - 1])
-    kpts = np.zeros((k, 3))
+    kpts = np.zeros((len(xy), 3))
     kpts[vis, :2] = xy[vis]
     kpts[vis, 2] = 2
-    return img, kpts, [x0, y0, x1 - x0, y1 - y0], float(blob)
+    return kpts, [x0, y0, x1 - x0, y1 - y0]
+
+
+def make_instance(rng: np.random.Generator, tpl: dict,
+                  img_size: Tuple[int, int]) -> tuple:
+    """Render one instance of a template.
+
+    Returns:
+        tuple: ``(image, keypoints, bbox, blob_radius)``: the PIL image,
+        ``[K, 3]`` keypoints (x, y, v; occluded ones are ``(0, 0, 0)``), the
+        bbox ``[x, y, w, h]`` and the blobs' radius in pixels.
+    """
+    w, h = (int(v) for v in rng.integers(img_size[0], img_size[1] + 1, 2))
+    xy, blob, margin = layout(rng, tpl['points'], tpl['parents'], w, h)
+    img = background(rng, w, h)
+    draw = ImageDraw.Draw(img)
+    draw_limbs(draw, xy, tpl['parents'], tpl['limb_colour'])
+    vis = draw_visibility(rng, len(xy))
+    for i in range(len(xy)):
+        draw_blob(draw, xy[i], blob, tpl['colours'][i], tpl['shapes'][i])
+    kpts, bbox = occlude(rng, draw, xy, vis, blob, w, h, margin)
+    return img, kpts, bbox, blob

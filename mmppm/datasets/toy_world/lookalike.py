@@ -26,12 +26,13 @@ morph), ``'other'`` (the marked singleton that keeps its colour).
 The drawing primitives are the first world's (:mod:`.drawing`).
 """
 import colorsys
-from typing import Tuple
+from typing import Dict, Tuple
 
 import numpy as np
 from PIL import ImageDraw
 
-from .drawing import background, draw_blob, pose, rotation
+from .drawing import (background, draw_blob, draw_limbs, draw_visibility,
+                      layout, occlude)
 from .words import blob_word
 
 KINDS = ('twin', 'morph', 'unmarked', 'other')
@@ -204,52 +205,52 @@ def make_lookalike_instance(rng: np.random.Generator, tpl: dict,
         :func:`.drawing.make_instance`, plus the morph index.
     """
     w, h = (int(v) for v in rng.integers(img_size[0], img_size[1] + 1, 2))
-    pts, parents = tpl['points'], tpl['parents']
-    k = len(pts)
     morph_idx = int(rng.integers(len(tpl['morphs'])))
     morph = tpl['morphs'][morph_idx]
-    blob = max(4., 0.05 * min(w, h) * min(1., np.sqrt(10 / k)))
-    radius = rng.uniform(0.26, 0.40) * min(w, h)
-    for _ in range(20):  # redraw poses whose keypoints would collide
-        posed = pose(rng, pts, parents) * radius
-        dist = np.linalg.norm(posed[:, None] - posed[None], axis=-1)
-        if (dist + 1e9 * np.eye(k)).min() > 2.2 * blob:
-            break
-    posed = posed @ rotation(np.deg2rad(rng.uniform(-60, 60))).T
-    margin = blob + 3
-    lo, hi = -posed.min(axis=0) + margin, np.array(
-        [w, h]) - posed.max(axis=0) - margin
-    centre = np.where(hi > lo, rng.uniform(lo, np.maximum(hi, lo + 1e-3)),
-                      np.array([w, h]) / 2)
-    xy = posed + centre
-
+    xy, blob, margin = layout(rng, tpl['points'], tpl['parents'], w, h)
     img = background(rng, w, h)
     draw = ImageDraw.Draw(img)
-    for i in range(k):
-        if parents[i] >= 0:
-            p, q = xy[parents[i]], xy[i]
-            draw.line([float(p[0]),
-                       float(p[1]),
-                       float(q[0]),
-                       float(q[1])],
-                      fill=morph['limb_colour'],
-                      width=3)
-    vis = rng.uniform(size=k) > 0.1
-    if not vis.any():
-        vis[int(rng.integers(k))] = True
+    draw_limbs(draw, xy, tpl['parents'], morph['limb_colour'])
+    vis = draw_visibility(rng, len(xy))
     for i in np.flatnonzero(tpl['marked']):
         look = tpl['look'][i]
         draw_blob(draw, xy[i], blob, morph['colours'][look],
                   tpl['shapes'][look])
-    for i in np.flatnonzero(~vis):  # occluder hides the keypoint
-        g = int(rng.integers(60, 200))
-        r = blob + 2
-        draw.rectangle(
-            [xy[i][0] - r, xy[i][1] - r, xy[i][0] + r, xy[i][1] + r],
-            fill=(g, g, g))
-    x0, y0 = np.maximum(xy.min(axis=0) - margin, 0)
-    x1, y1 = np.minimum(xy.max(axis=0) + margin, [w - 1, h - 1])
-    kpts = np.zeros((k, 3))
-    kpts[vis, :2] = xy[vis]
-    kpts[vis, 2] = 2
-    return img, kpts, [x0, y0, x1 - x0, y1 - y0], float(blob), morph_idx
+    kpts, bbox = occlude(rng, draw, xy, vis, blob, w, h, margin)
+    return img, kpts, bbox, blob, morph_idx
+
+
+def kind_shares(categories: list, annotations: list) -> dict:
+    """The look-alike world's shares, as docs/toy_benchmark.md states them,
+    from COCO categories and annotations of one or more splits.
+
+    Returns:
+        dict: ``kinds`` (share of all keypoints per kind), ``twins`` (share
+        of keypoints in a left/right pair, unmarked ones included),
+        ``min_twins`` (the smallest per-category twin share),
+        ``morphs_per_category`` (min and mean number of colourings its
+        instances show) and ``num_categories``.
+    """
+    kinds: Dict[str, int] = {}
+    twins, total, min_twins = 0, 0, 1.
+    for cat in categories:
+        names = cat['keypoints']
+        for kind in cat['keypoint_kinds']:
+            kinds[kind] = kinds.get(kind, 0) + 1
+        paired = sum(1 for n in names if n.startswith(('left ', 'right ')))
+        twins += paired
+        total += len(names)
+        min_twins = min(min_twins, paired / len(names))
+    shown: Dict[int, set] = {}
+    for ann in annotations:
+        shown.setdefault(ann['category_id'], set()).add(ann['morph'])
+    counts = [len(v) for v in shown.values()]
+    return dict(
+        kinds={
+            k: v / total
+            for k, v in sorted(kinds.items())
+        },
+        twins=twins / total,
+        min_twins=min_twins,
+        morphs_per_category=(min(counts), sum(counts) / len(counts)),
+        num_categories=len(categories))

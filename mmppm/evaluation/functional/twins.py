@@ -62,7 +62,9 @@ def swap_counts(pred: np.ndarray, gt: np.ndarray, query_visible: np.ndarray,
     A twin keypoint counts where PCK counts it (visible in the query and in
     every support) and its twin is visible in the query; it is *swapped*
     where its prediction is within ``thr`` (PCK's normalised distance) of
-    its twin's ground truth and not within ``thr`` of its own.
+    its twin's ground truth and not within ``thr`` of its own; *correct*
+    where it is within ``thr`` of its own (PCK's test). A prompt that
+    cannot tell the twins apart finds one of them: correct + swapped.
 
     Args:
         pred (np.ndarray): Predictions, [K, 2] (image pixels).
@@ -74,10 +76,10 @@ def swap_counts(pred: np.ndarray, gt: np.ndarray, query_visible: np.ndarray,
         thr (float): PCK threshold, e.g. 0.2.
 
     Returns:
-        tuple[int, int]: ``(swapped, counted)``.
+        tuple[int, int, int]: ``(swapped, counted, correct)``.
     """
     if not pairs:
-        return 0, 0
+        return 0, 0, 0
     mask = episodic_pck_mask(query_visible, support_visible)
     qvis = np.asarray(query_visible).reshape(-1) > 0
     own = normalized_errors(pred, gt, bbox)
@@ -89,8 +91,9 @@ def swap_counts(pred: np.ndarray, gt: np.ndarray, query_visible: np.ndarray,
         np.asarray(pred).reshape(-1, 2)[keys],
         np.asarray(gt).reshape(-1, 2)[twin_of[keys]], bbox)
     counted = mask[keys] & qvis[twin_of[keys]]
-    swapped = counted & (to_twin < thr) & ~(own[keys] < thr)
-    return int(swapped.sum()), int(counted.sum())
+    correct = counted & (own[keys] < thr)
+    swapped = counted & (to_twin < thr) & ~correct
+    return int(swapped.sum()), int(counted.sum()), int(correct.sum())
 
 
 def kind_counts(correct: np.ndarray, mask: np.ndarray,

@@ -71,7 +71,7 @@ class EpisodicPCK(BaseMetric):
             ``pck`` (at each of ``thrs``) and, where the model reports it,
             ``fit_pck``; the toy benchmark's intervals are computed from
             them (docs/toy_benchmark.md); with twins and kinds, also
-            ``swaps`` (``[swapped, counted]``) and ``kinds`` (``{kind:
+            ``swaps`` (``[swapped, counted, correct]``) and ``kinds`` (``{kind:
             [correct, counted]}``) at the headline threshold. Defaults to
             None (not written).
         swap_rate (bool): Report the twins' swap rate. Defaults to True.

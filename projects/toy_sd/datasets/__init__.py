@@ -4,7 +4,9 @@
 set)."""
 from .captioned_scenes import (PRETRAIN_STREAM, CaptionedToyScenes,
                                crop_transform, render_scene)
+from .lookalike_scenes import render_lookalike_scene
 
 __all__ = [
-    'CaptionedToyScenes', 'PRETRAIN_STREAM', 'crop_transform', 'render_scene'
+    'CaptionedToyScenes', 'PRETRAIN_STREAM', 'crop_transform',
+    'render_lookalike_scene', 'render_scene'
 ]

@@ -94,3 +94,37 @@ def test_instances_draw_blobs_at_marked_keypoints_only(templates):
                     assert not any(
                         _has_colour(img, xy[k], r, c) for c in colours)
     assert len(morphs) >= 3
+
+
+def test_generated_files_state_their_shares(tmp_path, load_tool, capsys):
+    """The generator tool writes the world and prints its shares, which
+    :func:`kind_shares` computes from the files (the docs' figures)."""
+    import json
+
+    from mmppm.datasets.toy_world.lookalike import kind_shares
+    tool = load_tool('dataset_converters/generate_toy_mp100.py')
+    out = tmp_path / 'la'
+    tool.main([
+        '--world', 'lookalike', '--num-categories', '2', '1', '2',
+        '--instances-per-category', '8', '--num-keypoints', '8', '14',
+        '--out-dir',
+        str(out)
+    ])
+    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    cats, anns = [], []
+    for split in ('train', 'val', 'test'):
+        data = json.loads(
+            (out / 'annotations' / f'mp100_split1_{split}.json').read_text())
+        cats += data['categories']
+        anns += data['annotations']
+        for cat in data['categories']:
+            assert len(cat['keypoint_kinds']) == len(cat['keypoints'])
+            assert len(cat['keypoint_words']) == len(cat['keypoints'])
+            assert cat['name'].startswith(f'lookalike_{split}')
+    shares = kind_shares(cats, anns)
+    assert shares['num_categories'] == 5
+    assert shares['min_twins'] >= 1 / 3
+    assert shares['morphs_per_category'][0] >= 2  # 8 draws of 3-4 morphs
+    assert sum(shares['kinds'].values()) == pytest.approx(1)
+    assert printed.startswith('5 categories; keypoints by kind: ')
+    assert f"in a left/right pair {100 * shares['twins']:.1f} %" in printed
