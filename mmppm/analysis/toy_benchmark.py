@@ -22,6 +22,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 from mmppm.utils.atomic_io import atomic_write, atomic_write_json
 from mmppm.utils.errors import MissingFileError, UserError
 from . import benchmark_stats as bs
+from .morph_split import same_morph_flags, split_pck
 from .toy_runs import FIVE_SHOT, MAIN_ROWS, Row
 
 CPT_PAPER = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper.py'
@@ -326,6 +327,11 @@ def twin_summary(counts: Sequence[dict]) -> dict:
             kind: correct / counted
             for kind, (correct, counted) in sorted(kinds.items()) if counted
         }
+    for name in ('same', 'other'):
+        total = [c['morphs'][name] for c in counts if 'morphs' in c]
+        if total and sum(n for _, n in total):
+            out[f'{name}_morph'] = sum(v for v, _ in total) / sum(
+                n for _, n in total)
     return out
 
 
@@ -343,12 +349,38 @@ def _pick(a: Dict[int, Dict[int, bs.SeedScores]],
                (len(set(a[p[0]]) & set(b[p[1]])), p[0] == p[1], p[0] + p[1]))
 
 
+def morph_counts(run: Run, work_dir: str, data_dir: str) -> Dict[str, list]:
+    """A finished run's query PCK@0.2 sums and counts where a support shares
+    the query's colouring and where none does (the look-alike world,
+    :mod:`.morph_split`)."""
+    ann = osp.join(
+        data_root(data_dir, run.seed), 'annotations', 'mp100_split1_test.json')
+    flags = same_morph_flags(ann, run.shots, run.queries, run.episodes)
+    path = osp.join(run_dir(work_dir, run), 'results.queries.json')
+    with open(path, encoding='utf-8') as f:
+        data = json.load(f)
+    thr = [i for i, t in enumerate(data['thrs'])
+           if abs(t - THRESHOLD) < 1e-9][0]
+    split = split_pck(data['queries'], flags, thr)
+    return {
+        name: [
+            0. if not split[f'{name}_queries'] else split[name] *
+            split[f'{name}_queries'], split[f'{name}_queries']
+        ]
+        for name in ('same', 'other')
+    }
+
+
 def summarise(runs: Sequence[Run],
               work_dir: str,
-              num_samples: int = 10000) -> dict:
+              num_samples: int = 10000,
+              data_dir: Optional[str] = None) -> dict:
     """The benchmark's table: rows with intervals, per-seed values, fit
     PCK and cost; the claims' paired differences with verdicts; the
-    per-category means of each difference."""
+    per-category means of each difference. With ``data_dir`` of the
+    look-alike world, each row's PCK also where a support shares the
+    query's colouring (``same_morph``) and where none does
+    (``other_morph``)."""
     # (key, shots) -> episodes per category -> seed -> scores
     scores: Dict[Tuple[str, int], Dict[int, Dict[int, bs.SeedScores]]] = {}
     # (key, shots, episodes per category) -> seed -> value
@@ -357,8 +389,10 @@ def summarise(runs: Sequence[Run],
     twins: Dict[Tuple[str, int, int], List[dict]] = {}
     for r in runs:
         s, fit = load_scores(r, work_dir)
-        twins.setdefault((r.key, r.shots, r.episodes),
-                         []).append(load_twin_counts(r, work_dir))
+        counts = load_twin_counts(r, work_dir)
+        if data_dir is not None:
+            counts['morphs'] = morph_counts(r, work_dir, data_dir)
+        twins.setdefault((r.key, r.shots, r.episodes), []).append(counts)
         scores.setdefault((r.key, r.shots), {}).setdefault(r.episodes,
                                                            {})[r.seed] = s
         group = (r.key, r.shots, r.episodes)
@@ -470,19 +504,23 @@ def _twin_table(rows: Sequence[dict]) -> List[str]:
     if not rows:
         return []
     kinds = sorted({k for r in rows for k in r.get('kinds', {})})
+    morphs = any('same_morph' in r for r in rows)
     out = [
         '', '| row | shots | twins swapped % | either twin found % | ' +
-        ' | '.join(f'PCK@0.2 {k} %' for k in kinds) + ' |',
-        '| --- | ---: | ---: | ---: |' + ' ---: |' * len(kinds)
+        ' | '.join(f'PCK@0.2 {k} %' for k in kinds) + ' |' +
+        (' PCK@0.2, a support of the same colouring % | PCK@0.2, none % |'
+         if morphs else ''),
+        '| --- | ---: | ---: | ---: |' + ' ---: |' * (len(kinds) + 2 * morphs)
     ]
 
     def pct(value):
         return '-' if value is None else f'{100 * value:.1f}'
 
     for r in rows:
-        cells = [pct(r.get('swap_rate')),
-                 pct(r.get('either_twin'))
-                 ] + [pct(r.get('kinds', {}).get(k)) for k in kinds]
+        cells = [pct(r.get('swap_rate')), pct(r.get('either_twin'))]
+        cells += [pct(r.get('kinds', {}).get(k)) for k in kinds]
+        if morphs:
+            cells += [pct(r.get('same_morph')), pct(r.get('other_morph'))]
         out.append(f"| {r['name']} | {r['shots']} | " + ' | '.join(cells) +
                    ' |')
     return out

@@ -102,6 +102,7 @@ def main(argv=None):
     os.chdir(REPO)  # configs use paths relative to the repository root
     from mmppm.analysis import toy_benchmark as tb
     from mmppm.datasets import generate_toy_mp100
+    from mmppm.datasets.toy_world.toy_mp100 import PRESETS
     runs = tb.plan_runs(args.seeds, args.shots, args.rows, {
         1: args.episodes_1shot,
         5: args.episodes_5shot
@@ -125,7 +126,9 @@ def main(argv=None):
             args.cpt_checkpoint,
             args.jobs,
             log=lambda m: print(m, flush=True))
-    summary = tb.summarise(runs, args.work_dir, args.bootstrap)
+    world = PRESETS[args.preset].get('world', 'blobs')
+    summary = tb.summarise(runs, args.work_dir, args.bootstrap,
+                           args.data_dir if world == 'lookalike' else None)
     summary['args'] = vars(args)
     js, md = tb.write_report(summary, args.work_dir)
     print(tb.format_markdown(summary))
