@@ -58,6 +58,11 @@ class CategoryHygieneHook(Hook):
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         trained = (checkpoint.get('meta') or {}).get(META_KEY) or {}
+        if not isinstance(trained, dict):
+            runner.logger.warning(
+                f'the checkpoint\'s meta {META_KEY!r} is not a table of '
+                'digests; its training categories are not checked')
+            return
         loop = runner._test_loop
         dataset = _dataset(loop) if isinstance(loop, BaseLoop) else None
         if not trained or dataset is None:
