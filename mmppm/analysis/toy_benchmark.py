@@ -19,6 +19,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from mmppm.engine.cli.checks import checkpoint_problem
+from mmppm.engine.runner.fingerprint import (file_fingerprint,
+                                             folder_fingerprint)
 from mmppm.utils.atomic_io import atomic_write, atomic_write_json
 from mmppm.utils.errors import MissingFileError, UserError
 from . import benchmark_stats as bs
@@ -91,6 +94,8 @@ CLAIMS = (
     ('PPM+CPT (episodic) - PPM', ('cpt_episodic', None), ('ppm', None)),
     ('PPM+CPT - PPM+CPT (paper recipe)', ('cpt', None), ('cpt_paper', None)),
     ('PPM - feature matching', ('ppm', None), ('fm', None)),
+    ('PPM+CPT - feature matching', ('cpt', None), ('fm', None)),
+    ('feature matching - support copy', ('fm', None), ('copy', None)),
     ('exact - cached maps', ('ppm_exact', None), ('ppm', None)),
     ('shared-context - exact maps', ('ppm_shared', None), ('ppm_exact', None)),
     ('shared-context, 30 steps - exact maps', ('ppm_shared30', None),
@@ -192,16 +197,36 @@ def run_command(run: Run, work_dir: str, data_dir: str, sd: str,
     ] + options
 
 
+def run_inputs(run: Run, data_dir: str, sd: str,
+               cpt_checkpoint: str) -> Dict[str, Optional[str]]:
+    """Content digests of what a run's rows are made of: its config file,
+    checkpoint, SD folder and test annotation file (None where the row has
+    none). A report refuses a run whose inputs changed since it ran."""
+    row = ROWS[run.key]
+    checkpoint = checkpoint_of(run.key, cpt_checkpoint) \
+        if row.checkpoint else None
+    ann = osp.join(
+        data_root(data_dir, run.seed), 'annotations', 'mp100_split1_test.json')
+    return dict(
+        config=file_fingerprint(row.config),
+        checkpoint=file_fingerprint(checkpoint) if checkpoint else None,
+        sd=None if run.key in NO_SD else folder_fingerprint(sd),
+        annotations=file_fingerprint(ann) if osp.isfile(ann) else None)
+
+
 def execute(run: Run,
             cmd: List[str],
             work_dir: str,
-            threads: Optional[int] = None) -> Tuple[float, str]:
+            threads: Optional[int] = None,
+            inputs: Optional[dict] = None) -> Tuple[float, str]:
     """Run one command, its console output to ``console.log`` in the run's
     folder; return its wall time and what its test loop says it computed
     and replayed (:func:`replay_summary`). The first complete run's time is
-    kept in ``timing.json`` (a rerun that replays its episodes is not a cost).
-    ``threads``: the process's OpenMP threads (unless OMP_NUM_THREADS is
-    set), so that parallel runs do not oversubscribe the cores."""
+    kept in ``timing.json`` (a rerun that replays its episodes is not a cost),
+    the digests of its ``inputs`` (:func:`run_inputs`, taken before it
+    started) in ``inputs.json``. ``threads``: the process's OpenMP threads
+    (unless OMP_NUM_THREADS is set), so that parallel runs do not
+    oversubscribe the cores."""
     out = run_dir(work_dir, run)
     os.makedirs(out, exist_ok=True)
     env = dict(os.environ, HF_HUB_OFFLINE='1')
@@ -224,6 +249,8 @@ def execute(run: Run,
     timing = osp.join(out, 'timing.json')
     if not osp.isfile(timing):
         atomic_write_json(timing, dict(seconds=seconds))
+    if inputs is not None:
+        atomic_write_json(osp.join(out, 'inputs.json'), inputs)
     return seconds, replay_summary(console)
 
 
@@ -244,7 +271,10 @@ def run_all(runs: Sequence[Run],
             cpt_checkpoint: str,
             jobs: int = 1,
             log=print) -> None:
-    """Run every run (``jobs`` at a time) with a progress line and ETA."""
+    """Run every run (``jobs`` at a time) with a progress line and ETA.
+    The first failure (or Ctrl-C) starts no further run: the queued ones
+    are cancelled, the ones in progress end (a Ctrl-C reaches them too), and
+    the error is raised."""
     start = time.time()
     done = 0
     threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -252,16 +282,41 @@ def run_all(runs: Sequence[Run],
         futures = {}
         for r in runs:
             command = run_command(r, work_dir, data_dir, sd, cpt_checkpoint)
-            futures[pool.submit(execute, r, command, work_dir, threads)] = r
-        for fut in as_completed(futures):
-            r = futures[fut]
-            seconds, replayed = fut.result()
-            done += 1
-            elapsed = time.time() - start
-            eta = elapsed / done * (len(runs) - done)
-            log(f'[{done}/{len(runs)}] seed {r.seed}, {r.shots}-shot, '
-                f'{ROWS[r.key].name}: {seconds:.0f} s ({replayed}); elapsed '
-                f'{elapsed / 60:.1f} min, ETA {eta / 60:.1f} min')
+            futures[pool.submit(execute, r, command, work_dir, threads,
+                                run_inputs(r, data_dir, sd,
+                                           cpt_checkpoint))] = r
+        try:
+            finished = as_completed(futures)
+            for fut in finished:
+                r = futures[fut]
+                seconds, replayed = fut.result()
+                done += 1
+                elapsed = time.time() - start
+                eta = elapsed / done * (len(runs) - done)
+                log(f'[{done}/{len(runs)}] seed {r.seed}, {r.shots}-shot, '
+                    f'{ROWS[r.key].name}: {seconds:.0f} s ({replayed}); '
+                    f'elapsed {elapsed / 60:.1f} min, ETA {eta / 60:.1f} min')
+        except BaseException:  # a failed run or Ctrl-C: start no other
+            for fut in futures:
+                fut.cancel()
+            raise
+
+
+def read_queries(path: str) -> dict:
+    """A run's per-query file, or one line naming it where it is damaged
+    (cut short, not the metric's format)."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f)
+        if not (isinstance(data, dict) and isinstance(data['queries'], list)
+                and any(abs(t - THRESHOLD) < 1e-9 for t in data['thrs'])):
+            raise ValueError('no queries at PCK@0.2')
+    except (ValueError, KeyError, TypeError) as e:
+        raise UserError(
+            f'{path} is damaged ({type(e).__name__}: {str(e)[:80]}): delete '
+            'it and run the benchmark without --report-only (the finished '
+            'episodes replay from the cache)') from None
+    return data
 
 
 def load_scores(run: Run,
@@ -273,8 +328,7 @@ def load_scores(run: Run,
             f'no results for seed {run.seed}, {run.shots}-shot, {run.key} '
             f'({path}): run the benchmark without --report-only (or with '
             'the same --work-dir and options as the run that made them)')
-    with open(path, encoding='utf-8') as f:
-        data = json.load(f)
+    data = read_queries(path)
     thr = [i for i, t in enumerate(data['thrs'])
            if abs(t - THRESHOLD) < 1e-9][0]
     fit = bs.episode_scores(data['queries'], thr, 'fit_pck')
@@ -289,8 +343,7 @@ def load_twin_counts(run: Run, work_dir: str) -> dict:
     counted]}``; empty where its categories have neither (the first
     world)."""
     path = osp.join(run_dir(work_dir, run), 'results.queries.json')
-    with open(path, encoding='utf-8') as f:
-        queries = json.load(f)['queries']
+    queries = read_queries(path)['queries']
     out: dict = {}
     for q in queries:
         if len(q.get('swaps', ())) == 3:
@@ -335,6 +388,29 @@ def twin_summary(counts: Sequence[dict]) -> dict:
     return out
 
 
+def check_unchanged(runs: Sequence[Run], work_dir: str, data_dir: str, sd: str,
+                    cpt_checkpoint: str) -> None:
+    """Refuse to report a run whose inputs (:func:`run_inputs`) are not
+    the ones it ran with, or that has no record of them."""
+    for r in runs:
+        path = osp.join(run_dir(work_dir, r), 'inputs.json')
+        label = f'seed {r.seed}, {r.shots}-shot, {r.key}'
+        fix = ('run the benchmark without --report-only (finished episodes '
+               'replay from the cache only where nothing changed)')
+        try:
+            with open(path, encoding='utf-8') as f:
+                recorded = json.load(f)
+        except (OSError, ValueError):
+            raise UserError(f'{label}: no record of the inputs it ran with '
+                            f'({path}): {fix}') from None
+        current = run_inputs(r, data_dir, sd, cpt_checkpoint)
+        changed = [k for k in current if recorded.get(k) != current[k]]
+        if changed:
+            raise UserError(
+                f'{label} was measured with another '
+                f'{" and ".join(changed)} than the one given now: {fix}')
+
+
 def _cell(mean: float, low: float, high: float) -> str:
     return f'{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]'
 
@@ -356,9 +432,8 @@ def morph_counts(run: Run, work_dir: str, data_dir: str) -> Dict[str, list]:
     ann = osp.join(
         data_root(data_dir, run.seed), 'annotations', 'mp100_split1_test.json')
     flags = same_morph_flags(ann, run.shots, run.queries, run.episodes)
-    path = osp.join(run_dir(work_dir, run), 'results.queries.json')
-    with open(path, encoding='utf-8') as f:
-        data = json.load(f)
+    data = read_queries(
+        osp.join(run_dir(work_dir, run), 'results.queries.json'))
     thr = [i for i, t in enumerate(data['thrs'])
            if abs(t - THRESHOLD) < 1e-9][0]
     split = split_pck(data['queries'], flags, thr)
@@ -550,6 +625,12 @@ def check_inputs(sd: str, cpt_checkpoint: str, rows: Sequence[str]) -> None:
             raise MissingFileError(
                 f'no checkpoint at {path} (row {key}): git checkout -- '
                 f'{path} restores it, or leave the row out (--rows)')
+        path = checkpoint_of(key, cpt_checkpoint) if path else None
+        problem = checkpoint_problem(path) if path else None
+        if problem:
+            raise UserError(f'{path} (row {key}) is not a loadable '
+                            f'checkpoint ({problem}): pass another, or leave '
+                            'the row out (--rows)')
 
 
 def write_report(summary: dict, work_dir: str) -> Tuple[str, str]:

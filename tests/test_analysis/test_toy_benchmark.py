@@ -1,12 +1,14 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The toy benchmark: its data preset, its plan and a resumed run."""
 import json
+import os
 import os.path as osp
 
 import pytest
 
 from mmppm.analysis import toy_benchmark as tb
 from mmppm.datasets import generate_toy_mp100
+from mmppm.utils.atomic_io import atomic_write_json
 from mmppm.utils.errors import UserError
 
 
@@ -260,3 +262,98 @@ def test_swap_rate_and_kinds_are_pooled_over_seeds(tmp_path):
     md = tb.format_markdown(summary)
     assert '| PPM (cached maps) | 1 | 50.0 | 75.0 | 25.0 |' in md
     assert 'feature matching (DIFT-style) | 1 | -' not in md
+
+
+def _copy_argv(tmp_path, *extra):
+    return [
+        '--preset', 'toy', '--seeds', '1', '--shots', '1', '--rows', 'copy',
+        'cpt', '--episodes-1shot', '1', '--queries', '2', '--bootstrap', '50',
+        '--data-dir',
+        str(tmp_path / 'data'), '--work-dir',
+        str(tmp_path / 'work'), *extra
+    ]
+
+
+def test_a_report_refuses_rows_whose_inputs_changed(load_tool, tmp_path):
+    """Each run records the digests of its config, checkpoint, SD folder
+    and annotations; --report-only with another checkpoint at the same
+    path, or a run without that record, is one line, not stale rows."""
+    tool = load_tool('analysis/toy_benchmark.py')
+    ckpt = tmp_path / 'cpt.pth'
+    ckpt.write_bytes(open('data/toy_sd/cpt_toy.pth', 'rb').read())
+    generate_toy_mp100(
+        tb.data_root(str(tmp_path / 'data'), 1), seed=1, preset='toy')
+    runs = tb.plan_runs([1], [1], ['copy', 'cpt'], {1: 1}, 2, [], [])
+    for r in runs:  # finished runs as execute() leaves them
+        _write_run(tmp_path / 'work', r, {'a': [0.5]})
+        atomic_write_json(
+            osp.join(tb.run_dir(str(tmp_path / 'work'), r), 'inputs.json'),
+            tb.run_inputs(r, str(tmp_path / 'data'),
+                          osp.abspath('data/toy_sd'), str(ckpt)))
+    report = _copy_argv(tmp_path, '--cpt-checkpoint', str(ckpt),
+                        '--report-only')
+    assert tool.main(report)['rows']
+    ckpt.write_bytes(ckpt.read_bytes() + b'\0')  # replaced in place
+    with pytest.raises(
+            UserError,
+            match='seed 1, 1-shot, cpt was measured with another '
+            'checkpoint than the one given now: run the benchmark without '
+            '--report-only'):
+        tool.main(report)
+    os.remove(
+        osp.join(tb.run_dir(str(tmp_path / 'work'), runs[0]), 'inputs.json'))
+    with pytest.raises(UserError, match='copy: no record of the inputs'):
+        tool.main(report)
+
+
+def test_a_cut_results_file_is_named(tmp_path):
+    run = tb.Run(0, 1, 'copy', 1, 2)
+    path = osp.join(tb.run_dir(str(tmp_path), run), 'results.queries.json')
+    os.makedirs(osp.dirname(path))
+    with open(path, 'w') as f:
+        f.write('{"thrs": [0.2], "queries": [{"pck"')
+    with pytest.raises(UserError, match=f'{path} is damaged .*delete it'):
+        tb.load_scores(run, str(tmp_path))
+
+
+def test_no_run_starts_after_a_failure_or_ctrl_c(monkeypatch, tmp_path):
+    runs = tb.plan_runs([0, 1, 2], [1], ['copy'], {1: 1}, 2, [], [])
+    for error in (KeyboardInterrupt, RuntimeError):
+        started = []
+
+        def execute(run, *args):
+            started.append(run)
+            raise error('stop')
+
+        monkeypatch.setattr(tb, 'execute', execute)
+        monkeypatch.setattr(tb, 'run_inputs', lambda *a: {})
+        with pytest.raises(error):
+            tb.run_all(runs, str(tmp_path), 'dd', 'sd', 'c.pth', jobs=1)
+        assert len(started) == 1
+
+
+def test_paths_and_seeds_are_checked_before_any_run(load_tool, tmp_path,
+                                                    monkeypatch, capsys):
+    tool = load_tool('analysis/toy_benchmark.py')
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--seeds', '-1'])
+    assert "--seeds: '-1' is not allowed" in capsys.readouterr().err
+    afile = tmp_path / 'afile'
+    afile.write_text('x')
+    for option in ('--work-dir', '--data-dir'):
+        with pytest.raises(UserError, match=f'{option}'):
+            tool.main(['--rows', 'copy', option, str(afile)])
+    # a damaged CPT checkpoint: named before any run starts
+    bad = tmp_path / 'bad.pth'
+    bad.write_bytes(open('data/toy_sd/cpt_toy.pth', 'rb').read()[:1000])
+    with pytest.raises(
+            UserError, match='bad.pth .row cpt. is not a '
+            'loadable checkpoint'):
+        tb.check_inputs('data/toy_sd', str(bad), ['cpt'])
+    # relative paths are the current folder's, defaults the repository's
+    monkeypatch.chdir(tmp_path)
+    args = tool.parse_args(['--work-dir', 'w', '--cpt-checkpoint', 'c.pth'])
+    tool.resolve_paths(args)
+    assert args.work_dir == str(tmp_path / 'w')
+    assert args.cpt_checkpoint == str(tmp_path / 'c.pth')
+    assert args.sd == osp.join(tool.REPO, 'data/toy_sd')

@@ -24,16 +24,32 @@ import os.path as osp
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: Path options and their defaults, relative to the repository.
+PATHS = dict(
+    sd='data/toy_sd',
+    cpt_checkpoint='data/toy_sd/cpt_toy.pth',
+    data_dir='data/toy_mp100_bench',
+    work_dir='work_dirs/toy_benchmark')
+
+
+def resolve_paths(args) -> None:
+    """A path given on the command line is relative to the current folder;
+    a default is the repository's. Both absolute, before the tool moves to
+    the repository (its configs name repository paths)."""
+    for name, default in PATHS.items():
+        given = getattr(args, name)
+        setattr(args, name,
+                osp.abspath(given) if given else osp.join(REPO, default))
 
 
 def parse_args(argv=None):
     from mmppm.analysis.toy_benchmark import ROWS
     from mmppm.datasets.toy_world.toy_mp100 import PRESETS
-    from mmppm.engine.cli.arg_types import positive_int
+    from mmppm.engine.cli.arg_types import non_negative_int, positive_int
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
         '--seeds',
-        type=int,
+        type=non_negative_int,
         nargs='+',
         default=[0, 1, 2],
         help='toy data seeds (default: 0 1 2)')
@@ -43,7 +59,7 @@ def parse_args(argv=None):
         '--rows', nargs='+', default=list(ROWS), choices=list(ROWS))
     parser.add_argument(
         '--exact-seeds',
-        type=int,
+        type=non_negative_int,
         nargs='*',
         default=[0],
         help='seeds on which the exact-maps row runs (it '
@@ -86,10 +102,11 @@ def parse_args(argv=None):
         help="the toy data's shape (generate_toy_mp100 "
         "presets: 'mp100' 70 / 10 / 20 categories, 'toy' "
         "make toy's 8 / 2 / 3)")
-    parser.add_argument('--sd', default='data/toy_sd')
-    parser.add_argument('--cpt-checkpoint', default='data/toy_sd/cpt_toy.pth')
-    parser.add_argument('--data-dir', default='data/toy_mp100_bench')
-    parser.add_argument('--work-dir', default='work_dirs/toy_benchmark')
+    for name, default in PATHS.items():
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            help=f'relative to the current folder (default: {default} in '
+            'the repository)')
     parser.add_argument(
         '--report-only',
         action='store_true',
@@ -97,8 +114,23 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def raise_missing(work_dir: str) -> None:
+    from mmppm.utils.errors import MissingFileError
+    raise MissingFileError(
+        f'--work-dir {work_dir} is not a folder of benchmark runs: give the '
+        'work dir of the runs to report, or run without --report-only')
+
+
 def main(argv=None):
     args = parse_args(argv)
+    resolve_paths(args)
+    from mmppm.engine.cli import writable_dir
+    if args.report_only:
+        if not osp.isdir(args.work_dir):
+            raise_missing(args.work_dir)
+    else:
+        writable_dir(args.work_dir, '--work-dir')
+        writable_dir(args.data_dir, '--data-dir')
     os.chdir(REPO)  # configs use paths relative to the repository root
     from mmppm.analysis import toy_benchmark as tb
     from mmppm.datasets import generate_toy_mp100
@@ -118,14 +150,22 @@ def main(argv=None):
             f'{len(runs)} test runs ({args.jobs} at a time); logs in '
             f'{args.work_dir}/seed*/*shot/*/console.log',
             flush=True)
-        tb.run_all(
-            runs,
-            args.work_dir,
-            args.data_dir,
-            args.sd,
-            args.cpt_checkpoint,
-            args.jobs,
-            log=lambda m: print(m, flush=True))
+        try:
+            tb.run_all(
+                runs,
+                args.work_dir,
+                args.data_dir,
+                args.sd,
+                args.cpt_checkpoint,
+                args.jobs,
+                log=lambda m: print(m, flush=True))
+        except KeyboardInterrupt:
+            from mmppm.utils.errors import UserError
+            raise UserError('interrupted: no further run was started; the '
+                            'finished episodes are cached (rerun the same '
+                            'command to continue)') from None
+    tb.check_unchanged(runs, args.work_dir, args.data_dir, args.sd,
+                       args.cpt_checkpoint)
     world = PRESETS[args.preset].get('world', 'blobs')
     summary = tb.summarise(runs, args.work_dir, args.bootstrap,
                            args.data_dir if world == 'lookalike' else None)
