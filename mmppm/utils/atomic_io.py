@@ -4,7 +4,8 @@
 A file is written beside its target under a hidden temporary name, flushed,
 ``fsync``'d, and renamed over the target (``os.replace``, atomic on POSIX);
 a failed write (a full disk, a killed process) removes the temporary file,
-so the target keeps its previous content or stays absent. A folder (an
+so the target keeps its previous content or stays absent. The result has
+the mode a plain write gives (:func:`plain_mode`). A folder (an
 exported model) is built under a temporary name and swapped in the same way.
 :class:`AtomicLocalBackend` gives mmengine's checkpoint saving the same
 guarantee (``backend_args=dict(backend='mmppm_atomic_local')``).
@@ -27,6 +28,23 @@ def _write_all(f, data: bytes, path: str) -> None:
     """Write ``data`` to the open binary file ``f`` that will become
     ``path`` (one place tests can fill the disk in)."""
     f.write(data)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def plain_mode(path: str, folder: bool = False) -> int:
+    """The mode a plain ``open(path, 'w')`` (or ``os.makedirs``) would
+    give: an existing file's own mode, else 0666 (0777 for a folder) less
+    the umask. ``tempfile`` creates 0600 / 0700, which a checkpoint or a
+    data file written for others to read must not keep."""
+    if osp.exists(path) and not folder:
+        return os.stat(path).st_mode & 0o7777
+    return (0o777 if folder else 0o666) & ~_umask()
 
 
 def _fsync_dir(folder: str) -> None:
@@ -62,6 +80,7 @@ def atomic_write(path: str, data: Union[bytes, str]) -> None:
     fd, tmp = tempfile.mkstemp(
         dir=folder, prefix=TEMP_PREFIX + osp.basename(path) + '.')
     try:
+        os.fchmod(fd, plain_mode(path))
         with os.fdopen(fd, 'wb') as f:
             _write_all(f, data, path)
             f.flush()
@@ -100,6 +119,7 @@ def atomic_folder(path: str,
     tmp = tempfile.mkdtemp(
         dir=parent, prefix=TEMP_PREFIX + osp.basename(path) + '.')
     try:
+        os.chmod(tmp, plain_mode(path, folder=True))
         yield tmp
         old = None
         if osp.lexists(path):

@@ -27,3 +27,31 @@ def test_a_failed_write_keeps_the_previous_file_and_no_temporary(
         atomic_write(str(path), 'new')
     assert path.read_text() == 'old'
     assert os.listdir(tmp_path) == ['a.txt']
+
+
+def test_files_and_folders_get_the_mode_a_plain_write_gives(tmp_path):
+    """tempfile makes 0600 / 0700; a checkpoint or data file written
+    atomically is 0644 / 0755 under umask 022, and a file replaced keeps
+    its own mode."""
+    import stat
+
+    from mmppm.utils.atomic_io import atomic_folder
+    old = os.umask(0o022)
+    try:
+        new = tmp_path / 'new.json'
+        atomic_write_json(str(new), {'a': 1})
+        assert stat.S_IMODE(new.stat().st_mode) == 0o644
+        kept = tmp_path / 'kept.txt'
+        kept.write_text('x')
+        kept.chmod(0o640)
+        atomic_write(str(kept), 'y')
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+        with atomic_folder(str(tmp_path / 'folder')) as tmp:
+            open(os.path.join(tmp, 'f'), 'w').close()
+        assert stat.S_IMODE((tmp_path / 'folder').stat().st_mode) == 0o755
+        os.umask(0o077)
+        private = tmp_path / 'private.json'
+        atomic_write_json(str(private), {})
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
