@@ -24,6 +24,7 @@ from mmpose.structures import PoseDataSample
 from mmppm.datasets import pack_episode
 from mmppm.datasets.coco_schema import annotation_keypoints, check_bbox
 from mmppm.datasets.json_io import read_json_object
+from mmppm.engine.cli.checks import checkpoint_problem
 from mmppm.utils.errors import MissingFileError, UserError, first_line
 from mmppm.utils.image_decoder import MAX_IMAGE_PIXELS  # noqa: F401
 from mmppm.utils.image_decoder import max_image_pixels  # noqa: F401
@@ -107,6 +108,10 @@ def _load_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise MissingFileError(f'Checkpoint not found: {checkpoint}')
     register_checkpoint_safe_globals()
+    problem = None if '://' in checkpoint else checkpoint_problem(checkpoint)
+    if problem:  # cut short, random bytes: not "does not fit the model"
+        raise UserError(f'Cannot read checkpoint {checkpoint} (damaged or not '
+                        f'a checkpoint): {problem}')
     try:
         load_checkpoint(
             model,

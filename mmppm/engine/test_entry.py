@@ -18,7 +18,7 @@ import mmppm.engine  # noqa: F401  (TestTimeDataParallel, loops)
 from mmppm.utils.atomic_io import atomic_write
 from mmppm.utils.config_checks import merge_cfg_options
 from .cli import (add_common_args, check_load_from, finish_args,
-                  prepare_tool_config, tool_parser)
+                  prepare_tool_config, tool_parser, writable_file)
 
 NO_CHECKPOINT = ('', 'none', 'None')
 
@@ -71,6 +71,8 @@ def merge_args(cfg, args):
         cfg.model_wrapper_cfg = dict(type='mmpose.TestTimeDataParallel')
     merge_cfg_options(cfg, args.cfg_options)
     check_load_from(cfg)
+    if args.out:  # before any episode, not after the last one
+        writable_file(args.out, '--out')
     return cfg
 
 

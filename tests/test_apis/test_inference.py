@@ -218,6 +218,13 @@ def test_init_errors(cfg, tmp_path):
     with pytest.raises(ValueError) as e:
         init_cape_model(cfg, str(wrong))
     assert 'does not fit the model' in one_line(e)
+    # a real checkpoint cut in half is damaged, not a misfit
+    cut = tmp_path / 'cut.pth'
+    cut.write_bytes(open('data/toy_sd/cpt_toy.pth', 'rb').read()[:300000])
+    with pytest.raises(ValueError) as e:
+        init_cape_model(cfg, str(cut))
+    assert one_line(e).startswith(f'Cannot read checkpoint {cut} (damaged '
+                                  'or not a checkpoint)')
 
 
 def test_support_keypoints_outside_the_image_are_reported():

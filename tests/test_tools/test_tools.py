@@ -288,6 +288,29 @@ def test_unwritable_work_dir_and_cache_dir_fail_before_any_episode(tmp_path):
     assert not out.exists()
 
 
+def test_an_unwritable_out_fails_before_any_episode(tmp_path):
+    """--out a folder, or under a file, was a traceback after every
+    episode had been computed; now one line before the first."""
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('x')
+    folder = tmp_path / 'a_folder'
+    folder.mkdir()
+    cfg = write(tmp_path / 'toy_test.py', TEST_CFG)
+    for out, message in (
+        (folder, f'error: --out {folder} is a folder, not a file: give a '
+         f'file name, e.g. {folder / "metrics.json"}'),
+        (blocker / 'm.json', f'error: the folder of --out {blocker} is a '
+         'file, not a folder')):
+        work = tmp_path / f'w_{out.name}'
+        with pytest.raises(SystemExit) as exc:
+            load_script('tools/test.py').main(
+                [cfg, '--work-dir',
+                 str(work), '--out',
+                 str(out)])
+        assert str(exc.value).startswith(message)
+        assert not list(work.rglob('*.jsonl'))  # no episode was predicted
+
+
 def test_resume_with_only_damaged_checkpoints_is_one_line(tmp_path):
     """It used to warn 'trying the previous one', then mmengine loaded the
     same truncated file through last_checkpoint: an OSError traceback."""

@@ -11,7 +11,7 @@ entries themselves are :mod:`mmppm.engine.train_entry` and
 from .args import LAUNCHERS, add_common_args, finish_args, tool_parser
 from .checks import (check_fresh_work_dir, check_load_from, checkpoint_problem,
                      find_resume_checkpoint, require_file,
-                     work_dir_checkpoints, writable_dir)
+                     work_dir_checkpoints, writable_dir, writable_file)
 from .config import load_tool_config, prepare_tool_config
 from .run import end_distributed, run_tool, user_errors, user_message
 
@@ -20,5 +20,5 @@ __all__ = [
     'checkpoint_problem', 'end_distributed', 'find_resume_checkpoint',
     'finish_args', 'load_tool_config', 'prepare_tool_config', 'require_file',
     'run_tool', 'tool_parser', 'user_errors', 'user_message',
-    'work_dir_checkpoints', 'writable_dir'
+    'work_dir_checkpoints', 'writable_dir', 'writable_file'
 ]

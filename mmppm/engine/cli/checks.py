@@ -66,6 +66,22 @@ def writable_dir(path: str, what: str) -> str:
     return path
 
 
+def writable_file(path: str, what: str) -> str:
+    """Check, before any work, that ``path`` can be written as a file: not
+    a folder, its folder not a file, that folder writable (it is created).
+    An existing file is fine (replaced whole at the end).
+
+    Raises:
+        ToolError: Naming ``what`` and the fix.
+    """
+    path = osp.expanduser(str(path))
+    if osp.isdir(path):
+        raise ToolError(f'{what} {path} is a folder, not a file: give a file '
+                        f'name, e.g. {osp.join(path, "metrics.json")}')
+    writable_dir(osp.dirname(osp.abspath(path)), f'the folder of {what}')
+    return path
+
+
 def checkpoint_problem(path: str) -> Optional[str]:
     """Why ``path`` is not a loadable checkpoint, or None if it is.
 
