@@ -258,6 +258,31 @@ def test_a_failing_distributed_run_reports_in_two_lines(tmp_path):
             or 'failed (exit code 1)' in errors[1])
 
 
+def test_a_port_in_use_is_one_line_before_any_process(tmp_path):
+    """dist_train.sh with its port taken was a 30-line DistNetworkError
+    traceback; now one line naming the port and the fix."""
+    import socket
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        env = dict(tool_env(), PYTHON=sys.executable, PORT=str(port))
+        proc = subprocess.run([
+            'bash',
+            osp.join(REPO, 'tools', 'dist_train.sh'),
+            str(tmp_path / 'any.py'), '2'
+        ],
+                              env=env,
+                              capture_output=True,
+                              text=True,
+                              timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        f'error: port {port} on 127.0.0.1 cannot be used (Address already in '
+        f'use): set another, e.g. PORT={port + 1} bash '
+        'tools/dist_train.sh ...')
+
+
 def test_unwritable_work_dir_and_cache_dir_fail_before_any_episode(tmp_path):
     """A --work-dir that cannot be created (a read-only folder as a user;
     here a path under a file, which fails for root too) was an OSError

@@ -14,7 +14,19 @@ Usage:
 """
 import os
 import signal
+import socket
 import sys
+from typing import Optional
+
+
+def port_problem(host: str, port: int) -> Optional[str]:
+    """Why the rendezvous port cannot be bound on ``host``, or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as e:
+            return e.strerror or str(e)
+    return None
 
 
 def main(argv=None) -> None:
@@ -22,6 +34,14 @@ def main(argv=None) -> None:
         ChildFailedError
     from torch.distributed.run import parse_args, run
     args = parse_args(argv)
+    if args.node_rank == 0 and args.master_addr in ('127.0.0.1',
+                                                    'localhost'):
+        problem = port_problem('127.0.0.1', int(args.master_port))
+        if problem:  # torchrun: a 30-line DistNetworkError traceback
+            sys.exit(f'error: port {args.master_port} on {args.master_addr} '
+                     f'cannot be used ({problem}): set another, e.g. '
+                     f'PORT={int(args.master_port) + 1} bash tools/'
+                     'dist_train.sh ...')
     if os.environ.get('MMPPM_DEBUG'):
         run(args)
         return
