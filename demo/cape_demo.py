@@ -26,7 +26,7 @@ import sys
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
+    from mmppm.engine.cli.args import CfgOptionsAction
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -73,7 +73,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         default={},
         help='config overrides, e.g. model.backbone.pretrained=PATH_OR_ID '
         'model.fitter.steps=100')

@@ -20,7 +20,7 @@ TOY_DATA = 'data/toy_mp100'
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
+    from mmppm.engine.cli.args import CfgOptionsAction
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -46,7 +46,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         default={},
         help='config overrides, e.g. model.backbone.pretrained=PATH_OR_ID '
         'model.fitter.steps=100')

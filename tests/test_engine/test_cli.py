@@ -128,3 +128,28 @@ def test_a_wrongly_typed_unet_config_value_is_named(random_sd_dir, tmp_path):
             r'value of the wrong type') as e:
         load_sd_components(str(folder))
     assert '\n' not in str(e.value)
+
+
+@pytest.mark.parametrize('option, problem', [
+    ('key', 'no key=value'),
+    ('=3', 'no key=value'),
+    ('a=[1,2', 'AssertionError: Imbalanced brackets'),
+    ('a=(1,', 'AssertionError: Imbalanced brackets'),
+])
+def test_malformed_cfg_options_are_one_argparse_line(option, problem, capsys):
+    """They were ValueError / AssertionError tracebacks (mmengine's
+    DictAction); every tool's --cfg-options uses this action."""
+    import argparse
+
+    from mmppm.engine.cli.args import CfgOptionsAction
+    parser = argparse.ArgumentParser(prog='tool')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=CfgOptionsAction, default={})
+    assert parser.parse_args(
+        ['--cfg-options', 'a=1', 'b=[1,2]', 'c=(1,2)', 'd=x']).cfg_options \
+        == {'a': 1, 'b': [1, 2], 'c': (1, 2), 'd': 'x'}
+    with pytest.raises(SystemExit):
+        parser.parse_args(['--cfg-options', 'ok=1', option])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f'tool: error: --cfg-options {option!r} is '
+                          f'malformed ({problem}')

@@ -27,13 +27,12 @@ import json
 import os
 import os.path as osp
 
-from mmengine.config import DictAction
-
 from mmppm.analysis.fit_check import (ORACLES, check_ppm_config, fit_landscape,
                                       landscape_lines, run_fit_check,
                                       summary_lines)
 from mmppm.engine.cli import load_tool_config, run_tool
 from mmppm.engine.cli.arg_types import positive_int
+from mmppm.engine.cli.args import CfgOptionsAction
 from mmppm.utils.config_checks import check_components, merge_cfg_options
 from mmppm.utils.value_checks import check_values
 
@@ -58,7 +57,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         default={},
         help='override config values (k=v)')
     return parser.parse_args(argv)

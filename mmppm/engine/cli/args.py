@@ -10,6 +10,32 @@ from mmengine.config import DictAction
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
 
+class CfgOptionsAction(DictAction):
+    """mmengine's ``DictAction`` (``key=value`` pairs, values parsed as
+    numbers, lists, tuples, booleans or strings), with a malformed pair --
+    no ``=``, an unclosed bracket, ``dict(...)`` -- one argparse error line
+    naming the pair instead of a ValueError, AssertionError, RecursionError
+    or TypeError traceback."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for value in values:
+            key, eq, _ = value.partition('=')
+            problem = None if eq and key.strip() else 'no key=value'
+            if problem is None:
+                try:
+                    super().__call__(parser, argparse.Namespace(), [value],
+                                     option_string)
+                except (ValueError, AssertionError, RecursionError, TypeError,
+                        SyntaxError, IndexError) as e:
+                    problem = f'{type(e).__name__}: {str(e)[:80]}'
+            if problem:
+                parser.error(
+                    f'{option_string} {value!r} is malformed ({problem}): '
+                    'write key=value, a list as key="[a,b]", a tuple as '
+                    'key="(a,b)"')
+        super().__call__(parser, namespace, values, option_string)
+
+
 def tool_parser(description: str, config_help: str) -> argparse.ArgumentParser:
     """A parser with the config file and ``--work-dir``."""
     parser = argparse.ArgumentParser(description=description)
@@ -24,7 +50,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         default={},
         help='override settings of the config, key=value (e.g. '
         'model.backbone.pretrained=/data/sd15 test_dataloader.dataset.'
