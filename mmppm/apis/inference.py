@@ -182,6 +182,34 @@ def _as_list(x) -> list:
     return list(x)
 
 
+def check_support_lists(data: dict, ann_file: str) -> None:
+    """The lists a support keypoint file is read through: ``annotations``
+    (objects), and where given ``images`` (objects with ``id`` and a string
+    ``file_name``) and ``categories`` (objects); one line naming the first
+    entry that is not."""
+    for kind, fields in (('annotations', ()), ('images', ('id', 'file_name')),
+                         ('categories', ())):
+        items = data.get(kind)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise UserError(f'{ann_file}: "{kind}" is a '
+                            f'{type(items).__name__}, not a list (COCO format '
+                            'expected)')
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise UserError(f'{ann_file}: {kind}[{i}] is a '
+                                f'{type(item).__name__}, not an object')
+            missing = [f for f in fields if f not in item]
+            if missing:
+                raise UserError(f'{ann_file}: {kind}[{i}] has no '
+                                f'"{missing[0]}"')
+            if 'file_name' in fields and not isinstance(
+                    item['file_name'], str):
+                raise UserError(f'{ann_file}: {kind}[{i}] has "file_name": '
+                                f'{item["file_name"]!r}; expected a string')
+
+
 def read_coco_support(ann_file: str,
                       support_imgs: Optional[Sequence] = None) -> dict:
     """Support keypoints (and bboxes, skeleton) from a COCO-style JSON file.
@@ -206,6 +234,7 @@ def read_coco_support(ann_file: str,
             that differ.
     """
     data = read_json_object(ann_file, 'Support keypoint file')
+    check_support_lists(data, ann_file)
     anns = [a for a in data.get('annotations') or [] if a.get('keypoints')]
     if not anns:
         raise UserError(f'{ann_file} has no "annotations" with "keypoints" '

@@ -295,3 +295,29 @@ def test_bad_boxes_are_named(model, tmp_path):
         read_coco_support(str(path))
     assert 'annotation 5 has "bbox": [1, 2]; expected 4 finite numbers' in \
         one_line(e)
+
+
+@pytest.mark.parametrize('data, message', [
+    (dict(annotations={'a': 1}),
+     '"annotations" is a dict, not a list (COCO format expected)'),
+    (dict(annotations=[3]), 'annotations[0] is a int, not an object'),
+    (dict(annotations=[dict(keypoints=[1, 1, 2])],
+          images=[dict(id=1)]), 'images[0] has no "file_name"'),
+    (dict(
+        annotations=[dict(keypoints=[1, 1, 2])],
+        images=[dict(file_name='a.jpg')]), 'images[0] has no "id"'),
+    (dict(
+        annotations=[dict(keypoints=[1, 1, 2])],
+        images=[dict(id=1, file_name=3)
+                ]), 'images[0] has "file_name": 3; expected a string'),
+    (dict(annotations=[dict(keypoints=[1, 1, 2])],
+          categories=['cat']), 'categories[0] is a str, not an object'),
+])
+def test_malformed_support_files_are_one_line(tmp_path, data, message):
+    """They were KeyError / AttributeError / TypeError tracebacks in the
+    demo, the API and the web page, which all read supports here."""
+    ann = tmp_path / 'support.json'
+    ann.write_text(json.dumps(data))
+    with pytest.raises(ValueError) as e:
+        read_coco_support(str(ann), ['a.jpg'])
+    assert one_line(e) == f'{ann}: {message}'
