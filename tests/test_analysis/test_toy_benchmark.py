@@ -356,4 +356,9 @@ def test_paths_and_seeds_are_checked_before_any_run(load_tool, tmp_path,
     tool.resolve_paths(args)
     assert args.work_dir == str(tmp_path / 'w')
     assert args.cpt_checkpoint == str(tmp_path / 'c.pth')
-    assert args.sd == osp.join(tool.REPO, 'data/toy_sd')
+    # inside the repository: relative to it, from wherever it is given
+    assert args.sd == 'data/toy_sd'
+    monkeypatch.chdir(osp.join(tool.REPO, 'data'))
+    args = tool.parse_args(['--work-dir', '../work_dirs/b'])
+    tool.resolve_paths(args)
+    assert args.work_dir == osp.join('work_dirs', 'b')

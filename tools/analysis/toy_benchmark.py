@@ -34,12 +34,17 @@ PATHS = dict(
 
 def resolve_paths(args) -> None:
     """A path given on the command line is relative to the current folder;
-    a default is the repository's. Both absolute, before the tool moves to
-    the repository (its configs name repository paths)."""
+    a default is the repository's. The tool then works from the repository
+    (its configs name repository paths), so each path is made relative to
+    it where it lies inside it, absolute elsewhere: the same folder gives
+    the same command line -- and so the same prediction-cache key, which
+    hashes the config's path strings -- from wherever the tool is
+    started."""
     for name, default in PATHS.items():
         given = getattr(args, name)
-        setattr(args, name,
-                osp.abspath(given) if given else osp.join(REPO, default))
+        path = osp.abspath(given) if given else osp.join(REPO, default)
+        inside = osp.commonpath([path, REPO]) == REPO
+        setattr(args, name, osp.relpath(path, REPO) if inside else path)
 
 
 def parse_args(argv=None):
