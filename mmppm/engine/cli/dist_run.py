@@ -34,8 +34,7 @@ def main(argv=None) -> None:
         ChildFailedError
     from torch.distributed.run import parse_args, run
     args = parse_args(argv)
-    if args.node_rank == 0 and args.master_addr in ('127.0.0.1',
-                                                    'localhost'):
+    if args.node_rank == 0 and args.master_addr in ('127.0.0.1', 'localhost'):
         problem = port_problem('127.0.0.1', int(args.master_port))
         if problem:  # torchrun: a 30-line DistNetworkError traceback
             sys.exit(f'error: port {args.master_port} on {args.master_addr} '

@@ -61,8 +61,10 @@ def test_recorded_on_save_and_refused_on_test(toy_root):
     CategoryHygieneHook().after_load_checkpoint(clean, checkpoint)
     CategoryHygieneHook().after_load_checkpoint(runner, {'meta': {}})
     # a hand-made record that is not a table: warned, not a traceback
-    CategoryHygieneHook().after_load_checkpoint(
-        runner, {'meta': {META_KEY: 3}})
+    CategoryHygieneHook().after_load_checkpoint(runner,
+                                                {'meta': {
+                                                    META_KEY: 3
+                                                }})
     with pytest.raises(ValueError, match='allow_train_categories must be'):
         CategoryHygieneHook(allow_train_categories='yes')
 
