@@ -302,6 +302,14 @@ def run_all(runs: Sequence[Run],
             raise
 
 
+def threshold_index(data: dict) -> int:
+    """Index of PCK@0.2 in a per-query file's ``thrs`` (
+    :func:`read_queries` checked it is there)."""
+    return [
+        i for i, t in enumerate(data['thrs']) if abs(t - THRESHOLD) < 1e-9
+    ][0]
+
+
 def read_queries(path: str) -> dict:
     """A run's per-query file, or one line naming it where it is damaged
     (cut short, not the metric's format)."""
@@ -329,8 +337,7 @@ def load_scores(run: Run,
             f'({path}): run the benchmark without --report-only (or with '
             'the same --work-dir and options as the run that made them)')
     data = read_queries(path)
-    thr = [i for i, t in enumerate(data['thrs'])
-           if abs(t - THRESHOLD) < 1e-9][0]
+    thr = threshold_index(data)
     fit = bs.episode_scores(data['queries'], thr, 'fit_pck')
     return (bs.episode_scores(data['queries'],
                               thr), bs.point_estimate([fit]) if fit else None)
@@ -434,8 +441,7 @@ def morph_counts(run: Run, work_dir: str, data_dir: str) -> Dict[str, list]:
     flags = same_morph_flags(ann, run.shots, run.queries, run.episodes)
     data = read_queries(
         osp.join(run_dir(work_dir, run), 'results.queries.json'))
-    thr = [i for i, t in enumerate(data['thrs'])
-           if abs(t - THRESHOLD) < 1e-9][0]
+    thr = threshold_index(data)
     split = split_pck(data['queries'], flags, thr)
     return {
         name: [
