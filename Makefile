@@ -17,12 +17,14 @@ test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest tests -q
 
 # Lint and format gate (OpenMMLab's flake8 + isort + yapf, settings in
-# setup.cfg): fails on any finding; `make format` applies isort and yapf.
+# setup.cfg, and the layer contracts of mmppm/, setup.cfg [importlinter]):
+# fails on any finding; `make format` applies isort and yapf.
 LINT_PATHS := $(wildcard setup.py mmppm tools tests configs demo projects)
 lint: $(STAMP)
 	.venv/bin/flake8 $(LINT_PATHS)
 	.venv/bin/isort --check-only --diff $(LINT_PATHS)
 	.venv/bin/yapf --recursive --diff $(LINT_PATHS)
+	.venv/bin/lint-imports --config setup.cfg --no-cache
 
 format: $(STAMP)
 	.venv/bin/isort $(LINT_PATHS)

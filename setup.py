@@ -1,4 +1,13 @@
+import os
+import os.path as osp
+import shutil
+import sys
 from setuptools import find_packages, setup
+
+#: What OpenMMLab packages carry under ``<package>/.mim`` (mmpose's
+#: setup.py does the same): the configs, so that an installed wheel runs
+#: ``configs/...`` by name (mim), and the tools and demo that run them.
+MIM_FILES = ('configs', 'tools', 'demo')
 
 
 def readme():
@@ -13,12 +22,45 @@ def get_version():
     return scope['__version__']
 
 
+def add_mim_extension():
+    """Copy :data:`MIM_FILES` into ``mmppm/.mim`` for a wheel or sdist build
+    (an editable install reads them from the repository; nothing to do).
+    ``mmppm/.mim`` is build output (ignored by git), replaced on each
+    build."""
+    if not any(cmd in sys.argv for cmd in ('bdist_wheel', 'sdist')):
+        return
+    repo = osp.dirname(osp.abspath(__file__))
+    mim = osp.join(repo, 'mmppm', '.mim')
+    if osp.isdir(mim):
+        shutil.rmtree(mim)
+    os.makedirs(mim)
+    for name in MIM_FILES:
+        shutil.copytree(
+            osp.join(repo, name),
+            osp.join(mim, name),
+            ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+
+
+def packages():
+    """mmppm; in an editable install of a clone (tools/install.sh) also the
+    side projects of projects/, which their configs import as
+    ``projects.<name>`` (as mmpose's projects/): the editable finder maps
+    that name to the clone's folder, so their tools run from any folder. A
+    wheel or sdist installs no top-level name but mmppm (``projects`` is a
+    name any other project may own)."""
+    editable = any(cmd in sys.argv for cmd in ('editable_wheel', 'develop'))
+    include = ('mmppm', 'mmppm.*') + (
+        ('projects', 'projects.*') if editable else ())
+    return find_packages(include=include)
+
+
 def parse_requirements(fname):
     with open(fname, encoding='utf-8') as f:
         lines = [ln.split('#')[0].strip() for ln in f]
     return [ln for ln in lines if ln]
 
 
+add_mim_extension()
 setup(
     name='mmppm',
     version=get_version(),
@@ -27,10 +69,8 @@ setup(
     'plugin',
     long_description=readme(),
     long_description_content_type='text/markdown',
-    # mmppm, and the side projects of projects/ (imported by their configs'
-    # custom_imports as projects.<name>, as mmpose's projects/).
-    packages=find_packages(
-        include=('mmppm', 'mmppm.*', 'projects', 'projects.*')),
+    packages=packages(),
+    include_package_data=True,
     python_requires='>=3.9',
     license='Apache License 2.0',
     # mmpose and torch are installed by tools/install.sh (mmpose without

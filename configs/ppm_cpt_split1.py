@@ -10,8 +10,9 @@
 # One departure from the paper's recipe, from the toy study (docs/cpt.md):
 # the base prompts P^k learn at the test-time fit's lr (2e-3 = 4 x the 5e-4
 # of P_bar and Phi); at one lr for all, Phi does the base prompts' work and
-# collapses the prompt space (toy: effective rank 6 of 128, val PCK 59 against
-# PPM's 76). The paper's exact recipe: configs/ppm_cpt_split1_paper-recipe.py.
+# collapses the prompt space (measured on the toy: docs/results.md, "The toy
+# benchmark: the claims, with intervals", and docs/cpt.md). The paper's exact
+# recipe: configs/ppm_cpt_split1_paper-recipe.py.
 _base_ = [
     '_base_/default_runtime.py', '_base_/models/ppm_sd15.py',
     '_base_/datasets/mp100_episodes.py', '_base_/datasets/mp100_train.py',

@@ -8,11 +8,11 @@ Usage:
 
 CHECKPOINT is optional: plain PPM has no trained weights. ``none`` or an
 empty string also mean "no checkpoint" (for ``tools/dist_test.sh``). The
-code is :mod:`mmppm.engine.test_entry`.
+code is :mod:`mmppm.engine.testing`.
 """
 from mmppm.engine.cli import run_tool
-from mmppm.engine.test_entry import (NO_CHECKPOINT, SaveMetricHook, main,
-                                     merge_args, parse_args)
+from mmppm.engine.testing import (NO_CHECKPOINT, SaveMetricHook, main,
+                                  merge_args, parse_args)
 
 __all__ = [
     'NO_CHECKPOINT', 'SaveMetricHook', 'main', 'merge_args', 'parse_args'

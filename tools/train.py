@@ -5,11 +5,11 @@ Usage:
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 
-The code is :mod:`mmppm.engine.train_entry` (its CLI shared with
+The code is :mod:`mmppm.engine.training` (its CLI shared with
 ``tools/test.py`` through :mod:`mmppm.engine.cli`).
 """
 from mmppm.engine.cli import run_tool
-from mmppm.engine.train_entry import main, merge_args, parse_args
+from mmppm.engine.training import main, merge_args, parse_args
 
 __all__ = ['main', 'merge_args', 'parse_args']
 

@@ -25,6 +25,7 @@ custom_hooks = [
     dict(type='RandomStateHook'),
     dict(type='BestCheckpointLinkHook'),
     dict(type='CategoryHygieneHook'),
+    dict(type='CheckpointModelHook'),
 ]
 
 env_cfg = dict(

@@ -12,7 +12,8 @@
 _base_ = ['./ppm_cpt_toy-sd_mp100-bench_paper.py']
 
 model = dict(
-    prompt_encoder=dict(residual=True), train_cfg=dict(recipe='episodic'))
+    prompt_encoder=dict(residual=True),
+    train_cfg=dict(recipe=dict(type='EpisodicCPTRecipe')))
 
 # episodes of base categories (the val loader's episodes, drawn from the
 # train file), the queries with Gaussian targets

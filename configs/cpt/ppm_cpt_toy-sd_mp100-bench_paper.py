@@ -3,8 +3,8 @@
 # the 70 base categories of the MP-100-shaped toy (data seed 0), with the
 # trained toy SD; otherwise as ppm_cpt_toy-sd_toy.py (the shipped variant,
 # which trains P^k at the test-time fit's lr). lr 2e-3 (the paper's 5e-4 x 4
-# for a CPU-length run), 1000 iterations (val PCK had levelled off: 59 at
-# 750 and 1000, docs/cpt.md).
+# for a CPU-length run), 1000 iterations (val PCK had levelled off; its
+# curve and rows: docs/cpt.md, indexed by docs/results.md).
 #   python tools/train.py configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper.py
 _base_ = ['./ppm_cpt_toy-sd_toy.py']
 

@@ -5,8 +5,8 @@
 # ppm_toy-fit.py); the toy SD's VAE downsamples 4x, so at SD input 128 its
 # attention maps are 32 x 32 and 16 x 16. Maps from cached queries
 # (map_mode=dict(type='CachedMaps')): chosen on the toy *val* split, where it
-# found 61 % of the query keypoints (PCK@0.2) against 50 % for the exact path
-# (projects/toy_sd/README.md); the exact path is
+# found more query keypoints than the exact path (projects/toy_sd/README.md,
+# indexed by docs/results.md); the exact path is
 # `model.fitter.map_mode.type=ExactMaps`.
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/ppm_toy-fit.py',

@@ -1,8 +1,9 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The analysis behind ``tools/analysis/`` (each tool a thin CLI over a
-module here): the fit-check tool's library (``fit_check``), per-category
-PCK tables (``metrics_table``), training curves (``training_curve``), the
-split-cost projection (``split_cost``), Phi's Jacobian (``phi_jacobian``),
+module here): the fit-diagnostics tool's library (``fit_diagnostics``),
+per-category PCK tables (``metrics_table``), training curves
+(``training_curve``), the split-cost projection (``split_cost``), Phi's
+Jacobian (``phi_jacobian``),
 benchmark statistics and models, the toy benchmark and its runs, word
 localisation; and what the tools share: timers, peak memory, benchmark
 models (imported here)."""

@@ -152,7 +152,7 @@ def run_rows(rows: Sequence[Row],
         failure = None
         with _output_to(console):
             try:
-                from mmppm.engine.test_entry import main as test_main
+                from mmppm.engine.testing import main as test_main
                 test_main(
                     [row.config] +
                     ([row.checkpoint] if row.checkpoint else []) +

@@ -18,13 +18,15 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
-from mmengine.utils import import_modules_from_strings
+from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 from mmppm.datasets import pack_episode
-from mmppm.datasets.coco_schema import annotation_keypoints, check_bbox
+from mmppm.datasets.coco_schema import (annotation_keypoints, check_bbox,
+                                        check_keypoint_count)
 from mmppm.datasets.json_io import read_json_object
-from mmppm.engine.cli.checks import checkpoint_problem
+from mmppm.engine.checkpoint_meta import check_prompt_encoder
+from mmppm.utils.config_checks import check_config
 from mmppm.utils.errors import MissingFileError, UserError, first_line
 from mmppm.utils.image_decoder import MAX_IMAGE_PIXELS  # noqa: F401
 from mmppm.utils.image_decoder import max_image_pixels  # noqa: F401
@@ -56,7 +58,9 @@ def init_cape_model(config: Union[str, Path, Config],
 
     Raises:
         FileNotFoundError: The config or checkpoint file does not exist.
-        ValueError: The checkpoint cannot be read or does not fit the model.
+        ValueError: A config mistake (``ConfigError``, one line: the check
+            every door runs, :func:`mmppm.utils.config_checks.check_config`),
+            or a checkpoint that cannot be read or does not fit the model.
     """
     if isinstance(config, (str, Path)):
         if not osp.isfile(config):
@@ -68,15 +72,13 @@ def init_cape_model(config: Union[str, Path, Config],
         raise TypeError('config must be a file name or a Config, got '
                         f'{type(config).__name__}')
     check_device(device)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if cfg.get('custom_imports'):
-        import_modules_from_strings(**cfg.custom_imports)
+    # the check tools/train.py and tools/test.py run: --cfg-options keys,
+    # component types and arguments, values (docs/user_errors.md)
+    check_config(cfg, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpose'))
-    from mmpose.registry import MODELS
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        _load_checkpoint(model, checkpoint)
+        _load_checkpoint(model, checkpoint, cfg.model)
     model.cfg = cfg
     model.to(device)
     model.eval()
@@ -101,17 +103,33 @@ def check_device(device: str) -> None:
                             f'{torch.cuda.device_count()} CUDA device(s)')
 
 
-def _load_checkpoint(model: torch.nn.Module, checkpoint: str) -> None:
+def _load_checkpoint(model: torch.nn.Module,
+                     checkpoint: str,
+                     model_cfg: Optional[dict] = None) -> None:
+    """Load ``checkpoint`` into ``model`` (built from ``model_cfg``;
+    default: the ``model.cfg`` :func:`init_cape_model` set), refusing a
+    damaged file or one trained as another prompt encoder in one line."""
+    if model_cfg is None:
+        model_cfg = (getattr(model, 'cfg', None) or {}).get('model')
     from mmengine.runner import load_checkpoint
 
     from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
     if '://' not in checkpoint and not osp.isfile(checkpoint):
         raise MissingFileError(f'Checkpoint not found: {checkpoint}')
     register_checkpoint_safe_globals()
-    problem = None if '://' in checkpoint else checkpoint_problem(checkpoint)
-    if problem:  # cut short, random bytes: not "does not fit the model"
-        raise UserError(f'Cannot read checkpoint {checkpoint} (damaged or not '
-                        f'a checkpoint): {problem}')
+    if '://' not in checkpoint:
+        try:  # weights_only: nothing in it can run code
+            saved = torch.load(
+                checkpoint, map_location='cpu', weights_only=True)
+        except Exception as e:  # cut short, random bytes: not "does not fit"
+            raise UserError(
+                f'Cannot read checkpoint {checkpoint} (damaged or not a '
+                f'checkpoint): {type(e).__name__}: {first_line(e)[:120]}'
+            ) from None
+        # trained as another prompt encoder (a residual Phi as a plain one)
+        check_prompt_encoder(
+            saved.get('meta') if isinstance(saved, dict) else None, model_cfg,
+            checkpoint)
     try:
         load_checkpoint(
             model,
@@ -321,6 +339,7 @@ def _keypoints_array(kpts, num_shots: int, visible) -> tuple:
     if kpts.shape[0] != num_shots:
         raise UserError(f'support_keypoints has {kpts.shape[0]} sets of '
                         f'keypoints for {num_shots} support images')
+    check_keypoint_count(kpts.shape[1], 'support_keypoints')
     vis = (kpts[..., 2] > 0).astype(np.float32) if kpts.shape[2] == 3 \
         else np.ones(kpts.shape[:2], dtype=np.float32)
     if visible is not None:

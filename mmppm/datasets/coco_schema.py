@@ -15,6 +15,7 @@ comes in: the dataset (here), a support file of the inference API
 page (:meth:`mmppm.webui.support_set.SupportSet.from_coco`).
 """
 import math
+import os
 from collections import Counter
 from typing import Dict, List
 
@@ -24,6 +25,30 @@ from mmppm.utils.errors import UserError
 from mmppm.utils.numerics import is_finite_number, is_number
 
 _NUMBER = (int, float)
+#: Keypoints one category may have (MP-100's largest has 68): each is a
+#: prompt fitted and a map per image, so memory grows with it (1,000
+#: keypoints in an 18 KB file took 4.3 GiB for one fit step).
+#: ``MMPPM_MAX_KEYPOINTS`` raises it (docs/reliability.md).
+MAX_KEYPOINTS = 200
+
+
+def max_keypoints() -> int:
+    """The keypoint limit: ``$MMPPM_MAX_KEYPOINTS`` if it is a positive
+    integer, else :data:`MAX_KEYPOINTS`."""
+    value = os.environ.get('MMPPM_MAX_KEYPOINTS', '')
+    return int(value) if value.isdigit() and int(value) > 0 else \
+        MAX_KEYPOINTS
+
+
+def check_keypoint_count(count: int, where: str) -> None:
+    """Refuse more keypoints than :func:`max_keypoints`, before any
+    image is read or prompt fitted; ``where`` starts the message."""
+    limit = max_keypoints()
+    if count > limit:
+        raise UserError(
+            f'{where} has {count} keypoints, more than the limit of {limit} '
+            'per category (each is a fitted prompt and a map per image); '
+            'set MMPPM_MAX_KEYPOINTS to allow more')
 
 
 def annotation_keypoints(ann: dict, where: str) -> np.ndarray:
@@ -40,7 +65,8 @@ def annotation_keypoints(ann: dict, where: str) -> np.ndarray:
 
     Raises:
         UserError: One line: not a flat list of numbers (``null``,
-            strings, nested lists), not x, y, v triples, or NaN / infinity.
+            strings, nested lists), not x, y, v triples, NaN / infinity,
+            or more keypoints than :func:`max_keypoints`.
     """
     kpts = ann.get('keypoints')
     if not isinstance(kpts, list) or not all(is_number(v) for v in kpts):
@@ -50,6 +76,7 @@ def annotation_keypoints(ann: dict, where: str) -> np.ndarray:
     if len(kpts) % 3:
         raise UserError(f'{where} has {len(kpts)} keypoint values, not a '
                         'multiple of 3 (x, y, v per keypoint)')
+    check_keypoint_count(len(kpts) // 3, where)
     if not all(math.isfinite(v) for v in kpts):
         raise UserError(f'{where} has non-finite keypoint coordinates (NaN '
                         'or infinity)')

@@ -1,10 +1,9 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""What the tests, the benchmarks and the demos build instead of real models
-and data; nothing here is imported by ``import mmppm``.
+"""What the tests build instead of real models and data; nothing here is
+imported by ``import mmppm``, a config or a tool (random-weight SD folders,
+which configs, tools and ``make toy --random-sd`` use, are
+:mod:`mmppm.models.utils.random_sd`).
 
-- :mod:`.random_sd`: random-weight Stable Diffusion folders
-  (:func:`~.random_sd.save_random_sd`), for the tests, ``make toy
-  --random-sd`` and the benchmarks;
 - :mod:`.synthetic_episodes`: episodes of random images with Gaussian
   targets, for model tests;
 - :mod:`.mp100_fixtures`: tiny COCO keypoint dicts, the dataset tests' toy
@@ -15,10 +14,9 @@ and data; nothing here is imported by ``import mmppm``.
   engine and tool tests (registered on import; configs name the module in
   ``custom_imports``);
 - :mod:`.tool_runs`: running a script of ``tools/`` in-process, in a
-  subprocess or under torchrun;
-- :mod:`.browser`: headless Chromium driving the web page.
+  subprocess or under torchrun.
 
-Import from the submodule (``from mmppm.testing.random_sd import
-save_random_sd``): this package imports none of them, so that a subprocess
+Import from the submodule (``from mmppm.testing.fakes import ...``): this
+package imports none of them, so that a subprocess
 importing :mod:`.fakes` loads only what it needs.
 """

@@ -39,3 +39,16 @@ def make_episode(shots=1, queries=2, k=3, seed=0, vis=None):
         v = np.ones(k) if vis is None or i >= shots else vis[i]
         samples.append(make_sample('support' if i < shots else 'query', kp, v))
     return images, samples
+
+
+def fit_inputs(shots=2, queries=3, k=3):
+    """Random fit inputs: images ``[S + Q, 3, CROP, CROP]`` in [-1, 1],
+    random (not Gaussian) targets ``[S, K, CROP, CROP]`` and visibility
+    ``[S, K]`` with one support keypoint hidden (5 visible pairs with the
+    defaults)."""
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(shots + queries, 3, CROP, CROP, generator=g) * 2 - 1
+    targets = torch.rand(shots, k, CROP, CROP, generator=g)
+    visible = torch.ones(shots, k)
+    visible[1, 0] = 0
+    return images, targets, visible

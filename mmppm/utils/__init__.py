@@ -1,7 +1,7 @@
-from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
-from mmppm.compat.cpu_distributed import setup_cpu_distributed
-from mmppm.compat.mmcv_ext_stub import (has_compiled_mmcv_ops,
-                                        install_mmcv_ext_stub)
+# Copyright (c) mmppm contributors. All rights reserved.
+"""The package's lowest layer (docs/code_map.md): errors, numerics, file
+and image I/O, SD loading, config checks. It imports nothing else of
+mmppm."""
 from .errors import MissingFileError, UserError
 from .numerics import check_finite, to_numpy
 from .sd_loading import (SDWeightsNotFoundError, load_sd_components,
@@ -9,7 +9,5 @@ from .sd_loading import (SDWeightsNotFoundError, load_sd_components,
 
 __all__ = [
     'MissingFileError', 'SDWeightsNotFoundError', 'UserError', 'check_finite',
-    'has_compiled_mmcv_ops', 'install_mmcv_ext_stub', 'load_sd_components',
-    'load_text_components', 'register_checkpoint_safe_globals',
-    'setup_cpu_distributed', 'to_numpy'
+    'load_sd_components', 'load_text_components', 'to_numpy'
 ]

@@ -18,10 +18,10 @@ keys of a dict (``*_dataloader`` matches ``train_dataloader``,
 config does not set is not checked (the component's default holds).
 """
 import fnmatch
-import json
-import os.path as osp
 from dataclasses import dataclass
-from typing import Callable, Iterator, Tuple
+from typing import Callable, Iterator, Optional, Tuple
+
+from mmengine.registry import DefaultScope
 
 from .errors import ConfigError
 from .numerics import is_finite_number, is_int
@@ -104,7 +104,9 @@ class ValueRule:
 
 _HALF = 'needs a CUDA GPU (this machine has none)'
 #: The values checked before a run starts: the mmengine / mmpose settings
-#: the configs set and the arguments of the project's components.
+#: the configs set (loaders, datasets, pipelines, evaluators, loops). The
+#: project's own model components check their arguments in their
+#: constructors (with :func:`require`, so the message reads the same).
 VALUE_RULES: Tuple[ValueRule, ...] = (
     ValueRule('*_dataloader.batch_size', positive_int, 'an integer >= 1', '1'),
     ValueRule('*_dataloader.num_workers', non_negative_int,
@@ -118,13 +120,18 @@ VALUE_RULES: Tuple[ValueRule, ...] = (
     ValueRule(
         'train_dataloader.dataset.mode', one_of('train', 'val'),
         "'train' (one sample per instance: the paper's CPT) or 'val' "
-        "(episodes: model.train_cfg.recipe='episodic') for training", 'train'),
+        "(episodes: model.train_cfg.recipe=dict(type='EpisodicCPTRecipe')) "
+        'for training', 'train'),
     ValueRule('val_dataloader.dataset.mode', one_of('val', 'test'),
               "'val' or 'test' (episodes) for validation", 'val'),
     ValueRule('test_dataloader.dataset.mode', one_of('val', 'test'),
               "'val' or 'test' (episodes) for testing", 'test'),
     ValueRule('*_dataloader.dataset.*pipeline.[TopdownAffine].input_size',
               size_pair, 'two integers >= 1 (width, height)', '"(256,256)"'),
+    ValueRule(
+        '*_dataloader.dataset.*pipeline.[GetBBoxCenterScale].padding',
+        positive_number, 'a finite number > 0 (the crop is the box '
+        'times it; 1.25 in the benchmark protocol)', '1.25'),
     ValueRule('*_dataloader.dataset.*pipeline.[GenerateTarget].encoder.sigma',
               positive_number, 'a finite number > 0 (Gaussian target sigma, '
               'crop pixels)', '2.0'),
@@ -133,23 +140,13 @@ VALUE_RULES: Tuple[ValueRule, ...] = (
               '"(0.05,0.1,0.15,0.2,0.25)"'),
     ValueRule('*_evaluator.headline_thr', lambda v: thresholds([v]),
               'a finite number in (0, 1], one of thrs', '0.2'),
-    ValueRule('model.backbone.timestep', non_negative_int,
-              "an integer >= 0 (below the scheduler's num_train_timesteps)",
-              '10'),
-    ValueRule('model.backbone.input_size', size_pair,
-              'two integers >= 1 (width, height)', '"(512,512)"'),
-    ValueRule('model.backbone.torch_dtype', precision_dtype,
-              f"'float32' (float16 / bfloat16 {_HALF})", 'float32'),
-    ValueRule('model.head.loss_dm_weight', non_negative_number,
-              'a finite number >= 0', '1.0'),
-    ValueRule('model.*_weight', non_negative_number, 'a finite number >= 0',
-              '0.2'),
-    ValueRule('model.fitter.steps', non_negative_int, 'an integer >= 0',
-              '100'),
-    ValueRule('model.fitter.lr', positive_number, 'a finite number > 0',
-              '0.002'),
     ValueRule('optim_wrapper.optimizer.lr', positive_number,
               'a finite number > 0', '0.0005'),
+    ValueRule('optim_wrapper.paramwise_cfg.custom_keys.*.lr_mult',
+              non_negative_number,
+              'a finite number >= 0 (0 freezes the parameters)', '1.0'),
+    ValueRule('optim_wrapper.paramwise_cfg.custom_keys.*.decay_mult',
+              non_negative_number, 'a finite number >= 0', '1.0'),
     ValueRule('train_cfg.max_iters', positive_int, 'an integer >= 1', '2000'),
     ValueRule('train_cfg.max_epochs', positive_int, 'an integer >= 1', '1'),
     ValueRule('*_cfg.fp16', fp16_flag, f'True or False (True {_HALF})',
@@ -194,36 +191,24 @@ def value_message(key: str, value, rule: ValueRule) -> str:
             f'{key}={rule.example}')
 
 
-def check_timestep(cfg) -> None:
-    """``model.backbone.timestep`` below the ``num_train_timesteps`` of the
-    scheduler of a local SD folder (``model.backbone.pretrained``), read
-    from ``scheduler/scheduler_config.json`` before any weights load (a hub
-    id, or a folder without that file, is checked when the scheduler
-    loads).
+def require(value, check: Callable[[object], bool], key: str, allowed: str,
+            example: str) -> None:
+    """A component's check of one of its arguments, in the one line of
+    :func:`value_message`.
+
+    Args:
+        value: The argument.
+        check (Callable): ``check(value) -> bool``.
+        key (str): Its config path (``'model.backbone.timestep'``).
+        allowed (str): What is allowed.
+        example (str): A valid value as ``--cfg-options`` writes it.
 
     Raises:
-        ConfigError: In the one line of :func:`value_message`.
+        ConfigError: If ``check(value)`` is false.
     """
-    backbone = cfg.get('model', {}).get('backbone') if hasattr(
-        cfg.get('model'), 'get') else None
-    if not hasattr(backbone, 'get'):
-        return
-    timestep, folder = backbone.get('timestep'), backbone.get('pretrained')
-    if not is_int(timestep) or not isinstance(folder, str):
-        return
-    path = osp.join(
-        osp.expanduser(folder), 'scheduler', 'scheduler_config.json')
-    try:
-        with open(path, encoding='utf-8') as f:
-            steps = json.load(f).get('num_train_timesteps')
-    except (OSError, ValueError, AttributeError):
-        return
-    if is_int(steps) and not timestep < steps:
-        rule = ValueRule(
-            'model.backbone.timestep', non_negative_int,
-            f'an integer in [0, {steps}) (the scheduler of '
-            f'{folder} has {steps} timesteps)', '10')
-        raise ConfigError(value_message(rule.pattern, timestep, rule))
+    if not check(value):
+        raise ConfigError(
+            value_message(key, value, ValueRule(key, check, allowed, example)))
 
 
 def check_values(cfg, rules: Tuple[ValueRule, ...] = VALUE_RULES) -> None:
@@ -234,9 +219,8 @@ def check_values(cfg, rules: Tuple[ValueRule, ...] = VALUE_RULES) -> None:
         cfg (Config | dict): The merged config (after ``--cfg-options``).
         rules (tuple[ValueRule]): Defaults to :data:`VALUE_RULES`.
 
-    The table is followed by :func:`check_timestep` (a range that depends
-    on the SD folder) and :func:`check_train_recipe` (two keys that must
-    agree).
+    The table is followed by the keys that must agree:
+    :func:`check_pipeline_sizes` and :func:`check_train_recipe`.
 
     Raises:
         ConfigError: The first bad value, in one line naming the key, the
@@ -246,14 +230,85 @@ def check_values(cfg, rules: Tuple[ValueRule, ...] = VALUE_RULES) -> None:
         for key, value in find_values(cfg, rule.pattern):
             if not rule.check(value):
                 raise ConfigError(value_message(key, value, rule))
-    check_timestep(cfg)
+    check_pipeline_sizes(cfg)
     check_train_recipe(cfg)
 
 
+def _pair(value) -> Optional[Tuple[int, int]]:
+    """A size as ``(w, h)`` (an int is a square), None if not a size."""
+    if is_int(value):
+        return (int(value), int(value))
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return tuple(int(v) for v in value) if all(is_int(v)
+                                                   for v in value) else None
+    return None
+
+
+def check_pipeline_sizes(cfg) -> None:
+    """The sizes that must agree inside each data set: the support and the
+    query crops (every ``TopdownAffine.input_size`` of ``pipeline`` and
+    ``query_pipeline``: the support maps are fitted at the size the queries
+    are predicted at), and the Gaussian targets' codec
+    (``GenerateTarget.encoder``), whose ``input_size`` and
+    ``heatmap_size`` must both be that crop (the maps are compared with the
+    targets pixel for pixel; docs/method.md).
+
+    Raises:
+        ConfigError: In one line naming both keys and the fix.
+    """
+    for loader in [k for k in cfg.keys() if str(k).endswith('_dataloader')]:
+        dataset = (cfg.get(loader) or {}).get('dataset') if hasattr(
+            cfg.get(loader), 'get') else None
+        if not hasattr(dataset, 'get'):
+            continue
+        crops, codecs = [], []
+        for key in ('pipeline', 'query_pipeline'):
+            for i, step in enumerate(dataset.get(key) or []):
+                kind = _type_name(step)
+                where = f'{loader}.dataset.{key}.{i}'
+                if kind.endswith('TopdownAffine') and _pair(
+                        step.get('input_size')):
+                    crops.append(
+                        (f'{where}.input_size', _pair(step['input_size'])))
+                encoder = step.get('encoder') if hasattr(step, 'get') else None
+                if kind.endswith('GenerateTarget') and hasattr(encoder, 'get'):
+                    for name in ('input_size', 'heatmap_size'):
+                        if _pair(encoder.get(name)):
+                            codecs.append((f'{where}.encoder.{name}',
+                                           _pair(encoder[name])))
+        if not crops:
+            continue
+        first_key, first = crops[0]
+        for other_key, other in crops[1:] + codecs:
+            if other != first:
+                raise ConfigError(
+                    f'{other_key}={other} does not match {first_key}='
+                    f'{first}: support and query crops, and the targets\' '
+                    'codec (input and heatmap size), must all be the same '
+                    'size (the maps are fitted and decoded at the crop); '
+                    'set them to one crop size, e.g. a crop_size variable '
+                    'as configs/_base_/datasets/mp100_episodes.py does')
+
+
+def recipe_class(model) -> Optional[type]:
+    """The registered class named by ``model.train_cfg.recipe`` (a CPT
+    recipe, ``PaperCPTRecipe`` where the config names none), read from the
+    registry; None for an unknown type (the model's builder names it)."""
+    from mmpose.registry import MODELS
+    train_cfg = (model.get('train_cfg') or {}) if hasattr(model, 'get') else {}
+    recipe = train_cfg.get('recipe') or dict(type='PaperCPTRecipe')
+    kind = recipe.get('type') if hasattr(recipe, 'get') else None
+    if not isinstance(kind, str):
+        return kind if isinstance(kind, type) else None
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        return MODELS.get(kind)
+
+
 def check_train_recipe(cfg) -> None:
-    """The CPT recipe and the train dataset agree: the paper's recipe
-    trains on single instances (``mode='train'``), the episodic one on
-    episodes (``mode='val'``, docs/cpt.md).
+    """The CPT recipe and the train dataset agree: each recipe says which
+    dataset mode it trains on (``dataset_mode``: the paper's recipe single
+    instances, ``mode='train'``; the episodic one episodes, ``mode='val'``;
+    docs/cpt.md).
 
     Raises:
         ConfigError: In one line naming both keys and the fix.
@@ -263,18 +318,18 @@ def check_train_recipe(cfg) -> None:
         return
     dataset = (cfg.get('train_dataloader') or {}).get('dataset') or {}
     mode = dataset.get('mode', 'train') if hasattr(dataset, 'get') else None
-    recipe = (model.get('train_cfg') or {}).get('recipe', 'paper')
-    if mode is None or recipe not in ('paper', 'episodic'):
+    recipe = recipe_class(model)
+    need = getattr(recipe, 'dataset_mode', None)
+    if mode is None or need is None:
         return  # no dataset to compare, or a recipe the model rejects
-    if recipe == 'episodic' and mode != 'val':
+    if mode != need:
+        name = recipe.__name__
         raise ConfigError(
-            "model.train_cfg.recipe='episodic' trains on episodes but "
+            f"model.train_cfg.recipe.type='{name}' trains on "
+            f"{'episodes' if need == 'val' else 'single instances'} but "
             f'train_dataloader.dataset.mode={mode!r}; set '
-            'train_dataloader.dataset.mode=val (and an episode collate_fn, '
-            'configs/cpt/ppm_cpt_toy-sd_mp100-bench_episodic.py)')
-    if recipe == 'paper' and mode != 'train':
-        raise ConfigError(
-            "model.train_cfg.recipe='paper' trains on single instances but "
-            f'train_dataloader.dataset.mode={mode!r}; use '
-            'train_dataloader.dataset.mode=train, or model.train_cfg.'
-            'recipe=episodic to train on episodes')
+            f'train_dataloader.dataset.mode={need}' +
+            (' (and an episode collate_fn, configs/cpt/'
+             'ppm_cpt_toy-sd_mp100-bench_episodic.py)' if need == 'val' else
+             ", or model.train_cfg.recipe=dict(type='EpisodicCPTRecipe') "
+             'to train on episodes'))

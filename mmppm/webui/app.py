@@ -481,7 +481,7 @@ def build_app(model, examples: Sequence[str] = (), title: str = 'mmppm'):
                 fit = gr.Dataframe(
                     headers=FIT_HEADERS,
                     interactive=False,
-                    label='Fit check: each prompt decoded on '
+                    label='Fit diagnostics: each prompt decoded on '
                     'its own supports (error / object size; '
                     'fitted = within PCK@0.2)',
                     elem_id='fit-table')

@@ -64,7 +64,7 @@ def fit_rows(result, names: Sequence[str], thr: float = 0.2) -> List[dict]:
     From a query result predicted with fit diagnostics: each prompt decoded
     on its own supports and scored as PCK scores a query
     (:func:`mmppm.evaluation.functional.support_errors`), "fitted" by the
-    one rule of the metric and the fit-check tool
+    one rule of the metric and the fit-diagnostics tool
     (:func:`mmppm.evaluation.functional.fitted`: error below ``thr``, strict,
     on every support where the keypoint counts; docs/method.md, "Fit
     diagnostics").

@@ -78,14 +78,14 @@ def _fake_test_main(pck, fail=False):
 
 
 def _run_fakes(monkeypatch, tmp_path, pcks, fail_at=None):
-    from mmppm.engine import test_entry
+    from mmppm.engine import testing
     calls = iter(range(len(pcks)))
 
     def main(argv):
         i = next(calls)
         return _fake_test_main(pcks[i], fail=i == fail_at)(argv)
 
-    monkeypatch.setattr(test_entry, 'main', main)
+    monkeypatch.setattr(testing, 'main', main)
     rows = [Row(f'row {i}', f'configs/fake_{i}.py') for i in range(len(pcks))]
     return run_rows(rows, str(tmp_path))
 

@@ -145,3 +145,45 @@ def test_a_missing_support_image_is_named_as_such(demo, demo_args, tmp_path):
             str(tmp_path / 'o')
         ])
     assert str(e.value.code) == f'error: support image 0 not found: {missing}'
+
+
+@pytest.mark.parametrize('option, message', [
+    ('test_dataloader.dataset.pipeline.3.encoder.sigma=-2',
+     'error: test_dataloader.dataset.pipeline.3.encoder.sigma=-2 is not '
+     'allowed: it must be a finite number > 0'),
+    ('test_dataloader.dataset.pipeline.3.encoder.sigma=nan',
+     'error: test_dataloader.dataset.pipeline.3.encoder.sigma=nan is not '
+     'allowed'),
+    ('test_dataloader.dataset.pipeline.2.input_size=(0,0)',
+     'error: test_dataloader.dataset.pipeline.2.input_size=(0, 0) is not '
+     'allowed'),
+    ('test_dataloaderr.batch_size=1',
+     "error: --cfg-options test_dataloaderr.batch_size: the config has no "
+     "key 'test_dataloaderr'; did you mean 'test_dataloader'?"),
+    ('model.backbone.torch_dtype=float16',
+     "error: model.backbone.torch_dtype='float16' is not allowed: it must "
+     "be 'float32' (float16 / bfloat16 needs a CUDA GPU"),
+    ('model.fitter.stepz=3',
+     "error: model.fitter (PromptFitter) has no argument 'stepz'"),
+])
+def test_demo_checks_cfg_options_as_the_tools_do(demo, demo_args, tmp_path,
+                                                 monkeypatch, option, message):
+    """Issue 35 case 14: demo --cfg-options that tools/test.py refuses were
+    accepted silently or ended in tracebacks; the demo (like the API and
+    the web page, through init_cape_model) now runs the tools' check, before
+    the model is built."""
+    from mmppm.utils import value_checks
+    monkeypatch.setattr(value_checks, 'half_precision_available',
+                        lambda: False)
+    a = demo_args
+    with pytest.raises(SystemExit) as e:
+        demo.main([
+            '--config', a['cfg'], '--support', a['support'],
+            '--support-keypoints', a['ann'], '--query', a['support'],
+            '--save-dir',
+            str(tmp_path / 'out'), '--cfg-options', option
+        ])
+    line = str(e.value.code)
+    assert line.startswith(message) and '\n' not in line, line
+    assert not (tmp_path / 'out').exists() or not list(
+        (tmp_path / 'out').iterdir())

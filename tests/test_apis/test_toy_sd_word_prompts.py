@@ -9,7 +9,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmppm.analysis.fit_check import fit_landscape, run_fit_check
+from mmppm.analysis.fit_diagnostics import fit_landscape, run_fit_diagnostics
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_SD = osp.join(REPO, 'data', 'toy_sd')
@@ -29,11 +29,12 @@ def toy_cfg(toy_default_root):
 
 def test_word_prompts_localise_and_the_fit_keeps_them(toy_cfg):
     torch.set_num_threads(1)
-    words = run_fit_check(toy_cfg, episodes=1)  # steps=0: the words alone
+    words = run_fit_diagnostics(
+        toy_cfg, episodes=1)  # steps=0: the words alone
     assert words['fit_pck']['0.20'] >= 0.7, words['fit_pck']  # 0.88
     fitted = toy_cfg.copy()
     fitted.model.fitter.steps = 20  # the fit, started at the words
-    result = run_fit_check(fitted, episodes=1)
+    result = run_fit_diagnostics(fitted, episodes=1)
     kept = result['fit_pck']['0.20']  # 0.90 measured
     assert kept >= words['fit_pck']['0.20'] - 0.02
     # from a random init the fit goes below the words' objective (7.9 vs

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from mmppm.utils import has_compiled_mmcv_ops
+from mmppm.compat.mmcv_ext_stub import has_compiled_mmcv_ops
 
 
 @pytest.mark.skipif(

@@ -145,3 +145,35 @@ def test_bbox_check(box):
         check_bbox(box, 'ann.json: annotation 5')
     assert str(e.value) == (f'ann.json: annotation 5 has "bbox": {box!r}; '
                             'expected 4 finite numbers [x, y, width, height]')
+
+
+def test_keypoints_beyond_the_limit_are_refused(tmp_path, monkeypatch):
+    """Issue 35 case 10: 1,000 keypoints in an 18 KB file took 4.3 GiB for
+    one fit step; the limit (200, MMPPM_MAX_KEYPOINTS) is checked when the
+    file is read, before any image or prompt."""
+    data = make_coco()
+    data['annotations'][1]['keypoints'] = [1., 2., 2.] * 1000
+    with pytest.raises(
+            ValueError,
+            match=r'annotations\[1\] \(id 1001\) has 1000 keypoints, more '
+            r'than the limit of 200 per category .*set MMPPM_MAX_KEYPOINTS'):
+        load(tmp_path, data)
+    ann = dict(keypoints=[1., 2., 2.] * 5)
+    assert annotation_keypoints(ann, 'x').shape == (5, 3)
+    monkeypatch.setenv('MMPPM_MAX_KEYPOINTS', '4')
+    with pytest.raises(
+            ValueError, match='has 5 keypoints, more than the '
+            'limit of 4'):
+        annotation_keypoints(ann, 'x')
+
+
+def test_the_api_refuses_too_many_keypoints(monkeypatch):
+    from mmppm.apis.inference import _keypoints_array
+    monkeypatch.setenv('MMPPM_MAX_KEYPOINTS', '3')
+    kpts, vis = _keypoints_array(np.ones((3, 2)), 1, None)
+    assert kpts.shape == (1, 3, 2)
+    with pytest.raises(
+            ValueError,
+            match='^support_keypoints has 4 keypoints, more than the limit '
+            'of 3'):
+        _keypoints_array(np.ones((4, 2)), 1, None)

@@ -51,7 +51,7 @@ def test_same_inputs_same_key(tmp_path):
     assert key(cfg, dataset) == key(cfg, dataset)
     parts = prediction_fingerprint(cfg, dataset)
     assert set(parts) == {
-        'config', 'checkpoint', 'sd_weights', 'annotations', 'images'
+        'config', 'checkpoint', 'sd_weights', 'annotations', 'images', 'code'
     }
 
 
@@ -242,3 +242,63 @@ def test_bookkeeping_does_not_change_the_key(tmp_path, change):
     else:
         cfg.merge_from_dict({change: 'x/y'})
     assert key(cfg, dataset) == before
+
+
+def test_an_edited_custom_import_changes_the_key(tmp_path, monkeypatch):
+    """Issue 35 case 1: a map loss of the user's own, imported by
+    ``custom_imports`` (docs/extending.md), edited between two runs of the
+    same work dir replayed every episode (its code was not in the key)."""
+    cfg, dataset, _ = _setup(tmp_path)
+    code = tmp_path / 'code'
+    code.mkdir()
+    module = code / 'my_map_loss.py'
+    module.write_text('SCALE = 1\n')
+    monkeypatch.syspath_prepend(str(code))
+    cfg.custom_imports = dict(imports=['my_map_loss'])
+    before = key(cfg, dataset)
+    assert key(cfg, dataset) == before
+    module.write_text('SCALE = 2\n')
+    assert key(cfg, dataset) != before
+    module.write_text('SCALE = 1\n')
+    assert key(cfg, dataset) == before
+
+
+def test_a_package_import_is_keyed_by_all_its_files(tmp_path, monkeypatch):
+    cfg, dataset, _ = _setup(tmp_path)
+    package = tmp_path / 'code' / 'my_pkg'
+    package.mkdir(parents=True)
+    (package / '__init__.py').write_text('')
+    (package / 'losses.py').write_text('A = 1\n')
+    monkeypatch.syspath_prepend(str(tmp_path / 'code'))
+    cfg.custom_imports = dict(imports=['my_pkg'])
+    before = key(cfg, dataset)
+    (package / 'losses.py').write_text('A = 2\n')
+    assert key(cfg, dataset) != before
+
+
+def test_files_beside_the_sd_components_are_not_keyed(tmp_path):
+    """Only what ``from_pretrained`` reads: ``model_index.json`` and the
+    component folders it names. A CPT checkpoint saved into the SD folder
+    (data/toy_sd/cpt_toy.pth) no longer recomputes every cached run; a
+    changed component still does."""
+    cfg, dataset, files = _setup(tmp_path)
+    sd = files['sd']
+    (sd / 'model_index.json').write_text(
+        json.dumps(
+            dict(
+                _class_name='StableDiffusionPipeline',
+                unet=['diffusers', 'UNet2DConditionModel'])))
+    before = key(cfg, dataset)
+    (sd / 'cpt_toy.pth').write_bytes(b'a CPT checkpoint')
+    (sd / 'README.md').write_text('notes')
+    assert key(cfg, dataset) == before
+    (sd / 'unet' / 'model.safetensors').write_bytes(b'unet v2')
+    changed = key(cfg, dataset)
+    assert changed != before
+    (sd / 'model_index.json').write_text(
+        json.dumps(
+            dict(
+                _class_name='StableDiffusionPipeline',
+                unet=['diffusers', 'UNet2DConditionModel'],
+                vae=['diffusers', 'AutoencoderKL'])))
+    assert key(cfg, dataset) != changed  # the index, and a missing vae

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmpose.registry import MODELS
 
-import mmppm.models.pose_estimators.cpt as cpt_module
+import mmppm.models.pose_estimators.cpt.episodic_recipe as cpt_module
 from mmppm.testing.ppm_configs import estimator_cfg
 from mmppm.testing.synthetic_episodes import make_episode
 from mmppm.utils.errors import ConfigError, UserError
@@ -21,6 +21,8 @@ PAPER_CFG = 'configs/cpt/ppm_cpt_toy-sd_mp100-bench_paper.py'
 TUNED_CFG = 'configs/cpt/ppm_cpt_toy-sd_toy.py'
 
 pytestmark = pytest.mark.usefixtures('one_thread')
+
+RECIPES = dict(paper='PaperCPTRecipe', episodic='EpisodicCPTRecipe')
 
 
 def build_model(sd_dir, prompt_encoder=None, recipe='paper', **test_cfg):
@@ -36,7 +38,9 @@ def build_model(sd_dir, prompt_encoder=None, recipe='paper', **test_cfg):
                 lr=0.05,
                 map_mode=dict(type='CachedMaps', max_batch=64)),
             prompt_encoder=prompt_encoder,
-            train_cfg=dict(recipe=recipe, map_mode=dict(type='CachedMaps')),
+            train_cfg=dict(
+                recipe=dict(type=RECIPES.get(recipe, recipe)),
+                map_mode=dict(type='CachedMaps')),
             test_cfg=dict(dict(seed=0), **test_cfg)))
 
 
@@ -137,24 +141,40 @@ def test_recipe_and_train_dataset_must_agree():
     check_values(cfg)  # the shipped configs pass
     check_values(Config.fromfile(PAPER_CFG))
     cfg.train_dataloader.dataset.mode = 'train'
-    with pytest.raises(ConfigError, match="recipe='episodic'.*mode='train'"):
+    with pytest.raises(
+            ConfigError,
+            match="^model.train_cfg.recipe.type='EpisodicCPTRecipe' trains "
+            "on episodes but train_dataloader.dataset.mode='train'; set "
+            'train_dataloader.dataset.mode=val'):
         check_values(cfg)
     cfg = Config.fromfile(PAPER_CFG)
     cfg.train_dataloader.dataset.mode = 'val'
-    with pytest.raises(ConfigError, match='recipe=episodic to train on '):
+    with pytest.raises(
+            ConfigError,
+            match="^model.train_cfg.recipe.type='PaperCPTRecipe' trains on "
+            "single instances but train_dataloader.dataset.mode='val'; .*"
+            r"recipe=dict\(type='EpisodicCPTRecipe'\) to train on "):
         check_values(cfg)
 
 
 def test_recipe_values_are_checked(random_sd_dir):
-    with pytest.raises(UserError, match="recipe must be one of"):
+    with pytest.raises(
+            UserError,
+            match=r"^model.train_cfg.recipe.type='EpisodicCPTRecip' is not a "
+            r"registered CPTRecipe \(valid: \['EpisodicCPTRecipe', "
+            r"'PaperCPTRecipe'\]\); did you mean 'EpisodicCPTRecipe'\?$"):
         build_model(
-            random_sd_dir, dict(type='SharedPromptMLP'), recipe='episodik')
+            random_sd_dir,
+            dict(type='SharedPromptMLP'),
+            recipe='EpisodicCPTRecip')
     with pytest.raises(UserError, match='leave model.train_cfg.num_base'):
         MODELS.build(
             estimator_cfg(
                 random_sd_dir,
                 prompt_encoder=dict(type='SharedPromptMLP'),
-                train_cfg=dict(recipe='episodic', num_base_keypoints=5)))
+                train_cfg=dict(
+                    recipe=dict(type='EpisodicCPTRecipe'),
+                    num_base_keypoints=5)))
 
 
 def test_a_recipe_fed_the_other_data_names_the_fix(random_sd_dir):

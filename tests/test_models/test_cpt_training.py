@@ -16,9 +16,9 @@ from mmengine.runner import Runner, load_checkpoint
 import mmppm.testing.fakes  # noqa: F401  (SnapshotHook)
 from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
 from mmppm.datasets import MP100Dataset, generate_toy_mp100
+from mmppm.datasets.base_keypoints import (count_base_keypoints,
+                                           fill_num_base_keypoints)
 from mmppm.testing.ppm_configs import estimator_cfg
-from mmppm.utils.base_keypoints import (count_base_keypoints,
-                                        fill_num_base_keypoints)
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOY_CFG = osp.join(REPO, 'configs', 'cpt', 'ppm_cpt_random-sd_toy.py')

@@ -36,19 +36,21 @@ def test_benchmark_argument_ranges(load_tool, capsys, flag, value, allowed):
         f"error: argument {flag}: '{value}' is not allowed: give {allowed}")
 
 
-# --------------------------------------------------------------- fit_check
-def test_fit_check_refuses_a_non_ppm_config(load_tool, capsys, one_line_error):
-    tool = load_tool('analysis/fit_check.py')
+# ---------------------------------------------------------- fit_diagnostics
+def test_fit_diagnostics_refuses_a_non_ppm_config(load_tool, capsys,
+                                                  one_line_error):
+    tool = load_tool('analysis/fit_diagnostics.py')
     config = osp.join(REPO, 'configs/baselines/support-copy_1shot_toy.py')
     line = one_line_error(tool.main, [config])
     assert line == (
-        "error: the fit check needs a PPM config (model.type='PPMEstimator'),"
+        'error: the fit diagnostics need a PPM config '
+        "(model.type='PPMEstimator'),"
         " this one has model.type='SupportCopyBaseline', which fits no "
         'prompts: choose a config of configs/ppm/ or configs/cpt/')
 
 
-def test_fit_check_checks_cfg_options(load_tool, capsys, one_line_error):
-    tool = load_tool('analysis/fit_check.py')
+def test_fit_diagnostics_checks_cfg_options(load_tool, capsys, one_line_error):
+    tool = load_tool('analysis/fit_diagnostics.py')
     config = osp.join(REPO, 'configs/ppm/ppm_random-sd_1shot_toy.py')
     line = one_line_error(
         tool.main,

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 
 from mmppm.utils.config_checks import (check_components, check_override_keys,
                                        nearest)
@@ -77,31 +78,26 @@ def test_new_component_arguments_and_list_indices_are_allowed():
          r"did you mean 'cache_dir'\?"),
         (('test_cfg', 'type', 'ResumableTestLoopp'),
          r"test_cfg.type='ResumableTestLoopp' is not a registered loop type"),
-        # the nested PPM components, and the keys of the flat layout
+        # the nested PPM components, found by walking the config
         (('model', 'fitter', 'map_mode', 'type', 'Cached'),
-         r"model.fitter.map_mode.type='Cached' is not a registered MapMode "
-         r"\(valid: \['CachedMaps', 'ExactMaps', 'SharedContextMaps'\]\); "
-         r"did you mean 'CachedMaps'\?"),
-        # a registered model of another kind where a map mode must go
-        (('model', 'fitter', 'map_mode', 'type', 'PromptMatchingHead'),
-         r"model.fitter.map_mode.type='PromptMatchingHead' is not a "
-         r"registered MapMode \(valid: "),
+         r"^model.fitter.map_mode.type='Cached' is not a registered model "
+         r"type; did you mean 'CachedMaps'\?$"),
         (('model', 'fitter', 'stepz', 3),
          r"model.fitter \(PromptFitter\) has no argument 'stepz'; did you "
          r"mean 'steps'\?"),
+        (('model', 'fitter', 'map_mode', 'max_batchh', 3),
+         r"model.fitter.map_mode \(CachedMaps\) has no argument "
+         r"'max_batchh'; did you mean 'max_batch'\?"),
         (('model', 'head', 'loss', 'type', 'MSEMapLos'),
-         r"model.head.loss.type='MSEMapLos' is not a registered MapLoss "
-         r"\(valid: .*\); did you mean 'MSEMapLoss'\?"),
-        (('model', 'head', 'loss', 'type', 'KeypointMSELoss'),
-         r"model.head.loss.type='KeypointMSELoss' is not a registered "
-         r"MapLoss \(valid: \['BalancedMSEMapLoss', 'MSEMapLoss', "
-         r"'NormalizedCEMapLoss'\]\)$"),
-        (('model', 'test_cfg', 'steps', 3),
-         r'^model.test_cfg.steps moved to model.fitter.steps$'),
-        (('model', 'test_cfg', 'map_features', 'exact'),
-         r'^model.test_cfg.map_features moved to model.fitter.map_mode'),
+         r"^model.head.loss.type='MSEMapLos' is not a registered model "
+         r"type; did you mean 'MSEMapLoss'\?$"),
         (('model', 'head', 'map_loss', 'mse'),
-         r'^model.head.map_loss moved to model.head.loss'),
+         r"^model.head \(PromptMatchingHead\) has no argument 'map_loss'; "
+         r"did you mean 'loss'\?"),
+        # a codec nested in a pipeline step (KEYPOINT_CODECS)
+        (('test_dataloader', 'dataset', 'pipeline', 3, 'encoder', 'sigmaa',
+          2.0), r"pipeline\[3\].encoder \(MSRAHeatmap\) has no argument "
+         r"'sigmaa'; did you mean 'sigma'\?"),
     ])
 def test_component_typos(edit, match):
     cfg = Config.fromfile(TOY)
@@ -112,6 +108,40 @@ def test_component_typos(edit, match):
     node[key] = value
     with pytest.raises(ConfigError, match=match):
         check_components(cfg)
+
+
+@pytest.mark.parametrize(
+    'edit, match',
+    [
+        # a registered model of another kind where a map mode must go: the
+        # fitter's builder says which kind (before the SD weights load)
+        (('model', 'fitter', 'map_mode', dict(type='PromptMatchingHead')),
+         r"^model.fitter.map_mode.type='PromptMatchingHead' is not a "
+         r"registered MapMode \(valid: \['CachedMaps', 'ExactMaps', "
+         r"'SharedContextMaps'\]\)$"),
+        (('model', 'head', 'loss', dict(type='KeypointMSELoss')),
+         r"^model.head.loss.type='KeypointMSELoss' is not a registered "
+         r"MapLoss \(valid: \['BalancedMSEMapLoss', 'MSEMapLoss', "
+         r"'NormalizedCEMapLoss'\]\)$"),
+        (('model', 'test_cfg', dict(steps=3)),
+         r"^model.test_cfg has no key 'steps' \(valid: "),
+    ])
+def test_the_builder_checks_the_kind_of_a_part(edit, match):
+    """A part of the wrong registered kind passes the walk (it is a
+    registered model) and is refused by the component that builds it, in
+    one line, before the SD folder (here missing) is read."""
+    from mmpose.registry import MODELS
+    cfg = Config.fromfile(TOY)
+    *path, key, value = edit
+    node = cfg
+    for p in path:
+        node = node[p]
+    node[key] = value
+    cfg.model.backbone.pretrained = '/no/sd'
+    check_components(cfg)
+    with pytest.raises(ConfigError, match=match), \
+            DefaultScope.overwrite_default_scope('mmpose'):
+        MODELS.build(cfg.model)
 
 
 def test_a_transform_typo_is_named():
@@ -132,7 +162,7 @@ def test_a_transform_typo_is_named():
 ])
 def test_test_tool_stops_before_building_anything(option, match, tmp_path,
                                                   capsys):
-    from mmppm.engine.test_entry import main
+    from mmppm.engine.testing import main
     with pytest.raises(SystemExit) as exit_info:
         main([TOY, '--work-dir', str(tmp_path), '--cfg-options', option])
     message = str(exit_info.value.code)

@@ -33,7 +33,7 @@ CLICKS = [(69.27, 49.71), (92.84, 36.7), (66.4, 107.56)]
 
 
 def _missing() -> list:
-    from mmppm.testing.browser import CHROMEDRIVER, CHROMIUM
+    from mmppm.webui.browser import CHROMEDRIVER, CHROMIUM
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not osp.exists(p)]
     for module in ('gradio', 'selenium'):
         try:
@@ -99,7 +99,7 @@ def server(browser_ready, toy_default_root, tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def driver(browser_ready):
-    from mmppm.testing.browser import chromium_driver
+    from mmppm.webui.browser import chromium_driver
     drv = chromium_driver()
     yield drv
     drv.quit()
@@ -110,8 +110,8 @@ def test_annotate_run_and_download(server, driver, toy_default_root, tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait
 
     from mmppm.apis import inference_cape, init_cape_model, load_image
-    from mmppm.testing.browser import click_image_pixel, message, upload
     from mmppm.webui import SupportSet
+    from mmppm.webui.browser import click_image_pixel, message, upload
     from mmppm.webui.render import display_scale
     images = osp.join(toy_default_root, 'images')
     wait = WebDriverWait(driver, 60)
@@ -196,7 +196,7 @@ def test_user_mistakes_show_a_message_not_a_trace(server, driver, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from mmppm.testing.browser import upload
+    from mmppm.webui.browser import upload
 
     def toasts(d):
         return ' | '.join(

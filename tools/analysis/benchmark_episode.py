@@ -25,7 +25,8 @@ must agree; the tool checks that and reports the speed-up.
   ``--map-mode`` value): the model's own :class:`PromptFitter` and map
   mode classes, built here with the benchmark's steps, ``max_batch`` and
   map mode (the model's ``test_cfg`` is not changed). The UNet call count
-  is the map mode's own (:meth:`MapMode.unet_calls`).
+  is the cost model's count for the map mode
+  (:mod:`mmppm.analysis.unet_calls`).
 
 The support targets are the episode pipeline's: the ``MSRAHeatmap`` codec of
 ``configs/_base_/datasets/mp100_episodes.py`` (its sigma) at ``--crop-size``.
@@ -60,6 +61,7 @@ from mmppm.analysis import add_sd_args  # noqa: E402
 from mmppm.analysis import (AMP_DTYPES, PhaseTimer, build_model, peak_memory,
                             resolve_pretrained, write_json)
 from mmppm.analysis.profiling import sync as _sync  # noqa: E402
+from mmppm.analysis.unet_calls import episode_unet_calls, fit_unet_calls
 from mmppm.engine.cli import run_tool  # noqa: E402
 from mmppm.engine.cli.arg_types import non_negative_int  # noqa: E402
 from mmppm.engine.cli.arg_types import positive_float, positive_int
@@ -81,10 +83,11 @@ LOSS_RTOL = dict(fp32=1e-4, bf16=5e-2, fp16=2e-2)
 
 def map_mode_names() -> List[str]:
     """The registered map modes (``model.fitter.map_mode`` types)."""
-    import mmppm.models  # noqa: F401  (registers them)
-    from mmppm.models.builder import registered
+    from mmpose.registry import MODELS
+
     from mmppm.models.map_modes import MapMode
-    return registered(MapMode)
+    from mmppm.utils.config_checks import registered
+    return registered(MODELS, MapMode)
 
 
 def warm_spec(text: str) -> Tuple[int, int]:
@@ -405,7 +408,7 @@ def run_fast(model,
                 targets,
                 visible,
                 g,
-                what='benchmark episode')
+                episode='benchmark episode')
             prompts = fit.prompts
         with timer('query'), torch.no_grad():
             maps = mode.query_maps(latents[num_shots:], prompts, map_size, g)
@@ -414,15 +417,16 @@ def run_fast(model,
         set_gradient_checkpointing(backbone, False)
     losses = list(fit.losses)
     num_pairs = int((visible > 0).sum())
-    calls = mode.unet_calls(
+    calls = episode_unet_calls(
+        mode,
         steps=len(losses) - warm_steps,
         num_pairs=num_pairs,
         num_supports=num_shots,
         num_queries=maps.shape[0],
         num_prompts=num_kpts)
     if warm_steps:
-        calls += fitter.warm_start.map_mode.fit_unet_calls(
-            warm_steps, num_pairs, num_shots)
+        calls += fit_unet_calls(fitter.warm_start.map_mode, warm_steps,
+                                num_pairs, num_shots)
     return dict(
         losses=losses,
         prompts=prompts,

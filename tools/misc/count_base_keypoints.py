@@ -11,8 +11,8 @@ Example:
 """
 import argparse
 
+from mmppm.datasets.base_keypoints import count_base_keypoints
 from mmppm.engine.cli import run_tool
-from mmppm.utils.base_keypoints import count_base_keypoints
 
 
 def main(argv=None):

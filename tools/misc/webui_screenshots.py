@@ -86,8 +86,8 @@ def main(argv=None):
 
     from mmppm.apis import load_image
     from mmppm.datasets import generate_toy_mp100
-    from mmppm.testing.browser import (chromium_driver, click_image_pixel,
-                                       message, upload)
+    from mmppm.webui.browser import (chromium_driver, click_image_pixel,
+                                     message, upload)
     from mmppm.webui.render import display_scale
     generate_toy_mp100(TOY_DATA, seed=0)
     images = osp.abspath(osp.join(TOY_DATA, 'images'))

@@ -17,7 +17,7 @@ model = dict(
         type='PromptMatchingHead',
         loss=dict(type='MSEMapLoss'),  # paper Eq. 4
         loss_dm_weight=1.0,
-        subpixel=None),
+        decoder=dict(type='ArgmaxDecoder')),  # the paper's argmax
     prompt_encoder=None,
     # The per-episode prompt fit (paper Eq. 4): Adam steps, lr (paper) and
     # the std of the random prompt init, and the map mode of the fit and the

@@ -6,8 +6,8 @@ the checks every tool runs before its work (:mod:`.checks`),
 (:mod:`.run`), the range-checked ``argparse`` types of every tool
 (:mod:`.arg_types`) and the one-line ``torchrun`` of ``tools/dist_*.sh``
 (:mod:`.dist_run`, run as ``python -m mmppm.engine.cli.dist_run``). The
-entries themselves are :mod:`mmppm.engine.train_entry` and
-:mod:`mmppm.engine.test_entry`."""
+entries themselves are :mod:`mmppm.engine.training` and
+:mod:`mmppm.engine.testing`."""
 from .args import LAUNCHERS, add_common_args, finish_args, tool_parser
 from .checks import (check_fresh_work_dir, check_load_from, checkpoint_problem,
                      find_resume_checkpoint, require_file,

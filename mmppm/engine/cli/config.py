@@ -9,6 +9,9 @@ from typing import Callable, Optional
 
 from mmengine.config import Config
 
+from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
+from mmppm.compat.cpu_distributed import setup_cpu_distributed
+from mmppm.utils.config_checks import check_config
 from mmppm.utils.errors import ConfigError, ToolError
 from .checks import require_file, writable_dir
 
@@ -55,10 +58,10 @@ def prepare_tool_config(args, merge_args: Callable) -> Config:
     (:func:`~mmppm.compat.checkpoint_compat.register_checkpoint_safe_globals`),
     loads the config, applies the tool's ``merge_args(cfg, args)``, and
     prepares CPU distributed runs
-    (:func:`~mmppm.compat.cpu_distributed.setup_cpu_distributed`). Types,
-    arguments (:func:`~mmppm.utils.config_checks.check_components`) and
-    values (:func:`~mmppm.utils.value_checks.check_values`) are checked
-    before anything is built. A :class:`ToolError` or ``ConfigError`` exits
+    (:func:`~mmppm.compat.cpu_distributed.setup_cpu_distributed`). The
+    config is checked by the check every door runs
+    (:func:`~mmppm.utils.config_checks.check_config`) before anything is
+    built. A :class:`ToolError` or ``ConfigError`` exits
     with a one-line ``error: ...`` message.
 
     Args:
@@ -69,16 +72,11 @@ def prepare_tool_config(args, merge_args: Callable) -> Config:
     Returns:
         Config: The config to build the Runner from.
     """
-    from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
-    from mmppm.compat.cpu_distributed import setup_cpu_distributed
-    from mmppm.utils.config_checks import check_components
-    from mmppm.utils.value_checks import check_values
     register_checkpoint_safe_globals()
     try:
         cfg = load_tool_config(args.config, args.work_dir, args.launcher)
         cfg = merge_args(cfg, args)
-        check_components(cfg)
-        check_values(cfg)
+        check_config(cfg)
         writable_dir(cfg.work_dir, 'work_dir (--work-dir)')
     except (ToolError, ConfigError) as e:
         # one line, from the first process only

@@ -3,6 +3,7 @@ from .atomic_checkpoint_hook import (AtomicCheckpointHook,
                                      use_atomic_checkpoints)
 from .best_checkpoint_link_hook import BestCheckpointLinkHook
 from .category_hygiene_hook import CategoryHygieneHook
+from .checkpoint_model_hook import CheckpointModelHook
 from .cpt_diagnostics_hook import CPTDiagnosticsHook, cpt_parameter_groups
 from .episode_visualization_hook import EpisodeVisualizationHook
 from .finite_loss_hook import FiniteLossHook
@@ -11,7 +12,7 @@ from .random_state_hook import (RandomStateHook, capture_random_states,
 
 __all__ = [
     'AtomicCheckpointHook', 'BestCheckpointLinkHook', 'CategoryHygieneHook',
-    'CPTDiagnosticsHook', 'EpisodeVisualizationHook', 'FiniteLossHook',
-    'RandomStateHook', 'capture_random_states', 'restore_random_states',
-    'cpt_parameter_groups', 'use_atomic_checkpoints'
+    'CheckpointModelHook', 'CPTDiagnosticsHook', 'EpisodeVisualizationHook',
+    'FiniteLossHook', 'RandomStateHook', 'capture_random_states',
+    'restore_random_states', 'cpt_parameter_groups', 'use_atomic_checkpoints'
 ]

@@ -1,4 +1,4 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-from .test_time_wrapper import TestTimeDataParallel
+from .episode_data_parallel import TestTimeDataParallel
 
 __all__ = ['TestTimeDataParallel']

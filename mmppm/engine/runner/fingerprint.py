@@ -20,8 +20,14 @@ never replay), so every part is keyed on content:
   rewrite can keep all five. A hash is not remembered while the file is
   younger than :data:`RACY_SECONDS` (a write in the same clock tick as the
   hash would keep ``ctime``).
+
+The code is keyed too: the source of mmppm and of every module the
+config's ``custom_imports`` names (:func:`code_fingerprint`); an SD folder
+is keyed on what ``from_pretrained`` reads from it
+(:func:`sd_folder_fingerprint`).
 """
 import hashlib
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -180,6 +186,61 @@ def folder_fingerprint(folder: str, memo: Optional[HashMemo] = None) -> str:
     return digest.hexdigest()
 
 
+def sd_folder_fingerprint(folder: str, memo: Optional[HashMemo] = None) -> str:
+    """Digest of what ``from_pretrained`` reads from a diffusers folder:
+    ``model_index.json`` and the component folders it names (``unet``,
+    ``vae``, ``scheduler``, ...); other files beside them (a CPT checkpoint
+    kept in the same folder, notes) change no prediction and are not
+    keyed. A folder without a readable ``model_index.json`` is keyed
+    whole (:func:`folder_fingerprint`)."""
+    folder = resolve_path(folder)
+    index = osp.join(folder, 'model_index.json')
+    try:
+        with open(index, encoding='utf-8') as f:
+            components = [
+                name for name, value in json.load(f).items()
+                if isinstance(value, list) and not name.startswith('_')
+            ]
+    except (OSError, ValueError, AttributeError):
+        return folder_fingerprint(folder, memo)
+    digest = hashlib.sha256()
+    digest.update(f'model_index.json:{file_fingerprint(index)}\n'.encode())
+    for name in sorted(components):
+        path = osp.join(folder, name)
+        part = folder_fingerprint(path, memo) if osp.isdir(path) else 'missing'
+        digest.update(f'{name}/:{part}\n'.encode())
+    return digest.hexdigest()
+
+
+def code_fingerprint(modules: Iterable[str]) -> str:
+    """Digest of the Python source of ``modules`` (a package: every ``.py``
+    file under it): mmppm itself and what a config's ``custom_imports``
+    loads (a map loss of your own, docs/extending.md), so an edited module
+    computes its episodes again. A module that cannot be found is keyed by
+    name."""
+    digest = hashlib.sha256()
+    for name in sorted(set(modules)):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        files = []
+        if spec is not None and spec.submodule_search_locations:
+            for root in spec.submodule_search_locations:
+                for dirpath, dirs, names in os.walk(root):
+                    dirs[:] = sorted(d for d in dirs if d != '__pycache__')
+                    files += [
+                        osp.join(dirpath, n) for n in sorted(names)
+                        if n.endswith('.py')
+                    ]
+        elif spec is not None and spec.origin and osp.isfile(spec.origin):
+            files = [spec.origin]
+        digest.update(f'module {name}: {len(files)} files\n'.encode())
+        for path in files:
+            digest.update(f'{path}:{sha256_file(path)}\n'.encode())
+    return digest.hexdigest()
+
+
 def hub_snapshot(repo_id: str, revision: Optional[str]) -> Optional[str]:
     """The local snapshot folder of a hub id in the Hugging Face cache (the
     files ``from_pretrained`` read), or None if none is cached."""
@@ -201,10 +262,10 @@ def weights_fingerprint(pretrained: Optional[str],
         return None
     local = resolve_path(pretrained)
     if osp.isdir(local):
-        return folder_fingerprint(local, memo)
+        return sd_folder_fingerprint(local, memo)
     snapshot = hub_snapshot(str(pretrained), revision)
     if snapshot and osp.isdir(snapshot):
-        return folder_fingerprint(snapshot, memo)
+        return sd_folder_fingerprint(snapshot, memo)
     return f'hub:{pretrained}@{revision or "main"}'
 
 
@@ -221,13 +282,16 @@ def _short(value: Optional[str]) -> Optional[str]:
     return value[:16]
 
 
-def run_fingerprint(config_digest: str,
-                    load_from: Optional[str] = None,
-                    pretrained: Optional[str] = None,
-                    revision: Optional[str] = None,
-                    ann_file: Optional[str] = None,
-                    image_paths: Iterable[str] = (),
-                    memo: Optional[HashMemo] = None) -> Dict[str, str]:
+def run_fingerprint(
+    config_digest: str,
+    load_from: Optional[str] = None,
+    pretrained: Optional[str] = None,
+    revision: Optional[str] = None,
+    ann_file: Optional[str] = None,
+    image_paths: Iterable[str] = (),
+    memo: Optional[HashMemo] = None,
+    code_modules: Iterable[str] = ()
+) -> Dict[str, str]:
     """The parts of a prediction cache key, each a short digest.
 
     Args:
@@ -241,10 +305,13 @@ def run_fingerprint(config_digest: str,
         memo (HashMemo, optional): Where hashes of large files are
             remembered. Defaults to a :class:`HashMemo` at
             :func:`default_memo_path`.
+        code_modules (Iterable[str]): Modules whose source is keyed
+            (:func:`code_fingerprint`); none: no ``code`` part.
 
     Returns:
         dict: ``config``, ``checkpoint``, ``sd_weights``, ``annotations``
-        and ``images`` digests (None where the part does not apply).
+        and ``images`` digests (None where the part does not apply), and
+        ``code`` with ``code_modules``.
     """
     memo = memo if memo is not None else HashMemo()
     image_paths = list(image_paths)
@@ -263,6 +330,9 @@ def run_fingerprint(config_digest: str,
             content_fingerprint(
                 resolve_path(p)
                 for p in image_paths)) if image_paths else None)
+    code_modules = list(code_modules)
+    if code_modules:
+        parts['code'] = _short(code_fingerprint(code_modules))
     memo.save()
     return parts
 

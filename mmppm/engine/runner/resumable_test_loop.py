@@ -160,16 +160,21 @@ def prediction_fingerprint(cfg: Any, dataset: Any) -> Dict[str, Any]:
     """What decides the predictions, each part keyed on content
     (:func:`mmppm.engine.runner.fingerprint.run_fingerprint`): the config
     (:func:`prediction_config`), the checkpoint, the SD weights, the
-    annotation file and the images."""
+    annotation file, the images, and the code: mmppm's and that of every
+    module of ``custom_imports``."""
     backbone = (cfg.get('model') or {}).get('backbone') or {}
     instances = getattr(dataset, 'instances', None) or []
+    imports = (cfg.get('custom_imports') or {}).get('imports') or []
+    if isinstance(imports, str):
+        imports = [imports]
     return run_fingerprint(
         config_cache_name(cfg),
         load_from=cfg.get('load_from'),
         pretrained=backbone.get('pretrained'),
         revision=backbone.get('revision'),
         ann_file=getattr(dataset, 'ann_file', None),
-        image_paths=[i['img_path'] for i in instances if 'img_path' in i])
+        image_paths=[i['img_path'] for i in instances if 'img_path' in i],
+        code_modules=['mmppm'] + [str(m) for m in imports])
 
 
 @LOOPS.register_module()

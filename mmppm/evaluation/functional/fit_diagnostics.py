@@ -5,10 +5,10 @@ Pure numpy functions on the learned prompts' predictions of the support
 images they were fitted on, and on their maps there: the **fit
 diagnostics**, the fit PCK that every test run reports beside the query
 PCK (``test_cfg.fit_diagnostics``, :class:`~mmppm.evaluation.EpisodicPCK`).
-The **fit-check tool** (``tools/analysis/fit_check.py``, its library
-:mod:`mmppm.analysis.fit_check`) runs them outside the Runner, on oracle
-models too; the ``test_cfg.fit_check`` flag is neither (it makes the model
-predict the supports instead of the queries).
+The **fit-diagnostics tool** (``tools/analysis/fit_diagnostics.py``, its
+library :mod:`mmppm.analysis.fit_diagnostics`) runs them outside the Runner,
+on oracle models too; the ``test_cfg.predict_supports`` flag is neither (it
+makes the model predict the supports instead of the queries).
 """
 from typing import Mapping, Sequence
 

@@ -219,7 +219,7 @@ class EpisodicPCK(BaseMetric):
                 'the features. Knobs: model.fitter.steps, .lr, '
                 '.prompt_init_std, model.head.loss, the Gaussian sigma '
                 "(GenerateTarget's encoder) -- see docs/method.md and "
-                'tools/analysis/fit_check.py.')
+                'tools/analysis/fit_diagnostics.py.')
         return out
 
     def _dump_queries(self, results: List[dict]) -> None:

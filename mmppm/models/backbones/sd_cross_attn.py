@@ -1,5 +1,7 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Stable Diffusion as a frozen backbone that yields cross-attention maps."""
+import json
+import os.path as osp
 from contextlib import contextmanager
 from typing import Dict, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -12,6 +14,8 @@ from torch import Tensor
 from mmppm.utils import load_sd_components, load_text_components
 from mmppm.utils.errors import UserError
 from mmppm.utils.numerics import is_int
+from mmppm.utils.value_checks import (non_negative_int, one_of,
+                                      precision_dtype, require)
 from ..utils import (MAP_REDUCTIONS, aggregate_layer_maps, diffusion_target,
                      logit_sensitivity)
 from .attn_processors import AttentionStore, CrossAttnMapProcessor
@@ -33,23 +37,55 @@ class LayerQueries(NamedTuple):
 
 CONTEXT_LAYOUTS = ('prompt', 'empty_text')
 
-
-def _check_input_size(input_size) -> Tuple[int, int]:
-    """``(w, h)`` of the SD input: two positive integers, multiples of 8
-    (the VAE's and UNet's downsampling)."""
-    ok = (
-        isinstance(input_size, (list, tuple)) and len(input_size) == 2
-        and all(is_int(v) and v > 0 and v % 8 == 0 for v in input_size))
-    if not ok:
-        raise UserError(
-            'model.backbone.input_size must be (width, height), two positive '
-            f'integers that are multiples of 8, e.g. (512, 512); got '
-            f'{input_size!r}')
-    return tuple(input_size)
-
-
 _DTYPES = dict(
     float32=torch.float32, float16=torch.float16, bfloat16=torch.bfloat16)
+
+_HALF = 'needs a CUDA GPU (this machine has none)'
+
+
+def _scheduler_timesteps(pretrained) -> Optional[int]:
+    """``num_train_timesteps`` of a local SD folder's scheduler, read from
+    ``scheduler/scheduler_config.json`` before any weights load (None for a
+    hub id, or a folder without that file: checked once it loads)."""
+    if not isinstance(pretrained, str):
+        return None
+    path = osp.join(
+        osp.expanduser(pretrained), 'scheduler', 'scheduler_config.json')
+    try:
+        with open(path, encoding='utf-8') as f:
+            steps = json.load(f).get('num_train_timesteps')
+    except (OSError, ValueError, AttributeError):
+        return None
+    return steps if is_int(steps) else None
+
+
+def check_backbone_arguments(what: str, pretrained, torch_dtype: str, timestep,
+                             input_size, map_reduction: str,
+                             context_layout: str) -> None:
+    """The backbone's arguments, checked before any weights load, each in
+    the one line of :func:`mmppm.utils.value_checks.require`."""
+    require(map_reduction, one_of(*MAP_REDUCTIONS), f'{what}.map_reduction',
+            f'one of {MAP_REDUCTIONS}', 'head_mean')
+    require(context_layout, one_of(*CONTEXT_LAYOUTS), f'{what}.context_layout',
+            f'one of {CONTEXT_LAYOUTS}', 'prompt')
+    require(torch_dtype, one_of(*_DTYPES), f'{what}.torch_dtype',
+            f'one of {sorted(_DTYPES)}', 'float32')
+    require(torch_dtype, precision_dtype, f'{what}.torch_dtype',
+            f"'float32' (float16 / bfloat16 {_HALF})", 'float32')
+    steps = _scheduler_timesteps(pretrained)
+    require(timestep, non_negative_int, f'{what}.timestep',
+            "an integer >= 0 (below the scheduler's num_train_timesteps)",
+            '10')
+    if steps is not None:
+        require(
+            timestep, lambda t: t < steps, f'{what}.timestep',
+            f'an integer in [0, {steps}) (the scheduler of {pretrained} '
+            f'has {steps} timesteps)', '10')
+    require(
+        input_size, lambda v: isinstance(v, (list, tuple)) and len(
+            v) == 2 and all(is_int(x) and x > 0 and x % 8 == 0 for x in v),
+        f'{what}.input_size', 'two integers >= 8, multiples of 8 (width, '
+        "height: the VAE's and UNet's downsampling)", '"(512,512)"')
 
 
 @MODELS.register_module()
@@ -102,8 +138,8 @@ class SDCrossAttnBackbone(BaseModule):
             during prompt optimisation. Defaults to False.
         components (dict, optional): ``unet``, ``vae`` and ``scheduler``
             already built (e.g. on the meta device by
-            :func:`mmppm.testing.random_sd.build_random_sd_parts`, to count
-            FLOPs); ``pretrained`` then only names them. Defaults to None
+            :func:`mmppm.models.utils.random_sd.build_random_sd_parts`, to
+            count FLOPs); ``pretrained`` then only names them. Defaults to None
             (load ``pretrained``).
         compile_cfg (dict, optional): Keyword arguments of ``torch.compile``
             for the UNet's forward, e.g. ``dict(dynamic=True)`` (episodes
@@ -112,6 +148,9 @@ class SDCrossAttnBackbone(BaseModule):
             see docs/benchmark.md.
         init_cfg (dict, optional): Unused; SD weights come from
             ``pretrained``.
+        what (str): Its config path, named in errors (set by
+            :func:`~mmppm.models.builder.build_component`). Defaults to
+            ``'model.backbone'``.
     """
 
     def __init__(self,
@@ -129,20 +168,14 @@ class SDCrossAttnBackbone(BaseModule):
                  gradient_checkpointing: bool = False,
                  compile_cfg: Optional[dict] = None,
                  components: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 what: str = 'model.backbone') -> None:
         super().__init__(init_cfg=init_cfg)
-        if map_reduction not in MAP_REDUCTIONS:
-            raise UserError(f'map_reduction={map_reduction!r} is not one of '
-                            f'{MAP_REDUCTIONS}')
-        if context_layout not in CONTEXT_LAYOUTS:
-            raise UserError(f'context_layout={context_layout!r} is not one '
-                            f'of {CONTEXT_LAYOUTS}')
-        if torch_dtype not in _DTYPES:
-            raise UserError(f'torch_dtype={torch_dtype!r} is not one of '
-                            f'{sorted(_DTYPES)}')
+        check_backbone_arguments(what, pretrained, torch_dtype, timestep,
+                                 input_size, map_reduction, context_layout)
         self.pretrained = pretrained
         self.timestep = int(timestep)
-        self.input_size = _check_input_size(input_size)
+        self.input_size = tuple(input_size)
         self.context_layout = context_layout
 
         if components is not None:  # built in memory (analysis tools)
@@ -159,8 +192,8 @@ class SDCrossAttnBackbone(BaseModule):
                                 self.scheduler.config, repr(pretrained))
         if not 0 <= self.timestep < self.scheduler.config.num_train_timesteps:
             raise UserError(
-                f'timestep={timestep} is outside the scheduler range [0, '
-                f'{self.scheduler.config.num_train_timesteps})')
+                f'{what}.timestep={timestep} is outside the scheduler range '
+                f'[0, {self.scheduler.config.num_train_timesteps})')
         # Frozen parts live outside the module tree (see class docstring).
         self._frozen: Dict[str, torch.nn.Module] = dict(
             unet=parts['unet'], vae=parts['vae'])

@@ -191,7 +191,7 @@ class PromptFitter:
             generator: torch.Generator,
             init: Optional[Tensor] = None,
             progress: Optional[Callable[[int, int], None]] = None,
-            what: str = 'episode') -> FitResult:
+            episode: str = 'episode') -> FitResult:
         """Optimise one prompt per keypoint on the supports.
 
         Args:
@@ -208,7 +208,8 @@ class PromptFitter:
             init (Tensor, optional): Initial prompts ``[K, 1, c]``.
             progress (callable, optional): ``progress(done, steps)`` after
                 every step.
-            what (str): Named in errors (``'episode 3 (chair)'``).
+            episode (str): The episode's label, named in errors
+                (``'episode 3 (chair)'``).
 
         Returns:
             FitResult: The prompts and the losses of every step taken.
@@ -253,7 +254,7 @@ class PromptFitter:
                 grad += torch.autograd.grad(loss, prompts)[0]
                 total += float(loss.detach())
                 total_map += float(terms_loss['loss_map'].detach())
-            check_finite(torch.tensor(total), f'{what}, step {step}')
+            check_finite(torch.tensor(total), f'{episode}, step {step}')
             params.grad = grad * scale
             optimizer.step()
             losses.append(total)

@@ -61,7 +61,7 @@ class WarmStartFitter(PromptFitter):
             generator: torch.Generator,
             init: Optional[Tensor] = None,
             progress: Optional[Callable[[int, int], None]] = None,
-            what: str = 'episode') -> FitResult:
+            episode: str = 'episode') -> FitResult:
         """The warm fit (its map mode bound to ``mode``'s backbone, context
         and autocast), then :meth:`PromptFitter.fit` from its prompts.
         Losses of both stages, in order (the warm stage's have no diffusion
@@ -76,9 +76,9 @@ class WarmStartFitter(PromptFitter):
         warm_mode = self.warm_start.map_mode.bind(mode.backbone, mode.context,
                                                   mode.autocast)
         warm = self.warm_start.fit(warm_mode, head, support_latents, targets,
-                                   visible, generator, init, stage(0), what)
+                                   visible, generator, init, stage(0), episode)
         final = super().fit(mode, head, support_latents, targets, visible,
                             generator, warm.prompts,
-                            stage(self.warm_start.steps), what)
+                            stage(self.warm_start.steps), episode)
         return FitResult(final.prompts, warm.losses + final.losses,
                          warm.map_losses + final.map_losses)

@@ -4,21 +4,18 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 from mmengine.model import BaseModule
-from mmpose.codecs.utils import refine_keypoints, refine_keypoints_dark
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from mmppm.utils.errors import UserError
+from mmppm.utils.value_checks import non_negative_number, require
 from ..builder import build_component
+from ..decoders import MapDecoder
 from ..losses import MapLoss
-from ..utils import argmax_2d
-
-SUBPIXEL_MODES = (None, 'quarter', 'dark')
 
 
 @MODELS.register_module()
 class PromptMatchingHead(BaseModule):
-    """Loss of paper Eq. 4 / Eq. 6 and argmax decoding of attention maps.
+    """Loss of paper Eq. 4 / Eq. 6 and the decoding of attention maps.
 
     The loss of one prompt is the mean, over the images in which its keypoint
     is visible, of ``loss(map, gaussian target) + loss_dm_weight *
@@ -38,30 +35,28 @@ class PromptMatchingHead(BaseModule):
             (cross-entropy of maps normalised over pixels). See
             docs/method.md.
         loss_dm_weight (float): lambda_dm. Defaults to 1.0.
-        subpixel (str, optional): Sub-pixel refinement of the argmax:
-            None (default), ``'quarter'`` (mmpose ``refine_keypoints``) or
-            ``'dark'`` (mmpose ``refine_keypoints_dark``).
-        dark_kernel (int): Blur kernel of DARK refinement. Defaults to 11.
+        decoder (dict): The maps' decoding, a registered
+            :class:`~mmppm.models.decoders.MapDecoder`: ``dict(type=
+            'ArgmaxDecoder')`` (the paper, default), ``'QuarterOffsetDecoder'``
+            or ``'DarkDecoder'`` (sub-pixel refinements, mmpose's
+            ``refine_keypoints`` / ``refine_keypoints_dark``).
         init_cfg (dict, optional): Unused (no weights).
+        what (str): Its config path, named in errors. Defaults to
+            ``'model.head'``.
     """
 
     def __init__(self,
                  loss: dict = dict(type='MSEMapLoss'),
                  loss_dm_weight: float = 1.0,
-                 subpixel: Optional[str] = None,
-                 dark_kernel: int = 11,
-                 init_cfg: Optional[dict] = None) -> None:
+                 decoder: dict = dict(type='ArgmaxDecoder'),
+                 init_cfg: Optional[dict] = None,
+                 what: str = 'model.head') -> None:
         super().__init__(init_cfg=init_cfg)
-        if subpixel not in SUBPIXEL_MODES:
-            raise UserError(f'subpixel={subpixel!r} is not one of '
-                            f'{SUBPIXEL_MODES}')
-        if loss_dm_weight < 0:
-            raise UserError(f'loss_dm_weight must be >= 0, got '
-                            f'{loss_dm_weight}')
-        self.loss_module = build_component(loss, MapLoss, 'model.head.loss')
+        require(loss_dm_weight, non_negative_number, f'{what}.loss_dm_weight',
+                'a finite number >= 0', '1.0')
+        self.loss_module = build_component(loss, MapLoss, f'{what}.loss')
         self.loss_dm_weight = float(loss_dm_weight)
-        self.subpixel = subpixel
-        self.dark_kernel = dark_kernel
+        self.decoder = build_component(decoder, MapDecoder, f'{what}.decoder')
 
     def loss(self,
              maps: Tensor,
@@ -103,7 +98,7 @@ class PromptMatchingHead(BaseModule):
         return losses
 
     def decode(self, maps: Tensor) -> Tuple[np.ndarray, np.ndarray]:
-        """Keypoints at the maps' maxima, in map pixels.
+        """Keypoints in map pixels and their scores, by the head's decoder.
 
         Args:
             maps (Tensor): ``[Q, K, H, W]``.
@@ -112,17 +107,4 @@ class PromptMatchingHead(BaseModule):
             tuple[np.ndarray, np.ndarray]: keypoints ``[Q, K, 2]`` and scores
             (the map maxima) ``[Q, K]``.
         """
-        xy, vals = argmax_2d(maps)
-        keypoints = xy.cpu().numpy().astype(np.float32)
-        scores = vals.float().cpu().numpy()
-        if self.subpixel is not None:
-            heatmaps = maps.float().cpu().numpy()
-            for q in range(keypoints.shape[0]):
-                if self.subpixel == 'quarter':
-                    keypoints[q:q + 1] = refine_keypoints(
-                        keypoints[q:q + 1], heatmaps[q])
-                else:
-                    keypoints[q:q + 1] = refine_keypoints_dark(
-                        keypoints[q:q + 1], heatmaps[q].copy(),
-                        self.dark_kernel)
-        return keypoints, scores
+        return self.decoder(maps)

@@ -1,57 +1,70 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The map objectives of paper Eq. 4 (and options) as registered losses.
 
-Each class is a thin ``nn.Module`` around one pure per-pair function of
-:mod:`mmppm.models.utils.map_losses` (where the arithmetic and its
-rationale live); ``PromptMatchingHead`` builds one from its ``loss``
-config, as mmpose heads build theirs (``loss=dict(type='MSEMapLoss')``).
-A new objective is a new registered :class:`MapLoss` subclass.
-docs/method.md compares them.
+Each takes maps and Gaussian targets ``[N, H, W]`` and returns one loss per
+(prompt, image) pair ``[N]`` (the head weights and sums the pairs, so
+chunked sums equal one batch); as mmpose's losses, each does its work in
+``forward``. ``PromptMatchingHead`` builds one from its ``loss`` config
+(``loss=dict(type='MSEMapLoss')``). A new objective is a new registered
+:class:`MapLoss` subclass (docs/extending.md); docs/method.md compares
+them.
 """
-from typing import Callable
-
 import torch.nn as nn
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from ..utils.map_losses import (balanced_mse_map_loss, mse_map_loss,
-                                normalized_ce_map_loss)
+_EPS = 1e-8
 
 
 class MapLoss(nn.Module):
-    """Per-pair loss ``[N]`` of maps and Gaussian targets ``[N, H, W]``.
-
-    Subclasses set :attr:`per_pair`, the pure function computing it (the
-    head weights and sums the pairs, so chunked sums equal one batch).
-    """
-
-    #: ``per_pair(maps [N, H, W], targets [N, H, W]) -> [N]``.
-    per_pair: Callable[[Tensor, Tensor], Tensor]
+    """Per-pair loss ``[N]`` of maps and Gaussian targets ``[N, H, W]``;
+    subclasses implement :meth:`forward`."""
 
     def __init__(self) -> None:  # no arguments (the config lists none)
         super().__init__()
 
     def forward(self, maps: Tensor, targets: Tensor) -> Tensor:
         """Loss of each (prompt, image) pair, ``[N]``."""
-        return type(self).per_pair(maps, targets)
+        raise NotImplementedError
 
 
 @MODELS.register_module()
 class MSEMapLoss(MapLoss):
-    """Paper Eq. 4: the mean squared error over pixels
-    (:func:`~mmppm.models.utils.map_losses.mse_map_loss`)."""
-    per_pair = staticmethod(mse_map_loss)
+    """Paper Eq. 4: the mean squared error over pixels."""
+
+    def forward(self, maps: Tensor, targets: Tensor) -> Tensor:
+        return (maps.float() - targets.float()).pow(2).flatten(1).mean(1)
 
 
 @MODELS.register_module()
 class BalancedMSEMapLoss(MapLoss):
-    """Foreground-weighted MSE: target mass and background count equally
-    (:func:`~mmppm.models.utils.map_losses.balanced_mse_map_loss`)."""
-    per_pair = staticmethod(balanced_mse_map_loss)
+    """Foreground-weighted MSE: target mass and background count equally.
+
+    Pixel weights ``w = t / sum(t) + (1 - t) / sum(1 - t)``, halved, so a
+    small Gaussian's pixels weigh as much as the rest of the map together
+    (with the plain mean an all-zero map already scores close to a perfect
+    one and low peaks in the wrong place are accepted).
+    """
+
+    def forward(self, maps: Tensor, targets: Tensor) -> Tensor:
+        t = targets.float().flatten(1)
+        err = (maps.float().flatten(1) - t).pow(2)
+        fg = t / t.sum(1, keepdim=True).clamp(min=_EPS)
+        bg = (1 - t) / (1 - t).sum(1, keepdim=True).clamp(min=_EPS)
+        return (0.5 * (fg + bg) * err).sum(1)
 
 
 @MODELS.register_module()
 class NormalizedCEMapLoss(MapLoss):
-    """Cross-entropy of target and map, both normalised over pixels
-    (:func:`~mmppm.models.utils.map_losses.normalized_ce_map_loss`)."""
-    per_pair = staticmethod(normalized_ce_map_loss)
+    """Cross-entropy between the target and the map, both normalised to
+    distributions over pixels (the softmax cross-entropy of StableKeypoints
+    and LDM-correspondence, applied to the sigmoid map: for low map values
+    ``log sigmoid(a) ~ a``, so it is a softmax over the logits and does not
+    saturate)."""
+
+    def forward(self, maps: Tensor, targets: Tensor) -> Tensor:
+        m = maps.float().flatten(1).clamp(min=_EPS)
+        t = targets.float().flatten(1)
+        t = t / t.sum(1, keepdim=True).clamp(min=_EPS)
+        log_p = m.log() - m.sum(1, keepdim=True).log()
+        return -(t * log_p).sum(1)

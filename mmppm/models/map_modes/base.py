@@ -82,9 +82,10 @@ class MapMode:
       more chunks of keyword arguments of ``PromptMatchingHead.loss`` (the
       caller sums their gradients);
     - :meth:`query_maps`: maps ``[Q, K, H, W]`` of every prompt on every
-      image;
-    - :meth:`fit_unet_calls` and :meth:`query_unet_calls`: how many UNet
-      passes those make (pure arithmetic on the sizes, for reports).
+      image.
+
+    What those cost in UNet passes is counted by the cost model,
+    :mod:`mmppm.analysis.unet_calls`, keyed by the mode's class.
 
     Args:
         max_batch (int): Max (prompt, image) pairs per UNet call (gradient
@@ -158,25 +159,6 @@ class MapMode:
         """Maps ``[Q, K, H, W]`` of prompts ``[K, 1, c]`` on latents
         ``[Q, C, h, w]``."""
         raise NotImplementedError
-
-    def fit_unet_calls(self, steps: int, num_pairs: int,
-                       num_images: int) -> int:
-        """UNet passes of :meth:`prepare` and ``steps`` steps of
-        :meth:`fit_terms` over ``num_pairs`` pairs on ``num_images``
-        support images."""
-        raise NotImplementedError
-
-    def query_unet_calls(self, num_images: int, num_prompts: int) -> int:
-        """UNet passes of :meth:`query_maps` for ``num_prompts`` prompts on
-        ``num_images`` images."""
-        raise NotImplementedError
-
-    def unet_calls(self, steps: int, num_pairs: int, num_supports: int,
-                   num_queries: int, num_prompts: int) -> int:
-        """UNet passes of one episode: a fit (:meth:`fit_unet_calls`), then
-        the query maps (:meth:`query_unet_calls`)."""
-        return (self.fit_unet_calls(steps, num_pairs, num_supports) +
-                self.query_unet_calls(num_queries, num_prompts))
 
     def all_pair_maps(self, num_images: int, num_prompts: int,
                       map_size: Sequence[int], device: torch.device,

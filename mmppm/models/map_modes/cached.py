@@ -93,13 +93,6 @@ class CachedMaps(MapMode):
                 dm_target=None,
                 pair_weights=pairs.weights[sl])
 
-    def fit_unet_calls(self, steps: int, num_pairs: int,
-                       num_images: int) -> int:
-        return 1  # prepare; the steps are matrix products
-
-    def query_unet_calls(self, num_images: int, num_prompts: int) -> int:
-        return 1  # prepare of the queries
-
     @torch.no_grad()
     def query_maps(self, latents: Tensor, prompts: Tensor,
                    map_size: Sequence[int],

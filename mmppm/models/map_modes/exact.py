@@ -6,7 +6,7 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from .base import FitPairs, MapMode, chunks, num_chunks
+from .base import FitPairs, MapMode, chunks
 
 
 @MODELS.register_module()
@@ -30,13 +30,6 @@ class ExactMaps(MapMode):
                 dm_pred=out['dm_pred'],
                 dm_target=dm_target[s],
                 pair_weights=pairs.weights[sl])
-
-    def fit_unet_calls(self, steps: int, num_pairs: int,
-                       num_images: int) -> int:
-        return steps * num_chunks(num_pairs, self.max_batch)
-
-    def query_unet_calls(self, num_images: int, num_prompts: int) -> int:
-        return num_chunks(num_images * num_prompts, self.max_batch)
 
     @torch.no_grad()
     def query_maps(self, latents: Tensor, prompts: Tensor,

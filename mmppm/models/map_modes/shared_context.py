@@ -6,7 +6,7 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from .base import FitPairs, MapMode, chunks, num_chunks
+from .base import FitPairs, MapMode, chunks
 
 
 @MODELS.register_module()
@@ -37,13 +37,6 @@ class SharedContextMaps(MapMode):
             dm_weights=torch.full((num_images, ),
                                   1. / num_images,
                                   device=state.device))
-
-    def fit_unet_calls(self, steps: int, num_pairs: int,
-                       num_images: int) -> int:
-        return steps  # all support images in one pass per step
-
-    def query_unet_calls(self, num_images: int, num_prompts: int) -> int:
-        return num_chunks(num_images, self.max_batch)
 
     @torch.no_grad()
     def query_maps(self, latents: Tensor, prompts: Tensor,

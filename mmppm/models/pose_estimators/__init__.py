@@ -1,5 +1,9 @@
+from .base import BaseEpisodicEstimator
 from .feature_matching import FeatureMatchingBaseline
 from .ppm_estimator import PPMEstimator
 from .support_copy import SupportCopyBaseline
 
-__all__ = ['FeatureMatchingBaseline', 'PPMEstimator', 'SupportCopyBaseline']
+__all__ = [
+    'BaseEpisodicEstimator', 'FeatureMatchingBaseline', 'PPMEstimator',
+    'SupportCopyBaseline'
+]

@@ -67,7 +67,8 @@ def support_ground_truth(supports: Sequence) -> dict:
 
 
 def supports_as_queries(images: Tensor, supports: Sequence):
-    """Fit check: each support image becomes a query of its episode."""
+    """``test_cfg.predict_supports``: each support image becomes a query
+    of its episode."""
     num_shots = len(supports)
     visible = support_ground_truth(supports)['support_keypoints_visible']
     queries = []

@@ -1,17 +1,17 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Training-free correspondence on UNet features (DIFT-style baseline)."""
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
-from ..data_preprocessors import build_data_preprocessor
+from ..builder import build_component
 from ..utils import argmax_2d, image_to_crop
+from .base import BaseEpisodicEstimator
 from .episodes import pack_query_predictions, split_episode
 
 
@@ -64,7 +64,7 @@ def mean_reference(vectors: Tensor, visible: Tensor) -> Tensor:
 
 
 @MODELS.register_module()
-class FeatureMatchingBaseline(BaseModel):
+class FeatureMatchingBaseline(BaseEpisodicEstimator):
     """Find each keypoint by UNet-feature similarity: no prompts, no fit.
 
     The support keypoint's feature (UNet block outputs at the backbone's
@@ -99,10 +99,9 @@ class FeatureMatchingBaseline(BaseModel):
                  output_heatmaps: bool = False,
                  data_preprocessor=None,
                  init_cfg=None) -> None:
-        super().__init__(
-            data_preprocessor=build_data_preprocessor(data_preprocessor),
-            init_cfg=init_cfg)
-        self.backbone = MODELS.build(backbone)
+        super().__init__(data_preprocessor, init_cfg)
+        self.backbone = build_component(backbone, torch.nn.Module,
+                                        'model.backbone')
         modules = dict(self.backbone.unet.named_modules())
         unknown = [n for n in feature_layers if n not in modules]
         if unknown or not feature_layers:
@@ -156,17 +155,16 @@ class FeatureMatchingBaseline(BaseModel):
                 hook.remove()
         return total / self.ensemble
 
-    def forward(self, inputs, data_samples=None, mode: str = 'predict'):
-        if mode != 'predict':
-            raise RuntimeError('FeatureMatchingBaseline only predicts')
-        results = []
-        for images, samples in zip(inputs, data_samples):
-            results.extend(self.predict_episode(images, samples))
-        return results
-
     @torch.no_grad()
-    def predict_episode(self, images: Tensor, samples: list) -> List:
-        """Predict the queries of one episode (supports first)."""
+    def predict_episode(self,
+                        images: Tensor,
+                        samples: list,
+                        output_heatmaps: Optional[bool] = None) -> List:
+        """Predict the queries of one episode (supports first); keep the
+        similarity maps with ``output_heatmaps`` (None:
+        ``self.output_heatmaps``)."""
+        if output_heatmaps is None:
+            output_heatmaps = self.output_heatmaps
         supports, queries = split_episode(samples)
         num_shots = len(supports)
         generator = torch.Generator().manual_seed(
@@ -193,4 +191,4 @@ class FeatureMatchingBaseline(BaseModel):
         return pack_query_predictions(queries,
                                       xy.cpu().numpy(),
                                       scores.float().cpu().numpy(),
-                                      maps if self.output_heatmaps else None)
+                                      maps if output_heatmaps else None)

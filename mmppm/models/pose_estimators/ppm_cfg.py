@@ -1,13 +1,14 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The ``test_cfg`` and ``train_cfg`` of :class:`PPMEstimator`: defaults,
-validation (errors name the key and the fix) and the keys that moved to
-nested components (``model.fitter``, ``model.head.loss``)."""
-from typing import Dict, Optional, Type
+validation (errors name the key and the fix)."""
+from typing import Optional
 
-from mmppm.utils.errors import UserError
+from mmppm.utils.config_checks import nearest
+from mmppm.utils.errors import ConfigError, UserError
 from mmppm.utils.numerics import is_int
 from ..builder import build_component
 from ..map_modes import CachedMaps, ExactMaps, MapMode
+from .cpt import CPTRecipe
 
 PROMPT_INITS = ('random', 'names')
 DEFAULT_TEST_CFG = dict(
@@ -24,7 +25,8 @@ DEFAULT_TEST_CFG = dict(
     # docs/method.md).
     fit_diagnostics=True,
     output_heatmaps=False,  # keep query maps in pred_fields.heatmaps
-    fit_check=False,  # predict the supports themselves instead of queries
+    # predict the supports themselves instead of the queries
+    predict_supports=False,
     # CPT: predicting with a prompt encoder that was neither loaded from a
     # checkpoint nor trained in this process is an error unless this is set
     # (experiments with an untrained encoder).
@@ -40,57 +42,25 @@ DEFAULT_TRAIN_CFG = dict(
     # term: one UNet pass per image, so CPU-sized training runs far longer
     # (docs/cpt.md). All of a batch's pairs go in one chunk (no max_batch).
     map_mode=dict(type='ExactMaps'),
-    # 'paper': P_bar, Phi and one prompt P^k per base keypoint trained on
-    # single instances (paper Eq. 6); 'episodic': P_bar and Phi trained
-    # through the test-time fit on base-category episodes (no P^k; the
-    # train dataset yields episodes with query targets; docs/cpt.md)
-    recipe='paper',
+    # a registered CPTRecipe: 'PaperCPTRecipe' (P_bar, Phi and one prompt
+    # P^k per base keypoint trained on single instances, paper Eq. 6);
+    # 'EpisodicCPTRecipe' (P_bar and Phi trained through the test-time fit
+    # on base-category episodes, no P^k; the train dataset yields episodes
+    # with query targets; docs/cpt.md)
+    recipe=dict(type='PaperCPTRecipe'),
 )
-#: Config keys of the flat layout and where each moved (the old key gives a
-#: one-line error saying so).
-MOVED_KEYS: Dict[str, Dict[str, str]] = {
-    'model.test_cfg':
-    dict(
-        steps='model.fitter.steps',
-        lr='model.fitter.lr',
-        prompt_init_std='model.fitter.prompt_init_std',
-        prompt_scale='model.fitter.prompt_scale',
-        early_stop='model.fitter.early_stop',
-        max_batch='model.fitter.map_mode.max_batch',
-        map_features="model.fitter.map_mode (dict(type='ExactMaps'), "
-        "'CachedMaps' or 'SharedContextMaps')"),
-    'model.train_cfg':
-    dict(map_features="model.train_cfg.map_mode (dict(type='ExactMaps') "
-         "or 'CachedMaps')"),
-    'model.head':
-    dict(map_loss="model.head.loss (dict(type='MSEMapLoss'), "
-         "'BalancedMSEMapLoss' or 'NormalizedCEMapLoss')"),
-}
 #: The map modes CPT's pair loss takes (one (prompt, image) pair per map).
 TRAIN_MAP_MODES = (ExactMaps, CachedMaps)
-CPT_RECIPES = ('paper', 'episodic')
-
-
-def check_moved_keys(cfg: Optional[dict],
-                     what: str,
-                     error: Type[UserError] = UserError) -> None:
-    """A key of the flat layout in ``cfg`` (at config path ``what``) is an
-    ``error`` saying where it moved (:data:`MOVED_KEYS`)."""
-    for key, new in MOVED_KEYS.get(what, {}).items():
-        if key in (cfg or {}):
-            raise error(f'{what}.{key} moved to {new}')
 
 
 def merge_cfg(default: dict, cfg: Optional[dict], what: str) -> dict:
-    """``default`` updated by ``cfg``; a moved key says where it went
-    (:func:`check_moved_keys`), another unknown key is an error listing the
-    valid ones (mmpose ignores a misspelt key)."""
-    check_moved_keys(cfg, f'model.{what}')
+    """``default`` updated by ``cfg``; an unknown key is an error naming the
+    nearest and the valid ones (mmpose ignores a misspelt key)."""
     cfg = dict(cfg or {})
-    unknown = set(cfg) - set(default)
-    if unknown:
-        raise UserError(f'Unknown {what} keys {sorted(unknown)}; '
-                        f'valid: {sorted(default)}')
+    for key in sorted(set(cfg) - set(default)):
+        raise ConfigError(f'model.{what} has no key {key!r}'
+                          f'{nearest(key, default)} (valid: '
+                          f'{", ".join(sorted(default))})')
     return dict(default, **cfg)
 
 
@@ -124,11 +94,13 @@ def check_train_cfg(cfg: Optional[dict]) -> dict:
     if 'max_batch' in cfg['map_mode']:
         raise UserError(f'{what}.max_batch is not used: CPT puts all of a '
                         'batch\'s pairs in one chunk; remove it')
-    if cfg['recipe'] not in CPT_RECIPES:
-        raise UserError(f'model.train_cfg.recipe must be one of '
-                        f"{CPT_RECIPES}, got {cfg['recipe']!r}")
-    if cfg['recipe'] == 'episodic' and cfg['num_base_keypoints']:
-        raise UserError(
-            "model.train_cfg.recipe='episodic' trains no base prompts: "
-            'leave model.train_cfg.num_base_keypoints None')
     return cfg
+
+
+def build_recipe(cfg: dict) -> CPTRecipe:
+    """The CPT recipe of a checked ``train_cfg`` (``train_cfg.recipe``),
+    which refuses the ``train_cfg`` values it cannot train with."""
+    recipe = build_component(cfg['recipe'], CPTRecipe,
+                             'model.train_cfg.recipe')
+    recipe.check(cfg)
+    return recipe

@@ -5,26 +5,24 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
 from ..builder import build_component
-from ..data_preprocessors import build_data_preprocessor
 from ..fitters import FitResult, PromptFitter
 from ..map_modes import MapMode
-from .cpt import (check_cpt_state_dict, check_prompt_encoder_ready, cpt_loss,
-                  episodic_cpt_loss)
+from .base import BaseEpisodicEstimator
+from .cpt import check_cpt_state_dict, check_prompt_encoder_ready
 from .episodes import fit_diagnostics as support_fit_diagnostics
 from .episodes import (pack_query_predictions, split_episode, support_targets,
                        supports_as_queries)
-from .ppm_cfg import check_moved_keys, check_test_cfg, check_train_cfg
+from .ppm_cfg import build_recipe, check_test_cfg, check_train_cfg
 
 
 @MODELS.register_module()
-class PPMEstimator(BaseModel):
+class PPMEstimator(BaseEpisodicEstimator):
     """Category-agnostic pose estimation by Prompt Pose Matching.
 
     Test (one sample = one episode): a :class:`~mmppm.models.fitters.
@@ -41,7 +39,7 @@ class PPMEstimator(BaseModel):
     Train (CPT, optional): with a ``prompt_encoder`` and
     ``train_cfg.num_base_keypoints``, learn the shared prompt, the MLP and
     one prompt per base keypoint on single instances (paper Eq. 6,
-    :func:`.cpt.cpt_loss`).
+    :class:`.cpt.PaperCPTRecipe`; another recipe: ``train_cfg.recipe``).
 
     Args:
         backbone (dict): :class:`SDCrossAttnBackbone` config.
@@ -68,12 +66,10 @@ class PPMEstimator(BaseModel):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            data_preprocessor=build_data_preprocessor(data_preprocessor),
-            init_cfg=init_cfg)
+        super().__init__(data_preprocessor, init_cfg)
         self.test_cfg = check_test_cfg(test_cfg)
         self.train_cfg = check_train_cfg(train_cfg)
-        check_moved_keys(head, 'model.head')
+        self.recipe = build_recipe(self.train_cfg)
         self.fitter = build_component(fitter, PromptFitter, 'model.fitter')
         approximations = self.fitter.approximations()
         if approximations:
@@ -84,8 +80,10 @@ class PPMEstimator(BaseModel):
                 'against exact maps: docs/benchmark.md, "Speed variants '
                 'paired with exact maps"',
                 logger='current')
-        self.backbone = MODELS.build(backbone)
-        self.head = MODELS.build(head)
+        # the parts that load nothing first: their argument errors come
+        # before the SD weights load
+        self.head = build_component(head, nn.Module, 'model.head')
+        self.backbone = build_component(backbone, nn.Module, 'model.backbone')
         c = self.backbone.cross_attention_dim
         self.prompt_encoder = None
         if prompt_encoder is not None:
@@ -122,7 +120,7 @@ class PPMEstimator(BaseModel):
             dtype=getattr(torch, dtype) if dtype else None,
             enabled=dtype is not None and device.type == 'cuda')
 
-    def map_mode(self) -> MapMode:
+    def bound_map_mode(self) -> MapMode:
         """The configured way of computing maps (``fitter.map_mode``),
         bound to the backbone, the context and ``test_cfg.amp_dtype``."""
         return self.fitter.map_mode.bind(self.backbone, self.context,
@@ -133,13 +131,13 @@ class PPMEstimator(BaseModel):
                     targets: Tensor,
                     visible: Tensor,
                     generator: torch.Generator,
-                    what: str = 'episode',
+                    episode: str = 'episode',
                     progress: Optional[Callable[[int, int], None]] = None,
                     init: Optional[Tensor] = None) -> FitResult:
         """Learn one prompt per keypoint on the supports (paper Eq. 4):
         :meth:`PromptFitter.fit` with the configured map mode and head."""
         return self.fitter.fit(
-            self.map_mode(),
+            self.bound_map_mode(),
             self.head,
             support_latents,
             targets,
@@ -147,20 +145,20 @@ class PPMEstimator(BaseModel):
             generator,
             init=init,
             progress=progress,
-            what=what)
+            episode=episode)
 
     @torch.no_grad()
     def query_maps(self, latents: Tensor, prompts: Tensor,
                    map_size: Sequence[int],
                    generator: torch.Generator) -> Tensor:
         """Maps ``[Q, K, H, W]`` of every prompt on every image."""
-        return self.map_mode().query_maps(latents, prompts, map_size,
-                                          generator)
+        return self.bound_map_mode().query_maps(latents, prompts, map_size,
+                                                generator)
 
     def name_prompts(self,
                      metainfo: dict,
                      num_kpts: int,
-                     what: str = 'episode') -> Tensor:
+                     episode: str = 'episode') -> Tensor:
         """Prompts ``[K, 1, c]`` from the keypoint names in ``metainfo``
         (``keypoint_names``: the category's ``keypoints`` list), encoded by
         the SD folder's text encoder (:meth:`SDCrossAttnBackbone.embed_texts`)
@@ -173,7 +171,7 @@ class PPMEstimator(BaseModel):
             or [])
         if len(names) != num_kpts or not all(str(n).strip() for n in names):
             raise UserError(
-                f"{what}: model.test_cfg.prompt_init='names' needs one "
+                f"{episode}: model.test_cfg.prompt_init='names' needs one "
                 f'non-empty name per keypoint, but the category has '
                 f'{len(names)} names for {num_kpts} keypoints (its '
                 '"keypoints" list in the annotation file); use '
@@ -181,50 +179,19 @@ class PPMEstimator(BaseModel):
         return self.backbone.embed_texts(names)[:, None]
 
     # ------------------------------------------------------------- modes
-    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'tensor':
-            raise NotImplementedError(
-                "PPMEstimator has no 'tensor' mode: use 'predict' (episodes) "
-                "or 'loss' (CPT training)")
-        raise RuntimeError(f'Invalid mode "{mode}"')
-
     def loss(self, inputs: Union[Tensor, List[Tensor]],
              data_samples: list) -> Dict[str, Tensor]:
-        """CPT training loss: on single instances (paper Eq. 6,
-        ``train_cfg.recipe='paper'``) or on base-category episodes through
-        the test-time fit (``'episodic'``, :func:`.cpt.episodic_cpt_loss`).
-        """
+        """CPT training loss, by the recipe of ``train_cfg.recipe``: on
+        single instances (paper Eq. 6, ``PaperCPTRecipe``) or on
+        base-category episodes through the test-time fit
+        (``EpisodicCPTRecipe``)."""
         self.prompt_encoder_ready = True  # trained in this process
-        episodic = self.train_cfg['recipe'] == 'episodic'
+        episodic = self.recipe.dataset_mode != 'train'
         if episodic != isinstance(inputs, (list, tuple)):
             raise UserError(
-                f"model.train_cfg.recipe={self.train_cfg['recipe']!r} "
-                'needs a train dataset of ' +
-                ('episodes (MP100Dataset mode=\'val\' with a query '
-                 'pipeline that makes targets, configs/cpt/'
-                 'ppm_cpt_toy-sd_mp100-bench_episodic.py)' if episodic else
-                 "single instances (MP100Dataset mode='train')"))
-        if episodic:
-            return episodic_cpt_loss(self, inputs, data_samples)
-        return cpt_loss(self, inputs, data_samples)
-
-    def predict(self, inputs: List[Tensor], data_samples: List[list]) -> list:
-        """Predict the queries of each episode (the Runner's entry: an
-        ``output_heatmaps`` flag in an episode's first sample's metainfo,
-        e.g. set by ``EpisodeVisualizationHook``, keeps its maps)."""
-        results = []
-        for images, samples in zip(inputs, data_samples):
-            flag = samples[0].metainfo.get('output_heatmaps')
-            results.extend(
-                self.predict_episode(
-                    images,
-                    samples,
-                    output_heatmaps=None if flag is None else bool(flag)))
-        return results
+                f'model.train_cfg.recipe ({type(self.recipe).__name__}) '
+                f'needs a train dataset of {self.recipe.data}')
+        return self.recipe.loss(self, inputs, data_samples)
 
     def predict_episode(
             self,
@@ -265,9 +232,9 @@ class PPMEstimator(BaseModel):
         num_shots = len(supports)
         check_prompt_encoder_ready(self)
         episode_id = int(samples[0].metainfo.get('episode_id', 0))
-        what = (f'episode {episode_id} '
-                f"({samples[0].metainfo.get('category_name', '?')})")
-        if self.test_cfg['fit_check']:
+        episode = (f'episode {episode_id} '
+                   f"({samples[0].metainfo.get('category_name', '?')})")
+        if self.test_cfg['predict_supports']:
             images, queries = supports_as_queries(images, supports)
         seed = self.test_cfg['seed'] + episode_id
         generator = torch.Generator().manual_seed(seed)
@@ -276,14 +243,14 @@ class PPMEstimator(BaseModel):
         init = None
         if self.test_cfg['prompt_init'] == 'names':
             init = self.name_prompts(samples[0].metainfo, visible.shape[1],
-                                     what)
+                                     episode)
         with torch.enable_grad():
             fit = self.fit_prompts(
                 latents[:num_shots],
                 targets,
                 visible,
                 generator,
-                what,
+                episode,
                 progress,
                 init=init)
         input_size = queries[0].metainfo['input_size']  # (w, h)

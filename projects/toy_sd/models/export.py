@@ -8,7 +8,7 @@ import time
 
 from mmengine.logging import print_log
 
-from mmppm.testing.random_sd import SCHEDULER_CFG
+from mmppm.models.utils.random_sd import SCHEDULER_CFG
 from mmppm.utils.atomic_io import atomic_folder
 
 #: The names :func:`export_toy_sd` writes in its folder; a folder holding

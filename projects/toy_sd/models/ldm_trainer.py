@@ -10,7 +10,8 @@ from torch import Tensor
 
 from mmppm.datasets.toy_world import all_words
 from mmppm.models.data_preprocessors import build_data_preprocessor
-from mmppm.testing.random_sd import SCHEDULER_CFG
+from mmppm.models.utils.random_sd import SCHEDULER_CFG
+from mmppm.utils.value_checks import non_negative_number, require
 from .grounding import GroundingAttnProcessor, grounding_losses
 from .text import build_text_encoder, build_tokenizer, encode_text
 
@@ -81,6 +82,10 @@ class ToyLDMTrainer(BaseModel):
                  words: Optional[Sequence[str]] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        for key, value in (('ground_ce_weight', ground_ce_weight),
+                           ('ground_bce_weight', ground_bce_weight)):
+            require(value, non_negative_number, f'model.{key}',
+                    'a finite number >= 0', '0.2')
         super().__init__(
             data_preprocessor=build_data_preprocessor(data_preprocessor),
             init_cfg=init_cfg)

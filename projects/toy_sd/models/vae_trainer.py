@@ -8,6 +8,7 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.models.data_preprocessors import build_data_preprocessor
+from mmppm.utils.value_checks import non_negative_number, require
 
 
 @MODELS.register_module()
@@ -36,6 +37,8 @@ class ToyVAETrainer(BaseModel):
                  train_patch: Optional[int] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        require(kl_weight, non_negative_number, 'model.kl_weight',
+                'a finite number >= 0', '1e-06')
         super().__init__(
             data_preprocessor=build_data_preprocessor(data_preprocessor),
             init_cfg=init_cfg)

@@ -112,10 +112,9 @@ def plot_stage(work_dir: str, out: str, keys, title: str) -> None:
 def stage_configs(args, vae_work: str, unet_work: str, vae_dir: str) -> dict:
     """The configs of the stages to run, checked before stage 1 starts
     (``--cfg-options`` keys, component arguments and values: one line
-    each, :mod:`mmppm.utils.config_checks`, :mod:`mmppm.utils.value_checks`).
+    each: :func:`mmppm.utils.config_checks.check_config`).
     """
-    from mmppm.utils.config_checks import check_components, merge_cfg_options
-    from mmppm.utils.value_checks import check_values
+    from mmppm.utils.config_checks import check_config
     from projects.toy_sd.stages import stage_config
     cfgs = {}
     if args.stage in ('all', 'vae'):
@@ -131,10 +130,9 @@ def stage_configs(args, vae_work: str, unet_work: str, vae_dir: str) -> dict:
             args.resume,
             stop_at=args.unet_stop_at,
             vae_pretrained=osp.abspath(vae_dir))
-        merge_cfg_options(cfgs['unet'], args.cfg_options)
+        check_config(cfgs['unet'], args.cfg_options)
     for cfg in cfgs.values():
-        check_components(cfg)
-        check_values(cfg)
+        check_config(cfg)
     return cfgs
 
 

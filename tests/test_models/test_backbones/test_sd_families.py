@@ -11,7 +11,7 @@ from mmpose.registry import MODELS
 
 from mmppm.models.backbones import SDCrossAttnBackbone
 from mmppm.models.utils import diffusion_target
-from mmppm.testing.random_sd import ARCHS, arch_family, save_random_sd
+from mmppm.models.utils.random_sd import ARCHS, arch_family, save_random_sd
 from mmppm.utils import SDWeightsNotFoundError
 
 REPLICAS = ('tiny', 'tiny-sd21-base', 'tiny-sd21', 'tiny-sdxl')
@@ -41,7 +41,7 @@ def test_replicas_keep_their_family_structure():
 
 
 def test_published_architectures_on_the_meta_device():
-    from mmppm.testing.random_sd import build_random_sd_parts
+    from mmppm.models.utils.random_sd import build_random_sd_parts
     unet = build_random_sd_parts('sdxl')['unet']
     assert unet.device.type == 'meta'
     # SDXL base 1.0: 2.567 B UNet parameters, 70 attn2 layers
@@ -185,6 +185,6 @@ def test_a_nine_channel_unet_is_named(replica_dirs, tmp_path):
 def test_bad_input_size_is_named(replica_dirs, size):
     with pytest.raises(
             ValueError,
-            match=r'model.backbone.input_size must '
-            r'be \(width, height\), two positive integers'):
+            match=r'^model.backbone.input_size=.* is not allowed: it must '
+            r'be two integers >= 8, multiples of 8'):
         SDCrossAttnBackbone(pretrained=replica_dirs['tiny'], input_size=size)

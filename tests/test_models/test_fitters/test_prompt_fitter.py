@@ -35,8 +35,8 @@ def test_map_mode_is_built_from_the_nested_config():
      r"^model.fitter.map_mode.type='Fast' is not a registered MapMode "
      r"\(valid: \['CachedMaps', 'ExactMaps', 'SharedContextMaps'\]\)$"),
     (dict(map_mode=dict(type='ExactMaps', max_bach=4)),
-     r"^Unknown model.fitter.map_mode keys \['max_bach'\] for "
-     r"type='ExactMaps'; valid: \['max_batch'\]$"),
+     r"^model.fitter.map_mode \(ExactMaps\) has no argument 'max_bach'; "
+     r"did you mean 'max_batch'\? \(valid: max_batch\)$"),
     (dict(map_mode=dict(type='ExactMaps', max_batch=0)),
      r'^model.fitter.map_mode.max_batch must be an integer >= 1, got 0$'),
     (dict(map_mode='exact'),

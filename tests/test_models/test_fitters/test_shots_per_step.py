@@ -62,7 +62,7 @@ def _fit(sd_dir, map_mode, shots_per_step, record=None):
     g = torch.Generator().manual_seed(0)
     images = torch.rand(4, 3, CROP, CROP, generator=g) * 2 - 1
     targets = torch.rand(4, 3, CROP, CROP, generator=g)
-    mode = model.map_mode()
+    mode = model.bound_map_mode()
     if record is not None:  # what each step's fit_terms receives
         fit_terms = mode.fit_terms
 

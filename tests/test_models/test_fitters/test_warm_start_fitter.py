@@ -46,13 +46,12 @@ def test_built_from_its_config_with_the_warm_stage_nested():
 
 @pytest.mark.parametrize('cfg,message', [
     (dict(warm_start=dict(type='PromptFitter', stepz=3)),
-     r"^Unknown model.fitter.warm_start keys \['stepz'\] for "
-     r"type='PromptFitter'"),
+     r"^model.fitter.warm_start \(PromptFitter\) has no argument 'stepz'"),
     (dict(warm_start=dict(type='ExactMaps')),
      r"^model.fitter.warm_start.type='ExactMaps' is not a registered "
      r'PromptFitter'),
-    (dict(stepz=3), r"^Unknown model.fitter keys \['stepz'\] for "
-     r"type='WarmStartFitter'"),
+    (dict(stepz=3),
+     r"^model.fitter \(WarmStartFitter\) has no argument 'stepz'"),
 ])
 def test_config_errors_name_the_nested_path(random_sd_dir, cfg, message):
     with pytest.raises(ValueError, match=message):

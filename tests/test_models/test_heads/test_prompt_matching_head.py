@@ -39,21 +39,24 @@ def test_argmax_decoding_and_scores():
     np.testing.assert_allclose(scores[0], [0.9, 0.4])
 
 
-@pytest.mark.parametrize('subpixel', ['quarter', 'dark'])
-def test_subpixel_refinement_moves_towards_the_heavier_side(subpixel):
+@pytest.mark.parametrize('decoder', ['QuarterOffsetDecoder', 'DarkDecoder'])
+def test_subpixel_refinement_moves_towards_the_heavier_side(decoder):
     ys, xs = np.mgrid[0:16, 0:16]
     # a Gaussian centred between pixels 7 and 8 in x: argmax 7 or 8,
     # refinement lands between them
     g = np.exp(-((xs - 7.4)**2 + (ys - 5.0)**2) / (2 * 1.5**2))
     maps = torch.from_numpy(g[None, None].astype(np.float32))
-    kpts, _ = PromptMatchingHead(subpixel=subpixel).decode(maps)
+    kpts, _ = PromptMatchingHead(decoder=dict(type=decoder)).decode(maps)
     assert 7.0 < kpts[0, 0, 0] < 7.7
     assert kpts[0, 0, 1] == pytest.approx(5.0, abs=0.2)
 
 
 def test_bad_head_config():
-    with pytest.raises(ValueError, match='subpixel'):
-        PromptMatchingHead(subpixel='cubic')
+    with pytest.raises(
+            ValueError,
+            match=r"^model.head.decoder.type='Cubic' is not a registered "
+            r'MapDecoder'):
+        PromptMatchingHead(decoder=dict(type='Cubic'))
     with pytest.raises(
             ValueError,
             match=(r"^model.head.loss.type='L1' is not a registered MapLoss "
@@ -62,8 +65,8 @@ def test_bad_head_config():
         PromptMatchingHead(loss=dict(type='L1'))
     with pytest.raises(
             ValueError,
-            match=(r"^Unknown model.head.loss keys \['weight'\] for "
-                   r"type='MSEMapLoss'; valid: \[\]$")):
+            match=(r"^model.head.loss \(MSEMapLoss\) has no argument "
+                   r"'weight' \(valid: \)$")):
         PromptMatchingHead(loss=dict(type='MSEMapLoss', weight=2))
     with pytest.raises(ValueError, match='loss_dm_weight'):
         PromptMatchingHead(loss_dm_weight=-1)

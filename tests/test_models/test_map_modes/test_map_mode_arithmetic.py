@@ -1,6 +1,6 @@
-"""Map modes: chunk and UNet-call arithmetic (known answers; the count of
-the passes the modes make is tested in test_ppm_estimator.py), building from
-the registry and binding."""
+"""Map modes: chunk arithmetic (known answers), building from the registry
+and binding (their UNet-call counts:
+tests/test_analysis/test_unet_calls.py)."""
 import pytest
 
 from mmppm.models.map_modes import (CachedMaps, ExactMaps, SharedContextMaps,
@@ -13,30 +13,6 @@ from mmppm.models.map_modes import (CachedMaps, ExactMaps, SharedContextMaps,
 def test_num_chunks_known_answers(n, size, expected):
     assert num_chunks(n, size) == expected
     assert len(list(chunks(n, size))) == expected
-
-
-@pytest.mark.parametrize(
-    'mode,max_batch,expected',
-    [
-        # 2 steps x ceil(3 pairs / b) + ceil(1 query x 3 prompts / b)
-        (ExactMaps, 64, 2 + 1),
-        (ExactMaps, 2, 2 * 2 + 2),
-        # one feature pass for the supports, one for the queries
-        (CachedMaps, 64, 2),
-        (CachedMaps, 1, 2),
-        # one pass per step (all supports), ceil(5 queries / b)
-        (SharedContextMaps, 64, 2 + 1),
-        (SharedContextMaps, 2, 2 + 3),
-    ])
-def test_unet_calls_known_answers(mode, max_batch, expected):
-    num_queries = 5 if mode is SharedContextMaps else 1
-    m = mode(max_batch=max_batch)  # arithmetic only: unbound
-    assert m.unet_calls(
-        steps=2,
-        num_pairs=3,
-        num_supports=1,
-        num_queries=num_queries,
-        num_prompts=3) == expected
 
 
 @pytest.mark.parametrize('mode', [CachedMaps, ExactMaps, SharedContextMaps])

@@ -7,7 +7,8 @@ from mmppm.models.map_modes import ExactMaps, maps_from_queries
 from mmppm.models.utils import crop_to_image
 from mmppm.testing.ppm_configs import build_ppm_estimator as build_model
 from mmppm.testing.ppm_configs import estimator_cfg
-from mmppm.testing.synthetic_episodes import CROP, make_episode, make_sample
+from mmppm.testing.synthetic_episodes import (CROP, fit_inputs, make_episode,
+                                              make_sample)
 
 pytestmark = pytest.mark.usefixtures('one_thread')
 
@@ -129,8 +130,8 @@ def test_cached_mode_runs(random_sd_dir):
     assert losses[-1] < losses[0]
 
 
-def test_fit_check_predicts_supports(random_sd_dir):
-    model = build_model(random_sd_dir, fit_check=True)
+def test_predict_supports_predicts_the_supports(random_sd_dir):
+    model = build_model(random_sd_dir, predict_supports=True)
     images, samples = make_episode(shots=2, queries=1)
     results = model.predict_episode(images, samples)
     assert len(results) == 2
@@ -153,7 +154,7 @@ def test_support_copy_baseline_known_answer():
 
 
 def test_bad_test_cfg(random_sd_dir):
-    with pytest.raises(ValueError, match='Unknown test_cfg keys'):
+    with pytest.raises(ValueError, match="model.test_cfg has no key"):
         build_model(random_sd_dir, stepz=3)
     with pytest.raises(ValueError, match='map_mode.type='):
         build_model(random_sd_dir, map_mode='fast')
@@ -260,51 +261,22 @@ def test_prompt_scale_none_is_the_raw_prompt_and_auto_inverts_the_spread(
         random_sd_dir):
     images, samples = make_episode(seed=4)
     raw = build_model(random_sd_dir)
-    assert raw.fitter.scale_for(raw.map_mode(), torch.zeros(1, 4, 8, 8)) == 1.0
+    assert raw.fitter.scale_for(raw.bound_map_mode(), torch.zeros(1, 4, 8,
+                                                                  8)) == 1.0
     fixed = build_model(random_sd_dir, prompt_scale=2.5)
-    assert fixed.fitter.scale_for(fixed.map_mode(), torch.zeros(1, 4, 8,
-                                                                8)) == 2.5
+    assert fixed.fitter.scale_for(fixed.bound_map_mode(),
+                                  torch.zeros(1, 4, 8, 8)) == 2.5
     auto = build_model(random_sd_dir, prompt_scale='auto')
     latents = auto.backbone.encode(images[:1])
     noisy, _ = auto.backbone.add_noise(latents,
                                        torch.Generator().manual_seed(0))
     cached = auto.backbone.layer_queries(noisy, torch.zeros(1, 1, 32))
     spread = auto.backbone.logit_sensitivity(cached)
-    assert auto.fitter.scale_for(auto.map_mode(),
+    assert auto.fitter.scale_for(auto.bound_map_mode(),
                                  latents) == pytest.approx(1 / spread)
     assert len(auto.predict_episode(images, samples)) == 2
     with pytest.raises(ValueError, match='prompt_scale'):
         build_model(random_sd_dir, prompt_scale='big')
-
-
-def fit_inputs(shots=2, queries=3, k=3):
-    """Images ``[S + Q, 3, CROP, CROP]``, targets, visibility (5 pairs)."""
-    g = torch.Generator().manual_seed(0)
-    images = torch.rand(shots + queries, 3, CROP, CROP, generator=g) * 2 - 1
-    targets = torch.rand(shots, k, CROP, CROP, generator=g)
-    visible = torch.ones(shots, k)
-    visible[1, 0] = 0
-    return images, targets, visible
-
-
-@pytest.mark.parametrize('map_mode',
-                         ['CachedMaps', 'ExactMaps', 'SharedContextMaps'])
-def test_unet_calls_count_the_passes_made(random_sd_dir, monkeypatch,
-                                          map_mode):
-    model = build_model(random_sd_dir, steps=2, max_batch=2, map_mode=map_mode)
-    images, targets, visible = fit_inputs()
-    latents = model.backbone.encode(images)
-    calls = []
-    run_unet = model.backbone._run_unet
-    monkeypatch.setattr(model.backbone, '_run_unet',
-                        lambda *a: calls.append(1) or run_unet(*a))
-    mode = model.map_mode()
-    g = torch.Generator().manual_seed(0)
-    fit = model.fit_prompts(latents[:2], targets, visible, g)
-    model.query_maps(latents[2:], fit.prompts, (CROP, CROP), g)
-    assert fit.steps == 2
-    assert len(calls) == mode.unet_calls(
-        steps=2, num_pairs=5, num_supports=2, num_queries=3, num_prompts=3)
 
 
 def test_fitter_and_mode_built_apart_equal_the_configured_ones(random_sd_dir):
@@ -325,7 +297,7 @@ def test_fitter_and_mode_built_apart_equal_the_configured_ones(random_sd_dir):
         lr=model.fitter.lr,
         prompt_init_std=model.fitter.prompt_init_std)
     results = []
-    for m, fit_mode, fit_with in [(configured, configured.map_mode(),
+    for m, fit_mode, fit_with in [(configured, configured.bound_map_mode(),
                                    configured.fitter), (model, mode, fitter)]:
         latents = m.backbone.encode(images)
         g = torch.Generator().manual_seed(0)
@@ -336,7 +308,7 @@ def test_fitter_and_mode_built_apart_equal_the_configured_ones(random_sd_dir):
     torch.testing.assert_close(results[0][1], results[1][1])
     torch.testing.assert_close(results[0][2], results[1][2])
     assert model.test_cfg == before  # nothing written into test_cfg
-    assert isinstance(model.map_mode(), ExactMaps)
+    assert isinstance(model.bound_map_mode(), ExactMaps)
     with pytest.raises(ValueError, match='map_mode.type='):
         build_model(random_sd_dir, map_mode='fast')
     with pytest.raises(ValueError, match='max_batch'):

@@ -1,10 +1,11 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""The fit-check tool's library (``tools/analysis/fit_check.py``): did the
-prompts fit, and do they find keypoints? (docs/method.md)
+"""The fit-diagnostics tool's library
+(``tools/analysis/fit_diagnostics.py``): did the prompts fit, and do they
+find keypoints? (docs/method.md)
 
-:func:`run_fit_check` runs the test episodes of a config outside the Runner,
-with the fit diagnostics on, optionally on an oracle diffusion model whose
-answer is known (docs/oracles.md), and reports the supports' fit PCK, the
+:func:`run_fit_diagnostics` runs the test episodes of a config outside the
+Runner, with the fit diagnostics on, optionally on an oracle diffusion model
+whose answer is known (docs/oracles.md), and reports the supports' fit PCK, the
 queries' PCK, the map loss against an all-zero map and, per keypoint, the
 map value at the ground truth against the best value elsewhere;
 :func:`fit_landscape` compares the fitted prompts with the keypoint-name
@@ -16,8 +17,9 @@ Not to be confused with:
 - the **fit diagnostics** (:mod:`mmppm.evaluation.functional.fit_diagnostics`,
   ``test_cfg.fit_diagnostics``): the supports' fit PCK that every test run
   reports beside the query PCK; this tool reuses their arithmetic;
-- the ``test_cfg.fit_check`` flag of ``PPMEstimator``: predict the supports
-  themselves instead of the queries (``configs/ppm/*_fit-check.py``).
+- the ``test_cfg.predict_supports`` flag of ``PPMEstimator``: predict the
+  supports themselves instead of the queries
+  (``configs/ppm/*_predict-supports.py``).
 """
 import time
 from typing import Dict, List, Optional, Sequence
@@ -112,7 +114,7 @@ def keypoint_rows(result, supports: Sequence, episode_id: int,
 
 
 def check_ppm_config(cfg: Config) -> None:
-    """The fit check needs a PPM model (prompts to fit) and test episodes;
+    """The fit diagnostics need a PPM model (prompts to fit) and test episodes;
     refuse any other config in one line before anything is built.
 
     Raises:
@@ -127,20 +129,21 @@ def check_ppm_config(cfg: Config) -> None:
         cls = MODELS.get(kind) if isinstance(kind, str) else kind
     if not (isinstance(cls, type) and issubclass(cls, PPMEstimator)):
         raise UserError(
-            "the fit check needs a PPM config (model.type='PPMEstimator'), "
+            'the fit diagnostics need a PPM config '
+            "(model.type='PPMEstimator'), "
             f'this one has model.type={kind!r}, which fits no prompts: '
             'choose a config of configs/ppm/ or configs/cpt/')
     if not isinstance(cfg.get('test_dataloader'), dict) or not isinstance(
             cfg.test_dataloader.get('dataset'), dict):
-        raise UserError('the fit check needs test episodes '
+        raise UserError('the fit diagnostics need test episodes '
                         '(test_dataloader.dataset), this config has none: '
                         'choose a config of configs/ppm/ or configs/cpt/')
 
 
-def run_fit_check(cfg: Config,
-                  oracle: Optional[str] = None,
-                  episodes: Optional[int] = None,
-                  device: Optional[str] = None) -> dict:
+def run_fit_diagnostics(cfg: Config,
+                        oracle: Optional[str] = None,
+                        episodes: Optional[int] = None,
+                        device: Optional[str] = None) -> dict:
     """Run a config's test episodes with fit diagnostics.
 
     Args:
@@ -196,7 +199,7 @@ def run_fit_check(cfg: Config,
                           int(meta.get('episode_id', idx)),
                           str(meta.get('category_name', '?'))))
         print_log(
-            f'fit check episode {idx + 1}/{len(dataset)}: fit PCK@0.2 '
+            f'fit diagnostics episode {idx + 1}/{len(dataset)}: fit PCK@0.2 '
             f'{fit[-1][3]:.3f}, query PCK@0.2 {queries[-1][:, 3].mean():.3f}',
             logger='current')
     queries = np.concatenate(queries)
@@ -236,7 +239,7 @@ def objective_along(model,
     ``a`` of ``alphas``; prompts ``[K, 1, c]``. Same noise at every point."""
     from mmppm.models.map_modes import FitPairs
     pairs = FitPairs.from_visible(targets, visible, latents.device)
-    mode = model.map_mode()
+    mode = model.bound_map_mode()
     values = []
     for a in alphas:
         gen = torch.Generator().manual_seed(seed)
@@ -323,7 +326,7 @@ def fit_landscape(cfg: Config,
 
 
 def summary_lines(result: dict) -> List[str]:
-    """The printed report of :func:`run_fit_check`: the fit and query PCK
+    """The printed report of :func:`run_fit_diagnostics`: the fit and query PCK
     table, the map loss, the fitted fraction and up to ten keypoints that
     were not fitted."""
     fit, query = result['fit_pck'], result['query_pck']

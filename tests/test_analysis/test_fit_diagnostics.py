@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from mmppm.analysis.fit_check import run_fit_check
+from mmppm.analysis.fit_diagnostics import run_fit_diagnostics
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_CONFIG = osp.join(REPO, 'configs/ppm/ppm_random-sd_1shot_toy.py')
@@ -23,7 +23,7 @@ def toy_cfg(data_root, sd_dir, num_categories=None):
 def test_oracle_targets_with_the_delivered_defaults(toy_default_root,
                                                     random_sd_dir, oracle):
     # the toy test split's first episode of each of its 3 categories
-    result = run_fit_check(
+    result = run_fit_diagnostics(
         toy_cfg(toy_default_root, random_sd_dir), oracle=oracle, episodes=1)
     assert result['episodes'] == 3
     assert result['fit_pck']['0.20'] >= 0.95, result['fit_pck']
@@ -41,13 +41,14 @@ def test_paper_mse_does_not_fit_the_part_oracle(toy_default_root,
     cfg.model.head.loss = dict(type='MSEMapLoss')
     cfg.model.fitter.update(lr=2e-3, prompt_init_std=1.0)
     cfg.test_dataloader.dataset.num_queries = 1
-    result = run_fit_check(cfg, oracle='part', episodes=1)
+    result = run_fit_diagnostics(cfg, oracle='part', episodes=1)
     assert result['fit_pck']['0.20'] < 0.5
 
 
-def test_fit_check_tool_writes_the_report(toy_default_root, random_sd_dir,
-                                          load_tool, tmp_path, capsys):
-    tool = load_tool('analysis/fit_check.py')
+def test_fit_diagnostics_tool_writes_the_report(toy_default_root,
+                                                random_sd_dir, load_tool,
+                                                tmp_path, capsys):
+    tool = load_tool('analysis/fit_diagnostics.py')
     out = tmp_path / 'fit.json'
     tool.main([
         TOY_CONFIG, '--oracle', 'part', '--episodes', '1', '--out',

@@ -38,8 +38,8 @@ from typing import Dict, Optional
 
 import torch
 
-from mmppm.models.utils.latent_scaling import unit_std_scaling_factor
 from mmppm.utils.errors import UserError
+from .latent_scaling import unit_std_scaling_factor
 
 QK_GAIN = 3.0
 

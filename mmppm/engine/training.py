@@ -8,7 +8,7 @@ Usage:
 from mmengine.runner import Runner
 
 import mmppm  # noqa: F401  (registers mmppm modules into mmpose)
-from mmppm.utils.base_keypoints import fill_num_base_keypoints
+from mmppm.datasets.base_keypoints import fill_num_base_keypoints
 from mmppm.utils.config_checks import merge_cfg_options
 from mmppm.utils.errors import ToolError, UserError
 from .cli import (add_common_args, check_fresh_work_dir, check_load_from,

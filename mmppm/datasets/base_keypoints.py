@@ -15,6 +15,8 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from mmppm.utils.errors import UserError
+from mmppm.utils.value_checks import recipe_class
+from .mp100_dataset import load_coco_json, parse_mp100_instances
 
 
 def count_base_keypoints(ann_file: str) -> int:
@@ -30,8 +32,6 @@ def count_base_keypoints(ann_file: str) -> int:
     Returns:
         int: Sum of K over all categories of the file.
     """
-    from mmppm.datasets.mp100_dataset import (load_coco_json,
-                                              parse_mp100_instances)
     _, categories = parse_mp100_instances(
         load_coco_json(ann_file), ann_file, '')
     return sum(c['num_keypoints'] for c in categories.values())
@@ -73,7 +73,7 @@ def fill_num_base_keypoints(cfg: Config) -> Optional[int]:
     model = cfg.get('model') or {}
     if model.get('prompt_encoder') is None or not cfg.get('train_dataloader'):
         return None
-    if (model.get('train_cfg') or {}).get('recipe') == 'episodic':
+    if not getattr(recipe_class(model), 'trains_base_prompts', True):
         return None  # episodic CPT has no base prompts P^k (docs/cpt.md)
     ann_file = train_ann_file(cfg)
     k = count_base_keypoints(ann_file)

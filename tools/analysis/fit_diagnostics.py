@@ -1,7 +1,7 @@
 """Do the prompts fit their supports, and find keypoints on queries?
 
 Usage:
-    python tools/analysis/fit_check.py CONFIG [--oracle positional|part]
+    python tools/analysis/fit_diagnostics.py CONFIG [--oracle positional|part]
         [--landscape] [--episodes N] [--cfg-options k=v ...]
         [--out RESULT.json]
 
@@ -17,24 +17,23 @@ keypoint-name prompts (a known-good prompt where the names are words the
 model knows, as on the toy SD): the fit objective along the line between
 them, their norms and fit PCK (projects/toy_sd/README.md).
 
-A thin CLI over :mod:`mmppm.analysis.fit_check` (the fit-check tool's
+A thin CLI over :mod:`mmppm.analysis.fit_diagnostics` (the tool's
 library). The fit PCK every test run reports is the fit diagnostics
-(``test_cfg.fit_diagnostics``); ``test_cfg.fit_check`` is another thing: a
-model flag that predicts the supports instead of the queries.
+(``test_cfg.fit_diagnostics``); ``test_cfg.predict_supports`` is another
+thing: a model flag that predicts the supports instead of the queries.
 """
 import argparse
 import json
 import os
 import os.path as osp
 
-from mmppm.analysis.fit_check import (ORACLES, check_ppm_config, fit_landscape,
-                                      landscape_lines, run_fit_check,
-                                      summary_lines)
+from mmppm.analysis.fit_diagnostics import (ORACLES, check_ppm_config,
+                                            fit_landscape, landscape_lines,
+                                            run_fit_diagnostics, summary_lines)
 from mmppm.engine.cli import load_tool_config, run_tool
 from mmppm.engine.cli.arg_types import positive_int
 from mmppm.engine.cli.args import CfgOptionsAction
-from mmppm.utils.config_checks import check_components, merge_cfg_options
-from mmppm.utils.value_checks import check_values
+from mmppm.utils.config_checks import check_config
 
 
 def parse_args(argv=None):
@@ -66,15 +65,14 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_tool_config(args.config, None, 'none')
-    merge_cfg_options(cfg, args.cfg_options)
+    check_config(cfg, args.cfg_options)
     check_ppm_config(cfg)
-    check_components(cfg)
-    check_values(cfg)
     if args.landscape:
         result = fit_landscape(cfg, episodes=args.episodes)
         print('\n'.join(landscape_lines(result)))
     else:
-        result = run_fit_check(cfg, oracle=args.oracle, episodes=args.episodes)
+        result = run_fit_diagnostics(
+            cfg, oracle=args.oracle, episodes=args.episodes)
         print('\n'.join(summary_lines(result)))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)

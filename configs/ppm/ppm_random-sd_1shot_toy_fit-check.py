@@ -1,5 +1,0 @@
-# Fit check: each support image is used as its own query (can the prompts
-# reproduce the keypoints they were fitted on?).
-_base_ = ['./ppm_random-sd_1shot_toy.py']
-
-model = dict(test_cfg=dict(fit_check=True))
