@@ -15,7 +15,7 @@ import mmppm  # noqa: E402,F401  (registers modules, mmcv stand-in)
 @pytest.fixture(scope='session')
 def random_sd_dir(tmp_path_factory) -> str:
     """A tiny SD folder written with save_pretrained (with text encoder)."""
-    from mmppm.models.utils.random_sd import save_random_sd
+    from mmppm.utils.random_sd import save_random_sd
     out = tmp_path_factory.mktemp('random_sd')
     return save_random_sd(osp.join(out, 'sd'), arch='tiny', seed=0)
 

@@ -55,7 +55,7 @@ def ensure_inputs(data_dir: str, random_sd_dir: str = None) -> None:
                  '(projects/toy_sd/README.md)')
     if random_sd_dir and not osp.isfile(
             osp.join(random_sd_dir, 'model_index.json')):
-        from mmppm.models.utils.random_sd import save_random_sd
+        from mmppm.utils.random_sd import save_random_sd
         print(
             f'Building a tiny random-weight SD in {random_sd_dir}', flush=True)
         save_random_sd(random_sd_dir, arch='tiny', seed=0)

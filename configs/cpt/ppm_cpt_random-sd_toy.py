@@ -3,7 +3,7 @@
 # iterations and few episodes. Build the inputs first:
 #   python tools/dataset_converters/generate_toy_mp100.py \
 #       --out-dir data/toy_mp100
-#   python -c "from mmppm.models.utils.random_sd import save_random_sd; \
+#   python -c "from mmppm.utils.random_sd import save_random_sd; \
 #       save_random_sd('data/random_sd')"
 # The random SD makes absolute PCK meaningless: this checks the machinery.
 _base_ = ['../ppm_cpt_split1.py']

@@ -6,7 +6,7 @@ import json
 import os
 import os.path as osp
 
-from mmppm.models.utils.random_sd import ARCHS
+from mmppm.utils.random_sd import ARCHS
 
 AMP_DTYPES = dict(fp32=None, bf16='bfloat16', fp16='float16')
 
@@ -37,7 +37,7 @@ def add_sd_args(parser: argparse.ArgumentParser, default_arch: str) -> None:
 def resolve_pretrained(args) -> str:
     if args.pretrained:
         return args.pretrained
-    from mmppm.models.utils.random_sd import save_random_sd
+    from mmppm.utils.random_sd import save_random_sd
     folder = osp.join(args.cache_dir, f'{args.arch}-seed{args.sd_seed}')
     if args.rebuild_sd or not osp.isfile(osp.join(folder, 'model_index.json')):
         print(

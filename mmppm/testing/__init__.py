@@ -2,7 +2,7 @@
 """What the tests build instead of real models and data; nothing here is
 imported by ``import mmppm``, a config or a tool (random-weight SD folders,
 which configs, tools and ``make toy --random-sd`` use, are
-:mod:`mmppm.models.utils.random_sd`).
+:mod:`mmppm.utils.random_sd`).
 
 - :mod:`.synthetic_episodes`: episodes of random images with Gaussian
   targets, for model tests;

@@ -20,7 +20,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from mmppm.models.utils.latent_scaling import unit_std_scaling_factor
+from mmppm.utils.latent_scaling import unit_std_scaling_factor
 from .models import export_toy_sd
 
 

@@ -197,7 +197,7 @@ def project_flops(args) -> dict:
     if args.pretrained:
         pretrained, components = args.pretrained, None
     else:
-        from mmppm.models.utils.random_sd import build_random_sd_parts
+        from mmppm.utils.random_sd import build_random_sd_parts
         pretrained = f'random {args.arch} (meta device)'
         components = build_random_sd_parts(args.arch, 'meta')
     model = bench.build_model(

@@ -1,5 +1,6 @@
 from .attn_processors import AttentionStore, CrossAttnMapProcessor
-from .sd_cross_attn import LayerQueries, SDCrossAttnBackbone
+from .backbone_args import LayerQueries
+from .sd_cross_attn import SDCrossAttnBackbone
 
 __all__ = [
     'AttentionStore', 'CrossAttnMapProcessor', 'LayerQueries',

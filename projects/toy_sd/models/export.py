@@ -8,8 +8,8 @@ import time
 
 from mmengine.logging import print_log
 
-from mmppm.models.utils.random_sd import SCHEDULER_CFG
 from mmppm.utils.atomic_io import atomic_folder
+from mmppm.utils.random_sd import SCHEDULER_CFG
 
 #: The names :func:`export_toy_sd` writes in its folder; a folder holding
 #: anything else (e.g. a ``cpt_toy.pth`` trained on that model) is moved

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from mmppm.datasets.toy_world import all_words
 from mmppm.models.data_preprocessors import build_data_preprocessor
-from mmppm.models.utils.random_sd import SCHEDULER_CFG
+from mmppm.utils.random_sd import SCHEDULER_CFG
 from mmppm.utils.value_checks import non_negative_number, require
 from .grounding import GroundingAttnProcessor, grounding_losses
 from .text import build_text_encoder, build_tokenizer, encode_text

@@ -11,8 +11,8 @@ from mmpose.registry import MODELS
 
 from mmppm.models.backbones import SDCrossAttnBackbone
 from mmppm.models.utils import diffusion_target
-from mmppm.models.utils.random_sd import ARCHS, arch_family, save_random_sd
 from mmppm.utils import SDWeightsNotFoundError
+from mmppm.utils.random_sd import ARCHS, arch_family, save_random_sd
 
 REPLICAS = ('tiny', 'tiny-sd21-base', 'tiny-sd21', 'tiny-sdxl')
 
@@ -41,7 +41,7 @@ def test_replicas_keep_their_family_structure():
 
 
 def test_published_architectures_on_the_meta_device():
-    from mmppm.models.utils.random_sd import build_random_sd_parts
+    from mmppm.utils.random_sd import build_random_sd_parts
     unet = build_random_sd_parts('sdxl')['unet']
     assert unet.device.type == 'meta'
     # SDXL base 1.0: 2.567 B UNet parameters, 70 attn2 layers

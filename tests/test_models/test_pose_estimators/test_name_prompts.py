@@ -17,7 +17,7 @@ NAMES = ['darkazurering', 'brightreddisc', 'darkgreensquare']
 @pytest.fixture(scope='module')
 def worded_sd_dir(tmp_path_factory):
     """The tiny random SD with a text encoder of the toy world's words."""
-    from mmppm.models.utils.random_sd import save_random_sd
+    from mmppm.utils.random_sd import save_random_sd
     out = save_random_sd(
         osp.join(tmp_path_factory.mktemp('worded_sd'), 'sd'),
         arch='tiny',

@@ -3,7 +3,7 @@
 import torch
 from diffusers import AutoencoderKL
 
-from mmppm.models.utils.latent_scaling import unit_std_scaling_factor
+from mmppm.utils.latent_scaling import unit_std_scaling_factor
 
 
 def test_scaled_latents_have_unit_std():
