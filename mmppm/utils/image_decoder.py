@@ -38,6 +38,11 @@ MIN_IMAGE_SIDE = 8
 MAX_ASPECT_RATIO = 20
 #: A JPEG's end-of-image marker must be within its last this many bytes.
 JPEG_TAIL_BYTES = 1024
+#: Scans a JPEG may have (a progressive JPEG has about 10; each scan is a
+#: pass over the whole picture: 20,000 scans in a 1.7 MB file took 35-45 s
+#: of CPU to decode).
+MAX_JPEG_SCANS = 100
+_SOS = b'\xff\xda'  # start of scan (0xFF in entropy-coded data is 0xFF00)
 _HEADER_BYTES = 16
 
 
@@ -126,6 +131,31 @@ def check_complete(tail: bytes, header: ImageHeader, what: str) -> None:
             'data appended after the picture): re-copy or re-save it')
 
 
+def count_scans(stream, block: int = 2**20) -> int:
+    """Start-of-scan markers in a JPEG stream, read in blocks (a marker
+    split across two blocks is counted once)."""
+    count, carry = 0, b''
+    while True:
+        chunk = stream.read(block)
+        if not chunk:
+            return count
+        data = carry + chunk
+        count += data.count(_SOS)
+        # keep the last byte: a marker split across the boundary; never
+        # count a marker twice (one that ends the data is not carried)
+        carry = data[-1:] if not data.endswith(_SOS) else b''
+
+
+def check_scans(count: int, header: ImageHeader, what: str) -> None:
+    """Refuse a JPEG of more than :data:`MAX_JPEG_SCANS` scans (each a
+    pass of the decoder over the whole picture)."""
+    if header.format == 'JPEG' and count > MAX_JPEG_SCANS:
+        raise UserError(
+            f'{what}: the JPEG has {count} scans, more than {MAX_JPEG_SCANS} '
+            '(a progressive JPEG has about 10; decoding would take minutes): '
+            're-save it, e.g. as a baseline JPEG or a PNG')
+
+
 def _label(what: str, path: str) -> str:
     """``what`` followed by the path, unless it already names it."""
     return what if path in what else f'{what} {path}'
@@ -133,7 +163,8 @@ def _label(what: str, path: str) -> str:
 
 def measure_image(source: Union[str, bytes], what: str) -> ImageHeader:
     """Everything :func:`decode_image` checks before decoding, for a file
-    or the bytes of one: format, size, proportions, completeness.
+    or the bytes of one: format, size, proportions, completeness, and a
+    JPEG's number of scans.
 
     Raises:
         MissingFileError: A path that is not a file.
@@ -144,6 +175,8 @@ def measure_image(source: Union[str, bytes], what: str) -> ImageHeader:
         data = bytes(source)
         header = read_header(io.BytesIO(data), what)
         tail = data[-JPEG_TAIL_BYTES:]
+        scans = count_scans(io.BytesIO(data)) if header.format == 'JPEG' \
+            else 0
     else:
         path = str(source)
         if not osp.isfile(path):
@@ -153,8 +186,13 @@ def measure_image(source: Union[str, bytes], what: str) -> ImageHeader:
             header = read_header(f, what)
             f.seek(max(0, os.fstat(f.fileno()).st_size - JPEG_TAIL_BYTES))
             tail = f.read()
+            scans = 0
+            if header.format == 'JPEG':
+                f.seek(0)
+                scans = count_scans(f)
     check_image_size(header.width, header.height, what)
     check_complete(tail, header, what)
+    check_scans(scans, header, what)
     return header
 
 

@@ -215,3 +215,38 @@ def test_no_other_code_decodes_images_itself():
                                      'Image.open(', 'imfrombytes(')):
                     found.add(osp.relpath(path, REPO))
     assert found == allowed
+
+
+def test_scans_are_counted_across_block_boundaries():
+    import io
+
+    from mmppm.utils.image_decoder import count_scans
+    data = b'ab\xff\xda' + b'\x00' * 5 + b'\xff\xda\xff\x00\xff\xdaz'
+    for block in (1, 2, 3, 4, 7, 1 << 20):
+        assert count_scans(io.BytesIO(data), block) == 3, block
+
+
+def test_a_jpeg_of_too_many_scans_is_refused(tmp_path, monkeypatch):
+    """Issue 35 case 11: a 1.7 MB progressive JPEG with 20,000 scans (under
+    the pixel limit) took 35-45 s of CPU per image. Known answer: cv2's
+    progressive encoding has more than one scan, a baseline JPEG one."""
+    from mmppm.utils import image_decoder
+    img = np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)
+    baseline = tmp_path / 'baseline.jpg'
+    baseline.write_bytes(cv2.imencode('.jpg', img)[1].tobytes())
+    progressive = tmp_path / 'progressive.jpg'
+    progressive.write_bytes(
+        cv2.imencode('.jpg', img,
+                     [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])[1].tobytes())
+    scans = progressive.read_bytes().count(b'\xff\xda')
+    assert baseline.read_bytes().count(b'\xff\xda') == 1 and scans > 1
+    # the default limit lets a normal progressive JPEG through
+    assert decode_image(str(progressive)).shape == (64, 64, 3)
+    monkeypatch.setattr(image_decoder, 'MAX_JPEG_SCANS', scans - 1)
+    assert decode_image(str(baseline)).shape == (64, 64, 3)
+    for source in (str(progressive), progressive.read_bytes()):
+        with pytest.raises(
+                UserError,
+                match=f'the JPEG has {scans} scans, more than {scans - 1} '
+                r'.*re-save it, e.g. as a baseline JPEG or a PNG'):
+            decode_image(source, 'query image')
