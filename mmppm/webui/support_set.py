@@ -10,6 +10,7 @@ same file.
 """
 import base64
 import copy
+import os
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
@@ -23,6 +24,26 @@ from mmppm.visualization import skeleton_zero_based
 
 #: COCO ``images[i]`` key holding the embedded PNG (base64).
 IMAGE_DATA_KEY = 'mmppm_png_base64'
+#: Pixels all the images of one support set may hold, decoded (5 supports of
+#: 16 megapixels; each image also within the decoder's own limit):
+#: ``MMPPM_MAX_SUPPORT_PIXELS`` raises it (docs/reliability.md).
+MAX_SUPPORT_PIXELS = 80_000_000
+
+
+def max_support_pixels() -> int:
+    """:data:`MAX_SUPPORT_PIXELS`, or ``$MMPPM_MAX_SUPPORT_PIXELS`` if it is
+    a positive integer."""
+    value = os.environ.get('MMPPM_MAX_SUPPORT_PIXELS', '')
+    return int(value) if value.isdigit() and int(value) > 0 else \
+        MAX_SUPPORT_PIXELS
+
+
+def frozen(image: np.ndarray) -> np.ndarray:
+    """``image`` made read-only: support images are shared, not copied,
+    between the page's states (:meth:`SupportSet.copy`), so none may be
+    written in place."""
+    image.setflags(write=False)
+    return image
 
 
 @dataclass
@@ -71,15 +92,35 @@ class SupportSet:
         return len(self.names)
 
     def copy(self) -> 'SupportSet':
-        return copy.deepcopy(self)
+        """A copy for the page's next state: keypoints, boxes and names
+        copied, the (read-only) images shared, not copied (a click used to
+        deep-copy every decoded image)."""
+        shared = {id(img.image): img.image for img in self.images}
+        return copy.deepcopy(self, shared)
+
+    def check_pixels(self, extra: int = 0, what: str = 'support set') -> None:
+        """Refuse a set whose images hold more than :func:`max_support_pixels`
+        pixels in all (with ``extra`` pixels about to be added)."""
+        distinct = {id(img.image): img.image for img in self.images}
+        total = extra + sum(
+            int(a.shape[0]) * int(a.shape[1]) for a in distinct.values())
+        limit = max_support_pixels()
+        if total > limit:
+            raise UserError(
+                f'{what}: its images hold {total / 1e6:.1f} megapixels in '
+                f'all, more than the {limit / 1e6:.0f} a support set may '
+                'hold: use fewer or smaller support images (or raise '
+                'MMPPM_MAX_SUPPORT_PIXELS)')
 
     # ------------------------------------------------------------ images
     def add_image(self, image: np.ndarray, name: str) -> int:
-        """Append a BGR image; returns its index."""
+        """Append a BGR image (kept read-only: it is shared between the
+        page's states); returns its index."""
+        self.check_pixels(int(image.shape[0]) * int(image.shape[1]))
         k = self.num_keypoints
         self.images.append(
             SupportImage(
-                image=image,
+                image=frozen(image),
                 name=name,
                 keypoints=np.full((k, 2), np.nan, np.float32),
                 visible=np.zeros(k, dtype=bool)))
@@ -297,6 +338,7 @@ class SupportSet:
                             'objects')
         out = cls()
         counts = set()
+        decoded = {}  # image id -> its one decoded array
         for i, ann in enumerate(data['annotations']):
             if not isinstance(ann, dict):
                 raise UserError(f'{what}: annotations[{i}] is a '
@@ -321,10 +363,15 @@ class SupportSet:
                             for v in box) and box[2] > 0 and box[3] > 0):
                 raise UserError(f'{where}: "bbox" must be 4 finite numbers '
                                 f'[x, y, width > 0, height > 0], got {box}')
+            key = id(img)
+            if key not in decoded:  # each embedded image decoded once
+                image = decode_png(img[IMAGE_DATA_KEY],
+                                   f'{what}: image {img.get("id")}')
+                out.check_pixels(image.shape[0] * image.shape[1], what)
+                decoded[key] = frozen(image)
             out.images.append(
                 SupportImage(
-                    image=decode_png(img[IMAGE_DATA_KEY],
-                                     f'{what}: image {img.get("id")}'),
+                    image=decoded[key],
                     name=str(
                         img.get('file_name', f'support{len(out.images)}')),
                     keypoints=xy,

@@ -220,3 +220,50 @@ def test_an_embedded_picture_too_large_is_refused_before_decoding(monkeypatch):
             match=r'image \d+ is 60 x 40 = 0 '
             'megapixels, above the limit'):
         SupportSet.from_coco(_saved(), 'mine.json')
+
+
+def test_an_image_named_by_many_annotations_is_decoded_once(monkeypatch):
+    """Issue 35 case 9: a saved set naming one large picture from many
+    annotations decoded it once per annotation (+1.5 to 2.3 GiB, held for
+    the session), and every click deep-copied every decoded image."""
+    from mmppm.webui import support_set
+    sset = _two_supports()
+    sset.place(0, 1, 2)
+    sset.place(1, 3, 4)
+    data = json.loads(json.dumps(sset.to_coco()))
+    first = data['annotations'][0]
+    data['annotations'] = [dict(first, id=100 + i)
+                           for i in range(12)] + data['annotations'][1:]
+    calls = []
+    decode = support_set.decode_png
+    monkeypatch.setattr(support_set, 'decode_png',
+                        lambda *a: calls.append(1) or decode(*a))
+    back = SupportSet.from_coco(data)
+    assert len(back.images) == 13 and len(calls) == 2
+    assert all(img.image is back.images[0].image for img in back.images[:12])
+    # a click's copy shares the (read-only) images, copies the rest
+    clicked = back.copy()
+    clicked.place(0, 5, 6)
+    assert clicked.images[0].image is back.images[0].image
+    assert not np.array_equal(clicked.images[0].keypoints,
+                              back.images[0].keypoints)
+    with pytest.raises(ValueError, match='read-only'):
+        back.images[0].image[0, 0] = 1
+
+
+def test_a_support_set_holds_a_bounded_number_of_pixels(monkeypatch):
+    monkeypatch.setenv('MMPPM_MAX_SUPPORT_PIXELS', str(2 * 40 * 60))
+    sset = _two_supports()  # 2 x 2,400 pixels: at the limit
+    sset.place(0, 1, 2)
+    sset.place(1, 3, 4)
+    data = json.loads(json.dumps(sset.to_coco()))
+    with pytest.raises(
+            ValueError,
+            match=r'^support set: its images hold 0.0 megapixels in all, '
+            r'more than the 0 a support set may hold: use fewer or smaller '
+            r'support images \(or raise MMPPM_MAX_SUPPORT_PIXELS\)$'):
+        sset.add_image(_image(), 'c.png')
+    assert len(SupportSet.from_coco(data).images) == 2
+    monkeypatch.setenv('MMPPM_MAX_SUPPORT_PIXELS', str(2 * 40 * 60 - 1))
+    with pytest.raises(ValueError, match='more than the 0 a support set'):
+        SupportSet.from_coco(data)
