@@ -15,14 +15,13 @@ comes in: the dataset (here), a support file of the inference API
 page (:meth:`mmppm.webui.support_set.SupportSet.from_coco`).
 """
 import math
-import os
 from collections import Counter
 from typing import Dict, List
 
 import numpy as np
 
 from mmppm.utils.errors import UserError
-from mmppm.utils.numerics import is_finite_number, is_number
+from mmppm.utils.numerics import env_limit, is_finite_number, is_number
 
 _NUMBER = (int, float)
 #: Keypoints one category may have (MP-100's largest has 68): each is a
@@ -33,11 +32,9 @@ MAX_KEYPOINTS = 200
 
 
 def max_keypoints() -> int:
-    """The keypoint limit: ``$MMPPM_MAX_KEYPOINTS`` if it is a positive
-    integer, else :data:`MAX_KEYPOINTS`."""
-    value = os.environ.get('MMPPM_MAX_KEYPOINTS', '')
-    return int(value) if value.isdigit() and int(value) > 0 else \
-        MAX_KEYPOINTS
+    """The keypoint limit: ``$MMPPM_MAX_KEYPOINTS`` if set, else
+    :data:`MAX_KEYPOINTS`."""
+    return env_limit('MMPPM_MAX_KEYPOINTS', MAX_KEYPOINTS)
 
 
 def check_keypoint_count(count: int, where: str) -> None:

@@ -24,6 +24,7 @@ from typing import NamedTuple, Union
 import numpy as np
 
 from .errors import MissingFileError, UserError
+from .numerics import env_limit
 
 #: Largest image (pixels) any door of mmppm decodes: the data sets, the demo,
 #: the web page, inference_cape, support sets (``MMPPM_MAX_IMAGE_PIXELS``
@@ -55,14 +56,7 @@ class ImageHeader(NamedTuple):
 
 def max_image_pixels() -> int:
     """:data:`MAX_IMAGE_PIXELS`, or ``MMPPM_MAX_IMAGE_PIXELS`` if set."""
-    value = os.environ.get('MMPPM_MAX_IMAGE_PIXELS')
-    if value is None:
-        return MAX_IMAGE_PIXELS
-    try:
-        return max(1, int(value))
-    except ValueError:
-        raise UserError('MMPPM_MAX_IMAGE_PIXELS must be an integer, got '
-                        f'{value!r}') from None
+    return env_limit('MMPPM_MAX_IMAGE_PIXELS', MAX_IMAGE_PIXELS)
 
 
 def check_image_size(width: int, height: int, what: str) -> None:

@@ -3,10 +3,13 @@
 what counts as an integer or a number in a config value or a JSON field
 (the one definition: ``True`` is a Python ``int`` but never a count)."""
 import math
+import os
 from typing import Union
 
 import numpy as np
 import torch
+
+from .errors import UserError
 
 
 def check_finite(loss: Union[torch.Tensor, float], what: str) -> None:
@@ -51,3 +54,17 @@ def is_number(value) -> bool:
 def is_finite_number(value) -> bool:
     """A finite real config value (Python or numpy; ``True`` is not one)."""
     return is_number(value) and math.isfinite(float(value))
+
+
+def env_limit(name: str, default: int) -> int:
+    """A limit from the environment variable ``name`` (an integer, at
+    least 1), or ``default`` where it is not set; anything else is a
+    ``UserError`` naming the variable (the limits of docs/reliability.md:
+    image pixels, keypoints per category, support-set pixels)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise UserError(f'{name} must be an integer, got {value!r}') from None

@@ -10,7 +10,6 @@ same file.
 """
 import base64
 import copy
-import os
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
@@ -19,7 +18,7 @@ import numpy as np
 
 from mmppm.datasets.coco_schema import annotation_keypoints
 from mmppm.utils.errors import UserError
-from mmppm.utils.numerics import is_finite_number
+from mmppm.utils.numerics import env_limit, is_finite_number
 from mmppm.visualization import skeleton_zero_based
 
 #: COCO ``images[i]`` key holding the embedded PNG (base64).
@@ -31,11 +30,9 @@ MAX_SUPPORT_PIXELS = 80_000_000
 
 
 def max_support_pixels() -> int:
-    """:data:`MAX_SUPPORT_PIXELS`, or ``$MMPPM_MAX_SUPPORT_PIXELS`` if it is
-    a positive integer."""
-    value = os.environ.get('MMPPM_MAX_SUPPORT_PIXELS', '')
-    return int(value) if value.isdigit() and int(value) > 0 else \
-        MAX_SUPPORT_PIXELS
+    """:data:`MAX_SUPPORT_PIXELS`, or ``$MMPPM_MAX_SUPPORT_PIXELS`` if
+    set."""
+    return env_limit('MMPPM_MAX_SUPPORT_PIXELS', MAX_SUPPORT_PIXELS)
 
 
 def frozen(image: np.ndarray) -> np.ndarray:
