@@ -2,6 +2,7 @@ from .backbones import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .decoders import *  # noqa: F401,F403
 from .fitters import *  # noqa: F401,F403
+from .fusions import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .map_modes import *  # noqa: F401,F403

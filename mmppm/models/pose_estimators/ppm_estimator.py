@@ -50,6 +50,10 @@ class PPMEstimator(BaseEpisodicEstimator):
             ``dict(type='PromptFitter')`` (its defaults).
         prompt_encoder (dict, optional): e.g. :class:`SharedPromptMLP`
             (CPT). None: plain PPM, the context is the prompt itself.
+        fusion (dict, optional): Beyond the paper: a
+            :mod:`~mmppm.models.fusions` module that combines the query maps
+            with another cue before decoding (``FeatureSimilarityFusion``).
+            None (default): the paper's maps.
         data_preprocessor (dict, optional): Defaults to
             ``EpisodeDataPreprocessor``.
         train_cfg (dict, optional): See ``ppm_cfg.DEFAULT_TRAIN_CFG``.
@@ -62,6 +66,7 @@ class PPMEstimator(BaseEpisodicEstimator):
                  head: dict = dict(type='PromptMatchingHead'),
                  fitter: dict = dict(type='PromptFitter'),
                  prompt_encoder: Optional[dict] = None,
+                 fusion: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
@@ -83,7 +88,11 @@ class PPMEstimator(BaseEpisodicEstimator):
         # the parts that load nothing first: their argument errors come
         # before the SD weights load
         self.head = build_component(head, nn.Module, 'model.head')
+        self.fusion = None if fusion is None else build_component(
+            fusion, nn.Module, 'model.fusion')
         self.backbone = build_component(backbone, nn.Module, 'model.backbone')
+        if self.fusion is not None:
+            self.fusion.check_backbone(self.backbone)
         c = self.backbone.cross_attention_dim
         self.prompt_encoder = None
         if prompt_encoder is not None:
@@ -257,6 +266,9 @@ class PPMEstimator(BaseEpisodicEstimator):
         map_size = (int(input_size[1]), int(input_size[0]))
         maps = self.query_maps(latents[num_shots:], fit.prompts, map_size,
                                generator)  # [Q, K, H, W]
+        if self.fusion is not None:  # its own noise: PPM's maps unchanged
+            maps = self.fusion(self.backbone, latents, supports, maps,
+                               torch.Generator().manual_seed(seed))
         keypoints, scores = self.head.decode(maps)
         meta = dict(
             fit_losses=fit.losses,

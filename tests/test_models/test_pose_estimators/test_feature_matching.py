@@ -4,10 +4,10 @@ import pytest
 import torch
 from mmpose.registry import MODELS
 
-from mmppm.models.pose_estimators.feature_matching import (cosine_maps,
-                                                           mean_reference,
-                                                           sample_features)
+from mmppm.models.pose_estimators import feature_matching
 from mmppm.models.utils import crop_to_image
+from mmppm.models.utils.feature_similarity import (cosine_maps, mean_reference,
+                                                   sample_features)
 from mmppm.testing.synthetic_episodes import CROP, make_sample
 
 
@@ -44,10 +44,10 @@ def test_known_answer_with_unique_features(random_sd_dir, monkeypatch):
             feature_layers=['up_blocks.0']))
     codes = torch.eye(64).reshape(64, 8, 8)  # [C, h, w]
 
-    def unique_features(latents, generator):
+    def unique_features(backbone, latents, layers, ensemble, generator):
         return codes.expand(latents.shape[0], -1, -1, -1)
 
-    monkeypatch.setattr(model, 'features', unique_features)
+    monkeypatch.setattr(feature_matching, 'unet_features', unique_features)
     crop_xy = np.array([[9.5, 17.5], [25.5, 5.5], [5.5, 29.5]], np.float32)
     support = make_sample(
         'support', crop_xy, [1, 1, 1], center=(16, 16),

@@ -1,0 +1,216 @@
+"""Choose FeatureSimilarityFusion's weight and temperature on one run.
+
+Usage:
+    python tools/analysis/fusion_sweep.py CONFIG [CHECKPOINT]
+        [--split val|test] [--episodes N] [--weights W ...]
+        [--temperatures T ...] [--out RESULT.json] [--cfg-options k=v ...]
+
+Runs the config's episodes (``--split val``: its ``val_dataloader``'s
+categories, the ones the fusion is chosen on) once: the prompt fit and the
+prompts' query maps (PPM, or PPM+CPT with a CPT checkpoint), and the support
+keypoints' feature-similarity maps (model.fusion's features; a default
+``FeatureSimilarityFusion`` when the config has none). Every (weight,
+temperature) pair is then decoded from the same maps and scored with the
+benchmark's PCK@0.2 (docs/toy_benchmark.md): weight 0 is the prompts alone,
+1 is feature matching. Prints one table, mean over queries (= over
+episodes of equal size), and writes every query's PCK per pair with
+``--out``. docs/cpt.md, "PPM+CPT against feature matching".
+"""
+import argparse
+import copy
+import os
+import os.path as osp
+import time
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from mmppm.engine.cli import run_tool
+from mmppm.engine.cli.arg_types import positive_int
+from mmppm.engine.cli.args import CfgOptionsAction
+from mmppm.utils.atomic_io import atomic_write_json
+from mmppm.utils.errors import UserError
+
+DEFAULT_WEIGHTS = (0., 0.25, 0.5, 0.75, 1.)
+DEFAULT_TEMPERATURES = (0.03, 0.1, 0.3)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='PPM or PPM+CPT config file')
+    parser.add_argument('checkpoint', nargs='?', help='CPT checkpoint')
+    parser.add_argument('--split', choices=('val', 'test'), default='val')
+    parser.add_argument(
+        '--episodes', type=positive_int, help='episodes per category')
+    parser.add_argument(
+        '--weights', type=float, nargs='+', default=list(DEFAULT_WEIGHTS))
+    parser.add_argument(
+        '--temperatures',
+        type=float,
+        nargs='+',
+        default=list(DEFAULT_TEMPERATURES))
+    parser.add_argument('--out', help='write the result as JSON here')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=CfgOptionsAction,
+        default={},
+        help='override config values (k=v)')
+    args = parser.parse_args(argv)
+    if any(not 0 <= w <= 1 for w in args.weights):
+        parser.error(f'--weights must lie in [0, 1], got {args.weights}')
+    if any(not t > 0 for t in args.temperatures):
+        parser.error(f'--temperatures must be > 0, got {args.temperatures}')
+    return args
+
+
+def query_records(results: Sequence, fused: Dict[Tuple[float, float],
+                                                 np.ndarray]) -> List[dict]:
+    """PCK@0.2 of each query of one episode for every fused prediction
+    ``fused[(w, t)]`` (``[Q, K, 2]`` original image pixels)."""
+    from mmppm.evaluation.functional.episodic_pck import episodic_pck
+    records = []
+    for q, sample in enumerate(results):
+        gt = sample.gt_instances
+        pcks = {
+            f'{w:g}/{t:g}':
+            float(
+                episodic_pck(
+                    kpts[q],
+                    np.asarray(gt.keypoints)[0],
+                    np.asarray(gt.keypoints_visible)[0],
+                    np.asarray(sample.metainfo['support_keypoints_visible']),
+                    np.asarray(gt.bboxes)[0],
+                    thrs=(0.2, ))[0])
+            for (w, t), kpts in fused.items()
+        }
+        records.append(
+            dict(
+                category=str(sample.metainfo.get('category_name', '?')),
+                episode_id=int(sample.metainfo.get('episode_id', -1)),
+                pck=pcks))
+    return records
+
+
+def decode_fused(model, prompt_maps, similarity, queries, weights,
+                 temperatures) -> Dict[Tuple[float, float], np.ndarray]:
+    """Every (weight, temperature) pair's keypoints ``[Q, K, 2]`` in
+    original image pixels, by the head's decoder."""
+    from mmppm.models.utils import crop_to_image
+    from mmppm.models.utils.map_fusion import fuse_maps
+    out = {}
+    for w in weights:
+        for t in temperatures:
+            crop_xy, _ = model.head.decode(
+                fuse_maps(prompt_maps, similarity, w, t))
+            out[(w, t)] = np.stack([
+                crop_to_image(crop_xy[q], s.metainfo['input_center'],
+                              s.metainfo['input_scale'],
+                              s.metainfo['input_size'])
+                for q, s in enumerate(queries)
+            ])
+    return out
+
+
+class _Recorder(torch.nn.Module):
+    """Stands in for ``model.fusion``: keeps the prompt and similarity maps
+    of the episode and returns the prompt maps unchanged."""
+
+    def __init__(self, fusion):
+        super().__init__()
+        self.fusion = fusion
+        self.maps = None
+
+    def forward(self, backbone, latents, supports, prompt_maps, generator):
+        self.maps = (prompt_maps.float(),
+                     self.fusion.similarity(backbone, latents, supports,
+                                            prompt_maps.shape[-2:],
+                                            generator).float())
+        return prompt_maps
+
+
+def sweep(cfg, checkpoint, split: str, episodes, weights,
+          temperatures) -> dict:
+    """Run the sweep; the result :func:`main` prints and writes."""
+    from mmpose.registry import DATASETS
+
+    from mmppm.apis import init_cape_model
+    from mmppm.datasets.collate import episode_collate
+    cfg = copy.deepcopy(cfg)
+    if cfg.model.get('type') != 'PPMEstimator':
+        raise UserError(f'{cfg.filename}: fusion_sweep needs a PPMEstimator '
+                        f"config, got model.type {cfg.model.get('type')!r}")
+    if cfg.model.get('fusion') is None:
+        cfg.model.fusion = dict(type='FeatureSimilarityFusion')
+    model = init_cape_model(cfg, checkpoint)
+    model.fusion = _Recorder(model.fusion)
+    dataset_cfg = copy.deepcopy(cfg[f'{split}_dataloader'].dataset)
+    if episodes is not None:
+        dataset_cfg.num_episodes = int(episodes)
+    dataset = DATASETS.build(dataset_cfg)
+    records, start = [], time.perf_counter()
+    for idx in range(len(dataset)):
+        batch = model.data_preprocessor(episode_collate([dataset[idx]]), False)
+        results = model.predict_episode(batch['inputs'][0],
+                                        batch['data_samples'][0])
+        prompt_maps, similarity = model.fusion.maps
+        fused = decode_fused(model, prompt_maps, similarity, results, weights,
+                             temperatures)
+        records.extend(query_records(results, fused))
+        print(
+            f'episode {idx + 1}/{len(dataset)} '
+            f'({time.perf_counter() - start:.0f} s)',
+            flush=True)
+    keys = [f'{w:g}/{t:g}' for w in weights for t in temperatures]
+    means = {k: float(np.mean([r['pck'][k] for r in records])) for k in keys}
+    return dict(
+        config=cfg.filename,
+        checkpoint=checkpoint,
+        split=split,
+        queries=len(records),
+        episodes=len(dataset),
+        weights=list(weights),
+        temperatures=list(temperatures),
+        mean_pck=means,
+        records=records,
+        seconds=time.perf_counter() - start)
+
+
+def table_lines(result: dict) -> List[str]:
+    """Mean PCK@0.2 (%) per weight (rows) and temperature (columns)."""
+    temps = result['temperatures']
+    lines = [
+        f"{result['split']}: {result['episodes']} episodes, "
+        f"{result['queries']} queries; PCK@0.2 % (weight 0: prompts alone, "
+        '1: feature matching)',
+        '| weight | ' + ' | '.join(f'T {t:g}' for t in temps) + ' |',
+        '| ---: | ' + ' | '.join('---:' for _ in temps) + ' |'
+    ]
+    for w in result['weights']:
+        lines.append(f'| {w:g} | ' + ' | '.join(
+            f"{100 * result['mean_pck'][f'{w:g}/{t:g}']:.2f}"
+            for t in temps) + ' |')
+    return lines
+
+
+def main(argv=None):
+    from mmppm.engine.cli import load_tool_config
+    from mmppm.utils.config_checks import check_config
+    args = parse_args(argv)
+    if args.checkpoint and not osp.isfile(args.checkpoint):
+        raise UserError(f'No checkpoint at {args.checkpoint}')
+    cfg = load_tool_config(args.config, None, 'none')
+    check_config(cfg, args.cfg_options)
+    result = sweep(cfg, args.checkpoint, args.split, args.episodes,
+                   args.weights, args.temperatures)
+    print('\n'.join(table_lines(result)))
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        atomic_write_json(args.out, result, indent=1)
+        print(f'written: {args.out}')
+    return result
+
+
+if __name__ == '__main__':
+    run_tool(main)
