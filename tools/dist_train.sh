@@ -2,7 +2,8 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 # Usage: bash tools/dist_train.sh CONFIG GPUS [train.py args...]
 # GPUS is the number of processes per node; without CUDA they run on CPU
-# (gloo). Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT.
+# (gloo). One node on 127.0.0.1 (the default) listens on loopback only
+# (docs/reliability.md). Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT.
 
 CONFIG=$1
 GPUS=$2

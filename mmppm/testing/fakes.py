@@ -25,6 +25,7 @@ from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from mmengine.registry import DATASETS as ENGINE_DATASETS
 from mmengine.registry import HOOKS as ENGINE_HOOKS
+from mmengine.registry import METRICS as ENGINE_METRICS
 from mmengine.registry import MODELS as ENGINE_MODELS
 from mmengine.structures import InstanceData
 from mmpose.registry import DATASETS, METRICS, MODELS
@@ -39,19 +40,42 @@ from mmppm.utils.errors import MissingFileError
 
 @ENGINE_MODELS.register_module(force=True)
 class FakeRegressor(BaseModel):
-    """``y_hat = w * x`` with a single scalar parameter ``w``."""
+    """``y_hat = w * x`` with a single scalar parameter ``w``; with
+    ``noise`` > 0 the training targets and the predictions get Gaussian
+    noise from torch's global generator (as the diffusion noise of PPM and
+    CPT), so the parameters depend on every draw."""
 
-    def __init__(self, init_w: float = 0.0, data_preprocessor=None):
+    def __init__(self,
+                 init_w: float = 0.0,
+                 noise: float = 0.0,
+                 data_preprocessor=None):
         super().__init__(data_preprocessor=data_preprocessor)
         self.w = nn.Parameter(torch.tensor([init_w]))
+        self.noise = noise
 
     def forward(self, inputs, targets=None, mode='tensor'):
         pred = self.w * inputs  # [B]
+        if self.noise:
+            pred = pred + self.noise * torch.randn(pred.shape)
         if mode == 'loss':
             return dict(loss=((pred - targets)**2).mean())
         if mode == 'predict':
-            return [PoseDataSample(metainfo=dict(pred=float(p))) for p in pred]
+            return [
+                PoseDataSample(metainfo=dict(pred=float(p), target=float(t)))
+                for p, t in zip(pred, targets)
+            ]
         return pred
+
+
+@ENGINE_METRICS.register_module(force=True)
+class FakeRegressionMetric(BaseMetric):
+    """Mean squared error of :class:`FakeRegressor`'s predictions."""
+
+    def process(self, data_batch, data_samples):
+        self.results.extend((s['pred'] - s['target'])**2 for s in data_samples)
+
+    def compute_metrics(self, results):
+        return dict(mse=float(np.mean(results)))
 
 
 @ENGINE_DATASETS.register_module(force=True)

@@ -53,9 +53,10 @@ def free_port() -> str:
 
 def torchrun(script: str, *args, nproc: int = 2):
     """``tools/SCRIPT ARGS --launcher pytorch`` on ``nproc`` CPU processes
-    (gloo); asserts it exits 0 and returns the finished process."""
+    (gloo), through tools/dist_*.sh's launcher; asserts it exits 0 and
+    returns the finished process."""
     cmd = [
-        sys.executable, '-m', 'torch.distributed.run',
+        sys.executable, '-m', 'mmppm.engine.cli.dist_run',
         f'--nproc_per_node={nproc}', '--master_addr=127.0.0.1',
         f'--master_port={free_port()}',
         osp.join(REPO, 'tools', script), *args, '--launcher', 'pytorch'

@@ -9,6 +9,7 @@ import sys
 import pytest
 import torch
 
+from mmppm.engine.cli.checks import find_resume_checkpoint
 from mmppm.testing.tool_runs import (REPO, free_port, load_script, rank_params,
                                      tool_env, torchrun)
 
@@ -518,3 +519,83 @@ def test_the_plain_checkpoint_hook_is_made_atomic():
     other = Config(dict(default_hooks=dict(checkpoint=dict(type='MyHook'))))
     use_atomic_checkpoints(other)
     assert other.default_hooks.checkpoint.type == 'MyHook'
+
+
+VAL_CFG = TRAIN_CFG + """
+model = dict(type='FakeRegressor', init_w=0.5, noise=0.3)
+val_dataloader = dict(
+    dataset=dict(type='FakeRegressionDataset', n=6),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    batch_size=2, num_workers=0, collate_fn=dict(type='default_collate'))
+val_evaluator = dict(type='FakeRegressionMetric')
+val_cfg = dict(type='ValLoop')
+train_cfg = dict(by_epoch=False, max_iters=6, val_interval=2)
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False,
+                    save_best='mse', rule='less'))
+randomness = dict(seed=0)
+custom_hooks = [dict(type='DumpParamsHook'),
+                dict(type='mmpose.RandomStateHook')]
+"""
+
+
+@pytest.mark.parametrize('damaged,save_best', [(None, None), (None, 'mse'),
+                                               ('iter_4.pth', 'mse')])
+def test_resume_continues_the_uninterrupted_run(tmp_path, damaged, save_best):
+    """Issue 35 cases 8 and 7. Validation and a checkpoint at the same
+    iteration (as the shipped CPT configs do), a model drawing noise in
+    training and validation: the run stopped after iteration 4 and resumed
+    to 6 reaches the uninterrupted run's weights (the checkpoint's random
+    states were taken before validation drew from them). With the newest
+    checkpoint damaged, --resume passes over the best checkpoint (weights
+    only: it resumed from it, with a fresh optimizer, rc 0) for iter_2."""
+    cfg = write(
+        tmp_path / 'val_train.py', VAL_CFG +
+        f"default_hooks['checkpoint']['save_best'] = {save_best!r}\n")
+    clean = tmp_path / 'clean'
+    # in one process, runs started in the same second share mmengine's
+    # message hub (and its best score) unless their names differ
+    _train_in_process([
+        cfg, '--work-dir',
+        str(clean), '--cfg-options', 'experiment_name=clean'
+    ])
+    work_dir = tmp_path / 'work'
+    _train_in_process([
+        cfg, '--work-dir',
+        str(work_dir), '--cfg-options', 'train_cfg.max_iters=4',
+        'experiment_name=first'
+    ])
+    assert (work_dir / 'best_mse_iter_4.pth').is_file() == bool(save_best)
+    if damaged:
+        path = work_dir / damaged
+        path.write_bytes(path.read_bytes()[:200])
+        chosen, warnings = find_resume_checkpoint(str(work_dir))
+        assert chosen == str(work_dir / 'iter_2.pth')
+        assert any(
+            w.startswith(f'checkpoint {work_dir / "best_mse_iter_4.pth"} '
+                         'holds no optimizer state') for w in warnings)
+    _train_in_process([
+        cfg, '--work-dir',
+        str(work_dir), '--resume', '--cfg-options', 'experiment_name=second'
+    ])
+    resumed, uninterrupted = _final_params(work_dir), _final_params(clean)
+    assert resumed['iter'] == uninterrupted['iter'] == 6
+    assert torch.equal(resumed['params']['w'], uninterrupted['params']['w'])
+
+
+def test_resume_with_only_weights_is_one_line(tmp_path):
+    """The newest checkpoint damaged, the other a best checkpoint (weights
+    only): --resume says it cannot continue the run instead of resuming
+    the weights with a fresh optimizer (rc 0, another run)."""
+    cfg = write(tmp_path / 'val_train.py', VAL_CFG)
+    work_dir = tmp_path / 'work'
+    _train_in_process([
+        cfg, '--work-dir',
+        str(work_dir), '--cfg-options', 'train_cfg.max_iters=2'
+    ])
+    (work_dir / 'iter_2.pth').write_bytes(b'cut')
+    with pytest.raises(SystemExit) as exc:
+        _train_in_process([cfg, '--work-dir', str(work_dir), '--resume'])
+    assert str(exc.value.code).startswith(
+        f'error: --resume: no checkpoint in {work_dir} holds the training '
+        'state to continue the run (1 damaged, 1 weights only)')

@@ -8,7 +8,7 @@ import glob
 import os
 import os.path as osp
 import re
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -82,8 +82,14 @@ def writable_file(path: str, what: str) -> str:
     return path
 
 
-def checkpoint_problem(path: str) -> Optional[str]:
-    """Why ``path`` is not a loadable checkpoint, or None if it is.
+#: What a checkpoint needs to continue a run as if it had not stopped
+#: (mmengine's ``save_checkpoint`` with the optimizer; a ``save_best``
+#: checkpoint holds the weights only).
+TRAINING_STATE_KEYS = ('state_dict', 'optimizer', 'message_hub')
+
+
+def read_checkpoint(path: str) -> Tuple[Any, Optional[str]]:
+    """``(checkpoint, None)``, or ``(None, why it cannot be loaded)``.
 
     Loads it the way mmengine will (``torch.load`` with ``weights_only``
     and mmppm's allow-list: nothing in it can run code).
@@ -93,10 +99,23 @@ def checkpoint_problem(path: str) -> Optional[str]:
     from mmppm.compat.checkpoint_compat import register_checkpoint_safe_globals
     register_checkpoint_safe_globals()
     try:
-        torch.load(path, map_location='cpu', weights_only=True)
+        return torch.load(path, map_location='cpu', weights_only=True), None
     except Exception as e:  # truncated, random bytes, not a checkpoint
-        return f'{type(e).__name__}: {first_line(e)[:120]}'
-    return None
+        return None, f'{type(e).__name__}: {first_line(e)[:120]}'
+
+
+def checkpoint_problem(path: str) -> Optional[str]:
+    """Why ``path`` is not a loadable checkpoint, or None if it is
+    (:func:`read_checkpoint`)."""
+    return read_checkpoint(path)[1]
+
+
+def missing_training_state(checkpoint: Any) -> List[str]:
+    """The keys of :data:`TRAINING_STATE_KEYS` a loaded checkpoint lacks."""
+    return [
+        k for k in TRAINING_STATE_KEYS
+        if not isinstance(checkpoint, dict) or k not in checkpoint
+    ]
 
 
 def check_load_from(cfg: Config) -> None:
@@ -143,7 +162,9 @@ def find_resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
 
     The one ``last_checkpoint`` names if it loads; otherwise the newest
     loadable ``*.pth`` of the work dir (a run killed while saving leaves a
-    truncated latest checkpoint).
+    truncated latest checkpoint) that holds the training state (optimizer,
+    scheduler, loop): a best checkpoint holds the weights only, and a run
+    resumed from it would not continue the interrupted one.
 
     Returns:
         tuple: The path (None if the work dir has no checkpoint) and the
@@ -164,9 +185,17 @@ def find_resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
         ]
     warnings = []
     for path in candidates:
-        problem = checkpoint_problem(path) if osp.isfile(path) else 'missing'
-        if problem is None:
+        checkpoint, problem = read_checkpoint(path) if osp.isfile(path) else (
+            None, 'missing')
+        if problem is not None:
+            warnings.append(f'checkpoint {path} cannot be loaded ({problem}); '
+                            'trying the previous one')
+            continue
+        missing = missing_training_state(checkpoint)
+        if not missing:
             return path, warnings
-        warnings.append(f'checkpoint {path} cannot be loaded ({problem}); '
-                        'trying the previous one')
+        warnings.append(
+            f'checkpoint {path} holds no {" / ".join(missing)} state (weights '
+            'saved for testing, e.g. a best checkpoint): resuming from it '
+            'would not continue the run; trying the previous one')
     return None, warnings

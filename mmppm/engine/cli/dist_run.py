@@ -9,6 +9,12 @@ hit it, labelled with its rank, through
 ``run(args)`` and turns that report into one line naming the failed ranks
 and their exit codes; ``MMPPM_DEBUG=1`` shows torch's report instead.
 
+A one-node run on a loopback ``--master_addr`` (the scripts' default)
+listens on the loopback address only: its rendezvous store and its process
+groups' sockets (:mod:`.loopback_rendezvous`); torchrun's own store would
+listen on every interface. Other runs (``NNODES`` > 1, another
+``MASTER_ADDR``) are torchrun's, as the user configured them.
+
 Usage:
     ``python -m mmppm.engine.cli.dist_run [torchrun arguments] SCRIPT ...``
 """
@@ -29,6 +35,29 @@ def port_problem(host: str, port: int) -> Optional[str]:
     return None
 
 
+def use_loopback(args) -> bool:
+    """Whether the run is one node on a loopback master address with
+    torchrun's default (static) rendezvous."""
+    from .loopback_rendezvous import LOOPBACK_HOSTS
+    return (str(args.nnodes) in ('1', '1:1')
+            and args.master_addr in LOOPBACK_HOSTS
+            and args.master_port is not None and args.rdzv_backend == 'static'
+            and not args.rdzv_endpoint and not args.standalone)
+
+
+def listen_on_loopback(args, environ) -> None:
+    """Make a one-node loopback run listen on 127.0.0.1 only: the
+    ``mmppm-loopback`` rendezvous (its store) and the loopback interface
+    for gloo / NCCL, set in ``environ`` where unset."""
+    from . import loopback_rendezvous
+    loopback_rendezvous.register()
+    args.master_addr = '127.0.0.1'
+    args.rdzv_backend = loopback_rendezvous.BACKEND
+    args.rdzv_endpoint = f'127.0.0.1:{int(args.master_port)}'
+    args.rdzv_conf = ','.join(c for c in (args.rdzv_conf, 'rank=0') if c)
+    environ.update(loopback_rendezvous.loopback_interface_env(environ))
+
+
 def main(argv=None) -> None:
     from torch.distributed.elastic.multiprocessing.errors import \
         ChildFailedError
@@ -41,6 +70,8 @@ def main(argv=None) -> None:
                      f'cannot be used ({problem}): set another, e.g. '
                      f'PORT={int(args.master_port) + 1} bash tools/'
                      'dist_train.sh ...')
+    if use_loopback(args):
+        listen_on_loopback(args, os.environ)
     if os.environ.get('MMPPM_DEBUG'):
         run(args)
         return

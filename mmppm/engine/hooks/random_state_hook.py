@@ -59,16 +59,35 @@ class RandomStateHook(Hook):
     the next batch when the first hook runs, so the replayed state is the
     right one (restoring the saved one would rewind that batch's draws).
     Model code in mmppm draws from torch only.
+
+    Validation leaves the random states as it found them (all of them,
+    restored in ``after_val``), and a checkpoint saved during validation
+    records the states training continues with (those of ``before_val``):
+    mmengine saves an iteration's checkpoint before its validation and,
+    when the best score improves (``save_best``), saves it again during
+    validation, after the val loader's seed and the model's noise were
+    drawn. Either way a resumed run trained on other draws than the
+    uninterrupted one (docs/reliability.md).
     """
 
     priority = 'VERY_HIGH'
 
     def __init__(self) -> None:
         self._pending: Optional[dict] = None
+        self._before_val: Optional[dict] = None
+
+    def before_val(self, runner) -> None:
+        self._before_val = capture_random_states()
+
+    def after_val(self, runner) -> None:
+        if self._before_val is not None:
+            restore_random_states(self._before_val)
+            self._before_val = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint.setdefault('meta', {})['random_states'] = \
-            capture_random_states()
+        states = self._before_val  # saved during validation
+        checkpoint.setdefault('meta', {})['random_states'] = (
+            capture_random_states() if states is None else states)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._pending = checkpoint.get('meta', {}).get('random_states')
