@@ -46,6 +46,18 @@ CPT_ROWS: Dict[str, Row] = {
         'configs/cpt/ppm_cpt_toy-sd_mp100-bench_episodic.py',
         'data/toy_sd/cpt_toy_episodic.pth'),
 }
+#: Beyond the paper (docs/cpt.md, "PPM+CPT against feature matching"): the
+#: recommended configs, the shipped CPT's query maps fused with feature
+#: similarity (``model.fusion``); its checkpoint is ``--cpt-checkpoint``,
+#: as the ``cpt`` row's.
+FUSION_ROWS: Dict[str, Row] = {
+    'cpt_fm':
+    Row('PPM+CPT x feature similarity (beyond the paper; cached maps)',
+        'configs/cpt/ppm_cpt_toy-sd_recommended_1shot.py',
+        'data/toy_sd/cpt_toy.pth'),
+}
+#: Rows tested with ``--cpt-checkpoint`` (the world's CPT).
+CPT_CHECKPOINT_ROWS = ('cpt', 'cpt_fm')
 WARM = 'configs/ppm/ppm_toy-sd_1shot_toy_warm-shared.py'
 #: The speed variants (docs/benchmark.md), each run like the exact-maps row
 #: (on ``--exact-seeds`` x ``--exact-shots`` with ``--exact-episodes``) so
@@ -81,7 +93,7 @@ SPEED_ROWS: Dict[str, Row] = {
 EXACT_EPISODE_ROWS = ('ppm_exact', *SPEED_ROWS)
 #: The benchmark's rows: ``make toy``'s (1-shot configs; 5-shot adds
 #: ``shots=5``), the CPT study's and the speed variants.
-ROWS: Dict[str, Row] = {**MAIN_ROWS, **CPT_ROWS, **SPEED_ROWS}
+ROWS: Dict[str, Row] = {**MAIN_ROWS, **CPT_ROWS, **FUSION_ROWS, **SPEED_ROWS}
 NO_SD = ('copy', )  # rows without a diffusion model to point at
 #: The claims, each ``A - B > 0``: (name, (row A, shots A), (row B, shots
 #: B)); ``shots`` None: at each shot count.
@@ -95,6 +107,8 @@ CLAIMS = (
     ('PPM+CPT - PPM+CPT (paper recipe)', ('cpt', None), ('cpt_paper', None)),
     ('PPM - feature matching', ('ppm', None), ('fm', None)),
     ('PPM+CPT - feature matching', ('cpt', None), ('fm', None)),
+    ('PPM+CPT x features - feature matching', ('cpt_fm', None), ('fm', None)),
+    ('PPM+CPT x features - PPM+CPT', ('cpt_fm', None), ('cpt', None)),
     ('feature matching - support copy', ('fm', None), ('copy', None)),
     ('exact - cached maps', ('ppm_exact', None), ('ppm', None)),
     ('shared-context - exact maps', ('ppm_shared', None), ('ppm_exact', None)),
@@ -610,7 +624,8 @@ def _twin_table(rows: Sequence[dict]) -> List[str]:
 def checkpoint_of(key: str, cpt_checkpoint: str) -> Optional[str]:
     """A row's checkpoint: ``--cpt-checkpoint`` for the main table's
     ``cpt`` row, the row's own for the CPT study's."""
-    return cpt_checkpoint if key == 'cpt' else ROWS[key].checkpoint
+    return (cpt_checkpoint
+            if key in CPT_CHECKPOINT_ROWS else ROWS[key].checkpoint)
 
 
 def check_inputs(sd: str, cpt_checkpoint: str, rows: Sequence[str]) -> None:
@@ -621,13 +636,13 @@ def check_inputs(sd: str, cpt_checkpoint: str, rows: Sequence[str]) -> None:
             f'no diffusion model at {sd} ({sd}/model_index.json missing): '
             'pass --sd with a diffusers folder (the shipped one is '
             'data/toy_sd; git checkout -- data/toy_sd restores it)')
-    if 'cpt' in rows and not osp.isfile(cpt_checkpoint):
+    if set(CPT_CHECKPOINT_ROWS) & set(rows) and not osp.isfile(cpt_checkpoint):
         raise MissingFileError(
             f'no CPT checkpoint at {cpt_checkpoint}: pass --cpt-checkpoint '
             'or leave the cpt row out (--rows)')
     for key in rows:
         path = ROWS[key].checkpoint
-        if key != 'cpt' and path and not osp.isfile(path):
+        if key not in CPT_CHECKPOINT_ROWS and path and not osp.isfile(path):
             raise MissingFileError(
                 f'no checkpoint at {path} (row {key}): git checkout -- '
                 f'{path} restores it, or leave the row out (--rows)')
