@@ -49,6 +49,25 @@ UNET_CALLS: Dict[str, UNetCalls] = dict(
 )
 
 
+#: Query-map fusion class name -> its UNet passes per episode, ``calls(
+#: fusion, num_images)``: ``FeatureSimilarityFusion`` runs every image of
+#: the episode in one neutral-context pass per noise draw.
+FUSION_UNET_CALLS: Dict[str, Callable[..., int]] = dict(
+    FeatureSimilarityFusion=lambda f, images: f.ensemble)
+
+
+def fusion_unet_calls(fusion, num_images: int) -> int:
+    """UNet passes of a query-map fusion (``model.fusion``; None: 0)."""
+    if fusion is None:
+        return 0
+    for cls in type(fusion).__mro__:
+        if cls.__name__ in FUSION_UNET_CALLS:
+            return int(FUSION_UNET_CALLS[cls.__name__](fusion, num_images))
+    raise UserError(f'no UNet-call count for fusion {type(fusion).__name__}:'
+                    ' add one to mmppm.analysis.unet_calls.'
+                    'FUSION_UNET_CALLS')
+
+
 def register_unet_calls(name: str, calls: UNetCalls) -> None:
     """Add the count of a map mode of your own (by its class name)."""
     UNET_CALLS[name] = calls

@@ -89,3 +89,30 @@ def test_a_mode_of_your_own(monkeypatch):
         assert episode_unet_calls(MyMaps(), 2, 1, 1, 1, 1) == 15
     finally:
         UNET_CALLS.pop('MyMaps')
+
+
+@pytest.mark.parametrize('ensemble', [1, 2])
+def test_fusion_unet_calls_count_the_passes_made(random_sd_dir, monkeypatch,
+                                                 ensemble):
+    """FeatureSimilarityFusion: one pass of all the episode's images per
+    noise draw, whatever the number of images and keypoints."""
+    from mmengine.registry import DefaultScope
+    from mmpose.registry import MODELS
+
+    from mmppm.analysis.unet_calls import fusion_unet_calls
+    from mmppm.testing.synthetic_episodes import make_episode
+    model = build_model(random_sd_dir, steps=0, map_mode='CachedMaps')
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        model.fusion = MODELS.build(
+            dict(type='FeatureSimilarityFusion', ensemble=ensemble))
+    images, samples = make_episode(shots=1, queries=3, k=3)
+    latents = model.backbone.encode(images)
+    calls = []
+    run_unet = model.backbone._run_unet
+    monkeypatch.setattr(model.backbone, '_run_unet',
+                        lambda *a: calls.append(1) or run_unet(*a))
+    maps = torch.rand(3, 3, CROP, CROP)
+    model.fusion(model.backbone, latents, samples[:1], maps,
+                 torch.Generator().manual_seed(0))
+    assert len(calls) == fusion_unet_calls(model.fusion, 4) == ensemble
+    assert fusion_unet_calls(None, 4) == 0
