@@ -48,7 +48,6 @@ UNET_CALLS: Dict[str, UNetCalls] = dict(
         query=lambda m, images, prompts: num_chunks(images, m.max_batch)),
 )
 
-
 #: Query-map fusion class name -> its UNet passes per episode, ``calls(
 #: fusion, num_images)``: ``FeatureSimilarityFusion`` runs every image of
 #: the episode in one neutral-context pass per noise draw.
