@@ -196,7 +196,9 @@ def draw_maps_grid(crop: np.ndarray,
 
     Each cell is the crop with one keypoint's map (min-max normalised, jet
     colour map) blended over it, its argmax marked with a white cross and
-    its index (or name) and maximum written above.
+    its index (or name) and maximum (two significant digits: a fused
+    map is a distribution over the pixels, its maximum about 1e-3) written
+    above.
 
     Args:
         crop (np.ndarray): BGR crop ``[H, W, 3]``.
@@ -242,7 +244,7 @@ def draw_maps_grid(crop: np.ndarray,
         grid[top + label_h:top + label_h + cell_h,
              left:left + cell_size] = cell
         name = keypoint_names[k] if keypoint_names else str(k)
-        cv2.putText(grid, f'{name} max {float(maps[k].max()):.2f}',
+        cv2.putText(grid, f'{name} max {float(maps[k].max()):.2g}',
                     (left + 3, top + label_h - 5), cv2.FONT_HERSHEY_SIMPLEX,
                     0.4, (0, 0, 0), 1, cv2.LINE_AA)
     return np.ascontiguousarray(grid[..., ::-1])
