@@ -59,12 +59,9 @@ def fusion_unet_calls(fusion, num_images: int) -> int:
     """UNet passes of a query-map fusion (``model.fusion``; None: 0)."""
     if fusion is None:
         return 0
-    for cls in type(fusion).__mro__:
-        if cls.__name__ in FUSION_UNET_CALLS:
-            return int(FUSION_UNET_CALLS[cls.__name__](fusion, num_images))
-    raise UserError(f'no UNet-call count for fusion {type(fusion).__name__}:'
-                    ' add one to mmppm.analysis.unet_calls.'
-                    'FUSION_UNET_CALLS')
+    calls = _by_class(FUSION_UNET_CALLS, fusion, 'fusion',
+                      'to mmppm.analysis.unet_calls.FUSION_UNET_CALLS')
+    return int(calls(fusion, num_images))
 
 
 def register_unet_calls(name: str, calls: UNetCalls) -> None:
@@ -72,13 +69,19 @@ def register_unet_calls(name: str, calls: UNetCalls) -> None:
     UNET_CALLS[name] = calls
 
 
+def _by_class(table: dict, obj, kind: str, fix: str):
+    """``obj``'s entry of ``table`` (keyed by class name; the nearest of
+    its classes), or a one-line error naming ``fix``."""
+    for cls in type(obj).__mro__:
+        if cls.__name__ in table:
+            return table[cls.__name__]
+    raise UserError(f'no UNet-call count for {kind} {type(obj).__name__}: '
+                    f'add one {fix}')
+
+
 def _calls(mode: MapMode) -> UNetCalls:
-    for cls in type(mode).__mro__:
-        if cls.__name__ in UNET_CALLS:
-            return UNET_CALLS[cls.__name__]
-    raise UserError(f'no UNet-call count for map mode {type(mode).__name__}:'
-                    ' add one with mmppm.analysis.unet_calls.'
-                    'register_unet_calls')
+    return _by_class(UNET_CALLS, mode, 'map mode',
+                     'with mmppm.analysis.unet_calls.register_unet_calls')
 
 
 def fit_unet_calls(mode: MapMode, steps: int, num_pairs: int,

@@ -29,12 +29,13 @@ def resume_from_work_dir(cfg: Any) -> None:
             run, rc 0).
     """
     cfg.resume = True
-    cfg.load_from, warnings = find_resume_checkpoint(cfg.work_dir)
+    cfg.load_from, warnings, weights_only = find_resume_checkpoint(
+        cfg.work_dir)
     for warning in warnings:
         print_log(warning, logger='current', level=logging.WARNING)
     if cfg.load_from is None and warnings:
-        damaged = sum('cannot be loaded' in w for w in warnings)
-        if damaged == len(warnings):
+        damaged = len(warnings) - weights_only
+        if not weights_only:
             raise ToolError(
                 f'--resume: no checkpoint in {cfg.work_dir} can be loaded '
                 f'(all {len(warnings)} are damaged, e.g. by a run killed '
@@ -43,7 +44,7 @@ def resume_from_work_dir(cfg: Any) -> None:
         raise ToolError(
             f'--resume: no checkpoint in {cfg.work_dir} holds the training '
             f'state to continue the run ({damaged} damaged, '
-            f'{len(warnings) - damaged} weights only): a run resumed from '
+            f'{weights_only} weights only): a run resumed from '
             'weights alone would not be the interrupted one; move them away '
             'to start afresh, or start a new run from saved weights with '
             '--cfg-options load_from=PATH')

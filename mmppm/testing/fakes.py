@@ -41,9 +41,9 @@ from mmppm.utils.errors import MissingFileError
 @ENGINE_MODELS.register_module(force=True)
 class FakeRegressor(BaseModel):
     """``y_hat = w * x`` with a single scalar parameter ``w``; with
-    ``noise`` > 0 the training targets and the predictions get Gaussian
-    noise from torch's global generator (as the diffusion noise of PPM and
-    CPT), so the parameters depend on every draw."""
+    ``noise`` > 0, ``y_hat`` gets Gaussian noise from torch's global
+    generator in training and in prediction (as the diffusion noise of PPM
+    and CPT), so the parameters depend on every draw."""
 
     def __init__(self,
                  init_w: float = 0.0,

@@ -55,6 +55,11 @@ def non_negative_number(value) -> bool:
     return is_finite_number(value) and value >= 0
 
 
+def unit_interval(value) -> bool:
+    """A finite number in [0, 1]."""
+    return is_finite_number(value) and 0 <= value <= 1
+
+
 def thresholds(value) -> bool:
     """A non-empty list or tuple of finite numbers in (0, 1]."""
     return isinstance(value, (list, tuple)) and len(value) > 0 and all(

@@ -569,8 +569,8 @@ def test_resume_continues_the_uninterrupted_run(tmp_path, damaged, save_best):
     if damaged:
         path = work_dir / damaged
         path.write_bytes(path.read_bytes()[:200])
-        chosen, warnings = find_resume_checkpoint(str(work_dir))
-        assert chosen == str(work_dir / 'iter_2.pth')
+        chosen, warnings, weights_only = find_resume_checkpoint(str(work_dir))
+        assert chosen == str(work_dir / 'iter_2.pth') and weights_only == 1
         assert any(
             w.startswith(f'checkpoint {work_dir / "best_mse_iter_4.pth"} '
                          'holds no optimizer state') for w in warnings)

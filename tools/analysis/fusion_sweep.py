@@ -97,19 +97,14 @@ def decode_fused(model, prompt_maps, similarity, queries, weights,
                  temperatures) -> Dict[Tuple[float, float], np.ndarray]:
     """Every (weight, temperature) pair's keypoints ``[Q, K, 2]`` in
     original image pixels, by the head's decoder."""
-    from mmppm.models.utils import crop_to_image
+    from mmppm.models.pose_estimators.episodes import to_image_pixels
     from mmppm.models.utils.map_fusion import fuse_maps
     out = {}
     for w in weights:
         for t in temperatures:
             crop_xy, _ = model.head.decode(
                 fuse_maps(prompt_maps, similarity, w, t))
-            out[(w, t)] = np.stack([
-                crop_to_image(crop_xy[q], s.metainfo['input_center'],
-                              s.metainfo['input_scale'],
-                              s.metainfo['input_size'])
-                for q, s in enumerate(queries)
-            ])
+            out[(w, t)] = to_image_pixels(crop_xy, queries)
     return out
 
 

@@ -157,7 +157,8 @@ def _iteration(path: str) -> int:
     return int(match.group(1)) if match else -1
 
 
-def find_resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
+def find_resume_checkpoint(
+        work_dir: str) -> Tuple[Optional[str], List[str], int]:
     """The checkpoint ``--resume`` (auto) should use, and warnings.
 
     The one ``last_checkpoint`` names if it loads; otherwise the newest
@@ -167,8 +168,9 @@ def find_resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
     resumed from it would not continue the interrupted one.
 
     Returns:
-        tuple: The path (None if the work dir has no checkpoint) and the
-        warnings to show.
+        tuple: The path (None if the work dir has no checkpoint), the
+        warnings to show (one per checkpoint passed over), and how many of
+        those were passed over for holding weights only.
     """
     last_file = osp.join(work_dir, 'last_checkpoint')
     last = None
@@ -183,7 +185,7 @@ def find_resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
         candidates = [last] + [
             c for c in candidates if osp.abspath(c) != osp.abspath(last)
         ]
-    warnings = []
+    warnings, weights_only = [], 0
     for path in candidates:
         checkpoint, problem = read_checkpoint(path) if osp.isfile(path) else (
             None, 'missing')
@@ -193,9 +195,10 @@ def find_resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
             continue
         missing = missing_training_state(checkpoint)
         if not missing:
-            return path, warnings
+            return path, warnings, weights_only
+        weights_only += 1
         warnings.append(
             f'checkpoint {path} holds no {" / ".join(missing)} state (weights '
             'saved for testing, e.g. a best checkpoint): resuming from it '
             'would not continue the run; trying the previous one')
-    return None, warnings
+    return None, warnings, weights_only

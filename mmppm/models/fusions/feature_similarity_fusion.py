@@ -6,16 +6,11 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
-from mmppm.utils.numerics import is_finite_number
-from mmppm.utils.value_checks import positive_int, positive_number, require
+from mmppm.utils.value_checks import (positive_int, positive_number, require,
+                                      unit_interval)
 from ..utils.feature_similarity import (check_feature_layers, similarity_maps,
                                         support_references, unet_features)
 from ..utils.map_fusion import fuse_maps
-
-
-def unit_interval(value) -> bool:
-    """A number in [0, 1]."""
-    return is_finite_number(value) and 0 <= value <= 1
 
 
 @MODELS.register_module()
