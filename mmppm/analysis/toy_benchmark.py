@@ -47,17 +47,25 @@ CPT_ROWS: Dict[str, Row] = {
         'data/toy_sd/cpt_toy_episodic.pth'),
 }
 #: Beyond the paper (docs/cpt.md, "PPM+CPT against feature matching"): the
-#: recommended configs, the shipped CPT's query maps fused with feature
-#: similarity (``model.fusion``); its checkpoint is ``--cpt-checkpoint``,
-#: as the ``cpt`` row's.
+#: shipped CPT's query maps fused with feature similarity (``model.fusion``),
+#: then with the support's layout (the recommended configs); their
+#: checkpoint is ``--cpt-checkpoint``, as the ``cpt`` row's. ``fm_layout``:
+#: feature matching with the same layout prior.
 FUSION_ROWS: Dict[str, Row] = {
     'cpt_fm':
     Row('PPM+CPT x feature similarity (beyond the paper; cached maps)',
+        'configs/cpt/ppm_cpt_toy-sd_feature-fusion_1shot.py',
+        'data/toy_sd/cpt_toy.pth'),
+    'cpt_fm_layout':
+    Row('PPM+CPT x feature similarity x support layout (recommended)',
         'configs/cpt/ppm_cpt_toy-sd_recommended_1shot.py',
         'data/toy_sd/cpt_toy.pth'),
+    'fm_layout':
+    Row('feature matching x support layout (beyond DIFT)',
+        'configs/baselines/feature-matching_toy-sd_1shot_toy_layout-prior.py'),
 }
 #: Rows tested with ``--cpt-checkpoint`` (the world's CPT).
-CPT_CHECKPOINT_ROWS = ('cpt', 'cpt_fm')
+CPT_CHECKPOINT_ROWS = ('cpt', 'cpt_fm', 'cpt_fm_layout')
 WARM = 'configs/ppm/ppm_toy-sd_1shot_toy_warm-shared.py'
 #: The speed variants (docs/benchmark.md), each run like the exact-maps row
 #: (on ``--exact-seeds`` x ``--exact-shots`` with ``--exact-episodes``) so
@@ -109,6 +117,13 @@ CLAIMS = (
     ('PPM+CPT - feature matching', ('cpt', None), ('fm', None)),
     ('PPM+CPT x features - feature matching', ('cpt_fm', None), ('fm', None)),
     ('PPM+CPT x features - PPM+CPT', ('cpt_fm', None), ('cpt', None)),
+    ('recommended - feature matching', ('cpt_fm_layout', None), ('fm', None)),
+    ('recommended - feature matching x layout', ('cpt_fm_layout', None),
+     ('fm_layout', None)),
+    ('recommended - PPM+CPT x features', ('cpt_fm_layout', None), ('cpt_fm',
+                                                                   None)),
+    ('feature matching x layout - feature matching', ('fm_layout', None),
+     ('fm', None)),
     ('feature matching - support copy', ('fm', None), ('copy', None)),
     ('exact - cached maps', ('ppm_exact', None), ('ppm', None)),
     ('shared-context - exact maps', ('ppm_shared', None), ('ppm_exact', None)),

@@ -50,9 +50,14 @@ UNET_CALLS: Dict[str, UNetCalls] = dict(
 
 #: Query-map fusion class name -> its UNet passes per episode, ``calls(
 #: fusion, num_images)``: ``FeatureSimilarityFusion`` runs every image of
-#: the episode in one neutral-context pass per noise draw.
+#: the episode in one neutral-context pass per noise draw;
+#: ``SupportLayoutPrior`` runs none (least squares on the keypoints); a
+#: ``FusionSequence`` (a list config) sums its fusions'.
 FUSION_UNET_CALLS: Dict[str, Callable[..., int]] = dict(
-    FeatureSimilarityFusion=lambda f, images: f.ensemble)
+    FeatureSimilarityFusion=lambda f, images: f.ensemble,
+    SupportLayoutPrior=lambda f, images: 0,
+    FusionSequence=lambda f, images: sum(
+        fusion_unet_calls(item, images) for item in f.fusions))
 
 
 def fusion_unet_calls(fusion, num_images: int) -> int:

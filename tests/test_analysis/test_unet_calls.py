@@ -91,20 +91,24 @@ def test_a_mode_of_your_own(monkeypatch):
         UNET_CALLS.pop('MyMaps')
 
 
-@pytest.mark.parametrize('ensemble', [1, 2])
+@pytest.mark.parametrize('ensemble,with_prior', [(1, False), (2, False),
+                                                 (2, True)])
 def test_fusion_unet_calls_count_the_passes_made(random_sd_dir, monkeypatch,
-                                                 ensemble):
+                                                 ensemble, with_prior):
     """FeatureSimilarityFusion: one pass of all the episode's images per
-    noise draw, whatever the number of images and keypoints."""
+    noise draw, whatever the number of images and keypoints; a
+    SupportLayoutPrior after it (a list config) adds none."""
     from mmengine.registry import DefaultScope
-    from mmpose.registry import MODELS
 
     from mmppm.analysis.unet_calls import fusion_unet_calls
     from mmppm.testing.synthetic_episodes import make_episode
     model = build_model(random_sd_dir, steps=0, map_mode='CachedMaps')
+    from mmppm.models.fusions import build_fusion
+    cfg = dict(type='FeatureSimilarityFusion', ensemble=ensemble)
+    if with_prior:
+        cfg = [cfg, dict(type='SupportLayoutPrior')]
     with DefaultScope.overwrite_default_scope('mmpose'):
-        model.fusion = MODELS.build(
-            dict(type='FeatureSimilarityFusion', ensemble=ensemble))
+        model.fusion = build_fusion(cfg)
     images, samples = make_episode(shots=1, queries=3, k=3)
     latents = model.backbone.encode(images)
     calls = []

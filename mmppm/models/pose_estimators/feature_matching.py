@@ -8,6 +8,7 @@ from torch import Tensor
 
 from mmppm.utils.errors import UserError
 from ..builder import build_component
+from ..fusions import build_fusion
 from ..utils import argmax_2d
 from ..utils.feature_similarity import (check_feature_layers, similarity_maps,
                                         support_references, unet_features)
@@ -38,6 +39,10 @@ class FeatureMatchingBaseline(BaseEpisodicEstimator):
         seed (int): Episode e uses seed + e. Defaults to 0.
         output_heatmaps (bool): Keep the similarity maps in
             ``pred_fields.heatmaps``. Defaults to False.
+        fusion (dict | list[dict], optional): Beyond DIFT: a
+            :mod:`~mmppm.models.fusions` module applied to the similarity
+            maps before the argmax, e.g. ``SupportLayoutPrior`` (the same
+            prior on both sides of a comparison). Defaults to None.
         data_preprocessor (dict, optional): Defaults to
             ``EpisodeDataPreprocessor``.
         init_cfg (dict, optional): Unused.
@@ -49,6 +54,7 @@ class FeatureMatchingBaseline(BaseEpisodicEstimator):
                  ensemble: int = 1,
                  seed: int = 0,
                  output_heatmaps: bool = False,
+                 fusion=None,
                  data_preprocessor=None,
                  init_cfg=None) -> None:
         super().__init__(data_preprocessor, init_cfg)
@@ -63,6 +69,9 @@ class FeatureMatchingBaseline(BaseEpisodicEstimator):
         self.ensemble = int(ensemble)
         self.seed = int(seed)
         self.output_heatmaps = bool(output_heatmaps)
+        self.fusion = None if fusion is None else build_fusion(fusion)
+        if self.fusion is not None:
+            self.fusion.check_backbone(self.backbone)
 
     @torch.no_grad()
     def predict_episode(self,
@@ -78,12 +87,16 @@ class FeatureMatchingBaseline(BaseEpisodicEstimator):
         num_shots = len(supports)
         generator = torch.Generator().manual_seed(
             self.seed + int(samples[0].metainfo.get('episode_id', 0)))
-        feats = unet_features(self.backbone, self.backbone.encode(images),
-                              self.feature_layers, self.ensemble, generator)
+        latents = self.backbone.encode(images)
+        feats = unet_features(self.backbone, latents, self.feature_layers,
+                              self.ensemble, generator)
         w, h = (int(v) for v in supports[0].metainfo['input_size'])
         maps = similarity_maps(feats[num_shots:],
                                support_references(feats, supports),
                                (h, w))  # [Q, K, H, W]
+        if self.fusion is not None:
+            maps = self.fusion(self.backbone, latents, supports, maps,
+                               generator)
         xy, scores = argmax_2d(maps)
         return pack_query_predictions(queries,
                                       xy.cpu().numpy(),

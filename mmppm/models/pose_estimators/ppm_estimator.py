@@ -12,6 +12,7 @@ from torch import Tensor
 from mmppm.utils.errors import UserError
 from ..builder import build_component
 from ..fitters import FitResult, PromptFitter
+from ..fusions import build_fusion
 from ..map_modes import MapMode
 from .base import BaseEpisodicEstimator
 from .cpt import check_cpt_state_dict, check_prompt_encoder_ready
@@ -50,9 +51,10 @@ class PPMEstimator(BaseEpisodicEstimator):
             ``dict(type='PromptFitter')`` (its defaults).
         prompt_encoder (dict, optional): e.g. :class:`SharedPromptMLP`
             (CPT). None: plain PPM, the context is the prompt itself.
-        fusion (dict, optional): Beyond the paper: a
+        fusion (dict | list[dict], optional): Beyond the paper: a
             :mod:`~mmppm.models.fusions` module that combines the query maps
-            with another cue before decoding (``FeatureSimilarityFusion``).
+            with another cue before decoding (``FeatureSimilarityFusion``,
+            ``SupportLayoutPrior``), or a list of them applied in order.
             None (default): the paper's maps.
         data_preprocessor (dict, optional): Defaults to
             ``EpisodeDataPreprocessor``.
@@ -88,8 +90,7 @@ class PPMEstimator(BaseEpisodicEstimator):
         # the parts that load nothing first: their argument errors come
         # before the SD weights load
         self.head = build_component(head, nn.Module, 'model.head')
-        self.fusion = None if fusion is None else build_component(
-            fusion, nn.Module, 'model.fusion')
+        self.fusion = None if fusion is None else build_fusion(fusion)
         self.backbone = build_component(backbone, nn.Module, 'model.backbone')
         if self.fusion is not None:
             self.fusion.check_backbone(self.backbone)
