@@ -85,7 +85,7 @@ class SupportLayoutPrior(nn.Module):
         fusions' common arguments, are not read)."""
         support_xy, support_visible = support_crop_keypoints(supports)
         side = float(max(maps.shape[-2:]))
-        log_maps = log_distribution(maps).double()
+        log_maps = log_distribution(maps)  # float32
         guesses = argmax_2d(maps)[0].double().cpu()  # [Q, K, 2]
         fused = log_maps
         for _ in range(self.rounds):

@@ -109,7 +109,9 @@ def layout_means(support_xy: Tensor,
 def gaussian_log_prior(places: Tensor, has_place: Tensor, sigma: float,
                        map_size: Tuple[int, int]) -> Tensor:
     """``-|x - place|^2 / (2 sigma^2)`` over the map's pixels, ``[Q, K, H,
-    W]``; zero (no preference) for keypoints without a place.
+    W]`` (float32); zero (no preference) for keypoints without a place.
+    Separable: the sum of an x term ``[Q, K, 1, W]`` and a y term ``[Q, K,
+    H, 1]``, broadcast once.
 
     Args:
         places (Tensor): ``[Q, K, 2]`` (x, y) map pixels.
@@ -118,9 +120,10 @@ def gaussian_log_prior(places: Tensor, has_place: Tensor, sigma: float,
         map_size (tuple[int, int]): ``(H, W)``.
     """
     h, w = map_size
-    ys = torch.arange(h, dtype=torch.float64)[:, None]
-    xs = torch.arange(w, dtype=torch.float64)[None, :]
-    dx = xs[None, None] - places[..., 0, None, None]
-    dy = ys[None, None] - places[..., 1, None, None]
-    log_prior = -(dx**2 + dy**2) / (2 * sigma**2)
-    return log_prior * has_place[None, :, None, None]
+    places = places.float()
+    keep = has_place.float()[None, :, None]  # [1, K, 1]
+    xs = torch.arange(w, dtype=torch.float32)
+    ys = torch.arange(h, dtype=torch.float32)
+    log_x = -(xs - places[..., 0, None])**2 / (2 * sigma**2) * keep
+    log_y = -(ys - places[..., 1, None])**2 / (2 * sigma**2) * keep
+    return log_y[..., :, None] + log_x[..., None, :]
