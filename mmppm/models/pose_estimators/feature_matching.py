@@ -6,7 +6,7 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from mmppm.utils.errors import UserError
+from mmppm.utils.value_checks import positive_int, require
 from ..builder import build_component
 from ..fusions import build_fusion
 from ..utils import argmax_2d
@@ -58,18 +58,19 @@ class FeatureMatchingBaseline(BaseEpisodicEstimator):
                  data_preprocessor=None,
                  init_cfg=None) -> None:
         super().__init__(data_preprocessor, init_cfg)
-        self.backbone = build_component(backbone, torch.nn.Module,
-                                        'model.backbone')
-        check_feature_layers(self.backbone.unet, feature_layers,
-                             'FeatureMatchingBaseline')
-        if int(ensemble) < 1:
-            raise UserError(f'FeatureMatchingBaseline: ensemble must be >= '
-                            f'1, got {ensemble!r}')
-        self.feature_layers = list(feature_layers)
+        # what loads nothing first: argument errors come before the SD
+        # weights load
+        require(ensemble, positive_int, 'model.ensemble', 'an integer >= 1',
+                '1')
         self.ensemble = int(ensemble)
         self.seed = int(seed)
         self.output_heatmaps = bool(output_heatmaps)
         self.fusion = None if fusion is None else build_fusion(fusion)
+        self.backbone = build_component(backbone, torch.nn.Module,
+                                        'model.backbone')
+        check_feature_layers(self.backbone.unet, feature_layers,
+                             'FeatureMatchingBaseline')
+        self.feature_layers = list(feature_layers)
         if self.fusion is not None:
             self.fusion.check_backbone(self.backbone)
 

@@ -89,3 +89,17 @@ def test_real_features_run_and_unknown_layers_are_named(random_sd_dir):
                     pretrained=random_sd_dir,
                     input_size=(64, 64)),
                 feature_layers=['up_blocks.9']))
+
+
+@pytest.mark.parametrize('ensemble', [0, 1.5, 'two'])
+def test_ensemble_named_in_one_line_before_the_weights_load(
+        tmp_path, ensemble):
+    """No SD folder at all: the ensemble's error comes first."""
+    with pytest.raises(ValueError, match=r'model.ensemble=.* is not allowed'):
+        MODELS.build(
+            dict(
+                type='FeatureMatchingBaseline',
+                backbone=dict(
+                    type='SDCrossAttnBackbone',
+                    pretrained=str(tmp_path / 'missing')),
+                ensemble=ensemble))
