@@ -6,8 +6,10 @@
 # MP-100: the weight, temperature and prior are the toy's choice (the
 # prior's sigma and scale are fractions of the map side, so they carry no
 # SD unit), the feature layer DIFT's for SD (up_blocks.1) at PPM's
-# timestep. Choose them on a val split (tools/analysis/fusion_sweep.py)
-# before reporting a number. Used as `model = dict(fusion=_base_.fusion)`.
+# timestep. The layout prior never mirrors: a query facing the other way
+# from its support is pulled to the wrong places (the toy worlds never
+# mirror; MP-100 does). Choose them on a val split
+# (tools/analysis/fusion_sweep.py --layout-sigmas) before reporting a number. Used as `model = dict(fusion=_base_.fusion)`.
 fusion = [
     dict(
         type='FeatureSimilarityFusion',
