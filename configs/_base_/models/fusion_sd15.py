@@ -9,7 +9,8 @@
 # timestep. The layout prior never mirrors: a query facing the other way
 # from its support is pulled to the wrong places (the toy worlds never
 # mirror; MP-100 does). Choose them on a val split
-# (tools/analysis/fusion_sweep.py --layout-sigmas) before reporting a number. Used as `model = dict(fusion=_base_.fusion)`.
+# (tools/analysis/fusion_sweep.py --layout-sigmas) before reporting a
+# number. Used as `model = dict(fusion=_base_.fusion)`.
 fusion = [
     dict(
         type='FeatureSimilarityFusion',
