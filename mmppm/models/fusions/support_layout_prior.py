@@ -1,31 +1,13 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The support's layout as a prior on the query maps (beyond the paper)."""
-from typing import Sequence
-
-import numpy as np
 import torch
 from mmpose.registry import MODELS
 from torch import Tensor, nn
 
 from mmppm.utils.value_checks import positive_int, positive_number, require
-from ..utils import argmax_2d, image_to_crop
+from ..utils import argmax_2d, support_crop_keypoints
 from ..utils.layout_prior import gaussian_log_prior, layout_means
 from ..utils.map_fusion import log_distribution
-
-
-def support_crop_keypoints(supports: Sequence) -> tuple:
-    """The supports' keypoints in their crop pixels ``[S, K, 2]`` and their
-    visibility ``[S, K]`` (bool)."""
-    xy, visible = [], []
-    for sample in supports:
-        m = sample.metainfo
-        xy.append(
-            image_to_crop(
-                np.asarray(sample.gt_instances.keypoints, np.float32)[0],
-                m['input_center'], m['input_scale'], m['input_size']))
-        visible.append(
-            np.asarray(sample.gt_instances.keypoints_visible)[0] > 0)
-    return torch.as_tensor(np.stack(xy)), torch.as_tensor(np.stack(visible))
 
 
 @MODELS.register_module()
@@ -83,7 +65,8 @@ class SupportLayoutPrior(nn.Module):
         """Maps ``[Q, K, H, W]`` times the layout prior, as distributions
         over the pixels (``backbone``, ``latents`` and ``generator``, the
         fusions' common arguments, are not read)."""
-        support_xy, support_visible = support_crop_keypoints(supports)
+        support_xy, support_visible = (
+            torch.as_tensor(a) for a in support_crop_keypoints(supports))
         side = float(max(maps.shape[-2:]))
         log_maps = log_distribution(maps)  # float32
         guesses = argmax_2d(maps)[0].double().cpu()  # [Q, K, 2]

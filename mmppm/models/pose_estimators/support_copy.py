@@ -6,7 +6,7 @@ import numpy as np
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from ..utils import image_to_crop
+from ..utils import support_crop_keypoints
 from .base import BaseEpisodicEstimator
 from .episodes import pack_query_predictions, split_episode
 
@@ -28,16 +28,8 @@ class SupportCopyBaseline(BaseEpisodicEstimator):
         """Predict the queries of one episode (it has no maps:
         ``output_heatmaps`` is ignored)."""
         supports, queries = split_episode(samples)
-        crop_kpts, weights = [], []
-        for s in supports:
-            m = s.metainfo
-            crop_kpts.append(
-                image_to_crop(
-                    np.asarray(s.gt_instances.keypoints)[0], m['input_center'],
-                    m['input_scale'], m['input_size']))
-            weights.append(np.asarray(s.gt_instances.keypoints_visible)[0] > 0)
-        crop_kpts = np.stack(crop_kpts)
-        weights = np.stack(weights).astype(np.float32)[..., None]
+        crop_kpts, visible = support_crop_keypoints(supports)
+        weights = visible.astype(np.float32)[..., None]
         mean = (crop_kpts * weights).sum(0) / np.maximum(weights.sum(0),
                                                          1)  # [K, 2]
         scores = weights.max(0)[:, 0]  # [K]: seen in any support

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
-from .keypoint_ops import image_to_crop
+from .keypoint_ops import support_crop_keypoints
 
 
 def sample_features(features: Tensor, xy: np.ndarray,
@@ -104,20 +104,15 @@ def support_references(features: Tensor, supports: Sequence) -> Tensor:
     """Each keypoint's reference vector ``[K, C]``: the mean over the
     supports where it is visible of the features ``[S, C, h, w]`` sampled at
     the support keypoints (their crop pixels)."""
-    vectors, visible = [], []
-    for s, sample in enumerate(supports):
-        m = sample.metainfo
-        w, h = (int(v) for v in m['input_size'])
-        xy = image_to_crop(
-            np.asarray(sample.gt_instances.keypoints, np.float32)[0],
-            m['input_center'], m['input_scale'], m['input_size'])
-        vectors.append(sample_features(features[s], xy, (w, h)))
-        visible.append(
-            torch.as_tensor(
-                np.asarray(sample.gt_instances.keypoints_visible)[0] > 0))
+    xy, visible = support_crop_keypoints(supports)
+    w, h = (int(v) for v in supports[0].metainfo['input_size'])
+    vectors = [
+        sample_features(features[s], xy[s], (w, h))
+        for s in range(len(supports))
+    ]
     return mean_reference(
         torch.stack(vectors),
-        torch.stack(visible).to(features.device))
+        torch.as_tensor(visible).to(features.device))
 
 
 def similarity_maps(query_features: Tensor, references: Tensor,

@@ -1,6 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """Pure functions for prompt losses and keypoint decoding."""
-from typing import Tuple
+from typing import Sequence, Tuple
 
 import numpy as np
 import torch
@@ -96,3 +96,19 @@ def image_to_crop(keypoints: np.ndarray, center: np.ndarray, scale: np.ndarray,
     center = np.asarray(center, dtype=np.float32).reshape(-1)[:2]
     scale = np.asarray(scale, dtype=np.float32).reshape(-1)[:2]
     return (keypoints - center + 0.5 * scale) / scale * input_size
+
+
+def support_crop_keypoints(
+        supports: Sequence) -> Tuple[np.ndarray, np.ndarray]:
+    """The supports' ground-truth keypoints in their crop pixels ``[S, K,
+    2]`` (float32) and their visibility ``[S, K]`` (bool)."""
+    xy, visible = [], []
+    for sample in supports:
+        m = sample.metainfo
+        xy.append(
+            image_to_crop(
+                np.asarray(sample.gt_instances.keypoints, np.float32)[0],
+                m['input_center'], m['input_scale'], m['input_size']))
+        visible.append(
+            np.asarray(sample.gt_instances.keypoints_visible)[0] > 0)
+    return np.stack(xy).astype(np.float32), np.stack(visible)
