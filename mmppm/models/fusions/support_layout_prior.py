@@ -68,16 +68,16 @@ class SupportLayoutPrior(nn.Module):
         support_xy, support_visible = (
             torch.as_tensor(a) for a in support_crop_keypoints(supports))
         side = float(max(maps.shape[-2:]))
-        log_maps = log_distribution(maps)  # float32
-        guesses = argmax_2d(maps)[0].double().cpu()  # [Q, K, 2]
-        fused = log_maps
-        for _ in range(self.rounds):
+        log_maps = fused = log_distribution(maps)  # float32
+        for round_ in range(self.rounds):
+            # the maps' own argmax first (a cosine map may be all < 0,
+            # which log_distribution flattens), then the last round's
+            guesses = argmax_2d(fused if round_ else maps)[0].double().cpu()
             places, has_place = layout_means(support_xy, support_visible,
                                              guesses, self.scale * side)
             log_prior = gaussian_log_prior(places, has_place,
                                            self.sigma * side,
                                            tuple(maps.shape[-2:]))
             fused = log_maps + log_prior.to(log_maps.device)
-            guesses = argmax_2d(fused)[0].double().cpu()
         out = torch.softmax(fused.flatten(-2), dim=-1).view(maps.shape)
         return out.to(maps.dtype)
