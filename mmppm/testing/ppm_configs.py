@@ -58,6 +58,13 @@ def estimator_cfg(sd_dir: str, **parts) -> dict:
         **parts)
 
 
+def feature_matching_cfg(sd_dir: str, **args) -> dict:
+    """A ``FeatureMatchingBaseline`` config on the SD in ``sd_dir`` at 64 x
+    64 pixels; ``args`` (``feature_layers``, ``ensemble``, ``seed``,
+    ``fusion``) as given, the baseline's defaults otherwise."""
+    return dict(estimator_cfg(sd_dir, **args), type='FeatureMatchingBaseline')
+
+
 #: ``PromptFitter`` arguments among :func:`build_ppm_estimator`'s keywords.
 FIT_KEYS = ('steps', 'lr', 'prompt_init_std', 'prompt_scale', 'early_stop',
             'shots_per_step')

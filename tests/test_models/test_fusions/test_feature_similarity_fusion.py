@@ -6,7 +6,7 @@ from mmengine.registry import DefaultScope
 from mmpose.registry import MODELS
 
 from mmppm.models.utils.map_fusion import fuse_maps, log_distribution
-from mmppm.testing.ppm_configs import estimator_cfg
+from mmppm.testing.ppm_configs import estimator_cfg, feature_matching_cfg
 from mmppm.testing.synthetic_episodes import make_episode
 
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -98,14 +98,7 @@ def test_estimator_fusion_at_the_ends_equals_ppm_and_feature_matching(
         _keypoints(ppm.predict_episode(images, samples)),
         _keypoints(ppm_alone.predict_episode(images, samples)))
     with DefaultScope.overwrite_default_scope('mmpose'):
-        fm = MODELS.build(
-            dict(
-                type='FeatureMatchingBaseline',
-                backbone=dict(
-                    type='SDCrossAttnBackbone',
-                    pretrained=random_sd_dir,
-                    input_size=(64, 64)),
-                seed=0))
+        fm = MODELS.build(feature_matching_cfg(random_sd_dir, seed=0))
     np.testing.assert_allclose(
         _keypoints(_build(random_sd_dir, 1.).predict_episode(images, samples)),
         _keypoints(fm.predict_episode(images, samples)))

@@ -12,6 +12,7 @@ from mmppm.models.utils import argmax_2d, image_to_crop, support_crop_keypoints
 from mmppm.models.utils.layout_prior import (fit_similarity,
                                              gaussian_log_prior, layout_means,
                                              robust_similarity)
+from mmppm.testing.ppm_configs import feature_matching_cfg
 from mmppm.testing.synthetic_episodes import CROP, make_episode, make_sample
 
 #: A mirror-symmetric layout (crop pixels): three axis points, then the
@@ -149,15 +150,7 @@ def test_bad_arguments_named_in_one_line(cfg, message):
 
 def _fm(sd_dir, **kwargs):
     with DefaultScope.overwrite_default_scope('mmpose'):
-        return MODELS.build(
-            dict(
-                type='FeatureMatchingBaseline',
-                backbone=dict(
-                    type='SDCrossAttnBackbone',
-                    pretrained=sd_dir,
-                    input_size=(64, 64)),
-                seed=0,
-                **kwargs))
+        return MODELS.build(feature_matching_cfg(sd_dir, seed=0, **kwargs))
 
 
 def test_feature_matching_with_the_prior_decodes_the_prior_maps(random_sd_dir):

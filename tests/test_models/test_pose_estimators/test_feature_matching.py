@@ -8,6 +8,7 @@ from mmppm.models.pose_estimators import feature_matching
 from mmppm.models.utils import crop_to_image
 from mmppm.models.utils.feature_similarity import (cosine_maps, mean_reference,
                                                    sample_features)
+from mmppm.testing.ppm_configs import feature_matching_cfg
 from mmppm.testing.synthetic_episodes import CROP, make_sample
 
 
@@ -35,13 +36,7 @@ def test_known_answer_with_unique_features(random_sd_dir, monkeypatch):
     """Every location has its own code (identical in support and query):
     each query keypoint lands where the support's is, in crop terms."""
     model = MODELS.build(
-        dict(
-            type='FeatureMatchingBaseline',
-            backbone=dict(
-                type='SDCrossAttnBackbone',
-                pretrained=random_sd_dir,
-                input_size=(64, 64)),
-            feature_layers=['up_blocks.0']))
+        feature_matching_cfg(random_sd_dir, feature_layers=['up_blocks.0']))
     codes = torch.eye(64).reshape(64, 8, 8)  # [C, h, w]
 
     def unique_features(backbone, latents, layers, ensemble, generator):
@@ -64,13 +59,10 @@ def test_known_answer_with_unique_features(random_sd_dir, monkeypatch):
 
 def test_real_features_run_and_unknown_layers_are_named(random_sd_dir):
     from mmppm.testing.synthetic_episodes import make_episode
+
     model = MODELS.build(
-        dict(
-            type='FeatureMatchingBaseline',
-            backbone=dict(
-                type='SDCrossAttnBackbone',
-                pretrained=random_sd_dir,
-                input_size=(64, 64)),
+        feature_matching_cfg(
+            random_sd_dir,
             feature_layers=['up_blocks.0', 'up_blocks.1'],
             ensemble=2))
     images, samples = make_episode(shots=2, queries=2, k=3)
@@ -82,13 +74,8 @@ def test_real_features_run_and_unknown_layers_are_named(random_sd_dir):
                                   again[1].pred_instances.keypoints)
     with pytest.raises(ValueError, match="'up_blocks.9'.*choose e.g."):
         MODELS.build(
-            dict(
-                type='FeatureMatchingBaseline',
-                backbone=dict(
-                    type='SDCrossAttnBackbone',
-                    pretrained=random_sd_dir,
-                    input_size=(64, 64)),
-                feature_layers=['up_blocks.9']))
+            feature_matching_cfg(
+                random_sd_dir, feature_layers=['up_blocks.9']))
 
 
 @pytest.mark.parametrize('ensemble', [0, 1.5, 'two'])
@@ -97,9 +84,4 @@ def test_ensemble_named_in_one_line_before_the_weights_load(
     """No SD folder at all: the ensemble's error comes first."""
     with pytest.raises(ValueError, match=r'model.ensemble=.* is not allowed'):
         MODELS.build(
-            dict(
-                type='FeatureMatchingBaseline',
-                backbone=dict(
-                    type='SDCrossAttnBackbone',
-                    pretrained=str(tmp_path / 'missing')),
-                ensemble=ensemble))
+            feature_matching_cfg(str(tmp_path / 'missing'), ensemble=ensemble))
