@@ -171,6 +171,9 @@ def run_fit_diagnostics(cfg: Config,
                             f'{sorted(ORACLES)}')
         cfg.model.backbone.type = 'OracleSDBackbone'
         cfg.model.backbone.oracle = dict(ORACLES[oracle])
+        preprocessor = dict(cfg.model.get('data_preprocessor') or {})
+        preprocessor['type'] = 'OracleDataPreprocessor'  # images' keypoints
+        cfg.model.data_preprocessor = preprocessor
     cfg.model.setdefault('test_cfg', {})['fit_diagnostics'] = True
     dataset_cfg = cfg.test_dataloader.dataset
     if episodes is not None:
@@ -286,7 +289,7 @@ def fit_landscape(cfg: Config,
         images, samples = batch['inputs'][0], batch['data_samples'][0]
         supports, _ = split_episode(samples)
         shots = len(supports)
-        latents = model.backbone.encode(images[:shots], supports)
+        latents = model.backbone.encode(images[:shots])
         targets, visible = support_targets(supports)
         seed = model.test_cfg['seed'] + int(samples[0].metainfo['episode_id'])
         with torch.enable_grad():

@@ -95,7 +95,6 @@ class CrossAttnMapProcessor:
         store = self.store
         if store is not None:
             h, w = infer_map_hw(num_pixels, store.latent_hw)
-            query = self.recorded_query(attn, query, (h, w))
             if store.keep_queries:
                 store.queries[self.name] = query
             maps = cross_attn_map(query, key[:, store.token_slice], attn.heads,
@@ -112,13 +111,6 @@ class CrossAttnMapProcessor:
         if attn.residual_connection:
             out = out + residual
         return out / attn.rescale_output_factor
-
-    def recorded_query(self, attn, query: Tensor, hw: Tuple[int,
-                                                            int]) -> Tensor:
-        """The query of a recorded layer, ``[B, h*w, inner]``: ``to_q`` of
-        the features here; a subclass may add known codes to it (the
-        diagnostic models of docs/method.md, "Fit diagnostics")."""
-        return query
 
     def attend(self, attn, query: Tensor, key: Tensor, value: Tensor,
                attention_mask: Optional[Tensor]) -> Tensor:

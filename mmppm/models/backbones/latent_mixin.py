@@ -52,15 +52,12 @@ class LatentMixin:
         return int(self.unet.config.in_channels)
 
     @torch.no_grad()
-    def encode(self, images: Tensor, data_samples=None) -> Tensor:
+    def encode(self, images: Tensor) -> Tensor:
         """VAE latents of images, scaled by the VAE scaling factor.
 
         Args:
             images (Tensor): RGB images in [-1, 1], ``[B, 3, H, W]``; resized
                 to ``input_size`` if needed.
-            data_samples (list, optional): One sample per image; not read
-                here (a subclass planting known codes reads their keypoints,
-                docs/method.md, "Fit diagnostics").
 
         Returns:
             Tensor: ``[B, 4, h, w]`` latents (the distribution's mean).

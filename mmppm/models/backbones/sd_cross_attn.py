@@ -160,15 +160,10 @@ class SDCrossAttnBackbone(LatentMixin, QueryCacheMixin, BaseModule):
         processors = dict(self._original_processors)
         for name in all_attn2:
             capture = capture_all_layers or name in self.layer_names
-            processors[name] = self._map_processor(
+            processors[name] = CrossAttnMapProcessor(
                 name, self.store if capture else None, one_token_shortcut)
         self.unet.set_attn_processor(processors)
         self._compiled_forward = compile_unet(self.unet, compile_cfg)
-
-    def _map_processor(self, name: str, store: Optional[AttentionStore],
-                       one_token_shortcut: bool) -> CrossAttnMapProcessor:
-        """The processor installed on an ``attn2`` layer."""
-        return CrossAttnMapProcessor(name, store, one_token_shortcut)
 
     @contextmanager
     def eager_unet(self):
@@ -239,7 +234,7 @@ class SDCrossAttnBackbone(LatentMixin, QueryCacheMixin, BaseModule):
                        tokens: slice,
                        keep_queries: bool = False) -> Tensor:
         """Reset the map store for a UNet forward; returns the UNet's
-        input (a subclass planting known codes strips them here)."""
+        input."""
         self.store.reset(
             noisy_latents.shape[-2:], tokens, keep_queries=keep_queries)
         return noisy_latents

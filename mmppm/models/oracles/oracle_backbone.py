@@ -4,12 +4,26 @@ answer is known (docs/oracles.md)."""
 from typing import Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmpose.registry import MODELS
 from torch import Tensor
 
 from ..backbones import SDCrossAttnBackbone
-from ..backbones.attn_processors import AttentionStore, CrossAttnMapProcessor
-from .oracle_map_processor import OracleMapProcessor, OracleScene
+from ..backbones.attn_processors import CrossAttnMapProcessor
+from ..utils import infer_map_hw
+from ..utils.oracle_codes import code_queries
+
+RGB = 3
+
+
+def scene_queries(attn, scene: Tensor, hw: Tuple[int, int],
+                  gain: float) -> Tensor:
+    """Oracle queries ``[B, h*w, inner]`` of one layer from the scene codes
+    ``[B, c, h0, w0]`` (area-averaged to the layer's ``(h, w)``)."""
+    if tuple(scene.shape[-2:]) != tuple(hw):
+        scene = F.adaptive_avg_pool2d(scene, hw)
+    codes = scene.flatten(2).transpose(1, 2)  # [B, h*w, c]
+    return code_queries(codes, attn.to_k.weight, attn.heads, gain)
 
 
 @MODELS.register_module()
@@ -17,13 +31,19 @@ class OracleSDBackbone(SDCrossAttnBackbone):
     """:class:`SDCrossAttnBackbone` with an oracle's codes in its maps.
 
     The oracle (``PositionalOracle`` or ``PartOracle``) gives each image a
-    code field ``z(x)`` in prompt space; :class:`OracleMapProcessor` adds
-    ``gain * W_q z(x)`` (the query a prompt ``P`` answers with ``z(x) . P``)
-    to the recorded layers' queries, so that a prompt reaching any pixel
-    (positional) or keypoint n on every image (part) is known to exist. The
-    codes travel as extra channels of :meth:`encode`'s latents, so they
-    follow every indexing of an episode's latents; only the first 4
-    channels are noised and fed to the UNet.
+    code field ``z(x)`` in prompt space; the recorded layers' queries gain
+    ``gain * W_q z(x)`` (the query a prompt ``P`` answers with ``z(x) . P``),
+    so that a prompt reaching any pixel (positional) or keypoint n on every
+    image (part) is known to exist.
+
+    Nothing here is a hook of the production backbone: the codes travel as
+    extra channels of :meth:`encode`'s latents (so they follow every
+    indexing of an episode's latents; :meth:`add_noise` leaves them
+    unnoised), and two kinds of torch module hooks do the rest -- a forward
+    pre-hook on ``unet.conv_in`` takes the codes off the UNet's input, and a
+    forward hook on each recorded layer's ``to_q`` adds their queries. A
+    part oracle reads each image's keypoints from the extra input channels
+    :class:`OracleDataPreprocessor` appends.
 
     Args:
         oracle (dict): ``PositionalOracle`` or ``PartOracle`` config.
@@ -31,13 +51,15 @@ class OracleSDBackbone(SDCrossAttnBackbone):
     """
 
     def __init__(self, oracle: dict, **kwargs) -> None:
-        self.oracle = MODELS.build(oracle)
-        self._scene = OracleScene(gain=float(self.oracle.gain))
         super().__init__(**kwargs)
-
-    def _map_processor(self, name: str, store: Optional[AttentionStore],
-                       one_token_shortcut: bool) -> CrossAttnMapProcessor:
-        return OracleMapProcessor(name, store, one_token_shortcut, self._scene)
+        self.oracle = MODELS.build(oracle)
+        self._codes: Optional[Tensor] = None
+        self.unet.conv_in.register_forward_pre_hook(self._take_codes)
+        for name, proc in self.unet.attn_processors.items():
+            if (isinstance(proc, CrossAttnMapProcessor)
+                    and proc.store is not None):
+                attn = self.unet.get_submodule(name[:-len('.processor')])
+                attn.to_q.register_forward_hook(self._query_hook(attn))
 
     def split_scene(self, latents: Tensor) -> Tuple[Tensor, Tensor]:
         """The UNet latent ``[B, 4, h, w]`` and the codes ``[B, c, h, w]``
@@ -46,12 +68,14 @@ class OracleSDBackbone(SDCrossAttnBackbone):
         return latents[:, :n], latents[:, n:]
 
     @torch.no_grad()
-    def encode(self, images: Tensor, data_samples=None) -> Tensor:
+    def encode(self, images: Tensor) -> Tensor:
         """SD latents with the oracle's codes as extra channels,
-        ``[B, 4 + c, h, w]`` (a part oracle needs ``data_samples``: the
-        images' keypoints)."""
-        latents = super().encode(images)
-        scene = self.oracle.scene(data_samples, latents.shape[0],
+        ``[B, 4 + c, h, w]``; channels of ``images`` past RGB are the
+        keypoints :class:`OracleDataPreprocessor` appends (a part oracle
+        needs them)."""
+        latents = super().encode(images[:, :RGB])
+        answers = images[:, RGB:, 0, 0] if images.shape[1] > RGB else None
+        scene = self.oracle.scene(answers, latents.shape[0],
                                   tuple(latents.shape[-2:]),
                                   self.cross_attention_dim)
         return torch.cat([latents, scene.to(latents)], dim=1)
@@ -65,9 +89,23 @@ class OracleSDBackbone(SDCrossAttnBackbone):
         noisy, target = super().add_noise(latents, generator)
         return torch.cat([noisy, scene], dim=1), target
 
-    def _begin_forward(self,
-                       noisy_latents: Tensor,
-                       tokens: slice,
-                       keep_queries: bool = False) -> Tensor:
-        latents, self._scene.codes = self.split_scene(noisy_latents)
-        return super()._begin_forward(latents, tokens, keep_queries)
+    def _take_codes(self, module, args):
+        """``unet.conv_in`` pre-hook: keep the codes of this UNet call and
+        feed the UNet its own channels."""
+        sample = args[0]
+        latents, codes = self.split_scene(sample)
+        self._codes = codes if codes.shape[1] else None
+        return (latents, ) + tuple(args[1:])
+
+    def _query_hook(self, attn):
+        """``to_q`` forward hook of one recorded layer: its output plus the
+        codes' queries."""
+
+        def hook(module, args, query: Tensor) -> Tensor:
+            if self._codes is None:
+                return query
+            hw = infer_map_hw(query.shape[1], tuple(self._codes.shape[-2:]))
+            return query + scene_queries(attn, self._codes, hw,
+                                         self.oracle.gain).to(query)
+
+        return hook

@@ -1,6 +1,6 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The part oracle: keypoint n carries the same code in every image."""
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -8,20 +8,8 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmppm.utils.errors import UserError
-from ..utils import image_to_crop
 from ..utils.oracle_codes import orthonormal_basis, part_codes
-
-
-def _crop_keypoints(sample) -> Tuple[np.ndarray, np.ndarray]:
-    """Keypoints ``[K, 2]`` in crop pixels and visibility ``[K]``."""
-    gt = sample.gt_instances
-    vis = np.asarray(gt.keypoints_visible).reshape(-1)
-    if 'transformed_keypoints' in gt:
-        return np.asarray(gt.transformed_keypoints).reshape(-1, 2), vis
-    meta = sample.metainfo
-    kpts = np.asarray(gt.keypoints, np.float32).reshape(-1, 2)
-    return image_to_crop(kpts, meta['input_center'], meta['input_scale'],
-                         meta['input_size']), vis
+from .oracle_data_preprocessor import read_answers
 
 
 @MODELS.register_module()
@@ -40,8 +28,6 @@ class PartOracle:
         gain (float): Logit per unit of ``z . P``. Defaults to 4.0.
         seed (int): Seed of the code vectors. Defaults to 0.
     """
-
-    needs_keypoints = True
 
     def __init__(self,
                  sigma: float = 1.0,
@@ -64,20 +50,20 @@ class PartOracle:
         vecs = torch.randn(num_kpts + 1, code_dim, generator=g)
         return vecs / vecs.norm(dim=1, keepdim=True)
 
-    def scene(self, data_samples: Optional[Sequence], num_images: int,
+    def scene(self, answers: Optional[Tensor], num_images: int,
               latent_hw: Tuple[int, int], code_dim: int) -> Tensor:
-        """Codes ``[B, c, h, w]`` from each sample's keypoints."""
-        if data_samples is None or len(data_samples) != num_images:
+        """Codes ``[B, c, h, w]`` from each image's keypoints (``answers``:
+        the rows of :func:`~.oracle_data_preprocessor.keypoint_answers`)."""
+        if answers is None or len(answers) != num_images:
             raise UserError(
-                'PartOracle needs the data sample (ground-truth keypoints) '
-                'of every encoded image: it is a test instrument for '
-                'episodes with annotated queries, not a predictor.')
+                'PartOracle needs the ground-truth keypoints of every '
+                "encoded image: build the model with data_preprocessor=dict("
+                "type='OracleDataPreprocessor') -- it is a test instrument "
+                'for episodes with annotated queries, not a predictor.')
+        h, w = latent_hw
         scenes = []
-        for sample in data_samples:
-            kpts, vis = _crop_keypoints(sample)
-            crop_w, crop_h = sample.metainfo['input_size']
-            h, w = latent_hw
-            kpts = kpts * np.array([w / crop_w, h / crop_h], np.float32)
+        for frac, vis in read_answers(answers):
+            kpts = frac * np.array([w, h], np.float32)
             blobs = part_codes(kpts, vis, latent_hw, self.sigma)  # [K, h, w]
             vecs = self.vectors(len(kpts), code_dim)  # [K + 1, c]
             codes = vecs[0, :, None, None] + torch.einsum(

@@ -34,8 +34,6 @@ class PositionalOracle:
             Defaults to 0.
     """
 
-    needs_keypoints = False
-
     def __init__(self,
                  num_freqs: int = 8,
                  max_freq: float = 2.0,
@@ -59,9 +57,10 @@ class PositionalOracle:
         c]`` (orthonormal rows)."""
         return orthonormal_basis(code_dim, 2 * self.num_freqs + 1, self.seed)
 
-    def scene(self, data_samples: Optional[Sequence], num_images: int,
+    def scene(self, answers: Optional[Tensor], num_images: int,
               latent_hw: Tuple[int, int], code_dim: int) -> Tensor:
-        """Codes ``[B, c, h, w]`` (the same for every image)."""
+        """Codes ``[B, c, h, w]`` (the same for every image; ``answers``,
+        the images' keypoints, are not needed)."""
         feats = fourier_position_codes(*latent_hw, self.freqs)  # [D, h, w]
         codes = torch.einsum('dc,dhw->chw', self.basis(code_dim), feats)
         return codes[None].expand(num_images, -1, -1, -1).contiguous()

@@ -248,7 +248,7 @@ class PPMEstimator(BaseEpisodicEstimator):
             images, queries = supports_as_queries(images, supports)
         seed = self.test_cfg['seed'] + episode_id
         generator = torch.Generator().manual_seed(seed)
-        latents = self.backbone.encode(images, supports + queries)  # once
+        latents = self.backbone.encode(images)  # once
         targets, visible = support_targets(supports)
         init = None
         if self.test_cfg['prompt_init'] == 'names':

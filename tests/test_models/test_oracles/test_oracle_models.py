@@ -37,6 +37,14 @@ def sample(kpts, vis):
     return s
 
 
+def with_keypoints(images, samples):
+    """Images as OracleDataPreprocessor hands them to the model."""
+    pre = MODELS.build(dict(type='OracleDataPreprocessor'))
+    raw = ((images + 1) * 127.5).flip(1)  # back to BGR in [0, 255]
+    out = pre(dict(inputs=raw, data_samples=samples))
+    return out['inputs']
+
+
 def decode(b, latents, prompts):
     noisy, _ = b.add_noise(latents, torch.Generator().manual_seed(0))
     with torch.no_grad():
@@ -52,7 +60,10 @@ def test_part_oracle_ideal_prompt_finds_keypoint_n_on_every_image(
             [[44., 20.], [16., 52.], [36., 8.]]]
     images = torch.rand(
         2, 3, CROP, CROP, generator=torch.Generator().manual_seed(1)) * 2 - 1
-    latents = b.encode(images, [sample(k, [1, 1, 1]) for k in kpts])
+    inputs = with_keypoints(images, [sample(k, [1, 1, 1]) for k in kpts])
+    assert inputs.shape[1] == 3 + 1 + 3 * 3  # K, then (x, y, v) per keypoint
+    torch.testing.assert_close(inputs[:, :3], images)
+    latents = b.encode(inputs)
     assert latents.shape[1] == 4 + b.cross_attention_dim  # codes travel
     c = b.cross_attention_dim
     for n in range(3):
@@ -85,10 +96,40 @@ def test_noise_only_on_the_unet_latent(random_sd_dir):
 
 def test_part_oracle_needs_the_samples(random_sd_dir):
     b = backbone(random_sd_dir, dict(type='PartOracle'))
-    with pytest.raises(ValueError, match='ground-truth keypoints'):
+    with pytest.raises(ValueError, match='OracleDataPreprocessor'):
         b.encode(torch.zeros(1, 3, CROP, CROP))
 
 
 def test_no_oracle_no_extra_channels(random_sd_dir):
     b = backbone(random_sd_dir, None)
     assert b.encode(torch.zeros(1, 3, CROP, CROP)).shape[1] == 4
+
+
+def test_keypoint_answers_round_trip():
+    from mmppm.models.oracles.oracle_data_preprocessor import (
+        keypoint_answers, read_answers)
+    samples = [
+        sample([[16., 32.], [48., 8.]], [1, 0]),
+        sample([[8., 8.], [32., 32.], [56., 60.]], [1, 1, 1])
+    ]
+    answers = keypoint_answers(samples)
+    assert answers.shape == (2, 1 + 3 * 3)  # padded to the larger K
+    (f0, v0), (f1, v1) = read_answers(answers)
+    np.testing.assert_allclose(f0, [[0.25, 0.5], [0.75, 0.125]])
+    np.testing.assert_array_equal(v0, [1, 0])
+    np.testing.assert_allclose(f1[2], [56 / 64, 60 / 64])
+    assert len(v1) == 3
+
+
+def test_production_backbone_has_no_oracle_hooks(random_sd_dir):
+    """The oracle's codes reach the queries through torch module hooks
+    on its own UNet; the production backbone installs none."""
+    plain = backbone(random_sd_dir, None)
+    assert not plain.unet.conv_in._forward_pre_hooks
+    oracle = backbone(random_sd_dir, dict(type='PositionalOracle'))
+    assert len(oracle.unet.conv_in._forward_pre_hooks) == 1
+    hooked = [
+        n for n, m in oracle.unet.named_modules()
+        if n.endswith('attn2.to_q') and m._forward_hooks
+    ]
+    assert len(hooked) == len(oracle.layer_names)

@@ -75,7 +75,7 @@ class EpisodicCPTRecipe(CPTRecipe):
                     '(num_queries >= 1 in the train dataset)')
             num_shots = len(supports)
             generator = episode_generator(model, index)
-            latents = backbone.encode(images, samples)
+            latents = backbone.encode(images)
             targets, visible = support_targets(supports)
             category = samples[0].metainfo.get('category_name', '?')
             with torch.enable_grad():

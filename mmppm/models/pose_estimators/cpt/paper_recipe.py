@@ -32,7 +32,7 @@ class PaperCPTRecipe(CPTRecipe):
                 'training categories); plain PPM has nothing to train.')
         device = inputs.device
         num_base = model.base_prompts.shape[0]
-        latents = model.backbone.encode(inputs, data_samples)  # [B, 4, h, w]
+        latents = model.backbone.encode(inputs)  # [B, 4, h, w]
         img_ids, prompt_ids, pair_targets = base_keypoint_pairs(
             data_samples, num_base, device)
         # one context per pair: pair i is prompt i of base_prompts[prompt_ids]
