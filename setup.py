@@ -41,17 +41,38 @@ def add_mim_extension():
             ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
 
 
+#: The analysis library beside the tools that use it (docs/code_map.md,
+#: "Where things live"); an editable install maps ``mmppm_analysis`` to it.
+ANALYSIS = 'tools/analysis/mmppm_analysis'
+
+
+def editable() -> bool:
+    return any(cmd in sys.argv for cmd in ('editable_wheel', 'develop'))
+
+
 def packages():
-    """mmppm; in an editable install of a clone (tools/install.sh) also the
-    side projects of projects/, which their configs import as
-    ``projects.<name>`` (as mmpose's projects/): the editable finder maps
-    that name to the clone's folder, so their tools run from any folder. A
+    """mmppm; in an editable install of a clone (tools/install.sh) also
+    the side projects of projects/, which their configs import as
+    ``projects.<name>`` (as mmpose's projects/), and the tools' analysis
+    library :data:`ANALYSIS` as ``mmppm_analysis``: the editable finder maps
+    each name to the clone's folder, so their tools run from any folder. A
     wheel or sdist installs no top-level name but mmppm (``projects`` is a
-    name any other project may own)."""
-    editable = any(cmd in sys.argv for cmd in ('editable_wheel', 'develop'))
-    include = ('mmppm', 'mmppm.*') + (
-        ('projects', 'projects.*') if editable else ())
-    return find_packages(include=include)
+    name any other project may own); it carries tools/ (the analysis
+    library included) under ``mmppm/.mim``, where a tool imports the
+    library from its own folder."""
+    found = find_packages(include=('mmppm', 'mmppm.*'))
+    if editable():
+        found += find_packages(include=('projects', 'projects.*'))
+        found += ['mmppm_analysis']
+    return found
+
+
+def package_dir():
+    """Where :func:`packages` live (only the analysis library is not at
+    its name's path)."""
+    if not editable():
+        return {}
+    return {'mmppm_analysis': ANALYSIS}
 
 
 def parse_requirements(fname):
@@ -70,6 +91,7 @@ setup(
     long_description=readme(),
     long_description_content_type='text/markdown',
     packages=packages(),
+    package_dir=package_dir(),
     include_package_data=True,
     python_requires='>=3.9',
     license='Apache License 2.0',

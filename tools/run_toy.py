@@ -32,7 +32,7 @@ def toy_rows(full: bool = False, random_sd: bool = False):
     """The main table's rows (``MAIN_ROWS``), 1-shot configs (5-shot:
     +FIVE_SHOT); ``full`` adds exact maps, ``random_sd`` the tiny random
     SD."""
-    from mmppm.analysis.toy_runs import MAIN_ROWS, Row
+    from mmppm_analysis.toy_runs import MAIN_ROWS, Row
     keys = ['words', 'ppm'
             ] + (['ppm_exact'] if full else []) + ['cpt', 'fm', 'copy']
     rows = [MAIN_ROWS[k] for k in keys]
@@ -76,7 +76,7 @@ def main(argv=None):
         '--shots', type=int, nargs='+', default=[1, 5], choices=[1, 5])
     args = parser.parse_args(argv)
     os.chdir(REPO)  # configs use paths relative to the repository root
-    from mmppm.analysis.toy_runs import FIVE_SHOT, format_table, run_rows
+    from mmppm_analysis.toy_runs import FIVE_SHOT, format_table, run_rows
     ensure_inputs('data/toy_mp100',
                   'data/random_sd' if args.random_sd else None)
     rows = [

@@ -89,7 +89,7 @@ def save_grid(images: torch.Tensor, recons: torch.Tensor, path: str) -> None:
 
 def last_losses(work_dir: str) -> dict:
     """The last logged training losses of a stage (``scalars.json``)."""
-    from mmppm.analysis.training_curve import find_scalars, load_scalars
+    from mmppm_analysis.training_curve import find_scalars, load_scalars
     try:
         train, _ = load_scalars(find_scalars(work_dir))
     except FileNotFoundError:  # fewer iterations than the log interval

@@ -2,8 +2,7 @@
 """Known answers for the toy benchmark's error bars."""
 import numpy as np
 import pytest
-
-from mmppm.analysis import benchmark_stats as bs
+from mmppm_analysis import benchmark_stats as bs
 
 
 def _seed(values_per_cat):

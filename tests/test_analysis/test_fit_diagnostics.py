@@ -5,8 +5,7 @@ import os.path as osp
 
 import pytest
 from mmengine.config import Config
-
-from mmppm.analysis.fit_diagnostics import run_fit_diagnostics
+from mmppm_analysis.fit_diagnostics import run_fit_diagnostics
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_CONFIG = osp.join(REPO, 'configs/ppm/ppm_random-sd_1shot_toy.py')

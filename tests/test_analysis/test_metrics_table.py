@@ -1,5 +1,5 @@
 # Copyright (c) mmppm contributors. All rights reserved.
-"""The per-category PCK tables (mmppm.analysis.metrics_table) and their
+"""The per-category PCK tables (mmppm_analysis.metrics_table) and their
 tool, tools/analysis/metrics_table.py, on fake metrics files."""
 import csv
 import json
@@ -8,8 +8,7 @@ import os.path as osp
 
 import cv2
 import pytest
-
-from mmppm.analysis.metrics_table import (find_metrics, per_category_pck,
+from mmppm_analysis.metrics_table import (find_metrics, per_category_pck,
                                           table_rows)
 
 METRICS = {

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
+from mmppm_analysis.morph_split import same_morph_flags, split_pck
 
-from mmppm.analysis.morph_split import same_morph_flags, split_pck
 from mmppm.datasets import MP100Dataset, generate_toy_mp100
 from mmppm.utils.errors import UserError
 

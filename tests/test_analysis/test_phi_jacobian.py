@@ -6,9 +6,9 @@ import math
 import pytest
 import torch
 import torch.nn as nn
-
-from mmppm.analysis.phi_jacobian import (effective_rank, phi_jacobian,
+from mmppm_analysis.phi_jacobian import (effective_rank, phi_jacobian,
                                          phi_report)
+
 from mmppm.models.prompt_encoders.shared_prompt_mlp import SharedPromptMLP
 
 C = 4

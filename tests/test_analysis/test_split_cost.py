@@ -1,8 +1,7 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The split-cost projection's arithmetic, with known answers."""
 import pytest
-
-from mmppm.analysis.split_cost import (PIECES, episode_flops, fit_memory,
+from mmppm_analysis.split_cost import (PIECES, episode_flops, fit_memory,
                                        largest_batch_within, seconds_at)
 
 FLOPS = dict(

@@ -5,8 +5,8 @@ import os
 import os.path as osp
 
 import pytest
+from mmppm_analysis import toy_benchmark as tb
 
-from mmppm.analysis import toy_benchmark as tb
 from mmppm.datasets import generate_toy_mp100
 from mmppm.utils.atomic_io import atomic_write_json
 from mmppm.utils.errors import UserError

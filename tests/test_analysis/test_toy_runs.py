@@ -2,8 +2,7 @@
 import json
 
 import pytest
-
-from mmppm.analysis.toy_runs import Row, format_table, pick, row_tag, run_rows
+from mmppm_analysis.toy_runs import Row, format_table, pick, row_tag, run_rows
 
 
 def test_pick_reads_a_metric_by_its_last_name():

@@ -5,8 +5,7 @@ import json
 import os.path as osp
 
 import pytest
-
-from mmppm.analysis.training_curve import (find_scalars, load_run,
+from mmppm_analysis.training_curve import (find_scalars, load_run,
                                            load_scalars, plot_curves,
                                            plot_study, series)
 

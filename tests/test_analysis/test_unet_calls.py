@@ -3,10 +3,10 @@
 maps make, for every shipped map mode."""
 import pytest
 import torch
-
-from mmppm.analysis.unet_calls import (UNET_CALLS, UNetCalls,
+from mmppm_analysis.unet_calls import (UNET_CALLS, UNetCalls,
                                        episode_unet_calls, fit_unet_calls,
                                        register_unet_calls)
+
 from mmppm.models.map_modes import (CachedMaps, ExactMaps, MapMode,
                                     SharedContextMaps)
 from mmppm.testing.ppm_configs import build_ppm_estimator as build_model
@@ -99,8 +99,8 @@ def test_fusion_unet_calls_count_the_passes_made(random_sd_dir, monkeypatch,
     noise draw, whatever the number of images and keypoints; a
     SupportLayoutPrior after it (a list config) adds none."""
     from mmengine.registry import DefaultScope
+    from mmppm_analysis.unet_calls import fusion_unet_calls
 
-    from mmppm.analysis.unet_calls import fusion_unet_calls
     from mmppm.testing.synthetic_episodes import make_episode
     model = build_model(random_sd_dir, steps=0, map_mode='CachedMaps')
     from mmppm.models.fusions import build_fusion

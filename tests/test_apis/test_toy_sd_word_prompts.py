@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-
-from mmppm.analysis.fit_diagnostics import fit_landscape, run_fit_diagnostics
+from mmppm_analysis.fit_diagnostics import fit_landscape, run_fit_diagnostics
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_SD = osp.join(REPO, 'data', 'toy_sd')

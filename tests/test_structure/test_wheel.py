@@ -46,6 +46,9 @@ def test_the_wheel_installs_mmppm_only(wheel_names):
     top = {name.split('/')[0] for name in wheel_names}
     assert top == {'mmppm', next(t for t in top if t.endswith('.dist-info'))}
     assert not any(name.startswith('projects/') for name in wheel_names)
+    # the tools' analysis library travels with the tools, not as a package
+    assert 'mmppm/.mim/tools/analysis/mmppm_analysis/toy_runs.py' in \
+        wheel_names
 
 
 def test_the_wheel_carries_the_configs_under_mim(wheel_names):

@@ -4,8 +4,8 @@ run (the arithmetic: tests/test_analysis/test_split_cost.py)."""
 import json
 
 import pytest
+from mmppm_analysis.split_cost import PIECES, episode_flops
 
-from mmppm.analysis.split_cost import PIECES, episode_flops
 from mmppm.utils.errors import ToolError
 
 

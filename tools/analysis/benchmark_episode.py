@@ -26,7 +26,7 @@ must agree; the tool checks that and reports the speed-up.
   mode classes, built here with the benchmark's steps, ``max_batch`` and
   map mode (the model's ``test_cfg`` is not changed). The UNet call count
   is the cost model's count for the map mode
-  (:mod:`mmppm.analysis.unet_calls`).
+  (:mod:`mmppm_analysis.unet_calls`).
 
 The support targets are the episode pipeline's: the ``MSRAHeatmap`` codec of
 ``configs/_base_/datasets/mp100_episodes.py`` (its sigma) at ``--crop-size``.
@@ -56,12 +56,12 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-
-from mmppm.analysis import add_sd_args  # noqa: E402
-from mmppm.analysis import (AMP_DTYPES, PhaseTimer, build_model, peak_memory,
+from mmppm_analysis import add_sd_args  # noqa: E402
+from mmppm_analysis import (AMP_DTYPES, PhaseTimer, build_model, peak_memory,
                             resolve_pretrained, write_json)
-from mmppm.analysis.profiling import sync as _sync  # noqa: E402
-from mmppm.analysis.unet_calls import episode_unet_calls, fit_unet_calls
+from mmppm_analysis.profiling import sync as _sync  # noqa: E402
+from mmppm_analysis.unet_calls import episode_unet_calls, fit_unet_calls
+
 from mmppm.engine.cli import run_tool  # noqa: E402
 from mmppm.engine.cli.arg_types import non_negative_int  # noqa: E402
 from mmppm.engine.cli.arg_types import positive_float, positive_int

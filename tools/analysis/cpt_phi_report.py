@@ -11,13 +11,13 @@ Builds the model of a PPM+CPT config, loads each checkpoint (the word
 after seeding with the config's ``randomness.seed``, as the Runner does),
 and at ``--num-prompts`` prompts drawn from N(0, prompt_std^2) (fixed
 ``--seed``: the same prompts for every checkpoint) reports the Jacobian d
-context / d P of the prompt encoder (:mod:`mmppm.analysis.phi_jacobian`):
+context / d P of the prompt encoder (:mod:`mmppm_analysis.phi_jacobian`):
 its effective rank (out of c; 1 = every prompt direction collapsed onto
 one), largest singular value and smallest / largest ratio, and the norms of
 the prompts and of their contexts. Where the SD folder has a text encoder,
 the norm of the tokens of ``--words`` is shown too: the scale of the
 contexts the UNet was trained on. One line per checkpoint; ``--out`` writes
-everything as JSON. A thin CLI over :mod:`mmppm.analysis.phi_jacobian`.
+everything as JSON. A thin CLI over :mod:`mmppm_analysis.phi_jacobian`.
 """
 import argparse
 import copy
@@ -118,10 +118,10 @@ def main(argv=None):
     args = parse_args(argv)
     check_checkpoints(args.checkpoints)
     import torch
-
-    from mmppm.analysis import write_json
-    from mmppm.analysis.phi_jacobian import (phi_report, phi_report_line,
+    from mmppm_analysis import write_json
+    from mmppm_analysis.phi_jacobian import (phi_report, phi_report_line,
                                              text_token_norms)
+
     from mmppm.apis.inference import _load_checkpoint
     model = build_cpt_model(args.config)
     fresh = copy.deepcopy(model.prompt_encoder)

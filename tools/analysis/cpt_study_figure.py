@@ -11,12 +11,13 @@ Example:
         --run "P^k at lr 0.1=work_dirs/cpt_study/paper_lr" \
         --reference "PPM=75.7" --out docs/figures/cpt_toy_study.png
 
-A thin CLI over :mod:`mmppm.analysis.training_curve`.
+A thin CLI over :mod:`mmppm_analysis.training_curve`.
 """
 import argparse
 import os.path as osp
 
-from mmppm.analysis.training_curve import load_run, plot_study
+from mmppm_analysis.training_curve import load_run, plot_study
+
 from mmppm.engine.cli import run_tool, writable_dir
 from mmppm.utils.errors import UserError
 

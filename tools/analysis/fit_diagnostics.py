@@ -17,7 +17,7 @@ keypoint-name prompts (a known-good prompt where the names are words the
 model knows, as on the toy SD): the fit objective along the line between
 them, their norms and fit PCK (projects/toy_sd/README.md).
 
-A thin CLI over :mod:`mmppm.analysis.fit_diagnostics` (the tool's
+A thin CLI over :mod:`mmppm_analysis.fit_diagnostics` (the tool's
 library). The fit PCK every test run reports is the fit diagnostics
 (``test_cfg.fit_diagnostics``); ``test_cfg.predict_supports`` is another
 thing: a model flag that predicts the supports instead of the queries.
@@ -27,9 +27,10 @@ import json
 import os
 import os.path as osp
 
-from mmppm.analysis.fit_diagnostics import (ORACLES, check_ppm_config,
+from mmppm_analysis.fit_diagnostics import (ORACLES, check_ppm_config,
                                             fit_landscape, landscape_lines,
                                             run_fit_diagnostics, summary_lines)
+
 from mmppm.engine.cli import load_tool_config, run_tool
 from mmppm.engine.cli.arg_types import positive_int
 from mmppm.engine.cli.args import CfgOptionsAction

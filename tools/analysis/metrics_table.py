@@ -8,14 +8,15 @@ WORK_DIR_OR_JSON: the ``--work-dir`` of ``tools/test.py`` (its newest
 ``{timestamp}/{timestamp}.json`` is read) or a metrics file (``--out`` of
 ``tools/test.py``). Writes ``pck_per_category.md``, ``pck_per_category.csv``
 and ``pck_per_category.png`` to ``--out-dir`` (default: beside the metrics
-file). A thin CLI over :mod:`mmppm.analysis.metrics_table`.
+file). A thin CLI over :mod:`mmppm_analysis.metrics_table`.
 """
 import argparse
 import os.path as osp
 
-from mmppm.analysis.metrics_table import (find_metrics, per_category_pck,
+from mmppm_analysis.metrics_table import (find_metrics, per_category_pck,
                                           table_rows, to_markdown,
                                           write_tables)
+
 from mmppm.engine.cli import run_tool, writable_dir
 
 

@@ -2,7 +2,7 @@
 """Plot training losses and validation PCK from an mmengine work dir.
 
 Reads ``vis_data/scalars.json`` (written by ``LocalVisBackend``); the
-arithmetic is in :mod:`mmppm.analysis.training_curve`.
+arithmetic is in :mod:`mmppm_analysis.training_curve`.
 
 Example:
     python tools/analysis/plot_training_curve.py work_dirs/ppm_cpt_split1 \
@@ -11,8 +11,9 @@ Example:
 import argparse
 import os.path as osp
 
-from mmppm.analysis.training_curve import (find_scalars, load_scalars,
+from mmppm_analysis.training_curve import (find_scalars, load_scalars,
                                            plot_curves, series)
+
 from mmppm.engine.cli import run_tool, writable_dir
 
 __all__ = ['find_scalars', 'load_scalars', 'plot_curves', 'series']

@@ -30,7 +30,7 @@ Example::
         --memory-json work_dirs/bench/sd15_mem.json \\
         --out work_dirs/bench/sd15_projection.json
 
-A thin CLI over :mod:`mmppm.analysis.split_cost` (the arithmetic and the
+A thin CLI over :mod:`mmppm_analysis.split_cost` (the arithmetic and the
 FLOP count); this file reads the benchmark reports and prints.
 """
 import argparse
@@ -40,13 +40,13 @@ from typing import List, Optional, Sequence, Tuple
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 
+import mmppm_analysis as bench  # noqa: E402  (shared tool helpers)
 import torch  # noqa: E402
-
-from mmppm import analysis as bench  # noqa: E402  (shared tool helpers)
-from mmppm.analysis.split_cost import count_pieces  # noqa: E402
-from mmppm.analysis.split_cost import (MODES, PIECES, episode_flops,
+from mmppm_analysis.split_cost import count_pieces  # noqa: E402
+from mmppm_analysis.split_cost import (MODES, PIECES, episode_flops,
                                        fit_memory, largest_batch_within,
                                        seconds_at)
+
 from mmppm.engine.cli import require_file, run_tool  # noqa: E402
 from mmppm.engine.cli.arg_types import non_negative_int  # noqa: E402
 from mmppm.engine.cli.arg_types import positive_float, positive_int

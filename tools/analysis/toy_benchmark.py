@@ -48,7 +48,8 @@ def resolve_paths(args) -> None:
 
 
 def parse_args(argv=None):
-    from mmppm.analysis.toy_benchmark import ROWS
+    from mmppm_analysis.toy_benchmark import ROWS
+
     from mmppm.datasets.toy_world.toy_mp100 import PRESETS
     from mmppm.engine.cli.arg_types import non_negative_int, positive_int
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -137,7 +138,8 @@ def main(argv=None):
         writable_dir(args.work_dir, '--work-dir')
         writable_dir(args.data_dir, '--data-dir')
     os.chdir(REPO)  # configs use paths relative to the repository root
-    from mmppm.analysis import toy_benchmark as tb
+    from mmppm_analysis import toy_benchmark as tb
+
     from mmppm.datasets import generate_toy_mp100
     from mmppm.datasets.toy_world.toy_mp100 import PRESETS
     runs = tb.plan_runs(args.seeds, args.shots, args.rows, {

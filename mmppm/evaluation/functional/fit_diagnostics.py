@@ -6,9 +6,10 @@ images they were fitted on, and on their maps there: the **fit
 diagnostics**, the fit PCK that every test run reports beside the query
 PCK (``test_cfg.fit_diagnostics``, :class:`~mmppm.evaluation.EpisodicPCK`).
 The **fit-diagnostics tool** (``tools/analysis/fit_diagnostics.py``, its
-library :mod:`mmppm.analysis.fit_diagnostics`) runs them outside the Runner,
-on oracle models too; the ``test_cfg.predict_supports`` flag is neither (it
-makes the model predict the supports instead of the queries).
+library ``tools/analysis/mmppm_analysis/fit_diagnostics.py``) runs them
+outside the Runner, on oracle models too; the
+``test_cfg.predict_supports`` flag is neither (it makes the model predict
+the supports instead of the queries).
 """
 from typing import Mapping, Sequence
 

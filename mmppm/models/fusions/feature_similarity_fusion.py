@@ -27,7 +27,7 @@ class FeatureSimilarityFusion(nn.Module):
     say *which* part; the features say *where that part looks like the
     support's*. Cost: one neutral-context UNet pass per episode image and
     noise draw (``ensemble``), on top of the fit
-    (:mod:`mmppm.analysis.unet_calls`).
+    (``tools/analysis/mmppm_analysis/unet_calls.py``).
 
     Args:
         feature_layers (Sequence[str]): UNet submodules whose outputs are

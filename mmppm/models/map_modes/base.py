@@ -85,7 +85,7 @@ class MapMode:
       image.
 
     What those cost in UNet passes is counted by the cost model,
-    :mod:`mmppm.analysis.unet_calls`, keyed by the mode's class.
+    ``tools/analysis/mmppm_analysis/unet_calls.py``, keyed by the mode's class.
 
     Args:
         max_batch (int): Max (prompt, image) pairs per UNet call (gradient

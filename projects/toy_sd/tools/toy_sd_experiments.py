@@ -55,7 +55,7 @@ def attn2_groups(pretrained: str) -> dict:
 
 
 def experiment_rows(group: str, sd: str, checkpoint: str):
-    from mmppm.analysis.toy_runs import FIVE_SHOT, Row
+    from mmppm_analysis.toy_runs import FIVE_SHOT, Row
     if group == 'main':
         one = [
             Row('word prompts (no fit)', NAMES),
@@ -142,7 +142,7 @@ def main(argv=None):
     parser.add_argument('--out', help='write the results as JSON here')
     args = parser.parse_args(argv)
     os.chdir(REPO)
-    from mmppm.analysis.toy_runs import format_table, run_rows
+    from mmppm_analysis.toy_runs import format_table, run_rows
     common = []
     if args.split == 'val':
         common += [

@@ -100,7 +100,7 @@ def is_shipped(out: str) -> bool:
 
 def plot_stage(work_dir: str, out: str, keys, title: str) -> None:
     """The loss-curve PNG of one stage (none before the first log line)."""
-    from mmppm.analysis.training_curve import (find_scalars, load_scalars,
+    from mmppm_analysis.training_curve import (find_scalars, load_scalars,
                                                plot_curves)
     try:
         train, _ = load_scalars(find_scalars(work_dir))

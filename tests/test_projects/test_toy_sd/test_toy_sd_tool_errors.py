@@ -59,7 +59,7 @@ def test_figures_out_dir_is_a_file(figures, random_sd_dir, tmp_path, capsys,
 def test_experiments_zero_episodes_starts_nothing(load_tool, capsys,
                                                   monkeypatch):
     """Was: ``--episodes 0`` ran the full-size experiments."""
-    from mmppm.analysis import toy_runs
+    from mmppm_analysis import toy_runs
 
     def started(*args, **kwargs):
         raise AssertionError('runs started')

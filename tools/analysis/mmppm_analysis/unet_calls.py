@@ -65,7 +65,7 @@ def fusion_unet_calls(fusion, num_images: int) -> int:
     if fusion is None:
         return 0
     calls = _by_class(FUSION_UNET_CALLS, fusion, 'fusion',
-                      'to mmppm.analysis.unet_calls.FUSION_UNET_CALLS')
+                      'to mmppm_analysis.unet_calls.FUSION_UNET_CALLS')
     return int(calls(fusion, num_images))
 
 
@@ -86,7 +86,7 @@ def _by_class(table: dict, obj, kind: str, fix: str):
 
 def _calls(mode: MapMode) -> UNetCalls:
     return _by_class(UNET_CALLS, mode, 'map mode',
-                     'with mmppm.analysis.unet_calls.register_unet_calls')
+                     'with mmppm_analysis.unet_calls.register_unet_calls')
 
 
 def fit_unet_calls(mode: MapMode, steps: int, num_pairs: int,
