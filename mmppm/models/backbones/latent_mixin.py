@@ -62,6 +62,11 @@ class LatentMixin:
         Returns:
             Tensor: ``[B, 4, h, w]`` latents (the distribution's mean).
         """
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise UserError(
+                f'{type(self).__name__}.encode takes RGB images [B, 3, H, W], '
+                f'got {tuple(images.shape)} (OracleDataPreprocessor, which '
+                'appends keypoint channels, goes with OracleSDBackbone only)')
         w, h = self.input_size
         if tuple(images.shape[-2:]) != (h, w):
             images = F.interpolate(

@@ -133,3 +133,12 @@ def test_production_backbone_has_no_oracle_hooks(random_sd_dir):
         if n.endswith('attn2.to_q') and m._forward_hooks
     ]
     assert len(hooked) == len(oracle.layer_names)
+
+
+def test_production_backbone_refuses_the_oracle_inputs(random_sd_dir):
+    """OracleDataPreprocessor's images reach a production backbone: one
+    line naming the pairing, not a convolution's shape error."""
+    inputs = with_keypoints(
+        torch.zeros(1, 3, CROP, CROP), [sample([[8., 8.]], [1])])
+    with pytest.raises(ValueError, match='goes with OracleSDBackbone'):
+        backbone(random_sd_dir, None).encode(inputs)
