@@ -9,21 +9,20 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from ..data_preprocessors import EpisodeDataPreprocessor
-from ..utils import image_to_crop
+from ..utils import support_crop_keypoints
 
 
 def crop_keypoints(sample) -> Tuple[np.ndarray, np.ndarray]:
     """A sample's keypoints ``[K, 2]`` in crop pixels and visibility
-    ``[K]``."""
+    ``[K]``: the pipeline's ``transformed_keypoints`` where it kept them
+    (training, after augmentation), else :func:`support_crop_keypoints`."""
     gt = sample.gt_instances
-    vis = np.asarray(gt.keypoints_visible, np.float32).reshape(-1)
     if 'transformed_keypoints' in gt:
-        return np.asarray(gt.transformed_keypoints, np.float32).reshape(-1,
-                                                                        2), vis
-    meta = sample.metainfo
-    kpts = np.asarray(gt.keypoints, np.float32).reshape(-1, 2)
-    return image_to_crop(kpts, meta['input_center'], meta['input_scale'],
-                         meta['input_size']), vis
+        vis = np.asarray(gt.keypoints_visible, np.float32).reshape(-1)
+        return np.asarray(gt.transformed_keypoints,
+                          np.float32).reshape(-1, 2), vis
+    xy, visible = support_crop_keypoints([sample])
+    return xy[0], visible[0].astype(np.float32)
 
 
 def keypoint_answers(samples: Sequence) -> Tensor:
