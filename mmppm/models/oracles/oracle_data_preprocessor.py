@@ -18,9 +18,9 @@ def crop_keypoints(sample) -> Tuple[np.ndarray, np.ndarray]:
     (training, after augmentation), else :func:`support_crop_keypoints`."""
     gt = sample.gt_instances
     if 'transformed_keypoints' in gt:
-        vis = np.asarray(gt.keypoints_visible, np.float32).reshape(-1)
-        return np.asarray(gt.transformed_keypoints,
-                          np.float32).reshape(-1, 2), vis
+        xy = np.asarray(gt.transformed_keypoints, np.float32)
+        vis = np.asarray(gt.keypoints_visible, np.float32)
+        return xy.reshape(-1, 2), vis.reshape(-1)
     xy, visible = support_crop_keypoints([sample])
     return xy[0], visible[0].astype(np.float32)
 
