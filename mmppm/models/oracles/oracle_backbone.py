@@ -11,19 +11,20 @@ from torch import Tensor
 from ..backbones import SDCrossAttnBackbone
 from ..backbones.attn_processors import CrossAttnMapProcessor
 from ..utils import infer_map_hw
-from ..utils.oracle_codes import code_queries
+from ..utils.oracle_codes import code_lift, code_queries
 
 RGB = 3
 
 
-def scene_queries(attn, scene: Tensor, hw: Tuple[int, int],
+def scene_queries(scene: Tensor, lift: Tensor, heads: int, hw: Tuple[int, int],
                   gain: float) -> Tensor:
-    """Oracle queries ``[B, h*w, inner]`` of one layer from the scene codes
-    ``[B, c, h0, w0]`` (area-averaged to the layer's ``(h, w)``)."""
+    """Oracle queries ``[B, h*w, inner]`` of one layer (its
+    :func:`code_lift` and heads) from the scene codes ``[B, c, h0, w0]``
+    (area-averaged to the layer's ``(h, w)``)."""
     if tuple(scene.shape[-2:]) != tuple(hw):
         scene = F.adaptive_avg_pool2d(scene, hw)
     codes = scene.flatten(2).transpose(1, 2)  # [B, h*w, c]
-    return code_queries(codes, attn.to_k.weight, attn.heads, gain)
+    return code_queries(codes, lift, heads, gain)
 
 
 @MODELS.register_module()
@@ -99,13 +100,19 @@ class OracleSDBackbone(SDCrossAttnBackbone):
 
     def _query_hook(self, attn):
         """``to_q`` forward hook of one recorded layer: its output plus the
-        codes' queries."""
+        codes' queries (the layer's lift computed once per device: the
+        weights are frozen)."""
+        lifts = {}
 
         def hook(module, args, query: Tensor) -> Tensor:
             if self._codes is None:
                 return query
+            if query.device not in lifts:
+                lifts[query.device] = code_lift(attn.to_k.weight).to(
+                    query.device)
             hw = infer_map_hw(query.shape[1], tuple(self._codes.shape[-2:]))
-            return query + scene_queries(attn, self._codes, hw,
+            return query + scene_queries(self._codes, lifts[query.device],
+                                         attn.heads, hw,
                                          self.oracle.gain).to(query)
 
         return hook

@@ -81,7 +81,14 @@ def part_codes(keypoints: np.ndarray, visible: np.ndarray, hw: Tuple[int, int],
     return blobs * vis[:, None, None].float()
 
 
-def code_queries(codes: Tensor, key_weight: Tensor, heads: int,
+def code_lift(key_weight: Tensor) -> Tensor:
+    """``pinv(W_k^T)``, ``[inner, c]``, of a layer's ``to_k`` weight
+    ``[inner, c]``: what :func:`code_queries` multiplies the codes by (the
+    weights are frozen, so a layer's lift is computed once)."""
+    return torch.linalg.pinv(key_weight.t().float())
+
+
+def code_queries(codes: Tensor, lift: Tensor, heads: int,
                  gain: float) -> Tensor:
     """Queries whose map logit against any prompt is ``gain * code . P``.
 
@@ -93,15 +100,14 @@ def code_queries(codes: Tensor, key_weight: Tensor, heads: int,
 
     Args:
         codes (Tensor): ``[B, N, c]`` codes per pixel.
-        key_weight (Tensor): ``to_k`` weight ``[inner, c]``.
+        lift (Tensor): :func:`code_lift` of the layer's ``to_k`` weight,
+            ``[inner, c]``.
         heads (int): Attention heads.
         gain (float): Logit per unit of ``z . P``.
 
     Returns:
         Tensor: ``[B, N, inner]``.
     """
-    inner = key_weight.shape[0]
-    d_head = inner // heads
-    lift = torch.linalg.pinv(key_weight.t().float())  # [inner, c]
+    d_head = lift.shape[0] // heads
     scale = gain * heads * math.sqrt(d_head)
     return scale * codes.float() @ lift.t().to(codes.device)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mmppm.models.utils import cross_attn_map
-from mmppm.models.utils.oracle_codes import (code_queries,
+from mmppm.models.utils.oracle_codes import (code_lift, code_queries,
                                              fourier_position_codes,
                                              orthonormal_basis, part_codes)
 
@@ -19,7 +19,7 @@ def test_code_queries_give_the_planted_logit():
     w_k = torch.randn(inner, c, generator=g)
     codes = torch.randn(2, 5, c, generator=g)  # [B, N, c]
     prompt = torch.randn(2, 1, c, generator=g)
-    q = code_queries(codes, w_k, heads, gain)
+    q = code_queries(codes, code_lift(w_k), heads, gain)
     maps = cross_attn_map(q, prompt @ w_k.t(), heads)  # [B, 1, N]
     logit = torch.log(maps / (1 - maps))[:, 0]
     expected = gain * (codes * prompt).sum(-1)
