@@ -1,7 +1,7 @@
 # Copyright (c) mmppm contributors. All rights reserved.
 """The data preprocessor of the oracle models: each image's ground-truth
 keypoints ride with it as extra input channels (docs/oracles.md)."""
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -87,7 +87,7 @@ class OracleDataPreprocessor(EpisodeDataPreprocessor):
         return out
 
 
-def with_answers(images: Tensor, samples: Optional[Sequence]) -> Tensor:
+def with_answers(images: Tensor, samples: Sequence) -> Tensor:
     """``[B, 3, H, W]`` images with their samples' answers appended as
     constant channels, ``[B, 3 + A, H, W]``."""
     answers = keypoint_answers(samples).to(images)  # [B, A]
